@@ -1,0 +1,87 @@
+package core
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Kind classifies a domain error. Each HTTP face maps a Kind to its own
+// status code and error envelope; no face decides a rule on its own.
+type Kind int
+
+const (
+	KindInternal        Kind = iota // a bug or an unavailable dependency
+	KindInvalid                     // the request breaks a rule; Field names the culprit
+	KindNotFound                    // absent, or owned by another user (never 403 for that)
+	KindUnauthorized                // missing, unknown, expired or revoked credentials
+	KindForbidden                   // authenticated, but the token lacks a scope
+	KindConflict                    // the state does not allow the operation (e.g. TFA already on)
+	KindTooManyRequests             // a guessable code was tried too often
+	KindTooLarge                    // a body or value exceeds a hard limit
+	KindGone                        // the object existed and was removed for good
+)
+
+// Error is the one error type the core returns for anything a client did.
+type Error struct {
+	Kind   Kind
+	Field  string // the offending field, dotted for nested ones; empty if none
+	Reason string // a human sentence that says what to do next
+	// RetryAfter is set on KindTooManyRequests: how long until the limit resets.
+	RetryAfter time.Duration
+	// Required is set on KindUnauthorized/KindForbidden for scope failures:
+	// the scope the operation needed.
+	Required string
+}
+
+func (e *Error) Error() string {
+	if e.Field != "" {
+		return fmt.Sprintf("%s: %s", e.Field, e.Reason)
+	}
+	return e.Reason
+}
+
+// Invalid reports a rule broken by the value of field.
+func Invalid(field, format string, args ...any) *Error {
+	return &Error{Kind: KindInvalid, Field: field, Reason: fmt.Sprintf(format, args...)}
+}
+
+// NotFound is what a client sees for absent objects and for other users' objects alike.
+func NotFound() *Error { return &Error{Kind: KindNotFound, Reason: "Not found"} }
+
+// Unauthorized is the answer to any credential that does not identify a live token.
+func Unauthorized() *Error { return &Error{Kind: KindUnauthorized, Reason: "Invalid Token"} }
+
+// Conflict reports an operation the current state does not allow.
+func Conflict(field, format string, args ...any) *Error {
+	return &Error{Kind: KindConflict, Field: field, Reason: fmt.Sprintf(format, args...)}
+}
+
+// TooManyRequests reports an exhausted attempt budget.
+func TooManyRequests(retryAfter time.Duration) *Error {
+	return &Error{Kind: KindTooManyRequests, Reason: "Too many requests", RetryAfter: retryAfter}
+}
+
+// ErrNotFound is returned by stores for a missing row; services turn it into NotFound().
+var ErrNotFound = errors.New("not found")
+
+// ErrDuplicate is returned by stores when a unique constraint refuses a row.
+var ErrDuplicate = errors.New("duplicate")
+
+// KindOf returns the Kind of err, KindInternal for anything that is not a *Error.
+func KindOf(err error) Kind {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Kind
+	}
+	return KindInternal
+}
+
+// AsError returns the *Error inside err, or nil.
+func AsError(err error) *Error {
+	var e *Error
+	if errors.As(err, &e) {
+		return e
+	}
+	return nil
+}

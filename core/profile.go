@@ -1,0 +1,238 @@
+package core
+
+import (
+	"context"
+	"net/mail"
+	"slices"
+	"strings"
+	"time"
+	_ "time/tzdata" // timezone names validate the same on every machine
+
+	"golang.org/x/crypto/ssh"
+)
+
+// Referrals is the referral-program summary shown on a profile. profiled has
+// no billing, so only the code and URL are ever non-zero.
+type Referrals struct {
+	Code      string
+	URL       string
+	Total     int
+	Completed int
+	Pending   int
+	Credit    float64
+}
+
+// ReferralsOf derives a user's referral summary.
+func ReferralsOf(u User) Referrals {
+	return Referrals{Code: u.ReferralCode, URL: "https://www.linode.com/?r=" + u.ReferralCode}
+}
+
+// Profile returns the actor's own user. Any valid token may read it.
+func (s *Service) Profile(ctx context.Context, a Actor) (User, error) {
+	u, err := s.store.UserByID(ctx, a.User.ID)
+	return u, notFound(err, "profile")
+}
+
+// ProfileUpdate is a partial update of a profile: nil fields stay as they
+// are. The read-only fields are here because clients (linodego) send the
+// whole object back: each is accepted when it equals the current value and
+// refused, naming the field, when it would change.
+type ProfileUpdate struct {
+	Email              *string
+	Timezone           *string
+	EmailNotifications *bool
+	LishAuthMethod     *string
+	AuthorizedKeys     *[]string // a pointer to nil clears the list
+	IPWhitelistEnabled *bool
+
+	// Read-only: sent back unchanged or refused.
+	UID                 *int64
+	Username            *string
+	Restricted          *bool
+	TwoFactorAuth       *bool
+	AuthenticationType  *string
+	VerifiedPhoneNumber *string // "" for null
+	UserType            *string
+	Referrals           *Referrals
+}
+
+// Validation limits for profile fields.
+const (
+	maxEmailLength = 128
+	maxKeyLength   = 16 * 1024
+)
+
+// ValidateEmail is the one email rule of every face.
+func ValidateEmail(field, email string) error {
+	if email == "" {
+		return Invalid(field, "email is required")
+	}
+	if len(email) > maxEmailLength {
+		return Invalid(field, "email must be at most %d characters", maxEmailLength)
+	}
+	addr, err := mail.ParseAddress(email)
+	if err != nil || addr.Address != email || addr.Name != "" {
+		return Invalid(field, "email must be a valid address, like user@example.com")
+	}
+	at := strings.LastIndexByte(email, '@')
+	if !strings.Contains(email[at+1:], ".") {
+		return Invalid(field, "email must be a valid address, like user@example.com")
+	}
+	return nil
+}
+
+// ValidateTimezone accepts IANA zone names such as US/Eastern or Europe/Paris.
+func ValidateTimezone(field, tz string) error {
+	if tz == "" || tz == "Local" || len(tz) > 64 || strings.Contains(tz, "..") {
+		return Invalid(field, "timezone must be an IANA time zone name, like US/Eastern or Europe/Berlin")
+	}
+	if _, err := time.LoadLocation(tz); err != nil {
+		return Invalid(field, "timezone must be an IANA time zone name, like US/Eastern or Europe/Berlin")
+	}
+	return nil
+}
+
+// UpdateProfile applies a partial update to the actor's profile.
+func (s *Service) UpdateProfile(ctx context.Context, a Actor, in ProfileUpdate) (User, error) {
+	if err := mustWrite(a); err != nil {
+		return User{}, err
+	}
+	var out User
+	err := s.store.Update(ctx, func(tx Tx) error {
+		if err := tx.LockUser(ctx, a.User.ID); err != nil {
+			return notFound(err, "lock user")
+		}
+		u, err := tx.UserByID(ctx, a.User.ID)
+		if err != nil {
+			return notFound(err, "load user")
+		}
+		if err := applyProfileUpdate(&u, in); err != nil {
+			return err
+		}
+		if err := tx.UpdateUser(ctx, u); err != nil {
+			return notFound(err, "update user")
+		}
+		out = u
+		return nil
+	})
+	return out, err
+}
+
+func applyProfileUpdate(u *User, in ProfileUpdate) error {
+	readOnly := func(field string, same bool) error {
+		if same {
+			return nil
+		}
+		return Invalid(field, "%s is read-only and cannot be changed", field)
+	}
+	if in.UID != nil {
+		if err := readOnly("uid", *in.UID == u.ID); err != nil {
+			return err
+		}
+	}
+	if in.Username != nil {
+		if err := readOnly("username", *in.Username == u.Username); err != nil {
+			return err
+		}
+	}
+	if in.Restricted != nil {
+		if err := readOnly("restricted", *in.Restricted == u.Restricted); err != nil {
+			return err
+		}
+	}
+	if in.AuthenticationType != nil {
+		if err := readOnly("authentication_type", *in.AuthenticationType == u.AuthenticationType); err != nil {
+			return err
+		}
+	}
+	if in.VerifiedPhoneNumber != nil {
+		if err := readOnly("verified_phone_number", *in.VerifiedPhoneNumber == u.VerifiedPhoneNumber); err != nil {
+			return err
+		}
+	}
+	if in.UserType != nil {
+		if err := readOnly("user_type", *in.UserType == "default"); err != nil {
+			return err
+		}
+	}
+	if in.Referrals != nil {
+		if err := readOnly("referrals", *in.Referrals == ReferralsOf(*u)); err != nil {
+			return err
+		}
+	}
+	if in.TwoFactorAuth != nil && *in.TwoFactorAuth != u.TwoFactorAuth {
+		return Invalid("two_factor_auth", "two_factor_auth cannot be set directly: turn it on with POST /profile/tfa-enable and tfa-enable-confirm, off with POST /profile/tfa-disable")
+	}
+	if in.IPWhitelistEnabled != nil && *in.IPWhitelistEnabled != u.IPWhitelistEnabled {
+		if *in.IPWhitelistEnabled {
+			return Invalid("ip_whitelist_enabled", "ip_whitelist_enabled is deprecated and cannot be enabled")
+		}
+		u.IPWhitelistEnabled = false
+	}
+	if in.Email != nil {
+		if err := ValidateEmail("email", *in.Email); err != nil {
+			return err
+		}
+		u.Email = *in.Email
+	}
+	if in.Timezone != nil {
+		if err := ValidateTimezone("timezone", *in.Timezone); err != nil {
+			return err
+		}
+		u.Timezone = *in.Timezone
+	}
+	if in.EmailNotifications != nil {
+		u.EmailNotifications = *in.EmailNotifications
+	}
+	if in.LishAuthMethod != nil {
+		m := *in.LishAuthMethod
+		if m != LishPasswordKeys && m != LishKeysOnly && m != LishDisabled {
+			return Invalid("lish_auth_method", "lish_auth_method must be one of password_keys, keys_only, disabled")
+		}
+		if m == LishPasswordKeys && u.AuthenticationType != "password" {
+			return Invalid("lish_auth_method", "password_keys is not allowed for a user who signs in with %s; use keys_only or disabled", u.AuthenticationType)
+		}
+		u.LishAuthMethod = m
+	}
+	if in.AuthorizedKeys != nil {
+		keys := *in.AuthorizedKeys
+		if len(keys) > 100 {
+			return Invalid("authorized_keys", "at most 100 authorized keys are allowed")
+		}
+		for i, k := range keys {
+			if _, err := parseSSHKey(k); err != nil {
+				return Invalid("authorized_keys", "authorized_keys[%d] is not a valid SSH public key", i)
+			}
+		}
+		u.AuthorizedKeys = slices.Clone(keys)
+		if u.AuthorizedKeys == nil {
+			u.AuthorizedKeys = []string{}
+		}
+	}
+	return nil
+}
+
+// allowedKeyTypes are the key types the Linode spec lists, including the
+// security-key variants.
+var allowedKeyTypes = map[string]bool{
+	ssh.KeyAlgoDSA: true, ssh.KeyAlgoRSA: true, ssh.KeyAlgoED25519: true,
+	ssh.KeyAlgoECDSA256: true, ssh.KeyAlgoECDSA384: true, ssh.KeyAlgoECDSA521: true,
+	ssh.KeyAlgoSKECDSA256: true, ssh.KeyAlgoSKED25519: true,
+}
+
+// parseSSHKey parses an authorized_keys line (type, base64, optional comment).
+func parseSSHKey(line string) (ssh.PublicKey, error) {
+	if len(line) > maxKeyLength || strings.ContainsAny(line, "\r\n") {
+		return nil, errBadKey
+	}
+	pub, _, options, rest, err := ssh.ParseAuthorizedKey([]byte(line))
+	if err != nil || len(options) > 0 || len(rest) > 0 {
+		return nil, errBadKey
+	}
+	if !allowedKeyTypes[pub.Type()] {
+		return nil, errBadKey
+	}
+	return pub, nil
+}
+
+var errBadKey = Invalid("ssh_key", "ssh_key must be a valid public key (ssh-rsa, ssh-dss, ssh-ed25519, ecdsa-sha2-nistp*, sk-ecdsa-sha2-nistp256 or sk-ssh-ed25519)")

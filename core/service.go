@@ -1,0 +1,153 @@
+package core
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+)
+
+// SMSSender delivers a text message to an E.164 number.
+type SMSSender interface {
+	SendSMS(ctx context.Context, to, message string) error
+}
+
+// Config holds the service's dependencies. Clock and Rand are injected so
+// TOTP windows and code expiries are tested exactly, without sleeping.
+type Config struct {
+	Store Store
+	Box   *SecretBox
+	SMS   SMSSender
+	Now   func() time.Time // default time.Now
+	Rand  io.Reader        // default crypto/rand.Reader
+}
+
+// Service enforces every rule of the account domain, once, for all faces.
+type Service struct {
+	store Store
+	box   *SecretBox
+	sms   SMSSender
+	now   func() time.Time
+	rand  io.Reader
+}
+
+// New builds a Service.
+func New(c Config) *Service {
+	s := &Service{store: c.Store, box: c.Box, sms: c.SMS, now: c.Now, rand: c.Rand}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.rand == nil {
+		s.rand = rand.Reader
+	}
+	return s
+}
+
+// Store returns the service's store, for health checks and tooling.
+func (s *Service) Store() Store { return s.store }
+
+// Actor is the authenticated caller of an operation: a user acting through one token.
+type Actor struct {
+	User  User
+	Token Token
+}
+
+// Authenticate resolves a raw bearer token to its actor. Every failure
+// (malformed, unknown, expired, revoked, user gone) is the same Unauthorized.
+func (s *Service) Authenticate(ctx context.Context, raw string) (Actor, error) {
+	if len(raw) == 0 || len(raw) > 512 {
+		return Actor{}, Unauthorized()
+	}
+	t, u, err := s.store.TokenByHash(ctx, HashToken(raw))
+	if errors.Is(err, ErrNotFound) {
+		return Actor{}, Unauthorized()
+	}
+	if err != nil {
+		return Actor{}, fmt.Errorf("authenticate: %w", err)
+	}
+	if !t.Active(s.now()) {
+		return Actor{}, Unauthorized()
+	}
+	return Actor{User: u, Token: t}, nil
+}
+
+// HashToken is how every high-entropy secret (tokens, scratch codes) is stored.
+func HashToken(raw string) []byte {
+	h := sha256.Sum256([]byte(raw))
+	return h[:]
+}
+
+// newSecret returns n random bytes as lowercase hex (2n characters).
+func (s *Service) newSecret(n int) (string, error) {
+	b := make([]byte, n)
+	if _, err := io.ReadFull(s.rand, b); err != nil {
+		return "", fmt.Errorf("random: %w", err)
+	}
+	return hex.EncodeToString(b), nil
+}
+
+// require checks that the actor's token grants level on category.
+func require(a Actor, category, level string) error {
+	if a.Token.Scopes.Allows(category, level) {
+		return nil
+	}
+	scope := Scope(category, level)
+	return &Error{Kind: KindUnauthorized, Reason: "Your OAuth token is not authorized to use this endpoint. It needs " + scope + ".", Required: scope}
+}
+
+// mustRead and mustWrite are the two checks of the account category that
+// every /profile operation but GET /profile and grants needs.
+func mustRead(a Actor) error  { return require(a, "account", ReadOnly) }
+func mustWrite(a Actor) error { return require(a, "account", ReadWrite) }
+
+// notFound maps a store's ErrNotFound to the domain's NotFound and wraps anything else.
+func notFound(err error, what string) error {
+	if errors.Is(err, ErrNotFound) {
+		return NotFound()
+	}
+	if err != nil && AsError(err) == nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	return err
+}
+
+// truncate to whole seconds: the wire shows seconds, and stores keep what we show.
+func (s *Service) clock() time.Time { return s.now().UTC().Truncate(time.Second) }
+
+// attempt consumes one attempt from a rate-limited budget in its own
+// committed transaction, before the guessed code is checked: concurrent
+// guesses on any number of replicas draw from one counter. A success
+// resets it (clearAttempts).
+func (s *Service) attempt(ctx context.Context, key string, limit int, window time.Duration) error {
+	var count int
+	var reset time.Time
+	now := s.now()
+	err := s.store.Update(ctx, func(tx Tx) error {
+		var err error
+		count, reset, err = tx.HitLimit(ctx, key, window, now)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("rate limit: %w", err)
+	}
+	if count > limit {
+		wait := reset.Sub(now)
+		if wait < time.Second {
+			wait = time.Second
+		}
+		return TooManyRequests(wait)
+	}
+	return nil
+}
+
+func clearAttempts(ctx context.Context, tx Tx, key string) error { return tx.ResetLimit(ctx, key) }
+
+// Rate limits on guessable codes.
+const (
+	codeAttempts = 5                // tries of a TOTP or SMS code per window
+	codeWindow   = 15 * time.Minute // the window; it starts at the first try
+)

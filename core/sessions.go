@@ -1,0 +1,91 @@
+package core
+
+import (
+	"context"
+	"time"
+)
+
+// Apps lists the OAuth applications the actor has authorized (live ones).
+func (s *Service) Apps(ctx context.Context, a Actor, q ListQuery) (Page[App], error) {
+	if err := mustRead(a); err != nil {
+		return Page[App]{}, err
+	}
+	data, n, err := s.store.ListApps(ctx, a.User.ID, s.activeOnly(q))
+	return Page[App]{Data: data, Page: q.Page, PageSize: q.PageSize, Results: n}, notFound(err, "list apps")
+}
+
+// App returns one authorization.
+func (s *Service) App(ctx context.Context, a Actor, id int64) (App, error) {
+	if err := mustRead(a); err != nil {
+		return App{}, err
+	}
+	app, err := s.store.App(ctx, a.User.ID, id)
+	if err == nil && app.Expiry != nil && !s.now().Before(*app.Expiry) {
+		return App{}, NotFound()
+	}
+	return app, notFound(err, "get app")
+}
+
+// RevokeApp ends an authorization and kills every token issued under it.
+func (s *Service) RevokeApp(ctx context.Context, a Actor, id int64) error {
+	if err := mustWrite(a); err != nil {
+		return err
+	}
+	return s.store.Update(ctx, func(tx Tx) error {
+		return notFound(tx.DeleteApp(ctx, a.User.ID, id), "revoke app")
+	})
+}
+
+// Devices lists the actor's unexpired trusted devices.
+func (s *Service) Devices(ctx context.Context, a Actor, q ListQuery) (Page[Device], error) {
+	if err := mustRead(a); err != nil {
+		return Page[Device]{}, err
+	}
+	data, n, err := s.store.ListDevices(ctx, a.User.ID, s.activeOnly(q))
+	return Page[Device]{Data: data, Page: q.Page, PageSize: q.PageSize, Results: n}, notFound(err, "list devices")
+}
+
+// Device returns one trusted device.
+func (s *Service) Device(ctx context.Context, a Actor, id int64) (Device, error) {
+	if err := mustRead(a); err != nil {
+		return Device{}, err
+	}
+	d, err := s.store.Device(ctx, a.User.ID, id)
+	if err == nil && !s.now().Before(d.Expiry) {
+		return Device{}, NotFound()
+	}
+	return d, notFound(err, "get device")
+}
+
+// RevokeDevice ends a device's trust: its next sign-in needs every factor again.
+func (s *Service) RevokeDevice(ctx context.Context, a Actor, id int64) error {
+	if err := mustWrite(a); err != nil {
+		return err
+	}
+	return s.store.Update(ctx, func(tx Tx) error {
+		return notFound(tx.DeleteDevice(ctx, a.User.ID, id), "revoke device")
+	})
+}
+
+// LoginHistory is how far back the login list reaches.
+const LoginHistory = 90 * 24 * time.Hour
+
+// Logins lists the actor's sign-ins of the last 90 days.
+func (s *Service) Logins(ctx context.Context, a Actor, q ListQuery) (Page[Login], error) {
+	if err := mustRead(a); err != nil {
+		return Page[Login]{}, err
+	}
+	recent := Match("datetime", OpGte, s.clock().Add(-LoginHistory))
+	q.Filter = AllOf(q.Filter, &recent)
+	data, n, err := s.store.ListLogins(ctx, a.User.ID, q)
+	return Page[Login]{Data: data, Page: q.Page, PageSize: q.PageSize, Results: n}, notFound(err, "list logins")
+}
+
+// Login returns one sign-in record.
+func (s *Service) Login(ctx context.Context, a Actor, id int64) (Login, error) {
+	if err := mustRead(a); err != nil {
+		return Login{}, err
+	}
+	l, err := s.store.Login(ctx, a.User.ID, id)
+	return l, notFound(err, "get login")
+}

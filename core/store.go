@@ -1,0 +1,118 @@
+package core
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+)
+
+// Store is what the core needs from a database. Each backend (SQLite,
+// PostgreSQL) implements it in its own package and passes the conformance
+// suite in store/storetest. Methods return ErrNotFound for missing rows and
+// ErrDuplicate for unique-constraint violations; everything else is internal.
+//
+// Every read and write is scoped by user id: a store never returns another
+// user's object, so "not yours" and "absent" are the same answer.
+type Store interface {
+	Reader
+	// Update runs fn in one write transaction and commits it if fn returns
+	// nil. It retries fn, a bounded number of times, when the backend
+	// reports a serialization failure, so fn must be free of side effects
+	// outside the transaction.
+	Update(ctx context.Context, fn func(Tx) error) error
+	// Ping reports whether the database answers.
+	Ping(ctx context.Context) error
+	Close() error
+}
+
+// Tx is a write transaction: reads see its own writes.
+type Tx interface {
+	Reader
+	Writer
+}
+
+// Reader holds the queries.
+type Reader interface {
+	CountUsers(ctx context.Context) (int, error)
+	UserByID(ctx context.Context, id int64) (User, error)
+	UserByUsername(ctx context.Context, username string) (User, error)
+	// TokenByHash is the hot path of every request: one indexed lookup that
+	// returns the token and its user together.
+	TokenByHash(ctx context.Context, hash []byte) (Token, User, error)
+
+	SSHKey(ctx context.Context, userID, id int64) (SSHKey, error)
+	SSHKeyByFingerprint(ctx context.Context, userID int64, fingerprint string) (SSHKey, error)
+	ListSSHKeys(ctx context.Context, userID int64, q ListQuery) ([]SSHKey, int, error)
+
+	Token(ctx context.Context, userID, id int64) (Token, error)
+	ListTokens(ctx context.Context, userID int64, q ListQuery) ([]Token, int, error)
+
+	App(ctx context.Context, userID, id int64) (App, error)
+	ListApps(ctx context.Context, userID int64, q ListQuery) ([]App, int, error)
+
+	Device(ctx context.Context, userID, id int64) (Device, error)
+	ListDevices(ctx context.Context, userID int64, q ListQuery) ([]Device, int, error)
+
+	Login(ctx context.Context, userID, id int64) (Login, error)
+	ListLogins(ctx context.Context, userID int64, q ListQuery) ([]Login, int, error)
+
+	// Preferences returns the stored JSON object, or ErrNotFound if none was ever stored.
+	Preferences(ctx context.Context, userID int64, clientID string) (json.RawMessage, error)
+	SecurityAnswers(ctx context.Context, userID int64) ([]SecurityAnswer, error)
+	TFA(ctx context.Context, userID int64) (TFAState, error)
+	// ScratchCodes returns the hashes of the user's unused scratch codes.
+	ScratchCodes(ctx context.Context, userID int64) ([][]byte, error)
+	// PhoneVerification returns the pending verification, or ErrNotFound.
+	PhoneVerification(ctx context.Context, userID int64) (PhoneVerification, error)
+	// Grants returns the stored grants of a restricted user, or ErrNotFound.
+	Grants(ctx context.Context, userID int64) (Grants, error)
+}
+
+// Writer holds the changes. They are only reachable inside Store.Update.
+type Writer interface {
+	// LockUser serializes write transactions on one user across every
+	// replica (SELECT ... FOR UPDATE on PostgreSQL; SQLite already
+	// serializes writers). Services call it first in every per-user rule
+	// that reads before it writes. ErrNotFound if the user is gone.
+	LockUser(ctx context.Context, userID int64) error
+
+	CreateUser(ctx context.Context, u *User) error // sets u.ID; ErrDuplicate on a taken username
+	UpdateUser(ctx context.Context, u User) error  // every profile field but ID, Username, Created
+
+	CreateSSHKey(ctx context.Context, k *SSHKey) error // sets k.ID; ErrDuplicate on a repeated fingerprint
+	UpdateSSHKeyLabel(ctx context.Context, userID, id int64, label string) error
+	DeleteSSHKey(ctx context.Context, userID, id int64) error
+
+	CreateToken(ctx context.Context, t *Token) error // sets t.ID
+	UpdateTokenLabel(ctx context.Context, userID, id int64, label string) error
+	DeleteToken(ctx context.Context, userID, id int64) error
+
+	CreateApp(ctx context.Context, a *App) error
+	// DeleteApp removes the authorization and every token issued under it.
+	DeleteApp(ctx context.Context, userID, id int64) error
+
+	CreateDevice(ctx context.Context, d *Device) error
+	DeleteDevice(ctx context.Context, userID, id int64) error
+
+	CreateLogin(ctx context.Context, l *Login) error
+
+	PutPreferences(ctx context.Context, userID int64, clientID string, value json.RawMessage) error
+	// SetSecurityAnswers replaces all of the user's answers.
+	SetSecurityAnswers(ctx context.Context, userID int64, answers []SecurityAnswer) error
+	SetTFA(ctx context.Context, userID int64, s TFAState) error
+	// SetScratchCodes replaces the user's unused scratch codes.
+	SetScratchCodes(ctx context.Context, userID int64, hashes [][]byte) error
+	// UseScratchCode deletes the code with this hash; ErrNotFound if there is none.
+	UseScratchCode(ctx context.Context, userID int64, hash []byte) error
+	SetPhoneVerification(ctx context.Context, userID int64, v PhoneVerification) error
+	DeletePhoneVerification(ctx context.Context, userID int64) error
+	SetGrants(ctx context.Context, userID int64, g Grants) error
+
+	// HitLimit counts one attempt against key in a fixed window that starts
+	// at the first attempt and lasts window. It returns the count including
+	// this attempt and when the window ends. Counters live in the database
+	// so that every replica enforces one limit.
+	HitLimit(ctx context.Context, key string, window time.Duration, now time.Time) (count int, resetAt time.Time, err error)
+	// ResetLimit forgets key's counter (after a success).
+	ResetLimit(ctx context.Context, key string) error
+}

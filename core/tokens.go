@@ -1,0 +1,149 @@
+package core
+
+import (
+	"context"
+	"time"
+	"unicode/utf8"
+)
+
+const (
+	minTokenLabel = 1
+	maxTokenLabel = 100
+	// tokenBytes of crypto/rand make the 64 hex characters of a token.
+	tokenBytes = 32
+	// TokenPrefixLength is how much of a token lists and reads show.
+	TokenPrefixLength = 16
+)
+
+// TokenCreate is the input of CreateToken.
+type TokenCreate struct {
+	Label  string
+	Scopes *string    // nil or "*": the acting token's scopes
+	Expiry *time.Time // nil: until revoked
+}
+
+func validateTokenLabel(label string) error {
+	n := utf8.RuneCountInString(label)
+	if n < minTokenLabel || n > maxTokenLabel {
+		return Invalid("label", "label must be %d to %d characters", minTokenLabel, maxTokenLabel)
+	}
+	return nil
+}
+
+// activeOnly hides expired objects from lists: NULL expiry never expires.
+func (s *Service) activeOnly(q ListQuery) ListQuery {
+	live := Match("expiry", OpGt, s.clock())
+	q.Filter = AllOf(q.Filter, &live)
+	return q
+}
+
+// Tokens lists the actor's live personal access tokens.
+func (s *Service) Tokens(ctx context.Context, a Actor, q ListQuery) (Page[Token], error) {
+	if err := mustRead(a); err != nil {
+		return Page[Token]{}, err
+	}
+	data, n, err := s.store.ListTokens(ctx, a.User.ID, s.activeOnly(q))
+	return Page[Token]{Data: data, Page: q.Page, PageSize: q.PageSize, Results: n}, notFound(err, "list tokens")
+}
+
+// Token returns one of the actor's tokens.
+func (s *Service) Token(ctx context.Context, a Actor, id int64) (Token, error) {
+	if err := mustRead(a); err != nil {
+		return Token{}, err
+	}
+	t, err := s.store.Token(ctx, a.User.ID, id)
+	if err == nil && !t.Active(s.now()) {
+		return Token{}, NotFound()
+	}
+	return t, notFound(err, "get token")
+}
+
+// CreateToken issues a personal access token no stronger than the acting
+// token. The raw token is returned once and never stored.
+func (s *Service) CreateToken(ctx context.Context, a Actor, in TokenCreate) (Token, string, error) {
+	if err := mustWrite(a); err != nil {
+		return Token{}, "", err
+	}
+	scopes := a.Token.Scopes
+	if in.Scopes != nil && *in.Scopes != "*" {
+		var err error
+		if scopes, err = ParseScopes(*in.Scopes); err != nil {
+			return Token{}, "", err
+		}
+		if !scopes.Within(a.Token.Scopes) {
+			return Token{}, "", Invalid("scopes", "scopes may not exceed the scopes of the token making the request (%s)", a.Token.Scopes)
+		}
+	}
+	return s.issueToken(ctx, a.User.ID, TokenPersonal, in.Label, scopes, in.Expiry, "")
+}
+
+// IssueToken creates a personal access token for a user by name, for
+// operators (the CLI) rather than API callers.
+func (s *Service) IssueToken(ctx context.Context, username, label string, scopes Scopes, expiry *time.Time) (Token, string, error) {
+	u, err := s.store.UserByUsername(ctx, username)
+	if err != nil {
+		return Token{}, "", notFound(err, "find user")
+	}
+	return s.issueToken(ctx, u.ID, TokenPersonal, label, scopes, expiry, "")
+}
+
+func (s *Service) issueToken(ctx context.Context, userID int64, kind TokenKind, label string, scopes Scopes, expiry *time.Time, clientID string) (Token, string, error) {
+	if err := validateTokenLabel(label); err != nil {
+		return Token{}, "", err
+	}
+	now := s.clock()
+	if expiry != nil {
+		e := expiry.UTC().Truncate(time.Second)
+		if !e.After(now) {
+			return Token{}, "", Invalid("expiry", "expiry must be in the future")
+		}
+		expiry = &e
+	}
+	raw, err := s.newSecret(tokenBytes)
+	if err != nil {
+		return Token{}, "", err
+	}
+	t := Token{UserID: userID, Kind: kind, Label: label, Scopes: scopes, Created: now, Expiry: expiry,
+		Prefix: raw[:TokenPrefixLength], Hash: HashToken(raw), ClientID: clientID}
+	err = s.store.Update(ctx, func(tx Tx) error {
+		return notFound(tx.CreateToken(ctx, &t), "create token")
+	})
+	if err != nil {
+		return Token{}, "", err
+	}
+	return t, raw, nil
+}
+
+// RenameToken changes a token's label, the only thing about it that can change.
+func (s *Service) RenameToken(ctx context.Context, a Actor, id int64, label string) (Token, error) {
+	if err := mustWrite(a); err != nil {
+		return Token{}, err
+	}
+	if err := validateTokenLabel(label); err != nil {
+		return Token{}, err
+	}
+	var t Token
+	err := s.store.Update(ctx, func(tx Tx) error {
+		var err error
+		if t, err = tx.Token(ctx, a.User.ID, id); err != nil || !t.Active(s.now()) {
+			return NotFound()
+		}
+		if err := tx.UpdateTokenLabel(ctx, a.User.ID, id, label); err != nil {
+			return notFound(err, "rename token")
+		}
+		t.Label = label
+		return nil
+	})
+	return t, err
+}
+
+// RevokeToken invalidates a token at once, on every replica: the next
+// request with it fails with 401. A token may revoke itself.
+func (s *Service) RevokeToken(ctx context.Context, a Actor, id int64) error {
+	if err := mustWrite(a); err != nil {
+		return err
+	}
+	return s.store.Update(ctx, func(tx Tx) error {
+		return notFound(tx.DeleteToken(ctx, a.User.ID, id), "revoke token")
+	})
+}

@@ -1,0 +1,67 @@
+package core
+
+import (
+	"context"
+	"errors"
+	"regexp"
+)
+
+// UserCreate is the input of CreateUser.
+type UserCreate struct {
+	Username   string
+	Email      string
+	Restricted bool
+}
+
+var usernamePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{2,31}$`)
+
+// ValidateUsername is the one username rule of every face and the CLI.
+func ValidateUsername(field, name string) error {
+	if !usernamePattern.MatchString(name) {
+		return Invalid(field, "username must be 3 to 32 letters, digits, '-' or '_', starting with a letter or digit")
+	}
+	return nil
+}
+
+// CreateUser adds a user with profiled's defaults.
+func (s *Service) CreateUser(ctx context.Context, in UserCreate) (User, error) {
+	if err := ValidateUsername("username", in.Username); err != nil {
+		return User{}, err
+	}
+	if err := ValidateEmail("email", in.Email); err != nil {
+		return User{}, err
+	}
+	code, err := s.newSecret(20)
+	if err != nil {
+		return User{}, err
+	}
+	u := User{Username: in.Username, Email: in.Email, Timezone: "UTC", EmailNotifications: true,
+		LishAuthMethod: LishKeysOnly, AuthorizedKeys: []string{}, Restricted: in.Restricted,
+		AuthenticationType: "password", ReferralCode: code, Created: s.clock()}
+	err = s.store.Update(ctx, func(tx Tx) error {
+		err := tx.CreateUser(ctx, &u)
+		if errors.Is(err, ErrDuplicate) {
+			return Conflict("username", "username %s is taken", in.Username)
+		}
+		return err
+	})
+	return u, err
+}
+
+// Bootstrap makes the first user, admin, with one "*" token, on an empty
+// database. It returns the raw token, or "" if the database had users. Two
+// replicas starting at once bootstrap once: the loser's insert is a duplicate.
+func (s *Service) Bootstrap(ctx context.Context) (string, error) {
+	n, err := s.store.CountUsers(ctx)
+	if err != nil || n > 0 {
+		return "", err
+	}
+	if _, err := s.CreateUser(ctx, UserCreate{Username: "admin", Email: "admin@example.com"}); err != nil {
+		if KindOf(err) == KindConflict {
+			return "", nil
+		}
+		return "", err
+	}
+	_, raw, err := s.IssueToken(ctx, "admin", "bootstrap", AllScopes, nil)
+	return raw, err
+}
