@@ -1,0 +1,34 @@
+package linode
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+
+	"github.com/profiled/profiled/core"
+)
+
+func (s *server) getPreferences(w http.ResponseWriter, r *http.Request, a core.Actor) {
+	v, err := s.svc.Preferences(r.Context(), a)
+	s.reply(w, r, v, err)
+}
+
+func (s *server) putPreferences(w http.ResponseWriter, r *http.Request, a core.Actor) {
+	if err := checkContentType(r); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			s.fail(w, r, decodeError(err))
+			return
+		}
+		s.fail(w, r, core.Invalid("", "could not read the request body"))
+		return
+	}
+	v, err := s.svc.PutPreferences(r.Context(), a, json.RawMessage(body))
+	s.reply(w, r, v, err)
+}

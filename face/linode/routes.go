@@ -1,0 +1,141 @@
+// Package linode serves the Linode API v4 /profile over the core, wire
+// compatible with the official clients (linodego): the same paths under /v4
+// and /v4beta, the same JSON shapes, times, list envelope, X-Filter and
+// error envelope.
+package linode
+
+import (
+	"log/slog"
+	"net/http"
+	"sort"
+	"strings"
+
+	"github.com/profiled/profiled/core"
+)
+
+// Options configure the face.
+type Options struct {
+	Logger       *slog.Logger
+	MaxBodyBytes int64 // default 1 MiB
+}
+
+// DefaultMaxBodyBytes bounds request bodies.
+const DefaultMaxBodyBytes = 1 << 20
+
+// Scopes the /profile operations accept (X-Accepted-OAuth-Scopes).
+const (
+	anyToken = ""
+	read     = "account:read_only"
+	write    = "account:read_write"
+)
+
+// route is one operation: the scope it needs is enforced by the core and
+// announced here in X-Accepted-OAuth-Scopes.
+type route struct {
+	method, path string
+	scope        string
+	handle       handlerFunc
+}
+
+// routes lists every operation of the face, so the API reads in one place.
+func (s *server) routes() []route {
+	return []route{
+		{"GET", "/profile", anyToken, s.getProfile},
+		{"PUT", "/profile", write, s.putProfile},
+
+		{"GET", "/profile/apps", read, s.listApps},
+		{"GET", "/profile/apps/{appId}", read, s.getApp},
+		{"DELETE", "/profile/apps/{appId}", write, s.deleteApp},
+
+		{"GET", "/profile/devices", read, s.listDevices},
+		{"GET", "/profile/devices/{deviceId}", read, s.getDevice},
+		{"DELETE", "/profile/devices/{deviceId}", write, s.deleteDevice},
+
+		{"GET", "/profile/grants", anyToken, s.getGrants},
+
+		{"GET", "/profile/logins", read, s.listLogins},
+		{"GET", "/profile/logins/{loginId}", read, s.getLogin},
+
+		{"POST", "/profile/phone-number", write, s.postPhone},
+		{"DELETE", "/profile/phone-number", write, s.deletePhone},
+		{"POST", "/profile/phone-number/verify", write, s.verifyPhone},
+
+		{"GET", "/profile/preferences", read, s.getPreferences},
+		{"PUT", "/profile/preferences", write, s.putPreferences},
+
+		{"GET", "/profile/security-questions", read, s.getQuestions},
+		{"POST", "/profile/security-questions", write, s.postQuestions},
+
+		{"GET", "/profile/sshkeys", read, s.listSSHKeys},
+		{"POST", "/profile/sshkeys", write, s.postSSHKey},
+		{"GET", "/profile/sshkeys/{sshKeyId}", read, s.getSSHKey},
+		{"PUT", "/profile/sshkeys/{sshKeyId}", write, s.putSSHKey},
+		{"DELETE", "/profile/sshkeys/{sshKeyId}", write, s.deleteSSHKey},
+
+		{"POST", "/profile/tfa-disable", write, s.tfaDisable},
+		{"POST", "/profile/tfa-enable", write, s.tfaEnable},
+		{"POST", "/profile/tfa-enable-confirm", write, s.tfaConfirm},
+
+		{"GET", "/profile/tokens", read, s.listTokens},
+		{"POST", "/profile/tokens", write, s.postToken},
+		{"GET", "/profile/tokens/{tokenId}", read, s.getToken},
+		{"PUT", "/profile/tokens/{tokenId}", write, s.putToken},
+		{"DELETE", "/profile/tokens/{tokenId}", write, s.deleteToken},
+	}
+}
+
+// apiVersions are the path prefixes the face answers under.
+var apiVersions = []string{"v4", "v4beta"}
+
+// New returns the handler of the Linode face. It answers every path: what
+// is not a /profile operation is a 404 (or 405) in the Linode envelope.
+func New(svc *core.Service, opts Options) http.Handler {
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.MaxBodyBytes <= 0 {
+		opts.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	s := &server{svc: svc, log: opts.Logger, maxBody: opts.MaxBodyBytes, failer: failer{log: opts.Logger}}
+	mux := http.NewServeMux()
+	allowed := map[string][]string{}
+	for _, rt := range s.routes() {
+		for _, v := range apiVersions {
+			mux.Handle(rt.method+" /"+v+rt.path, s.endpoint(rt))
+		}
+		allowed[rt.path] = append(allowed[rt.path], rt.method)
+	}
+	// A path with no pattern for the request's method: 405, in our envelope.
+	for path, methods := range allowed {
+		sort.Strings(methods)
+		allow := strings.Join(append(methods, "OPTIONS"), ", ")
+		for _, v := range apiVersions {
+			mux.Handle("/"+v+path, methodNotAllowed(allow))
+		}
+	}
+	mux.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, "", "Not found")
+	}))
+	return mux
+}
+
+func methodNotAllowed(allow string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Allow", allow)
+		if r.Method == http.MethodOptions {
+			setCORS(w.Header())
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+		writeError(w, http.StatusMethodNotAllowed, "", "Method not allowed; this path accepts "+allow)
+	})
+}
+
+// setCORS sends the headers the real API sends, so browser consoles work.
+func setCORS(h http.Header) {
+	h.Set("Access-Control-Allow-Origin", "*")
+	h.Set("Access-Control-Allow-Credentials", "true")
+	h.Set("Access-Control-Allow-Headers", "Authorization, Origin, X-Requested-With, Content-Type, Accept, X-Filter")
+	h.Set("Access-Control-Allow-Methods", "HEAD, GET, OPTIONS, POST, PUT, DELETE")
+	h.Set("Access-Control-Expose-Headers", "X-OAuth-Scopes, X-Accepted-OAuth-Scopes, X-Status, X-Request-Id")
+}

@@ -1,0 +1,63 @@
+package linode
+
+import (
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/profiled/profiled/core"
+	"github.com/profiled/profiled/reqlog"
+)
+
+type server struct {
+	svc     *core.Service
+	log     *slog.Logger
+	maxBody int64
+	failer
+}
+
+// handlerFunc is an operation's handler, called with the authenticated actor.
+type handlerFunc func(w http.ResponseWriter, r *http.Request, a core.Actor)
+
+// endpoint authenticates the bearer token, bounds the body and sets the
+// headers every response carries, then calls the operation.
+func (s *server) endpoint(rt route) http.Handler {
+	pattern := rt.method + " " + rt.path
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		reqlog.SetRoute(r.Context(), pattern)
+		h := w.Header()
+		setCORS(h)
+		h.Set("Vary", "Authorization, X-Filter")
+		h.Set("Cache-Control", "private, max-age=0, no-store")
+		if rt.scope != anyToken {
+			h.Set("X-Accepted-OAuth-Scopes", rt.scope)
+		}
+		a, err := s.svc.Authenticate(r.Context(), bearer(r))
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		reqlog.SetUser(r.Context(), a.User.ID)
+		h.Set("X-OAuth-Scopes", string(a.Token.Scopes))
+		r.Body = http.MaxBytesReader(w, r.Body, s.maxBody)
+		rt.handle(w, r, a)
+	})
+}
+
+// bearer returns the token of an "Authorization: Bearer <token>" header.
+func bearer(r *http.Request) string {
+	scheme, tok, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+	if !ok || !strings.EqualFold(scheme, "bearer") {
+		return ""
+	}
+	return strings.TrimSpace(tok)
+}
+
+// ok writes a 200 with v, or the error.
+func (s *server) reply(w http.ResponseWriter, r *http.Request, v any, err error) {
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, v)
+}

@@ -1,0 +1,238 @@
+package linode
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/profiled/profiled/core"
+	"github.com/profiled/profiled/reqlog"
+)
+
+// timeLayout is how the Linode API writes times: UTC, no zone suffix.
+// linodego fails the whole call on a "Z" or an offset.
+const timeLayout = "2006-01-02T15:04:05"
+
+// neverExpires is how the real API shows a token created without expiry.
+const neverExpires = "2999-12-12T05:00:00"
+
+// linodeTime marshals as the Linode layout.
+type linodeTime time.Time
+
+func (t linodeTime) MarshalJSON() ([]byte, error) {
+	return []byte(`"` + time.Time(t).UTC().Format(timeLayout) + `"`), nil
+}
+
+func timePtr(t *time.Time) *linodeTime {
+	if t == nil {
+		return nil
+	}
+	lt := linodeTime(*t)
+	return &lt
+}
+
+// errorBody is the Linode error envelope.
+type errorBody struct {
+	Errors []errorItem `json:"errors"`
+}
+
+type errorItem struct {
+	Reason string `json:"reason"`
+	Field  string `json:"field,omitempty"`
+}
+
+// writeJSON sends v with the exact Content-Type linodego requires.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		status = http.StatusInternalServerError
+		buf.Reset()
+		buf.WriteString(`{"errors":[{"reason":"Internal server error"}]}`)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
+	w.WriteHeader(status)
+	_, _ = w.Write(buf.Bytes())
+}
+
+// empty is the {} that deletes and actions answer.
+var empty = struct{}{}
+
+func writeError(w http.ResponseWriter, status int, field, reason string) {
+	writeJSON(w, status, errorBody{Errors: []errorItem{{Reason: reason, Field: field}}})
+}
+
+// failer turns core errors into Linode error responses.
+type failer struct{ log *slog.Logger }
+
+func (f failer) fail(w http.ResponseWriter, r *http.Request, err error) {
+	e := core.AsError(err)
+	if e == nil {
+		f.log.ErrorContext(r.Context(), "internal error", "err", err, "request_id", reqlog.RequestID(r.Context()))
+		writeError(w, http.StatusInternalServerError, "", "Internal server error; the server log has the details under request id "+reqlog.RequestID(r.Context()))
+		return
+	}
+	status := http.StatusBadRequest
+	switch e.Kind {
+	case core.KindNotFound:
+		status = http.StatusNotFound
+	case core.KindUnauthorized:
+		status = http.StatusUnauthorized
+	case core.KindForbidden:
+		status = http.StatusForbidden
+	case core.KindTooManyRequests:
+		status = http.StatusTooManyRequests
+		secs := int((e.RetryAfter + time.Second - 1) / time.Second)
+		w.Header().Set("Retry-After", strconv.Itoa(max(secs, 1)))
+	case core.KindTooLarge:
+		status = http.StatusRequestEntityTooLarge
+	case core.KindGone:
+		status = http.StatusGone
+	}
+	writeError(w, status, e.Field, e.Reason)
+}
+
+// decode reads a JSON object body into v, refusing unknown fields, trailing
+// data, wrong content types and bodies over the limit. Errors name the field.
+func decode(r *http.Request, v any) error {
+	if err := checkContentType(r); err != nil {
+		return err
+	}
+	dec := json.NewDecoder(r.Body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return decodeError(err)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return decodeError(err)
+		}
+		return core.Invalid("", "Request body must be a single JSON object")
+	}
+	return nil
+}
+
+func checkContentType(r *http.Request) error {
+	ct := r.Header.Get("Content-Type")
+	if ct == "" {
+		return &core.Error{Kind: core.KindInvalid, Reason: "Content-Type must be application/json"}
+	}
+	mt, _, err := mime.ParseMediaType(ct)
+	if err != nil || mt != "application/json" {
+		return &core.Error{Kind: core.KindInvalid, Reason: "Content-Type must be application/json"}
+	}
+	return nil
+}
+
+// decodeError maps encoding/json's errors to field-named domain errors.
+func decodeError(err error) error {
+	var tooBig *http.MaxBytesError
+	var typeErr *json.UnmarshalTypeError
+	var syntaxErr *json.SyntaxError
+	switch {
+	case errors.As(err, &tooBig):
+		return &core.Error{Kind: core.KindTooLarge, Reason: fmt.Sprintf("Request body must be at most %d bytes", tooBig.Limit)}
+	case errors.Is(err, io.EOF):
+		return core.Invalid("", "Request body is required: send a JSON object")
+	case errors.As(err, &typeErr):
+		field := typeErr.Field
+		if field == "" {
+			return core.Invalid("", "Request body must be a JSON object")
+		}
+		return core.Invalid(field, "%s must be of type %s", field, jsonType(typeErr.Type.Kind().String()))
+	case errors.As(err, &syntaxErr), errors.Is(err, io.ErrUnexpectedEOF):
+		return core.Invalid("", "Request body is not valid JSON")
+	}
+	if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+		name = strings.Trim(name, `"`)
+		return core.Invalid(name, "%s is not a field of this object", name)
+	}
+	return core.Invalid("", "Request body is not valid JSON")
+}
+
+func jsonType(goKind string) string {
+	switch goKind {
+	case "string":
+		return "string"
+	case "bool":
+		return "boolean"
+	case "int", "int64", "int32", "float64":
+		return "number"
+	case "slice":
+		return "array"
+	}
+	return "object"
+}
+
+// listParams reads page and page_size.
+func listParams(r *http.Request) (core.ListQuery, error) {
+	q := core.ListQuery{Page: 1, PageSize: core.DefaultPageSize}
+	v := r.URL.Query()
+	if s := v.Get("page"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 {
+			return q, core.Invalid("page", "page must be an integer of at least 1")
+		}
+		q.Page = n
+	}
+	if s := v.Get("page_size"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < core.MinPageSize || n > core.MaxPageSize {
+			return q, core.Invalid("page_size", "page_size must be an integer from %d to %d", core.MinPageSize, core.MaxPageSize)
+		}
+		q.PageSize = n
+	}
+	// A page past 2^63/page_size cannot be reached: answer the last possible one.
+	if q.Page > (1<<62)/q.PageSize {
+		q.Page = (1 << 62) / q.PageSize
+	}
+	return q, nil
+}
+
+// listQuery reads pagination and the X-Filter header for a resource.
+func listQuery(r *http.Request, fields core.Fields) (core.ListQuery, error) {
+	q, err := listParams(r)
+	if err != nil {
+		return q, err
+	}
+	if h := r.Header.Get("X-Filter"); h != "" {
+		q.Filter, q.OrderBy, q.Desc, err = parseFilter(h, fields)
+	}
+	return q, err
+}
+
+// pageJSON is the list envelope.
+type pageJSON[T any] struct {
+	Data    []T `json:"data"`
+	Page    int `json:"page"`
+	Pages   int `json:"pages"`
+	Results int `json:"results"`
+}
+
+func toPage[S, T any](p core.Page[S], conv func(S) T) pageJSON[T] {
+	out := pageJSON[T]{Data: make([]T, len(p.Data)), Page: p.Page, Pages: p.Pages(), Results: p.Results}
+	for i, s := range p.Data {
+		out.Data[i] = conv(s)
+	}
+	return out
+}
+
+// pathID reads an integer path parameter; anything else is a 404, as for a missing object.
+func pathID(r *http.Request, name string) (int64, error) {
+	id, err := strconv.ParseInt(r.PathValue(name), 10, 64)
+	if err != nil || id < 1 {
+		return 0, core.NotFound()
+	}
+	return id, nil
+}
