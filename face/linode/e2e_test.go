@@ -23,7 +23,7 @@ import (
 
 // env is one running server on one backend, with the admin's linodego client.
 type env struct {
-	t      *testing.T
+	t      testing.TB
 	store  core.Store
 	svc    *core.Service
 	srv    *httptest.Server
@@ -34,7 +34,7 @@ type env struct {
 	token  string
 }
 
-func newEnv(t *testing.T, b testenv.Backend) *env {
+func newEnv(t testing.TB, b testenv.Backend) *env {
 	t.Helper()
 	ctx := context.Background()
 	e := &env{t: t, store: b.Open(t), sms: &testenv.SMSInbox{}}

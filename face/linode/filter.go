@@ -41,7 +41,7 @@ func parseFilter(header string, fields core.Fields) (f *core.Filter, orderBy str
 	if err != nil {
 		return nil, "", false, err
 	}
-	if root.kind != jsonObject {
+	if root.kind != fjObject {
 		return nil, "", false, filterErr("X-Filter must be a JSON object, not %s", root.kindName())
 	}
 
@@ -55,15 +55,15 @@ func parseFilter(header string, fields core.Fields) (f *core.Filter, orderBy str
 		val := root.vals[i]
 		switch key {
 		case "+order_by":
-			if val.kind != jsonString {
+			if val.kind != fjString {
 				return nil, "", false, filterErr("+order_by must be a string naming a field, not %s", val.kindName())
 			}
 			if _, ok := fields[val.str]; !ok || val.str == "" {
-				return nil, "", false, filterErr("Cannot order by %s", shorten(val.str))
+				return nil, "", false, filterErr("Cannot order by %s", clipFilterText(val.str))
 			}
 			orderBy = val.str
 		case "+order":
-			if val.kind != jsonString || (val.str != "asc" && val.str != "desc") {
+			if val.kind != fjString || (val.str != "asc" && val.str != "desc") {
 				return nil, "", false, filterErr(`+order must be "asc" or "desc"`)
 			}
 			order, hasOrder = val.str, true
@@ -82,7 +82,7 @@ func parseFilter(header string, fields core.Fields) (f *core.Filter, orderBy str
 	if len(parts) == 0 {
 		return nil, orderBy, desc, nil
 	}
-	all := combine(parts, true)
+	all := combineFilters(parts, true)
 	return &all, orderBy, desc, nil
 }
 
@@ -98,8 +98,8 @@ type filterParser struct {
 }
 
 // object parses a filter object nested in +and or +or: one or more clauses, ANDed.
-func (p *filterParser) object(op string, n *jsonNode) (core.Filter, error) {
-	if n.kind != jsonObject || len(n.keys) == 0 {
+func (p *filterParser) object(op string, n *filterJSONNode) (core.Filter, error) {
+	if n.kind != fjObject || len(n.keys) == 0 {
 		return core.Filter{}, filterErr("%s must be an array of non-empty filter objects", op)
 	}
 	parts := make([]core.Filter, 0, len(n.keys))
@@ -110,14 +110,14 @@ func (p *filterParser) object(op string, n *jsonNode) (core.Filter, error) {
 		}
 		parts = append(parts, c)
 	}
-	return combine(parts, true), nil
+	return combineFilters(parts, true), nil
 }
 
 // clause parses one key of a filter object and its value, outside any field.
-func (p *filterParser) clause(key string, val *jsonNode) (core.Filter, error) {
+func (p *filterParser) clause(key string, val *filterJSONNode) (core.Filter, error) {
 	switch key {
 	case "+and", "+or":
-		if val.kind != jsonArray || len(val.vals) == 0 {
+		if val.kind != fjArray || len(val.vals) == 0 {
 			return core.Filter{}, filterErr("%s must be an array of non-empty filter objects", key)
 		}
 		parts := make([]core.Filter, 0, len(val.vals))
@@ -128,24 +128,24 @@ func (p *filterParser) clause(key string, val *jsonNode) (core.Filter, error) {
 			}
 			parts = append(parts, c)
 		}
-		return combine(parts, key == "+and"), nil
+		return combineFilters(parts, key == "+and"), nil
 	case "+order", "+order_by":
 		return core.Filter{}, filterErr("%s is only allowed at the top level of X-Filter", key)
 	case "+gt", "+gte", "+lt", "+lte", "+contains", "+neq":
 		return core.Filter{}, filterErr(`%s must be applied to a field, as in {"label": {"%s": ...}}`, key, key)
 	}
 	if strings.HasPrefix(key, "+") {
-		return core.Filter{}, filterErr("Unknown operator %s", shorten(key))
+		return core.Filter{}, filterErr("Unknown operator %s", clipFilterText(key))
 	}
 	typ, ok := p.fields[key]
 	if !ok || key == "" {
-		return core.Filter{}, filterErr("Cannot filter on %s", shorten(key))
+		return core.Filter{}, filterErr("Cannot filter on %s", clipFilterText(key))
 	}
 	return p.fieldValue(key, typ, val)
 }
 
-// fieldOps maps the comparison operators allowed inside a field's object.
-var fieldOps = map[string]core.Op{
+// filterFieldOps maps the comparison operators allowed inside a field's object.
+var filterFieldOps = map[string]core.Op{
 	"+gt": core.OpGt, "+gte": core.OpGte,
 	"+lt": core.OpLt, "+lte": core.OpLte,
 	"+contains": core.OpContains, "+neq": core.OpNeq,
@@ -154,11 +154,11 @@ var fieldOps = map[string]core.Op{
 // fieldValue parses what a field is matched against: a literal (equality),
 // or an object of operators, ANDed, among which +or takes a list of literals
 // or operator objects.
-func (p *filterParser) fieldValue(field string, typ core.FieldType, val *jsonNode) (core.Filter, error) {
+func (p *filterParser) fieldValue(field string, typ core.FieldType, val *filterJSONNode) (core.Filter, error) {
 	switch val.kind {
-	case jsonArray:
+	case fjArray:
 		return core.Filter{}, filterErr(`%s: a list is not a value; use {"+or": [...]} to match any of several`, field)
-	case jsonObject:
+	case fjObject:
 	default:
 		return p.leaf(field, typ, core.OpEq, "", val)
 	}
@@ -180,9 +180,9 @@ func (p *filterParser) fieldValue(field string, typ core.FieldType, val *jsonNod
 		case "+order", "+order_by":
 			err = filterErr("%s is only allowed at the top level of X-Filter", key)
 		default:
-			op, ok := fieldOps[key]
+			op, ok := filterFieldOps[key]
 			if !ok {
-				err = filterErr("%s: Unknown operator %s", field, shorten(key))
+				err = filterErr("%s: Unknown operator %s", field, clipFilterText(key))
 				break
 			}
 			c, err = p.leaf(field, typ, op, key, arg)
@@ -192,17 +192,17 @@ func (p *filterParser) fieldValue(field string, typ core.FieldType, val *jsonNod
 		}
 		parts = append(parts, c)
 	}
-	return combine(parts, true), nil
+	return combineFilters(parts, true), nil
 }
 
 // fieldOr parses the list of {"field": {"+or": [...]}}.
-func (p *filterParser) fieldOr(field string, typ core.FieldType, arg *jsonNode) (core.Filter, error) {
-	if arg.kind != jsonArray || len(arg.vals) == 0 {
+func (p *filterParser) fieldOr(field string, typ core.FieldType, arg *filterJSONNode) (core.Filter, error) {
+	if arg.kind != fjArray || len(arg.vals) == 0 {
 		return core.Filter{}, filterErr("%s: +or must be a non-empty array of values or operator objects", field)
 	}
 	parts := make([]core.Filter, 0, len(arg.vals))
 	for _, el := range arg.vals {
-		if el.kind == jsonArray {
+		if el.kind == fjArray {
 			return core.Filter{}, filterErr("%s: +or elements must be values or operator objects, not lists", field)
 		}
 		c, err := p.fieldValue(field, typ, el)
@@ -211,12 +211,12 @@ func (p *filterParser) fieldOr(field string, typ core.FieldType, arg *jsonNode) 
 		}
 		parts = append(parts, c)
 	}
-	return combine(parts, false), nil
+	return combineFilters(parts, false), nil
 }
 
 // leaf checks that op applies to the field's type and converts the value.
 // opName is the operator as the client wrote it, "" for a plain equality.
-func (p *filterParser) leaf(field string, typ core.FieldType, op core.Op, opName string, val *jsonNode) (core.Filter, error) {
+func (p *filterParser) leaf(field string, typ core.FieldType, op core.Op, opName string, val *filterJSONNode) (core.Filter, error) {
 	p.leaves++
 	if p.leaves > maxFilterLeaves {
 		return core.Filter{}, filterErr("X-Filter has more than %d conditions", maxFilterLeaves)
@@ -224,24 +224,24 @@ func (p *filterParser) leaf(field string, typ core.FieldType, op core.Op, opName
 	switch op {
 	case core.OpGt, core.OpGte, core.OpLt, core.OpLte:
 		if typ != core.FieldInt && typ != core.FieldTime {
-			return core.Filter{}, filterErr("%s: %s is not allowed on %s field", field, opName, typeNoun(typ))
+			return core.Filter{}, filterErr("%s: %s is not allowed on %s field", field, opName, fieldTypeNoun(typ))
 		}
 	case core.OpContains:
 		if typ != core.FieldString {
-			return core.Filter{}, filterErr("%s: %s is not allowed on %s field", field, opName, typeNoun(typ))
+			return core.Filter{}, filterErr("%s: %s is not allowed on %s field", field, opName, fieldTypeNoun(typ))
 		}
 	}
 	where := field
 	if opName != "" {
 		where = field + " " + opName
 	}
-	if val.kind == jsonNull {
+	if val.kind == fjNull {
 		return core.Filter{}, filterErr("%s: null is not a valid value", where)
 	}
 	var v any
 	switch typ {
 	case core.FieldString:
-		if val.kind != jsonString {
+		if val.kind != fjString {
 			return core.Filter{}, filterErr("%s: expected a string, got %s", where, val.kindName())
 		}
 		if strings.IndexByte(val.str, 0) >= 0 {
@@ -249,28 +249,28 @@ func (p *filterParser) leaf(field string, typ core.FieldType, op core.Op, opName
 		}
 		v = val.str
 	case core.FieldTime:
-		if val.kind != jsonString {
+		if val.kind != fjString {
 			return core.Filter{}, filterErr("%s: expected a date-time string like 2024-01-01T00:00:00, got %s", where, val.kindName())
 		}
 		t, ok := parseFilterTime(val.str)
 		if !ok {
-			return core.Filter{}, filterErr("%s: %q is not a date-time like 2024-01-01T00:00:00 (UTC)", where, shorten(val.str))
+			return core.Filter{}, filterErr("%s: %q is not a date-time like 2024-01-01T00:00:00 (UTC)", where, clipFilterText(val.str))
 		}
 		v = t
 	case core.FieldInt:
-		if val.kind != jsonNumber {
+		if val.kind != fjNumber {
 			return core.Filter{}, filterErr("%s: expected an integer, got %s", where, val.kindName())
 		}
 		n, err := strconv.ParseInt(val.str, 10, 64)
 		if errors.Is(err, strconv.ErrRange) {
-			return core.Filter{}, filterErr("%s: %s is out of range", where, shorten(val.str))
+			return core.Filter{}, filterErr("%s: %s is out of range", where, clipFilterText(val.str))
 		}
 		if err != nil {
-			return core.Filter{}, filterErr("%s: expected an integer, got %s", where, shorten(val.str))
+			return core.Filter{}, filterErr("%s: expected an integer, got %s", where, clipFilterText(val.str))
 		}
 		v = n
 	case core.FieldBool:
-		if val.kind != jsonBool {
+		if val.kind != fjBool {
 			return core.Filter{}, filterErr("%s: expected true or false, got %s", where, val.kindName())
 		}
 		v = val.b
@@ -327,8 +327,8 @@ func parseFilterTime(s string) (time.Time, bool) {
 	return t, true
 }
 
-// combine joins non-empty parts with AND or OR; a single part stands alone.
-func combine(parts []core.Filter, and bool) core.Filter {
+// combineFilters joins non-empty parts with AND or OR; a single part stands alone.
+func combineFilters(parts []core.Filter, and bool) core.Filter {
 	if len(parts) == 1 {
 		return parts[0]
 	}
@@ -338,8 +338,8 @@ func combine(parts []core.Filter, and bool) core.Filter {
 	return core.Filter{Or: parts}
 }
 
-// typeNoun names a field type with its article, for messages.
-func typeNoun(t core.FieldType) string {
+// fieldTypeNoun names a field type with its article, for messages.
+func fieldTypeNoun(t core.FieldType) string {
 	switch t {
 	case core.FieldString:
 		return "a string"
@@ -353,8 +353,8 @@ func typeNoun(t core.FieldType) string {
 	return "an unknown"
 }
 
-// shorten bounds client text echoed in a message.
-func shorten(s string) string {
+// clipFilterText bounds client text echoed in a message.
+func clipFilterText(s string) string {
 	const max = 64
 	if len(s) <= max {
 		return s
@@ -366,39 +366,39 @@ func shorten(s string) string {
 	return s[:cut] + "…"
 }
 
-// jsonKind is the type of a decoded JSON value.
-type jsonKind int
+// filterJSONKind is the type of a decoded JSON value.
+type filterJSONKind int
 
 const (
-	jsonObject jsonKind = iota
-	jsonArray
-	jsonString
-	jsonNumber
-	jsonBool
-	jsonNull
+	fjObject filterJSONKind = iota
+	fjArray
+	fjString
+	fjNumber
+	fjBool
+	fjNull
 )
 
-// jsonNode is a decoded JSON value that keeps the order of object keys, so
+// filterJSONNode is a decoded JSON value that keeps the order of object keys, so
 // that clauses and errors follow the header as written.
-type jsonNode struct {
-	kind jsonKind
-	keys []string    // object keys, in order
-	vals []*jsonNode // object values (parallel to keys) or array elements
-	str  string      // a string, or a number's text
+type filterJSONNode struct {
+	kind filterJSONKind
+	keys []string          // object keys, in order
+	vals []*filterJSONNode // object values (parallel to keys) or array elements
+	str  string            // a string, or a number's text
 	b    bool
 }
 
-func (n *jsonNode) kindName() string {
+func (n *filterJSONNode) kindName() string {
 	switch n.kind {
-	case jsonObject:
+	case fjObject:
 		return "an object"
-	case jsonArray:
+	case fjArray:
 		return "a list"
-	case jsonString:
+	case fjString:
 		return "a string"
-	case jsonNumber:
+	case fjNumber:
 		return "a number"
-	case jsonBool:
+	case fjBool:
 		return "a boolean"
 	}
 	return "null"
@@ -407,10 +407,10 @@ func (n *jsonNode) kindName() string {
 // decodeFilterJSON decodes one JSON value, streaming its tokens so the
 // nesting limit holds before anything deep is built, refusing duplicate keys
 // (parsers disagree on which one wins) and anything after the value.
-func decodeFilterJSON(s string) (*jsonNode, error) {
+func decodeFilterJSON(s string) (*filterJSONNode, error) {
 	dec := json.NewDecoder(strings.NewReader(s))
 	dec.UseNumber()
-	root, err := readJSON(dec, 1)
+	root, err := readFilterJSON(dec, 1)
 	if err != nil {
 		return nil, err
 	}
@@ -420,7 +420,7 @@ func decodeFilterJSON(s string) (*jsonNode, error) {
 	return root, nil
 }
 
-func readJSON(dec *json.Decoder, depth int) (*jsonNode, error) {
+func readFilterJSON(dec *json.Decoder, depth int) (*filterJSONNode, error) {
 	tok, err := dec.Token()
 	if err != nil {
 		return nil, filterErr("Invalid JSON in X-Filter")
@@ -435,13 +435,13 @@ func readJSON(dec *json.Decoder, depth int) (*jsonNode, error) {
 		if depth > maxFilterDepth {
 			return nil, filterErr("X-Filter nests deeper than %d levels", maxFilterDepth)
 		}
-		n := &jsonNode{kind: jsonArray}
+		n := &filterJSONNode{kind: fjArray}
 		if t == '{' {
-			n.kind = jsonObject
+			n.kind = fjObject
 		}
 		var seen map[string]bool // keys of an object so far
 		for dec.More() {
-			if n.kind == jsonObject {
+			if n.kind == fjObject {
 				kt, err := dec.Token()
 				if err != nil {
 					return nil, filterErr("Invalid JSON in X-Filter")
@@ -454,12 +454,12 @@ func readJSON(dec *json.Decoder, depth int) (*jsonNode, error) {
 					seen = make(map[string]bool)
 				}
 				if seen[key] {
-					return nil, filterErr("Duplicate key %s in X-Filter", shorten(key))
+					return nil, filterErr("Duplicate key %s in X-Filter", clipFilterText(key))
 				}
 				seen[key] = true
 				n.keys = append(n.keys, key)
 			}
-			v, err := readJSON(dec, depth+1)
+			v, err := readFilterJSON(dec, depth+1)
 			if err != nil {
 				return nil, err
 			}
@@ -469,18 +469,18 @@ func readJSON(dec *json.Decoder, depth int) (*jsonNode, error) {
 		if err != nil {
 			return nil, filterErr("Invalid JSON in X-Filter")
 		}
-		if d, ok := end.(json.Delim); !ok || (n.kind == jsonObject && d != '}') || (n.kind == jsonArray && d != ']') {
+		if d, ok := end.(json.Delim); !ok || (n.kind == fjObject && d != '}') || (n.kind == fjArray && d != ']') {
 			return nil, filterErr("Invalid JSON in X-Filter")
 		}
 		return n, nil
 	case string:
-		return &jsonNode{kind: jsonString, str: t}, nil
+		return &filterJSONNode{kind: fjString, str: t}, nil
 	case json.Number:
-		return &jsonNode{kind: jsonNumber, str: string(t)}, nil
+		return &filterJSONNode{kind: fjNumber, str: string(t)}, nil
 	case bool:
-		return &jsonNode{kind: jsonBool, b: t}, nil
+		return &filterJSONNode{kind: fjBool, b: t}, nil
 	case nil:
-		return &jsonNode{kind: jsonNull}, nil
+		return &filterJSONNode{kind: fjNull}, nil
 	}
 	return nil, filterErr("Invalid JSON in X-Filter")
 }

@@ -11,9 +11,9 @@ import (
 	"github.com/profiled/profiled/core"
 )
 
-// testFields has one field of every type, for the operators the profile
+// filterTestFields has one field of every type, for the operators the profile
 // resources do not exercise (no int or bool field is filterable there).
-var testFields = core.Fields{
+var filterTestFields = core.Fields{
 	"label":   core.FieldString,
 	"created": core.FieldTime,
 	"expiry":  core.FieldTime,
@@ -21,7 +21,7 @@ var testFields = core.Fields{
 	"public":  core.FieldBool,
 }
 
-func utc(s string) time.Time {
+func filterUTC(s string) time.Time {
 	t, err := time.Parse(time.RFC3339Nano, s)
 	if err != nil {
 		panic(err)
@@ -29,15 +29,15 @@ func utc(s string) time.Time {
 	return t.UTC()
 }
 
-func and(fs ...core.Filter) *core.Filter { return &core.Filter{And: fs} }
-func or(fs ...core.Filter) core.Filter   { return core.Filter{Or: fs} }
-func leaf(field string, op core.Op, v any) *core.Filter {
+func fAnd(fs ...core.Filter) *core.Filter { return &core.Filter{And: fs} }
+func fOr(fs ...core.Filter) core.Filter   { return core.Filter{Or: fs} }
+func fLeaf(field string, op core.Op, v any) *core.Filter {
 	f := core.Match(field, op, v)
 	return &f
 }
 
 func TestParseFilter(t *testing.T) {
-	jan1 := utc("2024-01-01T00:00:00Z")
+	jan1 := filterUTC("2024-01-01T00:00:00Z")
 	tests := []struct {
 		name    string
 		header  string
@@ -49,26 +49,26 @@ func TestParseFilter(t *testing.T) {
 		{name: "empty", header: ""},
 		{name: "blank", header: "  \t "},
 		{name: "empty object", header: "{}"},
-		{name: "whitespace around", header: " \n{\"label\":\"a\"}\t ", want: leaf("label", core.OpEq, "a")},
+		{name: "whitespace around", header: " \n{\"label\":\"a\"}\t ", want: fLeaf("label", core.OpEq, "a")},
 
 		// The examples linodego builds.
 		{
 			name:    "linodego order and label",
 			header:  `{"+order":"desc","+order_by":"label","label":"a"}`,
 			fields:  core.TokenFields,
-			want:    leaf("label", core.OpEq, "a"),
+			want:    fLeaf("label", core.OpEq, "a"),
 			orderBy: "label", desc: true,
 		},
 		{
 			name:   "linodego and contains gte",
 			header: `{"+and":[{"label":{"+contains":"go"}},{"created":{"+gte":"2024-01-01T00:00:00"}}]}`,
 			fields: core.AppFields,
-			want:   and(core.Match("label", core.OpContains, "go"), core.Match("created", core.OpGte, jan1)),
+			want:   fAnd(core.Match("label", core.OpContains, "go"), core.Match("created", core.OpGte, jan1)),
 		},
 		{
 			name:   "linodego and with int",
 			header: `{"+and":[{"label":{"+contains":"go"}},{"id":{"+gte":10}}]}`,
-			want:   and(core.Match("label", core.OpContains, "go"), core.Match("id", core.OpGte, int64(10))),
+			want:   fAnd(core.Match("label", core.OpContains, "go"), core.Match("id", core.OpGte, int64(10))),
 		},
 
 		// Ordering.
@@ -77,42 +77,42 @@ func TestParseFilter(t *testing.T) {
 		{name: "order before order_by", header: `{"+order":"desc","+order_by":"label"}`, fields: core.AppFields, orderBy: "label", desc: true},
 
 		// Literals of every type.
-		{name: "string eq", header: `{"label":"my token"}`, want: leaf("label", core.OpEq, "my token")},
-		{name: "empty string eq", header: `{"label":""}`, want: leaf("label", core.OpEq, "")},
-		{name: "unicode string", header: `{"label":"caf\u00e9 ☕"}`, want: leaf("label", core.OpEq, "café ☕")},
-		{name: "time eq", header: `{"created":"2024-01-01T00:00:00"}`, want: leaf("created", core.OpEq, jan1)},
-		{name: "time fraction", header: `{"created":"2024-01-01T00:00:00.123456"}`, want: leaf("created", core.OpEq, utc("2024-01-01T00:00:00.123456Z"))},
-		{name: "time leap day", header: `{"created":"2024-02-29T23:59:59"}`, want: leaf("created", core.OpEq, utc("2024-02-29T23:59:59Z"))},
-		{name: "int eq", header: `{"id":42}`, want: leaf("id", core.OpEq, int64(42))},
-		{name: "int negative", header: `{"id":-7}`, want: leaf("id", core.OpEq, int64(-7))},
-		{name: "int max", header: `{"id":9223372036854775807}`, want: leaf("id", core.OpEq, int64(9223372036854775807))},
-		{name: "int min", header: `{"id":-9223372036854775808}`, want: leaf("id", core.OpEq, int64(-9223372036854775808))},
-		{name: "bool true", header: `{"public":true}`, want: leaf("public", core.OpEq, true)},
-		{name: "bool false", header: `{"public":false}`, want: leaf("public", core.OpEq, false)},
+		{name: "string eq", header: `{"label":"my token"}`, want: fLeaf("label", core.OpEq, "my token")},
+		{name: "empty string eq", header: `{"label":""}`, want: fLeaf("label", core.OpEq, "")},
+		{name: "unicode string", header: `{"label":"caf\u00e9 ☕"}`, want: fLeaf("label", core.OpEq, "café ☕")},
+		{name: "time eq", header: `{"created":"2024-01-01T00:00:00"}`, want: fLeaf("created", core.OpEq, jan1)},
+		{name: "time fraction", header: `{"created":"2024-01-01T00:00:00.123456"}`, want: fLeaf("created", core.OpEq, filterUTC("2024-01-01T00:00:00.123456Z"))},
+		{name: "time leap day", header: `{"created":"2024-02-29T23:59:59"}`, want: fLeaf("created", core.OpEq, filterUTC("2024-02-29T23:59:59Z"))},
+		{name: "int eq", header: `{"id":42}`, want: fLeaf("id", core.OpEq, int64(42))},
+		{name: "int negative", header: `{"id":-7}`, want: fLeaf("id", core.OpEq, int64(-7))},
+		{name: "int max", header: `{"id":9223372036854775807}`, want: fLeaf("id", core.OpEq, int64(9223372036854775807))},
+		{name: "int min", header: `{"id":-9223372036854775808}`, want: fLeaf("id", core.OpEq, int64(-9223372036854775808))},
+		{name: "bool true", header: `{"public":true}`, want: fLeaf("public", core.OpEq, true)},
+		{name: "bool false", header: `{"public":false}`, want: fLeaf("public", core.OpEq, false)},
 
 		// Every operator.
-		{name: "gt int", header: `{"id":{"+gt":1}}`, want: leaf("id", core.OpGt, int64(1))},
-		{name: "gte int", header: `{"id":{"+gte":1}}`, want: leaf("id", core.OpGte, int64(1))},
-		{name: "lt int", header: `{"id":{"+lt":1}}`, want: leaf("id", core.OpLt, int64(1))},
-		{name: "lte int", header: `{"id":{"+lte":1}}`, want: leaf("id", core.OpLte, int64(1))},
-		{name: "gt time", header: `{"created":{"+gt":"2024-01-01T00:00:00"}}`, want: leaf("created", core.OpGt, jan1)},
-		{name: "gte time", header: `{"created":{"+gte":"2024-01-01T00:00:00"}}`, want: leaf("created", core.OpGte, jan1)},
-		{name: "lt time", header: `{"created":{"+lt":"2024-01-01T00:00:00"}}`, want: leaf("created", core.OpLt, jan1)},
-		{name: "lte time", header: `{"expiry":{"+lte":"2024-01-01T00:00:00"}}`, want: leaf("expiry", core.OpLte, jan1)},
-		{name: "contains", header: `{"label":{"+contains":"prod"}}`, want: leaf("label", core.OpContains, "prod")},
-		{name: "neq string", header: `{"label":{"+neq":"x"}}`, want: leaf("label", core.OpNeq, "x")},
-		{name: "neq time", header: `{"created":{"+neq":"2024-01-01T00:00:00"}}`, want: leaf("created", core.OpNeq, jan1)},
-		{name: "neq int", header: `{"id":{"+neq":3}}`, want: leaf("id", core.OpNeq, int64(3))},
-		{name: "neq bool", header: `{"public":{"+neq":true}}`, want: leaf("public", core.OpNeq, true)},
+		{name: "gt int", header: `{"id":{"+gt":1}}`, want: fLeaf("id", core.OpGt, int64(1))},
+		{name: "gte int", header: `{"id":{"+gte":1}}`, want: fLeaf("id", core.OpGte, int64(1))},
+		{name: "lt int", header: `{"id":{"+lt":1}}`, want: fLeaf("id", core.OpLt, int64(1))},
+		{name: "lte int", header: `{"id":{"+lte":1}}`, want: fLeaf("id", core.OpLte, int64(1))},
+		{name: "gt time", header: `{"created":{"+gt":"2024-01-01T00:00:00"}}`, want: fLeaf("created", core.OpGt, jan1)},
+		{name: "gte time", header: `{"created":{"+gte":"2024-01-01T00:00:00"}}`, want: fLeaf("created", core.OpGte, jan1)},
+		{name: "lt time", header: `{"created":{"+lt":"2024-01-01T00:00:00"}}`, want: fLeaf("created", core.OpLt, jan1)},
+		{name: "lte time", header: `{"expiry":{"+lte":"2024-01-01T00:00:00"}}`, want: fLeaf("expiry", core.OpLte, jan1)},
+		{name: "contains", header: `{"label":{"+contains":"prod"}}`, want: fLeaf("label", core.OpContains, "prod")},
+		{name: "neq string", header: `{"label":{"+neq":"x"}}`, want: fLeaf("label", core.OpNeq, "x")},
+		{name: "neq time", header: `{"created":{"+neq":"2024-01-01T00:00:00"}}`, want: fLeaf("created", core.OpNeq, jan1)},
+		{name: "neq int", header: `{"id":{"+neq":3}}`, want: fLeaf("id", core.OpNeq, int64(3))},
+		{name: "neq bool", header: `{"public":{"+neq":true}}`, want: fLeaf("public", core.OpNeq, true)},
 		{
 			name:   "several operators AND",
 			header: `{"created":{"+gte":"2024-01-01T00:00:00","+lt":"2025-01-01T00:00:00"}}`,
-			want:   and(core.Match("created", core.OpGte, jan1), core.Match("created", core.OpLt, utc("2025-01-01T00:00:00Z"))),
+			want:   fAnd(core.Match("created", core.OpGte, jan1), core.Match("created", core.OpLt, filterUTC("2025-01-01T00:00:00Z"))),
 		},
 		{
 			name:   "several keys AND in header order",
 			header: `{"public":true,"label":"a","id":{"+gt":0}}`,
-			want:   and(core.Match("public", core.OpEq, true), core.Match("label", core.OpEq, "a"), core.Match("id", core.OpGt, int64(0))),
+			want:   fAnd(core.Match("public", core.OpEq, true), core.Match("label", core.OpEq, "a"), core.Match("id", core.OpGt, int64(0))),
 		},
 
 		// +and and +or.
@@ -125,17 +125,17 @@ func TestParseFilter(t *testing.T) {
 			name:   "or element with two keys ANDs inside",
 			header: `{"+or":[{"label":"a","public":true},{"id":1}]}`,
 			want: &core.Filter{Or: []core.Filter{
-				*and(core.Match("label", core.OpEq, "a"), core.Match("public", core.OpEq, true)),
+				*fAnd(core.Match("label", core.OpEq, "a"), core.Match("public", core.OpEq, true)),
 				core.Match("id", core.OpEq, int64(1)),
 			}},
 		},
-		{name: "single-element and collapses", header: `{"+and":[{"label":"a"}]}`, want: leaf("label", core.OpEq, "a")},
-		{name: "single-element or collapses", header: `{"+or":[{"label":"a"}]}`, want: leaf("label", core.OpEq, "a")},
+		{name: "single-element and collapses", header: `{"+and":[{"label":"a"}]}`, want: fLeaf("label", core.OpEq, "a")},
+		{name: "single-element or collapses", header: `{"+or":[{"label":"a"}]}`, want: fLeaf("label", core.OpEq, "a")},
 		{
 			name:   "and of or",
 			header: `{"+and":[{"+or":[{"label":"a"},{"label":"b"}]},{"id":{"+lt":5}}]}`,
-			want: and(
-				or(core.Match("label", core.OpEq, "a"), core.Match("label", core.OpEq, "b")),
+			want: fAnd(
+				fOr(core.Match("label", core.OpEq, "a"), core.Match("label", core.OpEq, "b")),
 				core.Match("id", core.OpLt, int64(5)),
 			),
 		},
@@ -143,14 +143,14 @@ func TestParseFilter(t *testing.T) {
 			name:   "or of and of or",
 			header: `{"+or":[{"+and":[{"+or":[{"id":1},{"id":2}]},{"public":true}]},{"label":"z"}]}`,
 			want: &core.Filter{Or: []core.Filter{
-				*and(or(core.Match("id", core.OpEq, int64(1)), core.Match("id", core.OpEq, int64(2))), core.Match("public", core.OpEq, true)),
+				*fAnd(fOr(core.Match("id", core.OpEq, int64(1)), core.Match("id", core.OpEq, int64(2))), core.Match("public", core.OpEq, true)),
 				core.Match("label", core.OpEq, "z"),
 			}},
 		},
 		{
 			name:   "top-level or beside field",
 			header: `{"+or":[{"id":1},{"id":2}],"label":"a"}`,
-			want:   and(or(core.Match("id", core.OpEq, int64(1)), core.Match("id", core.OpEq, int64(2))), core.Match("label", core.OpEq, "a")),
+			want:   fAnd(fOr(core.Match("id", core.OpEq, int64(1)), core.Match("id", core.OpEq, int64(2))), core.Match("label", core.OpEq, "a")),
 		},
 
 		// +or inside a field.
@@ -162,51 +162,51 @@ func TestParseFilter(t *testing.T) {
 		{
 			name:   "field or of operator objects",
 			header: `{"created":{"+or":["2024-01-01T00:00:00",{"+gt":"2025-01-01T00:00:00"}]}}`,
-			want:   &core.Filter{Or: []core.Filter{core.Match("created", core.OpEq, jan1), core.Match("created", core.OpGt, utc("2025-01-01T00:00:00Z"))}},
+			want:   &core.Filter{Or: []core.Filter{core.Match("created", core.OpEq, jan1), core.Match("created", core.OpGt, filterUTC("2025-01-01T00:00:00Z"))}},
 		},
 		{
 			name:   "field or beside operator",
 			header: `{"id":{"+or":[1,2],"+neq":3}}`,
-			want:   and(or(core.Match("id", core.OpEq, int64(1)), core.Match("id", core.OpEq, int64(2))), core.Match("id", core.OpNeq, int64(3))),
+			want:   fAnd(fOr(core.Match("id", core.OpEq, int64(1)), core.Match("id", core.OpEq, int64(2))), core.Match("id", core.OpNeq, int64(3))),
 		},
 		{
 			name:   "field or element with two operators",
 			header: `{"id":{"+or":[{"+gt":1,"+lt":3},9]}}`,
 			want: &core.Filter{Or: []core.Filter{
-				*and(core.Match("id", core.OpGt, int64(1)), core.Match("id", core.OpLt, int64(3))),
+				*fAnd(core.Match("id", core.OpGt, int64(1)), core.Match("id", core.OpLt, int64(3))),
 				core.Match("id", core.OpEq, int64(9)),
 			}},
 		},
-		{name: "field or single element", header: `{"label":{"+or":["a"]}}`, want: leaf("label", core.OpEq, "a")},
+		{name: "field or single element", header: `{"label":{"+or":["a"]}}`, want: fLeaf("label", core.OpEq, "a")},
 
 		// Limits, just inside.
-		{name: "depth 8", header: `{"+or":[{"+or":[{"+or":[{"id":{"+gt":1}}]}]}]}`, want: leaf("id", core.OpGt, int64(1))},
-		{name: "100 leaves", header: `{"id":{"+or":[` + strings.TrimSuffix(strings.Repeat("1,", 100), ",") + `]}}`, want: &core.Filter{Or: repeatLeaf(100)}},
+		{name: "depth 8", header: `{"+or":[{"+or":[{"+or":[{"id":{"+gt":1}}]}]}]}`, want: fLeaf("id", core.OpGt, int64(1))},
+		{name: "100 leaves", header: `{"id":{"+or":[` + strings.TrimSuffix(strings.Repeat("1,", 100), ",") + `]}}`, want: &core.Filter{Or: repeatIDLeaf(100)}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			fields := tt.fields
 			if fields == nil {
-				fields = testFields
+				fields = filterTestFields
 			}
 			f, orderBy, desc, err := parseFilter(tt.header, fields)
 			if err != nil {
 				t.Fatalf("parseFilter(%s): %v", tt.header, err)
 			}
 			if !reflect.DeepEqual(f, tt.want) {
-				t.Errorf("filter:\n got  %s\n want %s", dump(f), dump(tt.want))
+				t.Errorf("filter:\n got  %s\n want %s", dumpFilter(f), dumpFilter(tt.want))
 			}
 			if orderBy != tt.orderBy || desc != tt.desc {
 				t.Errorf("order = %q desc=%v, want %q desc=%v", orderBy, desc, tt.orderBy, tt.desc)
 			}
-			if err := checkFilter(f, fields, 0); err != nil {
+			if err := checkFilterTree(f, fields, 0); err != nil {
 				t.Errorf("invalid tree: %v", err)
 			}
 		})
 	}
 }
 
-func repeatLeaf(n int) []core.Filter {
+func repeatIDLeaf(n int) []core.Filter {
 	out := make([]core.Filter, n)
 	for i := range out {
 		out[i] = core.Match("id", core.OpEq, int64(1))
@@ -332,14 +332,14 @@ func TestParseFilterErrors(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			fields := tt.fields
 			if fields == nil && !strings.HasPrefix(tt.name, "nil fields") {
-				fields = testFields
+				fields = filterTestFields
 			}
 			f, orderBy, desc, err := parseFilter(tt.header, fields)
 			if err == nil {
-				t.Fatalf("parseFilter(%s) = %s, %q, %v; want error %q", tt.header, dump(f), orderBy, desc, tt.reason)
+				t.Fatalf("parseFilter(%s) = %s, %q, %v; want error %q", tt.header, dumpFilter(f), orderBy, desc, tt.reason)
 			}
 			if f != nil || orderBy != "" || desc {
-				t.Errorf("non-zero results beside the error: %s, %q, %v", dump(f), orderBy, desc)
+				t.Errorf("non-zero results beside the error: %s, %q, %v", dumpFilter(f), orderBy, desc)
 			}
 			var ce *core.Error
 			if !errors.As(err, &ce) {
@@ -372,7 +372,7 @@ func TestParseFilterProfileFields(t *testing.T) {
 	}
 }
 
-var fuzzSeeds = []string{
+var filterFuzzSeeds = []string{
 	"",
 	"{}",
 	`{"+order":"desc","+order_by":"label","label":"a"}`,
@@ -388,11 +388,11 @@ var fuzzSeeds = []string{
 }
 
 func FuzzParseFilter(f *testing.F) {
-	for _, s := range fuzzSeeds {
+	for _, s := range filterFuzzSeeds {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, header string) {
-		filter, orderBy, desc, err := parseFilter(header, testFields)
+		filter, orderBy, desc, err := parseFilter(header, filterTestFields)
 		if err != nil {
 			var ce *core.Error
 			if !errors.As(err, &ce) {
@@ -410,20 +410,20 @@ func FuzzParseFilter(f *testing.F) {
 			t.Fatalf("accepted a %d-byte header", len(header))
 		}
 		if orderBy != "" {
-			if _, ok := testFields[orderBy]; !ok {
+			if _, ok := filterTestFields[orderBy]; !ok {
 				t.Fatalf("order by unknown field %q", orderBy)
 			}
 		} else if desc {
 			t.Fatalf("desc without order_by")
 		}
-		if err := checkFilter(filter, testFields, 0); err != nil {
+		if err := checkFilterTree(filter, filterTestFields, 0); err != nil {
 			t.Fatalf("%s: %v", header, err)
 		}
-		if n := countLeaves(filter); n > maxFilterLeaves {
+		if n := countFilterLeaves(filter); n > maxFilterLeaves {
 			t.Fatalf("%d leaves", n)
 		}
 		// The same header always gives the same tree.
-		again, _, _, _ := parseFilter(header, testFields)
+		again, _, _, _ := parseFilter(header, filterTestFields)
 		if !reflect.DeepEqual(filter, again) {
 			t.Fatalf("not deterministic")
 		}
@@ -433,7 +433,7 @@ func FuzzParseFilter(f *testing.F) {
 // checkFilter asserts the shape the stores rely on: every node is exactly
 // one of a non-empty And, a non-empty Or or a leaf, and every leaf names a
 // known field with an operator its type allows and a value of its Go type.
-func checkFilter(f *core.Filter, fields core.Fields, depth int) error {
+func checkFilterTree(f *core.Filter, fields core.Fields, depth int) error {
 	if f == nil {
 		return nil
 	}
@@ -447,14 +447,14 @@ func checkFilter(f *core.Filter, fields core.Fields, depth int) error {
 		}
 	}
 	if set != 1 {
-		return fmt.Errorf("node %s is not exactly one of and/or/leaf", dump(f))
+		return fmt.Errorf("node %s is not exactly one of and/or/leaf", dumpFilter(f))
 	}
 	for _, list := range [][]core.Filter{f.And, f.Or} {
 		if list != nil && len(list) < 2 {
 			return fmt.Errorf("and/or with %d elements", len(list))
 		}
 		for i := range list {
-			if err := checkFilter(&list[i], fields, depth+1); err != nil {
+			if err := checkFilterTree(&list[i], fields, depth+1); err != nil {
 				return err
 			}
 		}
@@ -500,7 +500,7 @@ func checkFilter(f *core.Filter, fields core.Fields, depth int) error {
 	return nil
 }
 
-func countLeaves(f *core.Filter) int {
+func countFilterLeaves(f *core.Filter) int {
 	if f == nil {
 		return 0
 	}
@@ -509,15 +509,15 @@ func countLeaves(f *core.Filter) int {
 	}
 	n := 0
 	for i := range f.And {
-		n += countLeaves(&f.And[i])
+		n += countFilterLeaves(&f.And[i])
 	}
 	for i := range f.Or {
-		n += countLeaves(&f.Or[i])
+		n += countFilterLeaves(&f.Or[i])
 	}
 	return n
 }
 
-func dump(f *core.Filter) string {
+func dumpFilter(f *core.Filter) string {
 	if f == nil {
 		return "<nil>"
 	}
@@ -534,7 +534,7 @@ func dump(f *core.Filter) string {
 		sep, list = " OR ", f.Or
 	}
 	for i := range list {
-		parts = append(parts, dump(&list[i]))
+		parts = append(parts, dumpFilter(&list[i]))
 	}
 	return "(" + strings.Join(parts, sep) + ")"
 }

@@ -14,7 +14,7 @@ import (
 // Backend opens a fresh, empty store for one test.
 type Backend struct {
 	Name string
-	Open func(t *testing.T) core.Store
+	Open func(t testing.TB) core.Store
 }
 
 // Backends returns SQLite and, when reachable, PostgreSQL.
@@ -28,7 +28,7 @@ func Backends(t *testing.T) []Backend {
 }
 
 // OpenSQLite opens a store on a new file in the test's temp dir.
-func OpenSQLite(t *testing.T) core.Store {
+func OpenSQLite(t testing.TB) core.Store {
 	t.Helper()
 	s, err := sqlite.Open(context.Background(), t.TempDir()+"/profiled.db")
 	if err != nil {
