@@ -1,0 +1,237 @@
+package core_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+
+	"github.com/profiled/profiled/core"
+	"github.com/profiled/profiled/store/sqlite"
+)
+
+// testClock is a controllable clock: time moves only when a test says so.
+type testClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *testClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *testClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// sentSMS is one text the recording sender delivered.
+type sentSMS struct{ To, Message string }
+
+// recordingSMS is a real core.SMSSender that keeps what it sends in memory.
+type recordingSMS struct {
+	mu   sync.Mutex
+	sent []sentSMS
+}
+
+func (r *recordingSMS) SendSMS(_ context.Context, to, message string) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.sent = append(r.sent, sentSMS{to, message})
+	return nil
+}
+
+func (r *recordingSMS) all() []sentSMS {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]sentSMS(nil), r.sent...)
+}
+
+var sixDigits = regexp.MustCompile(`\b\d{6}\b`)
+
+// lastCode returns the number and the 6-digit code of the last text sent.
+func (r *recordingSMS) lastCode(t *testing.T) (string, string) {
+	t.Helper()
+	all := r.all()
+	if len(all) == 0 {
+		t.Fatal("no SMS was sent")
+	}
+	last := all[len(all)-1]
+	code := sixDigits.FindString(last.Message)
+	if code == "" {
+		t.Fatalf("SMS %q carries no 6-digit code", last.Message)
+	}
+	return last.To, code
+}
+
+// env is a Service on a real SQLite file in a temporary directory.
+type env struct {
+	t     *testing.T
+	ctx   context.Context
+	path  string
+	store *sqlite.Store
+	box   *core.SecretBox
+	sms   *recordingSMS
+	clock *testClock
+	svc   *core.Service
+}
+
+// start is a whole second on a TOTP step boundary.
+var start = time.Date(2025, 6, 2, 12, 0, 0, 0, time.UTC)
+
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	e := &env{
+		t:     t,
+		ctx:   context.Background(),
+		path:  filepath.Join(t.TempDir(), "profiled.db"),
+		box:   newBox(t),
+		sms:   &recordingSMS{},
+		clock: &testClock{now: start},
+	}
+	e.open()
+	t.Cleanup(func() {
+		if e.store != nil {
+			e.store.Close()
+		}
+	})
+	return e
+}
+
+func (e *env) open() {
+	e.t.Helper()
+	st, err := sqlite.Open(e.ctx, e.path)
+	if err != nil {
+		e.t.Fatalf("sqlite.Open: %v", err)
+	}
+	e.store = st
+	e.svc = core.New(core.Config{Store: st, Box: e.box, SMS: e.sms, Now: e.clock.Now, Rand: rand.Reader})
+}
+
+// reopen closes the store and builds a new Service on the same file, as a
+// restart or another replica would.
+func (e *env) reopen() {
+	e.t.Helper()
+	noErr(e.t, e.store.Close())
+	e.store = nil
+	e.open()
+}
+
+// user creates a user and returns it acting through a fresh "*" token.
+func (e *env) user(name string, restricted bool) core.Actor {
+	e.t.Helper()
+	_, err := e.svc.CreateUser(e.ctx, core.UserCreate{Username: name, Email: name + "@example.com", Restricted: restricted})
+	noErr(e.t, err)
+	return e.token(name, core.AllScopes)
+}
+
+// token issues a personal token for username with scopes and authenticates it.
+func (e *env) token(username string, scopes core.Scopes) core.Actor {
+	e.t.Helper()
+	_, raw, err := e.svc.IssueToken(e.ctx, username, "test", scopes, nil)
+	noErr(e.t, err)
+	a, err := e.svc.Authenticate(e.ctx, raw)
+	noErr(e.t, err)
+	return a
+}
+
+// rawToken stores a token straight through the store (for kinds and
+// client ids the service does not issue yet) and returns its secret.
+func (e *env) rawToken(tok core.Token) (core.Token, string) {
+	e.t.Helper()
+	b := make([]byte, 32)
+	_, _ = rand.Read(b)
+	raw := hex.EncodeToString(b)
+	tok.Prefix, tok.Hash = raw[:16], core.HashToken(raw)
+	if tok.Created.IsZero() {
+		tok.Created = e.clock.Now()
+	}
+	if tok.Label == "" {
+		tok.Label = "direct"
+	}
+	noErr(e.t, e.store.Update(e.ctx, func(tx core.Tx) error { return tx.CreateToken(e.ctx, &tok) }))
+	return tok, raw
+}
+
+// refresh re-reads the actor's user, as the next request would.
+func (e *env) refresh(a core.Actor) core.User {
+	e.t.Helper()
+	u, err := e.svc.Profile(e.ctx, a)
+	noErr(e.t, err)
+	return u
+}
+
+// fileBytes returns every byte SQLite keeps on disk for the database:
+// the main file, the WAL and the shared-memory index.
+func (e *env) fileBytes() []byte {
+	e.t.Helper()
+	files, err := filepath.Glob(e.path + "*")
+	noErr(e.t, err)
+	if len(files) == 0 {
+		e.t.Fatal("no database files on disk")
+	}
+	var all []byte
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		noErr(e.t, err)
+		all = append(all, b...)
+	}
+	return all
+}
+
+// assertNotOnDisk fails if any of secrets appears in the database files.
+func (e *env) assertNotOnDisk(secrets ...string) {
+	e.t.Helper()
+	raw := e.fileBytes()
+	for _, s := range secrets {
+		if bytes.Contains(raw, []byte(s)) {
+			e.t.Errorf("%q is stored in plaintext in the database files", s)
+		}
+	}
+}
+
+// rawDB opens the database file with a plain SQL connection, beside the store.
+func (e *env) rawDB() *sql.DB {
+	e.t.Helper()
+	db, err := sql.Open("sqlite", "file:"+e.path+"?mode=ro")
+	noErr(e.t, err)
+	e.t.Cleanup(func() { db.Close() })
+	return db
+}
+
+var allRows = core.ListQuery{Page: 1, PageSize: core.MaxPageSize}
+
+// newED25519Key returns an authorized_keys line for a fresh ed25519 key.
+func newED25519Key(t *testing.T, comment string) string {
+	t.Helper()
+	pub, _, err := ed25519.GenerateKey(rand.Reader)
+	noErr(t, err)
+	return authorizedKey(t, pub, comment)
+}
+
+func authorizedKey(t *testing.T, pub any, comment string) string {
+	t.Helper()
+	sp, err := ssh.NewPublicKey(pub)
+	noErr(t, err)
+	line := strings.TrimRight(string(ssh.MarshalAuthorizedKey(sp)), "\n")
+	if comment != "" {
+		line += " " + comment
+	}
+	return line
+}
+
+func ptr[T any](v T) *T { return &v }

@@ -1,0 +1,160 @@
+package core_test
+
+import (
+	"testing"
+
+	"github.com/profiled/profiled/core"
+)
+
+func TestParseScopesCanonical(t *testing.T) {
+	cases := []struct{ in, want string }{
+		{"", "*"},
+		{"   ", "*"},
+		{"*", "*"},
+		{" * ", "*"},
+		{"account:read_only", "account:read_only"},
+		{"linodes:read_write account:read_only", "account:read_only linodes:read_write"},
+		{"  volumes:read_only   account:read_write ", "account:read_write volumes:read_only"},
+		// Duplicates collapse to the highest level, whatever their order.
+		{"account:read_only account:read_write", "account:read_write"},
+		{"account:read_write account:read_only", "account:read_write"},
+		{"account:read_only account:read_only", "account:read_only"},
+		// A wildcard among scopes means everything.
+		{"account:read_only *", "*"},
+		{"vpc:read_write child_account:read_only placement:read_only", "child_account:read_only placement:read_only vpc:read_write"},
+	}
+	for _, c := range cases {
+		got, err := core.ParseScopes(c.in)
+		if err != nil {
+			t.Errorf("ParseScopes(%q): %v", c.in, err)
+			continue
+		}
+		if string(got) != c.want {
+			t.Errorf("ParseScopes(%q) = %q, want %q", c.in, got, c.want)
+		}
+		// The canonical form is a fixed point.
+		again, err := core.ParseScopes(string(got))
+		if err != nil || again != got {
+			t.Errorf("ParseScopes(%q) = %q, %v; want the same canonical form back", got, again, err)
+		}
+	}
+}
+
+func TestParseScopesInvalid(t *testing.T) {
+	for _, in := range []string{
+		"account",                             // no level
+		"account:",                            // empty level
+		":read_only",                          // empty category
+		"account:write",                       // bad level
+		"account:read-write",                  // hyphen
+		"monitor:read-write",                  // the spec's typo is not a scope
+		"accounts:read_only",                  // unknown category
+		"ACCOUNT:read_only",                   // case matters
+		"account:read_only,linodes:read_only", // comma separated
+		"account:read_only foo:read_write",
+		"account:read_only:extra",
+		"**",
+	} {
+		_, err := core.ParseScopes(in)
+		wantErr(t, err, core.KindInvalid, "scopes")
+	}
+}
+
+func TestScopesAllows(t *testing.T) {
+	cases := []struct {
+		s               core.Scopes
+		cat             string
+		read, readWrite bool
+	}{
+		{core.AllScopes, "account", true, true},
+		{core.AllScopes, "linodes", true, true},
+		{"account:read_only", "account", true, false},
+		{"account:read_write", "account", true, true},
+		{"account:read_only linodes:read_write", "account", true, false},
+		{"account:read_only linodes:read_write", "linodes", true, true},
+		{"account:read_only linodes:read_write", "volumes", false, false},
+		{"linodes:read_write", "account", false, false},
+		// Non-canonical strings are read at their highest level.
+		{"account:read_only account:read_write", "account", true, true},
+		{"", "account", false, false},
+	}
+	for _, c := range cases {
+		if got := c.s.Allows(c.cat, core.ReadOnly); got != c.read {
+			t.Errorf("%q.Allows(%s, read_only) = %v, want %v", c.s, c.cat, got, c.read)
+		}
+		if got := c.s.Allows(c.cat, core.ReadWrite); got != c.readWrite {
+			t.Errorf("%q.Allows(%s, read_write) = %v, want %v", c.s, c.cat, got, c.readWrite)
+		}
+	}
+}
+
+func TestScopesWithin(t *testing.T) {
+	cases := []struct {
+		child, parent core.Scopes
+		want          bool
+	}{
+		{"*", "*", true},
+		{"account:read_write", "*", true},
+		{"account:read_only linodes:read_write", "*", true},
+		{"*", "account:read_write", false},
+		{"*", "account:read_write linodes:read_write", false},
+		{"account:read_only", "account:read_write", true},
+		{"account:read_only", "account:read_only", true},
+		{"account:read_write", "account:read_write", true},
+		{"account:read_write", "account:read_only", false},
+		{"account:read_only linodes:read_only", "account:read_write", false},
+		{"account:read_only linodes:read_only", "account:read_only linodes:read_write volumes:read_only", true},
+		{"volumes:read_only", "account:read_write", false},
+	}
+	for _, c := range cases {
+		if got := c.child.Within(c.parent); got != c.want {
+			t.Errorf("%q.Within(%q) = %v, want %v", c.child, c.parent, got, c.want)
+		}
+	}
+}
+
+// TestScopesNeverEscalate checks, over every pair of small scope sets, that
+// whatever is Within a parent grants nothing the parent does not.
+func TestScopesNeverEscalate(t *testing.T) {
+	cats := []string{"account", "linodes"}
+	levels := []string{"", core.ReadOnly, core.ReadWrite}
+	var all []core.Scopes
+	for _, a := range levels {
+		for _, b := range levels {
+			s := ""
+			if a != "" {
+				s += "account:" + a + " "
+			}
+			if b != "" {
+				s += "linodes:" + b
+			}
+			if s == "" {
+				continue
+			}
+			p, err := core.ParseScopes(s)
+			noErr(t, err)
+			all = append(all, p)
+		}
+	}
+	all = append(all, core.AllScopes)
+	for _, child := range all {
+		for _, parent := range all {
+			if !child.Within(parent) {
+				continue
+			}
+			for _, c := range append(cats, "volumes") {
+				for _, l := range []string{core.ReadOnly, core.ReadWrite} {
+					if child.Allows(c, l) && !parent.Allows(c, l) {
+						t.Errorf("%q is Within %q but allows %s:%s", child, parent, c, l)
+					}
+				}
+			}
+		}
+	}
+}
+
+func TestScope(t *testing.T) {
+	if got := core.Scope("account", core.ReadWrite); got != "account:read_write" {
+		t.Fatalf("Scope = %q", got)
+	}
+}
