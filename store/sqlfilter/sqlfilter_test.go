@@ -1,0 +1,189 @@
+package sqlfilter
+
+import (
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/profiled/profiled/core"
+)
+
+var cols = Columns{
+	"id":         {Name: "id", Type: core.FieldInt},
+	"label":      {Name: "label", Type: core.FieldString},
+	"created":    {Name: "created", Type: core.FieldTime},
+	"expiry":     {Name: "expiry", Type: core.FieldTime, NullIsNever: true},
+	"restricted": {Name: "restricted", Type: core.FieldBool},
+}
+
+var t0 = time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
+
+func leaf(field string, op core.Op, v any) core.Filter { return core.Match(field, op, v) }
+
+func TestWhere(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		f          core.Filter
+		sqlite     string
+		postgres   string
+		sqliteArgs []any
+	}{
+		{"eq", leaf("label", core.OpEq, "a"),
+			"label = ?", "label = $2", []any{int64(7), "a"}},
+		{"neq", leaf("label", core.OpNeq, "a"),
+			"label <> ?", "label <> $2", []any{int64(7), "a"}},
+		{"contains", leaf("label", core.OpContains, "a"),
+			"instr(label, ?) > 0", "strpos(label, $2) > 0", []any{int64(7), "a"}},
+		{"time", leaf("created", core.OpLte, t0),
+			"created <= ?", "created <= $2", []any{int64(7), t0.Unix()}},
+		{"int", leaf("id", core.OpGt, int64(3)),
+			"id > ?", "id > $2", []any{int64(7), int64(3)}},
+		{"bool", leaf("restricted", core.OpEq, true),
+			"restricted = ?", "restricted = $2", []any{int64(7), int64(1)}},
+		{"never gt", leaf("expiry", core.OpGt, t0),
+			"(expiry IS NULL OR expiry > ?)", "(expiry IS NULL OR expiry > $2)", []any{int64(7), t0.Unix()}},
+		{"never neq", leaf("expiry", core.OpNeq, t0),
+			"(expiry IS NULL OR expiry <> ?)", "(expiry IS NULL OR expiry <> $2)", []any{int64(7), t0.Unix()}},
+		{"never lt", leaf("expiry", core.OpLt, t0),
+			"(expiry IS NOT NULL AND expiry < ?)", "(expiry IS NOT NULL AND expiry < $2)", []any{int64(7), t0.Unix()}},
+		{"never eq", leaf("expiry", core.OpEq, t0),
+			"(expiry IS NOT NULL AND expiry = ?)", "(expiry IS NOT NULL AND expiry = $2)", []any{int64(7), t0.Unix()}},
+		{"and of or", core.Filter{And: []core.Filter{
+			{Or: []core.Filter{leaf("label", core.OpEq, "a"), leaf("label", core.OpEq, "b")}},
+			leaf("id", core.OpLt, int64(9)),
+		}},
+			"((label = ? OR label = ?) AND id < ?)", "((label = $2 OR label = $3) AND id < $4)",
+			[]any{int64(7), "a", "b", int64(9)}},
+	} {
+		// Each statement here already has one argument (a user id), so
+		// the filter's placeholders must continue the numbering.
+		b := New(SQLite)
+		b.Arg(int64(7))
+		got, err := b.Where(cols, &tc.f)
+		if err != nil {
+			t.Fatalf("%s: SQLite: %v", tc.name, err)
+		}
+		if got != tc.sqlite {
+			t.Errorf("%s: SQLite = %q, want %q", tc.name, got, tc.sqlite)
+		}
+		if !reflect.DeepEqual(b.Args(), tc.sqliteArgs) {
+			t.Errorf("%s: SQLite args = %#v, want %#v", tc.name, b.Args(), tc.sqliteArgs)
+		}
+
+		b = New(PostgreSQL)
+		b.Arg(int64(7))
+		got, err = b.Where(cols, &tc.f)
+		if err != nil {
+			t.Fatalf("%s: PostgreSQL: %v", tc.name, err)
+		}
+		if got != tc.postgres {
+			t.Errorf("%s: PostgreSQL = %q, want %q", tc.name, got, tc.postgres)
+		}
+	}
+}
+
+func TestWhereNil(t *testing.T) {
+	b := New(SQLite)
+	if got, err := b.Where(cols, nil); got != "" || err != nil || len(b.Args()) != 0 {
+		t.Errorf("Where(nil) = %q, %v, args %v", got, err, b.Args())
+	}
+}
+
+func TestPostgresValues(t *testing.T) {
+	b := New(PostgreSQL)
+	zone := time.FixedZone("X", 3600)
+	f := core.Filter{And: []core.Filter{leaf("created", core.OpGt, t0.In(zone)), leaf("restricted", core.OpEq, false)}}
+	if _, err := b.Where(cols, &f); err != nil {
+		t.Fatal(err)
+	}
+	args := b.Args()
+	if tm, ok := args[0].(time.Time); !ok || !tm.Equal(t0) || tm.Location() != time.UTC {
+		t.Errorf("time argument = %#v, want %v in UTC", args[0], t0)
+	}
+	if args[1] != false {
+		t.Errorf("bool argument = %#v, want false", args[1])
+	}
+}
+
+func TestWhereRefusals(t *testing.T) {
+	deep := leaf("label", core.OpEq, "x")
+	for range maxDepth + 1 {
+		deep = core.Filter{And: []core.Filter{deep}}
+	}
+	for name, f := range map[string]core.Filter{
+		"unknown field":         leaf("hash", core.OpEq, "x"),
+		"injection":             leaf("label OR 1=1", core.OpEq, "x"),
+		"unknown op":            leaf("label", core.Op("like"), "x"),
+		"string for int":        leaf("id", core.OpEq, "3"),
+		"int for string":        leaf("label", core.OpEq, int64(3)),
+		"string for time":       leaf("created", core.OpEq, "2025-01-01"),
+		"int for bool":          leaf("restricted", core.OpEq, int64(1)),
+		"nil value":             leaf("label", core.OpEq, nil),
+		"contains on int":       leaf("id", core.OpContains, int64(3)),
+		"gt on bool":            leaf("restricted", core.OpGt, true),
+		"empty":                 {},
+		"leaf and and":          {Field: "label", Op: core.OpEq, Value: "x", And: []core.Filter{leaf("label", core.OpEq, "y")}},
+		"and and or":            {And: []core.Filter{leaf("label", core.OpEq, "x")}, Or: []core.Filter{leaf("label", core.OpEq, "y")}},
+		"bad leaf inside":       {Or: []core.Filter{leaf("label", core.OpEq, "x"), leaf("nope", core.OpEq, "y")}},
+		"nested deeper than 16": deep,
+	} {
+		_, err := New(SQLite).Where(cols, &f)
+		if core.KindOf(err) != core.KindInvalid {
+			t.Errorf("%s: err = %v, want a core.Error of KindInvalid", name, err)
+		}
+	}
+	// An int is accepted for an int field, as a convenience.
+	if _, err := New(SQLite).Where(cols, &core.Filter{Field: "id", Op: core.OpEq, Value: 3}); err != nil {
+		t.Errorf("int value: %v", err)
+	}
+}
+
+func TestOrderBy(t *testing.T) {
+	for _, tc := range []struct {
+		field string
+		desc  bool
+		want  string
+	}{
+		{"", false, "id ASC"},
+		{"", true, "id DESC"},
+		{"id", true, "id DESC"},
+		{"label", false, "label ASC, id ASC"},
+		{"label", true, "label DESC, id DESC"},
+		{"expiry", false, "expiry ASC NULLS LAST, id ASC"},
+		{"expiry", true, "expiry DESC NULLS FIRST, id DESC"},
+	} {
+		got, err := OrderBy(cols, "id", tc.field, tc.desc)
+		if err != nil || got != tc.want {
+			t.Errorf("OrderBy(%q, %v) = %q, %v; want %q", tc.field, tc.desc, got, err, tc.want)
+		}
+	}
+	for _, bad := range []string{"hash", "label; DROP TABLE tokens", "label DESC"} {
+		if _, err := OrderBy(cols, "id", bad, false); core.KindOf(err) != core.KindInvalid {
+			t.Errorf("OrderBy(%q): err = %v, want KindInvalid", bad, err)
+		}
+	}
+}
+
+func TestCheck(t *testing.T) {
+	if err := cols.Check(); err != nil {
+		t.Errorf("Check: %v", err)
+	}
+	if err := (Columns{"t.label": {Name: "t.label", Type: core.FieldString}}).Check(); err != nil {
+		t.Errorf("Check of a qualified name: %v", err)
+	}
+	for name, c := range map[string]Columns{
+		"empty name":          {"label": {Type: core.FieldString}},
+		"expression":          {"label": {Name: "lower(label)", Type: core.FieldString}},
+		"never on a string":   {"label": {Name: "label", Type: core.FieldString, NullIsNever: true}},
+		"space in name":       {"label": {Name: "label x", Type: core.FieldString}},
+		"semicolon in name":   {"label": {Name: "label;", Type: core.FieldString}},
+		"quote in name":       {"label": {Name: `"label"`, Type: core.FieldString}},
+		"comment in name":     {"label": {Name: "label--", Type: core.FieldString}},
+		"unicode in name":     {"label": {Name: "labél", Type: core.FieldString}},
+		"placeholder in name": {"label": {Name: "?", Type: core.FieldString}},
+	} {
+		if err := c.Check(); err == nil {
+			t.Errorf("Check accepted %s", name)
+		}
+	}
+}

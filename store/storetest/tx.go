@@ -1,0 +1,217 @@
+package storetest
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/profiled/profiled/core"
+)
+
+// testUpdateRollsBack checks that an error from fn undoes everything fn did
+// and reaches the caller unchanged.
+func testUpdateRollsBack(t *testing.T, s core.Store) {
+	ctx := t.Context()
+	a := newUser(t, s, "alice")
+	refusal := core.Invalid("label", "no")
+	err := s.Update(ctx, func(tx core.Tx) error {
+		u := core.User{Username: "bob", Created: t0}
+		if err := tx.CreateUser(ctx, &u); err != nil {
+			return err
+		}
+		k := core.SSHKey{UserID: a.ID, Label: "k", Key: "k", Fingerprint: "f", Created: t0}
+		if err := tx.CreateSSHKey(ctx, &k); err != nil {
+			return err
+		}
+		changed := a
+		changed.Email = "changed@example.com"
+		if err := tx.UpdateUser(ctx, changed); err != nil {
+			return err
+		}
+		if err := tx.PutPreferences(ctx, a.ID, "c", []byte(`{}`)); err != nil {
+			return err
+		}
+		if _, _, err := tx.HitLimit(ctx, "k", time.Minute, t0); err != nil {
+			return err
+		}
+		return refusal
+	})
+	var got *core.Error
+	if !errors.As(err, &got) || got != refusal {
+		t.Fatalf("Update returned %v, want fn's *core.Error itself", err)
+	}
+
+	_, err = s.UserByUsername(ctx, "bob")
+	wantErr(t, "user created in a rolled-back Update", err, core.ErrNotFound)
+	n, err := s.CountUsers(ctx)
+	noErr(t, "CountUsers", err)
+	equal(t, "CountUsers after rollback", n, 1)
+	_, err = s.SSHKeyByFingerprint(ctx, a.ID, "f")
+	wantErr(t, "key created in a rolled-back Update", err, core.ErrNotFound)
+	u, err := s.UserByID(ctx, a.ID)
+	noErr(t, "UserByID", err)
+	equal(t, "user updated in a rolled-back Update", u, a)
+	_, err = s.Preferences(ctx, a.ID, "c")
+	wantErr(t, "preferences put in a rolled-back Update", err, core.ErrNotFound)
+	if count, _ := hit(t, s, "k", time.Minute, t0); count != 1 {
+		t.Errorf("limit hit in a rolled-back Update was kept: count %d", count)
+	}
+
+	// A plain error also comes back unchanged.
+	sentinel := errors.New("sentinel")
+	if err := s.Update(ctx, func(core.Tx) error { return sentinel }); err != sentinel {
+		t.Errorf("Update returned %v, want fn's error itself", err)
+	}
+}
+
+// testUpdateRollsBackStoreError checks that a store error inside fn, once
+// returned, also undoes what came before it.
+func testUpdateRollsBackStoreError(t *testing.T, s core.Store) {
+	ctx := t.Context()
+	newUser(t, s, "alice")
+	err := s.Update(ctx, func(tx core.Tx) error {
+		u := core.User{Username: "bob", Created: t0}
+		if err := tx.CreateUser(ctx, &u); err != nil {
+			return err
+		}
+		dup := core.User{Username: "alice", Created: t0}
+		return tx.CreateUser(ctx, &dup)
+	})
+	wantErr(t, "Update creating a duplicate", err, core.ErrDuplicate)
+	_, err = s.UserByUsername(ctx, "bob")
+	wantErr(t, "user created before the duplicate", err, core.ErrNotFound)
+
+	// The store is usable afterwards, and a handled store error inside fn
+	// does not spoil the transaction.
+	update(t, s, func(tx core.Tx) error {
+		if _, err := tx.UserByID(ctx, 12345); !errors.Is(err, core.ErrNotFound) {
+			return fmt.Errorf("UserByID of a missing user: %v", err)
+		}
+		u := core.User{Username: "carol", Created: t0}
+		return tx.CreateUser(ctx, &u)
+	})
+	_, err = s.UserByUsername(ctx, "carol")
+	noErr(t, "user created after a handled ErrNotFound", err)
+}
+
+// testUpdatePanics checks that a panic in fn rolls back and leaves the
+// store usable: no connection or lock stays held.
+func testUpdatePanics(t *testing.T, s core.Store) {
+	ctx := t.Context()
+	func() {
+		defer func() {
+			if recover() == nil {
+				t.Error("the panic in fn did not reach Update's caller")
+			}
+		}()
+		s.Update(ctx, func(tx core.Tx) error {
+			u := core.User{Username: "ghost", Created: t0}
+			if err := tx.CreateUser(ctx, &u); err != nil {
+				return err
+			}
+			panic("boom")
+		})
+	}()
+	_, err := s.UserByUsername(ctx, "ghost")
+	wantErr(t, "user created before a panic", err, core.ErrNotFound)
+	newUser(t, s, "alice")
+}
+
+// testReadsYourWrites checks that the Tx sees its own writes at once while
+// the Store's readers see only committed data.
+func testReadsYourWrites(t *testing.T, s core.Store) {
+	ctx := t.Context()
+	a := newUser(t, s, "alice")
+	update(t, s, func(tx core.Tx) error {
+		u := core.User{Username: "bob", Created: t0}
+		if err := tx.CreateUser(ctx, &u); err != nil {
+			return err
+		}
+		got, err := tx.UserByUsername(ctx, "bob")
+		noErr(t, "tx.UserByUsername of a user created in tx", err)
+		equal(t, "tx.UserByUsername", got.ID, u.ID)
+		if _, err := s.UserByUsername(ctx, "bob"); !errors.Is(err, core.ErrNotFound) {
+			t.Errorf("the Store saw an uncommitted user: err = %v", err)
+		}
+
+		k := core.SSHKey{UserID: a.ID, Label: "k", Key: "k", Fingerprint: "f", Created: t0}
+		if err := tx.CreateSSHKey(ctx, &k); err != nil {
+			return err
+		}
+		keys, total, err := tx.ListSSHKeys(ctx, a.ID, all)
+		noErr(t, "tx.ListSSHKeys", err)
+		equal(t, "tx.ListSSHKeys total", total, 1)
+		equal(t, "tx.ListSSHKeys", keys, []core.SSHKey{k})
+
+		if err := tx.UpdateSSHKeyLabel(ctx, a.ID, k.ID, "renamed"); err != nil {
+			return err
+		}
+		got2, err := tx.SSHKey(ctx, a.ID, k.ID)
+		noErr(t, "tx.SSHKey", err)
+		equal(t, "tx.SSHKey label after update", got2.Label, "renamed")
+
+		if err := tx.SetScratchCodes(ctx, a.ID, [][]byte{[]byte("h")}); err != nil {
+			return err
+		}
+		if err := tx.UseScratchCode(ctx, a.ID, []byte("h")); err != nil {
+			return err
+		}
+		if err := tx.UseScratchCode(ctx, a.ID, []byte("h")); !errors.Is(err, core.ErrNotFound) {
+			t.Errorf("second UseScratchCode in one tx: err = %v, want ErrNotFound", err)
+		}
+		n, err := tx.CountUsers(ctx)
+		noErr(t, "tx.CountUsers", err)
+		equal(t, "tx.CountUsers", n, 2)
+		return nil
+	})
+	_, err := s.UserByUsername(ctx, "bob")
+	noErr(t, "the Store after commit", err)
+}
+
+// testConcurrentUpdates checks that concurrent read-modify-write
+// transactions lose no update and fail none.
+func testConcurrentUpdates(t *testing.T, s core.Store) {
+	ctx := t.Context()
+	const goroutines, hits = 20, 10
+	u := newUser(t, s, "alice")
+	var wg sync.WaitGroup
+	errs := make(chan error, goroutines*hits)
+	for g := range goroutines {
+		wg.Go(func() {
+			for i := range hits {
+				err := s.Update(ctx, func(tx core.Tx) error {
+					if err := tx.LockUser(ctx, u.ID); err != nil {
+						return err
+					}
+					if _, _, err := tx.HitLimit(ctx, "shared", time.Hour, t0); err != nil {
+						return err
+					}
+					// A read-modify-write through the store's own reads:
+					// the counter is the number of scratch codes.
+					codes, err := tx.ScratchCodes(ctx, u.ID)
+					if err != nil {
+						return err
+					}
+					codes = append(codes, fmt.Appendf(nil, "%d-%d", g, i))
+					return tx.SetScratchCodes(ctx, u.ID, codes)
+				})
+				if err != nil {
+					errs <- err
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Errorf("concurrent Update: %v", err)
+	}
+	if count, _ := hit(t, s, "shared", time.Hour, t0); count != goroutines*hits+1 {
+		t.Errorf("HitLimit counted %d concurrent hits, want %d", count-1, goroutines*hits)
+	}
+	codes, err := s.ScratchCodes(ctx, u.ID)
+	noErr(t, "ScratchCodes", err)
+	equal(t, "scratch codes appended concurrently", len(codes), goroutines*hits)
+}
