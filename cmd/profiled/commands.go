@@ -1,0 +1,197 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"slices"
+	"time"
+
+	"github.com/profiled/profiled/core"
+)
+
+// commands lists every subcommand but version and help, in the order the
+// help shows them.
+var commands = []command{serveCommand, migrateCommand, usersCreateCommand, tokensCreateCommand, grantsSetCommand}
+
+var migrateCommand = command{
+	name:    "migrate",
+	short:   "apply database migrations and print the schema version",
+	args:    "[--db DSN]",
+	summary: "Apply the database migrations this profiled has and the database lacks, then print the schema version.\n(\"profiled serve\" migrates too; run this to migrate ahead of a rollout.)",
+	setup: func(fs *flagSet) func(context.Context, *env) error {
+		db := dbFlags(fs)
+		return func(ctx context.Context, e *env) error {
+			st, err := openDB(ctx, db, applyMigrations)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			v, err := st.SchemaVersion(ctx)
+			if err != nil {
+				return fmt.Errorf("read the schema version: %w", err)
+			}
+			fmt.Fprintf(e.stdout, "schema version %d\n", v)
+			return nil
+		}
+	},
+}
+
+var usersCreateCommand = command{
+	name:    "users create",
+	short:   "create a user",
+	args:    "--username U --email E [--restricted] [--db DSN]",
+	summary: "Create a user and print its id and username. A restricted user has only the grants that \"profiled grants set\" gives it.",
+	setup: func(fs *flagSet) func(context.Context, *env) error {
+		db := dbFlags(fs)
+		key := keyFlags(fs)
+		var username, email string
+		var restricted bool
+		fs.StringVar(&username, "username", "", "the new user's `NAME`: 3 to 32 letters, digits, '-' or '_' (required)")
+		fs.StringVar(&email, "email", "", "the new user's `EMAIL` address (required)")
+		fs.BoolVar(&restricted, "restricted", false, "make a restricted user")
+		return func(ctx context.Context, e *env) error {
+			if err := required("users create", "username", username); err != nil {
+				return err
+			}
+			if err := required("users create", "email", email); err != nil {
+				return err
+			}
+			svc, done, err := openService(ctx, e, key, db)
+			if err != nil {
+				return err
+			}
+			defer done()
+			u, err := svc.CreateUser(ctx, core.UserCreate{Username: username, Email: email, Restricted: restricted})
+			if err != nil {
+				return cliError("users create", err, "username", "email")
+			}
+			fmt.Fprintf(e.stdout, "id=%d username=%s\n", u.ID, u.Username)
+			return nil
+		}
+	},
+}
+
+var tokensCreateCommand = command{
+	name:    "tokens create",
+	short:   "create a personal access token and print it",
+	args:    "--username U [--scopes S] [--label L] [--expiry RFC3339] [--db DSN]",
+	summary: "Create a personal access token for a user and print the token, alone, on stdout.\nIt is shown only this once: only its SHA-256 is stored.",
+	setup: func(fs *flagSet) func(context.Context, *env) error {
+		db := dbFlags(fs)
+		key := keyFlags(fs)
+		var username, scopes, label, expiry string
+		fs.StringVar(&username, "username", "", "the user (`NAME`) the token acts as (required)")
+		fs.StringVar(&scopes, "scopes", "*", "the token's OAuth `SCOPES`: \"*\" for all, or space-separated <category>:read_only|read_write, e.g. \"account:read_only\"")
+		fs.StringVar(&label, "label", "cli", "the token's `LABEL`, 1 to 100 characters")
+		fs.StringVar(&expiry, "expiry", "", "the `TIME` the token stops working, in RFC 3339, e.g. 2030-01-02T15:04:05Z (default: never)")
+		return func(ctx context.Context, e *env) error {
+			if err := required("tokens create", "username", username); err != nil {
+				return err
+			}
+			sc, err := core.ParseScopes(scopes)
+			if err != nil {
+				return usagef("tokens create: --scopes: %v", err)
+			}
+			var exp *time.Time
+			if expiry != "" {
+				t, err := time.Parse(time.RFC3339, expiry)
+				if err != nil {
+					return usagef("tokens create: --expiry %q is not an RFC 3339 time such as 2030-01-02T15:04:05Z", expiry)
+				}
+				exp = &t
+			}
+			svc, done, err := openService(ctx, e, key, db)
+			if err != nil {
+				return err
+			}
+			defer done()
+			_, raw, err := svc.IssueToken(ctx, username, label, sc, exp)
+			if err != nil {
+				return cliError("tokens create", userNotFound(err, username), "label", "expiry", "scopes")
+			}
+			fmt.Fprintln(e.stdout, raw)
+			return nil
+		}
+	},
+}
+
+var grantsSetCommand = command{
+	name:    "grants set",
+	short:   "store the grants of a restricted user",
+	args:    "--username U --file grants.json [--db DSN]",
+	summary: "Store the grants of a restricted user: a GrantsResponse JSON document of the Linode API,\nwhich GET /v4/profile/grants then returns to that user.",
+	setup: func(fs *flagSet) func(context.Context, *env) error {
+		db := dbFlags(fs)
+		key := keyFlags(fs)
+		var username, file string
+		fs.StringVar(&username, "username", "", "the restricted user's `NAME` (required)")
+		fs.StringVar(&file, "file", "", "the JSON `FILE` with the grants (required)")
+		return func(ctx context.Context, e *env) error {
+			if err := required("grants set", "username", username); err != nil {
+				return err
+			}
+			if err := required("grants set", "file", file); err != nil {
+				return err
+			}
+			data, err := os.ReadFile(file)
+			if err != nil {
+				return fmt.Errorf("grants set: %w", err)
+			}
+			svc, done, err := openService(ctx, e, key, db)
+			if err != nil {
+				return err
+			}
+			defer done()
+			if err := svc.SetGrants(ctx, username, data); err != nil {
+				return cliError("grants set", userNotFound(err, username))
+			}
+			fmt.Fprintf(e.stdout, "grants set for %s\n", username)
+			return nil
+		}
+	},
+}
+
+// openService builds the core over the database for one operator command.
+// The commands do not migrate PostgreSQL: they refuse a schema that is
+// not the binary's own.
+func openService(ctx context.Context, e *env, k *keyConfig, c *dbConfig) (*core.Service, func(), error) {
+	st, box, created, err := openWithKey(ctx, e, k, c, requireCurrent)
+	if err != nil {
+		return nil, nil, err
+	}
+	if created != "" {
+		fmt.Fprintln(e.stderr, "profiled: "+keyCreatedNotice(created))
+	}
+	svc := core.New(core.Config{Store: st, Box: box, SMS: noSMS{}})
+	return svc, func() { st.Close() }, nil
+}
+
+// noSMS is the SMS sender of the operator's commands, which send none.
+type noSMS struct{}
+
+func (noSMS) SendSMS(context.Context, string, string) error {
+	return fmt.Errorf("the command line sends no text messages")
+}
+
+// userNotFound turns the core's NotFound, which an API client sees for
+// "not yours" and "absent" alike, into an operator's message.
+func userNotFound(err error, username string) error {
+	if core.KindOf(err) == core.KindNotFound {
+		return fmt.Errorf("no user named %q: create it with \"profiled users create --username %s --email ...\"", username, username)
+	}
+	return err
+}
+
+// cliError prefixes an error with the command. A rule the core found
+// broken names a field; when a flag of the command has that name, the
+// message names the flag.
+func cliError(cmd string, err error, flags ...string) error {
+	if ce := core.AsError(err); ce != nil && ce.Field != "" {
+		if slices.Contains(flags, ce.Field) {
+			return fmt.Errorf("%s: --%s: %s", cmd, ce.Field, ce.Reason)
+		}
+		return fmt.Errorf("%s: %s: %s", cmd, ce.Field, ce.Reason)
+	}
+	return fmt.Errorf("%s: %w", cmd, err)
+}

@@ -1,0 +1,214 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/profiled/profiled/core"
+	"github.com/profiled/profiled/face/linode"
+	"github.com/profiled/profiled/reqlog"
+	"github.com/profiled/profiled/sms"
+)
+
+// The server's limits. A request has ReadTimeout to arrive in full and
+// WriteTimeout from then to be answered; bodies are further bounded by
+// the face (linode.DefaultMaxBodyBytes).
+const (
+	readHeaderTimeout = 10 * time.Second
+	readTimeout       = 30 * time.Second
+	writeTimeout      = 60 * time.Second
+	idleTimeout       = 2 * time.Minute
+	maxHeaderBytes    = 64 << 10
+	// shutdownTimeout is how long requests in flight get to finish after
+	// SIGTERM or SIGINT before their connections are closed.
+	shutdownTimeout = 20 * time.Second
+	// healthTimeout bounds the database check of /healthz.
+	healthTimeout = 2 * time.Second
+)
+
+var serveCommand = command{
+	name:    "serve",
+	short:   "run the HTTP server",
+	args:    "[--addr 127.0.0.1:8080] [--sms-webhook URL] [--db DSN]",
+	summary: "Run the HTTP server: the Linode API v4 /profile (under /v4 and /v4beta) and GET /healthz.\nOn an empty database it creates the user admin and prints a token for it, once.",
+	setup: func(fs *flagSet) func(context.Context, *env) error {
+		db := dbFlags(fs)
+		key := keyFlags(fs)
+		var addr, webhook, logFormat string
+		fs.envString(&addr, "addr", "PROFILED_ADDR", "127.0.0.1:8080", "the `HOST:PORT` to listen on (port 0: any free port)")
+		fs.envString(&webhook, "sms-webhook", "PROFILED_SMS_WEBHOOK", "",
+			"the `URL` that receives each text message as a JSON POST of {\"to\": \"+E164\", \"message\": \"...\"}; unset: messages are only logged (development)")
+		fs.envString(&logFormat, "log-format", "PROFILED_LOG_FORMAT", "json", "the `FORMAT` of the log on stderr: json or text")
+		return func(ctx context.Context, e *env) error {
+			return serve(ctx, e, serveConfig{db: db, key: key, addr: addr, webhook: webhook, logFormat: logFormat})
+		}
+	},
+}
+
+type serveConfig struct {
+	db        *dbConfig
+	key       *keyConfig
+	addr      string
+	webhook   string
+	logFormat string
+}
+
+func serve(ctx context.Context, e *env, c serveConfig) error {
+	logger, err := newLogger(e.stderr, c.logFormat)
+	if err != nil {
+		return err
+	}
+	var sender core.SMSSender
+	if c.webhook != "" {
+		u, err := url.Parse(c.webhook)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return usagef("--sms-webhook must be an absolute http:// or https:// URL")
+		}
+		sender = &sms.Webhook{URL: c.webhook}
+	} else {
+		sender = sms.Log{Logger: logger}
+	}
+	st, box, created, err := openWithKey(ctx, e, c.key, c.db, applyMigrations)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if created != "" {
+		logger.Warn(keyCreatedNotice(created))
+	}
+	svc := core.New(core.Config{Store: st, Box: box, SMS: sender})
+
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", c.addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w (choose another --addr, or stop what uses it)", c.addr, err)
+	}
+	defer ln.Close()
+	base := baseURL(ln.Addr())
+
+	token, err := svc.Bootstrap(ctx)
+	if err != nil {
+		return fmt.Errorf("bootstrap the first user: %w", err)
+	}
+	if token != "" {
+		printBootstrap(e.stdout, token, base)
+	}
+	if c.webhook == "" {
+		logger.Warn("no --sms-webhook (PROFILED_SMS_WEBHOOK) set: text messages, verification codes included, are written to this log instead of being sent")
+	}
+
+	srv := &http.Server{
+		Handler:           newHandler(svc, logger),
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       readTimeout,
+		WriteTimeout:      writeTimeout,
+		IdleTimeout:       idleTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	fmt.Fprintf(e.stdout, "profiled: listening on %s\n", base)
+	logger.Info("listening", slog.String("addr", ln.Addr().String()), slog.String("db", c.db.String()), slog.String("version", versionString()))
+
+	select {
+	case err := <-served:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down", slog.String("grace", shutdownTimeout.String()))
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		srv.Close()
+		return fmt.Errorf("shut down: %w", err)
+	}
+	if err := <-served; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("serve: %w", err)
+	}
+	logger.Info("stopped")
+	return nil
+}
+
+// newHandler is the whole HTTP API: /healthz, and every other path to the
+// Linode face, which answers unknown routes with its own 404.
+func newHandler(svc *core.Service, logger *slog.Logger) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /healthz", healthz(svc.Store(), logger))
+	mux.Handle("/", linode.New(svc, linode.Options{Logger: logger, MaxBodyBytes: linode.DefaultMaxBodyBytes}))
+	return reqlog.Middleware(logger, mux)
+}
+
+// healthz answers 200 {"status":"ok"} while the database answers, and 503
+// otherwise, for load balancers and orchestrators.
+func healthz(st core.Store, logger *slog.Logger) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		reqlog.SetRoute(r.Context(), "GET /healthz")
+		ctx, cancel := context.WithTimeout(r.Context(), healthTimeout)
+		defer cancel()
+		status, body := http.StatusOK, "ok"
+		if err := st.Ping(ctx); err != nil {
+			logger.LogAttrs(r.Context(), slog.LevelError, "health check: the database does not answer",
+				slog.String("error", err.Error()), slog.String("request_id", reqlog.RequestID(r.Context())))
+			status, body = http.StatusServiceUnavailable, "unavailable"
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Cache-Control", "no-store")
+		w.WriteHeader(status)
+		json.NewEncoder(w).Encode(map[string]string{"status": body})
+	})
+}
+
+// newLogger writes structured logs to w, as JSON unless format is "text".
+func newLogger(w io.Writer, format string) (*slog.Logger, error) {
+	switch strings.ToLower(format) {
+	case "", "json":
+		return slog.New(slog.NewJSONHandler(w, nil)), nil
+	case "text":
+		return slog.New(slog.NewTextHandler(w, nil)), nil
+	}
+	return nil, usagef("--log-format (PROFILED_LOG_FORMAT) must be json or text, not %q", format)
+}
+
+// baseURL is the URL a client on this machine uses to reach addr: an
+// unspecified host (0.0.0.0, ::) is reached on loopback.
+func baseURL(addr net.Addr) string {
+	host, port, err := net.SplitHostPort(addr.String())
+	if err != nil {
+		return "http://" + addr.String()
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
+		if ip.To4() != nil {
+			host = "127.0.0.1"
+		} else {
+			host = "::1"
+		}
+	}
+	return "http://" + net.JoinHostPort(host, port)
+}
+
+// printBootstrap shows the first token, the only time it is ever shown.
+// It goes to stdout, never to the log.
+func printBootstrap(w io.Writer, token, base string) {
+	fmt.Fprintf(w, `profiled: the database was empty, so it now has the user "admin" and a token with every scope ("*").
+The token is shown only this once; keep it secret, like a password:
+
+    TOKEN=%s
+
+Use it as a bearer token, for example:
+
+    curl -H "Authorization: Bearer $TOKEN" %s/v4/profile
+
+Make more users and tokens with "profiled users create" and "profiled tokens create".
+
+`, token, base)
+}
