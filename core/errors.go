@@ -3,6 +3,7 @@ package core
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -82,6 +83,15 @@ func AsError(err error) *Error {
 	var e *Error
 	if errors.As(err, &e) {
 		return e
+	}
+	return nil
+}
+
+// checkText refuses text no store can keep: the NUL character (PostgreSQL
+// text cannot hold it). JSON decoding has already replaced invalid UTF-8.
+func checkText(field, s string) error {
+	if strings.IndexByte(s, 0) >= 0 {
+		return Invalid(field, "%s may not contain the NUL character", field)
 	}
 	return nil
 }

@@ -222,7 +222,9 @@ var allowedKeyTypes = map[string]bool{
 
 // parseSSHKey parses an authorized_keys line (type, base64, optional comment).
 func parseSSHKey(line string) (ssh.PublicKey, error) {
-	if len(line) > maxKeyLength || strings.ContainsAny(line, "\r\n") {
+	// A key pasted from a .pub file ends in a newline: that one is forgiven.
+	line = strings.TrimRight(line, "\r\n")
+	if len(line) > maxKeyLength || strings.ContainsAny(line, "\r\n\x00") {
 		return nil, errBadKey
 	}
 	pub, _, options, rest, err := ssh.ParseAuthorizedKey([]byte(line))

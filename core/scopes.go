@@ -38,9 +38,11 @@ func ParseScopes(s string) (Scopes, error) {
 		return AllScopes, nil
 	}
 	levels := map[string]string{}
+	all := false
 	for _, f := range strings.Fields(s) {
 		if f == "*" {
-			return AllScopes, nil
+			all = true
+			continue
 		}
 		cat, lvl, ok := strings.Cut(f, ":")
 		if !ok || !ScopeCategories[cat] || (lvl != ReadOnly && lvl != ReadWrite) {
@@ -49,6 +51,9 @@ func ParseScopes(s string) (Scopes, error) {
 		if levels[cat] != ReadWrite {
 			levels[cat] = lvl
 		}
+	}
+	if all {
+		return AllScopes, nil
 	}
 	out := make([]string, 0, len(levels))
 	for cat, lvl := range levels {

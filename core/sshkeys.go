@@ -3,6 +3,7 @@ package core
 import (
 	"context"
 	"errors"
+	"strings"
 	"unicode/utf8"
 
 	"golang.org/x/crypto/ssh"
@@ -20,7 +21,7 @@ func validateSSHKeyLabel(label string) error {
 	if utf8.RuneCountInString(label) > maxSSHKeyLabel {
 		return Invalid("label", "label must be at most %d characters", maxSSHKeyLabel)
 	}
-	return nil
+	return checkText("label", label)
 }
 
 // SSHKeys lists the actor's keys.
@@ -46,6 +47,7 @@ func (s *Service) AddSSHKey(ctx context.Context, a Actor, in SSHKeyCreate) (SSHK
 	if err := mustWrite(a); err != nil {
 		return SSHKey{}, err
 	}
+	in.Key = strings.TrimRight(in.Key, "\r\n")
 	if in.Key == "" {
 		return SSHKey{}, Invalid("ssh_key", "ssh_key is required")
 	}

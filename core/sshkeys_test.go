@@ -77,7 +77,6 @@ func TestSSHKeysInvalid(t *testing.T) {
 		"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBroken",
 		strings.Replace(good, "ssh-ed25519", "ssh-rsa", 1), // type and blob disagree
 		good + "\n" + newED25519Key(t, ""),                 // two keys
-		good + "\n",                                        // trailing newline
 		`no-pty ` + good,                                   // options are for authorized_keys files, not keys
 		"-----BEGIN OPENSSH PRIVATE KEY-----",
 		strings.Repeat("A", 17*1024),
@@ -87,6 +86,14 @@ func TestSSHKeysInvalid(t *testing.T) {
 	}
 	_, err := e.svc.AddSSHKey(e.ctx, a, core.SSHKeyCreate{Label: "x"})
 	wantErr(t, err, core.KindInvalid, "ssh_key")
+
+	// A key pasted from a .pub file keeps its final newline: accepted, stored without it.
+	pasted, err := e.svc.AddSSHKey(e.ctx, a, core.SSHKeyCreate{Label: "pasted", Key: newED25519Key(t, "p") + "\n"})
+	noErr(t, err)
+	if strings.HasSuffix(pasted.Key, "\n") {
+		t.Fatalf("stored key keeps its newline: %q", pasted.Key)
+	}
+	noErr(t, e.svc.DeleteSSHKey(e.ctx, a, pasted.ID))
 
 	// Labels: 0 to 64 characters.
 	_, err = e.svc.AddSSHKey(e.ctx, a, core.SSHKeyCreate{Label: strings.Repeat("l", 65), Key: good})

@@ -27,7 +27,27 @@ func validateTokenLabel(label string) error {
 	if n < minTokenLabel || n > maxTokenLabel {
 		return Invalid("label", "label must be %d to %d characters", minTokenLabel, maxTokenLabel)
 	}
-	return nil
+	return checkText("label", label)
+}
+
+// personalOnly keeps /profile/tokens to personal access tokens: sessions
+// and OAuth tokens are managed through sign-in and /profile/apps.
+func personalOnly(q ListQuery) ListQuery {
+	personal := Match("kind", OpEq, string(TokenPersonal))
+	q.Filter = AllOf(q.Filter, &personal)
+	return q
+}
+
+// ownPersonal loads a live personal token of the user, NotFound otherwise.
+func (s *Service) ownPersonal(ctx context.Context, r Reader, userID, id int64) (Token, error) {
+	t, err := r.Token(ctx, userID, id)
+	if err != nil {
+		return Token{}, notFound(err, "get token")
+	}
+	if t.Kind != TokenPersonal || !t.Active(s.now()) {
+		return Token{}, NotFound()
+	}
+	return t, nil
 }
 
 // activeOnly hides expired objects from lists: NULL expiry never expires.
@@ -42,7 +62,7 @@ func (s *Service) Tokens(ctx context.Context, a Actor, q ListQuery) (Page[Token]
 	if err := mustRead(a); err != nil {
 		return Page[Token]{}, err
 	}
-	data, n, err := s.store.ListTokens(ctx, a.User.ID, s.activeOnly(q))
+	data, n, err := s.store.ListTokens(ctx, a.User.ID, personalOnly(s.activeOnly(q)))
 	return Page[Token]{Data: data, Page: q.Page, PageSize: q.PageSize, Results: n}, notFound(err, "list tokens")
 }
 
@@ -51,11 +71,7 @@ func (s *Service) Token(ctx context.Context, a Actor, id int64) (Token, error) {
 	if err := mustRead(a); err != nil {
 		return Token{}, err
 	}
-	t, err := s.store.Token(ctx, a.User.ID, id)
-	if err == nil && !t.Active(s.now()) {
-		return Token{}, NotFound()
-	}
-	return t, notFound(err, "get token")
+	return s.ownPersonal(ctx, s.store, a.User.ID, id)
 }
 
 // CreateToken issues a personal access token no stronger than the acting
@@ -65,7 +81,8 @@ func (s *Service) CreateToken(ctx context.Context, a Actor, in TokenCreate) (Tok
 		return Token{}, "", err
 	}
 	scopes := a.Token.Scopes
-	if in.Scopes != nil && *in.Scopes != "*" {
+	// Omitted, "" (what linodego sends when unset) and "*" copy the acting token's scopes.
+	if in.Scopes != nil && *in.Scopes != "*" && *in.Scopes != "" {
 		var err error
 		if scopes, err = ParseScopes(*in.Scopes); err != nil {
 			return Token{}, "", err
@@ -125,8 +142,8 @@ func (s *Service) RenameToken(ctx context.Context, a Actor, id int64, label stri
 	var t Token
 	err := s.store.Update(ctx, func(tx Tx) error {
 		var err error
-		if t, err = tx.Token(ctx, a.User.ID, id); err != nil || !t.Active(s.now()) {
-			return NotFound()
+		if t, err = s.ownPersonal(ctx, tx, a.User.ID, id); err != nil {
+			return err
 		}
 		if err := tx.UpdateTokenLabel(ctx, a.User.ID, id, label); err != nil {
 			return notFound(err, "rename token")
@@ -144,6 +161,9 @@ func (s *Service) RevokeToken(ctx context.Context, a Actor, id int64) error {
 		return err
 	}
 	return s.store.Update(ctx, func(tx Tx) error {
+		if _, err := s.ownPersonal(ctx, tx, a.User.ID, id); err != nil {
+			return err
+		}
 		return notFound(tx.DeleteToken(ctx, a.User.ID, id), "revoke token")
 	})
 }

@@ -50,7 +50,13 @@ func envelope(t *testing.T, b []byte) []struct{ Reason, Field string } {
 }
 
 func TestMalformedRequests(t *testing.T) {
-	e := newEnv(t, testenv.Backend{Name: "sqlite", Open: testenv.OpenSQLite})
+	for _, b := range testenv.Backends(t) {
+		t.Run(b.Name, func(t *testing.T) { testMalformed(t, b) })
+	}
+}
+
+func testMalformed(t *testing.T, b testenv.Backend) {
+	e := newEnv(t, b)
 	before := e.snapshot()
 	cases := []struct {
 		name, method, path, ctype, body string

@@ -18,7 +18,7 @@ type Backend struct {
 }
 
 // Backends returns SQLite and, when reachable, PostgreSQL.
-func Backends(t *testing.T) []Backend {
+func Backends(t testing.TB) []Backend {
 	t.Helper()
 	out := []Backend{{Name: "sqlite", Open: OpenSQLite}}
 	if pg, ok := postgresBackend(t); ok {

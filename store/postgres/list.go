@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -10,16 +9,8 @@ import (
 	"github.com/profiled/profiled/store/sqlfilter"
 )
 
-// dialect is sqlfilter.PostgreSQL with filter times truncated to whole
-// seconds, as this store writes them and as sqlfilter.SQLite compares
-// them (unix seconds). Without the truncation "created lt 12:00:00.5"
-// would match a row created at 12:00:00 here and not in SQLite.
-var dialect = sqlfilter.Dialect{
-	Placeholder: sqlfilter.PostgreSQL.Placeholder,
-	Contains:    sqlfilter.PostgreSQL.Contains,
-	Time:        func(t time.Time) any { return ts(t) },
-	Bool:        sqlfilter.PostgreSQL.Bool,
-}
+// dialect is how this store writes filters.
+var dialect = sqlfilter.PostgreSQL
 
 // listing describes one listable resource.
 type listing struct {

@@ -2,11 +2,7 @@ package postgres
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
-	"net/url"
-	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -14,101 +10,15 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/profiled/profiled/core"
+	"github.com/profiled/profiled/internal/pgtest"
 	"github.com/profiled/profiled/store/storetest"
 )
-
-// defaultTestDSN is the PostgreSQL of a development machine; set
-// PROFILED_TEST_POSTGRES to use another. Each test gets a schema of its own
-// in that database and drops it when done.
-const defaultTestDSN = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
-
-func baseDSN() string {
-	if dsn := os.Getenv("PROFILED_TEST_POSTGRES"); dsn != "" {
-		return dsn
-	}
-	return defaultTestDSN
-}
-
-var reachable = sync.OnceValue(func() error {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, baseDSN())
-	if err != nil {
-		return err
-	}
-	return conn.Close(ctx)
-})
-
-// testSchema creates a fresh schema, dropped when t ends, and returns the
-// base DSN pointed at it with search_path, and the schema's name. Without
-// a reachable PostgreSQL it skips t, or fails it when CI=true.
-func testSchema(t *testing.T) (dsn, schema string) {
-	t.Helper()
-	if err := reachable(); err != nil {
-		msg := "PostgreSQL at " + redact(baseDSN()) + " is unreachable (" + err.Error() + "); " +
-			"start it with: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start " +
-			"(or set PROFILED_TEST_POSTGRES)"
-		if os.Getenv("CI") == "true" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
-	b := make([]byte, 8)
-	rand.Read(b)
-	schema = "profiled_test_" + hex.EncodeToString(b)
-
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, baseDSN())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, "SET synchronous_commit = off; CREATE SCHEMA "+schema); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		conn, err := pgx.Connect(ctx, baseDSN())
-		if err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-			return
-		}
-		defer conn.Close(ctx)
-		if _, err := conn.Exec(ctx, "SET synchronous_commit = off; DROP SCHEMA "+schema+" CASCADE"); err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-		}
-	})
-
-	u, err := url.Parse(baseDSN())
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	q.Set("application_name", schema)
-	// A test database need not survive a crash, and commits that wait for
-	// no disk make the suite several times faster.
-	q.Set("synchronous_commit", "off")
-	u.RawQuery = q.Encode()
-	return u.String(), schema
-}
-
-func redact(dsn string) string {
-	u, err := url.Parse(dsn)
-	if err != nil {
-		return "(unparsable DSN)"
-	}
-	return u.Redacted()
-}
 
 // openTest opens a migrated store in a fresh schema, closed when t ends.
 func openTest(t *testing.T, opts Options) (*Store, string) {
 	t.Helper()
-	dsn, schema := testSchema(t)
+	dsn, schema := pgtest.Schema(t)
 	opts.Migrate = true
 	s, err := Open(context.Background(), dsn, opts)
 	if err != nil {
@@ -142,7 +52,7 @@ func TestOpenRejectsOtherSchemes(t *testing.T) {
 func TestSchemaVersion(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	dsn, _ := testSchema(t)
+	dsn, _ := pgtest.Schema(t)
 
 	s, err := Open(ctx, dsn, Options{})
 	if err != nil {
@@ -510,7 +420,7 @@ func TestUseScratchCodeOnce(t *testing.T) {
 func TestMigrateConcurrently(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	dsn, _ := testSchema(t)
+	dsn, _ := pgtest.Schema(t)
 	const n = 5
 	stores := make([]*Store, n)
 	var wg sync.WaitGroup
@@ -550,7 +460,7 @@ func TestMigrateConcurrently(t *testing.T) {
 func TestOptions(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	dsn, _ := testSchema(t)
+	dsn, _ := pgtest.Schema(t)
 	show := func(dsn string, opts Options) string {
 		t.Helper()
 		s, err := Open(ctx, dsn, opts)

@@ -19,6 +19,7 @@ var tokens = listing{
 		"label":   {Name: "label", Type: core.FieldString},
 		"created": {Name: "created", Type: core.FieldTime},
 		"expiry":  {Name: "expiry", Type: core.FieldTime, NullIsNever: true},
+		"kind":    {Name: "kind", Type: core.FieldString},
 	},
 }
 

@@ -64,8 +64,9 @@ var SQLite = Dialect{
 var PostgreSQL = Dialect{
 	Placeholder: func(n int) string { return "$" + strconv.Itoa(n) },
 	Contains:    func(col, ph string) string { return "strpos(" + col + ", " + ph + ") > 0" },
-	Time:        func(t time.Time) any { return t.UTC() },
-	Bool:        func(b bool) any { return b },
+	// Times are compared in whole seconds, as the stores keep them.
+	Time: func(t time.Time) any { return t.UTC().Truncate(time.Second) },
+	Bool: func(b bool) any { return b },
 }
 
 // maxDepth bounds the nesting of And/Or, so a hostile filter cannot make
