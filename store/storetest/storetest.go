@@ -86,6 +86,7 @@ func Run(t *testing.T, open func(t *testing.T) core.Store) {
 			tc.fn(t, open(t))
 		})
 	}
+	t.Run("IAM", func(t *testing.T) { testIAM(t, open) }) // iam.go
 }
 
 // t0 is the suite's reference time: UTC and whole seconds, as the core
