@@ -24,6 +24,9 @@ type Config struct {
 	SMS   SMSSender
 	Now   func() time.Time // default time.Now
 	Rand  io.Reader        // default crypto/rand.Reader
+	// Identity is an external OpenID Connect provider whose access tokens
+	// AuthenticateBearer accepts; nil for none (external.go).
+	Identity IdentityProvider
 }
 
 // Service enforces every rule of the account domain, once, for all faces.
@@ -33,11 +36,12 @@ type Service struct {
 	sms   SMSSender
 	now   func() time.Time
 	rand  io.Reader
+	idp   IdentityProvider
 }
 
 // New builds a Service.
 func New(c Config) *Service {
-	s := &Service{store: c.Store, box: c.Box, sms: c.SMS, now: c.Now, rand: c.Rand}
+	s := &Service{store: c.Store, box: c.Box, sms: c.SMS, now: c.Now, rand: c.Rand, idp: c.Identity}
 	if s.now == nil {
 		s.now = time.Now
 	}

@@ -1,0 +1,228 @@
+package core
+
+import (
+	"context"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/text/language"
+)
+
+// Me is the actor's user as the IAM face shows it: the account and its IAM
+// data, the defaults filled in.
+type Me struct {
+	User    User
+	Profile IAMProfile
+}
+
+// Human reports whether the user is a person rather than a service account.
+func (m Me) Human() bool { return m.Profile.Kind != UserService }
+
+// DefaultLocale is the locale of a user who never chose one.
+const DefaultLocale = "en-US"
+
+// withDefaults fills the empty fields of a stored profile.
+func (p IAMProfile) withDefaults() IAMProfile {
+	if p.Kind == "" {
+		p.Kind = UserHuman
+	}
+	p.Config = p.Config.withDefaults()
+	return p
+}
+
+// Limits of the IAM face's text fields, in characters.
+const (
+	maxPersonName  = 100
+	maxLocale      = 35
+	maxPictureURL  = 2048
+	maxServiceName = 64
+	maxServiceDesc = 500
+)
+
+// ValidateLocale is the one locale rule of every face: a well-formed BCP 47
+// language tag with a known language, such as en-US, fr or zh-Hant-TW. It
+// returns the tag in canonical form ("en_us" becomes "en-US").
+func ValidateLocale(field, locale string) (string, error) {
+	bad := Invalid(field, "locale must be a BCP 47 language tag with a known language, like en-US, fr or zh-Hant-TW")
+	if locale == "" || len(locale) > maxLocale {
+		return "", bad
+	}
+	tag, err := language.Parse(locale)
+	if err != nil {
+		return "", bad
+	}
+	if _, conf := tag.Base(); conf != language.Exact {
+		return "", bad // "und", or a private-use tag alone
+	}
+	return tag.String(), nil
+}
+
+// validatePersonName checks a first or last name: at most 100 characters,
+// no control characters. Surrounding spaces are dropped; "" is allowed.
+func validatePersonName(field, name string) (string, error) {
+	name = strings.TrimSpace(name)
+	if utf8.RuneCountInString(name) > maxPersonName {
+		return "", Invalid(field, "%s must be at most %d characters", field, maxPersonName)
+	}
+	if strings.IndexFunc(name, unicode.IsControl) >= 0 {
+		return "", Invalid(field, "%s may not contain control characters", field)
+	}
+	return name, nil
+}
+
+// loadMe reads the user and its IAM data through r.
+func loadMe(ctx context.Context, r Reader, userID int64) (Me, error) {
+	u, err := r.UserByID(ctx, userID)
+	if err != nil {
+		return Me{}, notFound(err, "load user")
+	}
+	p, err := r.IAMProfile(ctx, userID)
+	if err != nil {
+		return Me{}, notFound(err, "load iam profile")
+	}
+	return Me{User: u, Profile: p}, nil
+}
+
+// humanOnly is the answer of the human-only operations to a service
+// account: as for anything that is not there, 404.
+func humanOnly(m Me) error {
+	if !m.Human() {
+		return NotFound()
+	}
+	return nil
+}
+
+// Me returns the actor's user, human or service account. It needs
+// account:read_only.
+func (s *Service) Me(ctx context.Context, a Actor) (Me, error) {
+	if err := mustRead(a); err != nil {
+		return Me{}, err
+	}
+	m, err := loadMe(ctx, s.store, a.User.ID)
+	if err != nil {
+		return Me{}, err
+	}
+	m.Profile = m.Profile.withDefaults()
+	return m, nil
+}
+
+// MeUpdate is a partial update of a person's user: nil fields stay as
+// they are.
+type MeUpdate struct {
+	FirstName *string
+	LastName  *string
+	Email     *string
+	Timezone  *string
+	Locale    *string
+}
+
+// UpdateMe changes the fields of in that are set, with the same rules as
+// the Linode face's profile update. A new email address is not verified.
+// Human users only.
+func (s *Service) UpdateMe(ctx context.Context, a Actor, in MeUpdate) (Me, error) {
+	if err := mustWrite(a); err != nil {
+		return Me{}, err
+	}
+	var out Me
+	err := s.store.Update(ctx, func(tx Tx) error {
+		if err := tx.LockUser(ctx, a.User.ID); err != nil {
+			return notFound(err, "lock user")
+		}
+		m, err := loadMe(ctx, tx, a.User.ID)
+		if err != nil {
+			return err
+		}
+		if err := humanOnly(m); err != nil {
+			return err
+		}
+		if err := applyMeUpdate(&m, in); err != nil {
+			return err
+		}
+		if err := tx.UpdateUser(ctx, m.User); err != nil {
+			return notFound(err, "update user")
+		}
+		if err := tx.PutIAMProfile(ctx, m.Profile); err != nil {
+			return notFound(err, "update iam profile")
+		}
+		out = m
+		return nil
+	})
+	out.Profile = out.Profile.withDefaults()
+	return out, err
+}
+
+func applyMeUpdate(m *Me, in MeUpdate) error {
+	var err error
+	if in.FirstName != nil {
+		if m.Profile.FirstName, err = validatePersonName("first_name", *in.FirstName); err != nil {
+			return err
+		}
+	}
+	if in.LastName != nil {
+		if m.Profile.LastName, err = validatePersonName("last_name", *in.LastName); err != nil {
+			return err
+		}
+	}
+	if in.Email != nil {
+		if err := ValidateEmail("email", *in.Email); err != nil {
+			return err
+		}
+		if *in.Email != m.User.Email {
+			m.User.Email = *in.Email
+			m.Profile.EmailVerified = false
+		}
+	}
+	if in.Timezone != nil {
+		if err := ValidateTimezone("timezone", *in.Timezone); err != nil {
+			return err
+		}
+		m.User.Timezone = *in.Timezone
+	}
+	if in.Locale != nil {
+		if m.Profile.Config.Locale, err = ValidateLocale("locale", *in.Locale); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// DeleteMe deletes the actor's user for good, with everything it owns:
+// every token of the user fails from the next request on, on every
+// replica. Human users only.
+func (s *Service) DeleteMe(ctx context.Context, a Actor) error {
+	if err := mustWrite(a); err != nil {
+		return err
+	}
+	return s.store.Update(ctx, func(tx Tx) error {
+		if err := tx.LockUser(ctx, a.User.ID); err != nil {
+			return notFound(err, "lock user")
+		}
+		m, err := loadMe(ctx, tx, a.User.ID)
+		if err != nil {
+			return err
+		}
+		if err := humanOnly(m); err != nil {
+			return err
+		}
+		return notFound(tx.DeleteUser(ctx, a.User.ID), "delete user")
+	})
+}
+
+// ChangePassword will change the actor's password once password sign-in
+// exists: it is to require the current password, apply the password
+// policy and revoke the user's other sessions. Until then it checks the
+// scope and that the user is a person, and answers KindNotImplemented.
+func (s *Service) ChangePassword(ctx context.Context, a Actor, current, next string) error {
+	if err := mustWrite(a); err != nil {
+		return err
+	}
+	m, err := loadMe(ctx, s.store, a.User.ID)
+	if err != nil {
+		return err
+	}
+	if err := humanOnly(m); err != nil {
+		return err
+	}
+	return &Error{Kind: KindNotImplemented, Reason: "password sign-in is not available in this build: users sign in with tokens or an external identity provider"}
+}
