@@ -82,7 +82,10 @@ func (s *Service) AuthenticateExternal(ctx context.Context, raw string) (Actor, 
 		}
 		return Actor{}, fmt.Errorf("verify access token: %w", err)
 	}
-	if id.Subject == "" || (!id.Expiry.IsZero() && !s.now().Before(id.Expiry)) {
+	// A subject is at most 255 characters (OpenID Connect Core 1.0, 2);
+	// one no store can keep is refused like any bad token.
+	if id.Subject == "" || len(id.Subject) > 255 || strings.ContainsRune(id.Subject, 0) ||
+		(!id.Expiry.IsZero() && !s.now().Before(id.Expiry)) {
 		return Actor{}, Unauthorized()
 	}
 	provider := s.idp.Name()
