@@ -1,0 +1,169 @@
+// Package iam serves an IAM service's "my user" API, /iam/v1/users/me/...,
+// over the core: the same users, tokens and store as the Linode face. It
+// speaks FastAPI's dialect: JSON bodies, trailing slashes exactly as the
+// API lists them, and errors as {"detail": ...}, a list of
+// {"loc", "msg", "type"} for a 422. Its OpenAPI 3.1 description is served
+// at /iam/v1/openapi.json.
+//
+// Callers authenticate with one of profiled's tokens in X-API-Key or as an
+// Authorization bearer token, or, when an external OpenID Connect provider
+// is configured, with that provider's JWT access token as the bearer
+// token. Reads need account:read_only, writes account:read_write.
+package iam
+
+import (
+	"log/slog"
+	"net/http"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/profiled/profiled/core"
+)
+
+// Prefix is where the face answers; cmd/profiled mounts it there.
+const Prefix = "/iam/v1"
+
+// Options configure the face.
+type Options struct {
+	Logger *slog.Logger
+	// MaxBodyBytes bounds JSON request bodies; default 1 MiB. Avatar
+	// uploads have their own bound, core.MaxAvatarBytes plus the multipart
+	// framing.
+	MaxBodyBytes int64
+	// PublicURL is the scheme and host clients reach profiled at, such as
+	// https://id.example.com; avatar_url is an absolute URL under it. Empty:
+	// avatar_url is a path (/iam/v1/avatars/<id>.png).
+	PublicURL string
+}
+
+// DefaultMaxBodyBytes bounds JSON request bodies.
+const DefaultMaxBodyBytes = 1 << 20
+
+// maxAvatarRequest bounds an avatar upload's whole body: the file, and the
+// multipart boundaries and part headers around it.
+const maxAvatarRequest = core.MaxAvatarBytes + 64<<10
+
+// Scopes the operations need, enforced by the core and documented in the
+// OpenAPI description (x-required-scope).
+const (
+	read  = "account:read_only"
+	write = "account:read_write"
+)
+
+// route is one authenticated operation.
+type route struct {
+	method, path string // path below Prefix, as the API writes it
+	scope        string
+	handle       handlerFunc
+}
+
+// routes lists every operation of the face, so the API reads in one place.
+func (s *server) routes() []route {
+	return []route{
+		{"GET", "/users/me/", read, s.getMe},
+		{"PATCH", "/users/me/", write, s.patchMe},
+		{"DELETE", "/users/me/", write, s.deleteMe},
+		{"POST", "/users/me/password/", write, s.changePassword},
+		{"POST", "/users/me/avatar/", write, s.postAvatar},
+		{"DELETE", "/users/me/avatar/", write, s.deleteAvatar},
+		{"GET", "/users/me/config/", read, s.getConfig},
+		{"PUT", "/users/me/config/", write, s.putConfig},
+		{"GET", "/users/me/notification-preferences/", read, s.getNotifications},
+		{"PUT", "/users/me/notification-preferences/", write, s.putNotifications},
+		{"POST", "/users/me/sync-from-auth/", write, s.syncFromAuth},
+	}
+}
+
+// publicRoutes need no credentials.
+func (s *server) publicRoutes() []struct {
+	method, path string
+	h            http.HandlerFunc
+} {
+	return []struct {
+		method, path string
+		h            http.HandlerFunc
+	}{
+		{"GET", "/openapi.json", s.openAPI},
+		{"GET", "/avatars/{file}", s.getAvatar},
+	}
+}
+
+// pattern is the ServeMux pattern of a path below Prefix: a trailing
+// slash matches itself only ("{$}"), not the subtree.
+func pattern(path string) string {
+	if strings.HasSuffix(path, "/") {
+		return Prefix + path + "{$}"
+	}
+	return Prefix + path
+}
+
+// New returns the handler of the face. Mount it at Prefix + "/": it
+// answers every path below, what is not an operation with a 404 (or a
+// 405) in its own format.
+func New(svc *core.Service, opts Options) http.Handler {
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.MaxBodyBytes <= 0 {
+		opts.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	s := &server{svc: svc, log: opts.Logger, maxBody: opts.MaxBodyBytes,
+		publicURL: strings.TrimRight(opts.PublicURL, "/")}
+	mux := http.NewServeMux()
+	allowed := map[string][]string{}
+	for _, rt := range s.routes() {
+		mux.Handle(rt.method+" "+pattern(rt.path), s.endpoint(rt))
+		allowed[rt.path] = append(allowed[rt.path], rt.method)
+	}
+	for _, rt := range s.publicRoutes() {
+		mux.Handle(rt.method+" "+pattern(rt.path), s.public(rt.method+" "+pattern(rt.path), rt.h))
+		allowed[rt.path] = append(allowed[rt.path], rt.method)
+	}
+	// A path with no pattern for the request's method: 405, in our format.
+	for path, methods := range allowed {
+		if slices.Contains(methods, "GET") {
+			methods = append(methods, "HEAD")
+		}
+		sort.Strings(methods)
+		mux.Handle(pattern(path), methodNotAllowed(strings.Join(append(methods, "OPTIONS"), ", ")))
+	}
+	notFound := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		setCORS(w.Header())
+		writeDetail(w, http.StatusNotFound, "Not Found")
+	})
+	// Paths end with a slash exactly where the API writes one: without it,
+	// a 404 (ServeMux would otherwise redirect with a 301, which clients
+	// follow with a GET whatever the method was).
+	for path := range allowed {
+		if bare, ok := strings.CutSuffix(path, "/"); ok {
+			mux.Handle(Prefix+bare, notFound)
+		}
+	}
+	mux.Handle(Prefix+"/", notFound)
+	return mux
+}
+
+func methodNotAllowed(allow string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		setCORS(h)
+		h.Set("Allow", allow)
+		if r.Method == http.MethodOptions {
+			// A browser's preflight.
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+		writeDetail(w, http.StatusMethodNotAllowed, "Method Not Allowed")
+	})
+}
+
+// setCORS lets browser consoles on other origins call the API with a key
+// or a bearer token (not with cookies: there are none).
+func setCORS(h http.Header) {
+	h.Set("Access-Control-Allow-Origin", "*")
+	h.Set("Access-Control-Allow-Headers", "Authorization, X-API-Key, Content-Type, Accept, If-None-Match")
+	h.Set("Access-Control-Allow-Methods", "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS")
+	h.Set("Access-Control-Expose-Headers", "X-Request-Id, ETag, WWW-Authenticate")
+	h.Set("Access-Control-Max-Age", "600")
+}

@@ -1,0 +1,96 @@
+package iam
+
+import (
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/profiled/profiled/core"
+	"github.com/profiled/profiled/reqlog"
+)
+
+type server struct {
+	svc       *core.Service
+	log       *slog.Logger
+	maxBody   int64
+	publicURL string
+}
+
+// handlerFunc is an operation's handler, called with the authenticated actor.
+type handlerFunc func(w http.ResponseWriter, r *http.Request, a core.Actor)
+
+// endpoint authenticates the caller, bounds the body and sets the headers
+// every response carries, then calls the operation.
+func (s *server) endpoint(rt route) http.Handler {
+	pat := rt.method + " " + pattern(rt.path)
+	limit := s.maxBody
+	if rt.path == "/users/me/avatar/" {
+		limit = maxAvatarRequest
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		reqlog.SetRoute(r.Context(), pat)
+		h := w.Header()
+		setCORS(h)
+		h.Set("Cache-Control", "no-store")
+		h.Set("Vary", "Authorization, X-API-Key")
+		h.Set("X-Content-Type-Options", "nosniff")
+		a, err := s.authenticate(r)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		reqlog.SetUser(r.Context(), a.User.ID)
+		r.Body = http.MaxBytesReader(w, r.Body, limit)
+		rt.handle(w, r, a)
+	})
+}
+
+// public wraps an operation that needs no credentials.
+func (s *server) public(pat string, h http.HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		reqlog.SetRoute(r.Context(), pat)
+		setCORS(w.Header())
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		h(w, r)
+	})
+}
+
+// errNoCredentials is the answer to a request that sends neither header.
+var errNoCredentials = &core.Error{Kind: core.KindUnauthorized, Reason: "Not authenticated"}
+
+// authenticate resolves the X-API-Key header, else the bearer token: one
+// of profiled's tokens, or an access token of the configured identity
+// provider. X-API-Key wins when both are sent.
+func (s *server) authenticate(r *http.Request) (core.Actor, error) {
+	if key := strings.TrimSpace(r.Header.Get("X-API-Key")); key != "" {
+		return s.svc.Authenticate(r.Context(), key)
+	}
+	tok := bearer(r)
+	if tok == "" {
+		return core.Actor{}, errNoCredentials
+	}
+	return s.svc.AuthenticateBearer(r.Context(), tok)
+}
+
+// bearer returns the token of an "Authorization: Bearer <token>" header.
+func bearer(r *http.Request) string {
+	scheme, tok, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+	if !ok || !strings.EqualFold(scheme, "bearer") {
+		return ""
+	}
+	return strings.TrimSpace(tok)
+}
+
+// reply writes status with v, or the error.
+func (s *server) reply(w http.ResponseWriter, r *http.Request, status int, v any, err error) {
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, status, v)
+}
+
+// message is the body of the operations that answer 202.
+type message struct {
+	Message string `json:"message"`
+}
