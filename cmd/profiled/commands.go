@@ -12,7 +12,7 @@ import (
 
 // commands lists every subcommand but version and help, in the order the
 // help shows them.
-var commands = []command{serveCommand, migrateCommand, usersCreateCommand, tokensCreateCommand, grantsSetCommand}
+var commands = []command{serveCommand, migrateCommand, usersCreateCommand, tokensCreateCommand, grantsSetCommand, serviceAccountsCreateCommand}
 
 var migrateCommand = command{
 	name:    "migrate",

@@ -146,8 +146,8 @@ func findCommand(args []string) (*command, []string, error) {
 
 func printUsage(w io.Writer) {
 	fmt.Fprint(w, `profiled is an account self-service server: it serves the Linode API v4
-/profile (the official clients work against it unmodified) over an embedded
-SQLite database or PostgreSQL.
+/profile (the official clients work against it unmodified) and an IAM API
+(/iam/v1/users/me/) over an embedded SQLite database or PostgreSQL.
 
 Usage:
   profiled <command> [flags]
@@ -155,10 +155,10 @@ Usage:
 Commands:
 `)
 	for _, c := range commands {
-		fmt.Fprintf(w, "  %-15s %s\n", c.name, c.short)
+		fmt.Fprintf(w, "  %-24s %s\n", c.name, c.short)
 	}
-	fmt.Fprintf(w, "  %-15s %s\n", "version", "print the version of profiled")
-	fmt.Fprintf(w, "  %-15s %s\n", "help [command]", "show this help, or a command's flags")
+	fmt.Fprintf(w, "  %-24s %s\n", "version", "print the version of profiled")
+	fmt.Fprintf(w, "  %-24s %s\n", "help [command]", "show this help, or a command's flags")
 	fmt.Fprint(w, `
 Every command that opens the database takes --db DSN (env PROFILED_DB,
 default sqlite:profiled.db); a postgres:// or postgresql:// DSN selects

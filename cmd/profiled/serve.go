@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/profiled/profiled/core"
+	"github.com/profiled/profiled/face/iam"
 	"github.com/profiled/profiled/face/linode"
 	"github.com/profiled/profiled/reqlog"
 	"github.com/profiled/profiled/sms"
@@ -39,7 +40,7 @@ var serveCommand = command{
 	name:    "serve",
 	short:   "run the HTTP server",
 	args:    "[--addr 127.0.0.1:8080] [--sms-webhook URL] [--db DSN]",
-	summary: "Run the HTTP server: the Linode API v4 /profile (under /v4 and /v4beta) and GET /healthz.\nOn an empty database it creates the user admin and prints a token for it, once.",
+	summary: "Run the HTTP server: the Linode API v4 /profile (under /v4 and /v4beta), the IAM API /iam/v1/users/me/\nand GET /healthz. On an empty database it creates the user admin and prints a token for it, once.",
 	setup: func(fs *flagSet) func(context.Context, *env) error {
 		db := dbFlags(fs)
 		key := keyFlags(fs)
@@ -48,8 +49,9 @@ var serveCommand = command{
 		fs.envString(&webhook, "sms-webhook", "PROFILED_SMS_WEBHOOK", "",
 			"the `URL` that receives each text message as a JSON POST of {\"to\": \"+E164\", \"message\": \"...\"}; unset: messages are only logged (development)")
 		fs.envString(&logFormat, "log-format", "PROFILED_LOG_FORMAT", "json", "the `FORMAT` of the log on stderr: json or text")
+		iamConf := iamFlags(fs)
 		return func(ctx context.Context, e *env) error {
-			return serve(ctx, e, serveConfig{db: db, key: key, addr: addr, webhook: webhook, logFormat: logFormat})
+			return serve(ctx, e, serveConfig{db: db, key: key, addr: addr, webhook: webhook, logFormat: logFormat, iam: iamConf})
 		}
 	},
 }
@@ -60,6 +62,7 @@ type serveConfig struct {
 	addr      string
 	webhook   string
 	logFormat string
+	iam       *iamConfig
 }
 
 func serve(ctx context.Context, e *env, c serveConfig) error {
@@ -77,6 +80,13 @@ func serve(ctx context.Context, e *env, c serveConfig) error {
 	} else {
 		sender = sms.Log{Logger: logger}
 	}
+	if err := c.iam.validate(); err != nil {
+		return err
+	}
+	idp, err := c.iam.provider()
+	if err != nil {
+		return err
+	}
 	st, box, created, err := openWithKey(ctx, e, c.key, c.db, applyMigrations)
 	if err != nil {
 		return err
@@ -85,7 +95,12 @@ func serve(ctx context.Context, e *env, c serveConfig) error {
 	if created != "" {
 		logger.Warn(keyCreatedNotice(created))
 	}
-	svc := core.New(core.Config{Store: st, Box: box, SMS: sender})
+	cfg := core.Config{Store: st, Box: box, SMS: sender}
+	if idp != nil {
+		cfg.Identity = idp
+		discover(ctx, idp, c.iam.issuer, logger)
+	}
+	svc := core.New(cfg)
 
 	var lc net.ListenConfig
 	ln, err := lc.Listen(ctx, "tcp", c.addr)
@@ -107,7 +122,7 @@ func serve(ctx context.Context, e *env, c serveConfig) error {
 	}
 
 	srv := &http.Server{
-		Handler:           newHandler(svc, logger),
+		Handler:           newHandler(svc, logger, c.iam.iamOptions(logger)),
 		ReadHeaderTimeout: readHeaderTimeout,
 		ReadTimeout:       readTimeout,
 		WriteTimeout:      writeTimeout,
@@ -139,11 +154,13 @@ func serve(ctx context.Context, e *env, c serveConfig) error {
 	return nil
 }
 
-// newHandler is the whole HTTP API: /healthz, and every other path to the
-// Linode face, which answers unknown routes with its own 404.
-func newHandler(svc *core.Service, logger *slog.Logger) http.Handler {
+// newHandler is the whole HTTP API: /healthz, the IAM face under /iam/v1/,
+// and every other path to the Linode face, which answers unknown routes
+// with its own 404.
+func newHandler(svc *core.Service, logger *slog.Logger, iamOpts iam.Options) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /healthz", healthz(svc.Store(), logger))
+	mux.Handle(iam.Prefix+"/", iam.New(svc, iamOpts))
 	mux.Handle("/", linode.New(svc, linode.Options{Logger: logger, MaxBodyBytes: linode.DefaultMaxBodyBytes}))
 	return reqlog.Middleware(logger, mux)
 }
