@@ -33,6 +33,8 @@ type Tx interface {
 
 // Reader holds the queries.
 type Reader interface {
+	AuthReader // sign-in and OAuth: store_auth.go
+
 	CountUsers(ctx context.Context) (int, error)
 	UserByID(ctx context.Context, id int64) (User, error)
 	UserByUsername(ctx context.Context, username string) (User, error)
@@ -70,6 +72,8 @@ type Reader interface {
 
 // Writer holds the changes. They are only reachable inside Store.Update.
 type Writer interface {
+	AuthWriter // sign-in and OAuth: store_auth.go
+
 	// LockUser serializes write transactions on one user across every
 	// replica (SELECT ... FOR UPDATE on PostgreSQL; SQLite already
 	// serializes writers). Services call it first in every per-user rule
