@@ -105,7 +105,7 @@ func clean(s string, n int) string {
 type limitKeys struct{ accountFail, accountLock, addressFail, addressLock string }
 
 func keysFor(username, ip string) limitKeys {
-	name := strings.ToLower(username)
+	name := clean(strings.ToLower(username), maxUsernameInput)
 	k := limitKeys{accountFail: "signin-fail:user:" + name, accountLock: "signin-lock:user:" + name}
 	if ip != "" {
 		k.addressFail, k.addressLock = "signin-fail:ip:"+ip, "signin-lock:ip:"+ip

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/profiled/profiled/core"
+	"github.com/profiled/profiled/face/auth"
 	"github.com/profiled/profiled/face/linode"
 	"github.com/profiled/profiled/reqlog"
 	"github.com/profiled/profiled/sms"
@@ -139,11 +140,15 @@ func serve(ctx context.Context, e *env, c serveConfig) error {
 	return nil
 }
 
-// newHandler is the whole HTTP API: /healthz, and every other path to the
-// Linode face, which answers unknown routes with its own 404.
+// newHandler is the whole HTTP API: /healthz, sign-in and OAuth under
+// /auth/ and /oauth/, and every other path to the Linode face, which
+// answers unknown routes with its own 404.
 func newHandler(svc *core.Service, logger *slog.Logger) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /healthz", healthz(svc.Store(), logger))
+	signIn := auth.New(svc, auth.Options{Logger: logger})
+	mux.Handle("/auth/", signIn)
+	mux.Handle("/oauth/", signIn)
 	mux.Handle("/", linode.New(svc, linode.Options{Logger: logger, MaxBodyBytes: linode.DefaultMaxBodyBytes}))
 	return reqlog.Middleware(logger, mux)
 }
