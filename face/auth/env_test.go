@@ -1,7 +1,6 @@
 package auth_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -219,4 +218,5 @@ func readAll(resp *http.Response) string {
 	return string(b)
 }
 
-var _ = bytes.NewReader
+
+func jsonUnmarshal(b string, v any) error { return json.Unmarshal([]byte(b), v) }
