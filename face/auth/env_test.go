@@ -218,5 +218,4 @@ func readAll(resp *http.Response) string {
 	return string(b)
 }
 
-
 func jsonUnmarshal(b string, v any) error { return json.Unmarshal([]byte(b), v) }
