@@ -45,12 +45,16 @@ var serveCommand = command{
 		db := dbFlags(fs)
 		key := keyFlags(fs)
 		var addr, webhook, logFormat string
+		var trustProxy bool
 		fs.envString(&addr, "addr", "PROFILED_ADDR", "127.0.0.1:8080", "the `HOST:PORT` to listen on (port 0: any free port)")
 		fs.envString(&webhook, "sms-webhook", "PROFILED_SMS_WEBHOOK", "",
 			"the `URL` that receives each text message as a JSON POST of {\"to\": \"+E164\", \"message\": \"...\"}; unset: messages are only logged (development)")
 		fs.envString(&logFormat, "log-format", "PROFILED_LOG_FORMAT", "json", "the `FORMAT` of the log on stderr: json or text")
+		fs.BoolVar(&trustProxy, "trust-proxy-headers", false,
+			"behind a load balancer: take the client address for sign-in limits and login records from the last X-Forwarded-For entry, and TLS from X-Forwarded-Proto")
+		fs.twin("trust-proxy-headers", "PROFILED_TRUST_PROXY_HEADERS")
 		return func(ctx context.Context, e *env) error {
-			return serve(ctx, e, serveConfig{db: db, key: key, addr: addr, webhook: webhook, logFormat: logFormat})
+			return serve(ctx, e, serveConfig{db: db, key: key, addr: addr, webhook: webhook, logFormat: logFormat, trustProxy: trustProxy})
 		}
 	},
 }
@@ -61,6 +65,8 @@ type serveConfig struct {
 	addr      string
 	webhook   string
 	logFormat string
+	// trustProxy: the auth face believes X-Forwarded-For and X-Forwarded-Proto.
+	trustProxy bool
 }
 
 func serve(ctx context.Context, e *env, c serveConfig) error {
@@ -108,7 +114,7 @@ func serve(ctx context.Context, e *env, c serveConfig) error {
 	}
 
 	srv := &http.Server{
-		Handler:           newHandler(svc, logger),
+		Handler:           newHandler(svc, logger, c.trustProxy),
 		ReadHeaderTimeout: readHeaderTimeout,
 		ReadTimeout:       readTimeout,
 		WriteTimeout:      writeTimeout,
@@ -143,10 +149,10 @@ func serve(ctx context.Context, e *env, c serveConfig) error {
 // newHandler is the whole HTTP API: /healthz, sign-in and OAuth under
 // /auth/ and /oauth/, and every other path to the Linode face, which
 // answers unknown routes with its own 404.
-func newHandler(svc *core.Service, logger *slog.Logger) http.Handler {
+func newHandler(svc *core.Service, logger *slog.Logger, trustProxy bool) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /healthz", healthz(svc.Store(), logger))
-	signIn := auth.New(svc, auth.Options{Logger: logger})
+	signIn := auth.New(svc, auth.Options{Logger: logger, TrustProxyHeaders: trustProxy})
 	mux.Handle("/auth/", signIn)
 	mux.Handle("/oauth/", signIn)
 	mux.Handle("/", linode.New(svc, linode.Options{Logger: logger, MaxBodyBytes: linode.DefaultMaxBodyBytes}))

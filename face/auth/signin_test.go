@@ -4,12 +4,14 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/profiled/profiled/core"
+	"github.com/profiled/profiled/face/auth"
 	"github.com/profiled/profiled/internal/pgtest"
 	"github.com/profiled/profiled/internal/testenv"
 	"github.com/profiled/profiled/store/postgres"
@@ -252,5 +254,28 @@ func TestSignInPages(t *testing.T) {
 	resp, _ = browser.Get(e.srv.URL + "/auth/signin")
 	if body := readAll(resp); !strings.Contains(body, `name="password"`) {
 		t.Fatalf("after sign-out the sign-in page is: %s", body)
+	}
+}
+
+func TestClientAddress(t *testing.T) {
+	b := testenv.Backends(t)[0]
+	e := newEnv(t, b)
+	_, personal := e.user("alice")
+	proxied := httptest.NewServer(auth.New(e.svc, auth.Options{TrustProxyHeaders: true}))
+	t.Cleanup(proxied.Close)
+	for _, srv := range []string{e.srv.URL, proxied.URL} {
+		req, _ := http.NewRequest("POST", srv+"/auth/login", strings.NewReader(`{"username":"alice","password":"`+password+`"}`))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("X-Forwarded-For", "192.0.2.1, 203.0.113.9")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil || resp.StatusCode != 200 {
+			t.Fatalf("login: %v %v", resp, err)
+		}
+		resp.Body.Close()
+	}
+	var logins struct{ Data []struct{ IP string } }
+	e.call("GET", "/v4/profile/logins", personal, "", 200, &logins)
+	if len(logins.Data) != 2 || logins.Data[0].IP != "127.0.0.1" || logins.Data[1].IP != "203.0.113.9" {
+		t.Fatalf("login addresses = %+v, want the peer, then the last X-Forwarded-For entry", logins.Data)
 	}
 }
