@@ -7,6 +7,8 @@ package auth
 import (
 	"log/slog"
 	"net/http"
+	"slices"
+	"strings"
 
 	"github.com/profiled/profiled/core"
 )
@@ -54,9 +56,18 @@ func New(svc *core.Service, opts Options) http.Handler {
 	if opts.MaxBodyBytes <= 0 {
 		opts.MaxBodyBytes = DefaultMaxBodyBytes
 	}
-	s := &server{svc: svc, log: opts.Logger, opts: opts, cop: http.NewCrossOriginProtection()}
+	s := &server{svc: svc, log: opts.Logger, opts: opts, cop: http.NewCrossOriginProtection(), allowed: map[string][]string{}}
 	mux := http.NewServeMux()
 	s.routes(mux)
+	// A path with no pattern for the request's method: 405, in JSON.
+	for path, methods := range s.allowed {
+		slices.Sort(methods)
+		allow := strings.Join(methods, ", ")
+		mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Allow", allow)
+			writeError(w, http.StatusMethodNotAllowed, "", "Method not allowed; this path accepts "+allow)
+		})
+	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "", "Not found")
 	})

@@ -23,11 +23,15 @@ type server struct {
 	log  *slog.Logger
 	opts Options
 	cop  *http.CrossOriginProtection
+	// allowed lists the methods of each path, for 405 answers.
+	allowed map[string][]string
 }
 
 // handle registers h for pattern, naming the route in the request log and
 // bounding the body.
 func (s *server) handle(mux *http.ServeMux, pattern string, h http.HandlerFunc) {
+	method, path, _ := strings.Cut(pattern, " ")
+	s.allowed[path] = append(s.allowed[path], method)
 	mux.Handle(pattern, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		reqlog.SetRoute(r.Context(), pattern)
 		w.Header().Set("Cache-Control", "no-store")

@@ -39,6 +39,9 @@ func TestSignInAPI(t *testing.T) {
 			e.call("POST", "/auth/login", "", `{"username":"a\u0000b","password":"x"}`, 401, nil)
 			e.call("POST", "/auth/login", "", `{"username":"alice","password":"`+strings.Repeat("x", 70000)+`"}`, 413, nil)
 			wantField(t, e.call("POST", "/auth/login/tfa", "", `{"code":"123456"}`, 400, nil), "challenge")
+			wantField(t, e.call("GET", "/auth/login", "", "", 405, nil), "")
+			wantField(t, e.call("GET", "/auth/nothing", "", "", 404, nil), "")
+			wantField(t, e.call("POST", "/auth/login", "", `[]`, 400, nil), "")
 			wantField(t, e.call("POST", "/auth/login/tfa", "", `{"challenge":"nope","code":"123456"}`, 401, nil), "challenge")
 
 			// A wrong password and an unknown user look the same.
@@ -277,5 +280,44 @@ func TestClientAddress(t *testing.T) {
 	e.call("GET", "/v4/profile/logins", personal, "", 200, &logins)
 	if len(logins.Data) != 2 || logins.Data[0].IP != "127.0.0.1" || logins.Data[1].IP != "203.0.113.9" {
 		t.Fatalf("login addresses = %+v, want the peer, then the last X-Forwarded-For entry", logins.Data)
+	}
+}
+
+// TestNoInputIs500 sends odd input to every endpoint: none answers 5xx.
+func TestNoInputIs500(t *testing.T) {
+	for _, b := range testenv.Backends(t) {
+		t.Run(b.Name, func(t *testing.T) {
+			e := newEnv(t, b)
+			e.user("alice")
+			bodies := []string{"", "null", "[]", "{}", `{"username":null}`, `{"username":"\u0000","password":"\u0000"}`,
+				`{"challenge":"` + strings.Repeat("a", 5000) + `","code":"\ud800"}`, "\xff\xfe", `{"username":"alice","password":"` + strings.Repeat("é", 300) + `"}`}
+			forms := []string{"", "a=%zz", "client_id=%00&grant_type=authorization_code&code=%00", "grant_type=refresh_token&client_id=x&refresh_token=" + strings.Repeat("r", 300),
+				"client_id=" + strings.Repeat("c", 200) + "&redirect_uri=%00&response_type=code&scope=%00&state=%00", "csrf_token=x"}
+			paths := []string{"/auth/login", "/auth/login/tfa", "/auth/logout", "/auth/tfa/scratch-codes", "/auth/signin", "/auth/signin/tfa", "/auth/signout", "/oauth/authorize", "/oauth/token"}
+			check := func(method, path, ct, body string) {
+				req, _ := http.NewRequest(method, e.srv.URL+path, strings.NewReader(body))
+				if ct != "" {
+					req.Header.Set("Content-Type", ct)
+				}
+				req.Header.Set("Authorization", "Bearer "+body)
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				readAll(resp)
+				if resp.StatusCode >= 500 {
+					t.Errorf("%s %s %q: %d", method, path, body, resp.StatusCode)
+				}
+			}
+			for _, p := range paths {
+				for _, body := range bodies {
+					check("POST", p, "application/json", body)
+				}
+				for _, f := range forms {
+					check("POST", p, "application/x-www-form-urlencoded", f)
+					check("GET", p+"?"+f, "", "")
+				}
+			}
+		})
 	}
 }
