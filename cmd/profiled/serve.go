@@ -40,7 +40,7 @@ var serveCommand = command{
 	name:    "serve",
 	short:   "run the HTTP server",
 	args:    "[--addr 127.0.0.1:8080] [--sms-webhook URL] [--db DSN]",
-	summary: "Run the HTTP server: the Linode API v4 /profile (under /v4 and /v4beta) and GET /healthz.\nOn an empty database it creates the user admin and prints a token for it, once.",
+	summary: "Run the HTTP server: the Linode API v4 /profile (under /v4 and /v4beta), sign-in under /auth/, OAuth under /oauth/, and GET /healthz.\nOn an empty database it creates the user admin and prints a token for it, once.",
 	setup: func(fs *flagSet) func(context.Context, *env) error {
 		db := dbFlags(fs)
 		key := keyFlags(fs)
