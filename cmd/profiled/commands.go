@@ -12,7 +12,7 @@ import (
 
 // commands lists every subcommand but version and help, in the order the
 // help shows them.
-var commands = []command{serveCommand, migrateCommand, usersCreateCommand, tokensCreateCommand, grantsSetCommand, serviceAccountsCreateCommand}
+var commands = []command{serveCommand, migrateCommand, usersCreateCommand, tokensCreateCommand, grantsSetCommand, oauthClientsCreateCommand, serviceAccountsCreateCommand}
 
 var migrateCommand = command{
 	name:    "migrate",
@@ -40,22 +40,34 @@ var migrateCommand = command{
 var usersCreateCommand = command{
 	name:    "users create",
 	short:   "create a user",
-	args:    "--username U --email E [--restricted] [--db DSN]",
-	summary: "Create a user and print its id and username. A restricted user has only the grants that \"profiled grants set\" gives it.",
+	args:    "--username U --email E [--restricted] [--password-stdin] [--db DSN]",
+	summary: "Create a user and print its id and username. A restricted user has only the grants that \"profiled grants set\" gives it.\nWith --password-stdin the first line of stdin is the user's password, for signing in (/auth/signin, POST /auth/login).",
 	setup: func(fs *flagSet) func(context.Context, *env) error {
 		db := dbFlags(fs)
 		key := keyFlags(fs)
 		var username, email string
-		var restricted bool
+		var restricted, passwordStdin bool
 		fs.StringVar(&username, "username", "", "the new user's `NAME`: 3 to 32 letters, digits, '-' or '_' (required)")
 		fs.StringVar(&email, "email", "", "the new user's `EMAIL` address (required)")
 		fs.BoolVar(&restricted, "restricted", false, "make a restricted user")
+		fs.BoolVar(&passwordStdin, "password-stdin", false, "read the user's password from the first line of stdin: 12 to 256 characters, not a common one, not the username or email")
 		return func(ctx context.Context, e *env) error {
 			if err := required("users create", "username", username); err != nil {
 				return err
 			}
 			if err := required("users create", "email", email); err != nil {
 				return err
+			}
+			var password string
+			if passwordStdin {
+				var err error
+				if password, err = readPassword("users create"); err != nil {
+					return err
+				}
+				// Checked before the user exists, so a refused password leaves nothing behind.
+				if err := core.ValidatePassword("password", password, core.User{Username: username, Email: email}); err != nil {
+					return cliError("users create", err)
+				}
 			}
 			svc, done, err := openService(ctx, e, key, db)
 			if err != nil {
@@ -65,6 +77,11 @@ var usersCreateCommand = command{
 			u, err := svc.CreateUser(ctx, core.UserCreate{Username: username, Email: email, Restricted: restricted})
 			if err != nil {
 				return cliError("users create", err, "username", "email")
+			}
+			if passwordStdin {
+				if err := svc.SetPassword(ctx, u.ID, password); err != nil {
+					return cliError("users create", err)
+				}
 			}
 			fmt.Fprintf(e.stdout, "id=%d username=%s\n", u.ID, u.Username)
 			return nil

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/profiled/profiled/core"
+	"github.com/profiled/profiled/face/auth"
 	"github.com/profiled/profiled/face/iam"
 	"github.com/profiled/profiled/face/linode"
 	"github.com/profiled/profiled/reqlog"
@@ -40,18 +41,22 @@ var serveCommand = command{
 	name:    "serve",
 	short:   "run the HTTP server",
 	args:    "[--addr 127.0.0.1:8080] [--sms-webhook URL] [--db DSN]",
-	summary: "Run the HTTP server: the Linode API v4 /profile (under /v4 and /v4beta), the IAM API /iam/v1/users/me/\nand GET /healthz. On an empty database it creates the user admin and prints a token for it, once.",
+	summary: "Run the HTTP server: the Linode API v4 /profile (under /v4 and /v4beta), sign-in under /auth/, OAuth under /oauth/,\nthe IAM API under /iam/v1/, and GET /healthz. On an empty database it creates the user admin and prints a token for it, once.",
 	setup: func(fs *flagSet) func(context.Context, *env) error {
 		db := dbFlags(fs)
 		key := keyFlags(fs)
 		var addr, webhook, logFormat string
+		var trustProxy bool
 		fs.envString(&addr, "addr", "PROFILED_ADDR", "127.0.0.1:8080", "the `HOST:PORT` to listen on (port 0: any free port)")
 		fs.envString(&webhook, "sms-webhook", "PROFILED_SMS_WEBHOOK", "",
 			"the `URL` that receives each text message as a JSON POST of {\"to\": \"+E164\", \"message\": \"...\"}; unset: messages are only logged (development)")
 		fs.envString(&logFormat, "log-format", "PROFILED_LOG_FORMAT", "json", "the `FORMAT` of the log on stderr: json or text")
+		fs.BoolVar(&trustProxy, "trust-proxy-headers", false,
+			"behind a load balancer: take the client address for sign-in limits and login records from the last X-Forwarded-For entry, and TLS from X-Forwarded-Proto")
+		fs.twin("trust-proxy-headers", "PROFILED_TRUST_PROXY_HEADERS")
 		iamConf := iamFlags(fs)
 		return func(ctx context.Context, e *env) error {
-			return serve(ctx, e, serveConfig{db: db, key: key, addr: addr, webhook: webhook, logFormat: logFormat, iam: iamConf})
+			return serve(ctx, e, serveConfig{db: db, key: key, addr: addr, webhook: webhook, logFormat: logFormat, trustProxy: trustProxy, iam: iamConf})
 		}
 	},
 }
@@ -62,7 +67,9 @@ type serveConfig struct {
 	addr      string
 	webhook   string
 	logFormat string
-	iam       *iamConfig
+	// trustProxy: the auth face believes X-Forwarded-For and X-Forwarded-Proto.
+	trustProxy bool
+	iam        *iamConfig
 }
 
 func serve(ctx context.Context, e *env, c serveConfig) error {
@@ -122,7 +129,7 @@ func serve(ctx context.Context, e *env, c serveConfig) error {
 	}
 
 	srv := &http.Server{
-		Handler:           newHandler(svc, logger, c.iam.iamOptions(logger)),
+		Handler:           newHandler(svc, logger, c.trustProxy, c.iam.iamOptions(logger)),
 		ReadHeaderTimeout: readHeaderTimeout,
 		ReadTimeout:       readTimeout,
 		WriteTimeout:      writeTimeout,
@@ -154,12 +161,15 @@ func serve(ctx context.Context, e *env, c serveConfig) error {
 	return nil
 }
 
-// newHandler is the whole HTTP API: /healthz, the IAM face under /iam/v1/,
-// and every other path to the Linode face, which answers unknown routes
-// with its own 404.
-func newHandler(svc *core.Service, logger *slog.Logger, iamOpts iam.Options) http.Handler {
+// newHandler is the whole HTTP API: /healthz, sign-in and OAuth under
+// /auth/ and /oauth/, the IAM face under /iam/v1/, and every other path
+// to the Linode face, which answers unknown routes with its own 404.
+func newHandler(svc *core.Service, logger *slog.Logger, trustProxy bool, iamOpts iam.Options) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /healthz", healthz(svc.Store(), logger))
+	signIn := auth.New(svc, auth.Options{Logger: logger, TrustProxyHeaders: trustProxy})
+	mux.Handle("/auth/", signIn)
+	mux.Handle("/oauth/", signIn)
 	mux.Handle(iam.Prefix+"/", iam.New(svc, iamOpts))
 	mux.Handle("/", linode.New(svc, linode.Options{Logger: logger, MaxBodyBytes: linode.DefaultMaxBodyBytes}))
 	return reqlog.Middleware(logger, mux)

@@ -80,6 +80,7 @@ func Run(t *testing.T, open func(t *testing.T) core.Store) {
 		{"ConcurrentUpdates", testConcurrentUpdates},
 		{"Ping", testPing},
 	}
+	tests = append(tests, authTests...) // auth.go
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

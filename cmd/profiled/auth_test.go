@@ -1,0 +1,67 @@
+package main
+
+import (
+	"net/http"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+func TestPasswordsAndOAuthClients(t *testing.T) {
+	_, db := tempDB(t)
+	env := map[string]string{"PROFILED_DB": db}
+	withStdin := func(s string) { stdin = strings.NewReader(s) }
+	t.Cleanup(func() { withStdin("") })
+
+	withStdin("password1234\n")
+	if _, _, err := runCmd(t, env, "users", "create", "--username", "alice", "--email", "alice@example.com", "--password-stdin"); err == nil || !strings.Contains(err.Error(), "common") {
+		t.Fatalf("a common password: err = %v", err)
+	}
+	withStdin("")
+	if _, _, err := runCmd(t, env, "users", "create", "--username", "alice", "--email", "alice@example.com", "--password-stdin"); err == nil || !strings.Contains(err.Error(), "stdin") {
+		t.Fatalf("no password on stdin: err = %v", err)
+	}
+	withStdin("a long and unusual passphrase\r\n")
+	mustRun(t, env, "users", "create", "--username", "alice", "--email", "alice@example.com", "--password-stdin")
+
+	out := mustRun(t, env, "oauth-clients", "create", "--label", "Example", "--website", "https://app.example",
+		"--redirect-uri", "https://app.example/cb", "--redirect-uri", "http://127.0.0.1:8000/cb", "--thumbnail-url", "https://app.example/logo.png")
+	if !regexp.MustCompile(`^client_id=[0-9a-f]{20}\nclient_secret=[0-9a-f]{64}\n$`).MatchString(out) {
+		t.Fatalf("oauth-clients create printed %q", out)
+	}
+	out = mustRun(t, env, "oauth-clients", "create", "--label", "CLI", "--website", "https://cli.example", "--redirect-uri", "http://localhost:9/cb", "--public")
+	if !regexp.MustCompile(`^client_id=[0-9a-f]{20}\n$`).MatchString(out) {
+		t.Fatalf("oauth-clients create --public printed %q", out)
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--website", "https://a.example", "--redirect-uri", "https://a.example/cb"}, "--label"},
+		{[]string{"--label", "A", "--website", "https://a.example"}, "--redirect-uri"},
+		{[]string{"--label", "A", "--redirect-uri", "https://a.example/cb"}, "--website"},
+		{[]string{"--label", "A", "--website", "https://a.example", "--redirect-uri", "http://a.example/cb"}, "--redirect-uri"},
+		{[]string{"--label", "A", "--website", "ftp://a.example", "--redirect-uri", "https://a.example/cb"}, "--website"},
+	} {
+		_, _, err := runCmd(t, env, append([]string{"oauth-clients", "create"}, tc.args...)...)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("oauth-clients create %v: err = %v, want one naming %s", tc.args, err, tc.want)
+		}
+	}
+
+	s := startServe(t, env)
+	status, body := call(t, "POST", s.base+"/auth/login", "", `{"username":"alice","password":"a long and unusual passphrase"}`)
+	if status != http.StatusOK {
+		t.Fatalf("POST /auth/login: %d %s", status, body)
+	}
+	tok := regexp.MustCompile(`"token":"([0-9a-f]{64})"`).FindSubmatch(body)
+	if tok == nil {
+		t.Fatalf("no token in %s", body)
+	}
+	if got := profileUsername(t, s.base, string(tok[1])); got != "alice" {
+		t.Fatalf("the session acts as %q", got)
+	}
+	if status, _ := call(t, "GET", s.base+"/auth/signin", "", ""); status != http.StatusOK {
+		t.Fatalf("GET /auth/signin: %d", status)
+	}
+}

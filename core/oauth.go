@@ -1,0 +1,561 @@
+package core
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+)
+
+// The OAuth 2.0 authorization server: the authorization code grant of
+// RFC 6749 with PKCE (RFC 7636; S256 only, required for public clients)
+// and refresh tokens that rotate at each use (a used one presented again
+// revokes the whole authorization, RFC 6819 5.2.2.3 and OAuth 2.1 4.3.1).
+//
+// Each exchanged code makes an App (an authorization, listed in
+// /v4/profile/apps). Access tokens are core.Tokens of kind oauth, with the
+// client's id (whose preferences namespace they use) and the App's id, so
+// revoking the App deletes them; refresh tokens cascade from the App too.
+const (
+	AuthCodeLifetime     = 5 * time.Minute
+	AccessTokenLifetime  = time.Hour
+	RefreshTokenLifetime = 30 * 24 * time.Hour
+
+	oauthClientIDBytes = 10 // 20 hex characters, like the Linode API's client ids
+	oauthSecretBytes   = 32
+	maxRedirectURIs    = 10
+	maxURLLength       = 2048
+	maxStateLength     = 2048
+)
+
+// OAuth error codes (RFC 6749 4.1.2.1 and 5.2).
+const (
+	OAuthInvalidRequest          = "invalid_request"
+	OAuthInvalidClient           = "invalid_client"
+	OAuthInvalidGrant            = "invalid_grant"
+	OAuthUnauthorizedClient      = "unauthorized_client"
+	OAuthUnsupportedGrantType    = "unsupported_grant_type"
+	OAuthUnsupportedResponseType = "unsupported_response_type"
+	OAuthInvalidScope            = "invalid_scope"
+	OAuthAccessDenied            = "access_denied"
+)
+
+// OAuthError is a domain error with the OAuth error code the protocol's
+// wire format needs. It unwraps to the *Error, so faces that do not speak
+// OAuth map it like any other. Redirect reports an authorization request
+// error the client may be told through its redirect URI; without it (an
+// unknown client or redirect URI) the user is told instead, RFC 6749 4.1.2.1.
+type OAuthError struct {
+	Code     string
+	Redirect bool
+	Err      *Error
+}
+
+func (e *OAuthError) Error() string { return e.Code + ": " + e.Err.Error() }
+func (e *OAuthError) Unwrap() error { return e.Err }
+
+func oauthErr(code string, kind Kind, field, format string, args ...any) *OAuthError {
+	return &OAuthError{Code: code, Err: &Error{Kind: kind, Field: field, Reason: fmt.Sprintf(format, args...)}}
+}
+
+// AsOAuthError returns the *OAuthError inside err, or nil.
+func AsOAuthError(err error) *OAuthError {
+	var e *OAuthError
+	if errors.As(err, &e) {
+		return e
+	}
+	return nil
+}
+
+// OAuthClientCreate is the input of CreateOAuthClient.
+type OAuthClientCreate struct {
+	Label        string
+	Website      string
+	ThumbnailURL string // optional
+	RedirectURIs []string
+	Public       bool
+}
+
+// validateWebURL accepts an absolute http or https URL without credentials.
+func validateWebURL(field, raw string) (*url.URL, error) {
+	if raw == "" {
+		return nil, Invalid(field, "%s is required", field)
+	}
+	if len(raw) > maxURLLength || checkText(field, raw) != nil {
+		return nil, Invalid(field, "%s must be an absolute http or https URL of at most %d characters", field, maxURLLength)
+	}
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil || u.Opaque != "" {
+		return nil, Invalid(field, "%s must be an absolute http or https URL, like https://example.com/", field)
+	}
+	return u, nil
+}
+
+// validateRedirectURI accepts https URLs, and http ones only on loopback
+// (RFC 8252 7.3), without a fragment (RFC 6749 3.1.2).
+func validateRedirectURI(field, raw string) error {
+	u, err := validateWebURL(field, raw)
+	if err != nil {
+		return err
+	}
+	if u.Fragment != "" || strings.Contains(raw, "#") {
+		return Invalid(field, "%s may not have a fragment (#...)", field)
+	}
+	if u.Scheme == "http" {
+		host := u.Hostname()
+		ip := net.ParseIP(host)
+		if host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+			return Invalid(field, "%s must use https, except on loopback (http://127.0.0.1, http://[::1], http://localhost)", field)
+		}
+	}
+	return nil
+}
+
+// CreateOAuthClient registers a client, for operators. It returns the
+// client and, for a confidential client, its secret, shown only then.
+func (s *Service) CreateOAuthClient(ctx context.Context, in OAuthClientCreate) (OAuthClient, string, error) {
+	if err := validateTokenLabel(in.Label); err != nil {
+		return OAuthClient{}, "", err
+	}
+	if _, err := validateWebURL("website", in.Website); err != nil {
+		return OAuthClient{}, "", err
+	}
+	if in.ThumbnailURL != "" {
+		if _, err := validateWebURL("thumbnail_url", in.ThumbnailURL); err != nil {
+			return OAuthClient{}, "", err
+		}
+	}
+	if len(in.RedirectURIs) == 0 || len(in.RedirectURIs) > maxRedirectURIs {
+		return OAuthClient{}, "", Invalid("redirect_uri", "give 1 to %d redirect URIs", maxRedirectURIs)
+	}
+	for _, r := range in.RedirectURIs {
+		if err := validateRedirectURI("redirect_uri", r); err != nil {
+			return OAuthClient{}, "", err
+		}
+	}
+	id, err := s.newSecret(oauthClientIDBytes)
+	if err != nil {
+		return OAuthClient{}, "", err
+	}
+	c := OAuthClient{ID: id, Label: in.Label, Website: in.Website, ThumbnailURL: in.ThumbnailURL,
+		RedirectURIs: slices.Compact(slices.Clone(in.RedirectURIs)), Public: in.Public, Created: s.clock()}
+	var secret string
+	if !in.Public {
+		if secret, err = s.newSecret(oauthSecretBytes); err != nil {
+			return OAuthClient{}, "", err
+		}
+		c.SecretHash = HashToken(secret)
+	}
+	err = s.store.Update(ctx, func(tx Tx) error { return tx.CreateOAuthClient(ctx, c) })
+	if err != nil {
+		return OAuthClient{}, "", fmt.Errorf("create oauth client: %w", err)
+	}
+	return c, secret, nil
+}
+
+// OAuthClient returns a registered client, NotFound for an unknown id.
+func (s *Service) OAuthClient(ctx context.Context, clientID string) (OAuthClient, error) {
+	if clientID == "" || len(clientID) > 128 {
+		return OAuthClient{}, NotFound()
+	}
+	c, err := s.store.OAuthClient(ctx, clientID)
+	return c, notFound(err, "oauth client")
+}
+
+// AuthorizeRequest is the query of an authorization request (RFC 6749 4.1.1).
+type AuthorizeRequest struct {
+	ClientID            string
+	RedirectURI         string // may be omitted when the client registered exactly one
+	ResponseType        string // must be "code"
+	Scope               string // "" or "*": every scope
+	State               string
+	CodeChallenge       string
+	CodeChallengeMethod string // must be S256 when CodeChallenge is set
+}
+
+// Authorization is a checked authorization request, ready for consent.
+type Authorization struct {
+	Client        OAuthClient
+	RedirectURI   string
+	Scopes        Scopes
+	State         string
+	CodeChallenge string
+}
+
+// CheckAuthorize validates an authorization request. Errors are
+// *OAuthError; those with Redirect false must be shown to the user, never
+// sent to the redirect URI.
+func (s *Service) CheckAuthorize(ctx context.Context, in AuthorizeRequest) (Authorization, error) {
+	if in.ClientID == "" {
+		return Authorization{}, oauthErr(OAuthInvalidRequest, KindInvalid, "client_id", "client_id is required")
+	}
+	c, err := s.OAuthClient(ctx, in.ClientID)
+	if err != nil {
+		if KindOf(err) == KindNotFound {
+			return Authorization{}, oauthErr(OAuthInvalidRequest, KindInvalid, "client_id", "client_id names no registered application")
+		}
+		return Authorization{}, err
+	}
+	redirect := in.RedirectURI
+	if redirect == "" {
+		if len(c.RedirectURIs) != 1 {
+			return Authorization{}, oauthErr(OAuthInvalidRequest, KindInvalid, "redirect_uri", "redirect_uri is required: this application registered several")
+		}
+		redirect = c.RedirectURIs[0]
+	} else if !slices.Contains(c.RedirectURIs, redirect) {
+		return Authorization{}, oauthErr(OAuthInvalidRequest, KindInvalid, "redirect_uri", "redirect_uri is not one this application registered")
+	}
+	a := Authorization{Client: c, RedirectURI: redirect, State: in.State}
+	fail := func(code, field, format string, args ...any) (Authorization, error) {
+		e := oauthErr(code, KindInvalid, field, format, args...)
+		e.Redirect = true
+		return a, e
+	}
+	if len(in.State) > maxStateLength || checkText("state", in.State) != nil {
+		a.State = ""
+		return fail(OAuthInvalidRequest, "state", "state must be at most %d characters", maxStateLength)
+	}
+	if in.ResponseType != "code" {
+		return fail(OAuthUnsupportedResponseType, "response_type", "response_type must be code")
+	}
+	scopes, err := ParseScopes(in.Scope)
+	if err != nil {
+		return fail(OAuthInvalidScope, "scope", "scope must be \"*\" or space-separated <category>:read_only|read_write")
+	}
+	a.Scopes = scopes
+	switch {
+	case in.CodeChallenge == "" && in.CodeChallengeMethod != "":
+		return fail(OAuthInvalidRequest, "code_challenge", "code_challenge is required with code_challenge_method")
+	case in.CodeChallenge == "" && c.Public:
+		return fail(OAuthInvalidRequest, "code_challenge", "code_challenge is required: public clients must use PKCE with S256")
+	case in.CodeChallenge != "" && in.CodeChallengeMethod != "S256":
+		return fail(OAuthInvalidRequest, "code_challenge_method", "code_challenge_method must be S256")
+	case in.CodeChallenge != "" && !validChallenge(in.CodeChallenge):
+		return fail(OAuthInvalidRequest, "code_challenge", "code_challenge must be the base64url SHA-256 of the code verifier (43 characters)")
+	}
+	a.CodeChallenge = in.CodeChallenge
+	return a, nil
+}
+
+// validChallenge accepts a base64url (unpadded) SHA-256: 43 characters.
+func validChallenge(c string) bool {
+	b, err := base64.RawURLEncoding.DecodeString(c)
+	return err == nil && len(b) == sha256.Size
+}
+
+// validVerifier is RFC 7636 4.1: 43 to 128 unreserved characters.
+func validVerifier(v string) bool {
+	if len(v) < 43 || len(v) > 128 {
+		return false
+	}
+	for _, r := range v {
+		if !(r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || strings.ContainsRune("-._~", r)) {
+			return false
+		}
+	}
+	return true
+}
+
+// ParseGrantedScopes reads the scopes a user granted on the consent page:
+// they must be within what the application asked for, and at least one.
+func ParseGrantedScopes(granted string, requested Scopes) (Scopes, error) {
+	if strings.TrimSpace(granted) == "" {
+		return "", Invalid("scopes", "grant at least one scope, or deny the request")
+	}
+	g, err := ParseScopes(granted)
+	if err != nil {
+		return "", err
+	}
+	if g != AllScopes {
+		full := true
+		for cat := range ScopeCategories {
+			full = full && g.Allows(cat, ReadWrite)
+		}
+		if full {
+			g = AllScopes
+		}
+	}
+	if !g.Within(requested) {
+		return "", Invalid("scopes", "the granted scopes may not exceed what the application asked for (%s)", requested)
+	}
+	return g, nil
+}
+
+// Approve records the signed-in user's consent to an authorization with
+// the scopes they granted (a subset of those asked for) and returns the
+// authorization code for the redirect, valid once for AuthCodeLifetime.
+func (s *Service) Approve(ctx context.Context, a Actor, az Authorization, granted Scopes) (string, error) {
+	if a.Token.Kind != TokenSession {
+		return "", &Error{Kind: KindForbidden, Reason: "Only a signed-in user can authorize an application"}
+	}
+	if !granted.Within(az.Scopes) || !granted.Within(a.Token.Scopes) {
+		return "", Invalid("scopes", "the granted scopes may not exceed what the application asked for (%s)", az.Scopes)
+	}
+	raw, err := s.newSecret(tokenBytes)
+	if err != nil {
+		return "", err
+	}
+	now := s.clock()
+	c := AuthCode{Hash: HashToken(raw), ClientID: az.Client.ID, UserID: a.User.ID, RedirectURI: az.RedirectURI,
+		Scopes: granted, Challenge: az.CodeChallenge, Created: now, Expiry: now.Add(AuthCodeLifetime)}
+	err = s.store.Update(ctx, func(tx Tx) error { return notFound(tx.CreateAuthCode(ctx, c), "create auth code") })
+	if err != nil {
+		return "", err
+	}
+	return raw, nil
+}
+
+// TokenRequest is a request to the token endpoint (RFC 6749 4.1.3, 6).
+type TokenRequest struct {
+	GrantType    string // authorization_code or refresh_token
+	ClientID     string
+	ClientSecret string
+	Code         string
+	RedirectURI  string
+	CodeVerifier string
+	RefreshToken string
+	Scope        string // refresh only: narrows the scopes
+}
+
+// TokenGrant is what the token endpoint answers.
+type TokenGrant struct {
+	AccessToken  string
+	RefreshToken string
+	ExpiresIn    time.Duration
+	Scopes       Scopes
+	App          App
+}
+
+// OAuthToken serves the token endpoint. Errors are *OAuthError.
+func (s *Service) OAuthToken(ctx context.Context, in TokenRequest) (TokenGrant, error) {
+	c, err := s.authenticateClient(ctx, in.ClientID, in.ClientSecret)
+	if err != nil {
+		return TokenGrant{}, err
+	}
+	switch in.GrantType {
+	case "authorization_code":
+		return s.exchangeCode(ctx, c, in)
+	case "refresh_token":
+		return s.refresh(ctx, c, in)
+	case "":
+		return TokenGrant{}, oauthErr(OAuthInvalidRequest, KindInvalid, "grant_type", "grant_type is required")
+	}
+	return TokenGrant{}, oauthErr(OAuthUnsupportedGrantType, KindInvalid, "grant_type", "grant_type must be authorization_code or refresh_token")
+}
+
+func (s *Service) authenticateClient(ctx context.Context, id, secret string) (OAuthClient, error) {
+	bad := oauthErr(OAuthInvalidClient, KindUnauthorized, "client_id", "Client authentication failed: unknown client_id or wrong client_secret")
+	if id == "" {
+		return OAuthClient{}, oauthErr(OAuthInvalidRequest, KindInvalid, "client_id", "client_id is required")
+	}
+	c, err := s.OAuthClient(ctx, id)
+	if err != nil {
+		if KindOf(err) == KindNotFound {
+			return OAuthClient{}, bad
+		}
+		return OAuthClient{}, err
+	}
+	if c.Public {
+		if secret != "" {
+			return OAuthClient{}, bad
+		}
+		return c, nil
+	}
+	if len(secret) > 256 || subtle.ConstantTimeCompare(HashToken(secret), c.SecretHash) != 1 {
+		return OAuthClient{}, bad
+	}
+	return c, nil
+}
+
+func invalidGrant(field, format string, args ...any) *OAuthError {
+	return oauthErr(OAuthInvalidGrant, KindInvalid, field, format, args...)
+}
+
+// revokeApp deletes an authorization after a replayed code or refresh token.
+func (s *Service) revokeApp(ctx context.Context, userID, appID int64) error {
+	if appID == 0 {
+		return nil
+	}
+	err := s.store.Update(ctx, func(tx Tx) error { return tx.DeleteApp(ctx, userID, appID) })
+	if errors.Is(err, ErrNotFound) {
+		return nil
+	}
+	return err
+}
+
+func (s *Service) exchangeCode(ctx context.Context, c OAuthClient, in TokenRequest) (TokenGrant, error) {
+	if in.Code == "" {
+		return TokenGrant{}, oauthErr(OAuthInvalidRequest, KindInvalid, "code", "code is required")
+	}
+	if len(in.Code) > 256 {
+		return TokenGrant{}, invalidGrant("code", "code is unknown, expired or used")
+	}
+	hash := HashToken(in.Code)
+	code, err := s.store.AuthCode(ctx, hash)
+	if errors.Is(err, ErrNotFound) || (err == nil && code.ClientID != c.ID) {
+		return TokenGrant{}, invalidGrant("code", "code is unknown, expired or used")
+	}
+	if err != nil {
+		return TokenGrant{}, fmt.Errorf("auth code: %w", err)
+	}
+	if code.Used {
+		// A code presented twice was stolen or replayed: whatever the
+		// first exchange gave out is revoked (RFC 6749 4.1.2).
+		if err := s.revokeApp(ctx, code.UserID, code.AppID); err != nil {
+			return TokenGrant{}, err
+		}
+		return TokenGrant{}, invalidGrant("code", "code was already used: the tokens issued for it are revoked")
+	}
+	if !s.now().Before(code.Expiry) {
+		return TokenGrant{}, invalidGrant("code", "code is unknown, expired or used")
+	}
+	if in.RedirectURI == "" {
+		if len(c.RedirectURIs) != 1 || c.RedirectURIs[0] != code.RedirectURI {
+			return TokenGrant{}, oauthErr(OAuthInvalidRequest, KindInvalid, "redirect_uri", "redirect_uri is required: send the one of the authorization request")
+		}
+	} else if in.RedirectURI != code.RedirectURI {
+		return TokenGrant{}, invalidGrant("redirect_uri", "redirect_uri differs from the one of the authorization request")
+	}
+	switch {
+	case code.Challenge != "" && in.CodeVerifier == "":
+		return TokenGrant{}, invalidGrant("code_verifier", "code_verifier is required: the authorization request had a code_challenge")
+	case code.Challenge != "":
+		sum := sha256.Sum256([]byte(in.CodeVerifier))
+		want := base64.RawURLEncoding.EncodeToString(sum[:])
+		if !validVerifier(in.CodeVerifier) || subtle.ConstantTimeCompare([]byte(want), []byte(code.Challenge)) != 1 {
+			return TokenGrant{}, invalidGrant("code_verifier", "code_verifier does not match the code_challenge")
+		}
+	case in.CodeVerifier != "":
+		return TokenGrant{}, invalidGrant("code_verifier", "code_verifier was sent but the authorization request had no code_challenge")
+	}
+	now := s.clock()
+	app := App{UserID: code.UserID, ClientID: c.ID, Label: c.Label, Scopes: code.Scopes, Website: c.Website,
+		ThumbnailURL: c.ThumbnailURL, Created: now}
+	var g TokenGrant
+	err = s.store.Update(ctx, func(tx Tx) error {
+		if err := tx.CreateApp(ctx, &app); err != nil {
+			return notFound(err, "create app")
+		}
+		if err := tx.ClaimAuthCode(ctx, hash, app.ID); err != nil {
+			if errors.Is(err, ErrNotFound) {
+				return invalidGrant("code", "code is unknown, expired or used")
+			}
+			return err
+		}
+		var err error
+		g, err = s.issueOAuthTokens(ctx, tx, app, code.Scopes, now)
+		return err
+	})
+	return g, err
+}
+
+// issueOAuthTokens makes an access token and a refresh token for app.
+func (s *Service) issueOAuthTokens(ctx context.Context, tx Tx, app App, scopes Scopes, now time.Time) (TokenGrant, error) {
+	access, err := s.newSecret(tokenBytes)
+	if err != nil {
+		return TokenGrant{}, err
+	}
+	refresh, err := s.newSecret(tokenBytes)
+	if err != nil {
+		return TokenGrant{}, err
+	}
+	exp := now.Add(AccessTokenLifetime)
+	t := Token{UserID: app.UserID, Kind: TokenOAuth, Label: app.Label, Scopes: scopes, Created: now, Expiry: &exp,
+		Prefix: access[:TokenPrefixLength], Hash: HashToken(access), ClientID: app.ClientID, AppID: app.ID}
+	if err := tx.CreateToken(ctx, &t); err != nil {
+		return TokenGrant{}, notFound(err, "create access token")
+	}
+	rt := RefreshToken{Hash: HashToken(refresh), UserID: app.UserID, AppID: app.ID, ClientID: app.ClientID,
+		Scopes: scopes, Created: now, Expiry: now.Add(RefreshTokenLifetime)}
+	if err := tx.CreateRefreshToken(ctx, rt); err != nil {
+		if errors.Is(err, ErrNotFound) {
+			return TokenGrant{}, invalidGrant("refresh_token", "the authorization was revoked")
+		}
+		return TokenGrant{}, err
+	}
+	return TokenGrant{AccessToken: access, RefreshToken: refresh, ExpiresIn: AccessTokenLifetime, Scopes: scopes, App: app}, nil
+}
+
+func (s *Service) refresh(ctx context.Context, c OAuthClient, in TokenRequest) (TokenGrant, error) {
+	if in.RefreshToken == "" {
+		return TokenGrant{}, oauthErr(OAuthInvalidRequest, KindInvalid, "refresh_token", "refresh_token is required")
+	}
+	bad := invalidGrant("refresh_token", "refresh_token is unknown, expired, used or revoked")
+	if len(in.RefreshToken) > 256 {
+		return TokenGrant{}, bad
+	}
+	hash := HashToken(in.RefreshToken)
+	rt, err := s.store.RefreshToken(ctx, hash)
+	if errors.Is(err, ErrNotFound) || (err == nil && rt.ClientID != c.ID) {
+		return TokenGrant{}, bad
+	}
+	if err != nil {
+		return TokenGrant{}, fmt.Errorf("refresh token: %w", err)
+	}
+	if rt.Used {
+		if err := s.revokeApp(ctx, rt.UserID, rt.AppID); err != nil {
+			return TokenGrant{}, err
+		}
+		return TokenGrant{}, invalidGrant("refresh_token", "refresh_token was already used: the authorization is revoked")
+	}
+	if !s.now().Before(rt.Expiry) {
+		return TokenGrant{}, bad
+	}
+	scopes := rt.Scopes
+	if in.Scope != "" {
+		narrowed, err := ParseScopes(in.Scope)
+		if err != nil || !narrowed.Within(rt.Scopes) {
+			return TokenGrant{}, oauthErr(OAuthInvalidScope, KindInvalid, "scope", "scope may only narrow the scopes granted (%s)", rt.Scopes)
+		}
+		scopes = narrowed
+	}
+	now := s.clock()
+	var g TokenGrant
+	err = s.store.Update(ctx, func(tx Tx) error {
+		app, err := tx.App(ctx, rt.UserID, rt.AppID)
+		if err != nil {
+			if errors.Is(err, ErrNotFound) {
+				return bad
+			}
+			return err
+		}
+		if err := tx.ClaimRefreshToken(ctx, hash); err != nil {
+			if errors.Is(err, ErrNotFound) {
+				return bad
+			}
+			return err
+		}
+		g, err = s.issueOAuthTokens(ctx, tx, app, scopes, now)
+		return err
+	})
+	return g, err
+}
+
+// ScopeList splits scopes into category and level pairs for a consent
+// page: every category at read_write for "*".
+func ScopeList(sc Scopes) [][2]string {
+	var out [][2]string
+	if sc == AllScopes {
+		cats := make([]string, 0, len(ScopeCategories))
+		for c := range ScopeCategories {
+			cats = append(cats, c)
+		}
+		slices.Sort(cats)
+		for _, c := range cats {
+			out = append(out, [2]string{c, ReadWrite})
+		}
+		return out
+	}
+	for f := range strings.FieldsSeq(string(sc)) {
+		cat, lvl, _ := strings.Cut(f, ":")
+		out = append(out, [2]string{cat, lvl})
+	}
+	return out
+}

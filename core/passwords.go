@@ -1,0 +1,239 @@
+package core
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	_ "embed"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"unicode/utf8"
+
+	"golang.org/x/crypto/argon2"
+)
+
+// Password hashing: argon2id (RFC 9106) in the PHC string format
+// $argon2id$v=19$m=65536,t=2,p=1$<salt>$<hash>, so the parameters travel
+// with each hash and can be raised later: a hash made with weaker
+// parameters is replaced at the next successful sign-in.
+//
+// The parameters are above OWASP's Password Storage Cheat Sheet minimum
+// (m=19456 KiB, t=2, p=1) in memory, which is what makes GPU and ASIC
+// guessing expensive, while keeping t=2: 64 MiB is RFC 9106's
+// recommendation for memory-constrained settings, and costs about 150 ms
+// of one core of the reference machine (2 cores) per hash. At most
+// hashSlots hashes run at once, so a burst of sign-ins queues instead of
+// taking 64 MiB each without bound.
+const (
+	argonMemory  = 64 * 1024 // KiB
+	argonTime    = 2
+	argonThreads = 1
+	argonKeyLen  = 32
+	argonSaltLen = 16
+)
+
+// Password policy.
+const (
+	MinPasswordLength = 12  // characters (runes)
+	MaxPasswordLength = 256 // characters (runes)
+)
+
+var hashSlots = make(chan struct{}, max(2, runtime.GOMAXPROCS(0)))
+
+//go:embed common-passwords.txt.gz
+var commonPasswordsGz []byte
+
+// commonPasswords is the set of common-passwords.txt.gz, lowercased (see
+// common-passwords.NOTICE for where it comes from).
+var commonPasswords = sync.OnceValue(func() map[string]struct{} {
+	zr, err := gzip.NewReader(bytes.NewReader(commonPasswordsGz))
+	if err != nil {
+		panic(fmt.Sprintf("core: common passwords: %v", err))
+	}
+	set := make(map[string]struct{}, 32000)
+	sc := bufio.NewScanner(zr)
+	for sc.Scan() {
+		if w := sc.Text(); w != "" {
+			set[w] = struct{}{}
+		}
+	}
+	if err := sc.Err(); err != nil {
+		panic(fmt.Sprintf("core: common passwords: %v", err))
+	}
+	return set
+})
+
+// CommonPasswordCount is how many passwords the embedded list refuses.
+func CommonPasswordCount() int { return len(commonPasswords()) }
+
+// ValidatePassword is the one password policy of every face and the CLI:
+// 12 to 256 characters, not one of the common passwords shipped with the
+// binary, and not the user's username or email (case-insensitively). u
+// may be the zero User when there is no user yet beyond the one given.
+func ValidatePassword(field, pw string, u User) error {
+	if !utf8.ValidString(pw) {
+		return Invalid(field, "%s must be valid UTF-8 text", field)
+	}
+	if err := checkText(field, pw); err != nil {
+		return err
+	}
+	n := utf8.RuneCountInString(pw)
+	if n < MinPasswordLength || n > MaxPasswordLength {
+		return Invalid(field, "%s must be %d to %d characters", field, MinPasswordLength, MaxPasswordLength)
+	}
+	lower := strings.ToLower(pw)
+	if _, common := commonPasswords()[lower]; common {
+		return Invalid(field, "%s is one of the most common passwords and would be guessed quickly: choose another", field)
+	}
+	if (u.Username != "" && lower == strings.ToLower(u.Username)) || (u.Email != "" && lower == strings.ToLower(u.Email)) {
+		return Invalid(field, "%s may not be your username or email address", field)
+	}
+	return nil
+}
+
+// HashPassword returns the argon2id PHC string of pw with a fresh salt and
+// the current parameters.
+func HashPassword(pw string) (string, error) {
+	salt := make([]byte, argonSaltLen)
+	if _, err := rand.Read(salt); err != nil {
+		return "", fmt.Errorf("random: %w", err)
+	}
+	key := argonKey(pw, salt, argonTime, argonMemory, argonThreads, argonKeyLen)
+	enc := base64.RawStdEncoding
+	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, argonMemory, argonTime, argonThreads,
+		enc.EncodeToString(salt), enc.EncodeToString(key)), nil
+}
+
+func argonKey(pw string, salt []byte, t, m uint32, p uint8, keyLen uint32) []byte {
+	hashSlots <- struct{}{}
+	defer func() { <-hashSlots }()
+	return argon2.IDKey([]byte(pw), salt, t, m, p, keyLen)
+}
+
+// phc is a parsed argon2id PHC string.
+type phc struct {
+	m, t uint32
+	p    uint8
+	salt []byte
+	key  []byte
+}
+
+var errBadPHC = errors.New("password hash: not an argon2id PHC string this binary reads")
+
+func parsePHC(s string) (phc, error) {
+	parts := strings.Split(s, "$")
+	// "", "argon2id", "v=19", "m=..,t=..,p=..", salt, hash
+	if len(parts) != 6 || parts[0] != "" || parts[1] != "argon2id" || parts[2] != "v="+strconv.Itoa(argon2.Version) {
+		return phc{}, errBadPHC
+	}
+	var h phc
+	for _, kv := range strings.Split(parts[3], ",") {
+		k, v, _ := strings.Cut(kv, "=")
+		n, err := strconv.ParseUint(v, 10, 32)
+		if err != nil {
+			return phc{}, errBadPHC
+		}
+		switch k {
+		case "m":
+			h.m = uint32(n)
+		case "t":
+			h.t = uint32(n)
+		case "p":
+			if n > 255 {
+				return phc{}, errBadPHC
+			}
+			h.p = uint8(n)
+		default:
+			return phc{}, errBadPHC
+		}
+	}
+	enc := base64.RawStdEncoding
+	var err1, err2 error
+	h.salt, err1 = enc.DecodeString(parts[4])
+	h.key, err2 = enc.DecodeString(parts[5])
+	// Bounds keep a corrupt row from asking for gigabytes.
+	if err1 != nil || err2 != nil || h.m < 8 || h.m > 4*1024*1024 || h.t < 1 || h.t > 100 || h.p < 1 ||
+		len(h.salt) < 8 || len(h.key) < 16 || len(h.key) > 64 {
+		return phc{}, errBadPHC
+	}
+	return h, nil
+}
+
+// CheckPassword compares pw with a PHC string in constant time. rehash
+// reports a match whose parameters are below the current ones, which the
+// caller should replace with HashPassword(pw).
+func CheckPassword(hash, pw string) (ok, rehash bool, err error) {
+	h, err := parsePHC(hash)
+	if err != nil {
+		return false, false, err
+	}
+	key := argonKey(pw, h.salt, h.t, h.m, h.p, uint32(len(h.key)))
+	ok = subtle.ConstantTimeCompare(key, h.key) == 1
+	rehash = h.m < argonMemory || h.t < argonTime || h.p < argonThreads || len(h.key) < argonKeyLen
+	return ok, ok && rehash, nil
+}
+
+// dummyHash is compared against when a username is unknown, so that the
+// answer takes as long as for a known user with a wrong password.
+var dummyHash = sync.OnceValue(func() string {
+	h, err := HashPassword(rand.Text())
+	if err != nil {
+		panic(err)
+	}
+	return h
+})
+
+// SetPassword checks pw against the policy and the user, and stores its
+// hash. It is the one way to set a password, for the CLI and every face.
+func (s *Service) SetPassword(ctx context.Context, userID int64, pw string) error {
+	u, err := s.store.UserByID(ctx, userID)
+	if err != nil {
+		return notFound(err, "load user")
+	}
+	if err := ValidatePassword("password", pw, u); err != nil {
+		return err
+	}
+	hash, err := HashPassword(pw)
+	if err != nil {
+		return err
+	}
+	return s.store.Update(ctx, func(tx Tx) error {
+		return notFound(tx.SetPasswordHash(ctx, userID, hash), "set password")
+	})
+}
+
+// VerifyPassword reports whether pw is the user's password, in constant
+// time, taking as long for a user without a password as for one with. A
+// match made with old parameters is rehashed. It does not count attempts:
+// callers that take guesses from the network limit them (SignIn does).
+func (s *Service) VerifyPassword(ctx context.Context, userID int64, pw string) (bool, error) {
+	hash, err := s.store.PasswordHash(ctx, userID)
+	known := err == nil
+	if errors.Is(err, ErrNotFound) {
+		hash = dummyHash()
+	} else if err != nil {
+		return false, fmt.Errorf("password hash: %w", err)
+	}
+	ok, rehash, err := CheckPassword(hash, pw)
+	if err != nil {
+		return false, err
+	}
+	if !known || !ok {
+		return false, nil
+	}
+	if rehash {
+		if fresh, err := HashPassword(pw); err == nil {
+			// Best effort: the sign-in succeeds even if the upgrade fails.
+			_ = s.store.Update(ctx, func(tx Tx) error { return tx.SetPasswordHash(ctx, userID, fresh) })
+		}
+	}
+	return true, nil
+}

@@ -1,0 +1,461 @@
+package core
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// Sign-in: a password, then, for a user with two-factor authentication
+// whose device is not trusted, a TOTP code or a scratch code. Success
+// gives a session token (a core.Token of kind session, stored as SHA-256
+// like every token) and records a Login; every failure records a failed
+// Login for a known user and counts against the account and the client
+// address in the database, so every replica enforces the same limits.
+const (
+	SessionLifetime        = 12 * time.Hour
+	LoginChallengeLifetime = 5 * time.Minute
+	TrustedDeviceLifetime  = 30 * 24 * time.Hour
+	ScratchCodeCount       = 10
+
+	// A failure beyond the free ones locks the account (or address) for
+	// firstLockout, doubling with each further failure up to maxLockout.
+	// Failures count in a window that starts at the first and lasts
+	// failureWindow. Locks end by themselves.
+	accountFreeFailures = 5
+	addressFreeFailures = 20
+	failureWindow       = time.Hour
+	firstLockout        = 30 * time.Second
+	maxLockout          = 15 * time.Minute
+
+	maxUsernameInput = 128
+	maxPasswordBytes = 4 * MaxPasswordLength
+	maxIPLength      = 64
+	maxUserAgent     = 512
+	sessionLabel     = "sign-in"
+)
+
+// SignInRequest is a username and password from a client.
+type SignInRequest struct {
+	Username     string
+	Password     string
+	RememberMe   bool   // trust this device for TrustedDeviceLifetime
+	DeviceSecret string // the trusted-device cookie, "" if none
+	IP           string // the client address, for limits and the login record
+	UserAgent    string
+}
+
+// TFASignInRequest answers a login challenge with a second factor.
+type TFASignInRequest struct {
+	Challenge string
+	Code      string // a 6-digit TOTP code or a scratch code
+	IP        string
+	UserAgent string
+}
+
+// SignInResult is either a session or a request for the second factor.
+type SignInResult struct {
+	User          User
+	Session       Token  // the new session token (Kind session, scopes *)
+	SessionSecret string // the raw session token, shown once
+	// DeviceSecret is set when this sign-in trusted the device: the value
+	// of the device cookie, valid until DeviceExpiry.
+	DeviceSecret string
+	DeviceExpiry time.Time
+
+	TFARequired     bool
+	Challenge       string // the login challenge to answer with POST /auth/login/tfa
+	ChallengeExpiry time.Time
+}
+
+// errBadCredentials is the one answer to a wrong username or password:
+// it never says which.
+func errBadCredentials() error {
+	return &Error{Kind: KindUnauthorized, Reason: "Invalid username or password"}
+}
+
+func errBadCode() error {
+	return &Error{Kind: KindUnauthorized, Field: "code",
+		Reason: "Invalid code: enter the current 6-digit code from your authenticator app, or an unused scratch code"}
+}
+
+func errBadChallenge() error {
+	return &Error{Kind: KindUnauthorized, Field: "challenge",
+		Reason: "The sign-in challenge is unknown, used or expired: sign in with your password again"}
+}
+
+// clean makes client-supplied text storable and bounded: valid UTF-8,
+// no NUL, at most n bytes.
+func clean(s string, n int) string {
+	s = strings.ToValidUTF8(strings.ReplaceAll(s, "\x00", ""), "\uFFFD")
+	for len(s) > n {
+		_, size := utf8.DecodeLastRuneInString(s)
+		s = s[:len(s)-size]
+	}
+	return s
+}
+
+// limitKeys are the rate-limit counters of one sign-in: by the typed
+// username, lowercased (whether or not it exists, so limits say nothing
+// about existence), and by client address.
+type limitKeys struct{ accountFail, accountLock, addressFail, addressLock string }
+
+func keysFor(username, ip string) limitKeys {
+	name := clean(strings.ToLower(username), maxUsernameInput)
+	k := limitKeys{accountFail: "signin-fail:user:" + name, accountLock: "signin-lock:user:" + name}
+	if ip != "" {
+		k.addressFail, k.addressLock = "signin-fail:ip:"+ip, "signin-lock:ip:"+ip
+	}
+	return k
+}
+
+// checkLocks refuses while the account or the address is locked out.
+func (s *Service) checkLocks(ctx context.Context, k limitKeys) error {
+	now := s.now()
+	var wait time.Duration
+	for _, key := range []string{k.accountLock, k.addressLock} {
+		if key == "" {
+			continue
+		}
+		n, reset, err := s.store.PeekLimit(ctx, key, now)
+		if err != nil {
+			return fmt.Errorf("rate limit: %w", err)
+		}
+		if n > 0 {
+			wait = max(wait, reset.Sub(now))
+		}
+	}
+	if wait > 0 {
+		e := TooManyRequests(max(wait, time.Second))
+		e.Reason = "Too many failed sign-in attempts: try again later"
+		return e
+	}
+	return nil
+}
+
+// lockout is how long the n-th failure beyond the free ones locks.
+func lockout(n int) time.Duration {
+	d := firstLockout
+	for i := 1; i < n && d < maxLockout; i++ {
+		d *= 2
+	}
+	return min(d, maxLockout)
+}
+
+// failSignIn counts a failure against the account and the address, locks
+// them when past their free failures, and records a failed Login for a
+// known user (u.ID != 0).
+func (s *Service) failSignIn(ctx context.Context, k limitKeys, u User, ip string) error {
+	now := s.now()
+	return s.store.Update(ctx, func(tx Tx) error {
+		for _, c := range []struct {
+			fail, lock string
+			free       int
+		}{{k.accountFail, k.accountLock, accountFreeFailures}, {k.addressFail, k.addressLock, addressFreeFailures}} {
+			if c.fail == "" {
+				continue
+			}
+			n, _, err := tx.HitLimit(ctx, c.fail, failureWindow, now)
+			if err != nil {
+				return err
+			}
+			if n > c.free {
+				if err := tx.ResetLimit(ctx, c.lock); err != nil {
+					return err
+				}
+				if _, _, err := tx.HitLimit(ctx, c.lock, lockout(n-c.free), now); err != nil {
+					return err
+				}
+			}
+		}
+		if u.ID == 0 {
+			return nil
+		}
+		l := Login{UserID: u.ID, Datetime: s.clock(), IP: ip, Username: u.Username, Status: LoginFailed, Restricted: u.Restricted}
+		return notFound(tx.CreateLogin(ctx, &l), "record login")
+	})
+}
+
+// SignIn checks a username and password. It answers a session, or, for a
+// user with two-factor authentication on a device that is not trusted, a
+// login challenge to answer with SignInTFA. A wrong username and a wrong
+// password get the same answer in about the same time.
+func (s *Service) SignIn(ctx context.Context, in SignInRequest) (SignInResult, error) {
+	if in.Username == "" {
+		return SignInResult{}, Invalid("username", "username is required")
+	}
+	if len(in.Username) > maxUsernameInput {
+		return SignInResult{}, Invalid("username", "username must be at most %d characters", maxUsernameInput)
+	}
+	if in.Password == "" {
+		return SignInResult{}, Invalid("password", "password is required")
+	}
+	if len(in.Password) > maxPasswordBytes {
+		return SignInResult{}, Invalid("password", "password must be at most %d characters", MaxPasswordLength)
+	}
+	in.IP, in.UserAgent = clean(in.IP, maxIPLength), clean(in.UserAgent, maxUserAgent)
+	keys := keysFor(in.Username, in.IP)
+	if err := s.checkLocks(ctx, keys); err != nil {
+		return SignInResult{}, err
+	}
+	u, err := s.store.UserByUsername(ctx, in.Username)
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return SignInResult{}, fmt.Errorf("sign in: %w", err)
+	}
+	// For an unknown user u.ID is 0, which has no password: VerifyPassword
+	// then compares with a dummy hash, taking the same time.
+	ok, err := s.VerifyPassword(ctx, u.ID, in.Password)
+	if err != nil {
+		return SignInResult{}, err
+	}
+	if !ok {
+		if err := s.failSignIn(ctx, keys, u, in.IP); err != nil {
+			return SignInResult{}, err
+		}
+		return SignInResult{}, errBadCredentials()
+	}
+	var trusted Device
+	if u.TwoFactorAuth && in.DeviceSecret != "" && len(in.DeviceSecret) <= 128 {
+		d, err := s.store.DeviceBySecret(ctx, u.ID, HashToken(in.DeviceSecret))
+		if err != nil && !errors.Is(err, ErrNotFound) {
+			return SignInResult{}, fmt.Errorf("sign in: trusted device: %w", err)
+		}
+		if err == nil && s.now().Before(d.Expiry) {
+			trusted = d
+		}
+	}
+	if u.TwoFactorAuth && trusted.ID == 0 {
+		return s.newChallenge(ctx, u, in)
+	}
+	return s.completeSignIn(ctx, u, keys, in.RememberMe && trusted.ID == 0, trusted, in.IP, in.UserAgent)
+}
+
+func (s *Service) newChallenge(ctx context.Context, u User, in SignInRequest) (SignInResult, error) {
+	raw, err := s.newSecret(tokenBytes)
+	if err != nil {
+		return SignInResult{}, err
+	}
+	now := s.clock()
+	c := LoginChallenge{Hash: HashToken(raw), UserID: u.ID, Remember: in.RememberMe, Created: now,
+		Expiry: now.Add(LoginChallengeLifetime), IP: in.IP, UserAgent: in.UserAgent}
+	err = s.store.Update(ctx, func(tx Tx) error {
+		return notFound(tx.CreateLoginChallenge(ctx, c), "create login challenge")
+	})
+	if err != nil {
+		return SignInResult{}, err
+	}
+	return SignInResult{User: u, TFARequired: true, Challenge: raw, ChallengeExpiry: c.Expiry}, nil
+}
+
+// SignInTFA answers a login challenge with a TOTP code (each time step is
+// accepted once) or a scratch code (each works once).
+func (s *Service) SignInTFA(ctx context.Context, in TFASignInRequest) (SignInResult, error) {
+	if in.Challenge == "" {
+		return SignInResult{}, Invalid("challenge", "challenge is required: it is what POST /auth/login answered")
+	}
+	code := strings.ToUpper(strings.NewReplacer(" ", "", "-", "").Replace(in.Code))
+	if code == "" {
+		return SignInResult{}, Invalid("code", "code is required: a 6-digit code from your authenticator app, or a scratch code")
+	}
+	if len(in.Challenge) > 128 {
+		return SignInResult{}, errBadChallenge()
+	}
+	if len(code) > 64 {
+		return SignInResult{}, Invalid("code", "code must be a 6-digit code or a 16-character scratch code")
+	}
+	in.IP, in.UserAgent = clean(in.IP, maxIPLength), clean(in.UserAgent, maxUserAgent)
+	hash := HashToken(in.Challenge)
+	c, err := s.store.LoginChallenge(ctx, hash)
+	if errors.Is(err, ErrNotFound) || (err == nil && !s.now().Before(c.Expiry)) {
+		return SignInResult{}, errBadChallenge()
+	}
+	if err != nil {
+		return SignInResult{}, fmt.Errorf("login challenge: %w", err)
+	}
+	u, err := s.store.UserByID(ctx, c.UserID)
+	if err != nil {
+		if errors.Is(err, ErrNotFound) {
+			return SignInResult{}, errBadChallenge()
+		}
+		return SignInResult{}, fmt.Errorf("login challenge: %w", err)
+	}
+	keys := keysFor(u.Username, in.IP)
+	if err := s.checkLocks(ctx, keys); err != nil {
+		return SignInResult{}, err
+	}
+	now := s.now()
+	var wrong bool
+	err = s.store.Update(ctx, func(tx Tx) error {
+		if err := tx.LockUser(ctx, u.ID); err != nil {
+			return notFound(err, "lock user")
+		}
+		ok, err := s.useSecondFactor(ctx, tx, u.ID, code, now)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			wrong = true
+			return nil
+		}
+		if err := tx.DeleteLoginChallenge(ctx, hash); err != nil {
+			if errors.Is(err, ErrNotFound) {
+				return errBadChallenge() // used concurrently
+			}
+			return err
+		}
+		return nil
+	})
+	if err != nil {
+		return SignInResult{}, err
+	}
+	if wrong {
+		if err := s.failSignIn(ctx, keys, u, in.IP); err != nil {
+			return SignInResult{}, err
+		}
+		return SignInResult{}, errBadCode()
+	}
+	return s.completeSignIn(ctx, u, keys, c.Remember, Device{}, in.IP, in.UserAgent)
+}
+
+// useSecondFactor checks code as a TOTP code (recording its step) or a
+// scratch code (using it up), inside tx.
+func (s *Service) useSecondFactor(ctx context.Context, tx Tx, userID int64, code string, now time.Time) (bool, error) {
+	if len(code) == 6 && strings.Trim(code, "0123456789") == "" {
+		st, err := tx.TFA(ctx, userID)
+		if err != nil {
+			return false, notFound(err, "tfa state")
+		}
+		if st.SecretEnc == nil {
+			return false, nil
+		}
+		secret, err := s.box.Open(st.SecretEnc, tfaAD(userID, "tfa"))
+		if err != nil {
+			return false, err
+		}
+		step, ok := matchTOTP(string(secret), code, now, st.LastStep)
+		if !ok {
+			return false, nil
+		}
+		st.LastStep = step
+		return true, tx.SetTFA(ctx, userID, st)
+	}
+	err := tx.UseScratchCode(ctx, userID, HashToken(code))
+	if errors.Is(err, ErrNotFound) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// completeSignIn issues the session, records the Login, trusts or touches
+// the device, and forgets the account's failures.
+func (s *Service) completeSignIn(ctx context.Context, u User, k limitKeys, remember bool, trusted Device, ip, ua string) (SignInResult, error) {
+	raw, err := s.newSecret(tokenBytes)
+	if err != nil {
+		return SignInResult{}, err
+	}
+	now := s.clock()
+	exp := now.Add(SessionLifetime)
+	res := SignInResult{User: u, SessionSecret: raw}
+	res.Session = Token{UserID: u.ID, Kind: TokenSession, Label: sessionLabel, Scopes: AllScopes, Created: now,
+		Expiry: &exp, Prefix: raw[:TokenPrefixLength], Hash: HashToken(raw)}
+	var device Device
+	if remember {
+		if res.DeviceSecret, err = s.newSecret(tokenBytes); err != nil {
+			return SignInResult{}, err
+		}
+		device = Device{UserID: u.ID, Created: now, Expiry: now.Add(TrustedDeviceLifetime), LastAuthenticated: now,
+			LastRemoteAddr: ip, UserAgent: ua}
+		res.DeviceExpiry = device.Expiry
+	}
+	err = s.store.Update(ctx, func(tx Tx) error {
+		if err := tx.CreateToken(ctx, &res.Session); err != nil {
+			return notFound(err, "create session")
+		}
+		l := Login{UserID: u.ID, Datetime: now, IP: ip, Username: u.Username, Status: LoginSuccessful, Restricted: u.Restricted}
+		if err := tx.CreateLogin(ctx, &l); err != nil {
+			return notFound(err, "record login")
+		}
+		switch {
+		case trusted.ID != 0:
+			if err := tx.TouchDevice(ctx, u.ID, trusted.ID, now, ip, ua); err != nil && !errors.Is(err, ErrNotFound) {
+				return err
+			}
+		case remember:
+			if err := tx.CreateTrustedDevice(ctx, &device, HashToken(res.DeviceSecret)); err != nil {
+				return notFound(err, "trust device")
+			}
+		}
+		// The address's failures age out on their own: one good account
+		// behind an address must not clear the count of guesses made
+		// from it against others.
+		if err := tx.ResetLimit(ctx, k.accountFail); err != nil {
+			return err
+		}
+		return tx.ResetLimit(ctx, k.accountLock)
+	})
+	if err != nil {
+		return SignInResult{}, err
+	}
+	return res, nil
+}
+
+// SignOut ends the session the actor signed in with.
+func (s *Service) SignOut(ctx context.Context, a Actor) error {
+	if a.Token.Kind != TokenSession {
+		return Invalid("", "Only a sign-in session can sign out; revoke personal access tokens with DELETE /v4/profile/tokens/{tokenId}")
+	}
+	return s.store.Update(ctx, func(tx Tx) error {
+		return notFound(tx.DeleteToken(ctx, a.User.ID, a.Token.ID), "sign out")
+	})
+}
+
+// ScratchCodesLeft is how many unused scratch codes the actor has.
+func (s *Service) ScratchCodesLeft(ctx context.Context, a Actor) (int, error) {
+	if err := mustRead(a); err != nil {
+		return 0, err
+	}
+	codes, err := s.store.ScratchCodes(ctx, a.User.ID)
+	if err != nil {
+		return 0, notFound(err, "scratch codes")
+	}
+	return len(codes), nil
+}
+
+// RegenerateScratchCodes replaces the actor's scratch codes with
+// ScratchCodeCount new ones, returned once and stored only as hashes.
+func (s *Service) RegenerateScratchCodes(ctx context.Context, a Actor) ([]string, error) {
+	if err := mustWrite(a); err != nil {
+		return nil, err
+	}
+	codes := make([]string, ScratchCodeCount)
+	hashes := make([][]byte, ScratchCodeCount)
+	for i := range codes {
+		b := make([]byte, scratchBytes)
+		if _, err := io.ReadFull(s.rand, b); err != nil {
+			return nil, fmt.Errorf("random: %w", err)
+		}
+		codes[i] = b32.EncodeToString(b)
+		hashes[i] = HashToken(codes[i])
+	}
+	err := s.store.Update(ctx, func(tx Tx) error {
+		if err := tx.LockUser(ctx, a.User.ID); err != nil {
+			return notFound(err, "lock user")
+		}
+		u, err := tx.UserByID(ctx, a.User.ID)
+		if err != nil {
+			return notFound(err, "load user")
+		}
+		if !u.TwoFactorAuth {
+			return Conflict("", "Two-factor authentication is not enabled: scratch codes come with it")
+		}
+		return tx.SetScratchCodes(ctx, a.User.ID, hashes)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return codes, nil
+}

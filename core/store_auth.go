@@ -1,0 +1,117 @@
+package core
+
+import (
+	"context"
+	"time"
+)
+
+// This file holds what sign-in and the OAuth authorization server need
+// from a store, apart from the profile's own methods in store.go: password
+// hashes, trusted devices' secrets, login challenges, OAuth clients,
+// authorization codes and refresh tokens. Every secret arrives hashed by
+// the core (SHA-256 for random secrets, argon2id for passwords).
+
+// OAuthClient is a third-party application an operator registered.
+type OAuthClient struct {
+	ID           string   // public, random hex
+	SecretHash   []byte   // SHA-256 of the secret; nil for a public client
+	Label        string   // shown on the consent page and as the app's label
+	Website      string   // an absolute http(s) URL
+	ThumbnailURL string   // empty: none
+	RedirectURIs []string // exact-match redirect URIs, at least one
+	Public       bool     // a client that cannot keep a secret: PKCE (S256) is required
+	Created      time.Time
+}
+
+// LoginChallenge is the state between a correct password and the second
+// factor: the challenge id is random, and only its SHA-256 is stored.
+type LoginChallenge struct {
+	Hash      []byte
+	UserID    int64
+	Remember  bool // the sign-in asked to trust the device
+	Created   time.Time
+	Expiry    time.Time
+	IP        string
+	UserAgent string
+}
+
+// AuthCode is an OAuth authorization code (RFC 6749 4.1) awaiting exchange.
+type AuthCode struct {
+	Hash        []byte // SHA-256 of the code
+	ClientID    string
+	UserID      int64
+	RedirectURI string
+	Scopes      Scopes
+	Challenge   string // the PKCE code_challenge (RFC 7636), "" if none
+	Created     time.Time
+	Expiry      time.Time
+	Used        bool
+	AppID       int64 // the authorization the exchange created; 0 before
+}
+
+// RefreshToken is an OAuth refresh token. Each is used once: refreshing
+// marks it used and issues a new one; presenting a used one again revokes
+// the whole authorization (RFC 6819 5.2.2.3, OAuth 2.1 4.3.1).
+type RefreshToken struct {
+	Hash     []byte
+	UserID   int64
+	AppID    int64
+	ClientID string
+	Scopes   Scopes
+	Created  time.Time
+	Expiry   time.Time
+	Used     bool
+}
+
+// AuthReader holds the queries of sign-in and OAuth.
+type AuthReader interface {
+	// PasswordHash returns the user's password hash (a PHC string), or
+	// ErrNotFound if the user has none (or does not exist).
+	PasswordHash(ctx context.Context, userID int64) (string, error)
+	// DeviceBySecret returns the user's device whose secret has this
+	// SHA-256, expired or not, or ErrNotFound.
+	DeviceBySecret(ctx context.Context, userID int64, secretHash []byte) (Device, error)
+	// LoginChallenge returns the challenge with this hash, expired or not, or ErrNotFound.
+	LoginChallenge(ctx context.Context, hash []byte) (LoginChallenge, error)
+	// OAuthClient returns a registered client, or ErrNotFound.
+	OAuthClient(ctx context.Context, clientID string) (OAuthClient, error)
+	// AuthCode returns the code with this hash, used or not, or ErrNotFound.
+	AuthCode(ctx context.Context, hash []byte) (AuthCode, error)
+	// RefreshToken returns the refresh token with this hash, used or not,
+	// or ErrNotFound (also once its authorization is revoked).
+	RefreshToken(ctx context.Context, hash []byte) (RefreshToken, error)
+	// PeekLimit returns key's counter as HitLimit left it, without
+	// counting: 0 and the zero time when there is none or its window
+	// ended at or before now.
+	PeekLimit(ctx context.Context, key string, now time.Time) (count int, resetAt time.Time, err error)
+}
+
+// AuthWriter holds the changes of sign-in and OAuth.
+type AuthWriter interface {
+	// SetPasswordHash sets or replaces the user's password hash;
+	// ErrNotFound for a missing user.
+	SetPasswordHash(ctx context.Context, userID int64, phc string) error
+	// CreateTrustedDevice stores d (setting d.ID) with the SHA-256 of the
+	// secret kept in the device's cookie; ErrDuplicate on a repeated hash.
+	CreateTrustedDevice(ctx context.Context, d *Device, secretHash []byte) error
+	// TouchDevice records a sign-in through the device; ErrNotFound if it is gone.
+	TouchDevice(ctx context.Context, userID, id int64, at time.Time, remoteAddr, userAgent string) error
+	// CreateLoginChallenge stores c, and forgets challenges that expired
+	// before c.Created.
+	CreateLoginChallenge(ctx context.Context, c LoginChallenge) error
+	// DeleteLoginChallenge forgets a challenge; ErrNotFound if there is none,
+	// so that of two concurrent uses only one succeeds.
+	DeleteLoginChallenge(ctx context.Context, hash []byte) error
+	// CreateOAuthClient stores c; ErrDuplicate on a taken id.
+	CreateOAuthClient(ctx context.Context, c OAuthClient) error
+	// CreateAuthCode stores c, and forgets codes that expired before c.Created.
+	CreateAuthCode(ctx context.Context, c AuthCode) error
+	// ClaimAuthCode marks an unused code used by the authorization appID;
+	// ErrNotFound if there is no such code or it was already used.
+	ClaimAuthCode(ctx context.Context, hash []byte, appID int64) error
+	// CreateRefreshToken stores r; ErrNotFound if its authorization is gone.
+	CreateRefreshToken(ctx context.Context, r RefreshToken) error
+	// ClaimRefreshToken marks an unused refresh token used; ErrNotFound if
+	// there is no such token or it was already used.
+	ClaimRefreshToken(ctx context.Context, hash []byte) error
+}

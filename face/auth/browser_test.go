@@ -1,0 +1,178 @@
+package auth_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"golang.org/x/oauth2"
+
+	"github.com/profiled/profiled/core"
+	"github.com/profiled/profiled/internal/testenv"
+)
+
+// chromium finds Debian's chromium. Without it the browser test is
+// skipped, except under CI=true (where .ci/run installs it), when it fails.
+func chromium(t *testing.T) string {
+	t.Helper()
+	for _, name := range []string{"chromium", "chromium-browser"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	msg := "chromium is not installed: install Debian's package (apt-get install -y chromium) to run the browser test"
+	if os.Getenv("CI") == "true" {
+		t.Fatal(msg)
+	}
+	t.Skip(msg)
+	return ""
+}
+
+// TestBrowserOAuthFlow signs in with password and TOTP in headless
+// Chromium, consents, lands on the application's redirect URI with a
+// code, and exchanges it (with PKCE) for a token that works.
+func TestBrowserOAuthFlow(t *testing.T) {
+	exe := chromium(t)
+	for _, b := range testenv.Backends(t) {
+		t.Run(b.Name, func(t *testing.T) {
+			e := newEnv(t, b)
+			ctx := context.Background()
+			_, personal := e.user("alice")
+			secret, _ := e.enableTFA(personal)
+
+			// The application: its redirect URI shows what it received.
+			type callback struct{ code, state, err string }
+			got := make(chan callback, 1)
+			app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if r.URL.Path != "/callback" {
+					http.NotFound(w, r)
+					return
+				}
+				q := r.URL.Query()
+				select {
+				case got <- callback{q.Get("code"), q.Get("state"), q.Get("error")}:
+				default:
+				}
+				fmt.Fprint(w, `<!doctype html><title>app</title><p id="done">signed in</p>`)
+			}))
+			t.Cleanup(app.Close)
+			cl, clientSecret, err := e.svc.CreateOAuthClient(ctx, core.OAuthClientCreate{Label: "Browser App",
+				Website: "https://browser-app.example", RedirectURIs: []string{app.URL + "/callback"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			conf := &oauth2.Config{ClientID: cl.ID, ClientSecret: clientSecret, RedirectURL: app.URL + "/callback",
+				Scopes:   []string{"account:read_write linodes:read_write"},
+				Endpoint: oauth2.Endpoint{AuthURL: e.srv.URL + "/oauth/authorize", TokenURL: e.srv.URL + "/oauth/token"}}
+			verifier := oauth2.GenerateVerifier()
+			authURL := conf.AuthCodeURL("browser-state", oauth2.S256ChallengeOption(verifier))
+
+			opts := []chromedp.ExecAllocatorOption{
+				chromedp.ExecPath(exe),
+				chromedp.UserDataDir(t.TempDir()),
+				chromedp.Flag("headless", true),
+				chromedp.Flag("no-sandbox", true),
+				chromedp.Flag("disable-gpu", true),
+				chromedp.Flag("disable-background-networking", true),
+				chromedp.Flag("disable-component-update", true),
+				chromedp.Flag("disable-sync", true),
+				chromedp.Flag("no-first-run", true),
+				chromedp.Flag("disable-dev-shm-usage", true),
+			}
+			actx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
+			defer cancelAlloc()
+			bctx, cancelBrowser := chromedp.NewContext(actx)
+			defer cancelBrowser()
+			bctx, cancelTimeout := context.WithTimeout(bctx, 90*time.Second)
+			defer cancelTimeout()
+
+			step := func(what string, a chromedp.Action[chromedp.Void]) {
+				t.Helper()
+				if _, err := chromedp.Run(bctx, a); err != nil {
+					t.Fatalf("browser: %s: %v", what, err)
+				}
+			}
+			text := func(id string) string {
+				t.Helper()
+				s, err := chromedp.Run(bctx, chromedp.Text(chromedp.ID(id)))
+				if err != nil {
+					t.Fatalf("browser: read #%s: %v", id, err)
+				}
+				return s
+			}
+			step("open the authorization URL", chromedp.Navigate(authURL))
+			step("the sign-in page", chromedp.WaitVisible(chromedp.ID("username")))
+			step("type the username", chromedp.SendKeys(chromedp.ID("username"), "alice"))
+			step("type the password", chromedp.SendKeys(chromedp.ID("password"), password))
+			step("sign in", chromedp.Click(chromedp.ID("submit")))
+			step("the two-factor page", chromedp.WaitVisible(chromedp.ID("code")))
+			step("type the TOTP code", chromedp.SendKeys(chromedp.ID("code"), e.code(secret)))
+			step("verify", chromedp.Click(chromedp.ID("submit")))
+			step("the consent page", chromedp.WaitVisible(chromedp.ID("app-label")))
+			label, website := text("app-label"), text("app-website")
+			// The user narrows linodes to read only.
+			step("narrow a scope", chromedp.SetValue(chromedp.ID("scope_linodes"), "read_only"))
+			step("authorize", chromedp.Click(chromedp.ID("approve")))
+			step("the application's page", chromedp.WaitVisible(chromedp.ID("done")))
+			done := text("done")
+			if label != "Browser App" || website != "https://browser-app.example" || done != "signed in" {
+				t.Fatalf("consent showed %q %q; the app showed %q", label, website, done)
+			}
+			var cb callback
+			select {
+			case cb = <-got:
+			case <-time.After(10 * time.Second):
+				t.Fatal("the application's redirect URI was never reached")
+			}
+			if cb.code == "" || cb.state != "browser-state" || cb.err != "" {
+				t.Fatalf("the application received %+v", cb)
+			}
+
+			tok, err := conf.Exchange(ctx, cb.code, oauth2.VerifierOption(verifier))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s := tok.Extra("scope"); s != "account:read_write linodes:read_only" {
+				t.Fatalf("granted scope %v", s)
+			}
+			var prof struct{ Username string }
+			e.call("GET", "/v4/profile", tok.AccessToken, "", 200, &prof)
+			if prof.Username != "alice" {
+				t.Fatalf("the token acts as %q", prof.Username)
+			}
+			var apps struct {
+				Data []struct {
+					ID           int64
+					Label        string
+					Scopes       string
+					ThumbnailURL *string `json:"thumbnail_url"`
+				}
+			}
+			e.call("GET", "/v4/profile/apps", personal, "", 200, &apps)
+			if len(apps.Data) != 1 || apps.Data[0].Label != "Browser App" || apps.Data[0].Scopes != "account:read_write linodes:read_only" {
+				t.Fatalf("apps = %+v", apps.Data)
+			}
+			// The sign-in is in the login history.
+			var logins struct{ Data []struct{ Status string } }
+			e.call("GET", "/v4/profile/logins", personal, "", 200, &logins)
+			if n := len(logins.Data); n == 0 || logins.Data[n-1].Status != "successful" {
+				t.Fatalf("logins = %+v", logins.Data)
+			}
+
+			// Revoking the app kills the access and the refresh token at once.
+			e.call("DELETE", fmt.Sprintf("/v4/profile/apps/%d", apps.Data[0].ID), personal, "", 200, nil)
+			e.call("GET", "/v4/profile", tok.AccessToken, "", 401, nil)
+			tok.Expiry = time.Now().Add(-time.Minute)
+			if _, err := conf.TokenSource(ctx, tok).Token(); err == nil || !strings.Contains(err.Error(), "invalid_grant") {
+				t.Fatalf("refresh after revocation: %v", err)
+			}
+		})
+	}
+}

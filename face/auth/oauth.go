@@ -1,0 +1,232 @@
+package auth
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/profiled/profiled/core"
+)
+
+// authorizeParams are the query parameters of an authorization request,
+// carried through the consent form in hidden fields.
+var authorizeParams = []string{"client_id", "redirect_uri", "response_type", "scope", "state", "code_challenge", "code_challenge_method"}
+
+func authorizeRequest(v url.Values) core.AuthorizeRequest {
+	return core.AuthorizeRequest{ClientID: v.Get("client_id"), RedirectURI: v.Get("redirect_uri"),
+		ResponseType: v.Get("response_type"), Scope: v.Get("scope"), State: v.Get("state"),
+		CodeChallenge: v.Get("code_challenge"), CodeChallengeMethod: v.Get("code_challenge_method")}
+}
+
+// redirectTo sends the browser back to the application with params added
+// to its redirect URI's query (RFC 6749 4.1.2).
+func redirectTo(w http.ResponseWriter, r *http.Request, redirectURI string, params url.Values) {
+	u, err := url.Parse(redirectURI)
+	if err != nil { // registered URIs were validated; this cannot happen
+		http.Error(w, "bad redirect URI", http.StatusInternalServerError)
+		return
+	}
+	q := u.Query()
+	for k, vs := range params {
+		for _, v := range vs {
+			q.Add(k, v)
+		}
+	}
+	u.RawQuery = q.Encode()
+	http.Redirect(w, r, u.String(), http.StatusSeeOther)
+}
+
+// checkAuthorize validates the request; on an error it answers (a page
+// for the user, or a redirect for the application) and returns false.
+func (s *server) checkAuthorize(w http.ResponseWriter, r *http.Request, v url.Values) (core.Authorization, bool) {
+	az, err := s.svc.CheckAuthorize(r.Context(), authorizeRequest(v))
+	if err == nil {
+		return az, true
+	}
+	oe := core.AsOAuthError(err)
+	if oe == nil {
+		st, msg := s.pageError(w, r, err)
+		s.errorPage(w, r, st, msg)
+		return az, false
+	}
+	if !oe.Redirect {
+		s.errorPage(w, r, http.StatusBadRequest, "The application sent an invalid authorization request: "+oe.Err.Reason+".")
+		return az, false
+	}
+	params := url.Values{"error": {oe.Code}, "error_description": {oe.Err.Reason}}
+	if az.State != "" {
+		params.Set("state", az.State)
+	}
+	redirectTo(w, r, az.RedirectURI, params)
+	return az, false
+}
+
+type scopeRow struct{ Category, Level string }
+
+type consentData struct {
+	CSRF     string
+	Username string
+	Client   core.OAuthClient
+	Scopes   []scopeRow
+	Params   map[string]string
+	Error    string
+}
+
+func (s *server) consent(w http.ResponseWriter, r *http.Request, status int, a core.Actor, az core.Authorization, v url.Values, msg string) {
+	d := consentData{CSRF: s.csrfToken(w, r), Username: a.User.Username, Client: az.Client, Params: map[string]string{}, Error: msg}
+	for _, p := range authorizeParams {
+		if x := v.Get(p); x != "" {
+			d.Params[p] = x
+		}
+	}
+	for _, sc := range core.ScopeList(az.Scopes) {
+		d.Scopes = append(d.Scopes, scopeRow{Category: sc[0], Level: sc[1]})
+	}
+	s.render(w, r, status, "consent", d)
+}
+
+// authorizePage is GET /oauth/authorize: sign in first if needed, then
+// the consent page.
+func (s *server) authorizePage(w http.ResponseWriter, r *http.Request) {
+	v := r.URL.Query()
+	az, ok := s.checkAuthorize(w, r, v)
+	if !ok {
+		return
+	}
+	a, ok := s.session(r)
+	if !ok {
+		signInFirst(w, r, r.URL.RequestURI())
+		return
+	}
+	s.consent(w, r, http.StatusOK, a, az, v, "")
+}
+
+// authorizeSubmit is the consent form: approve with the scopes the user
+// left, or deny.
+func (s *server) authorizeSubmit(w http.ResponseWriter, r *http.Request) {
+	v := r.PostForm
+	az, ok := s.checkAuthorize(w, r, v)
+	if !ok {
+		return
+	}
+	a, ok := s.session(r)
+	if !ok {
+		q := url.Values{}
+		for _, p := range authorizeParams {
+			if x := v.Get(p); x != "" {
+				q.Set(p, x)
+			}
+		}
+		signInFirst(w, r, "/oauth/authorize?"+q.Encode())
+		return
+	}
+	back := url.Values{}
+	if az.State != "" {
+		back.Set("state", az.State)
+	}
+	switch v.Get("decision") {
+	case "deny":
+		back.Set("error", core.OAuthAccessDenied)
+		back.Set("error_description", "The user denied the request")
+		redirectTo(w, r, az.RedirectURI, back)
+		return
+	case "approve":
+	default:
+		s.consent(w, r, http.StatusBadRequest, a, az, v, "Choose Authorize or Deny.")
+		return
+	}
+	var granted []string
+	for _, sc := range core.ScopeList(az.Scopes) {
+		if lvl := v.Get("scope_" + sc[0]); lvl != "" {
+			granted = append(granted, sc[0]+":"+lvl)
+		}
+	}
+	scopes, err := core.ParseGrantedScopes(strings.Join(granted, " "), az.Scopes)
+	if err == nil {
+		var code string
+		if code, err = s.svc.Approve(r.Context(), a, az, scopes); err == nil {
+			back.Set("code", code)
+			redirectTo(w, r, az.RedirectURI, back)
+			return
+		}
+	}
+	st, msg := s.pageError(w, r, err)
+	s.consent(w, r, st, a, az, v, msg)
+}
+
+// tokenResponse is RFC 6749 5.1.
+type tokenResponse struct {
+	AccessToken  string `json:"access_token"`
+	TokenType    string `json:"token_type"`
+	ExpiresIn    int    `json:"expires_in"`
+	RefreshToken string `json:"refresh_token"`
+	Scope        string `json:"scope"`
+}
+
+// oauthErrorBody is RFC 6749 5.2.
+type oauthErrorBody struct {
+	Error       string `json:"error"`
+	Description string `json:"error_description,omitempty"`
+}
+
+// token is POST /oauth/token. Clients authenticate with HTTP Basic
+// (client_id:client_secret, form-encoded, RFC 6749 2.3.1) or with
+// client_id and client_secret in the form; public clients send client_id
+// alone.
+func (s *server) token(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Pragma", "no-cache")
+	oauthFail := func(status int, code, desc string) {
+		writeJSON(w, status, oauthErrorBody{Error: code, Description: desc})
+	}
+	ct := r.Header.Get("Content-Type")
+	if !strings.HasPrefix(strings.ToLower(ct), "application/x-www-form-urlencoded") {
+		oauthFail(http.StatusBadRequest, core.OAuthInvalidRequest, "Content-Type must be application/x-www-form-urlencoded")
+		return
+	}
+	if err := r.ParseForm(); err != nil {
+		oauthFail(http.StatusBadRequest, core.OAuthInvalidRequest, "the request body is not a valid form")
+		return
+	}
+	f := r.PostForm
+	for k, vs := range f {
+		if len(vs) > 1 {
+			oauthFail(http.StatusBadRequest, core.OAuthInvalidRequest, k+" may be sent only once")
+			return
+		}
+	}
+	in := core.TokenRequest{GrantType: f.Get("grant_type"), ClientID: f.Get("client_id"), ClientSecret: f.Get("client_secret"),
+		Code: f.Get("code"), RedirectURI: f.Get("redirect_uri"), CodeVerifier: f.Get("code_verifier"),
+		RefreshToken: f.Get("refresh_token"), Scope: f.Get("scope")}
+	id, secret, basic := r.BasicAuth()
+	if basic {
+		var err1, err2 error
+		id, err1 = url.QueryUnescape(id)
+		secret, err2 = url.QueryUnescape(secret)
+		if err1 != nil || err2 != nil || (in.ClientID != "" && in.ClientID != id) || in.ClientSecret != "" {
+			oauthFail(http.StatusBadRequest, core.OAuthInvalidRequest, "send the client's credentials once: in the Authorization header or in the form")
+			return
+		}
+		in.ClientID, in.ClientSecret = id, secret
+	}
+	g, err := s.svc.OAuthToken(r.Context(), in)
+	if err != nil {
+		oe := core.AsOAuthError(err)
+		if oe == nil {
+			if e := core.AsError(err); e != nil {
+				oauthFail(status(w, e), core.OAuthInvalidRequest, e.Reason)
+				return
+			}
+			oauthFail(http.StatusInternalServerError, "server_error", s.internal(r, err))
+			return
+		}
+		st := http.StatusBadRequest
+		if oe.Code == core.OAuthInvalidClient {
+			st = http.StatusUnauthorized
+			w.Header().Set("WWW-Authenticate", `Basic realm="profiled"`)
+		}
+		oauthFail(st, oe.Code, oe.Err.Reason)
+		return
+	}
+	writeJSON(w, http.StatusOK, tokenResponse{AccessToken: g.AccessToken, TokenType: "bearer",
+		ExpiresIn: int(g.ExpiresIn.Seconds()), RefreshToken: g.RefreshToken, Scope: string(g.Scopes)})
+}

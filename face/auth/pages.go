@@ -1,0 +1,150 @@
+package auth
+
+import (
+	"bytes"
+	"embed"
+	"html/template"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/profiled/profiled/core"
+)
+
+//go:embed templates/*.html
+var templateFiles embed.FS
+
+var pages = template.Must(template.ParseFS(templateFiles, "templates/*.html"))
+
+// defaultNext is where a sign-in without a destination lands.
+const defaultNext = "/auth/signin"
+
+// render writes a page with headers that keep it out of frames and caches.
+func (s *server) render(w http.ResponseWriter, r *http.Request, status int, name string, data any) {
+	var buf bytes.Buffer
+	if err := pages.ExecuteTemplate(&buf, name, data); err != nil {
+		s.log.ErrorContext(r.Context(), "render page", "page", name, "err", err)
+		status = http.StatusInternalServerError
+		buf.Reset()
+		buf.WriteString("Internal server error")
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src https: http:; frame-ancestors 'none'; base-uri 'none'")
+	h.Set("Referrer-Policy", "no-referrer")
+	w.WriteHeader(status)
+	_, _ = w.Write(buf.Bytes())
+}
+
+func (s *server) errorPage(w http.ResponseWriter, r *http.Request, status int, msg string) {
+	s.render(w, r, status, "error", msg)
+}
+
+// pageError shows a core error on a page: the reason, or a request id.
+func (s *server) pageError(w http.ResponseWriter, r *http.Request, err error) (int, string) {
+	e := core.AsError(err)
+	if e == nil {
+		return http.StatusInternalServerError, s.internal(r, err)
+	}
+	return status(w, e), e.Reason
+}
+
+// safeNext keeps redirects after sign-in on this site: a path, not a URL.
+func safeNext(next string) string {
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") ||
+		strings.ContainsAny(next, "\r\n\x00") || len(next) > 8192 {
+		return defaultNext
+	}
+	return next
+}
+
+type signInData struct {
+	CSRF, Next, Username, Error string
+}
+
+type tfaData struct {
+	CSRF, Next, Challenge, Error string
+}
+
+type signedInData struct {
+	CSRF, Username string
+}
+
+func (s *server) signInPage(w http.ResponseWriter, r *http.Request) {
+	csrf := s.csrfToken(w, r)
+	next := safeNext(r.URL.Query().Get("next"))
+	if a, ok := s.session(r); ok {
+		if next != defaultNext {
+			http.Redirect(w, r, next, http.StatusSeeOther)
+			return
+		}
+		s.render(w, r, http.StatusOK, "signedin", signedInData{CSRF: csrf, Username: a.User.Username})
+		return
+	}
+	s.render(w, r, http.StatusOK, "signin", signInData{CSRF: csrf, Next: next})
+}
+
+// signedIn keeps the session (and a newly trusted device) in cookies and
+// goes on to next.
+func (s *server) signedIn(w http.ResponseWriter, r *http.Request, res core.SignInResult, next string) {
+	s.setCookie(w, r, sessionCookie, res.SessionSecret, "/", *res.Session.Expiry, http.SameSiteLaxMode)
+	s.setDevice(w, r, res)
+	http.Redirect(w, r, next, http.StatusSeeOther)
+}
+
+func (s *server) signInSubmit(w http.ResponseWriter, r *http.Request) {
+	csrf := cookie(r, csrfCookie)
+	next := safeNext(r.PostForm.Get("next"))
+	username := r.PostForm.Get("username")
+	res, err := s.svc.SignIn(r.Context(), core.SignInRequest{Username: username, Password: r.PostForm.Get("password"),
+		RememberMe: r.PostForm.Get("remember_me") != "", DeviceSecret: cookie(r, deviceCookie),
+		IP: s.clientIP(r), UserAgent: r.UserAgent()})
+	if err != nil {
+		st, msg := s.pageError(w, r, err)
+		s.render(w, r, st, "signin", signInData{CSRF: csrf, Next: next, Username: username, Error: msg})
+		return
+	}
+	if res.TFARequired {
+		s.render(w, r, http.StatusOK, "tfa", tfaData{CSRF: csrf, Next: next, Challenge: res.Challenge})
+		return
+	}
+	s.signedIn(w, r, res, next)
+}
+
+func (s *server) signInTFASubmit(w http.ResponseWriter, r *http.Request) {
+	csrf := cookie(r, csrfCookie)
+	next := safeNext(r.PostForm.Get("next"))
+	challenge := r.PostForm.Get("challenge")
+	res, err := s.svc.SignInTFA(r.Context(), core.TFASignInRequest{Challenge: challenge, Code: r.PostForm.Get("code"),
+		IP: s.clientIP(r), UserAgent: r.UserAgent()})
+	if err != nil {
+		st, msg := s.pageError(w, r, err)
+		if e := core.AsError(err); e != nil && e.Field == "challenge" {
+			s.render(w, r, st, "signin", signInData{CSRF: csrf, Next: next, Error: msg})
+			return
+		}
+		s.render(w, r, st, "tfa", tfaData{CSRF: csrf, Next: next, Challenge: challenge, Error: msg})
+		return
+	}
+	s.signedIn(w, r, res, next)
+}
+
+func (s *server) signOutSubmit(w http.ResponseWriter, r *http.Request) {
+	if a, ok := s.session(r); ok {
+		if err := s.svc.SignOut(r.Context(), a); err != nil {
+			st, msg := s.pageError(w, r, err)
+			s.errorPage(w, r, st, msg)
+			return
+		}
+	}
+	s.setCookie(w, r, sessionCookie, "", "/", time.Time{}, http.SameSiteLaxMode)
+	http.Redirect(w, r, defaultNext, http.StatusSeeOther)
+}
+
+// signInFirst sends the browser to the sign-in page, to come back to the
+// current request.
+func signInFirst(w http.ResponseWriter, r *http.Request, back string) {
+	http.Redirect(w, r, "/auth/signin?next="+url.QueryEscape(back), http.StatusSeeOther)
+}

@@ -1,0 +1,75 @@
+// Package auth serves sign-in and the OAuth 2.0 authorization server over
+// the core: a JSON sign-in API under /auth/, server-rendered HTML pages
+// for signing in, the second factor and OAuth consent (html/template, no
+// build step), and the OAuth endpoints under /oauth/.
+package auth
+
+import (
+	"log/slog"
+	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/profiled/profiled/core"
+)
+
+// Options configure the face.
+type Options struct {
+	Logger       *slog.Logger
+	MaxBodyBytes int64 // default 64 KiB: nothing here needs more
+	// TrustProxyHeaders takes the client address from the last entry of
+	// X-Forwarded-For and the scheme from X-Forwarded-Proto, for a server
+	// behind a load balancer that sets them. Without it the peer address
+	// is the client.
+	TrustProxyHeaders bool
+}
+
+// DefaultMaxBodyBytes bounds request bodies.
+const DefaultMaxBodyBytes = 64 << 10
+
+// routes lists every endpoint of the face, so the API reads in one place.
+func (s *server) routes(mux *http.ServeMux) {
+	// The JSON sign-in API.
+	s.handle(mux, "POST /auth/login", s.apiLogin)
+	s.handle(mux, "POST /auth/login/tfa", s.apiLoginTFA)
+	s.handle(mux, "POST /auth/logout", s.bearer(s.apiLogout))
+	s.handle(mux, "GET /auth/tfa/scratch-codes", s.bearer(s.apiScratchCodesLeft))
+	s.handle(mux, "POST /auth/tfa/scratch-codes", s.bearer(s.apiRegenerateScratchCodes))
+
+	// The HTML pages, their forms protected against cross-site requests.
+	s.handle(mux, "GET /auth/signin", s.signInPage)
+	s.handle(mux, "POST /auth/signin", s.form(s.signInSubmit))
+	s.handle(mux, "POST /auth/signin/tfa", s.form(s.signInTFASubmit))
+	s.handle(mux, "POST /auth/signout", s.form(s.signOutSubmit))
+
+	// OAuth 2.0 (RFC 6749, RFC 7636).
+	s.handle(mux, "GET /oauth/authorize", s.authorizePage)
+	s.handle(mux, "POST /oauth/authorize", s.form(s.authorizeSubmit))
+	s.handle(mux, "POST /oauth/token", s.token)
+}
+
+// New returns the handler of the face. Mount it on /auth/ and /oauth/.
+func New(svc *core.Service, opts Options) http.Handler {
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.MaxBodyBytes <= 0 {
+		opts.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	s := &server{svc: svc, log: opts.Logger, opts: opts, cop: http.NewCrossOriginProtection(), allowed: map[string][]string{}}
+	mux := http.NewServeMux()
+	s.routes(mux)
+	// A path with no pattern for the request's method: 405, in JSON.
+	for path, methods := range s.allowed {
+		slices.Sort(methods)
+		allow := strings.Join(methods, ", ")
+		mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Allow", allow)
+			writeError(w, http.StatusMethodNotAllowed, "", "Method not allowed; this path accepts "+allow)
+		})
+	}
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, "", "Not found")
+	})
+	return mux
+}

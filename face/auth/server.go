@@ -1,0 +1,199 @@
+package auth
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/profiled/profiled/core"
+	"github.com/profiled/profiled/reqlog"
+)
+
+type server struct {
+	svc  *core.Service
+	log  *slog.Logger
+	opts Options
+	cop  *http.CrossOriginProtection
+	// allowed lists the methods of each path, for 405 answers.
+	allowed map[string][]string
+}
+
+// handle registers h for pattern, naming the route in the request log and
+// bounding the body.
+func (s *server) handle(mux *http.ServeMux, pattern string, h http.HandlerFunc) {
+	method, path, _ := strings.Cut(pattern, " ")
+	s.allowed[path] = append(s.allowed[path], method)
+	mux.Handle(pattern, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		reqlog.SetRoute(r.Context(), pattern)
+		w.Header().Set("Cache-Control", "no-store")
+		r.Body = http.MaxBytesReader(w, r.Body, s.opts.MaxBodyBytes)
+		h(w, r)
+	}))
+}
+
+// bearer authenticates the Authorization: Bearer token of a JSON request.
+func (s *server) bearer(h func(http.ResponseWriter, *http.Request, core.Actor)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		scheme, tok, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+		if !ok || !strings.EqualFold(scheme, "bearer") {
+			tok = ""
+		}
+		a, err := s.svc.Authenticate(r.Context(), strings.TrimSpace(tok))
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		reqlog.SetUser(r.Context(), a.User.ID)
+		h(w, r, a)
+	}
+}
+
+// clientIP is the address limits and login records use.
+func (s *server) clientIP(r *http.Request) string {
+	if s.opts.TrustProxyHeaders {
+		if xff := r.Header.Values("X-Forwarded-For"); len(xff) > 0 {
+			parts := strings.Split(xff[len(xff)-1], ",")
+			if ip := net.ParseIP(strings.TrimSpace(parts[len(parts)-1])); ip != nil {
+				return ip.String()
+			}
+		}
+	}
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// secure reports whether the client reached us over TLS, for cookies.
+func (s *server) secure(r *http.Request) bool {
+	if r.TLS != nil {
+		return true
+	}
+	return s.opts.TrustProxyHeaders && strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https")
+}
+
+// errorBody is the error envelope of the JSON sign-in API, the Linode
+// face's: {"errors": [{"reason": ..., "field": ...}]}.
+type errorBody struct {
+	Errors []errorItem `json:"errors"`
+}
+
+type errorItem struct {
+	Reason string `json:"reason"`
+	Field  string `json:"field,omitempty"`
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		status = http.StatusInternalServerError
+		buf.Reset()
+		buf.WriteString(`{"errors":[{"reason":"Internal server error"}]}`)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
+	w.WriteHeader(status)
+	_, _ = w.Write(buf.Bytes())
+}
+
+func writeError(w http.ResponseWriter, status int, field, reason string) {
+	writeJSON(w, status, errorBody{Errors: []errorItem{{Reason: reason, Field: field}}})
+}
+
+// status maps a core error to its HTTP status, setting Retry-After.
+func status(w http.ResponseWriter, e *core.Error) int {
+	switch e.Kind {
+	case core.KindNotFound:
+		return http.StatusNotFound
+	case core.KindUnauthorized:
+		return http.StatusUnauthorized
+	case core.KindForbidden:
+		return http.StatusForbidden
+	case core.KindConflict:
+		return http.StatusConflict
+	case core.KindTooManyRequests:
+		secs := int((e.RetryAfter + time.Second - 1) / time.Second)
+		w.Header().Set("Retry-After", strconv.Itoa(max(secs, 1)))
+		return http.StatusTooManyRequests
+	case core.KindTooLarge:
+		return http.StatusRequestEntityTooLarge
+	case core.KindGone:
+		return http.StatusGone
+	}
+	return http.StatusBadRequest
+}
+
+// internal logs err and answers 500 with the request id.
+func (s *server) internal(r *http.Request, err error) string {
+	id := reqlog.RequestID(r.Context())
+	s.log.ErrorContext(r.Context(), "internal error", "err", err, "request_id", id)
+	return "Internal server error; the server log has the details under request id " + id
+}
+
+func (s *server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	e := core.AsError(err)
+	if e == nil {
+		writeError(w, http.StatusInternalServerError, "", s.internal(r, err))
+		return
+	}
+	writeError(w, status(w, e), e.Field, e.Reason)
+}
+
+// decode reads one JSON object into v, refusing unknown fields, trailing
+// data and other content types; errors name the field.
+func decode(r *http.Request, v any) error {
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || mt != "application/json" {
+		return core.Invalid("", "Content-Type must be application/json")
+	}
+	dec := json.NewDecoder(r.Body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return decodeError(err)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return decodeError(err)
+		}
+		return core.Invalid("", "Request body must be a single JSON object")
+	}
+	return nil
+}
+
+func decodeError(err error) error {
+	var tooBig *http.MaxBytesError
+	var typeErr *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &tooBig):
+		return &core.Error{Kind: core.KindTooLarge, Reason: fmt.Sprintf("Request body must be at most %d bytes", tooBig.Limit)}
+	case errors.Is(err, io.EOF):
+		return core.Invalid("", "Request body is required: send a JSON object")
+	case errors.As(err, &typeErr):
+		if typeErr.Field == "" {
+			return core.Invalid("", "Request body must be a JSON object")
+		}
+		want := "string"
+		if typeErr.Type.Kind().String() == "bool" {
+			want = "boolean"
+		}
+		return core.Invalid(typeErr.Field, "%s must be a %s", typeErr.Field, want)
+	}
+	if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+		name = strings.Trim(name, `"`)
+		return core.Invalid(name, "%s is not a field of this object", name)
+	}
+	return core.Invalid("", "Request body is not valid JSON")
+}

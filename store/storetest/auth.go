@@ -1,0 +1,264 @@
+package storetest
+
+import (
+	"bytes"
+	"testing"
+	"time"
+
+	"github.com/profiled/profiled/core"
+)
+
+// authTests are the conformance tests of core.AuthReader and
+// core.AuthWriter (sign-in and OAuth), run by Run.
+var authTests = []struct {
+	name string
+	fn   func(*testing.T, core.Store)
+}{
+	{"Passwords", testPasswords},
+	{"TrustedDevices", testTrustedDevices},
+	{"LoginChallenges", testLoginChallenges},
+	{"OAuthClients", testOAuthClients},
+	{"AuthCodes", testAuthCodes},
+	{"RefreshTokens", testRefreshTokens},
+	{"PeekLimit", testPeekLimit},
+}
+
+func hash32(s string) []byte {
+	h := make([]byte, 32)
+	copy(h, s)
+	return h
+}
+
+func testPasswords(t *testing.T, s core.Store) {
+	ctx := t.Context()
+	a, b := newUser(t, s, "alice"), newUser(t, s, "bob")
+	_, err := s.PasswordHash(ctx, a.ID)
+	wantErr(t, "PasswordHash before any", err, core.ErrNotFound)
+	update(t, s, func(tx core.Tx) error { return tx.SetPasswordHash(ctx, a.ID, "$argon2id$one") })
+	got, err := s.PasswordHash(ctx, a.ID)
+	noErr(t, "PasswordHash", err)
+	equal(t, "PasswordHash", got, "$argon2id$one")
+	update(t, s, func(tx core.Tx) error { return tx.SetPasswordHash(ctx, a.ID, "$argon2id$two") })
+	got, err = s.PasswordHash(ctx, a.ID)
+	noErr(t, "PasswordHash", err)
+	equal(t, "PasswordHash after a replacement", got, "$argon2id$two")
+	_, err = s.PasswordHash(ctx, b.ID)
+	wantErr(t, "another user's PasswordHash", err, core.ErrNotFound)
+	wantErr(t, "SetPasswordHash of a missing user",
+		updateErr(t, s, func(tx core.Tx) error { return tx.SetPasswordHash(ctx, 1<<40, "$x") }), core.ErrNotFound)
+	_, err = s.PasswordHash(ctx, 1<<40)
+	wantErr(t, "PasswordHash of a missing user", err, core.ErrNotFound)
+}
+
+func testTrustedDevices(t *testing.T, s core.Store) {
+	ctx := t.Context()
+	a, b := newUser(t, s, "alice"), newUser(t, s, "bob")
+	d := core.Device{UserID: a.ID, Created: t0, Expiry: at(60 * 24 * 30), LastAuthenticated: t0, LastRemoteAddr: "192.0.2.1", UserAgent: "Firefox"}
+	update(t, s, func(tx core.Tx) error { return tx.CreateTrustedDevice(ctx, &d, hash32("secret-a")) })
+	if d.ID == 0 {
+		t.Fatal("CreateTrustedDevice left ID zero")
+	}
+	got, err := s.DeviceBySecret(ctx, a.ID, hash32("secret-a"))
+	noErr(t, "DeviceBySecret", err)
+	equal(t, "DeviceBySecret", got, d)
+	got, err = s.Device(ctx, a.ID, d.ID)
+	noErr(t, "Device", err)
+	equal(t, "a trusted device through Device", got, d)
+	list, n, err := s.ListDevices(ctx, a.ID, all)
+	noErr(t, "ListDevices", err)
+	equal(t, "ListDevices", n, 1)
+	equal(t, "ListDevices", list, []core.Device{d})
+
+	_, err = s.DeviceBySecret(ctx, b.ID, hash32("secret-a"))
+	wantErr(t, "DeviceBySecret of another user's device", err, core.ErrNotFound)
+	_, err = s.DeviceBySecret(ctx, a.ID, hash32("secret-b"))
+	wantErr(t, "DeviceBySecret of an unknown secret", err, core.ErrNotFound)
+	dup := core.Device{UserID: b.ID, Created: t0, Expiry: at(10), LastAuthenticated: t0}
+	wantErr(t, "CreateTrustedDevice with a repeated secret",
+		updateErr(t, s, func(tx core.Tx) error { return tx.CreateTrustedDevice(ctx, &dup, hash32("secret-a")) }), core.ErrDuplicate)
+	missing := core.Device{UserID: 1 << 40, Created: t0, Expiry: at(10), LastAuthenticated: t0}
+	wantErr(t, "CreateTrustedDevice for a missing user",
+		updateErr(t, s, func(tx core.Tx) error { return tx.CreateTrustedDevice(ctx, &missing, hash32("secret-c")) }), core.ErrNotFound)
+
+	update(t, s, func(tx core.Tx) error { return tx.TouchDevice(ctx, a.ID, d.ID, at(30), "198.51.100.7", "Chromium") })
+	got, err = s.DeviceBySecret(ctx, a.ID, hash32("secret-a"))
+	noErr(t, "DeviceBySecret", err)
+	d.LastAuthenticated, d.LastRemoteAddr, d.UserAgent = at(30), "198.51.100.7", "Chromium"
+	equal(t, "DeviceBySecret after TouchDevice", got, d)
+	wantErr(t, "TouchDevice of another user's device",
+		updateErr(t, s, func(tx core.Tx) error { return tx.TouchDevice(ctx, b.ID, d.ID, at(31), "x", "y") }), core.ErrNotFound)
+
+	update(t, s, func(tx core.Tx) error { return tx.DeleteDevice(ctx, a.ID, d.ID) })
+	_, err = s.DeviceBySecret(ctx, a.ID, hash32("secret-a"))
+	wantErr(t, "DeviceBySecret after DeleteDevice", err, core.ErrNotFound)
+	wantErr(t, "TouchDevice after DeleteDevice",
+		updateErr(t, s, func(tx core.Tx) error { return tx.TouchDevice(ctx, a.ID, d.ID, at(31), "x", "y") }), core.ErrNotFound)
+}
+
+func testLoginChallenges(t *testing.T, s core.Store) {
+	ctx := t.Context()
+	a := newUser(t, s, "alice")
+	c := core.LoginChallenge{Hash: hash32("c1"), UserID: a.ID, Remember: true, Created: t0, Expiry: at(5), IP: "192.0.2.1", UserAgent: "Firefox"}
+	update(t, s, func(tx core.Tx) error { return tx.CreateLoginChallenge(ctx, c) })
+	got, err := s.LoginChallenge(ctx, c.Hash)
+	noErr(t, "LoginChallenge", err)
+	equal(t, "LoginChallenge", got, c)
+	_, err = s.LoginChallenge(ctx, hash32("nope"))
+	wantErr(t, "LoginChallenge of an unknown hash", err, core.ErrNotFound)
+
+	// A challenge made after c expired forgets c.
+	c2 := core.LoginChallenge{Hash: hash32("c2"), UserID: a.ID, Created: at(6), Expiry: at(11), IP: "", UserAgent: ""}
+	update(t, s, func(tx core.Tx) error { return tx.CreateLoginChallenge(ctx, c2) })
+	_, err = s.LoginChallenge(ctx, c.Hash)
+	wantErr(t, "an expired LoginChallenge after another was made", err, core.ErrNotFound)
+	got, err = s.LoginChallenge(ctx, c2.Hash)
+	noErr(t, "LoginChallenge", err)
+	equal(t, "LoginChallenge", got, c2)
+
+	update(t, s, func(tx core.Tx) error { return tx.DeleteLoginChallenge(ctx, c2.Hash) })
+	wantErr(t, "DeleteLoginChallenge twice",
+		updateErr(t, s, func(tx core.Tx) error { return tx.DeleteLoginChallenge(ctx, c2.Hash) }), core.ErrNotFound)
+	missing := core.LoginChallenge{Hash: hash32("c3"), UserID: 1 << 40, Created: at(6), Expiry: at(11)}
+	wantErr(t, "CreateLoginChallenge for a missing user",
+		updateErr(t, s, func(tx core.Tx) error { return tx.CreateLoginChallenge(ctx, missing) }), core.ErrNotFound)
+}
+
+func newOAuthClient(t *testing.T, s core.Store, id string, public bool) core.OAuthClient {
+	t.Helper()
+	c := core.OAuthClient{ID: id, Label: "App " + id, Website: "https://example.com/" + id,
+		RedirectURIs: []string{"https://example.com/cb", "http://127.0.0.1:9/cb"}, Public: public, Created: t0}
+	if !public {
+		c.SecretHash = hash32("secret-" + id)
+	}
+	update(t, s, func(tx core.Tx) error { return tx.CreateOAuthClient(t.Context(), c) })
+	return c
+}
+
+func testOAuthClients(t *testing.T, s core.Store) {
+	ctx := t.Context()
+	conf := newOAuthClient(t, s, "0123456789abcdef0123", false)
+	conf.ThumbnailURL = ""
+	pub := core.OAuthClient{ID: "pub", Label: "Public", Website: "https://pub.example", ThumbnailURL: "https://pub.example/t.png",
+		RedirectURIs: []string{"https://pub.example/cb"}, Public: true, Created: at(1)}
+	update(t, s, func(tx core.Tx) error { return tx.CreateOAuthClient(ctx, pub) })
+
+	got, err := s.OAuthClient(ctx, conf.ID)
+	noErr(t, "OAuthClient", err)
+	equal(t, "a confidential OAuthClient", got, conf)
+	got, err = s.OAuthClient(ctx, pub.ID)
+	noErr(t, "OAuthClient", err)
+	equal(t, "a public OAuthClient (nil secret)", got, pub)
+
+	_, err = s.OAuthClient(ctx, "unknown")
+	wantErr(t, "OAuthClient of an unknown id", err, core.ErrNotFound)
+	_, err = s.OAuthClient(ctx, "PUB")
+	wantErr(t, "OAuthClient ids are case-sensitive", err, core.ErrNotFound)
+	_, err = s.OAuthClient(ctx, "bad\x00id")
+	wantErr(t, "OAuthClient of an id with NUL", err, core.ErrNotFound)
+	wantErr(t, "CreateOAuthClient with a taken id",
+		updateErr(t, s, func(tx core.Tx) error { return tx.CreateOAuthClient(ctx, pub) }), core.ErrDuplicate)
+}
+
+func testAuthCodes(t *testing.T, s core.Store) {
+	ctx := t.Context()
+	a := newUser(t, s, "alice")
+	cl := newOAuthClient(t, s, "client", false)
+	c := core.AuthCode{Hash: hash32("code1"), ClientID: cl.ID, UserID: a.ID, RedirectURI: "https://example.com/cb",
+		Scopes: "account:read_only", Challenge: "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM", Created: t0, Expiry: at(2)}
+	update(t, s, func(tx core.Tx) error { return tx.CreateAuthCode(ctx, c) })
+	got, err := s.AuthCode(ctx, c.Hash)
+	noErr(t, "AuthCode", err)
+	equal(t, "AuthCode", got, c)
+
+	app := newApp(t, s, core.App{UserID: a.ID, ClientID: cl.ID, Label: cl.Label, Website: cl.Website})
+	update(t, s, func(tx core.Tx) error { return tx.ClaimAuthCode(ctx, c.Hash, app.ID) })
+	got, err = s.AuthCode(ctx, c.Hash)
+	noErr(t, "AuthCode", err)
+	c.Used, c.AppID = true, app.ID
+	equal(t, "AuthCode after ClaimAuthCode", got, c)
+	wantErr(t, "ClaimAuthCode twice",
+		updateErr(t, s, func(tx core.Tx) error { return tx.ClaimAuthCode(ctx, c.Hash, app.ID) }), core.ErrNotFound)
+	wantErr(t, "ClaimAuthCode of an unknown code",
+		updateErr(t, s, func(tx core.Tx) error { return tx.ClaimAuthCode(ctx, hash32("nope"), app.ID) }), core.ErrNotFound)
+
+	// A code made after c expired forgets c.
+	c2 := core.AuthCode{Hash: hash32("code2"), ClientID: cl.ID, UserID: a.ID, RedirectURI: "https://example.com/cb",
+		Scopes: "*", Created: at(3), Expiry: at(5)}
+	update(t, s, func(tx core.Tx) error { return tx.CreateAuthCode(ctx, c2) })
+	_, err = s.AuthCode(ctx, c.Hash)
+	wantErr(t, "an expired AuthCode after another was made", err, core.ErrNotFound)
+
+	bad := c2
+	bad.Hash, bad.ClientID = hash32("code3"), "no-such-client"
+	wantErr(t, "CreateAuthCode for an unknown client",
+		updateErr(t, s, func(tx core.Tx) error { return tx.CreateAuthCode(ctx, bad) }), core.ErrNotFound)
+	bad.ClientID, bad.UserID = cl.ID, 1<<40
+	wantErr(t, "CreateAuthCode for a missing user",
+		updateErr(t, s, func(tx core.Tx) error { return tx.CreateAuthCode(ctx, bad) }), core.ErrNotFound)
+}
+
+func testRefreshTokens(t *testing.T, s core.Store) {
+	ctx := t.Context()
+	a, b := newUser(t, s, "alice"), newUser(t, s, "bob")
+	cl := newOAuthClient(t, s, "client", true)
+	app := newApp(t, s, core.App{UserID: a.ID, ClientID: cl.ID, Label: cl.Label, Website: cl.Website})
+	rt := core.RefreshToken{Hash: hash32("r1"), UserID: a.ID, AppID: app.ID, ClientID: cl.ID, Scopes: "account:read_write",
+		Created: t0, Expiry: at(60 * 24 * 30)}
+	update(t, s, func(tx core.Tx) error { return tx.CreateRefreshToken(ctx, rt) })
+	got, err := s.RefreshToken(ctx, rt.Hash)
+	noErr(t, "RefreshToken", err)
+	equal(t, "RefreshToken", got, rt)
+
+	update(t, s, func(tx core.Tx) error { return tx.ClaimRefreshToken(ctx, rt.Hash) })
+	got, err = s.RefreshToken(ctx, rt.Hash)
+	noErr(t, "RefreshToken", err)
+	rt.Used = true
+	equal(t, "RefreshToken after ClaimRefreshToken", got, rt)
+	wantErr(t, "ClaimRefreshToken twice",
+		updateErr(t, s, func(tx core.Tx) error { return tx.ClaimRefreshToken(ctx, rt.Hash) }), core.ErrNotFound)
+
+	other := rt
+	other.Hash, other.UserID = hash32("r2"), b.ID
+	wantErr(t, "CreateRefreshToken under another user's authorization",
+		updateErr(t, s, func(tx core.Tx) error { return tx.CreateRefreshToken(ctx, other) }), core.ErrNotFound)
+
+	rt2 := core.RefreshToken{Hash: hash32("r3"), UserID: a.ID, AppID: app.ID, ClientID: cl.ID, Scopes: "*", Created: at(1), Expiry: at(100)}
+	update(t, s, func(tx core.Tx) error { return tx.CreateRefreshToken(ctx, rt2) })
+	update(t, s, func(tx core.Tx) error { return tx.DeleteApp(ctx, a.ID, app.ID) })
+	for _, h := range [][]byte{rt.Hash, rt2.Hash} {
+		_, err = s.RefreshToken(ctx, h)
+		wantErr(t, "RefreshToken after DeleteApp", err, core.ErrNotFound)
+	}
+	gone := rt2
+	gone.Hash = hash32("r4")
+	wantErr(t, "CreateRefreshToken under a deleted authorization",
+		updateErr(t, s, func(tx core.Tx) error { return tx.CreateRefreshToken(ctx, gone) }), core.ErrNotFound)
+	if bytes.Equal(rt.Hash, rt2.Hash) {
+		t.Fatal("hashes collide")
+	}
+}
+
+func testPeekLimit(t *testing.T, s core.Store) {
+	ctx := t.Context()
+	const w = 10 * time.Minute
+	n, reset, err := s.PeekLimit(ctx, "k", t0)
+	noErr(t, "PeekLimit", err)
+	if n != 0 || !reset.IsZero() {
+		t.Errorf("PeekLimit of an unknown key = %d, %v; want 0, zero", n, reset)
+	}
+	hit(t, s, "k", w, t0)
+	hit(t, s, "k", w, at(1))
+	for range 2 { // peeking counts nothing
+		n, reset, err = s.PeekLimit(ctx, "k", at(2))
+		noErr(t, "PeekLimit", err)
+		if n != 2 || !reset.Equal(t0.Add(w)) || reset.Location() != time.UTC {
+			t.Errorf("PeekLimit = %d, %v; want 2, %v", n, reset, t0.Add(w))
+		}
+	}
+	n, _, err = s.PeekLimit(ctx, "k", t0.Add(w))
+	noErr(t, "PeekLimit", err)
+	equal(t, "PeekLimit when the window ended", n, 0)
+	n, _, err = s.PeekLimit(ctx, "bad\x00key", t0)
+	noErr(t, "PeekLimit of a key with NUL", err)
+	equal(t, "PeekLimit of a key with NUL", n, 0)
+}
