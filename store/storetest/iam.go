@@ -197,6 +197,9 @@ func testAvatars(t *testing.T, s core.Store) {
 	wantErr(t, "Avatar by an id no store can hold", err, core.ErrNotFound)
 }
 
+// authHash makes a distinct 32-byte hash per user and purpose.
+func authHash(u core.User, what string) []byte { return tokenHash(u.ID, "auth/"+what) }
+
 // testDeleteUser gives a user one of everything, deletes it, and finds
 // nothing of it left, and everything of another user still there.
 func testDeleteUser(t *testing.T, s core.Store) {
@@ -227,6 +230,13 @@ func testDeleteUser(t *testing.T, s core.Store) {
 				tx.PutIAMProfile(ctx, fullProfile(u.ID)),
 				tx.LinkExternalID(ctx, "idp", "sub-"+u.Username, u.ID),
 				tx.PutAvatar(ctx, core.Avatar{UserID: u.ID, ID: o.avatarID, PNG: []byte("png"), Created: t0}),
+				// Sign-in and OAuth (store_auth.go).
+				tx.SetPasswordHash(ctx, u.ID, "$argon2id$v=19$m=65536,t=3,p=4$c2FsdA$aGFzaA"),
+				tx.CreateLoginChallenge(ctx, core.LoginChallenge{Hash: authHash(u, "challenge"), UserID: u.ID, Created: t0, Expiry: at(10)}),
+				tx.CreateAuthCode(ctx, core.AuthCode{Hash: authHash(u, "code"), ClientID: "iam-client", UserID: u.ID,
+					RedirectURI: "https://app.example.com/cb", Scopes: core.AllScopes, Created: t0, Expiry: at(10)}),
+				tx.CreateRefreshToken(ctx, core.RefreshToken{Hash: authHash(u, "refresh"), UserID: u.ID, AppID: app.ID,
+					ClientID: "client", Scopes: core.AllScopes, Created: t0, Expiry: at(60)}),
 			} {
 				if err != nil {
 					return err
@@ -236,6 +246,10 @@ func testDeleteUser(t *testing.T, s core.Store) {
 		})
 		return o
 	}
+	update(t, s, func(tx core.Tx) error {
+		return tx.CreateOAuthClient(ctx, core.OAuthClient{ID: "iam-client", Label: "c", Website: "https://app.example.com",
+			RedirectURIs: []string{"https://app.example.com/cb"}, Created: t0})
+	})
 	oa, ob := give(a), give(b)
 	update(t, s, func(tx core.Tx) error {
 		return tx.PutIAMProfile(ctx, core.IAMProfile{UserID: robot.ID, Kind: core.UserService, Name: "bot", OwnerID: a.ID})
@@ -255,6 +269,23 @@ func testDeleteUser(t *testing.T, s core.Store) {
 	wantErr(t, "UserByExternalID of a deleted user", err, core.ErrNotFound)
 	_, err = s.Avatar(ctx, oa.avatarID)
 	wantErr(t, "Avatar of a deleted user", err, core.ErrNotFound)
+	_, err = s.PasswordHash(ctx, a.ID)
+	wantErr(t, "PasswordHash of a deleted user", err, core.ErrNotFound)
+	_, err = s.LoginChallenge(ctx, authHash(a, "challenge"))
+	wantErr(t, "LoginChallenge of a deleted user", err, core.ErrNotFound)
+	_, err = s.AuthCode(ctx, authHash(a, "code"))
+	wantErr(t, "AuthCode of a deleted user", err, core.ErrNotFound)
+	_, err = s.RefreshToken(ctx, authHash(a, "refresh"))
+	wantErr(t, "RefreshToken of a deleted user", err, core.ErrNotFound)
+	if _, err := s.PasswordHash(ctx, b.ID); err != nil {
+		t.Errorf("PasswordHash of the other user: %v", err)
+	}
+	if _, err := s.RefreshToken(ctx, authHash(b, "refresh")); err != nil {
+		t.Errorf("RefreshToken of the other user: %v", err)
+	}
+	if _, err := s.OAuthClient(ctx, "iam-client"); err != nil {
+		t.Errorf("the OAuth client after a user's deletion: %v", err)
+	}
 	_, err = s.Preferences(ctx, a.ID, "")
 	wantErr(t, "Preferences of a deleted user", err, core.ErrNotFound)
 	_, err = s.Grants(ctx, a.ID)
