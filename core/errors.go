@@ -21,7 +21,6 @@ const (
 	KindTooManyRequests             // a guessable code was tried too often
 	KindTooLarge                    // a body or value exceeds a hard limit
 	KindGone                        // the object existed and was removed for good
-	KindNotImplemented              // the operation exists but this build cannot perform it yet
 )
 
 // Error is the one error type the core returns for anything a client did.

@@ -2,6 +2,7 @@ package core
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -209,10 +210,10 @@ func (s *Service) DeleteMe(ctx context.Context, a Actor) error {
 	})
 }
 
-// ChangePassword will change the actor's password once password sign-in
-// exists: it is to require the current password, apply the password
-// policy and revoke the user's other sessions. Until then it checks the
-// scope and that the user is a person, and answers KindNotImplemented.
+// ChangePassword replaces the actor's password. It requires the current
+// one (guesses draw from a per-user budget shared by every replica),
+// applies the password policy, and ends the user's other sign-in
+// sessions, so a stolen session does not outlive the change.
 func (s *Service) ChangePassword(ctx context.Context, a Actor, current, next string) error {
 	if err := mustWrite(a); err != nil {
 		return err
@@ -224,5 +225,47 @@ func (s *Service) ChangePassword(ctx context.Context, a Actor, current, next str
 	if err := humanOnly(m); err != nil {
 		return err
 	}
-	return &Error{Kind: KindNotImplemented, Reason: "password sign-in is not available in this build: users sign in with tokens or an external identity provider"}
+	if current == "" {
+		return Invalid("current_password", "current_password is required")
+	}
+	limitKey := "password-change:" + strconv.FormatInt(a.User.ID, 10)
+	if err := s.attempt(ctx, limitKey, codeAttempts, codeWindow); err != nil {
+		return err
+	}
+	ok, err := s.VerifyPassword(ctx, a.User.ID, current)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return Invalid("current_password", "current_password is not your current password")
+	}
+	if err := ValidatePassword("new_password", next, a.User); err != nil {
+		return err
+	}
+	hash, err := HashPassword(next)
+	if err != nil {
+		return err
+	}
+	return s.store.Update(ctx, func(tx Tx) error {
+		if err := tx.LockUser(ctx, a.User.ID); err != nil {
+			return notFound(err, "lock user")
+		}
+		if err := tx.SetPasswordHash(ctx, a.User.ID, hash); err != nil {
+			return notFound(err, "set password")
+		}
+		sessions := Match("kind", OpEq, string(TokenSession))
+		toks, _, err := tx.ListTokens(ctx, a.User.ID, ListQuery{Filter: &sessions, Page: 1})
+		if err != nil {
+			return err
+		}
+		for _, t := range toks {
+			if t.ID == a.Token.ID {
+				continue
+			}
+			if err := tx.DeleteToken(ctx, a.User.ID, t.ID); err != nil {
+				return notFound(err, "end session")
+			}
+		}
+		return clearAttempts(ctx, tx, limitKey)
+	})
 }

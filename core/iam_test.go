@@ -219,10 +219,18 @@ func TestDeleteMe(t *testing.T) {
 	}
 }
 
-func TestChangePasswordNotImplemented(t *testing.T) {
+func TestChangePasswordRules(t *testing.T) {
 	e := newEnv(t)
 	a := e.user("alice", false)
-	wantKind(t, "ChangePassword", e.svc.ChangePassword(e.ctx, a, "old", "new"), core.KindNotImplemented, "")
+	// No password yet: nothing is the current password.
+	wantKind(t, "ChangePassword without a password", e.svc.ChangePassword(e.ctx, a, "old", "new"), core.KindInvalid, "current_password")
+	wantKind(t, "ChangePassword empty current", e.svc.ChangePassword(e.ctx, a, "", "Long enough passphrase 1"), core.KindInvalid, "current_password")
+	noErr(t, e.svc.SetPassword(e.ctx, a.User.ID, "The first passphrase 1"))
+	wantKind(t, "ChangePassword to the username", e.svc.ChangePassword(e.ctx, a, "The first passphrase 1", "alice"), core.KindInvalid, "new_password")
+	noErr(t, e.svc.ChangePassword(e.ctx, a, "The first passphrase 1", "The second passphrase 2"))
+	if ok, _ := e.svc.VerifyPassword(e.ctx, a.User.ID, "The second passphrase 2"); !ok {
+		t.Fatal("new password does not verify")
+	}
 	ro := e.token("alice", "account:read_only")
 	wantKind(t, "ChangePassword read-only", e.svc.ChangePassword(e.ctx, ro, "old", "new"), core.KindUnauthorized, "")
 }

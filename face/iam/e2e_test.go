@@ -5,8 +5,10 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/profiled/profiled/core"
 	"github.com/profiled/profiled/internal/testenv"
@@ -223,8 +225,49 @@ func (e *env) testNotifications(t *testing.T) {
 
 func (e *env) testPassword(t *testing.T) {
 	const path = "/iam/v1/users/me/password/"
-	r := e.do("POST", path, jsonReq("", `{"current_password": "old secret", "new_password": "a new secret"}`))
-	wantDetail(t, "change password", r, http.StatusNotImplemented, "not available in this build")
+	ctx := context.Background()
+	admin, err := e.store.UserByUsername(ctx, "admin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const oldPW, newPW = "old secret of the admin", "Another long passphrase 42"
+	if err := e.svc.SetPassword(ctx, admin.ID, oldPW); err != nil {
+		t.Fatal(err)
+	}
+	// A sign-in session of the same user, which the change must end.
+	session := strings.Repeat("5e", 32)
+	err = e.store.Update(ctx, func(tx core.Tx) error {
+		return tx.CreateToken(ctx, &core.Token{UserID: admin.ID, Kind: core.TokenSession, Label: "session", Scopes: core.AllScopes,
+			Created: time.Now().UTC().Truncate(time.Second), Prefix: session[:16], Hash: core.HashToken(session)})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	change := func(current, next string) response {
+		return e.do("POST", path, jsonReq("", map[string]string{"current_password": current, "new_password": next}))
+	}
+	wantDetail(t, "wrong current password", change("not it at all", newPW), http.StatusBadRequest, "current_password")
+	wantDetail(t, "new password breaks the policy", change(oldPW, "short"), http.StatusBadRequest, "new_password")
+	wantDetail(t, "new password is common", change(oldPW, "password1234"), http.StatusBadRequest, "new_password")
+	if r := change(oldPW, newPW); r.status != http.StatusAccepted {
+		t.Fatalf("change password: %d %s", r.status, r.body)
+	}
+	if ok, _ := e.svc.VerifyPassword(ctx, admin.ID, newPW); !ok {
+		t.Fatal("the new password does not verify")
+	}
+	if r := e.do("GET", "/iam/v1/users/me/", req{token: session}); r.status != http.StatusUnauthorized {
+		t.Fatalf("the other session survived the change: %d", r.status)
+	}
+	if r := e.do("GET", "/iam/v1/users/me/", req{}); r.status != http.StatusOK {
+		t.Fatalf("the acting token was revoked: %d", r.status)
+	}
+	// Guesses of the current password draw from a limited budget.
+	for i := 0; i < 5; i++ {
+		wantDetail(t, "guess", change("guess number "+strconv.Itoa(i), "Yet another passphrase 7"), http.StatusBadRequest, "current_password")
+	}
+	if r := change(newPW, "Yet another passphrase 7"); r.status != http.StatusTooManyRequests {
+		t.Fatalf("sixth attempt: %d %s", r.status, r.body)
+	}
 	wantProblem(t, "missing new_password", e.do("POST", path, jsonReq("", `{"current_password": "x"}`)), "missing", "body", "new_password")
 	wantProblem(t, "empty current_password", e.do("POST", path, jsonReq("", `{"current_password": "", "new_password": "x"}`)), "string_too_short", "body", "current_password")
 	wantProblem(t, "long new_password", e.do("POST", path, jsonReq("", map[string]string{"current_password": "x", "new_password": strings.Repeat("p", 1025)})), "string_too_long", "body", "new_password")

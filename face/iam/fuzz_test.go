@@ -9,8 +9,7 @@ import (
 
 // FuzzRequestBodies sends any bytes as the JSON body of each operation
 // that takes one: the answer is never a 5xx, always JSON, and every error
-// is in the face's format. (The password operation answers 501 by design
-// until password sign-in exists, so it is left out.)
+// is in the face's format.
 func FuzzRequestBodies(f *testing.F) {
 	for _, s := range []string{`{}`, `{"first_name":"Ada","locale":"fr"}`, `{"email":null}`, `{"theme":"dark","locale":"und"}`,
 		`{"security":{"email":false}}`, `{"account":{"sms":true}}`, `{"product":[]}`, `null`, `[]`, `"x"`, `{"a":{"b":1}}`, `{} {}`, "\xff"} {

@@ -138,8 +138,6 @@ func (s *server) fail(w http.ResponseWriter, r *http.Request, err error) {
 		status = http.StatusRequestEntityTooLarge
 	case core.KindGone:
 		status = http.StatusGone
-	case core.KindNotImplemented:
-		status = http.StatusNotImplemented
 	}
 	writeDetail(w, status, e.Error())
 }
