@@ -27,6 +27,10 @@ type Config struct {
 	// Identity is an external OpenID Connect provider whose access tokens
 	// AuthenticateBearer accepts; nil for none (external.go).
 	Identity IdentityProvider
+	// Clients knows which OAuth clients exist, for the per-client
+	// preferences (ClientPreferences). Optional: without it, only the
+	// token's own namespace and PersonalNamespace exist.
+	Clients ClientDirectory
 }
 
 // Service enforces every rule of the account domain, once, for all faces.
@@ -37,11 +41,13 @@ type Service struct {
 	now   func() time.Time
 	rand  io.Reader
 	idp   IdentityProvider
+
+	clients ClientDirectory // may be nil
 }
 
 // New builds a Service.
 func New(c Config) *Service {
-	s := &Service{store: c.Store, box: c.Box, sms: c.SMS, now: c.Now, rand: c.Rand, idp: c.Identity}
+	s := &Service{store: c.Store, box: c.Box, sms: c.SMS, now: c.Now, rand: c.Rand, idp: c.Identity, clients: c.Clients}
 	if s.now == nil {
 		s.now = time.Now
 	}
