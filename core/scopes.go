@@ -6,11 +6,14 @@ import (
 )
 
 // Scopes is a token's OAuth scope string in canonical form: "*" for
-// everything, or space-separated "<category>:read_only|read_write" entries,
-// sorted, one per category.
+// everything, or space-separated scopes, sorted and without duplicates:
+// "<category>:read_only|read_write" entries of the Linode API, one per
+// category, and the preferences scopes of the PACE User API
+// ("user:preferences:read", "user:preferences:write:<clientId>", ...).
 type Scopes string
 
-// AllScopes grants read/write on every category.
+// AllScopes grants read/write on every category and every preferences
+// namespace.
 const AllScopes Scopes = "*"
 
 // Access levels of a scope.
@@ -30,34 +33,105 @@ var ScopeCategories = map[string]bool{
 	"volumes": true, "vpc": true,
 }
 
+// Operations of the preferences scopes. They are independent grants:
+// write does not imply read.
+const (
+	PreferencesRead  = "read"
+	PreferencesWrite = "write"
+)
+
+// preferencesScope begins every preferences scope.
+const preferencesScope = "user:preferences:"
+
+// grant is one entry of a scope string. parseGrant and String are the one
+// place the scope grammar is written down; ParseScopes, Allows,
+// AllowsPreferences, Within and Bind all read scopes through them.
+//
+// A Linode grant has a category and a level. A preferences grant has an
+// operation (PreferencesRead or PreferencesWrite) and a client: "" for the
+// namespace of the token's own client ("user:preferences:read"), else the
+// id of the client whose namespace it opens ("user:preferences:read:xyz",
+// where xyz may be PersonalNamespace).
+type grant struct {
+	category, level string
+	prefs, client   string
+}
+
+// parseGrant parses one space-free entry; ok is false if it is not a scope.
+func parseGrant(f string) (g grant, ok bool) {
+	if rest, found := strings.CutPrefix(f, preferencesScope); found {
+		op, client, qualified := strings.Cut(rest, ":")
+		if op != PreferencesRead && op != PreferencesWrite {
+			return grant{}, false
+		}
+		if qualified && !ValidClientID(client) && client != PersonalNamespace {
+			return grant{}, false
+		}
+		return grant{prefs: op, client: client}, true
+	}
+	cat, lvl, found := strings.Cut(f, ":")
+	if !found || !ScopeCategories[cat] || (lvl != ReadOnly && lvl != ReadWrite) {
+		return grant{}, false
+	}
+	return grant{category: cat, level: lvl}, true
+}
+
+func (g grant) String() string {
+	if g.prefs == "" {
+		return g.category + ":" + g.level
+	}
+	if g.client == "" {
+		return preferencesScope + g.prefs
+	}
+	return preferencesScope + g.prefs + ":" + g.client
+}
+
+// grants parses every entry of s, skipping what is not a scope.
+func (s Scopes) grants() []grant {
+	var out []grant
+	for f := range strings.FieldsSeq(string(s)) {
+		if g, ok := parseGrant(f); ok {
+			out = append(out, g)
+		}
+	}
+	return out
+}
+
 // ParseScopes validates s and returns its canonical form. An empty string
-// or "*" is AllScopes; duplicates collapse to the highest level.
+// or "*" is AllScopes; duplicate Linode categories collapse to the highest
+// level, and repeated preferences scopes to one.
 func ParseScopes(s string) (Scopes, error) {
 	s = strings.TrimSpace(s)
 	if s == "" || s == "*" {
 		return AllScopes, nil
 	}
 	levels := map[string]string{}
+	prefs := map[grant]bool{}
 	all := false
 	for _, f := range strings.Fields(s) {
 		if f == "*" {
 			all = true
 			continue
 		}
-		cat, lvl, ok := strings.Cut(f, ":")
-		if !ok || !ScopeCategories[cat] || (lvl != ReadOnly && lvl != ReadWrite) {
-			return "", Invalid("scopes", "%q is not a valid scope: use \"*\" or space-separated <category>:read_only|read_write", f)
+		g, ok := parseGrant(f)
+		if !ok {
+			return "", Invalid("scopes", "%q is not a valid scope: use \"*\", or space-separated <category>:read_only|read_write, user:preferences:read|write or user:preferences:read|write:<clientId>", f)
 		}
-		if levels[cat] != ReadWrite {
-			levels[cat] = lvl
+		if g.prefs != "" {
+			prefs[g] = true
+		} else if levels[g.category] != ReadWrite {
+			levels[g.category] = g.level
 		}
 	}
 	if all {
 		return AllScopes, nil
 	}
-	out := make([]string, 0, len(levels))
+	out := make([]string, 0, len(levels)+len(prefs))
 	for cat, lvl := range levels {
-		out = append(out, cat+":"+lvl)
+		out = append(out, grant{category: cat, level: lvl}.String())
+	}
+	for g := range prefs {
+		out = append(out, g.String())
 	}
 	sort.Strings(out)
 	return Scopes(strings.Join(out, " ")), nil
@@ -69,17 +143,14 @@ func (s Scopes) level(category string) string {
 		return ReadWrite
 	}
 	best := ""
-	for f := range strings.FieldsSeq(string(s)) {
-		cat, lvl, _ := strings.Cut(f, ":")
-		if cat != category {
+	for _, g := range s.grants() {
+		if g.prefs != "" || g.category != category {
 			continue
 		}
-		if lvl == ReadWrite {
+		if g.level == ReadWrite {
 			return ReadWrite
 		}
-		if lvl == ReadOnly {
-			best = ReadOnly
-		}
+		best = ReadOnly
 	}
 	return best
 }
@@ -91,8 +162,27 @@ func (s Scopes) Allows(category, level string) bool {
 	return have == ReadWrite || (have == ReadOnly && level == ReadOnly)
 }
 
+// AllowsPreferences reports whether s holds the preferences scope for op
+// (PreferencesRead or PreferencesWrite) on client: "" asks for the
+// unqualified scope (the token's own namespace), a client id for the
+// scope qualified with it. "*" holds them all. Which namespace is the
+// token's own is the caller's business (Service.ClientPreferences).
+func (s Scopes) AllowsPreferences(op, client string) bool {
+	if s == AllScopes {
+		return true
+	}
+	for _, g := range s.grants() {
+		if g.prefs == op && g.client == client {
+			return true
+		}
+	}
+	return false
+}
+
 // Within reports whether every grant of s is also granted by parent, so that
-// a token never creates a token stronger than itself.
+// a token never creates a token stronger than itself. An unqualified
+// preferences scope is only within an unqualified one: what it opens
+// depends on the token that holds it (see Bind).
 func (s Scopes) Within(parent Scopes) bool {
 	if parent == AllScopes {
 		return true
@@ -101,13 +191,65 @@ func (s Scopes) Within(parent Scopes) bool {
 		return false
 	}
 	for f := range strings.FieldsSeq(string(s)) {
-		cat, lvl, _ := strings.Cut(f, ":")
-		if !parent.Allows(cat, lvl) {
+		g, ok := parseGrant(f)
+		if !ok {
+			return false
+		}
+		if g.prefs != "" {
+			if !parent.AllowsPreferences(g.prefs, g.client) {
+				return false
+			}
+		} else if !parent.Allows(g.category, g.level) {
 			return false
 		}
 	}
 	return true
 }
 
+// Bind returns s with every unqualified preferences scope qualified by
+// client, in canonical form: what s opens when a token of that client holds
+// it, written so that it means the same in any other token. A token of
+// client x that creates a personal token passes on "user:preferences:read:x",
+// never "user:preferences:read", which would open the personal namespace
+// instead. "*" stays "*".
+func (s Scopes) Bind(client string) Scopes {
+	if s == AllScopes || client == "" {
+		return s
+	}
+	var out []string
+	changed := false
+	for _, g := range s.grants() {
+		if g.prefs != "" && g.client == "" {
+			g.client, changed = client, true
+		}
+		out = append(out, g.String())
+	}
+	if !changed {
+		return s
+	}
+	bound, err := ParseScopes(strings.Join(out, " "))
+	if err != nil { // client is not a valid client id: nothing can hold it
+		return s.withoutUnqualifiedPreferences()
+	}
+	return bound
+}
+
+// withoutUnqualifiedPreferences drops the unqualified preferences scopes.
+func (s Scopes) withoutUnqualifiedPreferences() Scopes {
+	var out []string
+	for _, g := range s.grants() {
+		if g.prefs == "" || g.client != "" {
+			out = append(out, g.String())
+		}
+	}
+	return Scopes(strings.Join(out, " "))
+}
+
 // Scope names a required category and level, e.g. "account:read_only".
 func Scope(category, level string) string { return category + ":" + level }
+
+// PreferencesScope names the preferences scope for op on client ("" for
+// the token's own namespace), e.g. "user:preferences:read:xyz".
+func PreferencesScope(op, client string) string {
+	return grant{prefs: op, client: client}.String()
+}

@@ -80,15 +80,18 @@ func (s *Service) CreateToken(ctx context.Context, a Actor, in TokenCreate) (Tok
 	if err := mustWrite(a); err != nil {
 		return Token{}, "", err
 	}
-	scopes := a.Token.Scopes
+	// The new token is personal: what the acting token's unqualified
+	// preferences scopes open (its client's namespace) is written out.
+	parent := a.Token.Scopes.Bind(a.Token.ClientID)
+	scopes := parent
 	// Omitted, "" (what linodego sends when unset) and "*" copy the acting token's scopes.
 	if in.Scopes != nil && *in.Scopes != "*" && *in.Scopes != "" {
 		var err error
 		if scopes, err = ParseScopes(*in.Scopes); err != nil {
 			return Token{}, "", err
 		}
-		if !scopes.Within(a.Token.Scopes) {
-			return Token{}, "", Invalid("scopes", "scopes may not exceed the scopes of the token making the request (%s)", a.Token.Scopes)
+		if !scopes.Within(parent) {
+			return Token{}, "", Invalid("scopes", "scopes may not exceed the scopes of the token making the request (%s)", parent)
 		}
 	}
 	return s.issueToken(ctx, a.User.ID, TokenPersonal, in.Label, scopes, in.Expiry, "")
