@@ -33,6 +33,10 @@ type Error struct {
 	// Required is set on KindUnauthorized/KindForbidden for scope failures:
 	// the scope the operation needed.
 	Required string
+	// Code, when set, names the broken rule in a stable, machine-readable
+	// way (e.g. "max-keys-exceeded"), for faces whose envelope carries one
+	// (JSON:API "code"). Faces without such a field ignore it.
+	Code string
 }
 
 func (e *Error) Error() string {
