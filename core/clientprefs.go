@@ -39,13 +39,15 @@ func (s *Service) ClientPreferences(ctx context.Context, a Actor, client string)
 // The body is checked as it is read (see the limits, MaxPreferenceKeys and
 // the rest): one that breaks a rule is refused, with KindInvalid or
 // KindTooLarge and a Code, as soon as the breaking byte arrives, and nothing
-// of it is stored. Access is checked before the body is read.
-func (s *Service) PutClientPreferences(ctx context.Context, a Actor, client string, body io.Reader) (json.RawMessage, error) {
+// of it is stored. Access is checked before the body is read. size is the
+// body's length if known (an HTTP Content-Length), else -1; it only helps
+// to allocate the object once.
+func (s *Service) PutClientPreferences(ctx context.Context, a Actor, client string, body io.Reader, size int64) (json.RawMessage, error) {
 	id, err := s.preferencesNamespace(ctx, a, client, PreferencesWrite)
 	if err != nil {
 		return nil, err
 	}
-	v, err := readClientPreferences(body)
+	v, err := readClientPreferences(body, size)
 	if err != nil {
 		return nil, err
 	}

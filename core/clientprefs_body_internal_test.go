@@ -13,7 +13,7 @@ import (
 // bodyErr reads in and returns the *Error, failing if there is none.
 func bodyErr(t *testing.T, in string) *Error {
 	t.Helper()
-	v, err := readClientPreferences(strings.NewReader(in))
+	v, err := readClientPreferences(strings.NewReader(in), -1)
 	if err == nil {
 		t.Fatalf("readClientPreferences(%.80q) = %.80s, want an error", in, v)
 	}
@@ -36,7 +36,7 @@ func TestReadClientPreferencesCompacts(t *testing.T) {
 		`{"":0}`,
 		`{"a":"<>&\u2028"}`,
 	} {
-		got, err := readClientPreferences(strings.NewReader(in))
+		got, err := readClientPreferences(strings.NewReader(in), -1)
 		if err != nil {
 			t.Errorf("readClientPreferences(%q): %v", in, err)
 			continue
@@ -100,7 +100,7 @@ func TestReadClientPreferencesRefuses(t *testing.T) {
 	}
 	// The deepest nesting encoding/json accepts is accepted.
 	deep := `{"a":` + strings.Repeat("[", maxPreferencesDepth-1) + strings.Repeat("]", maxPreferencesDepth-1) + `}`
-	if _, err := readClientPreferences(strings.NewReader(deep)); err != nil || !json.Valid([]byte(deep)) {
+	if _, err := readClientPreferences(strings.NewReader(deep), -1); err != nil || !json.Valid([]byte(deep)) {
 		t.Fatalf("nesting of %d: %v", maxPreferencesDepth, err)
 	}
 }
@@ -118,7 +118,7 @@ func keysObject(n int) string {
 }
 
 func TestReadClientPreferencesKeys(t *testing.T) {
-	if _, err := readClientPreferences(strings.NewReader(keysObject(MaxPreferenceKeys))); err != nil {
+	if _, err := readClientPreferences(strings.NewReader(keysObject(MaxPreferenceKeys)), -1); err != nil {
 		t.Fatalf("%d keys: %v", MaxPreferenceKeys, err)
 	}
 	e := bodyErr(t, keysObject(MaxPreferenceKeys+1))
@@ -127,11 +127,11 @@ func TestReadClientPreferencesKeys(t *testing.T) {
 	}
 
 	k128 := strings.Repeat("é", 64) // 128 bytes
-	if _, err := readClientPreferences(strings.NewReader(`{"` + k128 + `":1}`)); err != nil {
+	if _, err := readClientPreferences(strings.NewReader(`{"`+k128+`":1}`), -1); err != nil {
 		t.Fatalf("128-byte key: %v", err)
 	}
 	// Escapes count decoded: 128 \u escapes make a 128-byte key.
-	if _, err := readClientPreferences(strings.NewReader(`{"` + strings.Repeat(`\u0041`, 128) + `":1}`)); err != nil {
+	if _, err := readClientPreferences(strings.NewReader(`{"`+strings.Repeat(`\u0041`, 128)+`":1}`), -1); err != nil {
 		t.Fatalf("128-byte escaped key: %v", err)
 	}
 	k129 := k128 + "x"
@@ -146,7 +146,7 @@ func TestReadClientPreferencesKeys(t *testing.T) {
 	// A key too long to echo is refused without reading it to its end,
 	// and the error quotes its beginning.
 	r := &countingReader{r: io.MultiReader(strings.NewReader(`{"`), infinite('k'))}
-	_, err := readClientPreferences(r)
+	_, err := readClientPreferences(r, -1)
 	e = AsError(err)
 	if e == nil || e.Code != CodeKeyTooLong || e.Field != "" || !strings.Contains(e.Reason, `"kkkk`) {
 		t.Fatalf("endless key: %v", err)
@@ -183,7 +183,7 @@ func stringValue(n int64) io.Reader {
 }
 
 func TestReadClientPreferencesValueSize(t *testing.T) {
-	v, err := readClientPreferences(stringValue(MaxPreferenceValueBytes))
+	v, err := readClientPreferences(stringValue(MaxPreferenceValueBytes), -1)
 	if err != nil {
 		t.Fatalf("a value of %d bytes: %v", MaxPreferenceValueBytes, err)
 	}
@@ -191,21 +191,21 @@ func TestReadClientPreferencesValueSize(t *testing.T) {
 		t.Fatalf("stored %d bytes", len(v))
 	}
 	r := &countingReader{r: stringValue(MaxPreferenceValueBytes + 1)}
-	_, err = readClientPreferences(r)
+	_, err = readClientPreferences(r, -1)
 	e := AsError(err)
 	if e == nil || e.Kind != KindTooLarge || e.Code != CodeValueTooLarge || e.Field != "/big" {
 		t.Fatalf("a value of %d bytes: %v", MaxPreferenceValueBytes+1, err)
 	}
 	// Whitespace inside a value is not counted; in a string it is.
 	spaced := io.MultiReader(strings.NewReader(`{"a":[`), io.LimitReader(infinite(' '), 2*MaxPreferenceValueBytes), strings.NewReader(`1]}`))
-	if _, err := readClientPreferences(spaced); err != nil {
+	if _, err := readClientPreferences(spaced, -1); err != nil {
 		t.Fatalf("a small value padded with whitespace: %v", err)
 	}
 
 	// A value far larger than the limit is refused once the limit is
 	// passed, without reading the rest.
 	r = &countingReader{r: stringValue(100 << 20)}
-	_, err = readClientPreferences(r)
+	_, err = readClientPreferences(r, -1)
 	if e := AsError(err); e == nil || e.Code != CodeValueTooLarge {
 		t.Fatalf("a value of 100 MiB: %v", err)
 	}
@@ -216,7 +216,7 @@ func TestReadClientPreferencesValueSize(t *testing.T) {
 
 func TestReadClientPreferencesBodySize(t *testing.T) {
 	r := &countingReader{r: io.MultiReader(strings.NewReader(`{"a":1}`), infinite(' '))}
-	_, err := readClientPreferences(r)
+	_, err := readClientPreferences(r, -1)
 	e := AsError(err)
 	if e == nil || e.Kind != KindTooLarge || e.Code != CodeBodyTooLarge {
 		t.Fatalf("endless whitespace: %v", err)
@@ -231,7 +231,7 @@ type failingReader struct{ err error }
 func (f failingReader) Read([]byte) (int, error) { return 0, f.err }
 
 func TestReadClientPreferencesReadError(t *testing.T) {
-	_, err := readClientPreferences(io.MultiReader(strings.NewReader(`{"a":`), failingReader{errors.New("connection reset")}))
+	_, err := readClientPreferences(io.MultiReader(strings.NewReader(`{"a":`), failingReader{errors.New("connection reset")}), -1)
 	if e := AsError(err); e == nil || e.Code != CodeUnreadableBody || e.Kind != KindInvalid {
 		t.Fatalf("read error: %v", err)
 	}
@@ -289,8 +289,9 @@ func FuzzClientPreferencesBody(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, in []byte) {
 		want, code, valid := oracle(in)
-		for _, r := range []io.Reader{bytes.NewReader(in), &oneByte{in}} {
-			got, err := readClientPreferences(r)
+		// The length hint, right or wrong, changes nothing but allocations.
+		for i, r := range []io.Reader{bytes.NewReader(in), &oneByte{in}, bytes.NewReader(in), bytes.NewReader(in)} {
+			got, err := readClientPreferences(r, []int64{-1, int64(len(in)), 1, 3*int64(len(in)) + 100<<10}[i])
 			if err != nil {
 				e := AsError(err)
 				if e == nil || e.Code == "" || e.Reason == "" {

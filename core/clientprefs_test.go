@@ -47,7 +47,7 @@ func TestClientPreferencesNamespaces(t *testing.T) {
 	if string(got) != "{}" {
 		t.Fatalf("before any PUT: %s", got)
 	}
-	put, err := e.svc.PutClientPreferences(e.ctx, personal, core.PersonalNamespace, strings.NewReader(` { "theme" : "dark" } `))
+	put, err := e.svc.PutClientPreferences(e.ctx, personal, core.PersonalNamespace, strings.NewReader(` { "theme" : "dark" } `), -1)
 	noErr(t, err)
 	if string(put) != `{"theme":"dark"}` {
 		t.Fatalf("PUT returned %s", put)
@@ -68,7 +68,7 @@ func TestClientPreferencesNamespaces(t *testing.T) {
 
 	// Client x's own namespace is the one its tokens use on /v4/profile/preferences.
 	x := e.clientActor(owner, "x", "account:read_write user:preferences:read user:preferences:write")
-	_, err = e.svc.PutClientPreferences(e.ctx, x, "x", strings.NewReader(`{"who":"x"}`))
+	_, err = e.svc.PutClientPreferences(e.ctx, x, "x", strings.NewReader(`{"who":"x"}`), -1)
 	noErr(t, err)
 	lin, err = e.svc.Preferences(e.ctx, x)
 	noErr(t, err)
@@ -138,9 +138,9 @@ func TestClientPreferencesAccess(t *testing.T) {
 			if c.op == core.PreferencesRead {
 				_, err = e.svc.ClientPreferences(e.ctx, a, c.target)
 			} else if c.want == -1 {
-				_, err = e.svc.PutClientPreferences(e.ctx, a, c.target, strings.NewReader(`{"ok":true}`))
+				_, err = e.svc.PutClientPreferences(e.ctx, a, c.target, strings.NewReader(`{"ok":true}`), -1)
 			} else {
-				_, err = e.svc.PutClientPreferences(e.ctx, a, c.target, untouchable{t})
+				_, err = e.svc.PutClientPreferences(e.ctx, a, c.target, untouchable{t}, -1)
 			}
 			if c.want == -1 {
 				noErr(t, err)
@@ -170,7 +170,7 @@ func TestClientPreferencesRequiredScope(t *testing.T) {
 	if ce := wantErr(t, err, core.KindForbidden, "-"); ce.Required != "user:preferences:read" {
 		t.Fatalf("own namespace needs %q", ce.Required)
 	}
-	_, err = e.svc.PutClientPreferences(e.ctx, a, "y", untouchable{t})
+	_, err = e.svc.PutClientPreferences(e.ctx, a, "y", untouchable{t}, -1)
 	if ce := wantErr(t, err, core.KindForbidden, "-"); ce.Required != "user:preferences:write:y" {
 		t.Fatalf("y needs %q", ce.Required)
 	}
@@ -230,7 +230,7 @@ func TestClientDirectories(t *testing.T) {
 func TestPutClientPreferencesRefusalStoresNothing(t *testing.T) {
 	e := newEnv(t)
 	a := e.user("alice", false)
-	_, err := e.svc.PutClientPreferences(e.ctx, a, core.PersonalNamespace, strings.NewReader(`{"keep":1}`))
+	_, err := e.svc.PutClientPreferences(e.ctx, a, core.PersonalNamespace, strings.NewReader(`{"keep":1}`), -1)
 	noErr(t, err)
 	for _, bad := range []string{
 		`{"a":1,"b":2,"c":3,"d":4,"e":5,"f":6,"g":7,"h":8,"i":9,"j":10,"k":11}`,
@@ -239,7 +239,7 @@ func TestPutClientPreferencesRefusalStoresNothing(t *testing.T) {
 		`{"a":[1,2}`,
 		`[]`,
 	} {
-		_, err := e.svc.PutClientPreferences(e.ctx, a, core.PersonalNamespace, strings.NewReader(bad))
+		_, err := e.svc.PutClientPreferences(e.ctx, a, core.PersonalNamespace, strings.NewReader(bad), -1)
 		if ce := core.AsError(err); ce == nil || ce.Code == "" {
 			t.Fatalf("%.40q: %v", bad, err)
 		}
