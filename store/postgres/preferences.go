@@ -3,6 +3,10 @@ package postgres
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"strconv"
+
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/profiled/profiled/core"
 )
@@ -23,13 +27,28 @@ func (r reader) Preferences(ctx context.Context, userID int64, clientID string) 
 // PutPreferences stores value byte for byte (text, not jsonb, which would
 // reorder keys), replacing what the client stored before. A missing user
 // gives ErrNotFound.
+//
+// A value may be 100 MB (the PACE face's limits), so it goes to the server
+// through pgconn, which copies it once, into the message it sends: pgx's
+// own batch would copy it twice (encoding the parameter, then the message),
+// and string(value) once more. The savepoint keeps the contract of write.
 func (t tx) PutPreferences(ctx context.Context, userID int64, clientID string, value json.RawMessage) error {
-	_, err := t.write(ctx, "put preferences", stmt{
-		sql: `INSERT INTO preferences (user_id, client_id, value) VALUES ($1, $2, $3)
+	const op = "put preferences"
+	b := &pgconn.Batch{}
+	b.ExecParams("SAVEPOINT "+savepoint, nil, nil, nil, nil)
+	b.ExecParams(`INSERT INTO preferences (user_id, client_id, value) VALUES ($1::bigint, $2::text, $3::text)
 		ON CONFLICT (user_id, client_id) DO UPDATE SET value = excluded.value`,
-		args: []any{userID, clientID, string(value)},
-	})
-	return err
+		[][]byte{strconv.AppendInt(nil, userID, 10), []byte(clientID), value}, nil, nil, nil)
+	b.ExecParams("RELEASE SAVEPOINT "+savepoint, nil, nil, nil, nil)
+	_, err := t.pgTx.Conn().PgConn().ExecBatch(ctx, b).ReadAll()
+	if err == nil {
+		return nil
+	}
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		_, _ = t.pgTx.Exec(ctx, "ROLLBACK TO SAVEPOINT "+savepoint+"; RELEASE SAVEPOINT "+savepoint)
+	}
+	return t.err(op, err)
 }
 
 // Grants returns ErrNotFound both for a missing user and for a user

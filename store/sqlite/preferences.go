@@ -18,11 +18,13 @@ func (r reader) Preferences(ctx context.Context, userID int64, clientID string) 
 }
 
 // PutPreferences stores value byte for byte, replacing what the client
-// stored before.
+// stored before. The bytes go to the driver as they are (bound as a blob,
+// made text by the CAST) rather than as a string(value) copy: a value may
+// be 100 MB.
 func (t tx) PutPreferences(ctx context.Context, userID int64, clientID string, value json.RawMessage) error {
-	_, err := t.q.ExecContext(ctx, `INSERT INTO preferences (user_id, client_id, value) VALUES (?, ?, ?)
+	_, err := t.q.ExecContext(ctx, `INSERT INTO preferences (user_id, client_id, value) VALUES (?, ?, CAST(? AS TEXT))
 		ON CONFLICT (user_id, client_id) DO UPDATE SET value = excluded.value`,
-		userID, clientID, string(value))
+		userID, clientID, []byte(value))
 	return storeErr("put preferences", err)
 }
 
