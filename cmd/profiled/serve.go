@@ -17,6 +17,7 @@ import (
 	"github.com/profiled/profiled/face/auth"
 	"github.com/profiled/profiled/face/iam"
 	"github.com/profiled/profiled/face/linode"
+	"github.com/profiled/profiled/face/pace"
 	"github.com/profiled/profiled/reqlog"
 	"github.com/profiled/profiled/sms"
 )
@@ -40,8 +41,8 @@ const (
 var serveCommand = command{
 	name:    "serve",
 	short:   "run the HTTP server",
-	args:    "[--addr 127.0.0.1:8080] [--sms-webhook URL] [--db DSN]",
-	summary: "Run the HTTP server: the Linode API v4 /profile (under /v4 and /v4beta), sign-in under /auth/, OAuth under /oauth/,\nthe IAM API under /iam/v1/, and GET /healthz. On an empty database it creates the user admin and prints a token for it, once.",
+	args:    "[--addr 127.0.0.1:8080] [--sms-webhook URL] [--preferences-client ID]... [--db DSN]",
+	summary: "Run the HTTP server: the Linode API v4 /profile (under /v4 and /v4beta), sign-in under /auth/, OAuth under /oauth/,\nthe IAM API under /iam/v1/, the per-client preferences of the PACE User API (/user/{version}/preferences/{clientId})\nand GET /healthz. On an empty database it creates the user admin and prints a token for it, once.",
 	setup: func(fs *flagSet) func(context.Context, *env) error {
 		db := dbFlags(fs)
 		key := keyFlags(fs)
@@ -55,8 +56,9 @@ var serveCommand = command{
 			"behind a load balancer: take the client address for sign-in limits and login records from the last X-Forwarded-For entry, and TLS from X-Forwarded-Proto")
 		fs.twin("trust-proxy-headers", "PROFILED_TRUST_PROXY_HEADERS")
 		iamConf := iamFlags(fs)
+		clients := clientsFlag(fs)
 		return func(ctx context.Context, e *env) error {
-			return serve(ctx, e, serveConfig{db: db, key: key, addr: addr, webhook: webhook, logFormat: logFormat, trustProxy: trustProxy, iam: iamConf})
+			return serve(ctx, e, serveConfig{db: db, key: key, addr: addr, webhook: webhook, logFormat: logFormat, trustProxy: trustProxy, iam: iamConf, clients: *clients})
 		}
 	},
 }
@@ -70,6 +72,8 @@ type serveConfig struct {
 	// trustProxy: the auth face believes X-Forwarded-For and X-Forwarded-Proto.
 	trustProxy bool
 	iam        *iamConfig
+	// clients: the OAuth clients whose preferences namespaces exist (--preferences-client).
+	clients clientsValue
 }
 
 func serve(ctx context.Context, e *env, c serveConfig) error {
@@ -94,6 +98,10 @@ func serve(ctx context.Context, e *env, c serveConfig) error {
 	if err != nil {
 		return err
 	}
+	clients, err := clientDirectory(c.clients)
+	if err != nil {
+		return usagef("--preferences-client: %v", err)
+	}
 	st, box, created, err := openWithKey(ctx, e, c.key, c.db, applyMigrations)
 	if err != nil {
 		return err
@@ -102,7 +110,7 @@ func serve(ctx context.Context, e *env, c serveConfig) error {
 	if created != "" {
 		logger.Warn(keyCreatedNotice(created))
 	}
-	cfg := core.Config{Store: st, Box: box, SMS: sender}
+	cfg := core.Config{Store: st, Box: box, SMS: sender, Clients: clients}
 	if idp != nil {
 		cfg.Identity = idp
 		discover(ctx, idp, c.iam.issuer, logger)
@@ -162,8 +170,9 @@ func serve(ctx context.Context, e *env, c serveConfig) error {
 }
 
 // newHandler is the whole HTTP API: /healthz, sign-in and OAuth under
-// /auth/ and /oauth/, the IAM face under /iam/v1/, and every other path
-// to the Linode face, which answers unknown routes with its own 404.
+// /auth/ and /oauth/, the IAM face under /iam/v1/, the PACE face under
+// /user/, and every other path to the Linode face, which answers unknown
+// routes with its own 404.
 func newHandler(svc *core.Service, logger *slog.Logger, trustProxy bool, iamOpts iam.Options) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /healthz", healthz(svc.Store(), logger))
@@ -171,6 +180,7 @@ func newHandler(svc *core.Service, logger *slog.Logger, trustProxy bool, iamOpts
 	mux.Handle("/auth/", signIn)
 	mux.Handle("/oauth/", signIn)
 	mux.Handle(iam.Prefix+"/", iam.New(svc, iamOpts))
+	mux.Handle("/user/", pace.New(svc, pace.Options{Logger: logger}))
 	mux.Handle("/", linode.New(svc, linode.Options{Logger: logger, MaxBodyBytes: linode.DefaultMaxBodyBytes}))
 	return reqlog.Middleware(logger, mux)
 }

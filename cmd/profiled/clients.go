@@ -1,0 +1,38 @@
+package main
+
+import (
+	"strings"
+
+	"github.com/profiled/profiled/core"
+)
+
+// clientsValue is a repeatable flag of OAuth client ids. Each value may
+// hold several, separated by commas or spaces, which is how its
+// environment twin lists them: PROFILED_PREFERENCES_CLIENTS="app-a,app-b".
+type clientsValue []string
+
+func (v *clientsValue) String() string { return strings.Join(*v, ",") }
+
+func (v *clientsValue) Set(s string) error {
+	ids := strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' || r == '\n' })
+	if _, err := core.NewStaticClients(ids...); err != nil {
+		return err
+	}
+	*v = append(*v, ids...)
+	return nil
+}
+
+// clientsFlag registers --preferences-client: the clients whose preferences
+// namespaces exist for /user/{version}/preferences/{clientId}, besides the
+// token's own and "personal".
+func clientsFlag(fs *flagSet) *clientsValue {
+	var v clientsValue
+	fs.Var(&v, "preferences-client", "an OAuth client `ID` whose preferences namespace exists at /user/{version}/preferences/{clientId}; repeat it, or list several separated by commas")
+	fs.twin("preferences-client", "PROFILED_PREFERENCES_CLIENTS")
+	return &v
+}
+
+// clientDirectory is the directory of clients the core gets.
+func clientDirectory(ids clientsValue) (core.ClientDirectory, error) {
+	return core.NewStaticClients(ids...)
+}
