@@ -132,7 +132,11 @@ func (s *server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	h := w.Header()
 	switch st {
 	case http.StatusUnauthorized:
-		h.Set("WWW-Authenticate", `Bearer realm="profiled"`)
+		if bearer(r) == "" {
+			h.Set("WWW-Authenticate", `Bearer realm="profiled"`)
+		} else {
+			h.Set("WWW-Authenticate", `Bearer realm="profiled", error="invalid_token"`)
+		}
 	case http.StatusForbidden:
 		if e.Required != "" {
 			obj.Meta = map[string]any{"required_scope": e.Required}
