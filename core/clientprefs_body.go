@@ -166,16 +166,28 @@ func (p *prefsReader) emit(b []byte) {
 	if p.inValue {
 		p.size += len(b)
 		if p.size > MaxPreferenceValueBytes {
-			p.fail(&Error{Kind: KindTooLarge, Field: p.key, Code: CodeValueTooLarge,
-				Reason: fmt.Sprintf("The value of %s is larger than %d bytes of JSON", quotePointer(p.key), MaxPreferenceValueBytes)})
+			p.valueTooLarge()
 		}
 	}
 }
 
+func (p *prefsReader) valueTooLarge() {
+	p.fail(&Error{Kind: KindTooLarge, Field: p.key, Code: CodeValueTooLarge,
+		Reason: fmt.Sprintf("The value of %s is larger than %d bytes of JSON", quotePointer(p.key), MaxPreferenceValueBytes)})
+}
+
+// emitByte is emit for one byte, the common case of structure.
 func (p *prefsReader) emitByte(c byte) {
-	var b [1]byte
-	b[0] = c
-	p.emit(b[:])
+	if !p.out.writeByte(c) {
+		b := [1]byte{c}
+		p.out.write(b[:])
+	}
+	if p.inValue {
+		p.size++
+		if p.size > MaxPreferenceValueBytes {
+			p.valueTooLarge()
+		}
+	}
 }
 
 // object reads the top-level object and what follows it.
@@ -427,13 +439,22 @@ func (p *prefsReader) str(key *keyBuffer, check func()) {
 		if p.pos == p.end && !p.more(1) {
 			p.syntax("unexpected end of input in a string")
 		}
+		// The run of bytes that go out as they are: plain ASCII and whole,
+		// valid UTF-8 sequences. Anything else goes to the switch below.
 		i := p.pos
 		for i < p.end {
-			b := p.buf[i]
-			if b < 0x20 || b == '"' || b == '\\' || b >= utf8.RuneSelf {
+			if plainString[p.buf[i]] {
+				i++
+				continue
+			}
+			if p.buf[i] < utf8.RuneSelf || !utf8.FullRune(p.buf[i:p.end]) {
 				break
 			}
-			i++
+			r, size := utf8.DecodeRune(p.buf[i:p.end])
+			if r == utf8.RuneError && size == 1 {
+				break
+			}
+			i += size
 		}
 		if i > p.pos {
 			chunk := p.buf[p.pos:i]
@@ -485,6 +506,16 @@ func (p *prefsReader) str(key *keyBuffer, check func()) {
 	}
 }
 
+// plainString marks the bytes a string holds as they are: printable ASCII
+// but '"' and '\\'. Others end a run: the closing quote, an escape, a
+// control character (invalid) or the start of a multi-byte UTF-8 sequence.
+var plainString = func() (t [256]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
 func isHex(c byte) bool {
 	return ('0' <= c && c <= '9') || ('a' <= c && c <= 'f') || ('A' <= c && c <= 'F')
 }
@@ -515,8 +546,13 @@ const (
 	spoolSmall = 64 << 10
 )
 
+// joinBefore reports whether the one buffer must be made before n more bytes.
+func (s *spool) joinBefore(n int) bool {
+	return !s.joined && s.hint > 0 && (s.hint <= spoolSmall || 2*(s.n+n) >= s.hint)
+}
+
 func (s *spool) write(b []byte) {
-	if !s.joined && s.hint > 0 && (s.hint <= spoolSmall || 2*(s.n+len(b)) >= s.hint) {
+	if s.joinBefore(len(b)) {
 		s.join(s.hint)
 	}
 	s.n += len(b)
@@ -535,6 +571,16 @@ func (s *spool) write(b []byte) {
 		s.cur = s.cur[:len(s.cur)+n]
 		b = b[n:]
 	}
+}
+
+// writeByte appends c if there is room without growing; it reports whether it did.
+func (s *spool) writeByte(c byte) bool {
+	if len(s.cur) == cap(s.cur) || s.joinBefore(1) {
+		return false // write grows or joins
+	}
+	s.cur = append(s.cur, c)
+	s.n++
+	return true
 }
 
 // join moves everything into one buffer of at least capacity bytes.
