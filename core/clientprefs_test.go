@@ -278,3 +278,26 @@ func TestCreateTokenBindsPreferencesScopes(t *testing.T) {
 		t.Fatalf("personal copy = %q", tok.Scopes)
 	}
 }
+
+func TestRegisteredClients(t *testing.T) {
+	e := newEnv(t)
+	c, _, err := e.svc.CreateOAuthClient(e.ctx, core.OAuthClientCreate{Label: "App", Website: "https://app.example",
+		RedirectURIs: []string{"https://app.example/cb"}, Public: true})
+	noErr(t, err)
+	dir := core.RegisteredClients{Store: e.store}
+	if ok, err := dir.ClientExists(e.ctx, c.ID); !ok || err != nil {
+		t.Fatalf("registered client %s: %v, %v", c.ID, ok, err)
+	}
+	if ok, err := dir.ClientExists(e.ctx, "0123456789abcdef0123"); ok || err != nil {
+		t.Fatalf("unregistered client: %v, %v", ok, err)
+	}
+	if !core.ValidClientID(c.ID) || c.ID == core.PersonalNamespace {
+		t.Fatalf("registered id %q cannot name a preferences namespace", c.ID)
+	}
+	e.svc = core.New(core.Config{Store: e.store, Box: e.box, Clients: dir})
+	a := e.user("alice", false)
+	_, err = e.svc.PutClientPreferences(e.ctx, a, c.ID, strings.NewReader(`{"a":1}`), -1)
+	noErr(t, err)
+	_, err = e.svc.ClientPreferences(e.ctx, a, "0123456789abcdef0123")
+	wantErr(t, err, core.KindNotFound, "clientId")
+}

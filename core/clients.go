@@ -2,6 +2,7 @@ package core
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 )
@@ -97,4 +98,17 @@ func (ds ClientDirectories) ClientExists(ctx context.Context, clientID string) (
 		}
 	}
 	return false, nil
+}
+
+// RegisteredClients is the ClientDirectory of the OAuth clients registered
+// in the store (CreateOAuthClient, "profiled oauth-clients create").
+type RegisteredClients struct{ Store Reader }
+
+// ClientExists implements ClientDirectory.
+func (r RegisteredClients) ClientExists(ctx context.Context, clientID string) (bool, error) {
+	_, err := r.Store.OAuthClient(ctx, clientID)
+	if errors.Is(err, ErrNotFound) {
+		return false, nil
+	}
+	return err == nil, err
 }

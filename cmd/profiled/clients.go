@@ -22,12 +22,12 @@ func (v *clientsValue) Set(s string) error {
 	return nil
 }
 
-// clientsFlag registers --preferences-client: the clients whose preferences
+// clientsFlag registers --preferences-client: clients whose preferences
 // namespaces exist for /user/{version}/preferences/{clientId}, besides the
-// token's own and "personal".
+// token's own, "personal" and the registered OAuth clients.
 func clientsFlag(fs *flagSet) *clientsValue {
 	var v clientsValue
-	fs.Var(&v, "preferences-client", "an OAuth client `ID` whose preferences namespace exists at /user/{version}/preferences/{clientId}; repeat it, or list several separated by commas")
+	fs.Var(&v, "preferences-client", "a client `ID` whose preferences namespace exists at /user/{version}/preferences/{clientId}, besides the registered OAuth clients; repeat it, or list several separated by commas")
 	fs.twin("preferences-client", "PROFILED_PREFERENCES_CLIENTS")
 	return &v
 }

@@ -76,3 +76,20 @@ func TestBadPreferencesClients(t *testing.T) {
 		}
 	}
 }
+
+// TestServePreferencesRegisteredClients: a client registered with
+// "oauth-clients create" has a namespace without --preferences-client.
+func TestServePreferencesRegisteredClients(t *testing.T) {
+	_, db := tempDB(t)
+	env := map[string]string{"PROFILED_DB": db}
+	s := startServe(t, env, "--preferences-client", "app-a")
+	out := mustRun(t, env, "oauth-clients", "create", "--label", "Example", "--website", "https://app.example",
+		"--redirect-uri", "https://app.example/cb", "--public")
+	id := strings.TrimSpace(strings.TrimPrefix(out, "client_id="))
+	for client, want := range map[string]int{id: http.StatusOK, "app-a": http.StatusOK, "0123456789abcdef0123": http.StatusNotFound} {
+		status, body := call(t, "PUT", s.base+"/user/2025-1/preferences/"+client, s.token, `{"for":"`+client+`"}`)
+		if status != want {
+			t.Errorf("PUT %s: %d %s, want %d", client, status, body, want)
+		}
+	}
+}

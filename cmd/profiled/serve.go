@@ -110,7 +110,10 @@ func serve(ctx context.Context, e *env, c serveConfig) error {
 	if created != "" {
 		logger.Warn(keyCreatedNotice(created))
 	}
-	cfg := core.Config{Store: st, Box: box, SMS: sender, Clients: clients}
+	// The clients whose preferences namespaces exist: the registered ones,
+	// and those named on the command line.
+	directory := core.ClientDirectories{core.RegisteredClients{Store: st}, clients}
+	cfg := core.Config{Store: st, Box: box, SMS: sender, Clients: directory}
 	if idp != nil {
 		cfg.Identity = idp
 		discover(ctx, idp, c.iam.issuer, logger)
