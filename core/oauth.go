@@ -227,7 +227,7 @@ func (s *Service) CheckAuthorize(ctx context.Context, in AuthorizeRequest) (Auth
 	}
 	scopes, err := ParseScopes(in.Scope)
 	if err != nil {
-		return fail(OAuthInvalidScope, "scope", "scope must be \"*\" or space-separated <category>:read_only|read_write")
+		return fail(OAuthInvalidScope, "scope", "scope must be \"*\" or space-separated <category>:read_only|read_write, user:preferences:read|write or user:preferences:read|write:<clientId>")
 	}
 	a.Scopes = scopes
 	switch {
@@ -261,31 +261,6 @@ func validVerifier(v string) bool {
 		}
 	}
 	return true
-}
-
-// ParseGrantedScopes reads the scopes a user granted on the consent page:
-// they must be within what the application asked for, and at least one.
-func ParseGrantedScopes(granted string, requested Scopes) (Scopes, error) {
-	if strings.TrimSpace(granted) == "" {
-		return "", Invalid("scopes", "grant at least one scope, or deny the request")
-	}
-	g, err := ParseScopes(granted)
-	if err != nil {
-		return "", err
-	}
-	if g != AllScopes {
-		full := true
-		for cat := range ScopeCategories {
-			full = full && g.Allows(cat, ReadWrite)
-		}
-		if full {
-			g = AllScopes
-		}
-	}
-	if !g.Within(requested) {
-		return "", Invalid("scopes", "the granted scopes may not exceed what the application asked for (%s)", requested)
-	}
-	return g, nil
 }
 
 // Approve records the signed-in user's consent to an authorization with
@@ -536,26 +511,4 @@ func (s *Service) refresh(ctx context.Context, c OAuthClient, in TokenRequest) (
 		return err
 	})
 	return g, err
-}
-
-// ScopeList splits scopes into category and level pairs for a consent
-// page: every category at read_write for "*".
-func ScopeList(sc Scopes) [][2]string {
-	var out [][2]string
-	if sc == AllScopes {
-		cats := make([]string, 0, len(ScopeCategories))
-		for c := range ScopeCategories {
-			cats = append(cats, c)
-		}
-		slices.Sort(cats)
-		for _, c := range cats {
-			out = append(out, [2]string{c, ReadWrite})
-		}
-		return out
-	}
-	for f := range strings.FieldsSeq(string(sc)) {
-		cat, lvl, _ := strings.Cut(f, ":")
-		out = append(out, [2]string{cat, lvl})
-	}
-	return out
 }

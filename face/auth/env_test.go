@@ -20,6 +20,7 @@ import (
 	"github.com/profiled/profiled/core"
 	"github.com/profiled/profiled/face/auth"
 	"github.com/profiled/profiled/face/linode"
+	"github.com/profiled/profiled/face/pace"
 	"github.com/profiled/profiled/internal/testenv"
 )
 
@@ -41,8 +42,8 @@ func (c *clock) Advance(d time.Duration) {
 	c.now = c.now.Add(d)
 }
 
-// env is one server (the auth face and the Linode face, wired as
-// cmd/profiled wires them) on one store.
+// env is one server (the auth face, the Linode face and the PACE face,
+// wired as cmd/profiled wires them) on one store.
 type env struct {
 	t     *testing.T
 	store core.Store
@@ -59,6 +60,7 @@ func handler(svc *core.Service) http.Handler {
 	a := auth.New(svc, auth.Options{})
 	mux.Handle("/auth/", a)
 	mux.Handle("/oauth/", a)
+	mux.Handle("/user/", pace.New(svc, pace.Options{}))
 	mux.Handle("/", linode.New(svc, linode.Options{}))
 	return mux
 }
@@ -66,7 +68,8 @@ func handler(svc *core.Service) http.Handler {
 func newEnvOn(t *testing.T, st core.Store, c *clock) *env {
 	t.Helper()
 	e := &env{t: t, store: st, clock: c}
-	e.svc = core.New(core.Config{Store: st, Box: testenv.TestKey(), SMS: &testenv.SMSInbox{}, Now: c.Now})
+	e.svc = core.New(core.Config{Store: st, Box: testenv.TestKey(), SMS: &testenv.SMSInbox{}, Now: c.Now,
+		Clients: core.RegisteredClients{Store: st}})
 	e.srv = httptest.NewServer(handler(e.svc))
 	t.Cleanup(e.srv.Close)
 	return e

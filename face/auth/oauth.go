@@ -61,26 +61,71 @@ func (s *server) checkAuthorize(w http.ResponseWriter, r *http.Request, v url.Va
 	return az, false
 }
 
-type scopeRow struct{ Category, Level string }
+// scopeRow is one line of the consent page: a scope asked for, as a
+// select named scope_<key> whose first option is what was asked for.
+type scopeRow struct {
+	Key, Label string
+	Options    []scopeOption
+}
+
+type scopeOption struct {
+	Value, Text string
+	Selected    bool
+}
 
 type consentData struct {
 	CSRF     string
 	Username string
 	Client   core.OAuthClient
+	All      bool // the application asks for "*"
 	Scopes   []scopeRow
 	Params   map[string]string
 	Error    string
 }
 
+// consentRow words a line of the consent page for the user.
+func consentRow(c core.ConsentScope, client core.OAuthClient) scopeRow {
+	texts := map[string]string{core.ReadWrite: "read and write", core.ReadOnly: "read only", "": "none"}
+	label := c.Category
+	if c.Category == "" {
+		verb := "read"
+		if c.Op == core.PreferencesWrite {
+			verb = "write"
+		}
+		switch {
+		case c.Every:
+			label = verb + " preferences"
+			texts = map[string]string{core.ConsentEvery: "of every application, and your personal ones",
+				core.ConsentAllow: "of this application only", "": "none"}
+		case c.Client == "" || c.Client == client.ID:
+			label = verb + " this application's preferences"
+		case c.Client == core.PersonalNamespace:
+			label = verb + " your personal preferences (those of your personal access tokens)"
+		default:
+			label = verb + " the preferences of the application " + c.Client
+		}
+		if !c.Every {
+			texts = map[string]string{core.ConsentAllow: "yes", "": "no"}
+		}
+	}
+	row := scopeRow{Key: c.Key, Label: label, Options: []scopeOption{{Value: "", Text: texts[""]}}}
+	choices := c.Choices()
+	for i := len(choices) - 1; i >= 0; i-- { // lowest first; what was asked for is selected
+		row.Options = append(row.Options, scopeOption{Value: choices[i], Text: texts[choices[i]], Selected: i == 0})
+	}
+	return row
+}
+
 func (s *server) consent(w http.ResponseWriter, r *http.Request, status int, a core.Actor, az core.Authorization, v url.Values, msg string) {
-	d := consentData{CSRF: s.csrfToken(w, r), Username: a.User.Username, Client: az.Client, Params: map[string]string{}, Error: msg}
+	d := consentData{CSRF: s.csrfToken(w, r), Username: a.User.Username, Client: az.Client, All: az.Scopes == core.AllScopes,
+		Params: map[string]string{}, Error: msg}
 	for _, p := range authorizeParams {
 		if x := v.Get(p); x != "" {
 			d.Params[p] = x
 		}
 	}
-	for _, sc := range core.ScopeList(az.Scopes) {
-		d.Scopes = append(d.Scopes, scopeRow{Category: sc[0], Level: sc[1]})
+	for _, c := range core.ConsentScopes(az.Scopes) {
+		d.Scopes = append(d.Scopes, consentRow(c, az.Client))
 	}
 	s.render(w, r, status, "consent", d)
 }
@@ -135,13 +180,7 @@ func (s *server) authorizeSubmit(w http.ResponseWriter, r *http.Request) {
 		s.consent(w, r, http.StatusBadRequest, a, az, v, "Choose Authorize or Deny.")
 		return
 	}
-	var granted []string
-	for _, sc := range core.ScopeList(az.Scopes) {
-		if lvl := v.Get("scope_" + sc[0]); lvl != "" {
-			granted = append(granted, sc[0]+":"+lvl)
-		}
-	}
-	scopes, err := core.ParseGrantedScopes(strings.Join(granted, " "), az.Scopes)
+	scopes, err := core.GrantConsent(az.Scopes, func(key string) string { return v.Get("scope_" + key) })
 	if err == nil {
 		var code string
 		if code, err = s.svc.Approve(r.Context(), a, az, scopes); err == nil {

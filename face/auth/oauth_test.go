@@ -35,9 +35,9 @@ func (e *env) signInBrowser(c *http.Client, secret string) {
 	}
 }
 
-// consent opens authURL in the signed-in browser c, submits the consent
-// form with the given overrides, and returns where it redirects.
-func (e *env) consent(c *http.Client, authURL string, fields url.Values) *url.URL {
+// consentPage opens authURL in the signed-in browser c and returns the
+// consent page.
+func (e *env) consentPage(c *http.Client, authURL string) string {
 	e.t.Helper()
 	resp, err := c.Get(authURL)
 	if err != nil {
@@ -47,11 +47,19 @@ func (e *env) consent(c *http.Client, authURL string, fields url.Values) *url.UR
 	if resp.StatusCode != 200 {
 		e.t.Fatalf("GET %s: %d %s", authURL, resp.StatusCode, body)
 	}
+	return body
+}
+
+// submitConsent opens authURL in the signed-in browser c and submits the
+// consent form, as the page fills it, with the given overrides.
+func (e *env) submitConsent(c *http.Client, authURL string, fields url.Values) *http.Response {
+	e.t.Helper()
+	body := e.consentPage(c, authURL)
 	form := url.Values{}
 	for _, m := range regexp.MustCompile(`<input type="hidden" name="([^"]+)" value="([^"]*)">`).FindAllStringSubmatch(body, -1) {
 		form.Set(m[1], htmlUnescape(m[2]))
 	}
-	for _, m := range regexp.MustCompile(`(?s)<select id="scope_([a-z_]+)" name="[^"]+">(.*?)</select>`).FindAllStringSubmatch(body, -1) {
+	for _, m := range regexp.MustCompile(`(?s)<select id="scope_([^"]+)" name="[^"]+">(.*?)</select>`).FindAllStringSubmatch(body, -1) {
 		sel := regexp.MustCompile(`<option value="([a-z_]+)" selected>`).FindStringSubmatch(m[2])
 		if sel != nil {
 			form.Set("scope_"+m[1], sel[1])
@@ -60,7 +68,14 @@ func (e *env) consent(c *http.Client, authURL string, fields url.Values) *url.UR
 	for k, v := range fields {
 		form[k] = v
 	}
-	resp = e.post(c, "/oauth/authorize", form)
+	return e.post(c, "/oauth/authorize", form)
+}
+
+// consent submits the consent form (see submitConsent) and returns where
+// it redirects.
+func (e *env) consent(c *http.Client, authURL string, fields url.Values) *url.URL {
+	e.t.Helper()
+	resp := e.submitConsent(c, authURL, fields)
 	b := readAll(resp)
 	if resp.StatusCode != 303 {
 		e.t.Fatalf("consent: %d %s", resp.StatusCode, b)
