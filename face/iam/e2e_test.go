@@ -34,7 +34,7 @@ func TestEndToEnd(t *testing.T) {
 			t.Run("delete", e.testDelete)
 			t.Run("routing", e.testRouting)
 			t.Run("openapi.json", e.testServeOpenAPI)
-			validateAgainstSpec(t, e.srv.URL, e.rec.take())
+			validateAgainstSpec(t, e.srv.URL, e.rec.Take())
 		})
 	}
 }

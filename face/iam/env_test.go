@@ -16,6 +16,7 @@ import (
 	"github.com/profiled/profiled/face/iam"
 	"github.com/profiled/profiled/face/linode"
 	"github.com/profiled/profiled/internal/oidctest"
+	"github.com/profiled/profiled/internal/spectest"
 	"github.com/profiled/profiled/internal/testenv"
 	"github.com/profiled/profiled/oidc"
 )
@@ -30,7 +31,7 @@ type env struct {
 	svc   *core.Service
 	idp   *oidctest.Provider
 	srv   *httptest.Server
-	rec   *recorder
+	rec   *spectest.Recorder
 	http  *http.Client
 	token string // admin, every scope
 }
@@ -52,7 +53,7 @@ func newEnv(t testing.TB, b testenv.Backend) *env {
 	mux.Handle("/", linode.New(e.svc, linode.Options{}))
 	e.srv = httptest.NewServer(mux)
 	t.Cleanup(e.srv.Close)
-	e.rec = &recorder{next: http.DefaultTransport}
+	e.rec = &spectest.Recorder{Next: http.DefaultTransport}
 	e.http = &http.Client{Transport: e.rec}
 	return e
 }

@@ -37,7 +37,7 @@ func FuzzRequestBodies(f *testing.F) {
 		default:
 			t.Fatalf("%s %s %q -> %d %s", op[0], op[1], body, r.status, r.body)
 		}
-		e.rec.take()
+		e.rec.Take()
 	})
 }
 

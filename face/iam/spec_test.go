@@ -1,74 +1,23 @@
 package iam_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"io"
 	"net/http"
-	"slices"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
-	"github.com/getkin/kin-openapi/routers/gorillamux"
 
 	"github.com/profiled/profiled/face/iam"
+	"github.com/profiled/profiled/internal/spectest"
 )
 
 // skipSpecHeader marks a request the API description does not describe
 // (an unknown path, a wrong method): its answer is checked by the test
 // that sends it, not against the spec.
 const skipSpecHeader = "X-Test-Skip-Spec"
-
-// exchange is one request and its response, as the client saw them.
-type exchange struct {
-	method, url string
-	reqHeader   http.Header
-	reqBody     []byte
-	status      int
-	respHeader  http.Header
-	respBody    []byte
-}
-
-// recorder is an http.RoundTripper that keeps every exchange for validation.
-type recorder struct {
-	next http.RoundTripper
-	mu   sync.Mutex
-	log  []exchange
-}
-
-func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
-	var body []byte
-	if req.Body != nil {
-		body, _ = io.ReadAll(req.Body)
-		req.Body = io.NopCloser(bytes.NewReader(body))
-	}
-	resp, err := r.next.RoundTrip(req)
-	if err != nil {
-		return resp, err
-	}
-	respBody, err := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if err != nil {
-		return nil, err
-	}
-	resp.Body = io.NopCloser(bytes.NewReader(respBody))
-	r.mu.Lock()
-	r.log = append(r.log, exchange{req.Method, req.URL.String(), req.Header.Clone(), body, resp.StatusCode, resp.Header.Clone(), respBody})
-	r.mu.Unlock()
-	return resp, nil
-}
-
-func (r *recorder) take() []exchange {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	out := r.log
-	r.log = nil
-	return out
-}
 
 // loadSpec reads the face's OpenAPI 3.1 description with kin-openapi,
 // which validates 3.1 schemas as JSON Schema 2020-12.
@@ -92,69 +41,28 @@ func init() {
 	openapi3filter.RegisterBodyDecoder("image/png", openapi3filter.FileBodyDecoder)
 }
 
-// validateAgainstSpec checks every recorded response against the spec:
-// the status is declared, and the headers and body match what it declares.
-// Every operation of the spec must have been exercised.
-func validateAgainstSpec(t *testing.T, baseURL string, log []exchange) {
+// validateAgainstSpec checks every recorded response of the face against
+// the spec (see spectest.Validate): the status is declared, and the headers
+// and body match what it declares, with every error in one report; a
+// response has a JSON or PNG body, none for 410 and 304. Every operation of
+// the spec must have been exercised.
+func validateAgainstSpec(t *testing.T, baseURL string, log []spectest.Exchange) {
 	t.Helper()
-	doc := loadSpec(t, baseURL)
-	router, err := gorillamux.NewRouter(doc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	checked := map[string]bool{}
-	validated := 0
-	for _, ex := range log {
-		if ex.reqHeader.Get(skipSpecHeader) != "" || !strings.Contains(ex.url, iam.Prefix+"/") {
-			continue // not described, or the Linode face
-		}
-		req, err := http.NewRequest(ex.method, ex.url, bytes.NewReader(ex.reqBody))
-		if err != nil {
-			t.Fatal(err)
-		}
-		req.Header = ex.reqHeader
-		route, params, err := router.FindRoute(req)
-		if err != nil {
-			t.Errorf("%s %s: no operation in the spec: %v", ex.method, ex.url, err)
-			continue
-		}
-		checked[route.Operation.OperationID] = true
-		if ct := ex.respHeader.Get("Content-Type"); ex.status != http.StatusGone && ex.status != http.StatusNotModified &&
-			ct != "application/json" && ct != "image/png" {
-			t.Errorf("%s %s: Content-Type %q", ex.method, ex.url, ct)
-		}
-		if (ex.status == http.StatusGone || ex.status == http.StatusNotModified) && len(ex.respBody) != 0 {
-			t.Errorf("%s %s -> %d has a body: %q", ex.method, ex.url, ex.status, ex.respBody)
-		}
-		in := &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: route,
-			Options: &openapi3filter.Options{AuthenticationFunc: openapi3filter.NoopAuthenticationFunc, IncludeResponseStatus: true, MultiError: true}}
-		out := &openapi3filter.ResponseValidationInput{RequestValidationInput: in, Status: ex.status,
-			Header: ex.respHeader, Body: io.NopCloser(bytes.NewReader(ex.respBody)), Options: in.Options}
-		if err := openapi3filter.ValidateResponse(context.Background(), out); err != nil {
-			t.Errorf("%s %s -> %d %s\n%v", ex.method, ex.url, ex.status, truncate(ex.respBody), err)
-		}
-		validated++
-	}
-	var missing []string
-	for _, path := range doc.Paths.InMatchingOrder() {
-		for _, op := range doc.Paths.Value(path).Operations() {
-			if !checked[op.OperationID] {
-				missing = append(missing, op.OperationID)
+	spectest.Validate(t, loadSpec(t, baseURL), log, spectest.Checks{
+		Skip: func(ex spectest.Exchange) bool { // not described, or the Linode face
+			return ex.ReqHeader.Get(skipSpecHeader) != "" || !strings.Contains(ex.URL, iam.Prefix+"/")
+		},
+		Exchange: func(t *testing.T, ex spectest.Exchange) {
+			if ct := ex.RespHeader.Get("Content-Type"); ex.Status != http.StatusGone && ex.Status != http.StatusNotModified &&
+				ct != "application/json" && ct != "image/png" {
+				t.Errorf("%s %s: Content-Type %q", ex.Method, ex.URL, ct)
 			}
-		}
-	}
-	slices.Sort(missing)
-	if len(missing) > 0 {
-		t.Errorf("operations never exercised: %s", strings.Join(missing, ", "))
-	}
-	t.Logf("validated %d responses covering %d operations", validated, len(checked))
-}
-
-func truncate(b []byte) string {
-	if len(b) > 300 {
-		return string(b[:300]) + "..."
-	}
-	return string(b)
+			if (ex.Status == http.StatusGone || ex.Status == http.StatusNotModified) && len(ex.RespBody) != 0 {
+				t.Errorf("%s %s -> %d has a body: %q", ex.Method, ex.URL, ex.Status, ex.RespBody)
+			}
+		},
+		MultiError: true,
+	})
 }
 
 // TestOpenAPIDocument checks the served document: the embedded file, valid

@@ -18,6 +18,7 @@ import (
 
 	"github.com/profiled/profiled/core"
 	"github.com/profiled/profiled/face/linode"
+	"github.com/profiled/profiled/internal/spectest"
 	"github.com/profiled/profiled/internal/testenv"
 )
 
@@ -27,7 +28,7 @@ type env struct {
 	store  core.Store
 	svc    *core.Service
 	srv    *httptest.Server
-	rec    *recorder
+	rec    *spectest.Recorder
 	sms    *testenv.SMSInbox
 	client *linodego.Client
 	admin  core.User
@@ -49,7 +50,7 @@ func newEnv(t testing.TB, b testenv.Backend) *env {
 	}
 	e.srv = httptest.NewServer(linode.New(e.svc, linode.Options{}))
 	t.Cleanup(e.srv.Close)
-	e.rec = &recorder{next: http.DefaultTransport}
+	e.rec = &spectest.Recorder{Next: http.DefaultTransport}
 	e.client = e.clientFor(tok)
 	return e
 }
@@ -110,7 +111,7 @@ func TestLinodegoEndToEnd(t *testing.T) {
 				}
 			})
 			// Every response of the run must match the published API description.
-			validateAgainstSpec(t, e.srv.URL, e.rec.take())
+			validateAgainstSpec(t, e.srv.URL, e.rec.Take())
 		})
 	}
 }

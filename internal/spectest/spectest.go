@@ -1,0 +1,145 @@
+// Package spectest checks a face's wire behaviour against its OpenAPI
+// description: a Recorder (an http.RoundTripper) keeps every exchange a
+// test's clients make with the real server, and Validate checks each
+// response against the operation it belongs to and that every operation of
+// the description was exercised.
+package spectest
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers/gorillamux"
+)
+
+// Exchange is one request and its response, as the client saw them.
+type Exchange struct {
+	Method, URL string
+	ReqHeader   http.Header
+	ReqBody     []byte
+	Status      int
+	RespHeader  http.Header
+	RespBody    []byte
+}
+
+// Recorder is an http.RoundTripper that keeps every exchange for
+// validation. Next sends the requests.
+type Recorder struct {
+	Next http.RoundTripper
+	mu   sync.Mutex
+	log  []Exchange
+}
+
+// RoundTrip implements http.RoundTripper.
+func (r *Recorder) RoundTrip(req *http.Request) (*http.Response, error) {
+	var body []byte
+	if req.Body != nil {
+		body, _ = io.ReadAll(req.Body)
+		req.Body = io.NopCloser(bytes.NewReader(body))
+	}
+	resp, err := r.Next.RoundTrip(req)
+	if err != nil {
+		return resp, err
+	}
+	respBody, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		return nil, err
+	}
+	resp.Body = io.NopCloser(bytes.NewReader(respBody))
+	r.mu.Lock()
+	r.log = append(r.log, Exchange{req.Method, req.URL.String(), req.Header.Clone(), body, resp.StatusCode, resp.Header.Clone(), respBody})
+	r.mu.Unlock()
+	return resp, nil
+}
+
+// Take returns the exchanges recorded so far and forgets them.
+func (r *Recorder) Take() []Exchange {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := r.log
+	r.log = nil
+	return out
+}
+
+// Checks are what a face adds to Validate.
+type Checks struct {
+	// Skip reports an exchange the description does not describe (another
+	// face's, an unknown path): it is not validated. Nil skips none.
+	Skip func(Exchange) bool
+	// Exchange checks, for every exchange validated, what the description
+	// cannot say (an exact Content-Type, an empty body), reporting with
+	// t.Errorf. Nil checks nothing more.
+	Exchange func(t *testing.T, ex Exchange)
+	// MultiError reports every fault of a response, not just the first.
+	MultiError bool
+}
+
+// Validate checks every exchange of log against doc, whose servers must
+// name the test server: the operation exists, and the response's status,
+// headers and body are what it declares. Every operation of doc must have
+// been exercised.
+func Validate(t *testing.T, doc *openapi3.T, log []Exchange, c Checks) {
+	t.Helper()
+	router, err := gorillamux.NewRouter(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checked := map[string]bool{}
+	validated := 0
+	for _, ex := range log {
+		if c.Skip != nil && c.Skip(ex) {
+			continue
+		}
+		req, err := http.NewRequest(ex.Method, ex.URL, bytes.NewReader(ex.ReqBody))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header = ex.ReqHeader
+		route, params, err := router.FindRoute(req)
+		if err != nil {
+			t.Errorf("%s %s: no operation in the spec: %v", ex.Method, ex.URL, err)
+			continue
+		}
+		checked[route.Operation.OperationID] = true
+		if c.Exchange != nil {
+			c.Exchange(t, ex)
+		}
+		in := &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: route,
+			Options: &openapi3filter.Options{AuthenticationFunc: openapi3filter.NoopAuthenticationFunc, IncludeResponseStatus: true, MultiError: c.MultiError}}
+		out := &openapi3filter.ResponseValidationInput{RequestValidationInput: in, Status: ex.Status,
+			Header: ex.RespHeader, Body: io.NopCloser(bytes.NewReader(ex.RespBody)), Options: in.Options}
+		if err := openapi3filter.ValidateResponse(context.Background(), out); err != nil {
+			t.Errorf("%s %s -> %d %s\n%v", ex.Method, ex.URL, ex.Status, truncate(ex.RespBody), err)
+		}
+		validated++
+	}
+	var missing []string
+	for _, path := range doc.Paths.InMatchingOrder() {
+		for _, op := range doc.Paths.Value(path).Operations() {
+			if !checked[op.OperationID] {
+				missing = append(missing, op.OperationID)
+			}
+		}
+	}
+	slices.Sort(missing)
+	if len(missing) > 0 {
+		t.Errorf("operations never exercised: %s", strings.Join(missing, ", "))
+	}
+	t.Logf("validated %d responses covering %d operations", validated, len(checked))
+}
+
+func truncate(b []byte) string {
+	if len(b) > 300 {
+		return string(b[:300]) + "..."
+	}
+	return string(b)
+}
