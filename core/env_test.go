@@ -3,75 +3,28 @@ package core_test
 import (
 	"bytes"
 	"context"
-	"crypto/ed25519"
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
 	"os"
 	"path/filepath"
-	"regexp"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"golang.org/x/crypto/ssh"
-
 	"github.com/profiled/profiled/core"
+	"github.com/profiled/profiled/internal/testenv"
 	"github.com/profiled/profiled/store/sqlite"
 )
 
-// testClock is a controllable clock: time moves only when a test says so.
-type testClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *testClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
-// sentSMS is one text the recording sender delivered.
-type sentSMS struct{ To, Message string }
-
-// recordingSMS is a real core.SMSSender that keeps what it sends in memory.
-type recordingSMS struct {
-	mu   sync.Mutex
-	sent []sentSMS
-}
-
-func (r *recordingSMS) SendSMS(_ context.Context, to, message string) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.sent = append(r.sent, sentSMS{to, message})
-	return nil
-}
-
-func (r *recordingSMS) all() []sentSMS {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return append([]sentSMS(nil), r.sent...)
-}
-
-var sixDigits = regexp.MustCompile(`\b\d{6}\b`)
-
 // lastCode returns the number and the 6-digit code of the last text sent.
-func (r *recordingSMS) lastCode(t *testing.T) (string, string) {
+func lastCode(t *testing.T, sms *testenv.SMSInbox) (string, string) {
 	t.Helper()
-	all := r.all()
+	all := sms.Messages()
 	if len(all) == 0 {
 		t.Fatal("no SMS was sent")
 	}
 	last := all[len(all)-1]
-	code := sixDigits.FindString(last.Message)
+	code := sms.LastCode()
 	if code == "" {
 		t.Fatalf("SMS %q carries no 6-digit code", last.Message)
 	}
@@ -85,8 +38,8 @@ type env struct {
 	path  string
 	store *sqlite.Store
 	box   *core.SecretBox
-	sms   *recordingSMS
-	clock *testClock
+	sms   *testenv.SMSInbox
+	clock *testenv.Clock
 	svc   *core.Service
 }
 
@@ -100,8 +53,8 @@ func newEnv(t *testing.T) *env {
 		ctx:   context.Background(),
 		path:  filepath.Join(t.TempDir(), "profiled.db"),
 		box:   newBox(t),
-		sms:   &recordingSMS{},
-		clock: &testClock{now: start},
+		sms:   &testenv.SMSInbox{},
+		clock: testenv.NewClock(start),
 	}
 	e.open()
 	t.Cleanup(func() {
@@ -214,24 +167,5 @@ func (e *env) rawDB() *sql.DB {
 }
 
 var allRows = core.ListQuery{Page: 1, PageSize: core.MaxPageSize}
-
-// newED25519Key returns an authorized_keys line for a fresh ed25519 key.
-func newED25519Key(t *testing.T, comment string) string {
-	t.Helper()
-	pub, _, err := ed25519.GenerateKey(rand.Reader)
-	noErr(t, err)
-	return authorizedKey(t, pub, comment)
-}
-
-func authorizedKey(t *testing.T, pub any, comment string) string {
-	t.Helper()
-	sp, err := ssh.NewPublicKey(pub)
-	noErr(t, err)
-	line := strings.TrimRight(string(ssh.MarshalAuthorizedKey(sp)), "\n")
-	if comment != "" {
-		line += " " + comment
-	}
-	return line
-}
 
 func ptr[T any](v T) *T { return &v }

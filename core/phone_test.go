@@ -14,12 +14,12 @@ func TestPhoneVerification(t *testing.T) {
 	a := e.user("alice", false)
 
 	noErr(t, e.svc.SendPhoneCode(e.ctx, a, "US", "(650) 253-0000"))
-	to, code := e.sms.lastCode(t)
+	to, code := lastCode(t, e.sms)
 	if to != "+16502530000" {
 		t.Fatalf("SMS sent to %q, want E.164 +16502530000", to)
 	}
-	if !strings.Contains(e.sms.all()[0].Message, "10 minutes") {
-		t.Errorf("SMS text %q does not say when the code expires", e.sms.all()[0].Message)
+	if !strings.Contains(e.sms.Messages()[0].Message, "10 minutes") {
+		t.Errorf("SMS text %q does not say when the code expires", e.sms.Messages()[0].Message)
 	}
 	// The pending code is encrypted at rest.
 	v, err := e.store.PhoneVerification(e.ctx, a.User.ID)
@@ -31,9 +31,9 @@ func TestPhoneVerification(t *testing.T) {
 	// Asking again before expiry re-sends the same code.
 	e.clock.Advance(5 * time.Minute)
 	noErr(t, e.svc.SendPhoneCode(e.ctx, a, "us", "650-253-0000"))
-	to2, code2 := e.sms.lastCode(t)
-	if len(e.sms.all()) != 2 || to2 != to || code2 != code {
-		t.Fatalf("second send: %d texts, to %q code %q; want the same code %q again", len(e.sms.all()), to2, code2, code)
+	to2, code2 := lastCode(t, e.sms)
+	if len(e.sms.Messages()) != 2 || to2 != to || code2 != code {
+		t.Fatalf("second send: %d texts, to %q code %q; want the same code %q again", len(e.sms.Messages()), to2, code2, code)
 	}
 
 	wantErr(t, e.svc.VerifyPhone(e.ctx, a, ""), core.KindInvalid, "otp_code")
@@ -73,7 +73,7 @@ func TestPhoneVerification(t *testing.T) {
 		t.Fatalf("verified_phone_number after delete = %q", got)
 	}
 	noErr(t, e.svc.SendPhoneCode(e.ctx, a, "DE", "030 12345678"))
-	to, _ = e.sms.lastCode(t)
+	to, _ = lastCode(t, e.sms)
 	if to != "+493012345678" {
 		t.Fatalf("SMS sent to %q", to)
 	}
@@ -91,7 +91,7 @@ func TestPhoneInvalidInput(t *testing.T) {
 	wantErr(t, e.svc.SendPhoneCode(e.ctx, a, "", "6502530000"), core.KindInvalid, "iso_code")
 	wantErr(t, e.svc.SendPhoneCode(e.ctx, a, "US", "123"), core.KindInvalid, "phone_number")
 	wantErr(t, e.svc.SendPhoneCode(e.ctx, a, "US", ""), core.KindInvalid, "phone_number")
-	if n := len(e.sms.all()); n != 0 {
+	if n := len(e.sms.Messages()); n != 0 {
 		t.Fatalf("%d texts sent for invalid numbers", n)
 	}
 }
@@ -100,7 +100,7 @@ func TestPhoneCodeExpires(t *testing.T) {
 	e := newEnv(t)
 	a := e.user("alice", false)
 	noErr(t, e.svc.SendPhoneCode(e.ctx, a, "US", "6502530000"))
-	_, code := e.sms.lastCode(t)
+	_, code := lastCode(t, e.sms)
 	e.clock.Advance(core.PhoneCodeLifetime)
 	wantErr(t, e.svc.VerifyPhone(e.ctx, a, code), core.KindInvalid, "otp_code")
 	if e.refresh(a).VerifiedPhoneNumber != "" {
@@ -108,7 +108,7 @@ func TestPhoneCodeExpires(t *testing.T) {
 	}
 	// After expiry, asking again sends a fresh code that works.
 	noErr(t, e.svc.SendPhoneCode(e.ctx, a, "US", "6502530000"))
-	_, fresh := e.sms.lastCode(t)
+	_, fresh := lastCode(t, e.sms)
 	v, err := e.store.PhoneVerification(e.ctx, a.User.ID)
 	noErr(t, err)
 	if !v.Expiry.Equal(e.clock.Now().Add(core.PhoneCodeLifetime)) {
@@ -122,9 +122,9 @@ func TestPhoneNewNumberGetsNewCode(t *testing.T) {
 	e := newEnv(t)
 	a := e.user("alice", false)
 	noErr(t, e.svc.SendPhoneCode(e.ctx, a, "US", "6502530000"))
-	_, first := e.sms.lastCode(t)
+	_, first := lastCode(t, e.sms)
 	noErr(t, e.svc.SendPhoneCode(e.ctx, a, "GB", "07400 123456"))
-	to, second := e.sms.lastCode(t)
+	to, second := lastCode(t, e.sms)
 	if to != "+447400123456" {
 		t.Fatalf("sent to %q", to)
 	}
@@ -142,7 +142,7 @@ func TestPhoneVerifyAttemptsLimited(t *testing.T) {
 	e := newEnv(t)
 	a := e.user("alice", false)
 	noErr(t, e.svc.SendPhoneCode(e.ctx, a, "US", "6502530000"))
-	_, code := e.sms.lastCode(t)
+	_, code := lastCode(t, e.sms)
 	wrong := "000000"
 	if code == wrong {
 		wrong = "111111"
@@ -171,7 +171,7 @@ func TestPhoneSendsLimited(t *testing.T) {
 	if ce.RetryAfter <= 0 || ce.RetryAfter > time.Hour {
 		t.Fatalf("RetryAfter = %v", ce.RetryAfter)
 	}
-	if n := len(e.sms.all()); n != 5 {
+	if n := len(e.sms.Messages()); n != 5 {
 		t.Fatalf("%d texts sent, want 5", n)
 	}
 	e.clock.Advance(time.Hour)

@@ -33,7 +33,7 @@ import (
 type replicas struct {
 	t      *testing.T
 	ctx    context.Context
-	clock  *testClock
+	clock  *testenv.Clock
 	stores [2]core.Store
 	svc    [2]*core.Service
 }
@@ -71,13 +71,13 @@ func newReplicas(t *testing.T, b testenv.Backend) *replicas {
 	default:
 		t.Fatalf("no way to open a second handle on backend %q", b.Name)
 	}
-	r := &replicas{t: t, ctx: ctx, clock: &testClock{now: start}}
+	r := &replicas{t: t, ctx: ctx, clock: testenv.NewClock(start)}
 	box := testenv.TestKey()
 	for i := range r.stores {
 		st := open()
 		t.Cleanup(func() { st.Close() })
 		r.stores[i] = st
-		r.svc[i] = core.New(core.Config{Store: st, Box: box, SMS: &recordingSMS{}, Now: r.clock.Now, Rand: rand.Reader})
+		r.svc[i] = core.New(core.Config{Store: st, Box: box, SMS: &testenv.SMSInbox{}, Now: r.clock.Now, Rand: rand.Reader})
 	}
 	return r
 }

@@ -14,6 +14,7 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"github.com/profiled/profiled/core"
+	"github.com/profiled/profiled/internal/testenv"
 )
 
 func TestSSHKeysValidTypes(t *testing.T) {
@@ -29,11 +30,11 @@ func TestSSHKeysValidTypes(t *testing.T) {
 	p521, err := ecdsa.GenerateKey(elliptic.P521(), rand.Reader)
 	noErr(t, err)
 	keys := map[string]string{
-		"ssh-ed25519":         newED25519Key(t, "alice@laptop"),
-		"ssh-rsa":             authorizedKey(t, &rsaKey.PublicKey, "alice@desktop"),
-		"ecdsa-sha2-nistp256": authorizedKey(t, &p256.PublicKey, ""),
-		"ecdsa-sha2-nistp384": authorizedKey(t, &p384.PublicKey, "with spaces in the comment"),
-		"ecdsa-sha2-nistp521": authorizedKey(t, &p521.PublicKey, "x"),
+		"ssh-ed25519":         testenv.NewSSHKey(t, "alice@laptop"),
+		"ssh-rsa":             testenv.AuthorizedKey(t, &rsaKey.PublicKey, "alice@desktop"),
+		"ecdsa-sha2-nistp256": testenv.AuthorizedKey(t, &p256.PublicKey, ""),
+		"ecdsa-sha2-nistp384": testenv.AuthorizedKey(t, &p384.PublicKey, "with spaces in the comment"),
+		"ecdsa-sha2-nistp521": testenv.AuthorizedKey(t, &p521.PublicKey, "x"),
 	}
 	ids := map[int64]bool{}
 	for typ, line := range keys {
@@ -69,14 +70,14 @@ func TestSSHKeysValidTypes(t *testing.T) {
 func TestSSHKeysInvalid(t *testing.T) {
 	e := newEnv(t)
 	a := e.user("alice", false)
-	good := newED25519Key(t, "c")
+	good := testenv.NewSSHKey(t, "c")
 	for _, bad := range []string{
 		"not a key",
 		"ssh-rsa AAAA_valid_public_ssh_key_123456785== user@their-computer", // the spec's example
 		"ssh-ed25519",
 		"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBroken",
 		strings.Replace(good, "ssh-ed25519", "ssh-rsa", 1), // type and blob disagree
-		good + "\n" + newED25519Key(t, ""),                 // two keys
+		good + "\n" + testenv.NewSSHKey(t, ""),             // two keys
 		`no-pty ` + good,                                   // options are for authorized_keys files, not keys
 		"-----BEGIN OPENSSH PRIVATE KEY-----",
 		strings.Repeat("A", 17*1024),
@@ -88,7 +89,7 @@ func TestSSHKeysInvalid(t *testing.T) {
 	wantErr(t, err, core.KindInvalid, "ssh_key")
 
 	// A key pasted from a .pub file keeps its final newline: accepted, stored without it.
-	pasted, err := e.svc.AddSSHKey(e.ctx, a, core.SSHKeyCreate{Label: "pasted", Key: newED25519Key(t, "p") + "\n"})
+	pasted, err := e.svc.AddSSHKey(e.ctx, a, core.SSHKeyCreate{Label: "pasted", Key: testenv.NewSSHKey(t, "p") + "\n"})
 	noErr(t, err)
 	if strings.HasSuffix(pasted.Key, "\n") {
 		t.Fatalf("stored key keeps its newline: %q", pasted.Key)
@@ -103,7 +104,7 @@ func TestSSHKeysInvalid(t *testing.T) {
 	if k.Label != strings.Repeat("é", 64) {
 		t.Fatalf("label = %q", k.Label)
 	}
-	k2, err := e.svc.AddSSHKey(e.ctx, a, core.SSHKeyCreate{Label: "", Key: newED25519Key(t, "")})
+	k2, err := e.svc.AddSSHKey(e.ctx, a, core.SSHKeyCreate{Label: "", Key: testenv.NewSSHKey(t, "")})
 	noErr(t, err)
 	if k2.Label != "" {
 		t.Fatalf("empty label came back as %q", k2.Label)
@@ -119,7 +120,7 @@ func TestSSHKeysDuplicate(t *testing.T) {
 	e := newEnv(t)
 	a := e.user("alice", false)
 	b := e.user("bobby", false)
-	line := newED25519Key(t, "first")
+	line := testenv.NewSSHKey(t, "first")
 	_, err := e.svc.AddSSHKey(e.ctx, a, core.SSHKeyCreate{Label: "one", Key: line})
 	noErr(t, err)
 	_, err = e.svc.AddSSHKey(e.ctx, a, core.SSHKeyCreate{Label: "two", Key: line})
@@ -137,7 +138,7 @@ func TestSSHKeysOwnership(t *testing.T) {
 	e := newEnv(t)
 	a := e.user("alice", false)
 	b := e.user("bobby", false)
-	k, err := e.svc.AddSSHKey(e.ctx, a, core.SSHKeyCreate{Label: "alice's", Key: newED25519Key(t, "")})
+	k, err := e.svc.AddSSHKey(e.ctx, a, core.SSHKeyCreate{Label: "alice's", Key: testenv.NewSSHKey(t, "")})
 	noErr(t, err)
 
 	_, err = e.svc.SSHKey(e.ctx, b, k.ID)
@@ -211,7 +212,7 @@ func TestSSHKeysSecurityKeyAndDSATypes(t *testing.T) {
 	for _, line := range []string{
 		skKeyLine(t, ssh.KeyAlgoSKED25519, ssh.KeyAlgoSKED25519, []byte(edPub), "ssh:"),
 		skKeyLine(t, ssh.KeyAlgoSKECDSA256, ssh.KeyAlgoSKECDSA256, "nistp256", ecPoint.Bytes(), "ssh:"),
-		authorizedKey(t, &dsaKey.PublicKey, "old"),
+		testenv.AuthorizedKey(t, &dsaKey.PublicKey, "old"),
 	} {
 		k, err := e.svc.AddSSHKey(e.ctx, a, core.SSHKeyCreate{Label: strings.Fields(line)[0], Key: line})
 		if err != nil {

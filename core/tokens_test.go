@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/profiled/profiled/core"
+	"github.com/profiled/profiled/internal/testenv"
 )
 
 var hex64 = regexp.MustCompile(`^[0-9a-f]{64}$`)
@@ -273,7 +274,7 @@ func TestScopeChecks(t *testing.T) {
 	ro := e.token("alice", "account:read_only")
 	other := e.token("alice", "linodes:read_write")
 
-	k, err := e.svc.AddSSHKey(e.ctx, full, core.SSHKeyCreate{Label: "k", Key: newED25519Key(t, "")})
+	k, err := e.svc.AddSSHKey(e.ctx, full, core.SSHKeyCreate{Label: "k", Key: testenv.NewSSHKey(t, "")})
 	noErr(t, err)
 
 	writes := map[string]func(core.Actor) error{
@@ -282,7 +283,7 @@ func TestScopeChecks(t *testing.T) {
 			return err
 		},
 		"AddSSHKey": func(a core.Actor) error {
-			_, err := e.svc.AddSSHKey(e.ctx, a, core.SSHKeyCreate{Key: newED25519Key(t, "")})
+			_, err := e.svc.AddSSHKey(e.ctx, a, core.SSHKeyCreate{Key: testenv.NewSSHKey(t, "")})
 			return err
 		},
 		"RenameSSHKey": func(a core.Actor) error { _, err := e.svc.RenameSSHKey(e.ctx, a, k.ID, "x"); return err },

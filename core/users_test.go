@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/profiled/profiled/core"
+	"github.com/profiled/profiled/internal/testenv"
 )
 
 func TestBootstrap(t *testing.T) {
@@ -243,7 +244,7 @@ func TestUpdateProfilePasswordKeysNeedsPasswordAuth(t *testing.T) {
 func TestUpdateProfileAuthorizedKeys(t *testing.T) {
 	e := newEnv(t)
 	a := e.user("alice", false)
-	k1, k2 := newED25519Key(t, "alice@laptop"), newED25519Key(t, "")
+	k1, k2 := testenv.NewSSHKey(t, "alice@laptop"), testenv.NewSSHKey(t, "")
 	u, err := e.svc.UpdateProfile(e.ctx, a, core.ProfileUpdate{AuthorizedKeys: &[]string{k1, k2}})
 	noErr(t, err)
 	if got := e.refresh(a).AuthorizedKeys; len(got) != 2 || got[0] != k1 || got[1] != k2 || len(u.AuthorizedKeys) != 2 {

@@ -10,7 +10,6 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -24,31 +23,13 @@ import (
 	"github.com/profiled/profiled/internal/testenv"
 )
 
-// clock is a test clock that moves only when told.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
 // env is one server (the auth face, the Linode face and the PACE face,
 // wired as cmd/profiled wires them) on one store.
 type env struct {
 	t     *testing.T
 	store core.Store
 	svc   *core.Service
-	clock *clock
+	clock *testenv.Clock
 	srv   *httptest.Server
 }
 
@@ -65,7 +46,7 @@ func handler(svc *core.Service) http.Handler {
 	return mux
 }
 
-func newEnvOn(t *testing.T, st core.Store, c *clock) *env {
+func newEnvOn(t *testing.T, st core.Store, c *testenv.Clock) *env {
 	t.Helper()
 	e := &env{t: t, store: st, clock: c}
 	e.svc = core.New(core.Config{Store: st, Box: testenv.TestKey(), SMS: &testenv.SMSInbox{}, Now: c.Now,
@@ -77,7 +58,7 @@ func newEnvOn(t *testing.T, st core.Store, c *clock) *env {
 
 func newEnv(t *testing.T, b testenv.Backend) *env {
 	// Real time, so that a browser's cookies expire when the server says.
-	return newEnvOn(t, b.Open(t), &clock{now: time.Now().UTC().Truncate(30 * time.Second)})
+	return newEnvOn(t, b.Open(t), testenv.NewClock(time.Now().UTC().Truncate(30*time.Second)))
 }
 
 // user creates a user with a password and returns a personal "*" token.

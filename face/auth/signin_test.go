@@ -185,7 +185,7 @@ func TestLockoutAcrossReplicas(t *testing.T) {
 	for _, b := range testenv.Backends(t) {
 		t.Run(b.Name, func(t *testing.T) {
 			s1, s2 := replicaStores(t, b.Name)
-			c := &clock{now: time.Now().UTC()}
+			c := testenv.NewClock(time.Now().UTC())
 			one, two := newEnvOn(t, s1, c), newEnvOn(t, s2, c)
 			one.user("alice")
 			bad := `{"username":"alice","password":"not the passphrase"}`

@@ -2,8 +2,6 @@ package linode_test
 
 import (
 	"context"
-	"crypto/ed25519"
-	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -14,7 +12,6 @@ import (
 
 	"github.com/linode/linodego"
 	"github.com/pquerna/otp/totp"
-	"golang.org/x/crypto/ssh"
 
 	"github.com/profiled/profiled/core"
 	"github.com/profiled/profiled/face/linode"
@@ -62,19 +59,6 @@ func (e *env) clientFor(token string) *linodego.Client {
 	c.SetToken(token)
 	c.SetRetryCount(0)
 	return &c
-}
-
-func newSSHKey(t *testing.T, comment string) string {
-	t.Helper()
-	pub, _, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sp, err := ssh.NewPublicKey(pub)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return strings.TrimSpace(string(ssh.MarshalAuthorizedKey(sp))) + " " + comment
 }
 
 // apiStatus returns the HTTP status of a linodego error, 0 for nil.
@@ -130,7 +114,7 @@ func (e *env) testProfile(t *testing.T) {
 	opts.Email = "new@example.com"
 	opts.Timezone = "Europe/Berlin"
 	opts.LishAuthMethod = linodego.AuthMethodDisabled
-	key := newSSHKey(t, "lish")
+	key := testenv.NewSSHKey(t, "lish")
 	opts.AuthorizedKeys = &[]string{key}
 	opts.EmailNotifications = linodego.Pointer(false)
 	up, err := e.client.UpdateProfile(ctx, opts)
@@ -167,7 +151,7 @@ func (e *env) testProfile(t *testing.T) {
 
 func (e *env) testSSHKeys(t *testing.T) {
 	ctx := context.Background()
-	key := newSSHKey(t, "me@laptop")
+	key := testenv.NewSSHKey(t, "me@laptop")
 	k, err := e.client.CreateSSHKey(ctx, linodego.SSHKeyCreateOptions{Label: "laptop", SSHKey: key})
 	if err != nil {
 		t.Fatal(err)
@@ -182,7 +166,7 @@ func (e *env) testSSHKeys(t *testing.T) {
 		t.Fatalf("bad key: want 400, got %v", err)
 	}
 	for i := 0; i < 30; i++ {
-		if _, err := e.client.CreateSSHKey(ctx, linodego.SSHKeyCreateOptions{Label: "k", SSHKey: newSSHKey(t, "bulk")}); err != nil {
+		if _, err := e.client.CreateSSHKey(ctx, linodego.SSHKeyCreateOptions{Label: "k", SSHKey: testenv.NewSSHKey(t, "bulk")}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -267,7 +251,7 @@ func (e *env) testTokens(t *testing.T) {
 	if _, err := ro.ListSSHKeys(ctx, nil); err != nil {
 		t.Fatalf("read-only token read: %v", err)
 	}
-	if _, err := ro.CreateSSHKey(ctx, linodego.SSHKeyCreateOptions{SSHKey: newSSHKey(t, "x")}); apiStatus(err) != 401 {
+	if _, err := ro.CreateSSHKey(ctx, linodego.SSHKeyCreateOptions{SSHKey: testenv.NewSSHKey(t, "x")}); apiStatus(err) != 401 {
 		t.Fatalf("read-only token write: want 401, got %v", err)
 	}
 	// Revocation is immediate.
