@@ -1,10 +1,8 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
-	"crypto/ed25519"
 	"crypto/rand"
 	"database/sql"
 	"encoding/base64"
@@ -30,9 +28,9 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"golang.org/x/crypto/ssh"
 
 	"github.com/profiled/profiled/core"
+	"github.com/profiled/profiled/internal/testenv"
 	"github.com/profiled/profiled/store/sqlite"
 )
 
@@ -124,24 +122,36 @@ func startServe(t *testing.T, env map[string]string, args ...string) *server {
 	argv := append([]string{"profiled", "serve", "--addr", "127.0.0.1:0"}, args...)
 	go func() { s.done <- run(ctx, argv, environ(env), s.stdout, s.stderr) }()
 	t.Cleanup(func() { s.stop(t) })
-	timeout := time.After(30 * time.Second)
-	for s.base == "" {
-		select {
-		case line := <-s.stdout.lines:
-			if m := tokenLine.FindStringSubmatch(line); m != nil {
-				s.token = m[1]
-			}
-			if m := listeningLine.FindStringSubmatch(line); m != nil {
-				s.base = m[1]
-			}
-		case err := <-s.done:
-			s.done <- err
-			t.Fatalf("serve ended before listening: %v\nstdout: %s\nstderr: %s", err, s.stdout, s.stderr)
-		case <-timeout:
-			t.Fatalf("serve did not print a listening line within 30s\nstdout: %s\nstderr: %s", s.stdout, s.stderr)
-		}
+	var err error
+	if s.base, s.token, err = awaitListening(s.stdout, s.done, 30*time.Second); err != nil {
+		t.Fatalf("serve %v\nstdout: %s\nstderr: %s", err, s.stdout, s.stderr)
 	}
 	return s
+}
+
+// awaitListening waits up to wait for serve's "listening on" line among
+// stdout's lines, and returns the base URL it names and the bootstrap
+// token printed before it, if any. ended reports serve ending first; what
+// it delivers is put back for whoever waits on it next.
+func awaitListening(stdout *lineWriter, ended chan error, wait time.Duration) (base, token string, err error) {
+	timeout := time.After(wait)
+	for base == "" {
+		select {
+		case line := <-stdout.lines:
+			if m := tokenLine.FindStringSubmatch(line); m != nil {
+				token = m[1]
+			}
+			if m := listeningLine.FindStringSubmatch(line); m != nil {
+				base = m[1]
+			}
+		case err := <-ended:
+			ended <- err
+			return "", "", fmt.Errorf("ended before listening: %v", err)
+		case <-timeout:
+			return "", "", fmt.Errorf("did not print a listening line within %s", wait)
+		}
+	}
+	return base, token, nil
 }
 
 // stop cancels serve's context, as SIGTERM does, and returns run's result.
@@ -549,59 +559,83 @@ type fakeAddr string
 func (a fakeAddr) Network() string { return "tcp" }
 func (a fakeAddr) String() string  { return string(a) }
 
+// buildProfiled builds the real binary into a temporary directory.
+func buildProfiled(t *testing.T) string {
+	t.Helper()
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		goTool = filepath.Join(runtime.GOROOT(), "bin", "go")
+	}
+	bin := filepath.Join(t.TempDir(), "profiled")
+	if out, err := exec.Command(goTool, "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
 // process is "profiled serve" running as a child process.
 type process struct {
 	cmd    *exec.Cmd
-	base   string
-	token  string
+	base   string // http://127.0.0.1:port
+	token  string // the bootstrap token, "" if none was printed
+	stdout *lineWriter
 	stderr *lineWriter
+	exited chan error // Wait's result, put back by whoever takes it
+}
+
+// spawnServe starts cmd, a "profiled serve" on a free loopback port, and
+// waits up to wait until it listens. When t ends, stop ends it. It returns
+// an error rather than failing t, so that goroutines may call it.
+func spawnServe(t testing.TB, cmd *exec.Cmd, wait time.Duration, stop func(*process)) (*process, error) {
+	p := &process{cmd: cmd, stdout: newLineWriter(), stderr: newLineWriter(), exited: make(chan error, 1)}
+	cmd.Stdout, cmd.Stderr = p.stdout, p.stderr
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	go func() { p.exited <- cmd.Wait() }()
+	t.Cleanup(func() { stop(p) })
+	var err error
+	if p.base, p.token, err = awaitListening(p.stdout, p.exited, wait); err != nil {
+		return nil, fmt.Errorf("serve %v; stderr:\n%s", err, p.stderr)
+	}
+	return p, nil
 }
 
 // startProcess starts the binary's serve on a free loopback port and
-// waits until it listens.
+// waits until it listens. It is killed when t ends.
 func startProcess(t *testing.T, bin, db string) *process {
 	t.Helper()
 	cmd := exec.Command(bin, "serve", "--db", db, "--addr", "127.0.0.1:0", "--log-format", "text")
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME")}
-	p := &process{cmd: cmd, stderr: newLineWriter()}
-	cmd.Stderr = p.stderr
-	stdout, err := cmd.StdoutPipe()
+	p, err := spawnServe(t, cmd, 30*time.Second, (*process).kill)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-	})
-	lines := make(chan string, 64)
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			lines <- sc.Text()
-		}
-		close(lines)
-	}()
-	timeout := time.After(30 * time.Second)
-	for p.base == "" {
-		select {
-		case line, ok := <-lines:
-			if !ok {
-				t.Fatalf("serve exited before listening; stderr:\n%s", p.stderr)
-			}
-			if m := tokenLine.FindStringSubmatch(line); m != nil {
-				p.token = m[1]
-			}
-			if m := listeningLine.FindStringSubmatch(line); m != nil {
-				p.base = m[1]
-			}
-		case <-timeout:
-			t.Fatalf("serve did not listen within 30s; stderr:\n%s", p.stderr)
-		}
-	}
 	return p
+}
+
+// wait returns once the process has exited.
+func (p *process) wait() {
+	err := <-p.exited
+	p.exited <- err
+}
+
+// kill ends the process with SIGKILL and waits until it is gone.
+func (p *process) kill() {
+	p.cmd.Process.Kill()
+	p.wait()
+}
+
+// terminate asks the process to shut down (SIGTERM), and kills it if it
+// has not exited within 10 s.
+func (p *process) terminate() {
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case err := <-p.exited:
+		p.exited <- err
+	case <-time.After(10 * time.Second):
+		p.kill()
+	}
 }
 
 // kill9 ends the process with SIGKILL: no shutdown, no flush, no defer.
@@ -610,7 +644,7 @@ func (p *process) kill9(t *testing.T) {
 	if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	p.cmd.Wait()
+	p.wait()
 }
 
 // TestAcknowledgedWritesSurviveKill9 builds the real binary, makes writes
@@ -620,15 +654,7 @@ func TestAcknowledgedWritesSurviveKill9(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary; skipped in -short mode")
 	}
-	goTool, err := exec.LookPath("go")
-	if err != nil {
-		goTool = filepath.Join(runtime.GOROOT(), "bin", "go")
-	}
-	bin := filepath.Join(t.TempDir(), "profiled")
-	build := exec.Command(goTool, "build", "-o", bin, ".")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := buildProfiled(t)
 	_, db := tempDB(t)
 
 	p := startProcess(t, bin, db)
@@ -662,15 +688,7 @@ func TestAcknowledgedWritesSurviveKill9(t *testing.T) {
 	}
 
 	// An SSH key: POST acknowledged, then the server dies.
-	pub, _, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sshPub, err := ssh.NewPublicKey(pub)
-	if err != nil {
-		t.Fatal(err)
-	}
-	key := strings.TrimSpace(string(ssh.MarshalAuthorizedKey(sshPub)))
+	key := testenv.NewSSHKey(t, "")
 	reqBody, _ := json.Marshal(map[string]string{"label": "survivor", "ssh_key": key})
 	status, body := call(t, "POST", p.base+"/v4/profile/sshkeys", token, string(reqBody))
 	if status != http.StatusOK {

@@ -8,9 +8,7 @@ package main
 // holds on every replica at once.
 
 import (
-	"bufio"
 	"context"
-	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -18,32 +16,26 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"reflect"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/linode/linodego"
 	"github.com/pquerna/otp/totp"
-	"golang.org/x/crypto/ssh"
 
 	"github.com/profiled/profiled/internal/pgtest"
+	"github.com/profiled/profiled/internal/testenv"
 )
 
 // replicaProc is one "profiled serve" child process.
 type replicaProc struct {
-	name   string // A, B, C
-	cmd    *exec.Cmd
-	base   string // http://127.0.0.1:port
-	token  string // the bootstrap token, if this one printed it
-	stderr *lineWriter
+	name string // A, B, C
+	*process
 }
 
 // cluster is the replicas on one database, and what a test needs to make
@@ -56,20 +48,6 @@ type cluster struct {
 	http     *http.Client
 }
 
-// buildProfiled builds the real binary once into a temporary directory.
-func buildProfiled(t *testing.T) string {
-	t.Helper()
-	goTool, err := exec.LookPath("go")
-	if err != nil {
-		goTool = filepath.Join(runtime.GOROOT(), "bin", "go")
-	}
-	bin := filepath.Join(t.TempDir(), "profiled")
-	if out, err := exec.Command(goTool, "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	return bin
-}
-
 // startReplica starts "profiled serve" on a free loopback port and waits
 // for its "listening on" line. The process is stopped when t ends: SIGTERM,
 // then SIGKILL if it has not exited within 10 s.
@@ -77,57 +55,11 @@ func (c *cluster) startReplica(name string) (*replicaProc, error) {
 	cmd := exec.Command(c.bin, "serve", "--addr", "127.0.0.1:0", "--db", c.dsn,
 		"--log-format", "text", "--pg-max-conns", "4")
 	cmd.Env = c.environ
-	p := &replicaProc{name: name, cmd: cmd, stderr: newLineWriter()}
-	cmd.Stderr = p.stderr
-	stdout, err := cmd.StdoutPipe()
+	p, err := spawnServe(c.t, cmd, 20*time.Second, (*process).terminate)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("replica %s: %w", name, err)
 	}
-	if err := cmd.Start(); err != nil {
-		return nil, err
-	}
-	c.t.Cleanup(func() {
-		exited := make(chan struct{})
-		go func() { cmd.Wait(); close(exited) }()
-		cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(10 * time.Second):
-			cmd.Process.Kill()
-			<-exited
-		}
-	})
-	lines := make(chan string, 64)
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			lines <- sc.Text()
-		}
-		close(lines)
-	}()
-	timeout := time.After(20 * time.Second)
-	for p.base == "" {
-		select {
-		case line, ok := <-lines:
-			if !ok {
-				return nil, fmt.Errorf("replica %s exited before listening; stderr:\n%s", name, p.stderr)
-			}
-			if m := tokenLine.FindStringSubmatch(line); m != nil {
-				p.token = m[1]
-			}
-			if m := listeningLine.FindStringSubmatch(line); m != nil {
-				p.base = m[1]
-			}
-		case <-timeout:
-			return nil, fmt.Errorf("replica %s did not listen within 20s; stderr:\n%s", name, p.stderr)
-		}
-	}
-	// Keep reading stdout, so the process never blocks writing to it.
-	go func() {
-		for range lines {
-		}
-	}()
-	return p, nil
+	return &replicaProc{name: name, process: p}, nil
 }
 
 // client is an unmodified linodego client for replica i acting with token:
@@ -195,19 +127,6 @@ func wantStatus(err error, want int) error {
 		return fmt.Errorf("got %v, want HTTP %d", err, want)
 	}
 	return nil
-}
-
-func newAuthorizedKey(t *testing.T, comment string) string {
-	t.Helper()
-	pub, _, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sp, err := ssh.NewPublicKey(pub)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return strings.TrimSpace(string(ssh.MarshalAuthorizedKey(sp))) + " " + comment
 }
 
 func TestReplicas(t *testing.T) {
@@ -339,7 +258,7 @@ func TestReplicas(t *testing.T) {
 	t.Run("ssh keys", func(t *testing.T) {
 		for round := range 6 {
 			w := rr()
-			key := newAuthorizedKey(t, fmt.Sprintf("round%d@replicas", round))
+			key := testenv.NewSSHKey(t, fmt.Sprintf("round%d@replicas", round))
 			k, err := c.client(w, admin).CreateSSHKey(ctx, linodego.SSHKeyCreateOptions{Label: fmt.Sprintf("key-%d", round), SSHKey: key})
 			if err != nil {
 				t.Fatalf("create SSH key on replica %s: %v", c.reps[w].name, err)
