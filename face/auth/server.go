@@ -1,7 +1,6 @@
 package auth
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,11 +9,10 @@ import (
 	"mime"
 	"net"
 	"net/http"
-	"strconv"
 	"strings"
-	"time"
 
 	"github.com/profiled/profiled/core"
+	"github.com/profiled/profiled/face/httpx"
 	"github.com/profiled/profiled/reqlog"
 )
 
@@ -94,18 +92,7 @@ type errorItem struct {
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		status = http.StatusInternalServerError
-		buf.Reset()
-		buf.WriteString(`{"errors":[{"reason":"Internal server error"}]}`)
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
-	w.WriteHeader(status)
-	_, _ = w.Write(buf.Bytes())
+	httpx.WriteJSON(w, status, "application/json", v, `{"errors":[{"reason":"Internal server error"}]}`)
 }
 
 func writeError(w http.ResponseWriter, status int, field, reason string) {
@@ -114,25 +101,8 @@ func writeError(w http.ResponseWriter, status int, field, reason string) {
 
 // status maps a core error to its HTTP status, setting Retry-After.
 func status(w http.ResponseWriter, e *core.Error) int {
-	switch e.Kind {
-	case core.KindNotFound:
-		return http.StatusNotFound
-	case core.KindUnauthorized:
-		return http.StatusUnauthorized
-	case core.KindForbidden:
-		return http.StatusForbidden
-	case core.KindConflict:
-		return http.StatusConflict
-	case core.KindTooManyRequests:
-		secs := int((e.RetryAfter + time.Second - 1) / time.Second)
-		w.Header().Set("Retry-After", strconv.Itoa(max(secs, 1)))
-		return http.StatusTooManyRequests
-	case core.KindTooLarge:
-		return http.StatusRequestEntityTooLarge
-	case core.KindGone:
-		return http.StatusGone
-	}
-	return http.StatusBadRequest
+	httpx.SetRetryAfter(w.Header(), e)
+	return httpx.Status(e.Kind)
 }
 
 // internal logs err and answers 500 with the request id.

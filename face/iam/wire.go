@@ -9,11 +9,11 @@ import (
 	"mime"
 	"net/http"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/profiled/profiled/core"
+	"github.com/profiled/profiled/face/httpx"
 	"github.com/profiled/profiled/reqlog"
 )
 
@@ -28,18 +28,7 @@ func (t apiTime) MarshalJSON() ([]byte, error) {
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		status = http.StatusInternalServerError
-		buf.Reset()
-		buf.WriteString(`{"detail":"Internal Server Error"}` + "\n")
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
-	w.WriteHeader(status)
-	_, _ = w.Write(buf.Bytes())
+	httpx.WriteJSON(w, status, "application/json", v, `{"detail":"Internal Server Error"}`+"\n")
 }
 
 // detail is the body of every error but a validation error.
@@ -109,37 +98,21 @@ func (s *server) fail(w http.ResponseWriter, r *http.Request, err error) {
 		writeDetail(w, http.StatusInternalServerError, "Internal Server Error; the server log has the details under request id "+id)
 		return
 	}
-	status := http.StatusBadRequest
 	switch e.Kind {
 	case core.KindInvalid:
 		writeProblems(w, []problem{{Type: typeValue, Loc: locOf(e.Field), Msg: e.Reason}})
 		return
-	case core.KindNotFound:
-		status = http.StatusNotFound
 	case core.KindUnauthorized:
-		status = http.StatusUnauthorized
-		w.Header().Set("WWW-Authenticate", "Bearer")
 		if e.Required != "" {
 			// A valid credential without the scope: RFC 6750's insufficient_scope.
-			status = http.StatusForbidden
 			w.Header().Set("WWW-Authenticate", `Bearer error="insufficient_scope", scope="`+e.Required+`"`)
-			writeDetail(w, status, "Not enough permissions: this operation needs the scope "+e.Required)
+			writeDetail(w, http.StatusForbidden, "Not enough permissions: this operation needs the scope "+e.Required)
 			return
 		}
-	case core.KindForbidden:
-		status = http.StatusForbidden
-	case core.KindConflict:
-		status = http.StatusConflict
-	case core.KindTooManyRequests:
-		status = http.StatusTooManyRequests
-		secs := int((e.RetryAfter + time.Second - 1) / time.Second)
-		w.Header().Set("Retry-After", strconv.Itoa(max(secs, 1)))
-	case core.KindTooLarge:
-		status = http.StatusRequestEntityTooLarge
-	case core.KindGone:
-		status = http.StatusGone
+		w.Header().Set("WWW-Authenticate", "Bearer")
 	}
-	writeDetail(w, status, e.Error())
+	httpx.SetRetryAfter(w.Header(), e)
+	writeDetail(w, httpx.Status(e.Kind), e.Error())
 }
 
 // object is a JSON object request body, read field by field so that every

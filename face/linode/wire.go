@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/profiled/profiled/core"
+	"github.com/profiled/profiled/face/httpx"
 	"github.com/profiled/profiled/reqlog"
 )
 
@@ -82,23 +83,11 @@ func (f failer) fail(w http.ResponseWriter, r *http.Request, err error) {
 		writeError(w, http.StatusInternalServerError, "", "Internal server error; the server log has the details under request id "+reqlog.RequestID(r.Context()))
 		return
 	}
-	status := http.StatusBadRequest
-	switch e.Kind {
-	case core.KindNotFound:
-		status = http.StatusNotFound
-	case core.KindUnauthorized:
-		status = http.StatusUnauthorized
-	case core.KindForbidden:
-		status = http.StatusForbidden
-	case core.KindTooManyRequests:
-		status = http.StatusTooManyRequests
-		secs := int((e.RetryAfter + time.Second - 1) / time.Second)
-		w.Header().Set("Retry-After", strconv.Itoa(max(secs, 1)))
-	case core.KindTooLarge:
-		status = http.StatusRequestEntityTooLarge
-	case core.KindGone:
-		status = http.StatusGone
+	status := httpx.Status(e.Kind)
+	if e.Kind == core.KindConflict {
+		status = http.StatusBadRequest // the Linode API answers a conflict, as any refused request, with 400
 	}
+	httpx.SetRetryAfter(w.Header(), e)
 	writeError(w, status, e.Field, e.Reason)
 }
 

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/profiled/profiled/core"
+	"github.com/profiled/profiled/face/httpx"
 	"github.com/profiled/profiled/reqlog"
 )
 
@@ -64,29 +65,23 @@ var titles = map[string]string{
 	core.CodeInsufficientScope: "Insufficient scope",
 }
 
+// kindCodes are the codes of errors that have none of their own.
+var kindCodes = map[core.Kind]string{
+	core.KindInvalid:         "invalid-request",
+	core.KindNotFound:        "not-found",
+	core.KindUnauthorized:    codeInvalidToken,
+	core.KindForbidden:       "forbidden",
+	core.KindConflict:        "conflict",
+	core.KindTooManyRequests: "too-many-requests",
+	core.KindTooLarge:        "too-large",
+	core.KindGone:            "gone",
+}
+
 // status maps an error to its HTTP status and its code.
 func status(e *core.Error) (int, string) {
-	var st int
-	var code string
-	switch e.Kind {
-	case core.KindInvalid:
-		st, code = http.StatusBadRequest, "invalid-request"
-	case core.KindNotFound:
-		st, code = http.StatusNotFound, "not-found"
-	case core.KindUnauthorized:
-		st, code = http.StatusUnauthorized, codeInvalidToken
-	case core.KindForbidden:
-		st, code = http.StatusForbidden, "forbidden"
-	case core.KindConflict:
-		st, code = http.StatusConflict, "conflict"
-	case core.KindTooManyRequests:
-		st, code = http.StatusTooManyRequests, "too-many-requests"
-	case core.KindTooLarge:
-		st, code = http.StatusRequestEntityTooLarge, "too-large"
-	case core.KindGone:
-		st, code = http.StatusGone, "gone"
-	default:
-		st, code = http.StatusInternalServerError, codeInternal
+	st, code := httpx.Status(e.Kind), kindCodes[e.Kind]
+	if code == "" {
+		code = codeInternal
 	}
 	switch e.Code {
 	case "":
@@ -148,10 +143,7 @@ func (s *server) fail(w http.ResponseWriter, r *http.Request, err error) {
 			slog.Int("status", st), slog.String("code", code))
 	}
 	body, _ := json.Marshal(errorDocument{Errors: []errorObject{obj}})
-	h.Set("Content-Type", contentType)
-	h.Set("Content-Length", strconv.Itoa(len(body)))
-	w.WriteHeader(st)
-	_, _ = w.Write(body)
+	httpx.Write(w, st, contentType, body)
 }
 
 func newID() string {

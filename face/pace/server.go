@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/profiled/profiled/core"
+	"github.com/profiled/profiled/face/httpx"
 	"github.com/profiled/profiled/reqlog"
 )
 
@@ -66,8 +67,5 @@ func jsonBody(r *http.Request) error {
 
 // writeObject sends a stored JSON object, as it is.
 func writeObject(w http.ResponseWriter, v []byte) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Content-Length", strconv.Itoa(len(v)))
-	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write(v)
+	httpx.Write(w, http.StatusOK, "application/json", v)
 }

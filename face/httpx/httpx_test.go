@@ -1,0 +1,52 @@
+package httpx_test
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/profiled/profiled/core"
+	"github.com/profiled/profiled/face/httpx"
+)
+
+func TestStatus(t *testing.T) {
+	for kind, want := range map[core.Kind]int{
+		core.KindInternal: 500, core.KindInvalid: 400, core.KindNotFound: 404, core.KindUnauthorized: 401,
+		core.KindForbidden: 403, core.KindConflict: 409, core.KindTooManyRequests: 429, core.KindTooLarge: 413,
+		core.KindGone: 410, core.Kind(99): 500,
+	} {
+		if got := httpx.Status(kind); got != want {
+			t.Errorf("Status(%d) = %d, want %d", kind, got, want)
+		}
+	}
+}
+
+func TestSetRetryAfter(t *testing.T) {
+	for after, want := range map[time.Duration]string{0: "1", time.Millisecond: "1", time.Second: "1", 1500 * time.Millisecond: "2", time.Minute: "60"} {
+		h := http.Header{}
+		httpx.SetRetryAfter(h, core.TooManyRequests(after))
+		if got := h.Get("Retry-After"); got != want {
+			t.Errorf("RetryAfter %v: Retry-After %q, want %q", after, got, want)
+		}
+	}
+	h := http.Header{}
+	httpx.SetRetryAfter(h, core.NotFound())
+	if len(h) != 0 {
+		t.Errorf("a 404 set %v", h)
+	}
+}
+
+func TestWriteJSON(t *testing.T) {
+	rec := httptest.NewRecorder()
+	httpx.WriteJSON(rec, 201, "application/json", map[string]string{"a": "<&>"}, `{"oops":1}`)
+	if rec.Code != 201 || rec.Body.String() != "{\"a\":\"<&>\"}\n" || rec.Header().Get("Content-Type") != "application/json" ||
+		rec.Header().Get("Content-Length") != "12" {
+		t.Errorf("WriteJSON: %d %v %q", rec.Code, rec.Header(), rec.Body)
+	}
+	rec = httptest.NewRecorder()
+	httpx.WriteJSON(rec, 200, "application/json", func() {}, `{"oops":1}`)
+	if rec.Code != 500 || rec.Body.String() != `{"oops":1}` || rec.Header().Get("Content-Length") != "10" {
+		t.Errorf("WriteJSON of what JSON cannot encode: %d %v %q", rec.Code, rec.Header(), rec.Body)
+	}
+}
