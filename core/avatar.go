@@ -224,11 +224,8 @@ func (s *Service) SetAvatar(ctx context.Context, a Actor, data []byte) (Me, erro
 		return Me{}, err
 	}
 	// Refuse service accounts before spending time on the image.
-	m, err := loadMe(ctx, s.store, a.User.ID)
+	m, err := loadHuman(ctx, s.store, a.User.ID)
 	if err != nil {
-		return Me{}, err
-	}
-	if err := humanOnly(m); err != nil {
 		return Me{}, err
 	}
 	pic, err := MakeAvatar(ctx, data)
@@ -241,13 +238,7 @@ func (s *Service) SetAvatar(ctx context.Context, a Actor, data []byte) (Me, erro
 	}
 	av := Avatar{UserID: a.User.ID, ID: id, PNG: pic, Created: s.clock()}
 	err = s.store.Update(ctx, func(tx Tx) error {
-		if err := tx.LockUser(ctx, a.User.ID); err != nil {
-			return notFound(err, "lock user")
-		}
-		if m, err = loadMe(ctx, tx, a.User.ID); err != nil {
-			return err
-		}
-		if err := humanOnly(m); err != nil {
+		if m, err = lockHuman(ctx, tx, a.User.ID); err != nil {
 			return err
 		}
 		if err := tx.PutAvatar(ctx, av); err != nil {
@@ -268,14 +259,8 @@ func (s *Service) DeleteAvatar(ctx context.Context, a Actor) error {
 		return err
 	}
 	return s.store.Update(ctx, func(tx Tx) error {
-		if err := tx.LockUser(ctx, a.User.ID); err != nil {
-			return notFound(err, "lock user")
-		}
-		m, err := loadMe(ctx, tx, a.User.ID)
+		m, err := lockHuman(ctx, tx, a.User.ID)
 		if err != nil {
-			return err
-		}
-		if err := humanOnly(m); err != nil {
 			return err
 		}
 		if err := tx.DeleteAvatar(ctx, a.User.ID); err != nil {

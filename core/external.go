@@ -243,11 +243,8 @@ func (s *Service) SyncFromAuth(ctx context.Context, a Actor, accessToken string)
 	if err := mustWrite(a); err != nil {
 		return err
 	}
-	m, err := loadMe(ctx, s.store, a.User.ID)
+	m, err := loadHuman(ctx, s.store, a.User.ID)
 	if err != nil {
-		return err
-	}
-	if err := humanOnly(m); err != nil {
 		return err
 	}
 	if s.idp == nil || a.Token.Kind != TokenExternal || m.User.AuthenticationType != s.idp.Name() {
@@ -265,10 +262,7 @@ func (s *Service) SyncFromAuth(ctx context.Context, a Actor, accessToken string)
 		return Unauthorized() // the provider describes someone else
 	}
 	return s.store.Update(ctx, func(tx Tx) error {
-		if err := tx.LockUser(ctx, a.User.ID); err != nil {
-			return notFound(err, "lock user")
-		}
-		m, err := loadMe(ctx, tx, a.User.ID)
+		m, err := lockHuman(ctx, tx, a.User.ID)
 		if err != nil {
 			return err
 		}

@@ -94,6 +94,28 @@ func humanOnly(m Me) error {
 	return nil
 }
 
+// loadHuman loads the user as loadMe does, for a human-only operation: a
+// service account is refused (humanOnly).
+func loadHuman(ctx context.Context, r Reader, userID int64) (Me, error) {
+	m, err := loadMe(ctx, r, userID)
+	if err == nil {
+		err = humanOnly(m)
+	}
+	if err != nil {
+		return Me{}, err
+	}
+	return m, nil
+}
+
+// lockHuman locks the user's row for the rest of tx (see lockUser), then
+// loads it as loadHuman does.
+func lockHuman(ctx context.Context, tx Tx, userID int64) (Me, error) {
+	if err := tx.LockUser(ctx, userID); err != nil {
+		return Me{}, notFound(err, "lock user")
+	}
+	return loadHuman(ctx, tx, userID)
+}
+
 // Me returns the actor's user, human or service account. It needs
 // account:read_only.
 func (s *Service) Me(ctx context.Context, a Actor) (Me, error) {
@@ -127,14 +149,8 @@ func (s *Service) UpdateMe(ctx context.Context, a Actor, in MeUpdate) (Me, error
 	}
 	var out Me
 	err := s.store.Update(ctx, func(tx Tx) error {
-		if err := tx.LockUser(ctx, a.User.ID); err != nil {
-			return notFound(err, "lock user")
-		}
-		m, err := loadMe(ctx, tx, a.User.ID)
+		m, err := lockHuman(ctx, tx, a.User.ID)
 		if err != nil {
-			return err
-		}
-		if err := humanOnly(m); err != nil {
 			return err
 		}
 		if err := applyMeUpdate(&m, in); err != nil {
@@ -196,14 +212,7 @@ func (s *Service) DeleteMe(ctx context.Context, a Actor) error {
 		return err
 	}
 	return s.store.Update(ctx, func(tx Tx) error {
-		if err := tx.LockUser(ctx, a.User.ID); err != nil {
-			return notFound(err, "lock user")
-		}
-		m, err := loadMe(ctx, tx, a.User.ID)
-		if err != nil {
-			return err
-		}
-		if err := humanOnly(m); err != nil {
+		if _, err := lockHuman(ctx, tx, a.User.ID); err != nil {
 			return err
 		}
 		return notFound(tx.DeleteUser(ctx, a.User.ID), "delete user")
@@ -218,11 +227,7 @@ func (s *Service) ChangePassword(ctx context.Context, a Actor, current, next str
 	if err := mustWrite(a); err != nil {
 		return err
 	}
-	m, err := loadMe(ctx, s.store, a.User.ID)
-	if err != nil {
-		return err
-	}
-	if err := humanOnly(m); err != nil {
+	if _, err := loadHuman(ctx, s.store, a.User.ID); err != nil {
 		return err
 	}
 	if current == "" {

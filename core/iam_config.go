@@ -66,11 +66,8 @@ func (s *Service) MyConfig(ctx context.Context, a Actor) (UserConfig, error) {
 	if err := mustRead(a); err != nil {
 		return UserConfig{}, err
 	}
-	m, err := loadMe(ctx, s.store, a.User.ID)
+	m, err := loadHuman(ctx, s.store, a.User.ID)
 	if err != nil {
-		return UserConfig{}, err
-	}
-	if err := humanOnly(m); err != nil {
 		return UserConfig{}, err
 	}
 	return m.Profile.Config.withDefaults(), nil
@@ -87,14 +84,8 @@ func (s *Service) PutMyConfig(ctx context.Context, a Actor, c UserConfig) (UserC
 		return UserConfig{}, err
 	}
 	err = s.store.Update(ctx, func(tx Tx) error {
-		if err := tx.LockUser(ctx, a.User.ID); err != nil {
-			return notFound(err, "lock user")
-		}
-		m, err := loadMe(ctx, tx, a.User.ID)
+		m, err := lockHuman(ctx, tx, a.User.ID)
 		if err != nil {
-			return err
-		}
-		if err := humanOnly(m); err != nil {
 			return err
 		}
 		m.Profile.Config = c
@@ -137,11 +128,8 @@ func (s *Service) MyNotifications(ctx context.Context, a Actor) (NotificationCon
 	if err := mustRead(a); err != nil {
 		return NotificationConfig{}, err
 	}
-	m, err := loadMe(ctx, s.store, a.User.ID)
+	m, err := loadHuman(ctx, s.store, a.User.ID)
 	if err != nil {
-		return NotificationConfig{}, err
-	}
-	if err := humanOnly(m); err != nil {
 		return NotificationConfig{}, err
 	}
 	return notificationsOf(m), nil
@@ -159,14 +147,8 @@ func (s *Service) PutMyNotifications(ctx context.Context, a Actor, in Notificati
 	}
 	var out NotificationConfig
 	err := s.store.Update(ctx, func(tx Tx) error {
-		if err := tx.LockUser(ctx, a.User.ID); err != nil {
-			return notFound(err, "lock user")
-		}
-		m, err := loadMe(ctx, tx, a.User.ID)
+		m, err := lockHuman(ctx, tx, a.User.ID)
 		if err != nil {
-			return err
-		}
-		if err := humanOnly(m); err != nil {
 			return err
 		}
 		before := notificationsOf(m)

@@ -59,12 +59,9 @@ func (s *Service) SendPhoneCode(ctx context.Context, a Actor, isoCode, number st
 	}
 	var code string
 	err = s.store.Update(ctx, func(tx Tx) error {
-		if err := tx.LockUser(ctx, a.User.ID); err != nil {
-			return notFound(err, "lock user")
-		}
-		u, err := tx.UserByID(ctx, a.User.ID)
+		u, err := lockUser(ctx, tx, a.User.ID)
 		if err != nil {
-			return notFound(err, "load user")
+			return err
 		}
 		if u.VerifiedPhoneNumber != "" {
 			return Conflict("phone_number", "A phone number is already verified: DELETE /profile/phone-number first to change it")
@@ -159,12 +156,9 @@ func (s *Service) DeletePhone(ctx context.Context, a Actor) error {
 		return err
 	}
 	return s.store.Update(ctx, func(tx Tx) error {
-		if err := tx.LockUser(ctx, a.User.ID); err != nil {
-			return notFound(err, "lock user")
-		}
-		u, err := tx.UserByID(ctx, a.User.ID)
+		u, err := lockUser(ctx, tx, a.User.ID)
 		if err != nil {
-			return notFound(err, "load user")
+			return err
 		}
 		u.VerifiedPhoneNumber = ""
 		if err := tx.UpdateUser(ctx, u); err != nil {

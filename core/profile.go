@@ -99,12 +99,9 @@ func (s *Service) UpdateProfile(ctx context.Context, a Actor, in ProfileUpdate) 
 	}
 	var out User
 	err := s.store.Update(ctx, func(tx Tx) error {
-		if err := tx.LockUser(ctx, a.User.ID); err != nil {
-			return notFound(err, "lock user")
-		}
-		u, err := tx.UserByID(ctx, a.User.ID)
+		u, err := lockUser(ctx, tx, a.User.ID)
 		if err != nil {
-			return notFound(err, "load user")
+			return err
 		}
 		if err := applyProfileUpdate(&u, in); err != nil {
 			return err

@@ -442,12 +442,9 @@ func (s *Service) RegenerateScratchCodes(ctx context.Context, a Actor) ([]string
 		hashes[i] = HashToken(codes[i])
 	}
 	err := s.store.Update(ctx, func(tx Tx) error {
-		if err := tx.LockUser(ctx, a.User.ID); err != nil {
-			return notFound(err, "lock user")
-		}
-		u, err := tx.UserByID(ctx, a.User.ID)
+		u, err := lockUser(ctx, tx, a.User.ID)
 		if err != nil {
-			return notFound(err, "load user")
+			return err
 		}
 		if !u.TwoFactorAuth {
 			return Conflict("", "Two-factor authentication is not enabled: scratch codes come with it")

@@ -148,12 +148,9 @@ func (s *Service) DisableTFA(ctx context.Context, a Actor) error {
 		return err
 	}
 	return s.store.Update(ctx, func(tx Tx) error {
-		if err := tx.LockUser(ctx, a.User.ID); err != nil {
-			return notFound(err, "lock user")
-		}
-		u, err := tx.UserByID(ctx, a.User.ID)
+		u, err := lockUser(ctx, tx, a.User.ID)
 		if err != nil {
-			return notFound(err, "load user")
+			return err
 		}
 		if !u.TwoFactorAuth {
 			return Conflict("", "Two-factor authentication is not enabled")
