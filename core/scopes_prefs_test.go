@@ -8,7 +8,7 @@ import (
 )
 
 func TestPreferencesScopesCanonical(t *testing.T) {
-	cases := []struct{ in, want string }{
+	wantCanonical(t, []canonicalCase{
 		{"user:preferences:write user:preferences:read", "user:preferences:read user:preferences:write"},
 		{"user:preferences:read:abc user:preferences:read:abc account:read_only", "account:read_only user:preferences:read:abc"},
 		{"user:preferences:read:personal", "user:preferences:read:personal"},
@@ -17,25 +17,11 @@ func TestPreferencesScopesCanonical(t *testing.T) {
 		// Unqualified and qualified scopes are different grants: both stay.
 		{"user:preferences:read:x user:preferences:read", "user:preferences:read user:preferences:read:x"},
 		{"user:preferences:read:" + strings.Repeat("x", 128), "user:preferences:read:" + strings.Repeat("x", 128)},
-	}
-	for _, c := range cases {
-		got, err := core.ParseScopes(c.in)
-		if err != nil {
-			t.Errorf("ParseScopes(%q): %v", c.in, err)
-			continue
-		}
-		if string(got) != c.want {
-			t.Errorf("ParseScopes(%q) = %q, want %q", c.in, got, c.want)
-		}
-		again, err := core.ParseScopes(string(got))
-		if err != nil || again != got {
-			t.Errorf("ParseScopes(%q) = %q, %v; want the same canonical form back", got, again, err)
-		}
-	}
+	})
 }
 
 func TestPreferencesScopesInvalid(t *testing.T) {
-	for _, in := range []string{
+	wantInvalidScopes(t,
 		"user:preferences",
 		"user:preferences:",
 		"user:preferences:delete",
@@ -44,14 +30,11 @@ func TestPreferencesScopesInvalid(t *testing.T) {
 		"user:preferences:read:a:b",
 		"user:preferences:read:a/b",
 		"user:preferences:read:*",
-		"user:preferences:read:" + strings.Repeat("x", 129),
+		"user:preferences:read:"+strings.Repeat("x", 129),
 		"User:preferences:read",
 		"user:read",
 		"user:read_only",
-	} {
-		_, err := core.ParseScopes(in)
-		wantErr(t, err, core.KindInvalid, "scopes")
-	}
+	)
 }
 
 func TestAllowsPreferences(t *testing.T) {
@@ -85,10 +68,7 @@ func TestAllowsPreferences(t *testing.T) {
 }
 
 func TestPreferencesScopesWithin(t *testing.T) {
-	cases := []struct {
-		child, parent core.Scopes
-		want          bool
-	}{
+	wantWithin(t, []withinCase{
 		{"user:preferences:read", "user:preferences:read", true},
 		{"user:preferences:read", "*", true},
 		{"*", "user:preferences:read user:preferences:write", false},
@@ -99,12 +79,7 @@ func TestPreferencesScopesWithin(t *testing.T) {
 		{"user:preferences:read:x account:read_only", "user:preferences:read:x account:read_write", true},
 		{"user:preferences:read:x account:read_write", "user:preferences:read:x account:read_only", false},
 		{"account:read_only", "user:preferences:read", false},
-	}
-	for _, c := range cases {
-		if got := c.child.Within(c.parent); got != c.want {
-			t.Errorf("%q.Within(%q) = %v, want %v", c.child, c.parent, got, c.want)
-		}
-	}
+	})
 }
 
 func TestScopesBind(t *testing.T) {

@@ -6,23 +6,13 @@ import (
 	"github.com/profiled/profiled/core"
 )
 
-func TestParseScopesCanonical(t *testing.T) {
-	cases := []struct{ in, want string }{
-		{"", "*"},
-		{"   ", "*"},
-		{"*", "*"},
-		{" * ", "*"},
-		{"account:read_only", "account:read_only"},
-		{"linodes:read_write account:read_only", "account:read_only linodes:read_write"},
-		{"  volumes:read_only   account:read_write ", "account:read_write volumes:read_only"},
-		// Duplicates collapse to the highest level, whatever their order.
-		{"account:read_only account:read_write", "account:read_write"},
-		{"account:read_write account:read_only", "account:read_write"},
-		{"account:read_only account:read_only", "account:read_only"},
-		// A wildcard among scopes means everything.
-		{"account:read_only *", "*"},
-		{"vpc:read_write child_account:read_only placement:read_only", "child_account:read_only placement:read_only vpc:read_write"},
-	}
+// canonicalCase is a scope string and its canonical form.
+type canonicalCase struct{ in, want string }
+
+// wantCanonical checks that ParseScopes gives each case's canonical form,
+// and gives it back unchanged.
+func wantCanonical(t *testing.T, cases []canonicalCase) {
+	t.Helper()
 	for _, c := range cases {
 		got, err := core.ParseScopes(c.in)
 		if err != nil {
@@ -40,8 +30,51 @@ func TestParseScopesCanonical(t *testing.T) {
 	}
 }
 
+// wantInvalidScopes checks that ParseScopes refuses each of ins.
+func wantInvalidScopes(t *testing.T, ins ...string) {
+	t.Helper()
+	for _, in := range ins {
+		_, err := core.ParseScopes(in)
+		wantErr(t, err, core.KindInvalid, "scopes")
+	}
+}
+
+// withinCase is whether child is Within parent.
+type withinCase struct {
+	child, parent core.Scopes
+	want          bool
+}
+
+func wantWithin(t *testing.T, cases []withinCase) {
+	t.Helper()
+	for _, c := range cases {
+		if got := c.child.Within(c.parent); got != c.want {
+			t.Errorf("%q.Within(%q) = %v, want %v", c.child, c.parent, got, c.want)
+		}
+	}
+}
+
+func TestParseScopesCanonical(t *testing.T) {
+	wantCanonical(t, []canonicalCase{
+		{"", "*"},
+		{"   ", "*"},
+		{"*", "*"},
+		{" * ", "*"},
+		{"account:read_only", "account:read_only"},
+		{"linodes:read_write account:read_only", "account:read_only linodes:read_write"},
+		{"  volumes:read_only   account:read_write ", "account:read_write volumes:read_only"},
+		// Duplicates collapse to the highest level, whatever their order.
+		{"account:read_only account:read_write", "account:read_write"},
+		{"account:read_write account:read_only", "account:read_write"},
+		{"account:read_only account:read_only", "account:read_only"},
+		// A wildcard among scopes means everything.
+		{"account:read_only *", "*"},
+		{"vpc:read_write child_account:read_only placement:read_only", "child_account:read_only placement:read_only vpc:read_write"},
+	})
+}
+
 func TestParseScopesInvalid(t *testing.T) {
-	for _, in := range []string{
+	wantInvalidScopes(t,
 		"account",                             // no level
 		"account:",                            // empty level
 		":read_only",                          // empty category
@@ -54,10 +87,7 @@ func TestParseScopesInvalid(t *testing.T) {
 		"account:read_only foo:read_write",
 		"account:read_only:extra",
 		"**",
-	} {
-		_, err := core.ParseScopes(in)
-		wantErr(t, err, core.KindInvalid, "scopes")
-	}
+	)
 }
 
 func TestScopesAllows(t *testing.T) {
@@ -89,10 +119,7 @@ func TestScopesAllows(t *testing.T) {
 }
 
 func TestScopesWithin(t *testing.T) {
-	cases := []struct {
-		child, parent core.Scopes
-		want          bool
-	}{
+	wantWithin(t, []withinCase{
 		{"*", "*", true},
 		{"account:read_write", "*", true},
 		{"account:read_only linodes:read_write", "*", true},
@@ -105,12 +132,7 @@ func TestScopesWithin(t *testing.T) {
 		{"account:read_only linodes:read_only", "account:read_write", false},
 		{"account:read_only linodes:read_only", "account:read_only linodes:read_write volumes:read_only", true},
 		{"volumes:read_only", "account:read_write", false},
-	}
-	for _, c := range cases {
-		if got := c.child.Within(c.parent); got != c.want {
-			t.Errorf("%q.Within(%q) = %v, want %v", c.child, c.parent, got, c.want)
-		}
-	}
+	})
 }
 
 // TestScopesNeverEscalate checks, over every pair of small scope sets, that
