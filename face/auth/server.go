@@ -41,11 +41,7 @@ func (s *server) handle(mux *http.ServeMux, pattern string, h http.HandlerFunc) 
 // bearer authenticates the Authorization: Bearer token of a JSON request.
 func (s *server) bearer(h func(http.ResponseWriter, *http.Request, core.Actor)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		scheme, tok, ok := strings.Cut(r.Header.Get("Authorization"), " ")
-		if !ok || !strings.EqualFold(scheme, "bearer") {
-			tok = ""
-		}
-		a, err := s.svc.Authenticate(r.Context(), strings.TrimSpace(tok))
+		a, err := s.svc.Authenticate(r.Context(), httpx.Bearer(r))
 		if err != nil {
 			s.fail(w, r, err)
 			return

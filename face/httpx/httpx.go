@@ -1,6 +1,7 @@
-// Package httpx holds what the HTTP faces write the same way: the HTTP
-// status of a core error's kind, its Retry-After, and bodies sent with an
-// exact Content-Type and Content-Length. Each face keeps its own error
+// Package httpx holds what the HTTP faces read and write the same way: the
+// bearer token of a request, the HTTP status of a core error's kind, its
+// Retry-After, and bodies sent with an exact Content-Type and
+// Content-Length. Each face keeps its own error
 // envelope, and overrides a status where its API answers otherwise on
 // purpose.
 package httpx
@@ -10,10 +11,21 @@ import (
 	"encoding/json"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/profiled/profiled/core"
 )
+
+// Bearer returns the token of an "Authorization: Bearer <token>" header
+// (the scheme in any case), or "".
+func Bearer(r *http.Request) string {
+	scheme, tok, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+	if !ok || !strings.EqualFold(scheme, "bearer") {
+		return ""
+	}
+	return strings.TrimSpace(tok)
+}
 
 // Status is the HTTP status of an error of kind: Invalid 400, NotFound
 // 404, Unauthorized 401, Forbidden 403, Conflict 409, TooManyRequests 429,

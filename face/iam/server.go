@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/profiled/profiled/core"
+	"github.com/profiled/profiled/face/httpx"
 	"github.com/profiled/profiled/reqlog"
 )
 
@@ -65,20 +66,11 @@ func (s *server) authenticate(r *http.Request) (core.Actor, error) {
 	if key := strings.TrimSpace(r.Header.Get("X-API-Key")); key != "" {
 		return s.svc.Authenticate(r.Context(), key)
 	}
-	tok := bearer(r)
+	tok := httpx.Bearer(r)
 	if tok == "" {
 		return core.Actor{}, errNoCredentials
 	}
 	return s.svc.AuthenticateBearer(r.Context(), tok)
-}
-
-// bearer returns the token of an "Authorization: Bearer <token>" header.
-func bearer(r *http.Request) string {
-	scheme, tok, ok := strings.Cut(r.Header.Get("Authorization"), " ")
-	if !ok || !strings.EqualFold(scheme, "bearer") {
-		return ""
-	}
-	return strings.TrimSpace(tok)
 }
 
 // reply writes status with v, or the error.

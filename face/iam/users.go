@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/profiled/profiled/core"
+	"github.com/profiled/profiled/face/httpx"
 )
 
 // userJSON is the User model: a person.
@@ -136,6 +137,6 @@ func (s *server) changePassword(w http.ResponseWriter, r *http.Request, a core.A
 
 func (s *server) syncFromAuth(w http.ResponseWriter, r *http.Request, a core.Actor) {
 	_, _ = drain(r)
-	err := s.svc.SyncFromAuth(r.Context(), a, bearer(r))
+	err := s.svc.SyncFromAuth(r.Context(), a, httpx.Bearer(r))
 	s.reply(w, r, http.StatusAccepted, message{"User synchronized from the identity provider"}, err)
 }

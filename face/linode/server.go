@@ -3,9 +3,9 @@ package linode
 import (
 	"log/slog"
 	"net/http"
-	"strings"
 
 	"github.com/profiled/profiled/core"
+	"github.com/profiled/profiled/face/httpx"
 	"github.com/profiled/profiled/reqlog"
 )
 
@@ -45,13 +45,7 @@ func (s *server) endpoint(rt route) http.Handler {
 }
 
 // bearer returns the token of an "Authorization: Bearer <token>" header.
-func bearer(r *http.Request) string {
-	scheme, tok, ok := strings.Cut(r.Header.Get("Authorization"), " ")
-	if !ok || !strings.EqualFold(scheme, "bearer") {
-		return ""
-	}
-	return strings.TrimSpace(tok)
-}
+func bearer(r *http.Request) string { return httpx.Bearer(r) }
 
 // ok writes a 200 with v, or the error.
 func (s *server) reply(w http.ResponseWriter, r *http.Request, v any, err error) {

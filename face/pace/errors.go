@@ -127,7 +127,7 @@ func (s *server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	h := w.Header()
 	switch st {
 	case http.StatusUnauthorized:
-		if bearer(r) == "" {
+		if httpx.Bearer(r) == "" {
 			h.Set("WWW-Authenticate", `Bearer realm="profiled"`)
 		} else {
 			h.Set("WWW-Authenticate", `Bearer realm="profiled", error="invalid_token"`)

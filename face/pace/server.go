@@ -36,7 +36,7 @@ func (s *server) endpoint(rt route) http.Handler {
 				Reason: "There is no version " + strconv.Quote(v) + " of this API: use one of " + strings.Join(Versions, ", ")})
 			return
 		}
-		a, err := s.svc.Authenticate(r.Context(), bearer(r))
+		a, err := s.svc.Authenticate(r.Context(), httpx.Bearer(r))
 		if err != nil {
 			s.fail(w, r, err)
 			return
@@ -44,15 +44,6 @@ func (s *server) endpoint(rt route) http.Handler {
 		reqlog.SetUser(r.Context(), a.User.ID)
 		rt.handle(w, r, a)
 	})
-}
-
-// bearer returns the token of an "Authorization: Bearer <token>" header.
-func bearer(r *http.Request) string {
-	scheme, tok, ok := strings.Cut(r.Header.Get("Authorization"), " ")
-	if !ok || !strings.EqualFold(scheme, "bearer") {
-		return ""
-	}
-	return strings.TrimSpace(tok)
 }
 
 // jsonBody refuses a request body that is not JSON, by its Content-Type.
