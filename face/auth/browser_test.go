@@ -14,7 +14,6 @@ import (
 	"github.com/chromedp/chromedp"
 	"golang.org/x/oauth2"
 
-	"github.com/profiled/profiled/core"
 	"github.com/profiled/profiled/internal/testenv"
 )
 
@@ -63,11 +62,7 @@ func TestBrowserOAuthFlow(t *testing.T) {
 				fmt.Fprint(w, `<!doctype html><title>app</title><p id="done">signed in</p>`)
 			}))
 			t.Cleanup(app.Close)
-			cl, clientSecret, err := e.svc.CreateOAuthClient(ctx, core.OAuthClientCreate{Label: "Browser App",
-				Website: "https://browser-app.example", RedirectURIs: []string{app.URL + "/callback"}})
-			if err != nil {
-				t.Fatal(err)
-			}
+			cl, clientSecret := e.app("Browser App", "https://browser-app.example", app.URL+"/callback")
 			conf := &oauth2.Config{ClientID: cl.ID, ClientSecret: clientSecret, RedirectURL: app.URL + "/callback",
 				Scopes:   []string{"account:read_write linodes:read_write"},
 				Endpoint: oauth2.Endpoint{AuthURL: e.srv.URL + "/oauth/authorize", TokenURL: e.srv.URL + "/oauth/token"}}

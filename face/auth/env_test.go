@@ -79,6 +79,17 @@ func (e *env) user(name string) (core.User, string) {
 	return u, raw
 }
 
+// app registers a confidential OAuth client and returns it and its secret.
+func (e *env) app(label, website string, redirectURIs ...string) (core.OAuthClient, string) {
+	e.t.Helper()
+	c, secret, err := e.svc.CreateOAuthClient(context.Background(), core.OAuthClientCreate{Label: label,
+		Website: website, RedirectURIs: redirectURIs})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return c, secret
+}
+
 // enableTFA turns TFA on through the Linode API and returns the secret and
 // the scratch code; the clock then moves past the step used.
 func (e *env) enableTFA(token string) (string, string) {

@@ -108,11 +108,7 @@ func TestOAuthAuthorizationCode(t *testing.T) {
 			_, personal := e.user("alice")
 			secret, _ := e.enableTFA(personal)
 			const redirect = "https://app.example/callback"
-			cl, clientSecret, err := e.svc.CreateOAuthClient(ctx, core.OAuthClientCreate{Label: "Example App",
-				Website: "https://app.example", RedirectURIs: []string{redirect, "http://127.0.0.1/other"}})
-			if err != nil {
-				t.Fatal(err)
-			}
+			cl, clientSecret := e.app("Example App", "https://app.example", redirect, "http://127.0.0.1/other")
 			conf := &oauth2.Config{ClientID: cl.ID, ClientSecret: clientSecret, RedirectURL: redirect,
 				Scopes:   []string{"account:read_write linodes:read_only"},
 				Endpoint: oauth2.Endpoint{AuthURL: e.srv.URL + "/oauth/authorize", TokenURL: e.srv.URL + "/oauth/token"}}
@@ -135,7 +131,7 @@ func TestOAuthAuthorizationCode(t *testing.T) {
 				t.Fatalf("consent redirected to %s", back)
 			}
 			// The wrong verifier fails and does not spend the code.
-			_, err = conf.Exchange(ctx, code, oauth2.VerifierOption(oauth2.GenerateVerifier()))
+			_, err := conf.Exchange(ctx, code, oauth2.VerifierOption(oauth2.GenerateVerifier()))
 			if c := oauthCode(t, err); c != "invalid_grant" {
 				t.Fatalf("a wrong verifier: %s", c)
 			}

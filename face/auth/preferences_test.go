@@ -50,16 +50,8 @@ func TestOAuthPreferencesScopes(t *testing.T) {
 			ctx := context.Background()
 			_, personal := e.user("alice")
 			const redirect = "https://prefs.example/callback"
-			app, appSecret, err := e.svc.CreateOAuthClient(ctx, core.OAuthClientCreate{Label: "Prefs App",
-				Website: "https://prefs.example", RedirectURIs: []string{redirect}})
-			if err != nil {
-				t.Fatal(err)
-			}
-			other, _, err := e.svc.CreateOAuthClient(ctx, core.OAuthClientCreate{Label: "Other App",
-				Website: "https://other.example", RedirectURIs: []string{"https://other.example/cb"}})
-			if err != nil {
-				t.Fatal(err)
-			}
+			app, appSecret := e.app("Prefs App", "https://prefs.example", redirect)
+			other, _ := e.app("Other App", "https://other.example", "https://other.example/cb")
 			// Something in every namespace, with alice's "*" token.
 			for _, ns := range []string{app.ID, other.ID, core.PersonalNamespace} {
 				e.call("PUT", prefsPath(ns), personal, `{"owner":"`+ns+`"}`, 200, nil)
