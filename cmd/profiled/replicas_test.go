@@ -62,15 +62,9 @@ func (c *cluster) startReplica(name string) (*replicaProc, error) {
 	return &replicaProc{name: name, process: p}, nil
 }
 
-// client is an unmodified linodego client for replica i acting with token:
-// no retries (a 429 must reach the test) and no response cache.
+// client is an unmodified linodego client for replica i acting with token.
 func (c *cluster) client(i int, token string) *linodego.Client {
-	lc := linodego.NewClient(c.http)
-	lc.SetBaseURL(c.reps[i].base)
-	lc.SetToken(token)
-	lc.SetRetryCount(0)
-	lc.UseCache(false)
-	return &lc
+	return testenv.Linodego(c.http, c.reps[i].base, token)
 }
 
 // onEvery runs check against every replica, each with a fresh client, and
@@ -108,22 +102,9 @@ func (c *cluster) newUser(t *testing.T, name string) string {
 	return c.runBinary(t, "tokens", "create", "--username", name, "--label", "replicas")
 }
 
-// statusOf is the HTTP status of a linodego error, 0 for nil, -1 for an
-// error that is not an API answer.
-func statusOf(err error) int {
-	var le *linodego.Error
-	if errors.As(err, &le) {
-		return le.Code
-	}
-	if err != nil {
-		return -1
-	}
-	return 0
-}
-
 // wantStatus is nil if err is an API error with status want.
 func wantStatus(err error, want int) error {
-	if got := statusOf(err); got != want {
+	if got := testenv.APIStatus(err); got != want {
 		return fmt.Errorf("got %v, want HTTP %d", err, want)
 	}
 	return nil
@@ -238,7 +219,7 @@ func TestReplicas(t *testing.T) {
 				return wantStatus(err, http.StatusUnauthorized)
 			})
 			c.onEvery(t, fmt.Sprintf("token %d revoked on %s, read by admin", tok.ID, c.reps[r].name), admin, func(lc *linodego.Client) error {
-				if _, err := lc.GetToken(ctx, tok.ID); statusOf(err) != http.StatusNotFound {
+				if _, err := lc.GetToken(ctx, tok.ID); testenv.APIStatus(err) != http.StatusNotFound {
 					return fmt.Errorf("GET the revoked token: %v, want 404", err)
 				}
 				list, err := lc.ListTokens(ctx, nil)
@@ -281,7 +262,7 @@ func TestReplicas(t *testing.T) {
 				return nil
 			})
 			// The same key again, on another replica: the duplicate is refused there too.
-			if _, err := c.client(rr(), admin).CreateSSHKey(ctx, linodego.SSHKeyCreateOptions{Label: "again", SSHKey: key}); statusOf(err) != http.StatusBadRequest {
+			if _, err := c.client(rr(), admin).CreateSSHKey(ctx, linodego.SSHKeyCreateOptions{Label: "again", SSHKey: key}); testenv.APIStatus(err) != http.StatusBadRequest {
 				t.Fatalf("duplicate SSH key on another replica: %v, want 400", err)
 			}
 			d := rr()
@@ -289,7 +270,7 @@ func TestReplicas(t *testing.T) {
 				t.Fatalf("delete SSH key %d on replica %s: %v", k.ID, c.reps[d].name, err)
 			}
 			c.onEvery(t, fmt.Sprintf("SSH key %d deleted on %s", k.ID, c.reps[d].name), admin, func(lc *linodego.Client) error {
-				if _, err := lc.GetSSHKey(ctx, k.ID); statusOf(err) != http.StatusNotFound {
+				if _, err := lc.GetSSHKey(ctx, k.ID); testenv.APIStatus(err) != http.StatusNotFound {
 					return fmt.Errorf("GET the deleted key: %v, want 404", err)
 				}
 				list, err := lc.ListSSHKeys(ctx, nil)
@@ -345,7 +326,7 @@ func TestReplicas(t *testing.T) {
 			}
 			return err
 		})
-		if _, err := c.client(2, admin).ConfirmTwoFactor(ctx, linodego.ConfirmTwoFactorOptions{TFACode: code}); statusOf(err) != http.StatusBadRequest {
+		if _, err := c.client(2, admin).ConfirmTwoFactor(ctx, linodego.ConfirmTwoFactorOptions{TFACode: code}); testenv.APIStatus(err) != http.StatusBadRequest {
 			t.Fatalf("the code accepted on B, replayed on C: %v, want 400", err)
 		}
 		var scratch int
@@ -436,7 +417,7 @@ func TestReplicas(t *testing.T) {
 		// Five wrong codes spread over the three replicas are each checked...
 		for i := range 5 {
 			w := rr()
-			if _, err := c.client(w, tok).ConfirmTwoFactor(ctx, linodego.ConfirmTwoFactorOptions{TFACode: wrong}); statusOf(err) != http.StatusBadRequest {
+			if _, err := c.client(w, tok).ConfirmTwoFactor(ctx, linodego.ConfirmTwoFactorOptions{TFACode: wrong}); testenv.APIStatus(err) != http.StatusBadRequest {
 				t.Fatalf("wrong code %d on replica %s: %v, want 400", i+1, c.reps[w].name, err)
 			}
 		}
@@ -486,7 +467,7 @@ func TestReplicas(t *testing.T) {
 			lc := c.client(i%len(c.reps), tok2)
 			wg.Go(func() {
 				_, err := lc.ConfirmTwoFactor(ctx, linodego.ConfirmTwoFactorOptions{TFACode: wrong2})
-				statuses[i] = statusOf(err)
+				statuses[i] = testenv.APIStatus(err)
 			})
 		}
 		wg.Wait()

@@ -54,23 +54,7 @@ func newEnv(t testing.TB, b testenv.Backend) *env {
 
 // clientFor is an unmodified linodego client pointed at the server.
 func (e *env) clientFor(token string) *linodego.Client {
-	c := linodego.NewClient(&http.Client{Transport: e.rec})
-	c.SetBaseURL(e.srv.URL)
-	c.SetToken(token)
-	c.SetRetryCount(0)
-	return &c
-}
-
-// apiStatus returns the HTTP status of a linodego error, 0 for nil.
-func apiStatus(err error) int {
-	var le *linodego.Error
-	if errors.As(err, &le) {
-		return le.Code
-	}
-	if err != nil {
-		return -1
-	}
-	return 0
+	return testenv.Linodego(&http.Client{Transport: e.rec}, e.srv.URL, token)
 }
 
 func TestLinodegoEndToEnd(t *testing.T) {
@@ -159,10 +143,10 @@ func (e *env) testSSHKeys(t *testing.T) {
 	if k.SSHKey != key || k.Label != "laptop" || k.Created == nil {
 		t.Fatalf("created key: %+v", k)
 	}
-	if _, err := e.client.CreateSSHKey(ctx, linodego.SSHKeyCreateOptions{Label: "again", SSHKey: key}); apiStatus(err) != 400 {
+	if _, err := e.client.CreateSSHKey(ctx, linodego.SSHKeyCreateOptions{Label: "again", SSHKey: key}); testenv.APIStatus(err) != 400 {
 		t.Fatalf("duplicate key: want 400, got %v", err)
 	}
-	if _, err := e.client.CreateSSHKey(ctx, linodego.SSHKeyCreateOptions{Label: "bad", SSHKey: "ssh-rsa AAAAB3Nza garbage"}); apiStatus(err) != 400 {
+	if _, err := e.client.CreateSSHKey(ctx, linodego.SSHKeyCreateOptions{Label: "bad", SSHKey: "ssh-rsa AAAAB3Nza garbage"}); testenv.APIStatus(err) != 400 {
 		t.Fatalf("bad key: want 400, got %v", err)
 	}
 	for i := 0; i < 30; i++ {
@@ -183,21 +167,21 @@ func (e *env) testSSHKeys(t *testing.T) {
 	if err != nil || up.Label != "renamed" || up.SSHKey != key {
 		t.Fatalf("update: %+v %v", up, err)
 	}
-	if _, err := e.client.UpdateSSHKey(ctx, k.ID, linodego.SSHKeyUpdateOptions{Label: strings.Repeat("x", 65)}); apiStatus(err) != 400 {
+	if _, err := e.client.UpdateSSHKey(ctx, k.ID, linodego.SSHKeyUpdateOptions{Label: strings.Repeat("x", 65)}); testenv.APIStatus(err) != 400 {
 		t.Fatalf("long label: %v", err)
 	}
 	// Another user sees none of it: 404, not 403.
 	other := e.otherUser(t, "bob")
-	if _, err := other.GetSSHKey(ctx, k.ID); apiStatus(err) != 404 {
+	if _, err := other.GetSSHKey(ctx, k.ID); testenv.APIStatus(err) != 404 {
 		t.Fatalf("other user get: %v", err)
 	}
-	if err := other.DeleteSSHKey(ctx, k.ID); apiStatus(err) != 404 {
+	if err := other.DeleteSSHKey(ctx, k.ID); testenv.APIStatus(err) != 404 {
 		t.Fatalf("other user delete: %v", err)
 	}
 	if err := e.client.DeleteSSHKey(ctx, k.ID); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.client.GetSSHKey(ctx, k.ID); apiStatus(err) != 404 {
+	if _, err := e.client.GetSSHKey(ctx, k.ID); testenv.APIStatus(err) != 404 {
 		t.Fatalf("deleted key: %v", err)
 	}
 }
@@ -239,7 +223,7 @@ func (e *env) testTokens(t *testing.T) {
 	if err != nil || len(list) != 1 || list[0].Label != "forever" {
 		t.Fatalf("filtered list: %+v %v", list, err)
 	}
-	if _, err := e.client.ListTokens(ctx, &linodego.ListOptions{Filter: `{"token":"x"}`}); apiStatus(err) != 400 {
+	if _, err := e.client.ListTokens(ctx, &linodego.ListOptions{Filter: `{"token":"x"}`}); testenv.APIStatus(err) != 400 {
 		t.Fatalf("non-filterable field: %v", err)
 	}
 	up, err := e.client.UpdateToken(ctx, tok.ID, linodego.TokenUpdateOptions{Label: "ci-renamed"})
@@ -251,23 +235,23 @@ func (e *env) testTokens(t *testing.T) {
 	if _, err := ro.ListSSHKeys(ctx, nil); err != nil {
 		t.Fatalf("read-only token read: %v", err)
 	}
-	if _, err := ro.CreateSSHKey(ctx, linodego.SSHKeyCreateOptions{SSHKey: testenv.NewSSHKey(t, "x")}); apiStatus(err) != 401 {
+	if _, err := ro.CreateSSHKey(ctx, linodego.SSHKeyCreateOptions{SSHKey: testenv.NewSSHKey(t, "x")}); testenv.APIStatus(err) != 401 {
 		t.Fatalf("read-only token write: want 401, got %v", err)
 	}
 	// Revocation is immediate.
 	if err := e.client.DeleteToken(ctx, tok.ID); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := ro.GetProfile(ctx); apiStatus(err) != 401 {
+	if _, err := ro.GetProfile(ctx); testenv.APIStatus(err) != 401 {
 		t.Fatalf("revoked token: want 401, got %v", err)
 	}
-	if _, err := e.clientFor(strings.Repeat("0", 64)).GetProfile(ctx); apiStatus(err) != 401 {
+	if _, err := e.clientFor(strings.Repeat("0", 64)).GetProfile(ctx); testenv.APIStatus(err) != 401 {
 		t.Fatalf("unknown token: %v", err)
 	}
-	if _, err := e.client.CreateToken(ctx, linodego.TokenCreateOptions{Label: ""}); apiStatus(err) != 400 {
+	if _, err := e.client.CreateToken(ctx, linodego.TokenCreateOptions{Label: ""}); testenv.APIStatus(err) != 400 {
 		t.Fatalf("empty label: %v", err)
 	}
-	if _, err := e.client.CreateToken(ctx, linodego.TokenCreateOptions{Label: "x", Scopes: "root:everything"}); apiStatus(err) != 400 {
+	if _, err := e.client.CreateToken(ctx, linodego.TokenCreateOptions{Label: "x", Scopes: "root:everything"}); testenv.APIStatus(err) != 400 {
 		t.Fatalf("bad scope: %v", err)
 	}
 	if err := e.client.DeleteToken(ctx, forever.ID); err != nil {
@@ -291,14 +275,14 @@ func (e *env) testPreferences(t *testing.T) {
 		t.Fatalf("get after put: %+v", again)
 	}
 	big := linodego.ProfilePreferences{"blob": strings.Repeat("x", 65536)}
-	if _, err := e.client.UpdateProfilePreferences(ctx, big); apiStatus(err) != 400 {
+	if _, err := e.client.UpdateProfilePreferences(ctx, big); testenv.APIStatus(err) != 400 {
 		t.Fatalf("oversized preferences: %v", err)
 	}
 }
 
 func (e *env) testTFA(t *testing.T) {
 	ctx := context.Background()
-	if _, err := e.client.CreateTwoFactorSecret(ctx); apiStatus(err) != 400 {
+	if _, err := e.client.CreateTwoFactorSecret(ctx); testenv.APIStatus(err) != 400 {
 		t.Fatalf("tfa-enable before security questions: want 400, got %v", err)
 	}
 	qs, err := e.client.SecurityQuestionsList(ctx)
@@ -307,7 +291,7 @@ func (e *env) testTFA(t *testing.T) {
 	}
 	if err := e.client.SecurityQuestionsAnswer(ctx, linodego.SecurityQuestionsAnswerOptions{SecurityQuestions: []linodego.SecurityQuestionsAnswerQuestion{
 		{QuestionID: 1, Response: "Rex"}, {QuestionID: 1, Response: "Fido"}, {QuestionID: 3, Response: "Queen"},
-	}}); apiStatus(err) != 400 {
+	}}); testenv.APIStatus(err) != 400 {
 		t.Fatalf("duplicate question: %v", err)
 	}
 	if err := e.client.SecurityQuestionsAnswer(ctx, linodego.SecurityQuestionsAnswerOptions{SecurityQuestions: []linodego.SecurityQuestionsAnswerQuestion{
@@ -323,7 +307,7 @@ func (e *env) testTFA(t *testing.T) {
 	if err != nil || sec.Secret == "" || sec.Expiry == nil || !sec.Expiry.After(time.Now()) {
 		t.Fatalf("tfa-enable: %+v %v", sec, err)
 	}
-	if _, err := e.client.ConfirmTwoFactor(ctx, linodego.ConfirmTwoFactorOptions{TFACode: "000000"}); apiStatus(err) != 400 {
+	if _, err := e.client.ConfirmTwoFactor(ctx, linodego.ConfirmTwoFactorOptions{TFACode: "000000"}); testenv.APIStatus(err) != 400 {
 		t.Fatalf("wrong code: %v", err)
 	}
 	code, err := totp.GenerateCode(sec.Secret, time.Now())
@@ -337,7 +321,7 @@ func (e *env) testTFA(t *testing.T) {
 	if p, _ := e.client.GetProfile(ctx); !p.TwoFactorAuth {
 		t.Fatal("two_factor_auth not on after confirm")
 	}
-	if _, err := e.client.ConfirmTwoFactor(ctx, linodego.ConfirmTwoFactorOptions{TFACode: code}); apiStatus(err) != 400 {
+	if _, err := e.client.ConfirmTwoFactor(ctx, linodego.ConfirmTwoFactorOptions{TFACode: code}); testenv.APIStatus(err) != 400 {
 		t.Fatalf("confirm twice: %v", err)
 	}
 	if err := e.client.DisableTwoFactor(ctx); err != nil {
@@ -350,7 +334,7 @@ func (e *env) testTFA(t *testing.T) {
 
 func (e *env) testPhone(t *testing.T) {
 	ctx := context.Background()
-	if err := e.client.SendPhoneNumberVerificationCode(ctx, linodego.SendPhoneNumberVerificationCodeOptions{ISOCode: "US", PhoneNumber: "not a number"}); apiStatus(err) != 400 {
+	if err := e.client.SendPhoneNumberVerificationCode(ctx, linodego.SendPhoneNumberVerificationCodeOptions{ISOCode: "US", PhoneNumber: "not a number"}); testenv.APIStatus(err) != 400 {
 		t.Fatalf("bad number: %v", err)
 	}
 	if err := e.client.SendPhoneNumberVerificationCode(ctx, linodego.SendPhoneNumberVerificationCodeOptions{ISOCode: "US", PhoneNumber: "(201) 555-0123"}); err != nil {
@@ -365,7 +349,7 @@ func (e *env) testPhone(t *testing.T) {
 	if code == wrong {
 		wrong = "111111"
 	}
-	if err := e.client.VerifyPhoneNumber(ctx, linodego.VerifyPhoneNumberOptions{OTPCode: wrong}); apiStatus(err) != 400 {
+	if err := e.client.VerifyPhoneNumber(ctx, linodego.VerifyPhoneNumberOptions{OTPCode: wrong}); testenv.APIStatus(err) != 400 {
 		t.Fatalf("wrong code: %v", err)
 	}
 	if err := e.client.VerifyPhoneNumber(ctx, linodego.VerifyPhoneNumberOptions{OTPCode: code}); err != nil {
@@ -413,7 +397,7 @@ func (e *env) testSessions(t *testing.T) {
 	if err := e.client.DeleteProfileApp(ctx, int(app.ID)); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.client.GetProfileApp(ctx, int(app.ID)); apiStatus(err) != 404 {
+	if _, err := e.client.GetProfileApp(ctx, int(app.ID)); testenv.APIStatus(err) != 404 {
 		t.Fatalf("revoked app: %v", err)
 	}
 	devs, err := e.client.ListProfileDevices(ctx, nil)
