@@ -49,8 +49,9 @@ const updateAttempts = 3
 // writes go through the core.Tx that Update passes to fn.
 type Store struct {
 	reader
-	write *sql.DB
-	read  *sql.DB
+	write      *sql.DB
+	read       *sql.DB
+	writeStmts *stmtCache // the write pool's prepared statements
 }
 
 var _ core.Store = (*Store)(nil)
@@ -92,7 +93,9 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	read.SetMaxOpenConns(readers)
 	read.SetMaxIdleConns(readers)
 
-	s := &Store{reader: reader{q: read, db: read}, write: write, read: read}
+	readStmts := newStmtCache(read)
+	s := &Store{reader: reader{q: cachedPool{read, readStmts}, db: read, stmts: readStmts},
+		write: write, read: read, writeStmts: newStmtCache(write)}
 	if err := s.Migrate(ctx); err != nil {
 		s.Close()
 		return nil, err
@@ -202,6 +205,9 @@ var latestVersion = sync.OnceValue(func() int64 {
 // not see the transaction's writes, and a nested Update waits forever for
 // the one write connection.
 func (s *Store) Update(ctx context.Context, fn func(core.Tx) error) error {
+	// Queries the transaction met for the first time are prepared once
+	// it has given the write connection back.
+	defer s.writeStmts.preparePending(ctx)
 	for attempt := 1; ; attempt++ {
 		err := s.update(ctx, fn)
 		if err == nil || !isBusy(err) || attempt == updateAttempts {
@@ -227,7 +233,7 @@ func (s *Store) update(ctx context.Context, fn func(core.Tx) error) error {
 			sqlTx.Rollback()
 		}
 	}()
-	if err := fn(tx{reader{q: sqlTx}}); err != nil {
+	if err := fn(tx{reader{q: cachedTx{sqlTx, s.writeStmts}}}); err != nil {
 		return err
 	}
 	done = true
@@ -248,7 +254,7 @@ func (s *Store) Ping(ctx context.Context) error {
 
 // Close closes both pools.
 func (s *Store) Close() error {
-	return errors.Join(s.read.Close(), s.write.Close())
+	return errors.Join(s.stmts.close(), s.writeStmts.close(), s.read.Close(), s.write.Close())
 }
 
 // querier is what a pool and a transaction have in common.
@@ -264,6 +270,8 @@ type reader struct {
 	// db is set when q is the read pool: queries that must agree with
 	// each other (a page and its total) then share one read transaction.
 	db *sql.DB
+	// stmts are the read pool's prepared statements, with db.
+	stmts *stmtCache
 }
 
 // snapshot runs fn with a reader whose queries all see the same state of
@@ -276,8 +284,15 @@ func (r reader) snapshot(ctx context.Context, fn func(reader) error) error {
 	if err != nil {
 		return fmt.Errorf("sqlite: begin read: %w", err)
 	}
-	defer sqlTx.Rollback()
-	return fn(reader{q: sqlTx})
+	err = func() error {
+		// Deferred so that a panic in fn also releases the connection.
+		defer sqlTx.Rollback()
+		return fn(reader{q: cachedTx{sqlTx, r.stmts}})
+	}()
+	// Queries the snapshot met for the first time are prepared once it
+	// has given its connection back.
+	r.stmts.preparePending(ctx)
+	return err
 }
 
 // tx implements core.Tx inside one write transaction.
