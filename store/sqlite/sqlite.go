@@ -94,7 +94,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	read.SetMaxIdleConns(readers)
 
 	readStmts := newStmtCache(read)
-	s := &Store{reader: reader{q: cachedPool{read, readStmts}, db: read, stmts: readStmts},
+	s := &Store{reader: reader{q: cachedPool{read, readStmts}, stmts: readStmts},
 		write: write, read: read, writeStmts: newStmtCache(write)}
 	if err := s.Migrate(ctx); err != nil {
 		s.Close()
@@ -267,32 +267,9 @@ type querier interface {
 // reader implements core.Reader on a pool or inside a transaction.
 type reader struct {
 	q querier
-	// db is set when q is the read pool: queries that must agree with
-	// each other (a page and its total) then share one read transaction.
-	db *sql.DB
-	// stmts are the read pool's prepared statements, with db.
+	// stmts are the read pool's prepared statements, set when q is the
+	// read pool.
 	stmts *stmtCache
-}
-
-// snapshot runs fn with a reader whose queries all see the same state of
-// the database.
-func (r reader) snapshot(ctx context.Context, fn func(reader) error) error {
-	if r.db == nil {
-		return fn(r)
-	}
-	sqlTx, err := r.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
-	if err != nil {
-		return fmt.Errorf("sqlite: begin read: %w", err)
-	}
-	err = func() error {
-		// Deferred so that a panic in fn also releases the connection.
-		defer sqlTx.Rollback()
-		return fn(reader{q: cachedTx{sqlTx, r.stmts}})
-	}()
-	// Queries the snapshot met for the first time are prepared once it
-	// has given its connection back.
-	r.stmts.preparePending(ctx)
-	return err
 }
 
 // tx implements core.Tx inside one write transaction.

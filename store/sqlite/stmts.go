@@ -115,14 +115,33 @@ func (c *stmtCache) close() error {
 	return errors.Join(errs...)
 }
 
-// cachedPool is a querier on a pool that runs every query as a cached
-// prepared statement.
+// cachedPool is a querier on the read pool that runs every query as a
+// cached prepared statement.
+//
+// Its queries do not watch the request's context once they start: the
+// read pool's queries are bounded (an indexed lookup, a page of at most
+// MaxPageSize rows and its count), and watching a context costs
+// database/sql and the driver a goroutine each per query, more than the
+// query itself. A context already done still fails the call at once.
 type cachedPool struct {
 	db    *sql.DB
 	stmts *stmtCache
 }
 
+// detach returns ctx without its cancellation, or ctx's error if it is
+// done.
+func detach(ctx context.Context) (context.Context, error) {
+	if err := ctx.Err(); err != nil {
+		return ctx, err
+	}
+	return context.WithoutCancel(ctx), nil
+}
+
 func (p cachedPool) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	ctx, err := detach(ctx)
+	if err != nil {
+		return nil, err
+	}
 	s, err := p.stmts.get(ctx, query)
 	if err != nil || s == nil {
 		return p.db.ExecContext(ctx, query, args...)
@@ -131,6 +150,10 @@ func (p cachedPool) ExecContext(ctx context.Context, query string, args ...any) 
 }
 
 func (p cachedPool) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	ctx, err := detach(ctx)
+	if err != nil {
+		return nil, err
+	}
 	s, err := p.stmts.get(ctx, query)
 	if err != nil || s == nil {
 		return p.db.QueryContext(ctx, query, args...)
@@ -139,6 +162,11 @@ func (p cachedPool) QueryContext(ctx context.Context, query string, args ...any)
 }
 
 func (p cachedPool) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	// A done context reaches the driver as it is, which fails the query
+	// at once: *sql.Row cannot be made with an error from outside.
+	if ctx.Err() == nil {
+		ctx = context.WithoutCancel(ctx)
+	}
 	s, err := p.stmts.get(ctx, query)
 	if err != nil || s == nil {
 		return p.db.QueryRowContext(ctx, query, args...)
