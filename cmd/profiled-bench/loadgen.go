@@ -17,6 +17,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"golang.org/x/crypto/ssh"
@@ -55,6 +56,14 @@ type Result struct {
 	Hist       *Histogram    `json:"hist"`     // latencies of the measured requests
 	Statuses   map[int]int64 `json:"statuses"`
 	FirstError string        `json:"first_error,omitempty"`
+	// Sent counts every request, warm-up included, and ClientCPU is the
+	// generator's own CPU time: with the server's CPU time over the same
+	// span they give the CPU cost of one request on each side.
+	Sent      int64         `json:"sent"`
+	ClientCPU time.Duration `json:"client_cpu"`
+	// ServerCPU is filled in by the harness: the server's CPU time while
+	// the job ran.
+	ServerCPU time.Duration `json:"server_cpu"`
 }
 
 // Rate is the measured requests per second.
@@ -63,6 +72,22 @@ func (r *Result) Rate() float64 {
 		return 0
 	}
 	return float64(r.Requests) / r.Elapsed.Seconds()
+}
+
+// ServerCPUPerRequest is the server's CPU time per request sent.
+func (r *Result) ServerCPUPerRequest() time.Duration {
+	if r.Sent == 0 {
+		return 0
+	}
+	return r.ServerCPU / time.Duration(r.Sent)
+}
+
+// ClientCPUPerRequest is the generator's CPU time per request sent.
+func (r *Result) ClientCPUPerRequest() time.Duration {
+	if r.Sent == 0 {
+		return 0
+	}
+	return r.ClientCPU / time.Duration(r.Sent)
 }
 
 // Merge adds o, measured one after the other with r, to r.
@@ -75,6 +100,9 @@ func (r *Result) Merge(o *Result) {
 	}
 	r.Requests += o.Requests
 	r.Errors += o.Errors
+	r.Sent += o.Sent
+	r.ClientCPU += o.ClientCPU
+	r.ServerCPU += o.ServerCPU
 	r.Elapsed += o.Elapsed
 	r.Hist.Merge(o.Hist)
 	for s, n := range o.Statuses {
@@ -91,7 +119,8 @@ const loadgenArg = "__loadgen"
 
 // runJob runs j in a load generator process of its own, so that the
 // client's CPU and garbage are not the measured server's or the harness's.
-func runJob(ctx context.Context, j Job) (*Result, error) {
+// serverPid is the process that serves j, whose CPU time is measured.
+func runJob(ctx context.Context, j Job, serverPid int) (*Result, error) {
 	self, err := os.Executable()
 	if err != nil {
 		return nil, fmt.Errorf("load generator: %w", err)
@@ -107,7 +136,10 @@ func runJob(ctx context.Context, j Job) (*Result, error) {
 	cmd.Stdin = bytes.NewReader(in)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
+	cpu0, _ := processCPU(serverPid)
+	err = cmd.Run()
+	cpu1, _ := processCPU(serverPid)
+	if err != nil {
 		return nil, fmt.Errorf("load generator: %w: %s", err, strings.TrimSpace(stderr.String()))
 	}
 	var res Result
@@ -117,6 +149,7 @@ func runJob(ctx context.Context, j Job) (*Result, error) {
 	if res.Hist == nil {
 		res.Hist = NewHistogram()
 	}
+	res.ServerCPU = cpu1 - cpu0
 	return &res, nil
 }
 
@@ -213,6 +246,7 @@ func generate(ctx context.Context, j Job) (*Result, error) {
 				}
 				began := time.Now()
 				status, err := c.do(req)
+				local.Sent++
 				if !measured {
 					continue
 				}
@@ -246,6 +280,7 @@ func generate(ctx context.Context, j Job) (*Result, error) {
 			total.Hist.Merge(local.Hist)
 			total.Requests += local.Requests
 			total.Errors += local.Errors
+			total.Sent += local.Sent
 			for s, n := range local.Statuses {
 				total.Statuses[s] += n
 			}
@@ -274,6 +309,10 @@ func generate(ctx context.Context, j Job) (*Result, error) {
 		<-done
 	}
 	total.Elapsed = time.Since(start)
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err == nil {
+		total.ClientCPU = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	}
 	return total, nil
 }
 

@@ -194,7 +194,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	began := time.Now()
 	rep := &Report{Started: began.UTC(), GoVersion: runtime.Version(), CPUs: runtime.NumCPU(),
-		Backend: "sqlite", Users: c.users, Concurrency: c.concurrency, WriteConcurrency: c.writeConcurrency}
+		Backend: "sqlite", Users: c.users, Concurrency: c.concurrency, WriteConcurrency: c.writeConcurrency,
+		LoadBefore: loadAverage()}
 	if isPostgres(c.db) {
 		rep.Backend = "postgres"
 	}
@@ -248,6 +249,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			}
 		}
 	}
+	rep.LoadAfter = loadAverage()
 	rep.Targets = targets(rep)
 	rep.ElapsedSeconds = time.Since(began).Seconds()
 	rep.WriteTable(stdout)
@@ -427,7 +429,7 @@ func (b *bench) table(ctx context.Context) error {
 			continue
 		}
 		b.logf("measuring %s", e.Name)
-		res, err := runJob(ctx, b.job(e, srv.Addr, tokens, c.writeConcurrency, c.writeDuration))
+		res, err := runJob(ctx, b.job(e, srv.Addr, tokens, c.writeConcurrency, c.writeDuration), srv.Pid())
 		if err != nil {
 			return err
 		}
@@ -462,13 +464,13 @@ func (b *bench) measureRead(ctx context.Context, srv *server, e endpoint, tokens
 	var a, bb Result
 	for round := 0; round < c.rounds; round++ {
 		b.logf("measuring %s: round %d of %d, profiled", e.Name, round+1, c.rounds)
-		r, err := runJob(ctx, b.job(e, srv.Addr, tokens, c.concurrency, c.duration))
+		r, err := runJob(ctx, b.job(e, srv.Addr, tokens, c.concurrency, c.duration), srv.Pid())
 		if err != nil {
 			return Row{}, Row{}, err
 		}
 		a.Merge(r)
 		b.logf("measuring %s: round %d of %d, bare net/http", e.Name, round+1, c.rounds)
-		if r, err = runJob(ctx, b.job(e, bare.Addr, tokens, c.concurrency, c.duration)); err != nil {
+		if r, err = runJob(ctx, b.job(e, bare.Addr, tokens, c.concurrency, c.duration), os.Getpid()); err != nil {
 			return Row{}, Row{}, err
 		}
 		bb.Merge(r)
@@ -492,7 +494,7 @@ func (b *bench) halfRate(ctx context.Context, srv *server, e endpoint, tokens []
 	j := b.job(e, srv.Addr, tokens, b.c.concurrency, d+time.Second)
 	j.Rate = rate
 	j.MaxRequests = max(1, int(rate*d.Seconds()))
-	res, err := runJob(ctx, j)
+	res, err := runJob(ctx, j, srv.Pid())
 	if err != nil {
 		return nil, err
 	}
@@ -543,7 +545,7 @@ func (b *bench) scalingSeries(ctx context.Context) error {
 		for round := 0; round < c.rounds; round++ {
 			for i, t := range ts {
 				b.logf("measuring %s at %d users: round %d of %d", e.Name, t.users, round+1, c.rounds)
-				r, err := runJob(ctx, b.job(e, t.srv.Addr, tokensFor(&t.d.plan, e.Tokens), c.concurrency, c.duration))
+				r, err := runJob(ctx, b.job(e, t.srv.Addr, tokensFor(&t.d.plan, e.Tokens), c.concurrency, c.duration), t.srv.Pid())
 				if err != nil {
 					return err
 				}

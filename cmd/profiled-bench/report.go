@@ -20,7 +20,11 @@ type Report struct {
 	Concurrency      int       `json:"concurrency"`
 	WriteConcurrency int       `json:"write_concurrency"`
 	SeedSeconds      float64   `json:"seed_seconds"`
-	Rows             []Row     `json:"rows"`
+	// LoadBefore and LoadAfter are /proc/loadavg's 1-minute figure: other
+	// work on the machine shows there, and makes the run noisier.
+	LoadBefore string `json:"load_before"`
+	LoadAfter  string `json:"load_after"`
+	Rows       []Row  `json:"rows"`
 	// HalfRate is GET /v4/profile driven at half its measured peak rate.
 	HalfRate        *Row            `json:"half_rate,omitempty"`
 	HalfRateOffered float64         `json:"half_rate_offered,omitempty"`
@@ -55,6 +59,9 @@ type Row struct {
 	BytesPerOp  int64  `json:"bytes_per_op,omitempty"`
 	Skipped     string `json:"skipped,omitempty"`
 	FirstError  string `json:"first_error,omitempty"`
+	// CPU time per request of the server and of the load generator.
+	ServerCPUus float64 `json:"server_cpu_us_per_request,omitempty"`
+	ClientCPUus float64 `json:"client_cpu_us_per_request,omitempty"`
 }
 
 // ScalingPoint is one read at one database size.
@@ -79,7 +86,7 @@ func rowFrom(endpoint, backend string, concurrency int, r *Result) Row {
 	return Row{Endpoint: endpoint, Backend: backend, Concurrency: concurrency,
 		Requests: r.Requests, Errors: r.Errors, RPS: r.Rate(),
 		P50us: us(r.Hist.Quantile(0.50)), P99us: us(r.Hist.Quantile(0.99)), P999us: us(r.Hist.Quantile(0.999)),
-		FirstError: r.FirstError}
+		FirstError: r.FirstError, ServerCPUus: us(r.ServerCPUPerRequest()), ClientCPUus: us(r.ClientCPUPerRequest())}
 }
 
 func us(d time.Duration) float64 { return float64(d) / float64(time.Microsecond) }
@@ -107,18 +114,31 @@ func fmtRate(v float64) string {
 	return fmt.Sprintf("%.1f", v)
 }
 
+// loadAverage is the 1-minute load average of the machine.
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "?"
+	}
+	f := strings.Fields(string(b))
+	if len(f) == 0 {
+		return "?"
+	}
+	return f[0]
+}
+
 func fmtMB(b int64) string { return fmt.Sprintf("%.1f MB", float64(b)/(1<<20)) }
 
 // WriteTable prints the report: the table of endpoints, in Markdown so
 // that it can go into the README as it is, and the figures beneath it.
 func (r *Report) WriteTable(w io.Writer) {
-	fmt.Fprintf(w, "profiled-bench: %s, %d users, %d clients (writes: %d), %d CPUs, %s\n\n",
-		r.Backend, r.Users, r.Concurrency, r.WriteConcurrency, r.CPUs, r.GoVersion)
-	header := []string{"endpoint", "backend", "req/s", "p50", "p99", "p99.9", "errors", "vs bare", "allocs/req"}
+	fmt.Fprintf(w, "profiled-bench: %s, %d users, %d clients (writes: %d), %d CPUs, %s, load average %s before, %s after\n\n",
+		r.Backend, r.Users, r.Concurrency, r.WriteConcurrency, r.CPUs, r.GoVersion, r.LoadBefore, r.LoadAfter)
+	header := []string{"endpoint", "backend", "req/s", "p50", "p99", "p99.9", "errors", "vs bare", "CPU/req", "allocs/req"}
 	var rows [][]string
 	for _, row := range r.Rows {
 		if row.Skipped != "" {
-			rows = append(rows, []string{row.Endpoint, row.Backend, "skipped", "-", "-", "-", "-", "-", "-"})
+			rows = append(rows, []string{row.Endpoint, row.Backend, "skipped", "-", "-", "-", "-", "-", "-", "-"})
 			continue
 		}
 		ratio, allocs := "-", "-"
@@ -129,10 +149,11 @@ func (r *Report) WriteTable(w io.Writer) {
 			allocs = fmt.Sprint(row.AllocsPerOp)
 		}
 		rows = append(rows, []string{row.Endpoint, row.Backend, fmtRate(row.RPS), fmtLatency(row.P50us),
-			fmtLatency(row.P99us), fmtLatency(row.P999us), fmt.Sprint(row.Errors), ratio, allocs})
+			fmtLatency(row.P99us), fmtLatency(row.P999us), fmt.Sprint(row.Errors), ratio, fmtLatency(row.ServerCPUus), allocs})
 	}
-	io.WriteString(w, markdownTable(header, rows, []bool{false, false, true, true, true, true, true, true, true}))
+	io.WriteString(w, markdownTable(header, rows, []bool{false, false, true, true, true, true, true, true, true, true}))
 	fmt.Fprintln(w)
+	fmt.Fprintln(w, "CPU/req: the server's CPU time per request (its threads' schedstat over the run, warm-up included).")
 	for _, row := range r.Rows {
 		if row.Skipped != "" {
 			fmt.Fprintf(w, "skipped: %s: %s\n", row.Endpoint, row.Skipped)

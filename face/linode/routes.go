@@ -131,11 +131,44 @@ func methodNotAllowed(allow string) http.Handler {
 	})
 }
 
-// setCORS sends the headers the real API sends, so browser consoles work.
-func setCORS(h http.Header) {
-	h.Set("Access-Control-Allow-Origin", "*")
-	h.Set("Access-Control-Allow-Credentials", "true")
-	h.Set("Access-Control-Allow-Headers", "Authorization, Origin, X-Requested-With, Content-Type, Accept, X-Filter")
-	h.Set("Access-Control-Allow-Methods", "HEAD, GET, OPTIONS, POST, PUT, DELETE")
-	h.Set("Access-Control-Expose-Headers", "X-OAuth-Scopes, X-Accepted-OAuth-Scopes, X-Status, X-Request-Id")
+// corsHeaders are the headers the real API sends, so browser consoles work.
+var corsHeaders = fixedHeaders(
+	"Access-Control-Allow-Origin", "*",
+	"Access-Control-Allow-Credentials", "true",
+	"Access-Control-Allow-Headers", "Authorization, Origin, X-Requested-With, Content-Type, Accept, X-Filter",
+	"Access-Control-Allow-Methods", "HEAD, GET, OPTIONS, POST, PUT, DELETE",
+	"Access-Control-Expose-Headers", "X-OAuth-Scopes, X-Accepted-OAuth-Scopes, X-Status, X-Request-Id",
+)
+
+// setCORS sends corsHeaders.
+func setCORS(h http.Header) { corsHeaders.setOn(h) }
+
+// headerValue is one header made once and set on many responses: its
+// key is canonical and its value a one-element slice that every response
+// shares, which saves the allocations of http.Header.Set on the hot path.
+// net/http only reads the values; setting the header again replaces the
+// slice, and appending to a full slice copies it.
+type headerValue struct {
+	key   string
+	value []string
+}
+
+func header(key, value string) headerValue {
+	return headerValue{key: http.CanonicalHeaderKey(key), value: []string{value}}
+}
+
+type headerValues []headerValue
+
+func fixedHeaders(kv ...string) headerValues {
+	out := make(headerValues, 0, len(kv)/2)
+	for i := 0; i+1 < len(kv); i += 2 {
+		out = append(out, header(kv[i], kv[i+1]))
+	}
+	return out
+}
+
+func (hs headerValues) setOn(h http.Header) {
+	for _, v := range hs {
+		h[v.key] = v.value
+	}
 }

@@ -23,26 +23,29 @@ type handlerFunc func(w http.ResponseWriter, r *http.Request, a core.Actor)
 // headers every response carries, then calls the operation.
 func (s *server) endpoint(rt route) http.Handler {
 	pattern := rt.method + " " + rt.path
+	fixed := append(corsHeaders[:len(corsHeaders):len(corsHeaders)],
+		header("Vary", "Authorization, X-Filter"),
+		header("Cache-Control", "private, max-age=0, no-store"))
+	if rt.scope != anyToken {
+		fixed = append(fixed, header("X-Accepted-OAuth-Scopes", rt.scope))
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		reqlog.SetRoute(r.Context(), pattern)
 		h := w.Header()
-		setCORS(h)
-		h.Set("Vary", "Authorization, X-Filter")
-		h.Set("Cache-Control", "private, max-age=0, no-store")
-		if rt.scope != anyToken {
-			h.Set("X-Accepted-OAuth-Scopes", rt.scope)
-		}
+		fixed.setOn(h)
 		a, err := s.svc.Authenticate(r.Context(), bearer(r))
 		if err != nil {
 			s.fail(w, r, err)
 			return
 		}
 		reqlog.SetUser(r.Context(), a.User.ID)
-		h.Set("X-OAuth-Scopes", string(a.Token.Scopes))
+		h[oauthScopesKey] = []string{string(a.Token.Scopes)}
 		r.Body = http.MaxBytesReader(w, r.Body, s.maxBody)
 		rt.handle(w, r, a)
 	})
 }
+
+var oauthScopesKey = http.CanonicalHeaderKey("X-OAuth-Scopes")
 
 // bearer returns the token of an "Authorization: Bearer <token>" header.
 func bearer(r *http.Request) string { return httpx.Bearer(r) }

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/profiled/profiled/core"
@@ -50,18 +51,35 @@ type errorItem struct {
 	Field  string `json:"field,omitempty"`
 }
 
+// jsonContentType is the exact Content-Type linodego requires.
+var jsonContentType = header("Content-Type", "application/json")
+
+// jsonBuffers keep the encoding buffers of responses between requests.
+var jsonBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// maxPooledBuffer is the largest buffer kept: a rare huge response does
+// not pin its memory.
+const maxPooledBuffer = 64 << 10
+
 // writeJSON sends v with the exact Content-Type linodego requires.
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
+	buf := jsonBuffers.Get().(*bytes.Buffer)
+	defer func() {
+		if buf.Cap() <= maxPooledBuffer {
+			buf.Reset()
+			jsonBuffers.Put(buf)
+		}
+	}()
+	enc := json.NewEncoder(buf)
 	enc.SetEscapeHTML(false)
 	if err := enc.Encode(v); err != nil {
 		status = http.StatusInternalServerError
 		buf.Reset()
 		buf.WriteString(`{"errors":[{"reason":"Internal server error"}]}`)
 	}
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
+	h := w.Header()
+	h[jsonContentType.key] = jsonContentType.value
+	h["Content-Length"] = []string{strconv.Itoa(buf.Len())}
 	w.WriteHeader(status)
 	_, _ = w.Write(buf.Bytes())
 }
