@@ -23,6 +23,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pressly/goose/v3"
@@ -52,6 +53,14 @@ type Store struct {
 	write      *sql.DB
 	read       *sql.DB
 	writeStmts *stmtCache // the write pool's prepared statements
+
+	// The group commit (commit.go): Updates reach the committer through
+	// writes; closing stops it, and committed is closed when it has.
+	writes    chan *writeRequest
+	closing   chan struct{}
+	committed chan struct{}
+	closeOnce sync.Once
+	batches   atomic.Int64 // transactions the committer began, for tests
 }
 
 var _ core.Store = (*Store)(nil)
@@ -95,7 +104,9 @@ func Open(ctx context.Context, path string) (*Store, error) {
 
 	readStmts := newStmtCache(read)
 	s := &Store{reader: reader{q: cachedPool{read, readStmts}, stmts: readStmts},
-		write: write, read: read, writeStmts: newStmtCache(write)}
+		write: write, read: read, writeStmts: newStmtCache(write),
+		writes: make(chan *writeRequest), closing: make(chan struct{}), committed: make(chan struct{})}
+	go s.commitLoop()
 	if err := s.Migrate(ctx); err != nil {
 		s.Close()
 		return nil, err
@@ -195,54 +206,6 @@ var latestVersion = sync.OnceValue(func() int64 {
 	return latest
 })
 
-// Update runs fn in one transaction on the write pool and commits it if fn
-// returns nil; otherwise it rolls back and returns fn's error unchanged.
-// fn runs again, up to updateAttempts in all, only if SQLite reports
-// SQLITE_BUSY, which takes another process holding the lock for longer
-// than busyTimeout.
-//
-// fn must use only the Tx it is given: the Store's own Reader methods do
-// not see the transaction's writes, and a nested Update waits forever for
-// the one write connection.
-func (s *Store) Update(ctx context.Context, fn func(core.Tx) error) error {
-	// Queries the transaction met for the first time are prepared once
-	// it has given the write connection back.
-	defer s.writeStmts.preparePending(ctx)
-	for attempt := 1; ; attempt++ {
-		err := s.update(ctx, fn)
-		if err == nil || !isBusy(err) || attempt == updateAttempts {
-			return err
-		}
-		select {
-		case <-ctx.Done():
-			return err
-		case <-time.After(time.Duration(attempt) * 50 * time.Millisecond):
-		}
-	}
-}
-
-func (s *Store) update(ctx context.Context, fn func(core.Tx) error) error {
-	sqlTx, err := s.write.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("sqlite: begin: %w", err)
-	}
-	done := false
-	// Deferred so that a panic in fn also releases the write connection.
-	defer func() {
-		if !done {
-			sqlTx.Rollback()
-		}
-	}()
-	if err := fn(tx{reader{q: cachedTx{sqlTx, s.writeStmts}}}); err != nil {
-		return err
-	}
-	done = true
-	if err := sqlTx.Commit(); err != nil {
-		return fmt.Errorf("sqlite: commit: %w", err)
-	}
-	return nil
-}
-
 // Ping runs a query on the read pool.
 func (s *Store) Ping(ctx context.Context) error {
 	var one int
@@ -252,8 +215,13 @@ func (s *Store) Ping(ctx context.Context) error {
 	return nil
 }
 
-// Close closes both pools.
+// Close stops the committer, once the batch it may be running is done,
+// and closes both pools. Updates after Close fail.
 func (s *Store) Close() error {
+	s.closeOnce.Do(func() {
+		close(s.closing)
+		<-s.committed
+	})
 	return errors.Join(s.stmts.close(), s.writeStmts.close(), s.read.Close(), s.write.Close())
 }
 

@@ -178,9 +178,23 @@ func (p cachedPool) QueryRowContext(ctx context.Context, query string, args ...a
 // cached: database/sql reuses a statement already prepared on the
 // transaction's connection (Tx.StmtContext), so a transaction prepares
 // nothing that an earlier one on its connection prepared.
+//
+// detached runs statements without watching their context once they
+// start, as cachedPool does, for a transaction that serves several
+// callers (the group commit): the driver interrupts a statement whose
+// context ends, and SQLite rolls back the whole transaction of an
+// interrupted write. A context already done still fails the statement.
 type cachedTx struct {
-	tx    *sql.Tx
-	stmts *stmtCache
+	tx       *sql.Tx
+	stmts    *stmtCache
+	detached bool
+}
+
+func (t cachedTx) context(ctx context.Context) context.Context {
+	if t.detached && ctx.Err() == nil {
+		return context.WithoutCancel(ctx)
+	}
+	return ctx
 }
 
 func (t cachedTx) stmt(ctx context.Context, query string) *sql.Stmt {
@@ -193,6 +207,7 @@ func (t cachedTx) stmt(ctx context.Context, query string) *sql.Stmt {
 }
 
 func (t cachedTx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	ctx = t.context(ctx)
 	if s := t.stmt(ctx, query); s != nil {
 		return s.ExecContext(ctx, args...)
 	}
@@ -200,6 +215,7 @@ func (t cachedTx) ExecContext(ctx context.Context, query string, args ...any) (s
 }
 
 func (t cachedTx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	ctx = t.context(ctx)
 	if s := t.stmt(ctx, query); s != nil {
 		return s.QueryContext(ctx, args...)
 	}
@@ -207,6 +223,7 @@ func (t cachedTx) QueryContext(ctx context.Context, query string, args ...any) (
 }
 
 func (t cachedTx) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	ctx = t.context(ctx)
 	if s := t.stmt(ctx, query); s != nil {
 		return s.QueryRowContext(ctx, args...)
 	}

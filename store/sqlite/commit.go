@@ -1,0 +1,264 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/profiled/profiled/core"
+)
+
+// Group commit. SQLite has one writer at a time, and with synchronous=FULL
+// every commit syncs the WAL to disk. Instead of one transaction per
+// Update, a committer goroutine runs the Updates that are waiting together
+// in one transaction: each fn inside a savepoint of its own, the whole
+// batch behind one BEGIN IMMEDIATE and one COMMIT (one sync). Nobody waits
+// on purpose for a batch to fill: while one batch commits, the next one
+// gathers.
+//
+// Each Update keeps its own outcome. A fn that fails (or panics) is rolled
+// back to its savepoint and its caller gets its error, while the others in
+// the batch commit. A fn that succeeded is acknowledged only after the
+// COMMIT that contains it returned, so an acknowledged write is durable as
+// before. If the batch's transaction itself fails (BEGIN, a savepoint, or
+// an error that makes SQLite roll the whole transaction back), the fns
+// that had succeeded in it run again in a later batch: fn must be free of
+// side effects outside the transaction, which Update always required for
+// its retries. A failed COMMIT fails every fn of the batch, as it failed
+// the one fn of a transaction before.
+//
+// fn runs on its caller's goroutine, which the committer hands the
+// transaction to and waits for: a panic in fn (or t.Fatal in a test)
+// unwinds the caller as it always did, and the committer undoes fn's part.
+
+// maxBatch bounds the Updates of one transaction, and so how long the
+// first of them waits for the last.
+const maxBatch = 64
+
+// savepointName names the savepoint around each fn of a batch.
+const savepointName = "profiled_update"
+
+// errClosed is what Update returns after Close.
+var errClosed = errors.New("sqlite: the store is closed")
+
+// writeRequest is one Update waiting for its turn and its outcome.
+type writeRequest struct {
+	ctx     context.Context
+	turn    chan core.Tx   // the committer gives fn the transaction
+	report  chan fnOutcome // and the caller says how fn ended
+	done    chan error     // the outcome: nil once committed
+	attempt int            // batches this request has been in
+	lastErr error          // why the last of them was abandoned
+}
+
+// fnOutcome is how fn ended: with err, or without returning (a panic, or
+// runtime.Goexit) when aborted.
+type fnOutcome struct {
+	err     error
+	aborted bool
+}
+
+// Update runs fn in a write transaction and commits it if fn returns nil;
+// otherwise it undoes everything fn did and returns fn's error unchanged.
+// fn runs again, up to updateAttempts in all, only if SQLite reports
+// SQLITE_BUSY (another process holding the lock for longer than
+// busyTimeout) or the transaction it ran in had to be abandoned for
+// another fn's sake (see the group commit above).
+//
+// fn must use only the Tx it is given: the Store's own Reader methods do
+// not see the transaction's writes, and a nested Update waits forever for
+// the committer, which waits for fn.
+func (s *Store) Update(ctx context.Context, fn func(core.Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	r := &writeRequest{ctx: ctx, turn: make(chan core.Tx, 1), report: make(chan fnOutcome, 1), done: make(chan error, 1)}
+	select {
+	case s.writes <- r:
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-s.closing:
+		return errClosed
+	}
+	for {
+		select {
+		case t := <-r.turn:
+			r.report <- runFn(fn, t, r.report)
+		case err := <-r.done:
+			return err
+		}
+	}
+}
+
+// runFn calls fn. If fn does not return (it panics, or calls
+// runtime.Goexit), the committer is told before the caller unwinds.
+func runFn(fn func(core.Tx) error, t core.Tx, report chan<- fnOutcome) fnOutcome {
+	returned := false
+	defer func() {
+		if !returned {
+			report <- fnOutcome{aborted: true}
+		}
+	}()
+	err := fn(t)
+	returned = true
+	return fnOutcome{err: err}
+}
+
+// commitLoop is the committer: it runs until Close.
+func (s *Store) commitLoop() {
+	defer close(s.committed)
+	var again []*writeRequest
+	for {
+		var batch []*writeRequest
+		if len(again) > 0 {
+			batch, again = again, nil
+		} else {
+			select {
+			case r := <-s.writes:
+				batch = append(batch, r)
+			case <-s.closing:
+				return
+			}
+		}
+	gather:
+		for len(batch) < maxBatch {
+			select {
+			case r := <-s.writes:
+				batch = append(batch, r)
+			default:
+				break gather
+			}
+		}
+		again = s.commitBatch(batch)
+		// Queries the batch met for the first time are prepared now
+		// that no transaction holds the write connection.
+		s.writeStmts.preparePending(context.Background())
+	}
+}
+
+// commitBatch runs batch in one transaction and tells each request its
+// outcome, except those it returns, whose fn must run again.
+func (s *Store) commitBatch(batch []*writeRequest) (again []*writeRequest) {
+	live := batch[:0]
+	for _, r := range batch {
+		if err := r.ctx.Err(); err != nil {
+			r.done <- err // gave up while waiting; fn never ran
+			continue
+		}
+		live = append(live, r)
+	}
+	if len(live) == 0 {
+		return nil
+	}
+	for _, r := range live {
+		r.attempt++
+	}
+	s.batches.Add(1)
+	sqlTx, err := s.beginWrite()
+	if err != nil {
+		for _, r := range live {
+			r.done <- err
+		}
+		return nil
+	}
+	q := cachedTx{tx: sqlTx, stmts: s.writeStmts, detached: true}
+	t := tx{reader{q: q}}
+	bg := context.Background()
+	exec := func(stmt string) error {
+		_, err := q.ExecContext(bg, stmt)
+		return err
+	}
+	// abandon rolls the transaction back and sends the fns that had
+	// succeeded in it, and those not run yet, to run again.
+	abandon := func(cause error, rerun ...[]*writeRequest) []*writeRequest {
+		sqlTx.Rollback()
+		for _, rs := range rerun {
+			for _, r := range rs {
+				r.lastErr = cause
+				again = append(again, r)
+			}
+		}
+		return s.retryable(again)
+	}
+	var ok []*writeRequest // fn succeeded; acknowledged at COMMIT
+	for i, r := range live {
+		if err := exec("SAVEPOINT " + savepointName); err != nil {
+			return abandon(fmt.Errorf("sqlite: savepoint: %w", err), ok, live[i:])
+		}
+		r.turn <- t
+		out := <-r.report
+		if !out.aborted && out.err == nil {
+			if err := exec("RELEASE " + savepointName); err != nil {
+				return abandon(fmt.Errorf("sqlite: release savepoint: %w", err), ok, live[i:])
+			}
+			ok = append(ok, r)
+			continue
+		}
+		// fn failed: undo what it did and keep the others' work.
+		if err := exec("ROLLBACK TO " + savepointName); err != nil {
+			// fn's failure took the whole transaction with it.
+			s.finish(r, out)
+			return abandon(fmt.Errorf("sqlite: rollback to savepoint: %w", err), ok, live[i+1:])
+		}
+		if err := exec("RELEASE " + savepointName); err != nil {
+			s.finish(r, out)
+			return abandon(fmt.Errorf("sqlite: release savepoint: %w", err), ok, live[i+1:])
+		}
+		if !out.aborted && isBusy(out.err) && r.attempt < updateAttempts {
+			again = append(again, r)
+			continue
+		}
+		s.finish(r, out)
+	}
+	if err := sqlTx.Commit(); err != nil {
+		err = fmt.Errorf("sqlite: commit: %w", err)
+		for _, r := range ok {
+			r.done <- err
+		}
+		return again
+	}
+	for _, r := range ok {
+		r.done <- nil
+	}
+	return again
+}
+
+// finish tells r how its fn ended, unless its caller is gone (a panic).
+func (s *Store) finish(r *writeRequest, out fnOutcome) {
+	if !out.aborted {
+		r.done <- out.err
+	}
+}
+
+// retryable keeps the requests that may run again and fails the others
+// with the error that abandoned their last transaction.
+func (s *Store) retryable(rs []*writeRequest) []*writeRequest {
+	keep := rs[:0]
+	for _, r := range rs {
+		if r.attempt >= updateAttempts {
+			r.done <- r.lastErr
+			continue
+		}
+		keep = append(keep, r)
+	}
+	return keep
+}
+
+// beginWrite begins the batch's transaction (BEGIN IMMEDIATE, from the
+// write pool's DSN), waiting out another process that holds the write
+// lock longer than busyTimeout up to updateAttempts times. The
+// transaction serves several callers, so no one's context ends it.
+func (s *Store) beginWrite() (*sql.Tx, error) {
+	for attempt := 1; ; attempt++ {
+		t, err := s.write.BeginTx(context.Background(), nil)
+		if err == nil {
+			return t, nil
+		}
+		if !isBusy(err) || attempt == updateAttempts {
+			return nil, fmt.Errorf("sqlite: begin: %w", err)
+		}
+		time.Sleep(time.Duration(attempt) * 50 * time.Millisecond)
+	}
+}
