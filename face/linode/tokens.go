@@ -9,22 +9,22 @@ import (
 )
 
 type tokenJSON struct {
-	ID      int64           `json:"id"`
-	Label   string          `json:"label"`
-	Scopes  string          `json:"scopes"`
-	Created linodeTime      `json:"created"`
-	Expiry  json.RawMessage `json:"expiry"`
-	Token   string          `json:"token"`
+	ID      int64      `json:"id"`
+	Label   string     `json:"label"`
+	Scopes  string     `json:"scopes"`
+	Created linodeTime `json:"created"`
+	Expiry  string     `json:"expiry"`
+	Token   string     `json:"token"`
 }
 
 // toToken shows a token as lists and reads do: its first 16 characters.
 func toToken(t core.Token) tokenJSON {
-	exp := `"` + neverExpires + `"`
+	exp := neverExpires
 	if t.Expiry != nil {
-		exp = `"` + t.Expiry.UTC().Format(timeLayout) + `"`
+		exp = t.Expiry.UTC().Format(timeLayout)
 	}
 	return tokenJSON{ID: t.ID, Label: t.Label, Scopes: string(t.Scopes), Created: linodeTime(t.Created),
-		Expiry: json.RawMessage(exp), Token: t.Prefix}
+		Expiry: exp, Token: t.Prefix}
 }
 
 // tokenCreateJSON is the POST body; expiry null or absent means "until revoked".

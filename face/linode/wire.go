@@ -26,11 +26,14 @@ const timeLayout = "2006-01-02T15:04:05"
 // neverExpires is how the real API shows a token created without expiry.
 const neverExpires = "2999-12-12T05:00:00"
 
-// linodeTime marshals as the Linode layout.
+// linodeTime marshals as the Linode layout, a JSON string. It is a
+// TextMarshaler rather than a json.Marshaler: encoding/json re-scans and
+// compacts whatever a MarshalJSON returns, which made times the larger part
+// of encoding a list of SSH keys.
 type linodeTime time.Time
 
-func (t linodeTime) MarshalJSON() ([]byte, error) {
-	return []byte(`"` + time.Time(t).UTC().Format(timeLayout) + `"`), nil
+func (t linodeTime) MarshalText() ([]byte, error) {
+	return time.Time(t).UTC().AppendFormat(make([]byte, 0, len(timeLayout)), timeLayout), nil
 }
 
 func timePtr(t *time.Time) *linodeTime {
