@@ -97,13 +97,20 @@ func (h *Histogram) Mean() time.Duration {
 // of the requests finished, by nearest rank: the value at rank ceil(q·n)
 // of the sorted latencies. It is the upper edge of that value's bucket,
 // clamped to the observed minimum and maximum, so it overstates the exact
-// figure by at most 1%. An empty histogram gives 0.
+// figure by at most 1% (latencies under 1 µs all count as 1 µs); the
+// first and last ranks are exact. An empty histogram gives 0.
 func (h *Histogram) Quantile(q float64) time.Duration {
 	if h.N == 0 {
 		return 0
 	}
 	rank := int64(math.Ceil(q * float64(h.N)))
 	rank = min(max(rank, 1), h.N)
+	switch rank { // the extremes are known exactly
+	case 1:
+		return h.Min
+	case h.N:
+		return h.Max
+	}
 	maxBucket := 0
 	for i := range h.Counts {
 		maxBucket = max(maxBucket, i)
