@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
+	"os"
 	"runtime"
 	"strings"
 	"sync"
@@ -200,7 +201,11 @@ func seedSQLite(ctx context.Context, path string, p *seedPlan) error {
 		return err
 	}
 	q := url.Values{}
-	q.Add("_pragma", "journal_mode(WAL)")
+	// No journal while seeding: the rows are written once, to the file,
+	// rather than to the WAL and then again by a checkpoint. WAL mode
+	// comes back at the end, as profiled runs it.
+	q.Add("_pragma", "locking_mode(EXCLUSIVE)")
+	q.Add("_pragma", "journal_mode(OFF)")
 	q.Add("_pragma", "synchronous(OFF)")
 	q.Add("_pragma", "foreign_keys(0)")
 	q.Add("_pragma", "cache_size(-262144)") // 256 MiB while seeding
@@ -216,13 +221,21 @@ func seedSQLite(ctx context.Context, path string, p *seedPlan) error {
 			return err
 		}
 	}
-	if _, err := db.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
-		return fmt.Errorf("seed: checkpoint: %w", err)
+	for _, pragma := range []string{`PRAGMA journal_mode = WAL`, `PRAGMA synchronous = FULL`, `PRAGMA locking_mode = NORMAL`} {
+		if _, err := db.ExecContext(ctx, pragma); err != nil {
+			return fmt.Errorf("seed: %s: %w", pragma, err)
+		}
 	}
-	if _, err := db.ExecContext(ctx, `PRAGMA synchronous = FULL`); err != nil {
+	// The exclusive lock goes with the connection; fsync the file once.
+	if err := db.Close(); err != nil {
 		return err
 	}
-	return nil
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return f.Sync()
 }
 
 func seedSQLiteChunk(ctx context.Context, db *sql.DB, chunk []seedUser) error {
@@ -231,50 +244,86 @@ func seedSQLiteChunk(ctx context.Context, db *sql.DB, chunk []seedUser) error {
 		return err
 	}
 	defer tx.Rollback()
-	prep := func(q string) *sql.Stmt {
-		if err != nil {
-			return nil
-		}
-		var s *sql.Stmt
-		s, err = tx.PrepareContext(ctx, q)
-		return s
-	}
-	users := prep(`INSERT INTO users (id, username, email, timezone, email_notifications,
+	users := &bulkInsert{tx: tx, head: `INSERT INTO users (id, username, email, timezone, email_notifications,
 		ip_whitelist_enabled, lish_auth_method, authorized_keys, restricted, two_factor_auth,
-		authentication_type, verified_phone_number, referral_code, created)
-		VALUES (?, ?, ?, ?, 1, 0, ?, ?, 0, 0, ?, '', ?, ?)`)
-	tokens := prep(`INSERT INTO tokens (user_id, kind, label, scopes, created, expiry, prefix, hash, client_id)
-		VALUES (?, 'personal', ?, ?, ?, ?, ?, ?, '')`)
-	keys := prep(`INSERT INTO ssh_keys (user_id, label, key, fingerprint, created) VALUES (?, ?, ?, ?, ?)`)
-	prefs := prep(`INSERT INTO preferences (user_id, client_id, value) VALUES (?, '', ?)`)
-	if err != nil {
-		return fmt.Errorf("seed: prepare: %w", err)
-	}
+		authentication_type, verified_phone_number, referral_code, created) VALUES `,
+		row: "(?, ?, ?, ?, 1, 0, ?, ?, 0, 0, ?, '', ?, ?)"}
+	tokens := &bulkInsert{tx: tx, head: `INSERT INTO tokens (user_id, kind, label, scopes, created, expiry, prefix, hash, client_id) VALUES `,
+		row: "(?, 'personal', ?, ?, ?, ?, ?, ?, '')"}
+	keys := &bulkInsert{tx: tx, head: `INSERT INTO ssh_keys (user_id, label, key, fingerprint, created) VALUES `,
+		row: "(?, ?, ?, ?, ?)"}
+	prefs := &bulkInsert{tx: tx, head: `INSERT INTO preferences (user_id, client_id, value) VALUES `,
+		row: "(?, '', ?)"}
 	for _, u := range chunk {
 		created := u.created.Unix()
-		if _, err := users.ExecContext(ctx, u.id, u.username, u.email, u.timezone, u.lish, u.keysValue,
-			u.authType, u.referral, created); err != nil {
-			return fmt.Errorf("seed: user %d: %w", u.id, err)
+		if err := users.add(ctx, u.id, u.username, u.email, u.timezone, u.lish, u.keysValue, u.authType, u.referral, created); err != nil {
+			return fmt.Errorf("seed: users: %w", err)
 		}
 		for _, t := range u.tokens {
 			var exp any
 			if t.expiry != nil {
 				exp = t.expiry.Unix()
 			}
-			if _, err := tokens.ExecContext(ctx, u.id, t.label, t.scopes, created, exp, t.prefix, t.hash); err != nil {
-				return fmt.Errorf("seed: token of user %d: %w", u.id, err)
+			if err := tokens.add(ctx, u.id, t.label, t.scopes, created, exp, t.prefix, t.hash); err != nil {
+				return fmt.Errorf("seed: tokens: %w", err)
 			}
 		}
 		for _, k := range u.keys {
-			if _, err := keys.ExecContext(ctx, u.id, k.label, k.key, k.fingerprint, created); err != nil {
-				return fmt.Errorf("seed: key of user %d: %w", u.id, err)
+			if err := keys.add(ctx, u.id, k.label, k.key, k.fingerprint, created); err != nil {
+				return fmt.Errorf("seed: ssh keys: %w", err)
 			}
 		}
-		if _, err := prefs.ExecContext(ctx, u.id, seedPrefs); err != nil {
-			return fmt.Errorf("seed: preferences of user %d: %w", u.id, err)
+		if err := prefs.add(ctx, u.id, seedPrefs); err != nil {
+			return fmt.Errorf("seed: preferences: %w", err)
+		}
+	}
+	for _, b := range []*bulkInsert{users, tokens, keys, prefs} {
+		if err := b.flush(ctx); err != nil {
+			return fmt.Errorf("seed: %w", err)
 		}
 	}
 	return tx.Commit()
+}
+
+// bulkInsert writes rows bulkRows at a time, with one prepared
+// multi-row INSERT: far fewer statements than rows.
+type bulkInsert struct {
+	tx        *sql.Tx
+	head, row string // "INSERT INTO t (...) VALUES ", "(?, ?)"
+	full      *sql.Stmt
+	args      []any
+	n         int
+}
+
+const bulkRows = 200
+
+func (b *bulkInsert) statement(rows int) string {
+	return b.head + strings.TrimSuffix(strings.Repeat(b.row+", ", rows), ", ")
+}
+
+func (b *bulkInsert) add(ctx context.Context, vals ...any) error {
+	b.args = append(b.args, vals...)
+	if b.n++; b.n < bulkRows {
+		return nil
+	}
+	if b.full == nil {
+		var err error
+		if b.full, err = b.tx.PrepareContext(ctx, b.statement(bulkRows)); err != nil {
+			return err
+		}
+	}
+	_, err := b.full.ExecContext(ctx, b.args...)
+	b.args, b.n = b.args[:0], 0
+	return err
+}
+
+func (b *bulkInsert) flush(ctx context.Context) error {
+	if b.n == 0 {
+		return nil
+	}
+	_, err := b.tx.ExecContext(ctx, b.statement(b.n), b.args...)
+	b.args, b.n = b.args[:0], 0
+	return err
 }
 
 // seedPostgres creates the schema with the store's own migrations, then
