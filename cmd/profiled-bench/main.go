@@ -70,6 +70,7 @@ type config struct {
 	jsonPath         string
 	scaling          bool
 	scalingUsers     []int64
+	scalingConc      int
 	twins            bool
 	twinTime         string
 	bin              string
@@ -95,6 +96,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.StringVar(&c.jsonPath, "json", "", "also write the report as JSON to `FILE`")
 	fs.BoolVar(&c.scaling, "scaling", false, "instead of the table, run the reads on databases of --scaling-users users, alternately, to show latency does not grow with rows")
 	scaling := fs.String("scaling-users", "1000,100000,1000000", "the database sizes of --scaling")
+	fs.IntVar(&c.scalingConc, "scaling-concurrency", 4, "closed-loop clients of --scaling: few, so that latency is the server's work rather than a queue")
 	fs.BoolVar(&c.twins, "twins", true, "run the go test -benchmem twins of the handlers for allocations per request")
 	fs.StringVar(&c.twinTime, "twin-benchtime", "400x", "-benchtime of the twins")
 	fs.StringVar(&c.bin, "bin", "", "use this profiled binary instead of building ./cmd/profiled")
@@ -121,7 +123,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	switch {
 	case c.users < 1:
 		return nil, errors.New("--users must be at least 1")
-	case c.concurrency < 1 || c.writeConcurrency < 1:
+	case c.concurrency < 1 || c.writeConcurrency < 1 || c.scalingConc < 1:
 		return nil, errors.New("--concurrency must be at least 1")
 	case c.duration <= 0 || c.writeDuration <= 0 || c.requests < 1 || c.rounds < 1 || c.startups < 1:
 		return nil, errors.New("--duration, --write-duration, --requests, --rounds and --startups must be positive")
@@ -545,7 +547,7 @@ func (b *bench) scalingSeries(ctx context.Context) error {
 		for round := 0; round < c.rounds; round++ {
 			for i, t := range ts {
 				b.logf("measuring %s at %d users: round %d of %d", e.Name, t.users, round+1, c.rounds)
-				r, err := runJob(ctx, b.job(e, t.srv.Addr, tokensFor(&t.d.plan, e.Tokens), c.concurrency, c.duration), t.srv.Pid())
+				r, err := runJob(ctx, b.job(e, t.srv.Addr, tokensFor(&t.d.plan, e.Tokens), c.scalingConc, c.duration), t.srv.Pid())
 				if err != nil {
 					return err
 				}
@@ -553,9 +555,9 @@ func (b *bench) scalingSeries(ctx context.Context) error {
 			}
 		}
 		for i, t := range ts {
-			row := rowFrom(e.Name, rep.Backend, c.concurrency, &results[i])
+			row := rowFrom(e.Name, rep.Backend, c.scalingConc, &results[i])
 			rep.Scaling = append(rep.Scaling, ScalingPoint{Users: t.users, Endpoint: e.Name, RPS: row.RPS,
-				P50us: row.P50us, P99us: row.P99us, Errors: row.Errors, SeedSecs: t.d.seedSecs})
+				P50us: row.P50us, P99us: row.P99us, Errors: row.Errors, SeedSecs: t.d.seedSecs, ServerCPUus: row.ServerCPUus})
 		}
 	}
 	return nil

@@ -73,6 +73,8 @@ type ScalingPoint struct {
 	P99us    float64 `json:"p99_us"`
 	Errors   int64   `json:"errors"`
 	SeedSecs float64 `json:"seed_seconds"`
+	// ServerCPUus is the server's CPU time per request.
+	ServerCPUus float64 `json:"server_cpu_us_per_request"`
 }
 
 // Target is one goal of issue 4 and how this run did.
@@ -134,6 +136,11 @@ func fmtMB(b int64) string { return fmt.Sprintf("%.1f MB", float64(b)/(1<<20)) }
 func (r *Report) WriteTable(w io.Writer) {
 	fmt.Fprintf(w, "profiled-bench: %s, %d users, %d clients (writes: %d), %d CPUs, %s, load average %s before, %s after\n\n",
 		r.Backend, r.Users, r.Concurrency, r.WriteConcurrency, r.CPUs, r.GoVersion, r.LoadBefore, r.LoadAfter)
+	if len(r.Rows) == 0 && len(r.Scaling) > 0 {
+		r.writeScaling(w)
+		r.writeTargets(w)
+		return
+	}
 	header := []string{"endpoint", "backend", "req/s", "p50", "p99", "p99.9", "errors", "vs bare", "CPU/req", "allocs/req"}
 	var rows [][]string
 	for _, row := range r.Rows {
@@ -177,6 +184,10 @@ func (r *Report) WriteTable(w io.Writer) {
 		fmt.Fprintln(w)
 		r.writeScaling(w)
 	}
+	r.writeTargets(w)
+}
+
+func (r *Report) writeTargets(w io.Writer) {
 	if len(r.Targets) > 0 {
 		fmt.Fprintln(w, "\ntargets (issue 4):")
 		for _, t := range r.Targets {
@@ -196,7 +207,7 @@ func (r *Report) WriteTable(w io.Writer) {
 }
 
 func (r *Report) writeScaling(w io.Writer) {
-	fmt.Fprintln(w, "scaling: the same reads on databases of growing size")
+	fmt.Fprintf(w, "scaling: the same reads on databases of growing size, %d users seeded in %.0f s\n", r.Users, r.SeedSeconds)
 	fmt.Fprintln(w)
 	first := map[string]ScalingPoint{}
 	var rows [][]string
@@ -211,10 +222,10 @@ func (r *Report) writeScaling(w io.Writer) {
 			rel99 = fmt.Sprintf("%.2fx", p.P99us/f.P99us)
 		}
 		rows = append(rows, []string{p.Endpoint, fmt.Sprint(p.Users), fmtRate(p.RPS), fmtLatency(p.P50us),
-			fmtLatency(p.P99us), fmt.Sprint(p.Errors), rel50, rel99})
+			fmtLatency(p.P99us), fmt.Sprint(p.Errors), fmtLatency(p.ServerCPUus), rel50, rel99})
 	}
-	io.WriteString(w, markdownTable([]string{"endpoint", "users", "req/s", "p50", "p99", "errors", "p50 vs fewest", "p99 vs fewest"},
-		rows, []bool{false, true, true, true, true, true, true, true}))
+	io.WriteString(w, markdownTable([]string{"endpoint", "users", "req/s", "p50", "p99", "errors", "CPU/req", "p50 vs fewest", "p99 vs fewest"},
+		rows, []bool{false, true, true, true, true, true, true, true, true}))
 }
 
 // markdownTable lays rows out as a Markdown table with padded columns;
