@@ -175,10 +175,12 @@ func generate(ctx context.Context, j Job) (*Result, error) {
 	// client's work, not the server's.
 	var keys []string
 	if j.BodyKind == bodySSHKey {
-		n := j.MaxRequests + j.Concurrency*2
-		if j.Warmup > 0 {
-			n += j.MaxRequests / 4
-		}
+		// Enough for the warm-up and the measured time at up to
+		// maxKeyRate requests a second, far above what one SQLite file
+		// or this machine's PostgreSQL acknowledges: running out ends the
+		// run early, as the request bound does.
+		const maxKeyRate = 10_000
+		n := min(j.MaxRequests, int((j.Warmup+j.Duration).Seconds()*maxKeyRate)) + j.Concurrency*2
 		var err error
 		if keys, err = freshSSHKeys(n); err != nil {
 			return nil, err
