@@ -509,6 +509,7 @@ func (b *bench) halfRate(ctx context.Context, srv *server, e endpoint, tokens []
 // drift of the machine falls on every size alike.
 func (b *bench) scalingSeries(ctx context.Context) error {
 	c, rep := b.c, b.rep
+	rep.Concurrency, rep.WriteConcurrency = c.scalingConc, 0
 	sizes := slices.Clone(c.scalingUsers)
 	slices.Sort(sizes)
 	type target struct {
