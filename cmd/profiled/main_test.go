@@ -249,8 +249,12 @@ func TestServeBootstrapsOnceAndServes(t *testing.T) {
 	if perm := info.Mode().Perm(); perm != 0o600 {
 		t.Errorf("key file mode = %04o, want 0600", perm)
 	}
-	if !strings.Contains(s.stderr.String(), `"msg":"request"`) {
-		t.Errorf("no request log line in JSON on stderr:\n%s", s.stderr)
+	// The request line is logged after the response is written: give it a moment.
+	for deadline := time.Now().Add(5 * time.Second); !strings.Contains(s.stderr.String(), `"msg":"request"`); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Errorf("no request log line in JSON on stderr:\n%s", s.stderr)
+			break
+		}
 	}
 	if err := s.stop(t); err != nil {
 		t.Fatalf("serve returned %v after its context ended, want nil", err)

@@ -222,18 +222,38 @@ func (e *env) wantError(r response, status int, code, source string) apiError {
 // checkErrorIDsLogged checks that every error id answered is the
 // request_id of exactly one request log line, with the same status.
 func (e *env) checkErrorIDsLogged(t *testing.T) {
-	lines := map[string][]map[string]any{}
-	sc := bufio.NewScanner(bytes.NewReader(e.logs.Bytes()))
-	sc.Buffer(nil, 1<<20)
-	for sc.Scan() {
-		var m map[string]any
-		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
-			t.Fatalf("log line %s: %v", sc.Bytes(), err)
+	parse := func() map[string][]map[string]any {
+		lines := map[string][]map[string]any{}
+		sc := bufio.NewScanner(bytes.NewReader(e.logs.Bytes()))
+		sc.Buffer(nil, 1<<20)
+		for sc.Scan() {
+			var m map[string]any
+			if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
+				t.Fatalf("log line %s: %v", sc.Bytes(), err)
+			}
+			if m["msg"] == "request" {
+				id, _ := m["request_id"].(string)
+				lines[id] = append(lines[id], m)
+			}
 		}
-		if m["msg"] == "request" {
-			id, _ := m["request_id"].(string)
-			lines[id] = append(lines[id], m)
+		return lines
+	}
+	// A request's line is logged after its response is written: wait a
+	// moment for the last ones.
+	lines := parse()
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); lines = parse() {
+		e.mu.Lock()
+		missing := 0
+		for id := range e.errors {
+			if len(lines[id]) == 0 {
+				missing++
+			}
 		}
+		e.mu.Unlock()
+		if missing == 0 {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()

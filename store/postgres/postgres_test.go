@@ -371,8 +371,12 @@ func TestUpdateRetriesDeadlock(t *testing.T) {
 					t.Fatalf("Update: %v", err)
 				}
 			}
-			if n := runs.Load(); n != 3 {
-				t.Errorf("fn ran %d times, want 3 (one retry after the deadlock)", n)
+			// One of the two is chosen as the deadlock victim and runs again:
+			// at least three runs. On a loaded machine a retry can meet the
+			// other transaction again (seen once: four runs), so up to the
+			// retry bound is allowed; both Updates must still succeed.
+			if n := runs.Load(); n < 3 || n > 2*updateAttempts {
+				t.Errorf("fn ran %d times, want 3 to %d (retries after the deadlock)", n, 2*updateAttempts)
 			}
 		})
 	}
