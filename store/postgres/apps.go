@@ -9,18 +9,7 @@ import (
 	"github.com/profiled/profiled/store/sqlfilter"
 )
 
-// apps' expiry is NULL for an authorization that never expires; filters
-// treat it so, as for tokens.
-var apps = listing{
-	table:   "apps",
-	columns: "id, user_id, client_id, label, scopes, website, thumbnail_url, created, expiry",
-	fields: sqlfilter.Columns{
-		"id":      {Name: "id", Type: core.FieldInt},
-		"label":   {Name: "label", Type: core.FieldString},
-		"created": {Name: "created", Type: core.FieldTime},
-		"expiry":  {Name: "expiry", Type: core.FieldTime, NullIsNever: true},
-	},
-}
+var apps = sqlfilter.Apps
 
 func (r reader) scanApp(row pgx.Row, extra ...any) (core.App, error) {
 	var a core.App
@@ -36,7 +25,7 @@ func (r reader) scanApp(row pgx.Row, extra ...any) (core.App, error) {
 
 func (r reader) App(ctx context.Context, userID, id int64) (core.App, error) {
 	return r.scanApp(r.q.QueryRow(ctx,
-		`SELECT `+apps.columns+` FROM apps WHERE user_id = $1 AND id = $2`, userID, id))
+		`SELECT `+apps.Columns+` FROM apps WHERE user_id = $1 AND id = $2`, userID, id))
 }
 
 func (r reader) ListApps(ctx context.Context, userID int64, q core.ListQuery) ([]core.App, int, error) {

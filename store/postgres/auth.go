@@ -29,7 +29,7 @@ func (t tx) SetPasswordHash(ctx context.Context, userID int64, phc string) error
 
 func (r reader) DeviceBySecret(ctx context.Context, userID int64, secretHash []byte) (core.Device, error) {
 	return r.scanDevice(r.q.QueryRow(ctx,
-		`SELECT `+devices.columns+` FROM devices WHERE user_id = $1 AND secret_hash = $2`, userID, secretHash))
+		`SELECT `+devices.Columns+` FROM devices WHERE user_id = $1 AND secret_hash = $2`, userID, secretHash))
 }
 
 func (t tx) CreateTrustedDevice(ctx context.Context, d *core.Device, secretHash []byte) error {

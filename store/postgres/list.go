@@ -9,15 +9,10 @@ import (
 	"github.com/profiled/profiled/store/sqlfilter"
 )
 
-// dialect is how this store writes filters.
 var dialect = sqlfilter.PostgreSQL
 
-// listing describes one listable resource.
-type listing struct {
-	table   string            // the table, unaliased
-	columns string            // the select list, unqualified
-	fields  sqlfilter.Columns // what lists may filter and order on
-}
+// listing is a resource the store lists.
+type listing = sqlfilter.Listing
 
 // list returns one page of a user's rows of l that match q.Filter, ordered
 // by q.OrderBy then id, and the number of all matching rows. A PageSize of
@@ -27,19 +22,19 @@ type listing struct {
 func list[T any](ctx context.Context, r reader, l listing, userID int64, q core.ListQuery, scan func(pgx.Row, ...any) (T, error)) ([]T, int, error) {
 	b := sqlfilter.New(dialect)
 	where := "user_id = " + b.Arg(userID)
-	cond, err := b.Where(l.fields, q.Filter)
+	cond, err := b.Where(l.Fields, q.Filter)
 	if err != nil {
 		return nil, 0, err
 	}
 	if cond != "" {
 		where += " AND (" + cond + ")"
 	}
-	order, err := sqlfilter.OrderBy(l.fields, "id", q.OrderBy, q.Desc)
+	order, err := sqlfilter.OrderBy(l.Fields, "id", q.OrderBy, q.Desc)
 	if err != nil {
 		return nil, 0, err
 	}
 	countArgs := append([]any(nil), b.Args()...)
-	page := "SELECT " + l.columns + ", count(*) OVER () FROM " + l.table + " WHERE " + where + " ORDER BY " + order
+	page := "SELECT " + l.Columns + ", count(*) OVER () FROM " + l.Table + " WHERE " + where + " ORDER BY " + order
 	offset := max(0, q.Offset())
 	if q.PageSize > 0 {
 		page += " LIMIT " + b.Arg(q.PageSize) + " OFFSET " + b.Arg(offset)
@@ -49,7 +44,7 @@ func list[T any](ctx context.Context, r reader, l listing, userID int64, q core.
 	var total int
 	rows, err := r.q.Query(ctx, page, b.Args()...)
 	if err != nil {
-		return nil, 0, r.err("list "+l.table, err)
+		return nil, 0, r.err("list "+l.Table, err)
 	}
 	defer rows.Close()
 	for rows.Next() {
@@ -60,12 +55,12 @@ func list[T any](ctx context.Context, r reader, l listing, userID int64, q core.
 		out = append(out, v)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, 0, r.err("list "+l.table, err)
+		return nil, 0, r.err("list "+l.Table, err)
 	}
 	if len(out) == 0 && q.PageSize > 0 && offset > 0 {
-		err := r.q.QueryRow(ctx, "SELECT count(*) FROM "+l.table+" WHERE "+where, countArgs...).Scan(&total)
+		err := r.q.QueryRow(ctx, "SELECT count(*) FROM "+l.Table+" WHERE "+where, countArgs...).Scan(&total)
 		if err != nil {
-			return nil, 0, r.err("count "+l.table, err)
+			return nil, 0, r.err("count "+l.Table, err)
 		}
 	}
 	return out, total, nil

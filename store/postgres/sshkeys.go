@@ -9,15 +9,7 @@ import (
 	"github.com/profiled/profiled/store/sqlfilter"
 )
 
-var sshKeys = listing{
-	table:   "ssh_keys",
-	columns: "id, user_id, label, key, fingerprint, created",
-	fields: sqlfilter.Columns{
-		"id":      {Name: "id", Type: core.FieldInt},
-		"label":   {Name: "label", Type: core.FieldString},
-		"created": {Name: "created", Type: core.FieldTime},
-	},
-}
+var sshKeys = sqlfilter.SSHKeys
 
 func (r reader) scanSSHKey(row pgx.Row, extra ...any) (core.SSHKey, error) {
 	var k core.SSHKey
@@ -31,7 +23,7 @@ func (r reader) scanSSHKey(row pgx.Row, extra ...any) (core.SSHKey, error) {
 
 func (r reader) SSHKey(ctx context.Context, userID, id int64) (core.SSHKey, error) {
 	return r.scanSSHKey(r.q.QueryRow(ctx,
-		`SELECT `+sshKeys.columns+` FROM ssh_keys WHERE user_id = $1 AND id = $2`, userID, id))
+		`SELECT `+sshKeys.Columns+` FROM ssh_keys WHERE user_id = $1 AND id = $2`, userID, id))
 }
 
 func (r reader) SSHKeyByFingerprint(ctx context.Context, userID int64, fingerprint string) (core.SSHKey, error) {
@@ -39,7 +31,7 @@ func (r reader) SSHKeyByFingerprint(ctx context.Context, userID int64, fingerpri
 		return core.SSHKey{}, core.ErrNotFound
 	}
 	return r.scanSSHKey(r.q.QueryRow(ctx,
-		`SELECT `+sshKeys.columns+` FROM ssh_keys WHERE user_id = $1 AND fingerprint = $2`, userID, fingerprint))
+		`SELECT `+sshKeys.Columns+` FROM ssh_keys WHERE user_id = $1 AND fingerprint = $2`, userID, fingerprint))
 }
 
 func (r reader) ListSSHKeys(ctx context.Context, userID int64, q core.ListQuery) ([]core.SSHKey, int, error) {

@@ -8,18 +8,7 @@ import (
 	"github.com/profiled/profiled/store/sqlfilter"
 )
 
-// apps' expiry is NULL for an authorization that never expires; filters
-// treat it so, as for tokens.
-var apps = listing{
-	table:   "apps",
-	columns: "id, user_id, client_id, label, scopes, website, thumbnail_url, created, expiry",
-	fields: sqlfilter.Columns{
-		"id":      {Name: "id", Type: core.FieldInt},
-		"label":   {Name: "label", Type: core.FieldString},
-		"created": {Name: "created", Type: core.FieldTime},
-		"expiry":  {Name: "expiry", Type: core.FieldTime, NullIsNever: true},
-	},
-}
+var apps = sqlfilter.Apps
 
 func scanApp(row scanner) (core.App, error) {
 	var a core.App
@@ -36,7 +25,7 @@ func scanApp(row scanner) (core.App, error) {
 
 func (r reader) App(ctx context.Context, userID, id int64) (core.App, error) {
 	return scanApp(r.q.QueryRowContext(ctx,
-		`SELECT `+apps.columns+` FROM apps WHERE user_id = ? AND id = ?`, userID, id))
+		`SELECT `+apps.Columns+` FROM apps WHERE user_id = ? AND id = ?`, userID, id))
 }
 
 func (r reader) ListApps(ctx context.Context, userID int64, q core.ListQuery) ([]core.App, int, error) {

@@ -27,7 +27,7 @@ func (t tx) SetPasswordHash(ctx context.Context, userID int64, phc string) error
 
 func (r reader) DeviceBySecret(ctx context.Context, userID int64, secretHash []byte) (core.Device, error) {
 	return scanDevice(r.q.QueryRowContext(ctx,
-		`SELECT `+devices.columns+` FROM devices WHERE user_id = ? AND secret_hash = ?`, userID, secretHash))
+		`SELECT `+devices.Columns+` FROM devices WHERE user_id = ? AND secret_hash = ?`, userID, secretHash))
 }
 
 func (t tx) CreateTrustedDevice(ctx context.Context, d *core.Device, secretHash []byte) error {

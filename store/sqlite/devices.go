@@ -7,16 +7,7 @@ import (
 	"github.com/profiled/profiled/store/sqlfilter"
 )
 
-var devices = listing{
-	table:   "devices",
-	columns: "id, user_id, created, expiry, last_authenticated, last_remote_addr, user_agent",
-	fields: sqlfilter.Columns{
-		"id":                 {Name: "id", Type: core.FieldInt},
-		"created":            {Name: "created", Type: core.FieldTime},
-		"expiry":             {Name: "expiry", Type: core.FieldTime},
-		"last_authenticated": {Name: "last_authenticated", Type: core.FieldTime},
-	},
-}
+var devices = sqlfilter.Devices
 
 func scanDevice(row scanner) (core.Device, error) {
 	var d core.Device
@@ -30,7 +21,7 @@ func scanDevice(row scanner) (core.Device, error) {
 
 func (r reader) Device(ctx context.Context, userID, id int64) (core.Device, error) {
 	return scanDevice(r.q.QueryRowContext(ctx,
-		`SELECT `+devices.columns+` FROM devices WHERE user_id = ? AND id = ?`, userID, id))
+		`SELECT `+devices.Columns+` FROM devices WHERE user_id = ? AND id = ?`, userID, id))
 }
 
 func (r reader) ListDevices(ctx context.Context, userID int64, q core.ListQuery) ([]core.Device, int, error) {

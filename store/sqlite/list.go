@@ -8,12 +8,8 @@ import (
 	"github.com/profiled/profiled/store/sqlfilter"
 )
 
-// listing describes one listable resource.
-type listing struct {
-	table   string            // the table, unaliased
-	columns string            // the select list, unqualified
-	fields  sqlfilter.Columns // what lists may filter and order on
-}
+// listing is a resource the store lists.
+type listing = sqlfilter.Listing
 
 // list returns one page of a user's rows of l that match q.Filter, ordered
 // by q.OrderBy then id, and the number of all matching rows. A PageSize of
@@ -29,22 +25,22 @@ type listing struct {
 func list[T any](ctx context.Context, r reader, l listing, userID int64, q core.ListQuery, scan func(scanner) (T, error)) ([]T, int, error) {
 	b := sqlfilter.New(sqlfilter.SQLite)
 	where := "user_id = " + b.Arg(userID)
-	cond, err := b.Where(l.fields, q.Filter)
+	cond, err := b.Where(l.Fields, q.Filter)
 	if err != nil {
 		return nil, 0, err
 	}
 	if cond != "" {
 		where += " AND (" + cond + ")"
 	}
-	order, err := sqlfilter.OrderBy(l.fields, "id", q.OrderBy, q.Desc)
+	order, err := sqlfilter.OrderBy(l.Fields, "id", q.OrderBy, q.Desc)
 	if err != nil {
 		return nil, 0, err
 	}
 	countArgs := slices.Clone(b.Args())
-	count := "SELECT count(*) FROM " + l.table + " WHERE " + where
+	count := "SELECT count(*) FROM " + l.Table + " WHERE " + where
 	// SQLite numbers ? placeholders in order: the subquery's come first.
 	args := append(slices.Clone(countArgs), countArgs...)
-	page := "SELECT " + l.columns + ", (" + count + ") FROM " + l.table + " WHERE " + where + " ORDER BY " + order
+	page := "SELECT " + l.Columns + ", (" + count + ") FROM " + l.Table + " WHERE " + where + " ORDER BY " + order
 	offset := max(0, q.Offset())
 	if q.PageSize > 0 {
 		// LIMIT takes its value as +?, not ?: SQLite re-plans a prepared
@@ -60,7 +56,7 @@ func list[T any](ctx context.Context, r reader, l listing, userID int64, q core.
 	var total int
 	rows, err := r.q.QueryContext(ctx, page, args...)
 	if err != nil {
-		return nil, 0, storeErr("list "+l.table, err)
+		return nil, 0, storeErr("list "+l.Table, err)
 	}
 	defer rows.Close()
 	withTotal := totalScanner{rows: rows, total: &total}
@@ -72,12 +68,12 @@ func list[T any](ctx context.Context, r reader, l listing, userID int64, q core.
 		out = append(out, v)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, 0, storeErr("list "+l.table, err)
+		return nil, 0, storeErr("list "+l.Table, err)
 	}
 	if len(out) == 0 && q.PageSize > 0 && offset > 0 {
 		err := r.q.QueryRowContext(ctx, count, countArgs...).Scan(&total)
 		if err != nil {
-			return nil, 0, storeErr("count "+l.table, err)
+			return nil, 0, storeErr("count "+l.Table, err)
 		}
 	}
 	return out, total, nil

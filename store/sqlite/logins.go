@@ -7,18 +7,7 @@ import (
 	"github.com/profiled/profiled/store/sqlfilter"
 )
 
-var logins = listing{
-	table:   "logins",
-	columns: "id, user_id, datetime, ip, username, status, restricted",
-	fields: sqlfilter.Columns{
-		"id":         {Name: "id", Type: core.FieldInt},
-		"datetime":   {Name: "datetime", Type: core.FieldTime},
-		"ip":         {Name: "ip", Type: core.FieldString},
-		"username":   {Name: "username", Type: core.FieldString},
-		"status":     {Name: "status", Type: core.FieldString},
-		"restricted": {Name: "restricted", Type: core.FieldBool},
-	},
-}
+var logins = sqlfilter.Logins
 
 func scanLogin(row scanner) (core.Login, error) {
 	var l core.Login
@@ -32,7 +21,7 @@ func scanLogin(row scanner) (core.Login, error) {
 
 func (r reader) Login(ctx context.Context, userID, id int64) (core.Login, error) {
 	return scanLogin(r.q.QueryRowContext(ctx,
-		`SELECT `+logins.columns+` FROM logins WHERE user_id = ? AND id = ?`, userID, id))
+		`SELECT `+logins.Columns+` FROM logins WHERE user_id = ? AND id = ?`, userID, id))
 }
 
 func (r reader) ListLogins(ctx context.Context, userID int64, q core.ListQuery) ([]core.Login, int, error) {

@@ -35,8 +35,8 @@ func TestConformance(t *testing.T) {
 
 func TestListColumns(t *testing.T) {
 	for _, l := range []listing{sshKeys, tokens, apps, devices, logins} {
-		if err := l.fields.Check(); err != nil {
-			t.Errorf("%s: %v", l.table, err)
+		if err := l.Fields.Check(); err != nil {
+			t.Errorf("%s: %v", l.Table, err)
 		}
 	}
 }

@@ -7,15 +7,7 @@ import (
 	"github.com/profiled/profiled/store/sqlfilter"
 )
 
-var sshKeys = listing{
-	table:   "ssh_keys",
-	columns: "id, user_id, label, key, fingerprint, created",
-	fields: sqlfilter.Columns{
-		"id":      {Name: "id", Type: core.FieldInt},
-		"label":   {Name: "label", Type: core.FieldString},
-		"created": {Name: "created", Type: core.FieldTime},
-	},
-}
+var sshKeys = sqlfilter.SSHKeys
 
 func scanSSHKey(row scanner) (core.SSHKey, error) {
 	var k core.SSHKey
@@ -29,12 +21,12 @@ func scanSSHKey(row scanner) (core.SSHKey, error) {
 
 func (r reader) SSHKey(ctx context.Context, userID, id int64) (core.SSHKey, error) {
 	return scanSSHKey(r.q.QueryRowContext(ctx,
-		`SELECT `+sshKeys.columns+` FROM ssh_keys WHERE user_id = ? AND id = ?`, userID, id))
+		`SELECT `+sshKeys.Columns+` FROM ssh_keys WHERE user_id = ? AND id = ?`, userID, id))
 }
 
 func (r reader) SSHKeyByFingerprint(ctx context.Context, userID int64, fingerprint string) (core.SSHKey, error) {
 	return scanSSHKey(r.q.QueryRowContext(ctx,
-		`SELECT `+sshKeys.columns+` FROM ssh_keys WHERE user_id = ? AND fingerprint = ?`, userID, fingerprint))
+		`SELECT `+sshKeys.Columns+` FROM ssh_keys WHERE user_id = ? AND fingerprint = ?`, userID, fingerprint))
 }
 
 func (r reader) ListSSHKeys(ctx context.Context, userID int64, q core.ListQuery) ([]core.SSHKey, int, error) {

@@ -8,21 +8,9 @@ import (
 	"github.com/profiled/profiled/store/sqlfilter"
 )
 
-// tokens' expiry is NULL for a token that never expires, and filters
-// treat it so: "expiry gt X" holds for it (see sqlfilter.Column.NullIsNever).
-var tokens = listing{
-	table:   "tokens",
-	columns: "id, user_id, kind, label, scopes, created, expiry, prefix, hash, client_id, app_id",
-	fields: sqlfilter.Columns{
-		"id":      {Name: "id", Type: core.FieldInt},
-		"label":   {Name: "label", Type: core.FieldString},
-		"created": {Name: "created", Type: core.FieldTime},
-		"expiry":  {Name: "expiry", Type: core.FieldTime, NullIsNever: true},
-		"kind":    {Name: "kind", Type: core.FieldString},
-	},
-}
+var tokens = sqlfilter.Tokens
 
-// tokenColumnsT is tokens.columns qualified by the alias t, for joins.
+// tokenColumnsT is tokens.Columns qualified by the alias t, for joins.
 const tokenColumnsT = "t.id, t.user_id, t.kind, t.label, t.scopes, t.created, t.expiry, t.prefix, t.hash, t.client_id, t.app_id"
 
 // tokenDest returns the scan destinations of a token's columns and a
@@ -71,7 +59,7 @@ func (r reader) TokenByHash(ctx context.Context, hash []byte) (core.Token, core.
 
 func (r reader) Token(ctx context.Context, userID, id int64) (core.Token, error) {
 	return scanToken(r.q.QueryRowContext(ctx,
-		`SELECT `+tokens.columns+` FROM tokens WHERE user_id = ? AND id = ?`, userID, id))
+		`SELECT `+tokens.Columns+` FROM tokens WHERE user_id = ? AND id = ?`, userID, id))
 }
 
 func (r reader) ListTokens(ctx context.Context, userID int64, q core.ListQuery) ([]core.Token, int, error) {

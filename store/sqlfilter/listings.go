@@ -1,0 +1,76 @@
+package sqlfilter
+
+import "github.com/profiled/profiled/core"
+
+// Listing describes one listable resource, the same for every store: its
+// table, the select list the stores scan in that order, and the fields
+// lists may filter and order on with their columns.
+type Listing struct {
+	Table   string  // the table, unaliased
+	Columns string  // the select list, unqualified
+	Fields  Columns // what lists may filter and order on
+}
+
+// Tokens' expiry is NULL for a token that never expires, and filters
+// treat it so: "expiry gt X" holds for it (see Column.NullIsNever).
+var Tokens = Listing{
+	Table:   "tokens",
+	Columns: "id, user_id, kind, label, scopes, created, expiry, prefix, hash, client_id, app_id",
+	Fields: Columns{
+		"id":      {Name: "id", Type: core.FieldInt},
+		"label":   {Name: "label", Type: core.FieldString},
+		"created": {Name: "created", Type: core.FieldTime},
+		"expiry":  {Name: "expiry", Type: core.FieldTime, NullIsNever: true},
+		"kind":    {Name: "kind", Type: core.FieldString},
+	},
+}
+
+// Apps' expiry is NULL for an authorization that never expires; filters
+// treat it so, as for tokens.
+var Apps = Listing{
+	Table:   "apps",
+	Columns: "id, user_id, client_id, label, scopes, website, thumbnail_url, created, expiry",
+	Fields: Columns{
+		"id":      {Name: "id", Type: core.FieldInt},
+		"label":   {Name: "label", Type: core.FieldString},
+		"created": {Name: "created", Type: core.FieldTime},
+		"expiry":  {Name: "expiry", Type: core.FieldTime, NullIsNever: true},
+	},
+}
+
+// Devices is the listing of devices.
+var Devices = Listing{
+	Table:   "devices",
+	Columns: "id, user_id, created, expiry, last_authenticated, last_remote_addr, user_agent",
+	Fields: Columns{
+		"id":                 {Name: "id", Type: core.FieldInt},
+		"created":            {Name: "created", Type: core.FieldTime},
+		"expiry":             {Name: "expiry", Type: core.FieldTime},
+		"last_authenticated": {Name: "last_authenticated", Type: core.FieldTime},
+	},
+}
+
+// Logins is the listing of logins.
+var Logins = Listing{
+	Table:   "logins",
+	Columns: "id, user_id, datetime, ip, username, status, restricted",
+	Fields: Columns{
+		"id":         {Name: "id", Type: core.FieldInt},
+		"datetime":   {Name: "datetime", Type: core.FieldTime},
+		"ip":         {Name: "ip", Type: core.FieldString},
+		"username":   {Name: "username", Type: core.FieldString},
+		"status":     {Name: "status", Type: core.FieldString},
+		"restricted": {Name: "restricted", Type: core.FieldBool},
+	},
+}
+
+// SSHKeys is the listing of sshkeys.
+var SSHKeys = Listing{
+	Table:   "ssh_keys",
+	Columns: "id, user_id, label, key, fingerprint, created",
+	Fields: Columns{
+		"id":      {Name: "id", Type: core.FieldInt},
+		"label":   {Name: "label", Type: core.FieldString},
+		"created": {Name: "created", Type: core.FieldTime},
+	},
+}
