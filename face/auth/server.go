@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"mime"
 	"net"
 	"net/http"
 	"strings"
@@ -119,25 +118,7 @@ func (s *server) fail(w http.ResponseWriter, r *http.Request, err error) {
 
 // decode reads one JSON object into v, refusing unknown fields, trailing
 // data and other content types; errors name the field.
-func decode(r *http.Request, v any) error {
-	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if err != nil || mt != "application/json" {
-		return core.Invalid("", "Content-Type must be application/json")
-	}
-	dec := json.NewDecoder(r.Body)
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return decodeError(err)
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			return decodeError(err)
-		}
-		return core.Invalid("", "Request body must be a single JSON object")
-	}
-	return nil
-}
+func decode(r *http.Request, v any) error { return httpx.DecodeObject(r, v, decodeError) }
 
 func decodeError(err error) error {
 	var tooBig *http.MaxBytesError

@@ -9,6 +9,9 @@ package httpx
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
+	"io"
+	"mime"
 	"net/http"
 	"strconv"
 	"strings"
@@ -86,4 +89,37 @@ func WriteJSON(w http.ResponseWriter, status int, contentType string, v any, fal
 		buf.WriteString(fallback)
 	}
 	Write(w, status, contentType, buf.Bytes())
+}
+
+// RequireJSON refuses a request whose Content-Type is not application/json
+// (parameters such as charset are fine).
+func RequireJSON(r *http.Request) error {
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || mt != "application/json" {
+		return core.Invalid("", "Content-Type must be application/json")
+	}
+	return nil
+}
+
+// DecodeObject reads one JSON object from the body into v, refusing other
+// content types, unknown fields and trailing data. The errors of
+// encoding/json, and a body over an http.MaxBytesReader's limit, go
+// through wording, so each face names the field in its own words.
+func DecodeObject(r *http.Request, v any, wording func(error) error) error {
+	if err := RequireJSON(r); err != nil {
+		return err
+	}
+	dec := json.NewDecoder(r.Body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return wording(err)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return wording(err)
+		}
+		return core.Invalid("", "Request body must be a single JSON object")
+	}
+	return nil
 }

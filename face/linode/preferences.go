@@ -7,6 +7,7 @@ import (
 	"net/http"
 
 	"github.com/profiled/profiled/core"
+	"github.com/profiled/profiled/face/httpx"
 )
 
 func (s *server) getPreferences(w http.ResponseWriter, r *http.Request, a core.Actor) {
@@ -15,7 +16,7 @@ func (s *server) getPreferences(w http.ResponseWriter, r *http.Request, a core.A
 }
 
 func (s *server) putPreferences(w http.ResponseWriter, r *http.Request, a core.Actor) {
-	if err := checkContentType(r); err != nil {
+	if err := httpx.RequireJSON(r); err != nil {
 		s.fail(w, r, err)
 		return
 	}

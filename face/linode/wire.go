@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"mime"
 	"net/http"
 	"strconv"
 	"strings"
@@ -114,36 +113,7 @@ func (f failer) fail(w http.ResponseWriter, r *http.Request, err error) {
 
 // decode reads a JSON object body into v, refusing unknown fields, trailing
 // data, wrong content types and bodies over the limit. Errors name the field.
-func decode(r *http.Request, v any) error {
-	if err := checkContentType(r); err != nil {
-		return err
-	}
-	dec := json.NewDecoder(r.Body)
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return decodeError(err)
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			return decodeError(err)
-		}
-		return core.Invalid("", "Request body must be a single JSON object")
-	}
-	return nil
-}
-
-func checkContentType(r *http.Request) error {
-	ct := r.Header.Get("Content-Type")
-	if ct == "" {
-		return &core.Error{Kind: core.KindInvalid, Reason: "Content-Type must be application/json"}
-	}
-	mt, _, err := mime.ParseMediaType(ct)
-	if err != nil || mt != "application/json" {
-		return &core.Error{Kind: core.KindInvalid, Reason: "Content-Type must be application/json"}
-	}
-	return nil
-}
+func decode(r *http.Request, v any) error { return httpx.DecodeObject(r, v, decodeError) }
 
 // decodeError maps encoding/json's errors to field-named domain errors.
 func decodeError(err error) error {
