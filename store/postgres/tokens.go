@@ -11,8 +11,11 @@ import (
 
 var tokens = sqlfilter.Tokens
 
-// tokenColumnsT is tokens.Columns qualified by the alias t, for joins.
-const tokenColumnsT = "t.id, t.user_id, t.kind, t.label, t.scopes, t.created, t.expiry, t.prefix, t.hash, t.client_id, t.app_id"
+// tokenByHashQuery reads a token and its user in one statement, built
+// once: it runs on every authenticated request.
+var tokenByHashQuery = `SELECT ` + tokens.Qualified("t") + `, ` + userColumns + `
+		FROM tokens t JOIN users u ON u.id = t.user_id
+		WHERE t.hash = $1`
 
 // tokenDest returns the scan destinations of a token's columns and a
 // function that finishes tok once they are filled.
@@ -46,9 +49,7 @@ func (r reader) TokenByHash(ctx context.Context, hash []byte) (core.Token, core.
 	var u core.User
 	tokDest, finishToken := tokenDest(&tok)
 	userDest, finishUser := userDest(&u)
-	err := r.q.QueryRow(ctx, `SELECT `+tokenColumnsT+`, `+userColumns+`
-		FROM tokens t JOIN users u ON u.id = t.user_id
-		WHERE t.hash = $1`, hash).Scan(append(tokDest, userDest...)...)
+	err := r.q.QueryRow(ctx, tokenByHashQuery, hash).Scan(append(tokDest, userDest...)...)
 	if err != nil {
 		return core.Token{}, core.User{}, r.err("token by hash", err)
 	}

@@ -1,6 +1,10 @@
 package sqlfilter
 
-import "github.com/profiled/profiled/core"
+import (
+	"strings"
+
+	"github.com/profiled/profiled/core"
+)
 
 // Listing describes one listable resource, the same for every store: its
 // table, the select list the stores scan in that order, and the fields
@@ -73,4 +77,14 @@ var SSHKeys = Listing{
 		"label":   {Name: "label", Type: core.FieldString},
 		"created": {Name: "created", Type: core.FieldTime},
 	},
+}
+
+// Qualified returns the select list with every column prefixed by alias,
+// for queries that join the table under that alias.
+func (l Listing) Qualified(alias string) string {
+	cols := strings.Split(l.Columns, ",")
+	for i, c := range cols {
+		cols[i] = alias + "." + strings.TrimSpace(c)
+	}
+	return strings.Join(cols, ", ")
 }

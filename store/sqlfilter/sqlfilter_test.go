@@ -187,3 +187,10 @@ func TestCheck(t *testing.T) {
 		}
 	}
 }
+
+func TestListingQualified(t *testing.T) {
+	l := Listing{Columns: "id, user_id,kind"}
+	if got, want := l.Qualified("t"), "t.id, t.user_id, t.kind"; got != want {
+		t.Fatalf("Qualified = %q, want %q", got, want)
+	}
+}
