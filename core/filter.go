@@ -15,12 +15,23 @@ const (
 // the stores map them to columns.
 type Fields map[string]FieldType
 
-// The filterable fields per resource, exactly as the Linode spec marks them
-// (x-linode-filterable). Nothing is filterable on SSH keys, devices or logins.
+// The fields lists may be filtered and ordered on, per resource: every
+// scalar field the resource's JSON carries, named as it is there. The Linode
+// spec marks fewer (x-linode-filterable: label and created on tokens, label,
+// created and expiry on apps, nothing on SSH keys, devices or logins), but
+// the real API filters and orders on all of them and real clients rely on it
+// (WIRE-FACTS.md: Cloud Manager orders devices by expiry, Ansible filters SSH
+// keys by label). A token's "token" is the 16-character prefix it is shown by.
 var (
-	TokenFields = Fields{"label": FieldString, "created": FieldTime}
-	AppFields   = Fields{"label": FieldString, "created": FieldTime, "expiry": FieldTime}
-	NoFields    = Fields{}
+	SSHKeyFields = Fields{"id": FieldInt, "label": FieldString, "ssh_key": FieldString, "created": FieldTime}
+	TokenFields  = Fields{"id": FieldInt, "label": FieldString, "scopes": FieldString, "created": FieldTime,
+		"expiry": FieldTime, "token": FieldString}
+	AppFields = Fields{"id": FieldInt, "label": FieldString, "scopes": FieldString, "website": FieldString,
+		"thumbnail_url": FieldString, "created": FieldTime, "expiry": FieldTime}
+	DeviceFields = Fields{"id": FieldInt, "created": FieldTime, "expiry": FieldTime, "last_authenticated": FieldTime,
+		"last_remote_addr": FieldString, "user_agent": FieldString}
+	LoginFields = Fields{"id": FieldInt, "datetime": FieldTime, "ip": FieldString, "username": FieldString,
+		"status": FieldString, "restricted": FieldBool}
 )
 
 // Op is a comparison in a filter leaf.

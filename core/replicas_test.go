@@ -217,7 +217,7 @@ func TestReplicasConcurrentConfirmTFA(t *testing.T) {
 				t.Fatalf("round %d: neither replica confirmed a valid code: %v / %v", round, errs[0], errs[1])
 			}
 			lost := 1 - won
-			wantErr(t, errs[lost], core.KindConflict, "tfa_code")
+			wantErr(t, errs[lost], core.KindInvalid, "tfa_code")
 			if scratch[lost] != "" {
 				t.Fatalf("round %d: the refused confirm returned a scratch code", round)
 			}
@@ -261,12 +261,12 @@ func TestReplicasTOTPCodeUsedOnce(t *testing.T) {
 				t.Fatal("confirm returned no scratch code")
 			}
 			_, err = second.ConfirmTFA(r.ctx, a, code)
-			wantErr(t, err, core.KindConflict, "tfa_code")
+			wantErr(t, err, core.KindInvalid, "tfa_code")
 			// Still refused a step later, when the code is one step old and
 			// within the skew the check allows.
 			r.clock.Advance(30 * time.Second)
 			_, err = second.ConfirmTFA(r.ctx, a, code)
-			wantErr(t, err, core.KindConflict, "tfa_code")
+			wantErr(t, err, core.KindInvalid, "tfa_code")
 			u, err := second.Profile(r.ctx, a)
 			noErr(t, err)
 			if !u.TwoFactorAuth {

@@ -116,19 +116,27 @@ func TestSSHKeysInvalid(t *testing.T) {
 	}
 }
 
-func TestSSHKeysDuplicate(t *testing.T) {
+// TestSSHKeysRepeated: the same public key may be stored twice in one
+// profile, as the real API allows (the Terraform provider's acceptance
+// tests do it); each copy has its own id, label and lifetime.
+func TestSSHKeysRepeated(t *testing.T) {
 	e := newEnv(t)
 	a := e.user("alice", false)
 	b := e.user("bobby", false)
 	line := testenv.NewSSHKey(t, "first")
-	_, err := e.svc.AddSSHKey(e.ctx, a, core.SSHKeyCreate{Label: "one", Key: line})
+	one, err := e.svc.AddSSHKey(e.ctx, a, core.SSHKeyCreate{Label: "one", Key: line})
 	noErr(t, err)
-	_, err = e.svc.AddSSHKey(e.ctx, a, core.SSHKeyCreate{Label: "two", Key: line})
-	wantErr(t, err, core.KindConflict, "ssh_key")
-	// The same key with another comment is still the same key.
-	other := strings.Replace(line, " first", " second", 1)
-	_, err = e.svc.AddSSHKey(e.ctx, a, core.SSHKeyCreate{Label: "three", Key: other})
-	wantErr(t, err, core.KindConflict, "ssh_key")
+	two, err := e.svc.AddSSHKey(e.ctx, a, core.SSHKeyCreate{Label: "two", Key: line})
+	noErr(t, err)
+	if one.ID == two.ID || two.Key != line {
+		t.Fatalf("the second copy is %+v, the first %+v", two, one)
+	}
+	noErr(t, e.svc.DeleteSSHKey(e.ctx, a, one.ID))
+	got, err := e.svc.SSHKey(e.ctx, a, two.ID)
+	noErr(t, err)
+	if got.Label != "two" {
+		t.Fatalf("deleting one copy changed the other: %+v", got)
+	}
 	// Another user may hold the same public key.
 	_, err = e.svc.AddSSHKey(e.ctx, b, core.SSHKeyCreate{Label: "mine", Key: line})
 	noErr(t, err)

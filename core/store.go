@@ -44,7 +44,6 @@ type Reader interface {
 	TokenByHash(ctx context.Context, hash []byte) (Token, User, error)
 
 	SSHKey(ctx context.Context, userID, id int64) (SSHKey, error)
-	SSHKeyByFingerprint(ctx context.Context, userID int64, fingerprint string) (SSHKey, error)
 	ListSSHKeys(ctx context.Context, userID int64, q ListQuery) ([]SSHKey, int, error)
 
 	Token(ctx context.Context, userID, id int64) (Token, error)

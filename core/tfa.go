@@ -37,7 +37,9 @@ type TFASecret struct {
 }
 
 // EnableTFA creates a pending TOTP secret. It refuses until the security
-// questions are answered, and while TFA is already on.
+// questions are answered. While TFA is on, it resets it, as Cloud Manager's
+// "Reset two-factor authentication" expects: the new secret waits for
+// ConfirmTFA to replace the current one, which keeps working until then.
 func (s *Service) EnableTFA(ctx context.Context, a Actor) (TFASecret, error) {
 	if err := mustWrite(a); err != nil {
 		return TFASecret{}, err
@@ -63,9 +65,6 @@ func (s *Service) EnableTFA(ctx context.Context, a Actor) (TFASecret, error) {
 		if err != nil {
 			return notFound(err, "tfa state")
 		}
-		if st.SecretEnc != nil {
-			return Conflict("", "Two-factor authentication is already enabled; disable it first to create a new secret")
-		}
 		st.PendingSecretEnc = s.box.Seal([]byte(secret), tfaAD(a.User.ID, "tfa-pending"))
 		st.PendingExpiry = expiry
 		return tx.SetTFA(ctx, a.User.ID, st)
@@ -77,8 +76,10 @@ func (s *Service) EnableTFA(ctx context.Context, a Actor) (TFASecret, error) {
 }
 
 // ConfirmTFA turns TFA on when code matches the pending secret, and returns
-// a one-use scratch code (stored only as a hash). Wrong codes are limited
-// per user across replicas; a code's time step is never accepted twice.
+// a one-use scratch code (stored only as a hash). While TFA is on, the
+// pending secret replaces the current one, and the new scratch code the old
+// ones. Wrong codes are limited per user across replicas; a code's time step
+// is never accepted twice.
 func (s *Service) ConfirmTFA(ctx context.Context, a Actor, code string) (string, error) {
 	if err := mustWrite(a); err != nil {
 		return "", err
@@ -104,9 +105,6 @@ func (s *Service) ConfirmTFA(ctx context.Context, a Actor, code string) (string,
 		st, err := tx.TFA(ctx, a.User.ID)
 		if err != nil {
 			return notFound(err, "tfa state")
-		}
-		if st.SecretEnc != nil {
-			return Conflict("tfa_code", "Two-factor authentication is already enabled")
 		}
 		if st.PendingSecretEnc == nil || !now.Before(st.PendingExpiry) {
 			return Invalid("tfa_code", "No two-factor secret is pending, or it expired: call POST /profile/tfa-enable for a new one")

@@ -121,14 +121,12 @@ func TestTFAFlow(t *testing.T) {
 	_, err = e.svc.UpdateProfile(e.ctx, a, core.ProfileUpdate{TwoFactorAuth: ptr(false)})
 	wantErr(t, err, core.KindInvalid, "two_factor_auth")
 
-	// The same code again is refused; so is a new secret while TFA is on.
+	// The same code again is refused: nothing is pending any more.
 	_, err = e.svc.ConfirmTFA(e.ctx, a, code)
 	if err == nil {
 		t.Fatal("the same TFA code was accepted twice")
 	}
-	wantErr(t, err, core.KindConflict, "tfa_code")
-	_, err = e.svc.EnableTFA(e.ctx, a)
-	wantErr(t, err, core.KindConflict, "-")
+	wantErr(t, err, core.KindInvalid, "tfa_code")
 
 	// Disable forgets everything.
 	noErr(t, e.svc.DisableTFA(e.ctx, a))
@@ -261,5 +259,52 @@ func TestTFASuccessResetsAttempts(t *testing.T) {
 	for i := 0; i < 5; i++ {
 		_, err := e.svc.ConfirmTFA(e.ctx, a, bad)
 		wantErr(t, err, core.KindInvalid, "tfa_code")
+	}
+}
+
+// TestTFAReset is Cloud Manager's "Reset two-factor authentication":
+// tfa-enable while TFA is on makes a pending secret; the current secret
+// and scratch code keep working until the new one is confirmed, which
+// replaces both.
+func TestTFAReset(t *testing.T) {
+	e := newEnv(t)
+	a, oldSecret, oldScratch := tfaUser(t, e, "alice")
+
+	sec, err := e.svc.EnableTFA(e.ctx, a)
+	noErr(t, err)
+	if sec.Secret == oldSecret {
+		t.Fatal("the reset handed out the current secret")
+	}
+	if !e.refresh(a).TwoFactorAuth {
+		t.Fatal("a pending reset turned TFA off")
+	}
+	// Until it is confirmed, sign-in takes the current secret, not the new one.
+	res, err := signIn(e, "alice", alicePassword)
+	noErr(t, err)
+	_, err = e.svc.SignInTFA(e.ctx, core.TFASignInRequest{Challenge: res.Challenge, Code: totpCode(t, sec.Secret, e.clock.Now())})
+	wantErr(t, err, core.KindUnauthorized, "code")
+	_, err = e.svc.SignInTFA(e.ctx, core.TFASignInRequest{Challenge: res.Challenge, Code: totpCode(t, oldSecret, e.clock.Now())})
+	noErr(t, err)
+
+	// A wrong code confirms nothing; the right one replaces the secret.
+	_, err = e.svc.ConfirmTFA(e.ctx, a, wrongCode(t, sec.Secret, e.clock.Now()))
+	wantErr(t, err, core.KindInvalid, "tfa_code")
+	e.clock.Advance(30 * time.Second)
+	scratch, err := e.svc.ConfirmTFA(e.ctx, a, totpCode(t, sec.Secret, e.clock.Now()))
+	noErr(t, err)
+	if scratch == oldScratch {
+		t.Fatal("the reset kept the scratch code")
+	}
+	e.clock.Advance(30 * time.Second)
+	res, err = signIn(e, "alice", alicePassword)
+	noErr(t, err)
+	_, err = e.svc.SignInTFA(e.ctx, core.TFASignInRequest{Challenge: res.Challenge, Code: totpCode(t, oldSecret, e.clock.Now())})
+	wantErr(t, err, core.KindUnauthorized, "code")
+	_, err = e.svc.SignInTFA(e.ctx, core.TFASignInRequest{Challenge: res.Challenge, Code: oldScratch})
+	wantErr(t, err, core.KindUnauthorized, "code")
+	_, err = e.svc.SignInTFA(e.ctx, core.TFASignInRequest{Challenge: res.Challenge, Code: totpCode(t, sec.Secret, e.clock.Now())})
+	noErr(t, err)
+	if !e.refresh(a).TwoFactorAuth {
+		t.Fatal("TFA is off after the reset")
 	}
 }

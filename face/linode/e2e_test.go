@@ -143,8 +143,11 @@ func (e *env) testSSHKeys(t *testing.T) {
 	if k.SSHKey != key || k.Label != "laptop" || k.Created == nil {
 		t.Fatalf("created key: %+v", k)
 	}
-	if _, err := e.client.CreateSSHKey(ctx, linodego.SSHKeyCreateOptions{Label: "again", SSHKey: key}); testenv.APIStatus(err) != 400 {
-		t.Fatalf("duplicate key: want 400, got %v", err)
+	// The same key again is a second key with its own id, as the real API
+	// does (the Terraform provider's acceptance tests add one key twice).
+	again, err := e.client.CreateSSHKey(ctx, linodego.SSHKeyCreateOptions{Label: "again", SSHKey: key})
+	if err != nil || again.ID == k.ID || again.SSHKey != key {
+		t.Fatalf("the same key twice: %+v, %v", again, err)
 	}
 	if _, err := e.client.CreateSSHKey(ctx, linodego.SSHKeyCreateOptions{Label: "bad", SSHKey: "ssh-rsa AAAAB3Nza garbage"}); testenv.APIStatus(err) != 400 {
 		t.Fatalf("bad key: want 400, got %v", err)
@@ -154,10 +157,35 @@ func (e *env) testSSHKeys(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	// 31 keys over pages of 25: linodego fetches both pages.
+	// 32 keys over pages of 25: linodego fetches both pages.
 	all, err := e.client.ListSSHKeys(ctx, &linodego.ListOptions{PageSize: 25})
-	if err != nil || len(all) != 31 {
+	if err != nil || len(all) != 32 {
 		t.Fatalf("list: %d keys, %v", len(all), err)
+	}
+	// The filters real clients send: every Terraform list data source, its
+	// exact-match values, and Ansible's ssh_key_list by label.
+	for _, tc := range []struct {
+		filter string
+		want   int
+	}{
+		{`{"+and":[],"+order":"desc"}`, 32},
+		{`{"+and":[{"+or":[{"label":"laptop"},{"label":"again"}]}],"+order":"desc"}`, 2},
+		{`{"+and":[{"+or":[]}],"+order":"asc","+order_by":"created"}`, 32},
+		{`{"label":"again"}`, 1},
+		{`{"ssh_key":"` + key + `"}`, 2},
+		{`{"+order":"desc","+order_by":"label"}`, 32},
+	} {
+		got, err := e.client.ListSSHKeys(ctx, &linodego.ListOptions{Filter: tc.filter})
+		if err != nil || len(got) != tc.want {
+			t.Fatalf("list with X-Filter %s: %d keys, %v; want %d", tc.filter, len(got), err, tc.want)
+		}
+	}
+	desc, err := e.client.ListSSHKeys(ctx, &linodego.ListOptions{Filter: `{"+and":[],"+order":"desc"}`})
+	if err != nil || desc[0].ID < desc[len(desc)-1].ID {
+		t.Fatalf("+order desc without +order_by lists ids in ascending order: first %d, last %d (%v)", desc[0].ID, desc[len(desc)-1].ID, err)
+	}
+	if _, err := e.client.ListSSHKeys(ctx, &linodego.ListOptions{Filter: `{"user_agent":"x"}`}); testenv.APIStatus(err) != 400 {
+		t.Fatalf("a field SSH keys do not have: %v", err)
 	}
 	got, err := e.client.GetSSHKey(ctx, k.ID)
 	if err != nil || got.SSHKey != key {
@@ -223,8 +251,17 @@ func (e *env) testTokens(t *testing.T) {
 	if err != nil || len(list) != 1 || list[0].Label != "forever" {
 		t.Fatalf("filtered list: %+v %v", list, err)
 	}
-	if _, err := e.client.ListTokens(ctx, &linodego.ListOptions{Filter: `{"token":"x"}`}); testenv.APIStatus(err) != 400 {
-		t.Fatalf("non-filterable field: %v", err)
+	if _, err := e.client.ListTokens(ctx, &linodego.ListOptions{Filter: `{"user_agent":"x"}`}); testenv.APIStatus(err) != 400 {
+		t.Fatalf("a field tokens do not have: %v", err)
+	}
+	// Cloud Manager's token table sorts by expiry; "never" sorts last.
+	byExpiry, err := e.client.ListTokens(ctx, &linodego.ListOptions{Filter: `{"+order":"asc","+order_by":"expiry"}`})
+	if err != nil || len(byExpiry) < 2 || byExpiry[len(byExpiry)-1].Expiry.Year() != 2999 {
+		t.Fatalf("tokens by expiry: %+v %v", byExpiry, err)
+	}
+	byPrefix, err := e.client.ListTokens(ctx, &linodego.ListOptions{Filter: `{"token":"` + tok.Token[:16] + `"}`})
+	if err != nil || len(byPrefix) != 1 || byPrefix[0].ID != tok.ID {
+		t.Fatalf("tokens by their shown prefix: %+v %v", byPrefix, err)
 	}
 	up, err := e.client.UpdateToken(ctx, tok.ID, linodego.TokenUpdateOptions{Label: "ci-renamed"})
 	if err != nil || up.Label != "ci-renamed" {

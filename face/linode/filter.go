@@ -29,6 +29,11 @@ const filterTimeLayout = "2006-01-02T15:04:05"
 // It returns the filter tree (nil when the header is empty or has only ordering), the field
 // to order by ("" for default) and whether the order is descending.
 //
+// It reads the header as the real API does (WIRE-FACTS.md), not only as the spec words it:
+// an empty +and or +or, or an empty filter object, is no condition (every Terraform list
+// data source sends {"+and":[],"+order":"desc"}), and +order without +order_by applies to
+// the default order, by id.
+//
 // Every error is a *core.Error of kind KindInvalid with Field "X-Filter".
 func parseFilter(header string, fields core.Fields) (f *core.Filter, orderBy string, desc bool, err error) {
 	if strings.TrimSpace(header) == "" {
@@ -46,11 +51,7 @@ func parseFilter(header string, fields core.Fields) (f *core.Filter, orderBy str
 	}
 
 	p := filterParser{fields: fields}
-	var (
-		parts    []core.Filter
-		order    string
-		hasOrder bool
-	)
+	var parts []*core.Filter
 	for i, key := range root.keys {
 		val := root.vals[i]
 		switch key {
@@ -66,7 +67,7 @@ func parseFilter(header string, fields core.Fields) (f *core.Filter, orderBy str
 			if val.kind != fjString || (val.str != "asc" && val.str != "desc") {
 				return nil, "", false, filterErr(`+order must be "asc" or "desc"`)
 			}
-			order, hasOrder = val.str, true
+			desc = val.str == "desc"
 		default:
 			c, err := p.clause(key, val)
 			if err != nil {
@@ -75,15 +76,7 @@ func parseFilter(header string, fields core.Fields) (f *core.Filter, orderBy str
 			parts = append(parts, c)
 		}
 	}
-	if hasOrder && orderBy == "" {
-		return nil, "", false, filterErr("+order requires +order_by")
-	}
-	desc = order == "desc"
-	if len(parts) == 0 {
-		return nil, orderBy, desc, nil
-	}
-	all := combineFilters(parts, true)
-	return &all, orderBy, desc, nil
+	return combineFilters(parts, true), orderBy, desc, nil
 }
 
 // filterErr builds the one kind of error parseFilter returns.
@@ -97,51 +90,57 @@ type filterParser struct {
 	leaves int
 }
 
-// object parses a filter object nested in +and or +or: one or more clauses, ANDed.
-func (p *filterParser) object(op string, n *filterJSONNode) (core.Filter, error) {
-	if n.kind != fjObject || len(n.keys) == 0 {
-		return core.Filter{}, filterErr("%s must be an array of non-empty filter objects", op)
+// object parses a filter object nested in +and or +or: its clauses, ANDed.
+// An empty object is no condition (nil).
+func (p *filterParser) object(op string, n *filterJSONNode) (*core.Filter, error) {
+	if n.kind != fjObject {
+		return nil, filterErr("%s must be an array of filter objects, not of %s", op, n.kindName())
 	}
-	parts := make([]core.Filter, 0, len(n.keys))
+	parts := make([]*core.Filter, 0, len(n.keys))
 	for i, key := range n.keys {
 		c, err := p.clause(key, n.vals[i])
 		if err != nil {
-			return core.Filter{}, err
+			return nil, err
 		}
 		parts = append(parts, c)
 	}
 	return combineFilters(parts, true), nil
 }
 
-// clause parses one key of a filter object and its value, outside any field.
-func (p *filterParser) clause(key string, val *filterJSONNode) (core.Filter, error) {
+// clause parses one key of a filter object and its value, outside any
+// field. It returns nil for no condition: an empty +and or +or.
+func (p *filterParser) clause(key string, val *filterJSONNode) (*core.Filter, error) {
 	switch key {
 	case "+and", "+or":
-		if val.kind != fjArray || len(val.vals) == 0 {
-			return core.Filter{}, filterErr("%s must be an array of non-empty filter objects", key)
+		if val.kind != fjArray {
+			return nil, filterErr("%s must be an array of filter objects, not %s", key, val.kindName())
 		}
-		parts := make([]core.Filter, 0, len(val.vals))
+		parts := make([]*core.Filter, 0, len(val.vals))
 		for _, el := range val.vals {
 			c, err := p.object(key, el)
 			if err != nil {
-				return core.Filter{}, err
+				return nil, err
 			}
 			parts = append(parts, c)
 		}
 		return combineFilters(parts, key == "+and"), nil
 	case "+order", "+order_by":
-		return core.Filter{}, filterErr("%s is only allowed at the top level of X-Filter", key)
+		return nil, filterErr("%s is only allowed at the top level of X-Filter", key)
 	case "+gt", "+gte", "+lt", "+lte", "+contains", "+neq":
-		return core.Filter{}, filterErr(`%s must be applied to a field, as in {"label": {"%s": ...}}`, key, key)
+		return nil, filterErr(`%s must be applied to a field, as in {"label": {"%s": ...}}`, key, key)
 	}
 	if strings.HasPrefix(key, "+") {
-		return core.Filter{}, filterErr("Unknown operator %s", clipFilterText(key))
+		return nil, filterErr("Unknown operator %s", clipFilterText(key))
 	}
 	typ, ok := p.fields[key]
 	if !ok || key == "" {
-		return core.Filter{}, filterErr("Cannot filter on %s", clipFilterText(key))
+		return nil, filterErr("Cannot filter on %s", clipFilterText(key))
 	}
-	return p.fieldValue(key, typ, val)
+	f, err := p.fieldValue(key, typ, val)
+	if err != nil {
+		return nil, err
+	}
+	return &f, nil
 }
 
 // filterFieldOps maps the comparison operators allowed inside a field's object.
@@ -192,7 +191,7 @@ func (p *filterParser) fieldValue(field string, typ core.FieldType, val *filterJ
 		}
 		parts = append(parts, c)
 	}
-	return combineFilters(parts, true), nil
+	return combineLeaves(parts, true), nil
 }
 
 // fieldOr parses the list of {"field": {"+or": [...]}}.
@@ -211,7 +210,7 @@ func (p *filterParser) fieldOr(field string, typ core.FieldType, arg *filterJSON
 		}
 		parts = append(parts, c)
 	}
-	return combineFilters(parts, false), nil
+	return combineLeaves(parts, false), nil
 }
 
 // leaf checks that op applies to the field's type and converts the value.
@@ -327,15 +326,38 @@ func parseFilterTime(s string) (time.Time, bool) {
 	return t, true
 }
 
-// combineFilters joins non-empty parts with AND or OR; a single part stands alone.
-func combineFilters(parts []core.Filter, and bool) core.Filter {
-	if len(parts) == 1 {
-		return parts[0]
+// combineFilters joins parts with AND or OR, where a nil part is no
+// condition (true): AND drops it, and OR with it is no condition at all.
+// A single part stands alone; no parts at all is no condition.
+func combineFilters(parts []*core.Filter, and bool) *core.Filter {
+	kept := make([]core.Filter, 0, len(parts))
+	for _, f := range parts {
+		if f == nil {
+			if !and {
+				return nil
+			}
+			continue
+		}
+		kept = append(kept, *f)
 	}
-	if and {
-		return core.Filter{And: parts}
+	switch {
+	case len(kept) == 0:
+		return nil
+	case len(kept) == 1:
+		return &kept[0]
+	case and:
+		return &core.Filter{And: kept}
 	}
-	return core.Filter{Or: parts}
+	return &core.Filter{Or: kept}
+}
+
+// combineLeaves joins the conditions on one field, none of which is nil.
+func combineLeaves(parts []core.Filter, and bool) core.Filter {
+	ptrs := make([]*core.Filter, len(parts))
+	for i := range parts {
+		ptrs[i] = &parts[i]
+	}
+	return *combineFilters(ptrs, and)
 }
 
 // fieldTypeNoun names a field type with its article, for messages.

@@ -51,6 +51,28 @@ func TestParseFilter(t *testing.T) {
 		{name: "empty object", header: "{}"},
 		{name: "whitespace around", header: " \n{\"label\":\"a\"}\t ", want: fLeaf("label", core.OpEq, "a")},
 
+		// What other real clients send (WIRE-FACTS.md): Terraform's list data
+		// sources, Cloud Manager's tables, Ansible's ssh_key_list.
+		{name: "terraform empty and", header: `{"+and":[],"+order":"desc"}`, fields: core.SSHKeyFields, desc: true},
+		{name: "terraform empty or inside and", header: `{"+and":[{"+or":[]}],"+order":"desc"}`, fields: core.SSHKeyFields, desc: true},
+		{
+			name:    "terraform values",
+			header:  `{"+and":[{"+or":[{"label":"a"},{"label":"b"}]},{"+or":[]}],"+order":"asc","+order_by":"created"}`,
+			fields:  core.SSHKeyFields,
+			want:    &core.Filter{Or: []core.Filter{core.Match("label", core.OpEq, "a"), core.Match("label", core.OpEq, "b")}},
+			orderBy: "created",
+		},
+		{name: "empty or is no condition", header: `{"+or":[]}`},
+		{name: "empty object in or makes it no condition", header: `{"+or":[{},{"label":"a"}]}`},
+		{name: "empty object in and is dropped", header: `{"+and":[{},{"label":"a"}]}`, want: fLeaf("label", core.OpEq, "a")},
+		{name: "order without order_by", header: `{"+order":"desc"}`, desc: true},
+		{name: "order asc without order_by beside field", header: `{"label":"a","+order":"asc"}`, want: fLeaf("label", core.OpEq, "a")},
+		{name: "cloud manager devices by expiry", header: `{"+order":"asc","+order_by":"expiry"}`, fields: core.DeviceFields, orderBy: "expiry"},
+		{name: "cloud manager tokens by expiry", header: `{"+order":"desc","+order_by":"expiry"}`, fields: core.TokenFields, orderBy: "expiry", desc: true},
+		{name: "cloud manager logins by datetime", header: `{"+order":"desc","+order_by":"datetime"}`, fields: core.LoginFields, orderBy: "datetime", desc: true},
+		{name: "ansible ssh keys by label", header: `{"label":"deploy"}`, fields: core.SSHKeyFields, want: fLeaf("label", core.OpEq, "deploy")},
+		{name: "logins restricted", header: `{"restricted":false}`, fields: core.LoginFields, want: fLeaf("restricted", core.OpEq, false)},
+
 		// The examples linodego builds.
 		{
 			name:    "linodego order and label",
@@ -242,8 +264,8 @@ func TestParseFilterErrors(t *testing.T) {
 
 		// Fields.
 		{"unknown field", `{"foo":"a"}`, nil, "Cannot filter on foo"},
-		{"not filterable here", `{"expiry":"2024-01-01T00:00:00"}`, core.TokenFields, "Cannot filter on expiry"},
-		{"nothing filterable", `{"label":"a"}`, core.NoFields, "Cannot filter on label"},
+		{"not a field of tokens", `{"user_agent":"curl"}`, core.TokenFields, "Cannot filter on user_agent"},
+		{"nothing filterable", `{"label":"a"}`, core.Fields{}, "Cannot filter on label"},
 		{"nil fields", `{"label":"a"}`, core.Fields(nil), "Cannot filter on label"},
 		{"unknown field nested", `{"+and":[{"label":"a"},{"ssh_key":"x"}]}`, nil, "Cannot filter on ssh_key"},
 		{"empty field name", `{"":"a"}`, nil, "Cannot filter on "},
@@ -266,14 +288,11 @@ func TestParseFilterErrors(t *testing.T) {
 		{"contains on bool", `{"public":{"+contains":true}}`, nil, "public: +contains is not allowed on a boolean field"},
 
 		// +and / +or shapes.
-		{"and not array", `{"+and":{"label":"a"}}`, nil, "+and must be an array of non-empty filter objects"},
-		{"or not array", `{"+or":"a"}`, nil, "+or must be an array of non-empty filter objects"},
-		{"and empty", `{"+and":[]}`, nil, "+and must be an array of non-empty filter objects"},
-		{"or empty", `{"+or":[]}`, nil, "+or must be an array of non-empty filter objects"},
-		{"or element empty object", `{"+or":[{}]}`, nil, "+or must be an array of non-empty filter objects"},
-		{"or element string", `{"+or":["a"]}`, nil, "+or must be an array of non-empty filter objects"},
-		{"and element null", `{"+and":[null]}`, nil, "+and must be an array of non-empty filter objects"},
-		{"and null", `{"+and":null}`, nil, "+and must be an array of non-empty filter objects"},
+		{"and not array", `{"+and":{"label":"a"}}`, nil, "+and must be an array of filter objects, not an object"},
+		{"or not array", `{"+or":"a"}`, nil, "+or must be an array of filter objects, not a string"},
+		{"or element string", `{"+or":["a"]}`, nil, "+or must be an array of filter objects, not of a string"},
+		{"and element null", `{"+and":[null]}`, nil, "+and must be an array of filter objects, not of null"},
+		{"and null", `{"+and":null}`, nil, "+and must be an array of filter objects, not null"},
 		{"field or not array", `{"label":{"+or":"a"}}`, nil, "label: +or must be a non-empty array of values or operator objects"},
 		{"field or empty", `{"label":{"+or":[]}}`, nil, "label: +or must be a non-empty array of values or operator objects"},
 		{"field or nested list", `{"label":{"+or":[["a"]]}}`, nil, "label: +or elements must be values or operator objects, not lists"},
@@ -281,13 +300,11 @@ func TestParseFilterErrors(t *testing.T) {
 		{"field list", `{"label":["a","b"]}`, nil, `label: a list is not a value; use {"+or": [...]} to match any of several`},
 
 		// Ordering.
-		{"order without order_by", `{"+order":"desc"}`, nil, "+order requires +order_by"},
-		{"order without order_by beside field", `{"label":"a","+order":"asc"}`, nil, "+order requires +order_by"},
 		{"order bad value", `{"+order_by":"label","+order":"up"}`, nil, `+order must be "asc" or "desc"`},
 		{"order upper case", `{"+order_by":"label","+order":"DESC"}`, nil, `+order must be "asc" or "desc"`},
 		{"order not string", `{"+order_by":"label","+order":1}`, nil, `+order must be "asc" or "desc"`},
 		{"order_by unknown", `{"+order_by":"foo"}`, nil, "Cannot order by foo"},
-		{"order_by not filterable", `{"+order_by":"expiry"}`, core.TokenFields, "Cannot order by expiry"},
+		{"order_by not a field of tokens", `{"+order_by":"user_agent"}`, core.TokenFields, "Cannot order by user_agent"},
 		{"order_by empty", `{"+order_by":""}`, nil, "Cannot order by "},
 		{"order_by not string", `{"+order_by":["label"]}`, nil, "+order_by must be a string naming a field, not a list"},
 		{"order_by null", `{"+order_by":null}`, nil, "+order_by must be a string naming a field, not null"},
@@ -355,20 +372,33 @@ func TestParseFilterErrors(t *testing.T) {
 	}
 }
 
-// The profile resources' own field sets, as the handlers will pass them.
+// The profile resources' own field sets, as the handlers pass them: every
+// scalar field of each resource filters and orders.
 func TestParseFilterProfileFields(t *testing.T) {
-	for _, h := range []string{`{"label":"a"}`, `{"created":{"+gt":"2024-01-01T00:00:00"}}`, `{"+order_by":"created"}`} {
-		for name, fields := range map[string]core.Fields{"tokens": core.TokenFields, "apps": core.AppFields} {
-			if _, _, _, err := parseFilter(h, fields); err != nil {
-				t.Errorf("%s %s: %v", name, h, err)
+	sets := map[string]core.Fields{"sshkeys": core.SSHKeyFields, "tokens": core.TokenFields, "apps": core.AppFields,
+		"devices": core.DeviceFields, "logins": core.LoginFields}
+	samples := map[core.FieldType][]string{
+		core.FieldString: {`"a"`, `{"+contains":"a"}`, `{"+neq":"a"}`},
+		core.FieldTime:   {`"2024-01-01T00:00:00"`, `{"+gt":"2024-01-01T00:00:00"}`, `{"+lte":"2024-01-01T00:00:00"}`},
+		core.FieldInt:    {`1`, `{"+gte":1}`, `{"+lt":10}`},
+		core.FieldBool:   {`true`},
+	}
+	for name, fields := range sets {
+		for field, typ := range fields {
+			for _, v := range samples[typ] {
+				h := `{"` + field + `":` + v + `}`
+				if _, _, _, err := parseFilter(h, fields); err != nil {
+					t.Errorf("%s %s: %v", name, h, err)
+				}
+			}
+			h := `{"+order_by":"` + field + `","+order":"desc"}`
+			if _, by, _, err := parseFilter(h, fields); err != nil || by != field {
+				t.Errorf("%s %s: %q, %v", name, h, by, err)
 			}
 		}
-		if _, _, _, err := parseFilter(h, core.NoFields); err == nil {
-			t.Errorf("NoFields %s: no error", h)
+		if _, _, _, err := parseFilter(`{"no_such_field":"a"}`, fields); err == nil {
+			t.Errorf("%s: no error for an unknown field", name)
 		}
-	}
-	if _, _, _, err := parseFilter(`{"expiry":{"+lt":"2024-01-01T00:00:00"}}`, core.AppFields); err != nil {
-		t.Errorf("apps expiry: %v", err)
 	}
 }
 

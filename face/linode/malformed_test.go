@@ -86,7 +86,7 @@ func testMalformed(t *testing.T, b testenv.Backend) {
 		{"bad page", "GET", "/v4/profile/sshkeys?page=0", "", ``, nil, 400, "page"},
 		{"bad page size", "GET", "/v4/profile/sshkeys?page_size=10", "", ``, nil, 400, "page_size"},
 		{"bad filter", "GET", "/v4/profile/tokens", "", ``, []string{"X-Filter", `{"label":`}, 400, "X-Filter"},
-		{"filter on unfilterable", "GET", "/v4/profile/sshkeys", "", ``, []string{"X-Filter", `{"label":"x"}`}, 400, "X-Filter"},
+		{"filter on a field the resource lacks", "GET", "/v4/profile/sshkeys", "", ``, []string{"X-Filter", `{"user_agent":"x"}`}, 400, "X-Filter"},
 		{"security questions wrong count", "POST", "/v4/profile/security-questions", "application/json", `{"security_questions":[{"question_id":1,"response":"abc"}]}`, nil, 400, "security_questions"},
 		{"tfa confirm missing code", "POST", "/v4/profile/tfa-enable-confirm", "application/json", `{}`, nil, 400, "tfa_code"},
 		{"phone missing iso", "POST", "/v4/profile/phone-number", "application/json", `{"phone_number":"+12015550123"}`, nil, 400, "iso_code"},

@@ -44,8 +44,9 @@ func toProfile(u core.User) profileJSON {
 		AuthorizedKeys: u.AuthorizedKeys, TwoFactorAuth: u.TwoFactorAuth, Restricted: u.Restricted,
 		AuthenticationType: u.AuthenticationType, UserType: "default",
 	}
-	if p.AuthorizedKeys == nil {
-		p.AuthorizedKeys = []string{}
+	// No keys is null, as in every recording of the real API.
+	if len(p.AuthorizedKeys) == 0 {
+		p.AuthorizedKeys = nil
 	}
 	if u.VerifiedPhoneNumber != "" {
 		p.VerifiedPhoneNumber = &u.VerifiedPhoneNumber

@@ -10,7 +10,9 @@ import (
 type questionJSON struct {
 	ID       int    `json:"id"`
 	Question string `json:"question"`
-	Response string `json:"response,omitempty"` // absent while unanswered
+	// Response is null while unanswered, as the real API sends it: Cloud
+	// Manager counts a question as answered when its response is not null.
+	Response *string `json:"response"`
 }
 
 type answerJSON struct {
@@ -23,7 +25,10 @@ func (s *server) getQuestions(w http.ResponseWriter, r *http.Request, a core.Act
 	answers, err := s.svc.SecurityQuestions(r.Context(), a)
 	out := make([]questionJSON, len(answers))
 	for i, ans := range answers {
-		out[i] = questionJSON{ID: ans.QuestionID, Question: ans.Question, Response: ans.Response}
+		out[i] = questionJSON{ID: ans.QuestionID, Question: ans.Question}
+		if ans.Response != "" {
+			out[i].Response = &answers[i].Response
+		}
 	}
 	s.reply(w, r, map[string]any{"security_questions": out}, err)
 }

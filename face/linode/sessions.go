@@ -82,7 +82,7 @@ func (s *server) deleteApp(w http.ResponseWriter, r *http.Request, a core.Actor)
 }
 
 func (s *server) listDevices(w http.ResponseWriter, r *http.Request, a core.Actor) {
-	q, err := listQuery(r, core.NoFields)
+	q, err := listQuery(r, core.DeviceFields)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -111,7 +111,7 @@ func (s *server) deleteDevice(w http.ResponseWriter, r *http.Request, a core.Act
 }
 
 func (s *server) listLogins(w http.ResponseWriter, r *http.Request, a core.Actor) {
-	q, err := listQuery(r, core.NoFields)
+	q, err := listQuery(r, core.LoginFields)
 	if err != nil {
 		s.fail(w, r, err)
 		return

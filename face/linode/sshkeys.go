@@ -26,7 +26,7 @@ type sshKeyCreateJSON struct {
 }
 
 func (s *server) listSSHKeys(w http.ResponseWriter, r *http.Request, a core.Actor) {
-	q, err := listQuery(r, core.NoFields)
+	q, err := listQuery(r, core.SSHKeyFields)
 	if err != nil {
 		s.fail(w, r, err)
 		return

@@ -26,14 +26,6 @@ func (r reader) SSHKey(ctx context.Context, userID, id int64) (core.SSHKey, erro
 		`SELECT `+sshKeys.Columns+` FROM ssh_keys WHERE user_id = $1 AND id = $2`, userID, id))
 }
 
-func (r reader) SSHKeyByFingerprint(ctx context.Context, userID int64, fingerprint string) (core.SSHKey, error) {
-	if !storable(fingerprint) {
-		return core.SSHKey{}, core.ErrNotFound
-	}
-	return r.scanSSHKey(r.q.QueryRow(ctx,
-		`SELECT `+sshKeys.Columns+` FROM ssh_keys WHERE user_id = $1 AND fingerprint = $2`, userID, fingerprint))
-}
-
 func (r reader) ListSSHKeys(ctx context.Context, userID int64, q core.ListQuery) ([]core.SSHKey, int, error) {
 	return list(ctx, r, sshKeys, userID, q, r.scanSSHKey)
 }

@@ -25,7 +25,10 @@ var Tokens = Listing{
 		"label":   {Name: "label", Type: core.FieldString},
 		"created": {Name: "created", Type: core.FieldTime},
 		"expiry":  {Name: "expiry", Type: core.FieldTime, NullIsNever: true},
-		"kind":    {Name: "kind", Type: core.FieldString},
+		"scopes":  {Name: "scopes", Type: core.FieldString},
+		"token":   {Name: "prefix", Type: core.FieldString},
+		// kind is not a field of the wire: the core filters on it.
+		"kind": {Name: "kind", Type: core.FieldString},
 	},
 }
 
@@ -35,10 +38,13 @@ var Apps = Listing{
 	Table:   "apps",
 	Columns: "id, user_id, client_id, label, scopes, website, thumbnail_url, created, expiry",
 	Fields: Columns{
-		"id":      {Name: "id", Type: core.FieldInt},
-		"label":   {Name: "label", Type: core.FieldString},
-		"created": {Name: "created", Type: core.FieldTime},
-		"expiry":  {Name: "expiry", Type: core.FieldTime, NullIsNever: true},
+		"id":            {Name: "id", Type: core.FieldInt},
+		"label":         {Name: "label", Type: core.FieldString},
+		"created":       {Name: "created", Type: core.FieldTime},
+		"expiry":        {Name: "expiry", Type: core.FieldTime, NullIsNever: true},
+		"scopes":        {Name: "scopes", Type: core.FieldString},
+		"website":       {Name: "website", Type: core.FieldString},
+		"thumbnail_url": {Name: "thumbnail_url", Type: core.FieldString},
 	},
 }
 
@@ -51,6 +57,8 @@ var Devices = Listing{
 		"created":            {Name: "created", Type: core.FieldTime},
 		"expiry":             {Name: "expiry", Type: core.FieldTime},
 		"last_authenticated": {Name: "last_authenticated", Type: core.FieldTime},
+		"last_remote_addr":   {Name: "last_remote_addr", Type: core.FieldString},
+		"user_agent":         {Name: "user_agent", Type: core.FieldString},
 	},
 }
 
@@ -75,6 +83,7 @@ var SSHKeys = Listing{
 	Fields: Columns{
 		"id":      {Name: "id", Type: core.FieldInt},
 		"label":   {Name: "label", Type: core.FieldString},
+		"ssh_key": {Name: "key", Type: core.FieldString},
 		"created": {Name: "created", Type: core.FieldTime},
 	},
 }

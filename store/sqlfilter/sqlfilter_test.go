@@ -194,3 +194,33 @@ func TestListingQualified(t *testing.T) {
 		t.Fatalf("Qualified = %q, want %q", got, want)
 	}
 }
+
+// TestListingsCoverTheCoreFields checks that every field the faces let
+// clients filter and order on has a column of the same type, so a filter
+// the face accepted never fails in the store.
+func TestListingsCoverTheCoreFields(t *testing.T) {
+	for name, c := range map[string]struct {
+		listing Listing
+		fields  core.Fields
+	}{
+		"ssh keys": {SSHKeys, core.SSHKeyFields},
+		"tokens":   {Tokens, core.TokenFields},
+		"apps":     {Apps, core.AppFields},
+		"devices":  {Devices, core.DeviceFields},
+		"logins":   {Logins, core.LoginFields},
+	} {
+		if err := c.listing.Fields.Check(); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+		for field, typ := range c.fields {
+			col, ok := c.listing.Fields[field]
+			if !ok {
+				t.Errorf("%s: the field %q has no column", name, field)
+				continue
+			}
+			if col.Type != typ {
+				t.Errorf("%s: the field %q is of type %v in the core, %v in the store", name, field, typ, col.Type)
+			}
+		}
+	}
+}

@@ -24,11 +24,6 @@ func (r reader) SSHKey(ctx context.Context, userID, id int64) (core.SSHKey, erro
 		`SELECT `+sshKeys.Columns+` FROM ssh_keys WHERE user_id = ? AND id = ?`, userID, id))
 }
 
-func (r reader) SSHKeyByFingerprint(ctx context.Context, userID int64, fingerprint string) (core.SSHKey, error) {
-	return scanSSHKey(r.q.QueryRowContext(ctx,
-		`SELECT `+sshKeys.Columns+` FROM ssh_keys WHERE user_id = ? AND fingerprint = ?`, userID, fingerprint))
-}
-
 func (r reader) ListSSHKeys(ctx context.Context, userID int64, q core.ListQuery) ([]core.SSHKey, int, error) {
 	return list(ctx, r, sshKeys, userID, q, scanSSHKey)
 }

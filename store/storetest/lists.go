@@ -471,3 +471,111 @@ func testListEveryResource(t *testing.T, s core.Store) {
 	noErr(t, "ListLogins", err)
 	equal(t, "ListLogins by username", len(logins), 0)
 }
+
+// testListEveryField orders and filters each list on every field the
+// faces offer (core.SSHKeyFields, ...), so each such statement runs on
+// every backend (and store/sqlite's TestEveryLookupIsIndexed checks its
+// plan). Each list has two rows that differ in every field; ordering by a
+// field asc and desc must give opposite orders, and an equality filter on
+// the first row's value must find it.
+func testListEveryField(t *testing.T, s core.Store) {
+	ctx := t.Context()
+	u := newUser(t, s, "alice")
+	newSSHKey(t, s, u.ID, "a-key", "SHA256:1")
+	k2 := core.SSHKey{UserID: u.ID, Label: "b-key", Key: "ssh-ed25519 BBBB", Fingerprint: "SHA256:2", Created: at(1)}
+	update(t, s, func(tx core.Tx) error { return tx.CreateSSHKey(ctx, &k2) })
+	newToken(t, s, core.Token{UserID: u.ID, Label: "a-token", Scopes: "account:read_only", Expiry: ptr(at(10))})
+	newToken(t, s, core.Token{UserID: u.ID, Label: "b-token", Scopes: "account:read_write", Created: at(1), Expiry: ptr(at(20))})
+	newApp(t, s, core.App{UserID: u.ID, ClientID: "c1", Label: "a-app", Website: "https://a.example", ThumbnailURL: "https://a.example/t.png", Expiry: ptr(at(10))})
+	newApp(t, s, core.App{UserID: u.ID, ClientID: "c2", Label: "b-app", Scopes: "account:read_write", Website: "https://b.example", ThumbnailURL: "https://b.example/t.png", Created: at(1), Expiry: ptr(at(20))})
+	update(t, s, func(tx core.Tx) error {
+		for i, d := range []core.Device{
+			{UserID: u.ID, Created: at(1), Expiry: at(100), LastAuthenticated: at(5), LastRemoteAddr: "192.0.2.1", UserAgent: "ua1"},
+			{UserID: u.ID, Created: at(2), Expiry: at(200), LastAuthenticated: at(6), LastRemoteAddr: "192.0.2.2", UserAgent: "ua2"},
+		} {
+			if err := tx.CreateDevice(ctx, &d); err != nil {
+				return err
+			}
+			l := core.Login{UserID: u.ID, Datetime: at(i), IP: fmt.Sprintf("192.0.2.%d", i+1), Username: fmt.Sprintf("alice%d", i),
+				Status: []string{core.LoginFailed, core.LoginSuccessful}[i], Restricted: i == 1}
+			if err := tx.CreateLogin(ctx, &l); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	// The first row's value of each field, by type: what the equality filter looks for.
+	first := map[string]any{
+		"id":    int64(0), // replaced by the first row's id below
+		"label": "", "ssh_key": "ssh-ed25519 AAAASHA256:1 me@host", "created": t0,
+		"scopes": "account:read_only", "expiry": at(10), "token": "prefix-a-token",
+		"website": "https://a.example", "thumbnail_url": "https://a.example/t.png",
+		"last_authenticated": at(5), "last_remote_addr": "192.0.2.1", "user_agent": "ua1",
+		"datetime": at(0), "ip": "192.0.2.1", "username": "alice0", "status": core.LoginFailed, "restricted": false,
+	}
+	lists := []struct {
+		name   string
+		fields core.Fields
+		label  string         // the first row's label, where it has one
+		own    map[string]any // the first row's values where they differ from first
+		ids    func(core.ListQuery) ([]int64, error)
+	}{
+		{"ssh keys", core.SSHKeyFields, "a-key", nil, func(lq core.ListQuery) ([]int64, error) {
+			l, _, err := s.ListSSHKeys(ctx, u.ID, lq)
+			return ids(l, err, func(k core.SSHKey) int64 { return k.ID })
+		}},
+		{"tokens", core.TokenFields, "a-token", nil, func(lq core.ListQuery) ([]int64, error) {
+			l, _, err := s.ListTokens(ctx, u.ID, lq)
+			return ids(l, err, func(k core.Token) int64 { return k.ID })
+		}},
+		{"apps", core.AppFields, "a-app", nil, func(lq core.ListQuery) ([]int64, error) {
+			l, _, err := s.ListApps(ctx, u.ID, lq)
+			return ids(l, err, func(k core.App) int64 { return k.ID })
+		}},
+		{"devices", core.DeviceFields, "", map[string]any{"created": at(1), "expiry": at(100)}, func(lq core.ListQuery) ([]int64, error) {
+			l, _, err := s.ListDevices(ctx, u.ID, lq)
+			return ids(l, err, func(k core.Device) int64 { return k.ID })
+		}},
+		{"logins", core.LoginFields, "", nil, func(lq core.ListQuery) ([]int64, error) {
+			l, _, err := s.ListLogins(ctx, u.ID, lq)
+			return ids(l, err, func(k core.Login) int64 { return k.ID })
+		}},
+	}
+	for _, l := range lists {
+		byID, err := l.ids(core.ListQuery{Page: 1, PageSize: 25})
+		noErr(t, l.name, err)
+		if len(byID) != 2 {
+			t.Fatalf("%s: %d rows, want 2", l.name, len(byID))
+		}
+		for field := range l.fields {
+			asc, err := l.ids(core.ListQuery{OrderBy: field, Page: 1, PageSize: 25})
+			noErr(t, l.name+" ordered by "+field, err)
+			desc, err := l.ids(core.ListQuery{OrderBy: field, Desc: true, Page: 1, PageSize: 25})
+			noErr(t, l.name+" ordered by "+field+" desc", err)
+			equal(t, l.name+" ordered by "+field, asc, byID)
+			equal(t, l.name+" ordered by "+field+" desc", desc, []int64{byID[1], byID[0]})
+
+			v, ok := l.own[field]
+			if !ok {
+				v = first[field]
+			}
+			switch field {
+			case "id":
+				v = byID[0]
+			case "label":
+				v = l.label
+			}
+			got, err := l.ids(q(leaf(field, core.OpEq, v)))
+			noErr(t, l.name+" filtered on "+field, err)
+			equal(t, fmt.Sprintf("%s where %s = %v", l.name, field, v), got, byID[:1])
+		}
+	}
+}
+
+func ids[T any](list []T, err error, id func(T) int64) ([]int64, error) {
+	out := make([]int64, len(list))
+	for i, v := range list {
+		out[i] = id(v)
+	}
+	return out, err
+}

@@ -64,6 +64,7 @@ func Run(t *testing.T, open func(t *testing.T) core.Store) {
 		{"ListScoping", testListScoping},
 		{"ListRefusals", testListRefusals},
 		{"ListEveryResource", testListEveryResource},
+		{"ListEveryField", testListEveryField},
 		{"Preferences", testPreferences},
 		{"SecurityAnswers", testSecurityAnswers},
 		{"TFA", testTFA},
