@@ -19,6 +19,7 @@ import (
 	"strings"
 
 	"github.com/profiled/profiled/core"
+	"github.com/profiled/profiled/face/httpx"
 )
 
 // Prefix is where the face answers; cmd/profiled mounts it there.
@@ -129,7 +130,6 @@ func New(svc *core.Service, opts Options) http.Handler {
 		mux.Handle(pattern(path), methodNotAllowed(strings.Join(append(methods, "OPTIONS"), ", ")))
 	}
 	notFound := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		setCORS(w.Header())
 		writeDetail(w, http.StatusNotFound, "Not Found")
 	})
 	// Paths end with a slash exactly where the API writes one: without it,
@@ -141,13 +141,12 @@ func New(svc *core.Service, opts Options) http.Handler {
 		}
 	}
 	mux.Handle(Prefix+"/", notFound)
-	return mux
+	return cors.Wrap(mux)
 }
 
 func methodNotAllowed(allow string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
-		setCORS(h)
 		h.Set("Allow", allow)
 		if r.Method == http.MethodOptions {
 			// A browser's preflight.
@@ -158,12 +157,12 @@ func methodNotAllowed(allow string) http.Handler {
 	})
 }
 
-// setCORS lets browser consoles on other origins call the API with a key
+// cors lets browser consoles on other origins call the API with a key
 // or a bearer token (not with cookies: there are none).
-func setCORS(h http.Header) {
-	h.Set("Access-Control-Allow-Origin", "*")
-	h.Set("Access-Control-Allow-Headers", "Authorization, X-API-Key, Content-Type, Accept, If-None-Match")
-	h.Set("Access-Control-Allow-Methods", "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS")
-	h.Set("Access-Control-Expose-Headers", "X-Request-Id, ETag, WWW-Authenticate")
-	h.Set("Access-Control-Max-Age", "600")
+var cors = httpx.CORS{
+	AllowOrigin:   "*",
+	AllowHeaders:  "Authorization, X-API-Key, Content-Type, Accept, If-None-Match",
+	AllowMethods:  "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS",
+	ExposeHeaders: "X-Request-Id, ETag, WWW-Authenticate",
+	MaxAge:        600,
 }

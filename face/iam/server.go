@@ -31,7 +31,6 @@ func (s *server) endpoint(rt route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		reqlog.SetRoute(r.Context(), pat)
 		h := w.Header()
-		setCORS(h)
 		h.Set("Cache-Control", "no-store")
 		h.Set("Vary", "Authorization, X-API-Key")
 		h.Set("X-Content-Type-Options", "nosniff")
@@ -50,7 +49,6 @@ func (s *server) endpoint(rt route) http.Handler {
 func (s *server) public(pat string, h http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		reqlog.SetRoute(r.Context(), pat)
-		setCORS(w.Header())
 		w.Header().Set("X-Content-Type-Options", "nosniff")
 		h(w, r)
 	})

@@ -11,6 +11,8 @@ import (
 	"strings"
 
 	"github.com/profiled/profiled/core"
+	"github.com/profiled/profiled/face/httpx"
+	"github.com/profiled/profiled/reqlog"
 )
 
 // Options configure the face.
@@ -113,17 +115,29 @@ func New(svc *core.Service, opts Options) http.Handler {
 			mux.Handle("/"+v+path, methodNotAllowed(allow))
 		}
 	}
+	// The Terraform provider checks its connection with GET
+	// /linode/types?page=100 at start-up and stops unless that is a 200
+	// list (WIRE-FACTS.md). profiled serves no compute catalogue: an empty
+	// list, to any caller, token or not.
+	for _, v := range apiVersions {
+		mux.Handle("GET /"+v+"/linode/types", http.HandlerFunc(emptyCatalogue))
+	}
 	mux.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "", "Not found")
 	}))
-	return mux
+	return cors.Wrap(mux)
+}
+
+// emptyCatalogue answers a list of what profiled does not serve: no rows.
+func emptyCatalogue(w http.ResponseWriter, r *http.Request) {
+	reqlog.SetRoute(r.Context(), "GET /linode/types")
+	writeJSON(w, http.StatusOK, pageJSON[struct{}]{Data: []struct{}{}, Page: 1, Pages: 1})
 }
 
 func methodNotAllowed(allow string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Allow", allow)
 		if r.Method == http.MethodOptions {
-			setCORS(w.Header())
 			w.WriteHeader(http.StatusNoContent)
 			return
 		}
@@ -131,44 +145,18 @@ func methodNotAllowed(allow string) http.Handler {
 	})
 }
 
-// corsHeaders are the headers the real API sends, so browser consoles work.
-var corsHeaders = fixedHeaders(
-	"Access-Control-Allow-Origin", "*",
-	"Access-Control-Allow-Credentials", "true",
-	"Access-Control-Allow-Headers", "Authorization, Origin, X-Requested-With, Content-Type, Accept, X-Filter",
-	"Access-Control-Allow-Methods", "HEAD, GET, OPTIONS, POST, PUT, DELETE",
-	"Access-Control-Expose-Headers", "X-OAuth-Scopes, X-Accepted-OAuth-Scopes, X-Status, X-Request-Id",
-)
-
-// setCORS sends corsHeaders.
-func setCORS(h http.Header) { corsHeaders.setOn(h) }
-
-// headerValue is one header made once and set on many responses: its
-// key is canonical and its value a one-element slice that every response
-// shares, which saves the allocations of http.Header.Set on the hot path.
-// net/http only reads the values; setting the header again replaces the
-// slice, and appending to a full slice copies it.
-type headerValue struct {
-	key   string
-	value []string
+// cors is the policy the real API answers with, so browser consoles work,
+// on every answer of the face (WIRE-FACTS.md).
+var cors = httpx.CORS{
+	AllowOrigin:   "*",
+	AllowHeaders:  "Authorization, Origin, X-Requested-With, Content-Type, Accept, X-Filter",
+	AllowMethods:  "HEAD, GET, OPTIONS, POST, PUT, DELETE",
+	ExposeHeaders: "X-OAuth-Scopes, X-Accepted-OAuth-Scopes, X-Status, X-Request-Id",
+	Credentials:   true,
+	MaxAge:        600,
 }
 
-func header(key, value string) headerValue {
-	return headerValue{key: http.CanonicalHeaderKey(key), value: []string{value}}
-}
+// header and headerValues are httpx's fixed headers, under short names.
+var header = httpx.Header
 
-type headerValues []headerValue
-
-func fixedHeaders(kv ...string) headerValues {
-	out := make(headerValues, 0, len(kv)/2)
-	for i := 0; i+1 < len(kv); i += 2 {
-		out = append(out, header(kv[i], kv[i+1]))
-	}
-	return out
-}
-
-func (hs headerValues) setOn(h http.Header) {
-	for _, v := range hs {
-		h[v.key] = v.value
-	}
-}
+type headerValues = httpx.FixedHeaders

@@ -23,16 +23,16 @@ type handlerFunc func(w http.ResponseWriter, r *http.Request, a core.Actor)
 // headers every response carries, then calls the operation.
 func (s *server) endpoint(rt route) http.Handler {
 	pattern := rt.method + " " + rt.path
-	fixed := append(corsHeaders[:len(corsHeaders):len(corsHeaders)],
+	fixed := headerValues{
 		header("Vary", "Authorization, X-Filter"),
-		header("Cache-Control", "private, max-age=0, no-store"))
+		header("Cache-Control", "private, max-age=0, no-store")}
 	if rt.scope != anyToken {
 		fixed = append(fixed, header("X-Accepted-OAuth-Scopes", rt.scope))
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		reqlog.SetRoute(r.Context(), pattern)
 		h := w.Header()
-		fixed.setOn(h)
+		fixed.SetOn(h)
 		a, err := s.svc.Authenticate(r.Context(), bearer(r))
 		if err != nil {
 			s.fail(w, r, err)

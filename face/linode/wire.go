@@ -80,7 +80,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 		buf.WriteString(`{"errors":[{"reason":"Internal server error"}]}`)
 	}
 	h := w.Header()
-	h[jsonContentType.key] = jsonContentType.value
+	h[jsonContentType.Key] = jsonContentType.Value
 	h["Content-Length"] = []string{strconv.Itoa(buf.Len())}
 	w.WriteHeader(status)
 	_, _ = w.Write(buf.Bytes())

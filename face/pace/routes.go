@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/profiled/profiled/core"
+	"github.com/profiled/profiled/face/httpx"
 )
 
 // Versions are the published versions of the API, the {version} of every
@@ -64,7 +65,7 @@ func New(svc *core.Service, opts Options) http.Handler {
 	mux.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, &core.Error{Kind: core.KindNotFound, Reason: "There is no such resource: see the API's paths"})
 	}))
-	return mux
+	return cors.Wrap(mux)
 }
 
 // otherMethod answers a method the path has no operation for: the CORS
@@ -72,7 +73,6 @@ func New(svc *core.Service, opts Options) http.Handler {
 func (s *server) otherMethod(path, allow string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Allow", allow)
-		setCORS(w.Header())
 		if r.Method == http.MethodOptions {
 			w.WriteHeader(http.StatusNoContent)
 			return
@@ -82,10 +82,10 @@ func (s *server) otherMethod(path, allow string) http.Handler {
 	})
 }
 
-// setCORS lets browser apps on other origins call the API with a bearer token.
-func setCORS(h http.Header) {
-	h.Set("Access-Control-Allow-Origin", "*")
-	h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, Accept")
-	h.Set("Access-Control-Allow-Methods", "GET, HEAD, PUT, OPTIONS")
-	h.Set("Access-Control-Expose-Headers", "X-Request-Id, WWW-Authenticate")
+// cors lets browser apps on other origins call the API with a bearer token.
+var cors = httpx.CORS{
+	AllowOrigin:   "*",
+	AllowHeaders:  "Authorization, Content-Type, Accept",
+	AllowMethods:  "GET, HEAD, PUT, OPTIONS",
+	ExposeHeaders: "X-Request-Id, WWW-Authenticate",
 }

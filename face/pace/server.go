@@ -28,7 +28,6 @@ func (s *server) endpoint(rt route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		reqlog.SetRoute(r.Context(), pattern)
 		h := w.Header()
-		setCORS(h)
 		h.Set("Vary", "Authorization")
 		h.Set("Cache-Control", "private, max-age=0, no-store")
 		if v := r.PathValue("version"); !slices.Contains(Versions, v) {
