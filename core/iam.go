@@ -258,18 +258,8 @@ func (s *Service) ChangePassword(ctx context.Context, a Actor, current, next str
 		if err := tx.SetPasswordHash(ctx, a.User.ID, hash); err != nil {
 			return notFound(err, "set password")
 		}
-		sessions := Match("kind", OpEq, string(TokenSession))
-		toks, _, err := tx.ListTokens(ctx, a.User.ID, ListQuery{Filter: &sessions, Page: 1})
-		if err != nil {
+		if err := endSessions(ctx, tx, a.User.ID, a.Token.ID); err != nil {
 			return err
-		}
-		for _, t := range toks {
-			if t.ID == a.Token.ID {
-				continue
-			}
-			if err := tx.DeleteToken(ctx, a.User.ID, t.ID); err != nil {
-				return notFound(err, "end session")
-			}
 		}
 		return clearAttempts(ctx, tx, limitKey)
 	})

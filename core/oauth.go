@@ -209,7 +209,7 @@ func (s *Service) CheckAuthorize(ctx context.Context, in AuthorizeRequest) (Auth
 			return Authorization{}, oauthErr(OAuthInvalidRequest, KindInvalid, "redirect_uri", "redirect_uri is required: this application registered several")
 		}
 		redirect = c.RedirectURIs[0]
-	} else if !slices.Contains(c.RedirectURIs, redirect) {
+	} else if !redirectMatches(c.RedirectURIs, redirect) {
 		return Authorization{}, oauthErr(OAuthInvalidRequest, KindInvalid, "redirect_uri", "redirect_uri is not one this application registered")
 	}
 	a := Authorization{Client: c, RedirectURI: redirect, State: in.State}
@@ -242,6 +242,28 @@ func (s *Service) CheckAuthorize(ctx context.Context, in AuthorizeRequest) (Auth
 	}
 	a.CodeChallenge = in.CodeChallenge
 	return a, nil
+}
+
+// redirectMatches reports whether given is one of the registered redirect
+// URIs, or one registered without a query with a query added: Cloud
+// Manager registers https://cloud.example/oauth/callback and sends
+// .../oauth/callback?returnTo=<the page it was on>. The comparison is of
+// the text, so the scheme, host, port and path stay exactly as registered
+// (no parser can be talked into another origin), and the query is kept on
+// the redirect.
+func redirectMatches(registered []string, given string) bool {
+	if len(given) > maxURLLength || strings.ContainsAny(given, "#\x00\r\n\t ") {
+		return false
+	}
+	for _, r := range registered {
+		if given == r {
+			return true
+		}
+		if !strings.Contains(r, "?") && strings.HasPrefix(given, r+"?") {
+			return true
+		}
+	}
+	return false
 }
 
 // validChallenge accepts a base64url (unpadded) SHA-256: 43 characters.
@@ -391,7 +413,12 @@ func (s *Service) exchangeCode(ctx context.Context, c OAuthClient, in TokenReque
 	if !s.now().Before(code.Expiry) {
 		return TokenGrant{}, invalidGrant("code", "code is unknown, expired or used")
 	}
-	if in.RedirectURI == "" {
+	// Without redirect_uri, the code must be bound to its client some other
+	// way: by PKCE (OAuth 2.1 drops the parameter where PKCE is used, and
+	// Cloud Manager does not send it), or by a single registered URI.
+	if in.RedirectURI == "" && code.Challenge != "" {
+		// The code_verifier check below binds the exchange.
+	} else if in.RedirectURI == "" {
 		if len(c.RedirectURIs) != 1 || c.RedirectURIs[0] != code.RedirectURI {
 			return TokenGrant{}, oauthErr(OAuthInvalidRequest, KindInvalid, "redirect_uri", "redirect_uri is required: send the one of the authorization request")
 		}
@@ -511,4 +538,68 @@ func (s *Service) refresh(ctx context.Context, c OAuthClient, in TokenRequest) (
 		return err
 	})
 	return g, err
+}
+
+// RevokeOAuthToken serves the revocation endpoint (RFC 7009): the client an
+// access or refresh token was issued to revokes it, and with it the whole
+// authorization (the App, its access and refresh tokens), at once
+// everywhere, as signing out of a console should. A token that is unknown,
+// expired, already revoked or another client's is no error: the answer is
+// the same, so it tells nothing. Errors are *OAuthError (client
+// authentication) or the store's.
+func (s *Service) RevokeOAuthToken(ctx context.Context, clientID, clientSecret, token string) error {
+	c, err := s.authenticateClient(ctx, clientID, clientSecret)
+	if err != nil {
+		return err
+	}
+	if token == "" {
+		return oauthErr(OAuthInvalidRequest, KindInvalid, "token", "token is required")
+	}
+	if len(token) > 256 {
+		return nil
+	}
+	hash := HashToken(token)
+	t, _, err := s.store.TokenByHash(ctx, hash)
+	switch {
+	case err == nil:
+		if t.Kind == TokenOAuth && t.ClientID == c.ID {
+			return s.revokeApp(ctx, t.UserID, t.AppID)
+		}
+		return nil
+	case !errors.Is(err, ErrNotFound):
+		return fmt.Errorf("revoke: token: %w", err)
+	}
+	rt, err := s.store.RefreshToken(ctx, hash)
+	switch {
+	case err == nil:
+		if rt.ClientID == c.ID {
+			return s.revokeApp(ctx, rt.UserID, rt.AppID)
+		}
+	case !errors.Is(err, ErrNotFound):
+		return fmt.Errorf("revoke: refresh token: %w", err)
+	}
+	return nil
+}
+
+// IsClientOrigin reports whether raw is an absolute http(s) URL on the
+// origin (scheme, host and port) of one of the redirect URIs that the
+// client clientID registered: where a sign-out may send the browser back.
+func (s *Service) IsClientOrigin(ctx context.Context, clientID, raw string) bool {
+	if clientID == "" || len(raw) > maxURLLength {
+		return false
+	}
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil || u.Opaque != "" {
+		return false
+	}
+	c, err := s.OAuthClient(ctx, clientID)
+	if err != nil {
+		return false
+	}
+	for _, r := range c.RedirectURIs {
+		if ru, err := url.Parse(r); err == nil && ru.Scheme == u.Scheme && strings.EqualFold(ru.Host, u.Host) {
+			return true
+		}
+	}
+	return false
 }

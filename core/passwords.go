@@ -210,6 +210,52 @@ func (s *Service) SetPassword(ctx context.Context, userID int64, pw string) erro
 	})
 }
 
+// ResetPassword is the operator's reset of a user's password (the CLI's
+// users set-password), for a user who forgot theirs: the new password must
+// pass the policy, and every sign-in session of the user ends, so whoever
+// knew the old one is signed out.
+func (s *Service) ResetPassword(ctx context.Context, username, pw string) error {
+	u, err := s.store.UserByUsername(ctx, username)
+	if err != nil {
+		return notFound(err, "load user")
+	}
+	if err := ValidatePassword("password", pw, u); err != nil {
+		return err
+	}
+	hash, err := HashPassword(pw)
+	if err != nil {
+		return err
+	}
+	return s.store.Update(ctx, func(tx Tx) error {
+		if err := tx.LockUser(ctx, u.ID); err != nil {
+			return notFound(err, "lock user")
+		}
+		if err := tx.SetPasswordHash(ctx, u.ID, hash); err != nil {
+			return notFound(err, "set password")
+		}
+		return endSessions(ctx, tx, u.ID, 0)
+	})
+}
+
+// endSessions deletes the user's sign-in sessions but the token keep (0:
+// none kept).
+func endSessions(ctx context.Context, tx Tx, userID, keep int64) error {
+	sessions := Match("kind", OpEq, string(TokenSession))
+	toks, _, err := tx.ListTokens(ctx, userID, ListQuery{Filter: &sessions, Page: 1})
+	if err != nil {
+		return err
+	}
+	for _, t := range toks {
+		if t.ID == keep {
+			continue
+		}
+		if err := tx.DeleteToken(ctx, userID, t.ID); err != nil {
+			return notFound(err, "end session")
+		}
+	}
+	return nil
+}
+
 // VerifyPassword reports whether pw is the user's password, in constant
 // time, taking as long for a user without a password as for one with. A
 // match made with old parameters is rehashed. It does not count attempts:

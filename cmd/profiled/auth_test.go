@@ -64,4 +64,31 @@ func TestPasswordsAndOAuthClients(t *testing.T) {
 	if status, _ := call(t, "GET", s.base+"/auth/signin", "", ""); status != http.StatusOK {
 		t.Fatalf("GET /auth/signin: %d", status)
 	}
+
+	// The operator resets a forgotten password: the old one and the
+	// session made with it stop working at once, the new one signs in.
+	if _, _, err := runCmd(t, env, "users", "set-password", "--username", "alice"); err == nil || !strings.Contains(err.Error(), "--password-stdin") {
+		t.Fatalf("set-password without --password-stdin: err = %v", err)
+	}
+	withStdin("a long and unusual passphrase\n")
+	if _, _, err := runCmd(t, env, "users", "set-password", "--username", "nobody", "--password-stdin"); err == nil || !strings.Contains(err.Error(), "no user named") {
+		t.Fatalf("set-password of an unknown user: err = %v", err)
+	}
+	withStdin("alice\n")
+	if _, _, err := runCmd(t, env, "users", "set-password", "--username", "alice", "--password-stdin"); err == nil || !strings.Contains(err.Error(), "password") {
+		t.Fatalf("set-password with a refused password: err = %v", err)
+	}
+	withStdin("another long and unusual passphrase\n")
+	if out := mustRun(t, env, "users", "set-password", "--username", "alice", "--password-stdin"); !strings.Contains(out, "sessions have ended") {
+		t.Fatalf("set-password printed %q", out)
+	}
+	if status, _ := call(t, "GET", s.base+"/v4/profile", string(tok[1]), ""); status != http.StatusUnauthorized {
+		t.Fatalf("the session of the old password after set-password: %d, want 401", status)
+	}
+	if status, _ := call(t, "POST", s.base+"/auth/login", "", `{"username":"alice","password":"a long and unusual passphrase"}`); status != http.StatusUnauthorized {
+		t.Fatalf("the old password after set-password: %d, want 401", status)
+	}
+	if status, body := call(t, "POST", s.base+"/auth/login", "", `{"username":"alice","password":"another long and unusual passphrase"}`); status != http.StatusOK {
+		t.Fatalf("the new password: %d %s", status, body)
+	}
 }

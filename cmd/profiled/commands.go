@@ -12,7 +12,7 @@ import (
 
 // commands lists every subcommand but version and help, in the order the
 // help shows them.
-var commands = []command{serveCommand, migrateCommand, usersCreateCommand, tokensCreateCommand, grantsSetCommand, oauthClientsCreateCommand, serviceAccountsCreateCommand}
+var commands = []command{serveCommand, migrateCommand, usersCreateCommand, usersSetPasswordCommand, tokensCreateCommand, grantsSetCommand, oauthClientsCreateCommand, serviceAccountsCreateCommand}
 
 var migrateCommand = command{
 	name:    "migrate",
@@ -84,6 +84,43 @@ var usersCreateCommand = command{
 				}
 			}
 			fmt.Fprintf(e.stdout, "id=%d username=%s\n", u.ID, u.Username)
+			return nil
+		}
+	},
+}
+
+var usersSetPasswordCommand = command{
+	name:    "users set-password",
+	short:   "set a user's password, ending their sessions",
+	args:    "--username U --password-stdin [--db DSN]",
+	summary: "Set the password of a user who forgot theirs (the sign-in page's \"forgot password\" link says to ask you),\nfrom the first line of stdin. Every sign-in session of the user ends; their tokens keep working.",
+	setup: func(fs *flagSet) func(context.Context, *env) error {
+		db := dbFlags(fs)
+		key := keyFlags(fs)
+		var username string
+		var passwordStdin bool
+		fs.StringVar(&username, "username", "", "the user's `NAME` (required)")
+		fs.BoolVar(&passwordStdin, "password-stdin", false, "read the new password from the first line of stdin (required): 12 to 256 characters, not a common one, not the username or email")
+		return func(ctx context.Context, e *env) error {
+			if err := required("users set-password", "username", username); err != nil {
+				return err
+			}
+			if !passwordStdin {
+				return usagef("users set-password: --password-stdin is required: the password is read from stdin, never from the command line")
+			}
+			password, err := readPassword("users set-password")
+			if err != nil {
+				return err
+			}
+			svc, done, err := openService(ctx, e, key, db)
+			if err != nil {
+				return err
+			}
+			defer done()
+			if err := svc.ResetPassword(ctx, username, password); err != nil {
+				return cliError("users set-password", userNotFound(err, username))
+			}
+			fmt.Fprintf(e.stdout, "password set for %s; their sign-in sessions have ended\n", username)
 			return nil
 		}
 	},

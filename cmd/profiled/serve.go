@@ -180,8 +180,9 @@ func newHandler(svc *core.Service, logger *slog.Logger, trustProxy bool, iamOpts
 	mux := http.NewServeMux()
 	mux.Handle("GET /healthz", healthz(svc.Store(), logger))
 	signIn := auth.New(svc, auth.Options{Logger: logger, TrustProxyHeaders: trustProxy})
-	mux.Handle("/auth/", signIn)
-	mux.Handle("/oauth/", signIn)
+	for _, p := range auth.Paths {
+		mux.Handle(p, signIn)
+	}
 	mux.Handle(iam.Prefix+"/", iam.New(svc, iamOpts))
 	mux.Handle("/user/", pace.New(svc, pace.Options{Logger: logger}))
 	mux.Handle("/", linode.New(svc, linode.Options{Logger: logger, MaxBodyBytes: linode.DefaultMaxBodyBytes}))

@@ -39,8 +39,9 @@ const password = "a long and unusual passphrase"
 func handler(svc *core.Service) http.Handler {
 	mux := http.NewServeMux()
 	a := auth.New(svc, auth.Options{})
-	mux.Handle("/auth/", a)
-	mux.Handle("/oauth/", a)
+	for _, p := range auth.Paths {
+		mux.Handle(p, a)
+	}
 	mux.Handle("/user/", pace.New(svc, pace.Options{}))
 	mux.Handle("/", linode.New(svc, linode.Options{}))
 	return mux

@@ -1,11 +1,12 @@
 package auth
 
 import (
+	"mime"
 	"net/http"
 	"net/url"
-	"strings"
 
 	"github.com/profiled/profiled/core"
+	"github.com/profiled/profiled/face/httpx"
 )
 
 // authorizeParams are the query parameters of an authorization request,
@@ -193,13 +194,15 @@ func (s *server) authorizeSubmit(w http.ResponseWriter, r *http.Request) {
 	s.consent(w, r, st, a, az, v, msg)
 }
 
-// tokenResponse is RFC 6749 5.1.
+// tokenResponse is RFC 6749 5.1, with scopes beside scope: Cloud Manager
+// reads scopes, as the Linode login server sends it.
 type tokenResponse struct {
 	AccessToken  string `json:"access_token"`
 	TokenType    string `json:"token_type"`
 	ExpiresIn    int    `json:"expires_in"`
 	RefreshToken string `json:"refresh_token"`
 	Scope        string `json:"scope"`
+	Scopes       string `json:"scopes"`
 }
 
 // oauthErrorBody is RFC 6749 5.2.
@@ -208,64 +211,139 @@ type oauthErrorBody struct {
 	Description string `json:"error_description,omitempty"`
 }
 
-// token is POST /oauth/token. Clients authenticate with HTTP Basic
-// (client_id:client_secret, form-encoded, RFC 6749 2.3.1) or with
-// client_id and client_secret in the form; public clients send client_id
-// alone.
-func (s *server) token(w http.ResponseWriter, r *http.Request) {
+func oauthFail(w http.ResponseWriter, status int, code, desc string) {
+	writeJSON(w, status, oauthErrorBody{Error: code, Description: desc})
+}
+
+// oauthCORS lets browser applications on any origin redeem a code and
+// revoke a token: Cloud Manager does both with fetch from its own origin.
+// No cookie is read at these endpoints (the client authenticates with its
+// id, its secret or PKCE), so "*" opens nothing.
+var oauthCORS = httpx.CORS{
+	AllowOrigin:   "*",
+	AllowHeaders:  "Authorization, Content-Type, Accept",
+	AllowMethods:  "POST, OPTIONS",
+	ExposeHeaders: "X-Request-Id, WWW-Authenticate",
+	MaxAge:        600,
+}
+
+// browserFacing wraps an OAuth endpoint that browsers call across
+// origins: oauthCORS on every answer, preflights answered, and a plain
+// OPTIONS answered with the methods allowed.
+func browserFacing(h http.HandlerFunc) http.HandlerFunc {
+	wrapped := oauthCORS.Wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodOptions {
+			w.Header().Set("Allow", "OPTIONS, POST")
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+		h(w, r)
+	}))
+	return wrapped.ServeHTTP
+}
+
+// clientForm reads the form of a token or revocation request, url-encoded
+// or multipart/form-data (Cloud Manager posts a FormData), and the
+// client's credentials: HTTP Basic (client_id:client_secret, form-encoded,
+// RFC 6749 2.3.1), or client_id and client_secret in the form; public
+// clients send client_id alone. On a malformed request it answers and
+// returns ok false.
+func clientForm(w http.ResponseWriter, r *http.Request, maxBytes int64) (f url.Values, id, secret string, ok bool) {
 	w.Header().Set("Pragma", "no-cache")
-	oauthFail := func(status int, code, desc string) {
-		writeJSON(w, status, oauthErrorBody{Error: code, Description: desc})
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	switch {
+	case err == nil && mt == "application/x-www-form-urlencoded":
+		err = r.ParseForm()
+	case err == nil && mt == "multipart/form-data":
+		// The body is already bounded by the face's limit, so the form
+		// stays in memory; files are not part of any OAuth request.
+		err = r.ParseMultipartForm(maxBytes)
+		if r.MultipartForm != nil {
+			defer r.MultipartForm.RemoveAll()
+			if err == nil && len(r.MultipartForm.File) > 0 {
+				oauthFail(w, http.StatusBadRequest, core.OAuthInvalidRequest, "the form may not carry files")
+				return nil, "", "", false
+			}
+		}
+	default:
+		oauthFail(w, http.StatusBadRequest, core.OAuthInvalidRequest, "Content-Type must be application/x-www-form-urlencoded or multipart/form-data")
+		return nil, "", "", false
 	}
-	ct := r.Header.Get("Content-Type")
-	if !strings.HasPrefix(strings.ToLower(ct), "application/x-www-form-urlencoded") {
-		oauthFail(http.StatusBadRequest, core.OAuthInvalidRequest, "Content-Type must be application/x-www-form-urlencoded")
-		return
+	if err != nil {
+		oauthFail(w, http.StatusBadRequest, core.OAuthInvalidRequest, "the request body is not a valid form")
+		return nil, "", "", false
 	}
-	if err := r.ParseForm(); err != nil {
-		oauthFail(http.StatusBadRequest, core.OAuthInvalidRequest, "the request body is not a valid form")
-		return
-	}
-	f := r.PostForm
+	f = r.PostForm
 	for k, vs := range f {
 		if len(vs) > 1 {
-			oauthFail(http.StatusBadRequest, core.OAuthInvalidRequest, k+" may be sent only once")
-			return
+			oauthFail(w, http.StatusBadRequest, core.OAuthInvalidRequest, k+" may be sent only once")
+			return nil, "", "", false
 		}
 	}
-	in := core.TokenRequest{GrantType: f.Get("grant_type"), ClientID: f.Get("client_id"), ClientSecret: f.Get("client_secret"),
+	id, secret = f.Get("client_id"), f.Get("client_secret")
+	if bid, bsecret, basic := r.BasicAuth(); basic {
+		var err1, err2 error
+		bid, err1 = url.QueryUnescape(bid)
+		bsecret, err2 = url.QueryUnescape(bsecret)
+		if err1 != nil || err2 != nil || (id != "" && id != bid) || secret != "" {
+			oauthFail(w, http.StatusBadRequest, core.OAuthInvalidRequest, "send the client's credentials once: in the Authorization header or in the form")
+			return nil, "", "", false
+		}
+		id, secret = bid, bsecret
+	}
+	return f, id, secret, true
+}
+
+// oauthError answers an error of the token or revocation endpoint.
+func (s *server) oauthError(w http.ResponseWriter, r *http.Request, err error) {
+	oe := core.AsOAuthError(err)
+	if oe == nil {
+		if e := core.AsError(err); e != nil {
+			oauthFail(w, status(w, e), core.OAuthInvalidRequest, e.Reason)
+			return
+		}
+		oauthFail(w, http.StatusInternalServerError, "server_error", s.internal(r, err))
+		return
+	}
+	st := http.StatusBadRequest
+	if oe.Code == core.OAuthInvalidClient {
+		st = http.StatusUnauthorized
+		w.Header().Set("WWW-Authenticate", `Basic realm="profiled"`)
+	}
+	oauthFail(w, st, oe.Code, oe.Err.Reason)
+}
+
+// token is POST /oauth/token (RFC 6749 4.1.3, 6). Parameters it does not
+// know, such as the state Cloud Manager sends, are ignored (RFC 6749 3.2).
+func (s *server) token(w http.ResponseWriter, r *http.Request) {
+	f, id, secret, ok := clientForm(w, r, s.opts.MaxBodyBytes)
+	if !ok {
+		return
+	}
+	in := core.TokenRequest{GrantType: f.Get("grant_type"), ClientID: id, ClientSecret: secret,
 		Code: f.Get("code"), RedirectURI: f.Get("redirect_uri"), CodeVerifier: f.Get("code_verifier"),
 		RefreshToken: f.Get("refresh_token"), Scope: f.Get("scope")}
-	id, secret, basic := r.BasicAuth()
-	if basic {
-		var err1, err2 error
-		id, err1 = url.QueryUnescape(id)
-		secret, err2 = url.QueryUnescape(secret)
-		if err1 != nil || err2 != nil || (in.ClientID != "" && in.ClientID != id) || in.ClientSecret != "" {
-			oauthFail(http.StatusBadRequest, core.OAuthInvalidRequest, "send the client's credentials once: in the Authorization header or in the form")
-			return
-		}
-		in.ClientID, in.ClientSecret = id, secret
-	}
 	g, err := s.svc.OAuthToken(r.Context(), in)
 	if err != nil {
-		oe := core.AsOAuthError(err)
-		if oe == nil {
-			if e := core.AsError(err); e != nil {
-				oauthFail(status(w, e), core.OAuthInvalidRequest, e.Reason)
-				return
-			}
-			oauthFail(http.StatusInternalServerError, "server_error", s.internal(r, err))
-			return
-		}
-		st := http.StatusBadRequest
-		if oe.Code == core.OAuthInvalidClient {
-			st = http.StatusUnauthorized
-			w.Header().Set("WWW-Authenticate", `Basic realm="profiled"`)
-		}
-		oauthFail(st, oe.Code, oe.Err.Reason)
+		s.oauthError(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, tokenResponse{AccessToken: g.AccessToken, TokenType: "bearer",
-		ExpiresIn: int(g.ExpiresIn.Seconds()), RefreshToken: g.RefreshToken, Scope: string(g.Scopes)})
+		ExpiresIn: int(g.ExpiresIn.Seconds()), RefreshToken: g.RefreshToken, Scope: string(g.Scopes), Scopes: string(g.Scopes)})
+}
+
+// revoke is POST /oauth/revoke (RFC 7009): 200 with an empty body for any
+// token, known or not; the client must authenticate as for the token
+// endpoint. Cloud Manager calls it when the user signs out.
+func (s *server) revoke(w http.ResponseWriter, r *http.Request) {
+	f, id, secret, ok := clientForm(w, r, s.opts.MaxBodyBytes)
+	if !ok {
+		return
+	}
+	if err := s.svc.RevokeOAuthToken(r.Context(), id, secret, f.Get("token")); err != nil {
+		s.oauthError(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Length", "0")
+	w.WriteHeader(http.StatusOK)
 }

@@ -143,6 +143,37 @@ func (s *server) signOutSubmit(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, defaultNext, http.StatusSeeOther)
 }
 
+// logoutPage is GET /logout, where Cloud Manager sends the browser after
+// revoking its token: it ends the pages' session and returns to return_to
+// when that is on the origin of a redirect URI of the client_id given, or
+// a path of this site; otherwise to the sign-in page. It is a GET because
+// the console navigates to it; a site that links to it can only sign the
+// user out, which SameSite=Lax already allows any top-level navigation.
+func (s *server) logoutPage(w http.ResponseWriter, r *http.Request) {
+	if a, ok := s.session(r); ok {
+		if err := s.svc.SignOut(r.Context(), a); err != nil {
+			st, msg := s.pageError(w, r, err)
+			s.errorPage(w, r, st, msg)
+			return
+		}
+	}
+	s.setCookie(w, r, sessionCookie, "", "/", time.Time{}, http.SameSiteLaxMode)
+	q := r.URL.Query()
+	back := safeNext(q.Get("return_to"))
+	if rt := q.Get("return_to"); rt != "" && back == defaultNext {
+		if s.svc.IsClientOrigin(r.Context(), q.Get("client_id"), rt) {
+			back = rt
+		}
+	}
+	http.Redirect(w, r, back, http.StatusSeeOther)
+}
+
+// forgotPasswordPage is GET /forgot/password, Cloud Manager's "forgot
+// password" link: until profiled sends mail, it says whom to ask.
+func (s *server) forgotPasswordPage(w http.ResponseWriter, r *http.Request) {
+	s.render(w, r, http.StatusOK, "forgot", nil)
+}
+
 // signInFirst sends the browser to the sign-in page, to come back to the
 // current request.
 func signInFirst(w http.ResponseWriter, r *http.Request, back string) {

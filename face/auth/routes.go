@@ -42,13 +42,25 @@ func (s *server) routes(mux *http.ServeMux) {
 	s.handle(mux, "POST /auth/signin/tfa", s.form(s.signInTFASubmit))
 	s.handle(mux, "POST /auth/signout", s.form(s.signOutSubmit))
 
-	// OAuth 2.0 (RFC 6749, RFC 7636).
+	// The login server's paths that Cloud Manager links to, at the root
+	// as on login.linode.com: sign-out and "forgot password".
+	s.handle(mux, "GET /logout", s.logoutPage)
+	s.handle(mux, "GET /forgot/password", s.forgotPasswordPage)
+
+	// OAuth 2.0 (RFC 6749, RFC 7636, RFC 7009). Browser applications call
+	// the token and revocation endpoints from their own origin.
 	s.handle(mux, "GET /oauth/authorize", s.authorizePage)
 	s.handle(mux, "POST /oauth/authorize", s.form(s.authorizeSubmit))
-	s.handle(mux, "POST /oauth/token", s.token)
+	s.handle(mux, "POST /oauth/token", browserFacing(s.token))
+	s.handle(mux, "OPTIONS /oauth/token", browserFacing(s.token))
+	s.handle(mux, "POST /oauth/revoke", browserFacing(s.revoke))
+	s.handle(mux, "OPTIONS /oauth/revoke", browserFacing(s.revoke))
 }
 
-// New returns the handler of the face. Mount it on /auth/ and /oauth/.
+// Paths are the path prefixes and paths the face answers, for mounting.
+var Paths = []string{"/auth/", "/oauth/", "/logout", "/forgot/"}
+
+// New returns the handler of the face. Mount it on each of Paths.
 func New(svc *core.Service, opts Options) http.Handler {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
