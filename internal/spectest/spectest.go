@@ -81,12 +81,15 @@ type Checks struct {
 	Exchange func(t *testing.T, ex Exchange)
 	// MultiError reports every fault of a response, not just the first.
 	MultiError bool
+	// Some is for a log that exercises only some operations: those it
+	// has are validated, and none is required.
+	Some bool
 }
 
 // Validate checks every exchange of log against doc, whose servers must
 // name the test server: the operation exists, and the response's status,
 // headers and body are what it declares. Every operation of doc must have
-// been exercised.
+// been exercised, unless c.Some.
 func Validate(t *testing.T, doc *openapi3.T, log []Exchange, c Checks) {
 	t.Helper()
 	router, err := gorillamux.NewRouter(doc)
@@ -131,7 +134,7 @@ func Validate(t *testing.T, doc *openapi3.T, log []Exchange, c Checks) {
 		}
 	}
 	slices.Sort(missing)
-	if len(missing) > 0 {
+	if len(missing) > 0 && !c.Some {
 		t.Errorf("operations never exercised: %s", strings.Join(missing, ", "))
 	}
 	t.Logf("validated %d responses covering %d operations", validated, len(checked))
