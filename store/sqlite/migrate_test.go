@@ -1,0 +1,80 @@
+package sqlite
+
+import (
+	"io/fs"
+	"testing"
+	"time"
+
+	"github.com/pressly/goose/v3"
+
+	"github.com/profiled/profiled/core"
+)
+
+// TestMigration91KeepsKeys: 00091 rebuilds ssh_keys without its unique
+// fingerprint constraint. A database at 00090 keeps every key and its id,
+// and a key added after the migration gets an id above any ever given,
+// even one since deleted; the same key may then be stored twice. Going
+// down again restores the constraint.
+func TestMigration91KeepsKeys(t *testing.T) {
+	ctx := t.Context()
+	s := openTest(t)
+	files, err := fs.Sub(migrationFiles, "migrations")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := goose.NewProvider(goose.DialectSQLite3, s.write, files, goose.WithDisableGlobalRegistry(true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.DownTo(ctx, 90); err != nil {
+		t.Fatalf("down to 00090: %v", err)
+	}
+	t0 := time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
+	u := core.User{Username: "alice", Email: "a@example.com", Timezone: "UTC", LishAuthMethod: core.LishKeysOnly, Created: t0}
+	var keys []core.SSHKey
+	err = s.Update(ctx, func(tx core.Tx) error {
+		if err := tx.CreateUser(ctx, &u); err != nil {
+			return err
+		}
+		for _, fp := range []string{"SHA256:a", "SHA256:b", "SHA256:c"} {
+			k := core.SSHKey{UserID: u.ID, Label: fp, Key: "ssh-ed25519 AAAA" + fp, Fingerprint: fp, Created: t0}
+			if err := tx.CreateSSHKey(ctx, &k); err != nil {
+				return err
+			}
+			keys = append(keys, k)
+		}
+		// At 00090 a repeated fingerprint is refused.
+		dup := core.SSHKey{UserID: u.ID, Label: "dup", Key: keys[0].Key, Fingerprint: keys[0].Fingerprint, Created: t0}
+		if err := tx.CreateSSHKey(ctx, &dup); err != core.ErrDuplicate {
+			t.Errorf("a repeated key at 00090: %v, want ErrDuplicate", err)
+		}
+		return tx.DeleteSSHKey(ctx, u.ID, keys[2].ID) // the highest id
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Migrate(ctx); err != nil {
+		t.Fatalf("up from 00090: %v", err)
+	}
+	got, _, err := s.ListSSHKeys(ctx, u.ID, core.ListQuery{Page: 1, PageSize: 25})
+	if err != nil || len(got) != 2 || got[0] != keys[0] || got[1] != keys[1] {
+		t.Fatalf("after 00091: %+v, %v; want %+v", got, err, keys[:2])
+	}
+	again := core.SSHKey{UserID: u.ID, Label: "again", Key: keys[0].Key, Fingerprint: keys[0].Fingerprint, Created: t0}
+	if err := s.Update(ctx, func(tx core.Tx) error { return tx.CreateSSHKey(ctx, &again) }); err != nil {
+		t.Fatalf("the same key twice after 00091: %v", err)
+	}
+	if again.ID <= keys[2].ID {
+		t.Fatalf("a key added after 00091 has id %d, not above the deleted %d", again.ID, keys[2].ID)
+	}
+	// Down refuses while a key is held twice, and works once it is not.
+	if _, err := p.DownTo(ctx, 90); err == nil {
+		t.Fatal("down to 00090 with a key held twice succeeded")
+	}
+	if err := s.Update(ctx, func(tx core.Tx) error { return tx.DeleteSSHKey(ctx, u.ID, again.ID) }); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.DownTo(ctx, 90); err != nil {
+		t.Fatalf("down to 00090: %v", err)
+	}
+}
