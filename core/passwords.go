@@ -198,10 +198,7 @@ func (s *Service) SetPassword(ctx context.Context, userID int64, pw string) erro
 	if err != nil {
 		return notFound(err, "load user")
 	}
-	if err := ValidatePassword("password", pw, u); err != nil {
-		return err
-	}
-	hash, err := HashPassword(pw)
+	hash, err := checkedHash(pw, u)
 	if err != nil {
 		return err
 	}
@@ -219,10 +216,7 @@ func (s *Service) ResetPassword(ctx context.Context, username, pw string) error 
 	if err != nil {
 		return notFound(err, "load user")
 	}
-	if err := ValidatePassword("password", pw, u); err != nil {
-		return err
-	}
-	hash, err := HashPassword(pw)
+	hash, err := checkedHash(pw, u)
 	if err != nil {
 		return err
 	}
@@ -235,6 +229,14 @@ func (s *Service) ResetPassword(ctx context.Context, username, pw string) error 
 		}
 		return endSessions(ctx, tx, u.ID, 0)
 	})
+}
+
+// checkedHash checks pw against the policy for u and hashes it.
+func checkedHash(pw string, u User) (string, error) {
+	if err := ValidatePassword("password", pw, u); err != nil {
+		return "", err
+	}
+	return HashPassword(pw)
 }
 
 // endSessions deletes the user's sign-in sessions but the token keep (0:

@@ -132,15 +132,23 @@ func (s *server) signInTFASubmit(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *server) signOutSubmit(w http.ResponseWriter, r *http.Request) {
+	if s.signOut(w, r) {
+		http.Redirect(w, r, defaultNext, http.StatusSeeOther)
+	}
+}
+
+// signOut ends the pages' session, if any, and forgets its cookie. On an
+// error it shows it and returns false.
+func (s *server) signOut(w http.ResponseWriter, r *http.Request) bool {
 	if a, ok := s.session(r); ok {
 		if err := s.svc.SignOut(r.Context(), a); err != nil {
 			st, msg := s.pageError(w, r, err)
 			s.errorPage(w, r, st, msg)
-			return
+			return false
 		}
 	}
 	s.setCookie(w, r, sessionCookie, "", "/", time.Time{}, http.SameSiteLaxMode)
-	http.Redirect(w, r, defaultNext, http.StatusSeeOther)
+	return true
 }
 
 // logoutPage is GET /logout, where Cloud Manager sends the browser after
@@ -150,14 +158,9 @@ func (s *server) signOutSubmit(w http.ResponseWriter, r *http.Request) {
 // the console navigates to it; a site that links to it can only sign the
 // user out, which SameSite=Lax already allows any top-level navigation.
 func (s *server) logoutPage(w http.ResponseWriter, r *http.Request) {
-	if a, ok := s.session(r); ok {
-		if err := s.svc.SignOut(r.Context(), a); err != nil {
-			st, msg := s.pageError(w, r, err)
-			s.errorPage(w, r, st, msg)
-			return
-		}
+	if !s.signOut(w, r) {
+		return
 	}
-	s.setCookie(w, r, sessionCookie, "", "/", time.Time{}, http.SameSiteLaxMode)
 	q := r.URL.Query()
 	back := safeNext(q.Get("return_to"))
 	if rt := q.Get("return_to"); rt != "" && back == defaultNext {
