@@ -113,28 +113,89 @@ func keysFor(username, ip string) limitKeys {
 	return k
 }
 
-// checkLocks refuses while the account or the address is locked out.
-func (s *Service) checkLocks(ctx context.Context, k limitKeys) error {
+// limitCounters are the failure counter and the lockout of the account
+// and of the address, with the failures each may have for free.
+func (k limitKeys) counters() []struct {
+	fail, lock string
+	free       int
+} {
+	out := []struct {
+		fail, lock string
+		free       int
+	}{{k.accountFail, k.accountLock, accountFreeFailures}}
+	if k.addressFail != "" {
+		out = append(out, struct {
+			fail, lock string
+			free       int
+		}{k.addressFail, k.addressLock, addressFreeFailures})
+	}
+	return out
+}
+
+// reservation is an attempt counted as a failure before it is judged.
+type reservation struct {
+	keys limitKeys
+	// lockedAccount, lockedAddress: this attempt was the one that locked
+	// the account or the address, so if it does not fail, the lock goes
+	// with the failure it was counted as.
+	lockedAccount, lockedAddress bool
+}
+
+// reserveSignIn counts the attempt as a failure of the account and of the
+// address before anything is judged, in one transaction, and refuses it
+// (counting nothing) while either is locked out. The failure that goes
+// past the free ones locks, and is still judged; so N guesses sent at once
+// are judged no more often than N sent one after another: the free ones
+// and the one that locks. The counters are rows: HitLimit's upsert takes
+// the row's lock, so concurrent attempts on any replica queue on it, and
+// the lockout read after it sees what the attempt before committed.
+// succeed gives the reservation back.
+func (s *Service) reserveSignIn(ctx context.Context, k limitKeys) (reservation, error) {
 	now := s.now()
+	res := reservation{keys: k}
 	var wait time.Duration
-	for _, key := range []string{k.accountLock, k.addressLock} {
-		if key == "" {
-			continue
+	err := s.store.Update(ctx, func(tx Tx) error {
+		res.lockedAccount, res.lockedAddress = false, false
+		wait = 0
+		for _, c := range k.counters() {
+			n, _, err := tx.HitLimit(ctx, c.fail, failureWindow, now)
+			if err != nil {
+				return err
+			}
+			locked, until, err := tx.PeekLimit(ctx, c.lock, now)
+			if err != nil {
+				return err
+			}
+			if locked > 0 {
+				wait = max(wait, until.Sub(now))
+				continue
+			}
+			if n > c.free {
+				if err := tx.ResetLimit(ctx, c.lock); err != nil {
+					return err
+				}
+				if _, _, err := tx.HitLimit(ctx, c.lock, lockout(n-c.free), now); err != nil {
+					return err
+				}
+				res.lockedAccount = res.lockedAccount || c.lock == k.accountLock
+				res.lockedAddress = res.lockedAddress || c.lock == k.addressLock
+			}
 		}
-		n, reset, err := s.store.PeekLimit(ctx, key, now)
-		if err != nil {
-			return fmt.Errorf("rate limit: %w", err)
+		if wait > 0 {
+			return errLockedOut(wait) // and nothing of this attempt is kept
 		}
-		if n > 0 {
-			wait = max(wait, reset.Sub(now))
-		}
+		return nil
+	})
+	if err != nil && AsError(err) == nil {
+		return res, fmt.Errorf("rate limit: %w", err)
 	}
-	if wait > 0 {
-		e := TooManyRequests(max(wait, time.Second))
-		e.Reason = "Too many failed sign-in attempts: try again later"
-		return e
-	}
-	return nil
+	return res, err
+}
+
+func errLockedOut(wait time.Duration) *Error {
+	e := TooManyRequests(max(wait, time.Second))
+	e.Reason = "Too many failed sign-in attempts: try again later"
+	return e
 }
 
 // lockout is how long the n-th failure beyond the free ones locks.
@@ -146,38 +207,59 @@ func lockout(n int) time.Duration {
 	return min(d, maxLockout)
 }
 
-// failSignIn counts a failure against the account and the address, locks
-// them when past their free failures, and records a failed Login for a
-// known user (u.ID != 0).
-func (s *Service) failSignIn(ctx context.Context, k limitKeys, u User, ip string) error {
-	now := s.now()
-	return s.store.Update(ctx, func(tx Tx) error {
-		for _, c := range []struct {
-			fail, lock string
-			free       int
-		}{{k.accountFail, k.accountLock, accountFreeFailures}, {k.addressFail, k.addressLock, addressFreeFailures}} {
-			if c.fail == "" {
-				continue
-			}
-			n, _, err := tx.HitLimit(ctx, c.fail, failureWindow, now)
-			if err != nil {
-				return err
-			}
-			if n > c.free {
-				if err := tx.ResetLimit(ctx, c.lock); err != nil {
-					return err
-				}
-				if _, _, err := tx.HitLimit(ctx, c.lock, lockout(n-c.free), now); err != nil {
-					return err
-				}
-			}
+// failSignIn records the failed Login of a known user (u.ID != 0); the
+// failure itself was counted by reserveSignIn.
+func (s *Service) failSignIn(ctx context.Context, u User, ip string) error {
+	if u.ID == 0 {
+		return nil
+	}
+	l := Login{UserID: u.ID, Datetime: s.clock(), IP: ip, Username: u.Username, Status: LoginFailed, Restricted: u.Restricted}
+	return s.store.Update(ctx, func(tx Tx) error { return notFound(tx.CreateLogin(ctx, &l), "record login") })
+}
+
+// succeed gives back, inside tx, what reserveSignIn counted for an attempt
+// that signed in: the account's failures are forgotten, and the address's
+// reserved failure is refunded, with the lock it may have set. The
+// address's other failures age out on their own: one good account behind
+// an address must not clear the count of guesses made from it against
+// others.
+func (r reservation) succeed(ctx context.Context, tx Tx, now time.Time) error {
+	if err := tx.ResetLimit(ctx, r.keys.accountFail); err != nil {
+		return err
+	}
+	if err := tx.ResetLimit(ctx, r.keys.accountLock); err != nil {
+		return err
+	}
+	return r.refundAddress(ctx, tx, now)
+}
+
+// refund gives back, inside tx, the failure reserveSignIn counted for an
+// attempt that did not fail but did not sign in either (a right password
+// that a second factor must follow): the account's earlier failures stay,
+// so that guesses of the second factor keep adding up.
+func (r reservation) refund(ctx context.Context, tx Tx, now time.Time) error {
+	if err := tx.RefundLimit(ctx, r.keys.accountFail, now); err != nil {
+		return err
+	}
+	if r.lockedAccount {
+		if err := tx.ResetLimit(ctx, r.keys.accountLock); err != nil {
+			return err
 		}
-		if u.ID == 0 {
-			return nil
-		}
-		l := Login{UserID: u.ID, Datetime: s.clock(), IP: ip, Username: u.Username, Status: LoginFailed, Restricted: u.Restricted}
-		return notFound(tx.CreateLogin(ctx, &l), "record login")
-	})
+	}
+	return r.refundAddress(ctx, tx, now)
+}
+
+func (r reservation) refundAddress(ctx context.Context, tx Tx, now time.Time) error {
+	if r.keys.addressFail == "" {
+		return nil
+	}
+	if err := tx.RefundLimit(ctx, r.keys.addressFail, now); err != nil {
+		return err
+	}
+	if r.lockedAddress {
+		return tx.ResetLimit(ctx, r.keys.addressLock)
+	}
+	return nil
 }
 
 // SignIn checks a username and password. It answers a session, or, for a
@@ -198,8 +280,8 @@ func (s *Service) SignIn(ctx context.Context, in SignInRequest) (SignInResult, e
 		return SignInResult{}, Invalid("password", "password must be at most %d characters", MaxPasswordLength)
 	}
 	in.IP, in.UserAgent = clean(in.IP, maxIPLength), clean(in.UserAgent, maxUserAgent)
-	keys := keysFor(in.Username, in.IP)
-	if err := s.checkLocks(ctx, keys); err != nil {
+	resv, err := s.reserveSignIn(ctx, keysFor(in.Username, in.IP))
+	if err != nil {
 		return SignInResult{}, err
 	}
 	u, err := s.store.UserByUsername(ctx, in.Username)
@@ -213,7 +295,7 @@ func (s *Service) SignIn(ctx context.Context, in SignInRequest) (SignInResult, e
 		return SignInResult{}, err
 	}
 	if !ok {
-		if err := s.failSignIn(ctx, keys, u, in.IP); err != nil {
+		if err := s.failSignIn(ctx, u, in.IP); err != nil {
 			return SignInResult{}, err
 		}
 		return SignInResult{}, errBadCredentials()
@@ -229,9 +311,13 @@ func (s *Service) SignIn(ctx context.Context, in SignInRequest) (SignInResult, e
 		}
 	}
 	if u.TwoFactorAuth && trusted.ID == 0 {
+		// The password was right: the second factor is judged apart.
+		if err := s.store.Update(ctx, func(tx Tx) error { return resv.refund(ctx, tx, s.now()) }); err != nil {
+			return SignInResult{}, err
+		}
 		return s.newChallenge(ctx, u, in)
 	}
-	return s.completeSignIn(ctx, u, keys, in.RememberMe && trusted.ID == 0, trusted, in.IP, in.UserAgent)
+	return s.completeSignIn(ctx, u, resv, in.RememberMe && trusted.ID == 0, trusted, in.IP, in.UserAgent)
 }
 
 func (s *Service) newChallenge(ctx context.Context, u User, in SignInRequest) (SignInResult, error) {
@@ -283,8 +369,8 @@ func (s *Service) SignInTFA(ctx context.Context, in TFASignInRequest) (SignInRes
 		}
 		return SignInResult{}, fmt.Errorf("login challenge: %w", err)
 	}
-	keys := keysFor(u.Username, in.IP)
-	if err := s.checkLocks(ctx, keys); err != nil {
+	resv, err := s.reserveSignIn(ctx, keysFor(u.Username, in.IP))
+	if err != nil {
 		return SignInResult{}, err
 	}
 	now := s.now()
@@ -313,12 +399,12 @@ func (s *Service) SignInTFA(ctx context.Context, in TFASignInRequest) (SignInRes
 		return SignInResult{}, err
 	}
 	if wrong {
-		if err := s.failSignIn(ctx, keys, u, in.IP); err != nil {
+		if err := s.failSignIn(ctx, u, in.IP); err != nil {
 			return SignInResult{}, err
 		}
 		return SignInResult{}, errBadCode()
 	}
-	return s.completeSignIn(ctx, u, keys, c.Remember, Device{}, in.IP, in.UserAgent)
+	return s.completeSignIn(ctx, u, resv, c.Remember, Device{}, in.IP, in.UserAgent)
 }
 
 // useSecondFactor checks code as a TOTP code (recording its step) or a
@@ -352,7 +438,7 @@ func (s *Service) useSecondFactor(ctx context.Context, tx Tx, userID int64, code
 
 // completeSignIn issues the session, records the Login, trusts or touches
 // the device, and forgets the account's failures.
-func (s *Service) completeSignIn(ctx context.Context, u User, k limitKeys, remember bool, trusted Device, ip, ua string) (SignInResult, error) {
+func (s *Service) completeSignIn(ctx context.Context, u User, resv reservation, remember bool, trusted Device, ip, ua string) (SignInResult, error) {
 	raw, err := s.newSecret(tokenBytes)
 	if err != nil {
 		return SignInResult{}, err
@@ -389,13 +475,7 @@ func (s *Service) completeSignIn(ctx context.Context, u User, k limitKeys, remem
 				return notFound(err, "trust device")
 			}
 		}
-		// The address's failures age out on their own: one good account
-		// behind an address must not clear the count of guesses made
-		// from it against others.
-		if err := tx.ResetLimit(ctx, k.accountFail); err != nil {
-			return err
-		}
-		return tx.ResetLimit(ctx, k.accountLock)
+		return resv.succeed(ctx, tx, s.now())
 	})
 	if err != nil {
 		return SignInResult{}, err

@@ -120,4 +120,9 @@ type Writer interface {
 	HitLimit(ctx context.Context, key string, window time.Duration, now time.Time) (count int, resetAt time.Time, err error)
 	// ResetLimit forgets key's counter (after a success).
 	ResetLimit(ctx context.Context, key string) error
+	// RefundLimit takes back one attempt that HitLimit counted in the
+	// window still open at now: for a limit that reserves each attempt as
+	// a failure before judging it, and gives it back when it succeeds.
+	// Nothing happens when the counter is at zero, ended or missing.
+	RefundLimit(ctx context.Context, key string, now time.Time) error
 }

@@ -25,6 +25,15 @@ func (t tx) HitLimit(ctx context.Context, key string, window time.Duration, now 
 	return count, end.UTC(), nil
 }
 
+// RefundLimit takes back one attempt of a window still open.
+func (t tx) RefundLimit(ctx context.Context, key string, now time.Time) error {
+	if !storable(key) {
+		return nil
+	}
+	_, err := t.q.Exec(ctx, `UPDATE rate_limits SET count = count - 1 WHERE key = $1 AND count > 0 AND reset_at > $2`, key, ts(now))
+	return t.err("refund limit", err)
+}
+
 // ResetLimit forgets key's counter; forgetting an unknown key is no error.
 func (t tx) ResetLimit(ctx context.Context, key string) error {
 	if !storable(key) {

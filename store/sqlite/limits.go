@@ -24,6 +24,12 @@ func (t tx) HitLimit(ctx context.Context, key string, window time.Duration, now 
 	return count, fromUnix(end), nil
 }
 
+// RefundLimit takes back one attempt of a window still open.
+func (t tx) RefundLimit(ctx context.Context, key string, now time.Time) error {
+	_, err := t.q.ExecContext(ctx, `UPDATE rate_limits SET count = count - 1 WHERE key = ? AND count > 0 AND reset_at > ?`, key, unix(now))
+	return storeErr("refund limit", err)
+}
+
 // ResetLimit forgets key's counter; forgetting an unknown key is no error.
 func (t tx) ResetLimit(ctx context.Context, key string) error {
 	_, err := t.q.ExecContext(ctx, `DELETE FROM rate_limits WHERE key = ?`, key)

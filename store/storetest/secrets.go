@@ -240,6 +240,30 @@ func testHitLimit(t *testing.T, s core.Store) {
 	}
 }
 
+func testRefundLimit(t *testing.T, s core.Store) {
+	const w = time.Hour
+	refund := func(key string, now time.Time) {
+		update(t, s, func(tx core.Tx) error { return tx.RefundLimit(t.Context(), key, now) })
+	}
+	hit(t, s, "k", w, t0)
+	hit(t, s, "k", w, t0)
+	refund("k", at(1))
+	if count, reset := hit(t, s, "k", w, at(2)); count != 2 || !reset.Equal(t0.Add(w)) {
+		t.Errorf("hit after a refund = %d, %v; want 2 in the same window, %v", count, reset, t0.Add(w))
+	}
+	refund("k", at(3))
+	refund("k", at(3))
+	refund("k", at(3)) // at zero: stays at zero
+	if count, _ := hit(t, s, "k", w, at(4)); count != 1 {
+		t.Errorf("hit after refunds past zero = %d, want 1", count)
+	}
+	refund("k", t0.Add(w)) // the window ended: nothing to refund
+	if count, _ := hit(t, s, "k", w, t0.Add(w)); count != 1 {
+		t.Errorf("hit in a new window = %d, want 1", count)
+	}
+	refund("never-hit", t0)
+}
+
 func testResetLimit(t *testing.T, s core.Store) {
 	const w = time.Hour
 	hit(t, s, "k", w, t0)

@@ -74,6 +74,7 @@ func Run(t *testing.T, open func(t *testing.T) core.Store) {
 		{"MissingUser", testMissingUser},
 		{"HitLimit", testHitLimit},
 		{"ResetLimit", testResetLimit},
+		{"RefundLimit", testRefundLimit},
 		{"UpdateRollsBack", testUpdateRollsBack},
 		{"UpdateRollsBackStoreError", testUpdateRollsBackStoreError},
 		{"UpdatePanics", testUpdatePanics},
