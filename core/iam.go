@@ -147,6 +147,12 @@ func (s *Service) UpdateMe(ctx context.Context, a Actor, in MeUpdate) (Me, error
 	if err := mustWrite(a); err != nil {
 		return Me{}, err
 	}
+	if in.Email != nil && *in.Email != a.User.Email {
+		// The address receives what recovers an account.
+		if err := s.stepUp(ctx, a); err != nil {
+			return Me{}, err
+		}
+	}
 	var out Me
 	err := s.store.Update(ctx, func(tx Tx) error {
 		m, err := lockHuman(ctx, tx, a.User.ID)
@@ -211,6 +217,9 @@ func (s *Service) DeleteMe(ctx context.Context, a Actor) error {
 	if err := mustWrite(a); err != nil {
 		return err
 	}
+	if err := s.stepUp(ctx, a); err != nil {
+		return err
+	}
 	return s.store.Update(ctx, func(tx Tx) error {
 		if _, err := lockHuman(ctx, tx, a.User.ID); err != nil {
 			return err
@@ -225,6 +234,9 @@ func (s *Service) DeleteMe(ctx context.Context, a Actor) error {
 // sessions, so a stolen session does not outlive the change.
 func (s *Service) ChangePassword(ctx context.Context, a Actor, current, next string) error {
 	if err := mustWrite(a); err != nil {
+		return err
+	}
+	if err := s.stepUp(ctx, a); err != nil {
 		return err
 	}
 	if _, err := loadHuman(ctx, s.store, a.User.ID); err != nil {

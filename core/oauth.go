@@ -81,6 +81,7 @@ type OAuthClientCreate struct {
 	ThumbnailURL string // optional
 	RedirectURIs []string
 	Public       bool
+	FirstParty   bool // the platform's own application (Service.delegated)
 }
 
 // validateWebURL accepts an absolute http or https URL without credentials.
@@ -145,7 +146,7 @@ func (s *Service) CreateOAuthClient(ctx context.Context, in OAuthClientCreate) (
 		return OAuthClient{}, "", err
 	}
 	c := OAuthClient{ID: id, Label: in.Label, Website: in.Website, ThumbnailURL: in.ThumbnailURL,
-		RedirectURIs: slices.Compact(slices.Clone(in.RedirectURIs)), Public: in.Public, Created: s.clock()}
+		RedirectURIs: slices.Compact(slices.Clone(in.RedirectURIs)), Public: in.Public, FirstParty: in.FirstParty, Created: s.clock()}
 	var secret string
 	if !in.Public {
 		if secret, err = s.newSecret(oauthSecretBytes); err != nil {

@@ -97,6 +97,12 @@ func (s *Service) UpdateProfile(ctx context.Context, a Actor, in ProfileUpdate) 
 	if err := mustWrite(a); err != nil {
 		return User{}, err
 	}
+	if in.Email != nil && *in.Email != a.User.Email {
+		// The address receives what recovers an account.
+		if err := s.stepUp(ctx, a); err != nil {
+			return User{}, err
+		}
+	}
 	var out User
 	err := s.store.Update(ctx, func(tx Tx) error {
 		u, err := lockUser(ctx, tx, a.User.ID)

@@ -65,6 +65,9 @@ func (s *Service) SecurityQuestions(ctx context.Context, a Actor) ([]Answer, err
 	if err := mustRead(a); err != nil {
 		return nil, err
 	}
+	if err := s.stepUp(ctx, a); err != nil {
+		return nil, err
+	}
 	stored, err := s.store.SecurityAnswers(ctx, a.User.ID)
 	if err != nil {
 		return nil, notFound(err, "security answers")
@@ -91,6 +94,9 @@ func (s *Service) SecurityQuestions(ctx context.Context, a Actor) ([]Answer, err
 // answers to three different catalogue questions. It returns the three.
 func (s *Service) AnswerSecurityQuestions(ctx context.Context, a Actor, in []Answer) ([]Answer, error) {
 	if err := mustWrite(a); err != nil {
+		return nil, err
+	}
+	if err := s.stepUp(ctx, a); err != nil {
 		return nil, err
 	}
 	if len(in) != requiredAnswers {

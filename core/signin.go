@@ -498,6 +498,9 @@ func (s *Service) ScratchCodesLeft(ctx context.Context, a Actor) (int, error) {
 	if err := mustRead(a); err != nil {
 		return 0, err
 	}
+	if err := s.stepUp(ctx, a); err != nil {
+		return 0, err
+	}
 	codes, err := s.store.ScratchCodes(ctx, a.User.ID)
 	if err != nil {
 		return 0, notFound(err, "scratch codes")
@@ -509,6 +512,9 @@ func (s *Service) ScratchCodesLeft(ctx context.Context, a Actor) (int, error) {
 // ScratchCodeCount new ones, returned once and stored only as hashes.
 func (s *Service) RegenerateScratchCodes(ctx context.Context, a Actor) ([]string, error) {
 	if err := mustWrite(a); err != nil {
+		return nil, err
+	}
+	if err := s.stepUp(ctx, a); err != nil {
 		return nil, err
 	}
 	codes := make([]string, ScratchCodeCount)

@@ -20,7 +20,10 @@ type OAuthClient struct {
 	ThumbnailURL string   // empty: none
 	RedirectURIs []string // exact-match redirect URIs, at least one
 	Public       bool     // a client that cannot keep a secret: PKCE (S256) is required
-	Created      time.Time
+	// FirstParty marks the platform's own application (its console): its
+	// tokens are trusted as a sign-in session is (see Service.delegated).
+	FirstParty bool
+	Created    time.Time
 }
 
 // LoginChallenge is the state between a correct password and the second

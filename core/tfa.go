@@ -44,6 +44,9 @@ func (s *Service) EnableTFA(ctx context.Context, a Actor) (TFASecret, error) {
 	if err := mustWrite(a); err != nil {
 		return TFASecret{}, err
 	}
+	if err := s.stepUp(ctx, a); err != nil {
+		return TFASecret{}, err
+	}
 	raw := make([]byte, 20) // 160 bits, the RFC 4226 recommendation
 	if _, err := io.ReadFull(s.rand, raw); err != nil {
 		return TFASecret{}, err
@@ -82,6 +85,9 @@ func (s *Service) EnableTFA(ctx context.Context, a Actor) (TFASecret, error) {
 // is never accepted twice.
 func (s *Service) ConfirmTFA(ctx context.Context, a Actor, code string) (string, error) {
 	if err := mustWrite(a); err != nil {
+		return "", err
+	}
+	if err := s.stepUp(ctx, a); err != nil {
 		return "", err
 	}
 	code = strings.TrimSpace(code)
@@ -143,6 +149,9 @@ func (s *Service) ConfirmTFA(ctx context.Context, a Actor, code string) (string,
 // DisableTFA turns TFA off and forgets the secret and scratch codes.
 func (s *Service) DisableTFA(ctx context.Context, a Actor) error {
 	if err := mustWrite(a); err != nil {
+		return err
+	}
+	if err := s.stepUp(ctx, a); err != nil {
 		return err
 	}
 	return s.store.Update(ctx, func(tx Tx) error {

@@ -2,6 +2,8 @@ package core
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"time"
 	"unicode/utf8"
 )
@@ -74,11 +76,29 @@ func (s *Service) Token(ctx context.Context, a Actor, id int64) (Token, error) {
 	return s.ownPersonal(ctx, s.store, a.User.ID, id)
 }
 
-// CreateToken issues a personal access token no stronger than the acting
-// token. The raw token is returned once and never stored.
+// CreateToken issues a personal access token that neither outranks nor
+// outlives the acting token: its scopes are within the acting token's, and
+// its expiry is at most the acting token's (a later or absent one is
+// lowered to it), except for a sign-in session or a first-party client's
+// token, which make tokens of any lifetime, as a console does. A token made
+// through a third-party application's authorization belongs to it (its
+// AppID), so revoking the application revokes it too. The raw token is
+// returned once and never stored.
 func (s *Service) CreateToken(ctx context.Context, a Actor, in TokenCreate) (Token, string, error) {
 	if err := mustWrite(a); err != nil {
 		return Token{}, "", err
+	}
+	trust, err := s.trustOf(ctx, a)
+	if err != nil {
+		return Token{}, "", err
+	}
+	var appID int64
+	if trust == trustDelegated {
+		appID = a.Token.AppID
+	}
+	expiry := in.Expiry
+	if trust != trustFull && a.Token.Expiry != nil && (expiry == nil || expiry.After(*a.Token.Expiry)) {
+		expiry = a.Token.Expiry
 	}
 	// The new token is personal: what the acting token's unqualified
 	// preferences scopes open (its client's namespace) is written out.
@@ -94,7 +114,67 @@ func (s *Service) CreateToken(ctx context.Context, a Actor, in TokenCreate) (Tok
 			return Token{}, "", Invalid("scopes", "scopes may not exceed the scopes of the token making the request (%s)", parent)
 		}
 	}
-	return s.issueToken(ctx, a.User.ID, TokenPersonal, in.Label, scopes, in.Expiry, "")
+	return s.issueToken(ctx, Token{UserID: a.User.ID, Kind: TokenPersonal, Label: in.Label, Scopes: scopes, Expiry: expiry, AppID: appID})
+}
+
+// trust is how far a token is trusted with the account itself.
+type trust int
+
+const (
+	// trustFull: a sign-in session, a first-party client's token, or a
+	// token the user made without an application.
+	trustFull trust = iota
+	// trustOwn: a token of the user's own with an expiry of its own
+	// making (a personal token, an external provider's token): full
+	// trust, but what it makes does not outlive it.
+	trustOwn
+	// trustDelegated: a third-party application acting for the user: its
+	// OAuth token, or a personal token it made (which carries its AppID).
+	trustDelegated
+)
+
+// trustOf says how far the actor's token is trusted: whether it acts
+// through a third-party application (Kind oauth of a client that is not
+// FirstParty, or a personal token with an AppID), and whether what it
+// makes may outlive it.
+func (s *Service) trustOf(ctx context.Context, a Actor) (trust, error) {
+	switch a.Token.Kind {
+	case TokenSession:
+		return trustFull, nil
+	case TokenOAuth:
+		c, err := s.store.OAuthClient(ctx, a.Token.ClientID)
+		if errors.Is(err, ErrNotFound) {
+			return trustDelegated, nil
+		}
+		if err != nil {
+			return trustDelegated, fmt.Errorf("oauth client: %w", err)
+		}
+		if c.FirstParty {
+			return trustFull, nil
+		}
+		return trustDelegated, nil
+	case TokenPersonal:
+		if a.Token.AppID != 0 {
+			return trustDelegated, nil
+		}
+	}
+	return trustOwn, nil
+}
+
+// stepUp refuses an operation that could take the account over (two-factor
+// authentication, scratch codes, security answers, the password, the email
+// address, deleting the user) to a third-party application's token,
+// whatever its scopes: a user who authorized an application with
+// account:read_write gave it their data, not their account.
+func (s *Service) stepUp(ctx context.Context, a Actor) error {
+	t, err := s.trustOf(ctx, a)
+	if err != nil {
+		return err
+	}
+	if t == trustDelegated {
+		return &Error{Kind: KindForbidden, Reason: "A third-party application's token may not do this, whatever its scopes: use a personal access token or sign in"}
+	}
+	return nil
 }
 
 // IssueToken creates a personal access token for a user by name, for
@@ -104,27 +184,28 @@ func (s *Service) IssueToken(ctx context.Context, username, label string, scopes
 	if err != nil {
 		return Token{}, "", notFound(err, "find user")
 	}
-	return s.issueToken(ctx, u.ID, TokenPersonal, label, scopes, expiry, "")
+	return s.issueToken(ctx, Token{UserID: u.ID, Kind: TokenPersonal, Label: label, Scopes: scopes, Expiry: expiry})
 }
 
-func (s *Service) issueToken(ctx context.Context, userID int64, kind TokenKind, label string, scopes Scopes, expiry *time.Time, clientID string) (Token, string, error) {
-	if err := validateTokenLabel(label); err != nil {
+// issueToken stores t, a new token: its label checked, its expiry in the
+// future, with a new secret. It returns t and the raw token.
+func (s *Service) issueToken(ctx context.Context, t Token) (Token, string, error) {
+	if err := validateTokenLabel(t.Label); err != nil {
 		return Token{}, "", err
 	}
 	now := s.clock()
-	if expiry != nil {
-		e := expiry.UTC().Truncate(time.Second)
+	if t.Expiry != nil {
+		e := t.Expiry.UTC().Truncate(time.Second)
 		if !e.After(now) {
 			return Token{}, "", Invalid("expiry", "expiry must be in the future")
 		}
-		expiry = &e
+		t.Expiry = &e
 	}
 	raw, err := s.newSecret(tokenBytes)
 	if err != nil {
 		return Token{}, "", err
 	}
-	t := Token{UserID: userID, Kind: kind, Label: label, Scopes: scopes, Created: now, Expiry: expiry,
-		Prefix: raw[:TokenPrefixLength], Hash: HashToken(raw), ClientID: clientID}
+	t.Created, t.Prefix, t.Hash = now, raw[:TokenPrefixLength], HashToken(raw)
 	err = s.store.Update(ctx, func(tx Tx) error {
 		return notFound(tx.CreateToken(ctx, &t), "create token")
 	})

@@ -18,6 +18,7 @@ import (
 
 	"github.com/profiled/profiled/core"
 	"github.com/profiled/profiled/face/auth"
+	"github.com/profiled/profiled/face/iam"
 	"github.com/profiled/profiled/face/linode"
 	"github.com/profiled/profiled/face/pace"
 	"github.com/profiled/profiled/internal/testenv"
@@ -42,6 +43,7 @@ func handler(svc *core.Service) http.Handler {
 	for _, p := range auth.Paths {
 		mux.Handle(p, a)
 	}
+	mux.Handle(iam.Prefix+"/", iam.New(svc, iam.Options{}))
 	mux.Handle("/user/", pace.New(svc, pace.Options{}))
 	mux.Handle("/", linode.New(svc, linode.Options{}))
 	return mux

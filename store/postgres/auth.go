@@ -80,9 +80,9 @@ func (r reader) OAuthClient(ctx context.Context, clientID string) (core.OAuthCli
 		return core.OAuthClient{}, core.ErrNotFound
 	}
 	var c core.OAuthClient
-	err := r.q.QueryRow(ctx, `SELECT id, secret_hash, label, website, thumbnail_url, redirect_uris, public, created
+	err := r.q.QueryRow(ctx, `SELECT id, secret_hash, label, website, thumbnail_url, redirect_uris, public, first_party, created
 		FROM oauth_clients WHERE id = $1`, clientID).
-		Scan(&c.ID, &c.SecretHash, &c.Label, &c.Website, &c.ThumbnailURL, &c.RedirectURIs, &c.Public, &c.Created)
+		Scan(&c.ID, &c.SecretHash, &c.Label, &c.Website, &c.ThumbnailURL, &c.RedirectURIs, &c.Public, &c.FirstParty, &c.Created)
 	if err != nil {
 		return core.OAuthClient{}, r.err("read oauth client", err)
 	}
@@ -100,9 +100,9 @@ func (t tx) CreateOAuthClient(ctx context.Context, c core.OAuthClient) error {
 		uris = []string{}
 	}
 	_, err := t.write(ctx, "create oauth client", stmt{
-		sql: `INSERT INTO oauth_clients (id, secret_hash, label, website, thumbnail_url, redirect_uris, public, created)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-		args: []any{c.ID, nonEmpty(c.SecretHash), c.Label, c.Website, c.ThumbnailURL, uris, c.Public, ts(c.Created)},
+		sql: `INSERT INTO oauth_clients (id, secret_hash, label, website, thumbnail_url, redirect_uris, public, first_party, created)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+		args: []any{c.ID, nonEmpty(c.SecretHash), c.Label, c.Website, c.ThumbnailURL, uris, c.Public, c.FirstParty, ts(c.Created)},
 	})
 	return err
 }

@@ -77,9 +77,9 @@ func (r reader) OAuthClient(ctx context.Context, clientID string) (core.OAuthCli
 	var c core.OAuthClient
 	var uris string
 	var created int64
-	err := r.q.QueryRowContext(ctx, `SELECT id, secret_hash, label, website, thumbnail_url, redirect_uris, public, created
+	err := r.q.QueryRowContext(ctx, `SELECT id, secret_hash, label, website, thumbnail_url, redirect_uris, public, first_party, created
 		FROM oauth_clients WHERE id = ?`, clientID).
-		Scan(&c.ID, &c.SecretHash, &c.Label, &c.Website, &c.ThumbnailURL, &uris, &c.Public, &created)
+		Scan(&c.ID, &c.SecretHash, &c.Label, &c.Website, &c.ThumbnailURL, &uris, &c.Public, &c.FirstParty, &created)
 	if err != nil {
 		return core.OAuthClient{}, storeErr("read oauth client", err)
 	}
@@ -101,9 +101,9 @@ func (t tx) CreateOAuthClient(ctx context.Context, c core.OAuthClient) error {
 		return fmt.Errorf("sqlite: create oauth client: %w", err)
 	}
 	_, err = t.q.ExecContext(ctx, `INSERT INTO oauth_clients
-		(id, secret_hash, label, website, thumbnail_url, redirect_uris, public, created)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-		c.ID, nonEmpty(c.SecretHash), c.Label, c.Website, c.ThumbnailURL, string(js), c.Public, unix(c.Created))
+		(id, secret_hash, label, website, thumbnail_url, redirect_uris, public, first_party, created)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		c.ID, nonEmpty(c.SecretHash), c.Label, c.Website, c.ThumbnailURL, string(js), c.Public, c.FirstParty, unix(c.Created))
 	return storeErr("create oauth client", err)
 }
 

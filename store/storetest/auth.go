@@ -139,7 +139,7 @@ func testOAuthClients(t *testing.T, s core.Store) {
 	conf := newOAuthClient(t, s, "0123456789abcdef0123", false)
 	conf.ThumbnailURL = ""
 	pub := core.OAuthClient{ID: "pub", Label: "Public", Website: "https://pub.example", ThumbnailURL: "https://pub.example/t.png",
-		RedirectURIs: []string{"https://pub.example/cb"}, Public: true, Created: at(1)}
+		RedirectURIs: []string{"https://pub.example/cb"}, Public: true, FirstParty: true, Created: at(1)}
 	update(t, s, func(tx core.Tx) error { return tx.CreateOAuthClient(ctx, pub) })
 
 	got, err := s.OAuthClient(ctx, conf.ID)
