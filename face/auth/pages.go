@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/profiled/profiled/core"
 )
@@ -51,10 +52,25 @@ func (s *server) pageError(w http.ResponseWriter, r *http.Request, err error) (i
 	return status(w, e), e.Reason
 }
 
-// safeNext keeps redirects after sign-in on this site: a path, not a URL.
+// safeNext keeps redirects after sign-in on this site: a path, not a URL,
+// as a browser reads it. Browsers drop tabs and newlines anywhere in a URL
+// and read a backslash as a slash (the WHATWG URL standard), so
+// "/\t/evil.example" and "/\\evil.example" are "//evil.example", another
+// host: any control character or backslash is refused outright, and what
+// is left must be a path that starts with one slash, which no parser reads
+// as a host.
 func safeNext(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") ||
-		strings.ContainsAny(next, "\r\n\x00") || len(next) > 8192 {
+	if len(next) > 8192 || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") ||
+		strings.ContainsRune(next, '\\') || !utf8.ValidString(next) {
+		return defaultNext
+	}
+	for _, r := range next {
+		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
+			return defaultNext
+		}
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || !strings.HasPrefix(u.Path, "/") || strings.HasPrefix(u.Path, "//") {
 		return defaultNext
 	}
 	return next
