@@ -282,3 +282,27 @@ func TestTrustedDevice(t *testing.T) {
 		t.Fatal("an expired device still skips the second factor")
 	}
 }
+
+// TestUsernamesAnyCase: usernames are unique regardless of case, and
+// sign-in finds the user whatever case is typed, with one limit for all
+// spellings (issue 11, item 4).
+func TestUsernamesAnyCase(t *testing.T) {
+	e := newEnv(t)
+	withPassword(t, e, "alice")
+	_, err := e.svc.CreateUser(e.ctx, core.UserCreate{Username: "Alice", Email: "other@example.com"})
+	wantErr(t, err, core.KindConflict, "username")
+	res, err := signIn(e, "ALICE", alicePassword)
+	noErr(t, err)
+	if res.User.Username != "alice" {
+		t.Fatalf("signed in as %q", res.User.Username)
+	}
+	// Failures under every spelling count against the one account.
+	for _, name := range []string{"alice", "Alice", "ALICE", "aLiCe", "alicE"} {
+		_, err := signIn(e, name, "wrong password here")
+		wantErr(t, err, core.KindUnauthorized, "-")
+	}
+	_, err = signIn(e, "AlIcE", "wrong password again")
+	wantErr(t, err, core.KindUnauthorized, "-") // the one that locks
+	_, err = signIn(e, "alice", alicePassword)
+	wantErr(t, err, core.KindTooManyRequests, "-")
+}

@@ -609,3 +609,31 @@ func TestConformance(t *testing.T) {
 		return s
 	})
 }
+
+// TestMigration93RefusesCaseClashes: a schema holding usernames that
+// differ only in case is refused by Migrate, naming them, and changes
+// nothing; once they are renamed it migrates.
+func TestMigration93RefusesCaseClashes(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s, _ := openTest(t, Options{})
+	if _, err := s.pool.Exec(ctx, `DROP INDEX users_username_lower; DELETE FROM goose_db_version WHERE version_id >= 93`); err != nil {
+		t.Fatal(err)
+	}
+	newUser(t, s, "carol")
+	newUser(t, s, "Carol")
+	newUser(t, s, "dave")
+	err := s.Migrate(ctx)
+	if err == nil || !strings.Contains(err.Error(), "Carol, carol") || strings.Contains(err.Error(), "dave") {
+		t.Fatalf("Migrate with carol and Carol: %v, want a refusal naming them", err)
+	}
+	if v, _ := s.SchemaVersion(ctx); v != 92 {
+		t.Fatalf("a refused migration moved the schema to %d", v)
+	}
+	if _, err := s.pool.Exec(ctx, `UPDATE users SET username = 'carol2' WHERE username = 'Carol'`); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Migrate(ctx); err != nil {
+		t.Fatalf("Migrate after the rename: %v", err)
+	}
+}

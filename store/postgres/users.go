@@ -50,7 +50,7 @@ func (r reader) UserByUsername(ctx context.Context, username string) (core.User,
 	if !storable(username) {
 		return core.User{}, core.ErrNotFound
 	}
-	return r.scanUser(r.q.QueryRow(ctx, `SELECT `+userColumns+` FROM users u WHERE u.username = $1`, username))
+	return r.scanUser(r.q.QueryRow(ctx, `SELECT `+userColumns+` FROM users u WHERE lower(u.username) = lower($1)`, username))
 }
 
 // LockUser takes the user's row lock until the transaction ends, so that

@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"io/fs"
+	"strings"
 	"testing"
 	"time"
 
@@ -76,5 +77,43 @@ func TestMigration91KeepsKeys(t *testing.T) {
 	}
 	if _, err := p.DownTo(ctx, 90); err != nil {
 		t.Fatalf("down to 00090: %v", err)
+	}
+}
+
+// TestMigration93RefusesCaseClashes: a database holding usernames that
+// differ only in case is refused by Migrate, naming them, and changes
+// nothing; once they are renamed it migrates.
+func TestMigration93RefusesCaseClashes(t *testing.T) {
+	ctx := t.Context()
+	s := openTest(t)
+	files, err := fs.Sub(migrationFiles, "migrations")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := goose.NewProvider(goose.DialectSQLite3, s.write, files, goose.WithDisableGlobalRegistry(true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.DownTo(ctx, 92); err != nil {
+		t.Fatalf("down to 00092: %v", err)
+	}
+	for _, name := range []string{"carol", "Carol", "dave"} {
+		u := core.User{Username: name, Email: name + "@example.com", LishAuthMethod: core.LishKeysOnly}
+		if err := s.Update(ctx, func(tx core.Tx) error { return tx.CreateUser(ctx, &u) }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	err = s.Migrate(ctx)
+	if err == nil || !strings.Contains(err.Error(), "Carol, carol") || strings.Contains(err.Error(), "dave") {
+		t.Fatalf("Migrate with carol and Carol: %v, want a refusal naming them", err)
+	}
+	if v, _ := s.SchemaVersion(ctx); v != 92 {
+		t.Fatalf("a refused migration moved the schema to %d", v)
+	}
+	if _, err := s.write.ExecContext(ctx, `UPDATE users SET username = 'carol2' WHERE username = 'Carol'`); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Migrate(ctx); err != nil {
+		t.Fatalf("Migrate after the rename: %v", err)
 	}
 }

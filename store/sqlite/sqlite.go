@@ -159,8 +159,49 @@ func (s *Store) Migrate(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("sqlite: migrations: %w", err)
 	}
+	if v < 93 {
+		if err := s.refuseCaseClashes(ctx); err != nil {
+			return err
+		}
+	}
 	if _, err := p.Up(ctx); err != nil {
 		return fmt.Errorf("sqlite: migrate: %w", err)
+	}
+	return nil
+}
+
+// refuseCaseClashes is the check of migration 00093 that SQL alone cannot
+// word: usernames that differ only in case, named, before the unique index
+// would fail on them without saying which.
+func (s *Store) refuseCaseClashes(ctx context.Context) error {
+	var users int
+	if err := s.read.QueryRowContext(ctx,
+		`SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = 'users'`).Scan(&users); err != nil || users == 0 {
+		return err
+	}
+	rows, err := s.read.QueryContext(ctx, `SELECT group_concat(username, ', ') FROM
+		(SELECT username FROM users WHERE lower(username) IN
+			(SELECT lower(username) FROM users GROUP BY lower(username) HAVING count(*) > 1) ORDER BY lower(username), username)
+		GROUP BY lower(username)`)
+	if err != nil {
+		return fmt.Errorf("sqlite: migrate: %w", err)
+	}
+	defer rows.Close()
+	var clashes []string
+	for rows.Next() {
+		var names string
+		if err := rows.Scan(&names); err != nil {
+			return fmt.Errorf("sqlite: migrate: %w", err)
+		}
+		clashes = append(clashes, names)
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("sqlite: migrate: %w", err)
+	}
+	if len(clashes) > 0 {
+		return fmt.Errorf("sqlite: migrate: usernames must now be unique regardless of case, and these differ only in case: %s. "+
+			"Rename all but one of each (UPDATE users SET username = 'new-name' WHERE username = 'Carol'), then start profiled again",
+			strings.Join(clashes, "; "))
 	}
 	return nil
 }

@@ -61,7 +61,7 @@ func (r reader) UserByID(ctx context.Context, id int64) (core.User, error) {
 }
 
 func (r reader) UserByUsername(ctx context.Context, username string) (core.User, error) {
-	return scanUser(r.q.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users u WHERE u.username = ?`, username))
+	return scanUser(r.q.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users u WHERE u.username = ? COLLATE NOCASE`, username))
 }
 
 // LockUser only checks that the user exists: the write pool's single

@@ -63,8 +63,12 @@ func testUsers(t *testing.T, s core.Store) {
 	wantErr(t, "UserByID of a missing user", err, core.ErrNotFound)
 	_, err = s.UserByUsername(ctx, "nobody")
 	wantErr(t, "UserByUsername of a missing user", err, core.ErrNotFound)
-	_, err = s.UserByUsername(ctx, "ALICE")
-	wantErr(t, "UserByUsername is case-sensitive", err, core.ErrNotFound)
+	// Usernames are one regardless of case: found so, and taken so.
+	got, err = s.UserByUsername(ctx, "ALICE")
+	noErr(t, "UserByUsername in another case", err)
+	equal(t, "UserByUsername in another case", got.ID, alice.ID)
+	dupCase := core.User{Username: "Alice", Created: t0}
+	wantErr(t, "CreateUser with a taken username in another case", updateErr(t, s, func(tx core.Tx) error { return tx.CreateUser(ctx, &dupCase) }), core.ErrDuplicate)
 }
 
 func testUserUpdate(t *testing.T, s core.Store) {
