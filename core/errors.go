@@ -21,6 +21,7 @@ const (
 	KindTooManyRequests             // a guessable code was tried too often
 	KindTooLarge                    // a body or value exceeds a hard limit
 	KindGone                        // the object existed and was removed for good
+	KindUnavailable                 // the server cannot take the work now; RetryAfter says when to try again
 )
 
 // Error is the one error type the core returns for anything a client did.
@@ -28,7 +29,8 @@ type Error struct {
 	Kind   Kind
 	Field  string // the offending field, dotted for nested ones; empty if none
 	Reason string // a human sentence that says what to do next
-	// RetryAfter is set on KindTooManyRequests: how long until the limit resets.
+	// RetryAfter is set on KindTooManyRequests (how long until the limit
+	// resets) and KindUnavailable (when to try again).
 	RetryAfter time.Duration
 	// Required is set on KindUnauthorized/KindForbidden for scope failures:
 	// the scope the operation needed.

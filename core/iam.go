@@ -259,7 +259,7 @@ func (s *Service) ChangePassword(ctx context.Context, a Actor, current, next str
 	if err := ValidatePassword("new_password", next, a.User); err != nil {
 		return err
 	}
-	hash, err := HashPassword(next)
+	hash, err := hashPassword(ctx, next)
 	if err != nil {
 		return err
 	}

@@ -15,6 +15,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"time"
 	"unicode/utf8"
 
 	"golang.org/x/crypto/argon2"
@@ -29,9 +31,8 @@ import (
 // (m=19456 KiB, t=2, p=1) in memory, which is what makes GPU and ASIC
 // guessing expensive, while keeping t=2: 64 MiB is RFC 9106's
 // recommendation for memory-constrained settings, and costs about 150 ms
-// of one core of the reference machine (2 cores) per hash. At most
-// hashSlots hashes run at once, so a burst of sign-ins queues instead of
-// taking 64 MiB each without bound.
+// of one core of the reference machine (2 cores) per hash. argonWork
+// bounds how many run at once and how many requests wait for one.
 const (
 	argonMemory  = 64 * 1024 // KiB
 	argonTime    = 2
@@ -46,7 +47,67 @@ const (
 	MaxPasswordLength = 256 // characters (runes)
 )
 
-var hashSlots = make(chan struct{}, max(2, runtime.GOMAXPROCS(0)))
+// argonWork bounds the argon2id computations of the whole process: as
+// many at once as there are cores (each takes one core and 64 MiB), and
+// eight times that waiting, each at most argonMaxWait. Past that, and for
+// a request whose client has gone, no work starts: 300 sign-ins sent and
+// abandoned at once cost 24 s of CPU before it.
+var argonWork = newWorkGate(max(2, runtime.GOMAXPROCS(0)), 8*max(2, runtime.GOMAXPROCS(0)), argonMaxWait)
+
+const argonMaxWait = 2 * time.Second
+
+// errBusy is the answer when argonWork is full.
+var errBusy = &Error{Kind: KindUnavailable, RetryAfter: time.Second,
+	Reason: "The server is busy checking passwords: try again in a second"}
+
+// workGate runs at most cap(slots) functions at once, with at most
+// maxWaiting callers waiting for a slot, each at most maxWait.
+type workGate struct {
+	slots      chan struct{}
+	waiting    atomic.Int64
+	maxWaiting int64
+	maxWait    time.Duration
+	done       atomic.Int64 // functions run, for tests and metrics
+}
+
+func newWorkGate(running, waiting int, maxWait time.Duration) *workGate {
+	return &workGate{slots: make(chan struct{}, running), maxWaiting: int64(waiting), maxWait: maxWait}
+}
+
+// do runs fn when a slot is free. It returns ctx's error, without running
+// fn, once ctx is done (the client went away), and errBusy when too many
+// wait or the wait is too long.
+func (g *workGate) do(ctx context.Context, fn func()) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if g.waiting.Add(1) > g.maxWaiting {
+		g.waiting.Add(-1)
+		return errBusy
+	}
+	timer := time.NewTimer(g.maxWait)
+	defer timer.Stop()
+	select {
+	case g.slots <- struct{}{}:
+		g.waiting.Add(-1)
+	case <-ctx.Done():
+		g.waiting.Add(-1)
+		return ctx.Err()
+	case <-timer.C:
+		g.waiting.Add(-1)
+		return errBusy
+	}
+	defer func() { <-g.slots }()
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	g.done.Add(1)
+	fn()
+	return nil
+}
+
+// PasswordHashesRun is how many argon2id computations the process ran.
+func PasswordHashesRun() int64 { return argonWork.done.Load() }
 
 //go:embed common-passwords.txt.gz
 var commonPasswordsGz []byte
@@ -101,21 +162,27 @@ func ValidatePassword(field, pw string, u User) error {
 
 // HashPassword returns the argon2id PHC string of pw with a fresh salt and
 // the current parameters.
-func HashPassword(pw string) (string, error) {
+func HashPassword(pw string) (string, error) { return hashPassword(context.Background(), pw) }
+
+// hashPassword is HashPassword for a request: see argonWork.
+func hashPassword(ctx context.Context, pw string) (string, error) {
 	salt := make([]byte, argonSaltLen)
 	if _, err := rand.Read(salt); err != nil {
 		return "", fmt.Errorf("random: %w", err)
 	}
-	key := argonKey(pw, salt, argonTime, argonMemory, argonThreads, argonKeyLen)
+	key, err := argonKey(ctx, pw, salt, argonTime, argonMemory, argonThreads, argonKeyLen)
+	if err != nil {
+		return "", err
+	}
 	enc := base64.RawStdEncoding
 	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, argonMemory, argonTime, argonThreads,
 		enc.EncodeToString(salt), enc.EncodeToString(key)), nil
 }
 
-func argonKey(pw string, salt []byte, t, m uint32, p uint8, keyLen uint32) []byte {
-	hashSlots <- struct{}{}
-	defer func() { <-hashSlots }()
-	return argon2.IDKey([]byte(pw), salt, t, m, p, keyLen)
+func argonKey(ctx context.Context, pw string, salt []byte, t, m uint32, p uint8, keyLen uint32) ([]byte, error) {
+	var key []byte
+	err := argonWork.do(ctx, func() { key = argon2.IDKey([]byte(pw), salt, t, m, p, keyLen) })
+	return key, err
 }
 
 // phc is a parsed argon2id PHC string.
@@ -171,11 +238,19 @@ func parsePHC(s string) (phc, error) {
 // reports a match whose parameters are below the current ones, which the
 // caller should replace with HashPassword(pw).
 func CheckPassword(hash, pw string) (ok, rehash bool, err error) {
+	return checkPassword(context.Background(), hash, pw)
+}
+
+// checkPassword is CheckPassword for a request: see argonWork.
+func checkPassword(ctx context.Context, hash, pw string) (ok, rehash bool, err error) {
 	h, err := parsePHC(hash)
 	if err != nil {
 		return false, false, err
 	}
-	key := argonKey(pw, h.salt, h.t, h.m, h.p, uint32(len(h.key)))
+	key, err := argonKey(ctx, pw, h.salt, h.t, h.m, h.p, uint32(len(h.key)))
+	if err != nil {
+		return false, false, err
+	}
 	ok = subtle.ConstantTimeCompare(key, h.key) == 1
 	rehash = h.m < argonMemory || h.t < argonTime || h.p < argonThreads || len(h.key) < argonKeyLen
 	return ok, ok && rehash, nil
@@ -198,7 +273,7 @@ func (s *Service) SetPassword(ctx context.Context, userID int64, pw string) erro
 	if err != nil {
 		return notFound(err, "load user")
 	}
-	hash, err := checkedHash(pw, u)
+	hash, err := checkedHash(ctx, pw, u)
 	if err != nil {
 		return err
 	}
@@ -216,7 +291,7 @@ func (s *Service) ResetPassword(ctx context.Context, username, pw string) error 
 	if err != nil {
 		return notFound(err, "load user")
 	}
-	hash, err := checkedHash(pw, u)
+	hash, err := checkedHash(ctx, pw, u)
 	if err != nil {
 		return err
 	}
@@ -232,11 +307,11 @@ func (s *Service) ResetPassword(ctx context.Context, username, pw string) error 
 }
 
 // checkedHash checks pw against the policy for u and hashes it.
-func checkedHash(pw string, u User) (string, error) {
+func checkedHash(ctx context.Context, pw string, u User) (string, error) {
 	if err := ValidatePassword("password", pw, u); err != nil {
 		return "", err
 	}
-	return HashPassword(pw)
+	return hashPassword(ctx, pw)
 }
 
 // endSessions deletes the user's sign-in sessions but the token keep (0:
@@ -270,7 +345,7 @@ func (s *Service) VerifyPassword(ctx context.Context, userID int64, pw string) (
 	} else if err != nil {
 		return false, fmt.Errorf("password hash: %w", err)
 	}
-	ok, rehash, err := CheckPassword(hash, pw)
+	ok, rehash, err := checkPassword(ctx, hash, pw)
 	if err != nil {
 		return false, err
 	}
@@ -278,7 +353,7 @@ func (s *Service) VerifyPassword(ctx context.Context, userID int64, pw string) (
 		return false, nil
 	}
 	if rehash {
-		if fresh, err := HashPassword(pw); err == nil {
+		if fresh, err := hashPassword(ctx, pw); err == nil {
 			// Best effort: the sign-in succeeds even if the upgrade fails.
 			_ = s.store.Update(ctx, func(tx Tx) error { return tx.SetPasswordHash(ctx, userID, fresh) })
 		}

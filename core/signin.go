@@ -292,6 +292,12 @@ func (s *Service) SignIn(ctx context.Context, in SignInRequest) (SignInResult, e
 	// then compares with a dummy hash, taking the same time.
 	ok, err := s.VerifyPassword(ctx, u.ID, in.Password)
 	if err != nil {
+		// Not judged (the server was busy, the client went away): the
+		// attempt is given back, even if the request's context is over.
+		rctx := context.WithoutCancel(ctx)
+		if rerr := s.store.Update(rctx, func(tx Tx) error { return resv.refund(rctx, tx, s.now()) }); rerr != nil {
+			return SignInResult{}, errors.Join(err, rerr)
+		}
 		return SignInResult{}, err
 	}
 	if !ok {

@@ -68,8 +68,8 @@ func TestParallelWrongPasswords(t *testing.T) {
 				return `{"username":"alice","password":"wrong guess number ` + strconv.Itoa(i) + `"}`
 			})
 			judged := counts[http.StatusUnauthorized]
-			if judged > judgedAtMost || judged == 0 || judged+counts[http.StatusTooManyRequests] != parallelGuesses {
-				t.Fatalf("answers %v: %d judged, want 1 to %d and the rest 429", counts, judged, judgedAtMost)
+			if judged > judgedAtMost || judged == 0 || judged+counts[http.StatusTooManyRequests]+counts[http.StatusServiceUnavailable] != parallelGuesses {
+				t.Fatalf("answers %v: %d judged, want 1 to %d and the rest 429 (or 503)", counts, judged, judgedAtMost)
 			}
 			var logins struct{ Data []struct{ Status string } }
 			e.call("GET", "/v4/profile/logins", token, "", 200, &logins)
@@ -101,8 +101,8 @@ func TestParallelWrongCodes(t *testing.T) {
 				return `{"challenge":"` + first.Challenge + `","code":"` + code + `"}`
 			})
 			judged := counts[http.StatusUnauthorized]
-			if judged > judgedAtMost || judged == 0 || judged+counts[http.StatusTooManyRequests] != parallelGuesses {
-				t.Fatalf("answers %v: %d judged, want 1 to %d and the rest 429", counts, judged, judgedAtMost)
+			if judged > judgedAtMost || judged == 0 || judged+counts[http.StatusTooManyRequests]+counts[http.StatusServiceUnavailable] != parallelGuesses {
+				t.Fatalf("answers %v: %d judged, want 1 to %d and the rest 429 (or 503)", counts, judged, judgedAtMost)
 			}
 		})
 	}
@@ -115,7 +115,9 @@ func TestParallelWrongPasswordsFromOneAddress(t *testing.T) {
 	counts := e.sendAtOnce(t, "/auth/login", 60, func(i int) string {
 		return `{"username":"user` + strconv.Itoa(i) + `","password":"wrong guess"}`
 	})
-	if judged := counts[http.StatusUnauthorized]; judged > 20+1 || judged+counts[http.StatusTooManyRequests] != 60 {
-		t.Fatalf("answers %v: %d judged from one address, want at most 21 and the rest 429", counts, judged)
+	// Some may be 503: the server does not queue more password checks
+	// than it can do in a moment (TestPasswordWorkIsBounded).
+	if judged := counts[http.StatusUnauthorized]; judged > 20+1 || judged+counts[http.StatusTooManyRequests]+counts[http.StatusServiceUnavailable] != 60 {
+		t.Fatalf("answers %v: %d judged from one address, want at most 21 and the rest 429 or 503", counts, judged)
 	}
 }

@@ -103,12 +103,20 @@ func status(w http.ResponseWriter, e *core.Error) int {
 // internal logs err and answers 500 with the request id.
 func (s *server) internal(r *http.Request, err error) string {
 	id := reqlog.RequestID(r.Context())
+	if httpx.ClientGone(r, err) {
+		// Nobody reads the answer; nothing in the server went wrong.
+		return "The request ended before its answer was ready"
+	}
 	s.log.ErrorContext(r.Context(), "internal error", "err", err, "request_id", id)
 	return "Internal server error; the server log has the details under request id " + id
 }
 
 func (s *server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	e := core.AsError(err)
+	if e == nil && httpx.ClientGone(r, err) {
+		httpx.AnswerClientGone(w)
+		return
+	}
 	if e == nil {
 		writeError(w, http.StatusInternalServerError, "", s.internal(r, err))
 		return

@@ -8,6 +8,7 @@ package httpx
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -32,7 +33,8 @@ func Bearer(r *http.Request) string {
 
 // Status is the HTTP status of an error of kind: Invalid 400, NotFound
 // 404, Unauthorized 401, Forbidden 403, Conflict 409, TooManyRequests 429,
-// TooLarge 413, Gone 410, and 500 for KindInternal and any other.
+// TooLarge 413, Gone 410, Unavailable 503, and 500 for KindInternal and
+// any other.
 func Status(kind core.Kind) int {
 	switch kind {
 	case core.KindInvalid:
@@ -51,15 +53,17 @@ func Status(kind core.Kind) int {
 		return http.StatusRequestEntityTooLarge
 	case core.KindGone:
 		return http.StatusGone
+	case core.KindUnavailable:
+		return http.StatusServiceUnavailable
 	}
 	return http.StatusInternalServerError
 }
 
-// SetRetryAfter sets Retry-After on h for a KindTooManyRequests error:
-// e.RetryAfter in whole seconds, rounded up, at least 1. Other errors set
-// nothing.
+// SetRetryAfter sets Retry-After on h for a KindTooManyRequests or
+// KindUnavailable error: e.RetryAfter in whole seconds, rounded up, at
+// least 1. Other errors set nothing.
 func SetRetryAfter(h http.Header, e *core.Error) {
-	if e.Kind != core.KindTooManyRequests {
+	if e.Kind != core.KindTooManyRequests && e.Kind != core.KindUnavailable {
 		return
 	}
 	secs := int((e.RetryAfter + time.Second - 1) / time.Second)
@@ -123,3 +127,18 @@ func DecodeObject(r *http.Request, v any, wording func(error) error) error {
 	}
 	return nil
 }
+
+// StatusClientClosed is the status logged for a request whose client went
+// away before its answer was ready (nginx's 499): nobody reads the answer,
+// and nothing went wrong in the server.
+const StatusClientClosed = 499
+
+// ClientGone reports whether err is the request's own context ending: the
+// client disconnected (or the server is shutting down), which is not an
+// internal error. A face answers it with AnswerClientGone instead of a 500.
+func ClientGone(r *http.Request, err error) bool {
+	return r.Context().Err() != nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded))
+}
+
+// AnswerClientGone ends a request whose client went away.
+func AnswerClientGone(w http.ResponseWriter) { w.WriteHeader(StatusClientClosed) }

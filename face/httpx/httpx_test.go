@@ -1,6 +1,9 @@
 package httpx_test
 
 import (
+	"context"
+	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -14,7 +17,7 @@ func TestStatus(t *testing.T) {
 	for kind, want := range map[core.Kind]int{
 		core.KindInternal: 500, core.KindInvalid: 400, core.KindNotFound: 404, core.KindUnauthorized: 401,
 		core.KindForbidden: 403, core.KindConflict: 409, core.KindTooManyRequests: 429, core.KindTooLarge: 413,
-		core.KindGone: 410, core.Kind(99): 500,
+		core.KindGone: 410, core.KindUnavailable: 503, core.Kind(99): 500,
 	} {
 		if got := httpx.Status(kind); got != want {
 			t.Errorf("Status(%d) = %d, want %d", kind, got, want)
@@ -31,6 +34,11 @@ func TestSetRetryAfter(t *testing.T) {
 		}
 	}
 	h := http.Header{}
+	httpx.SetRetryAfter(h, &core.Error{Kind: core.KindUnavailable, RetryAfter: 3 * time.Second})
+	if got := h.Get("Retry-After"); got != "3" {
+		t.Errorf("a 503: Retry-After %q, want 3", got)
+	}
+	h = http.Header{}
 	httpx.SetRetryAfter(h, core.NotFound())
 	if len(h) != 0 {
 		t.Errorf("a 404 set %v", h)
@@ -48,5 +56,20 @@ func TestWriteJSON(t *testing.T) {
 	httpx.WriteJSON(rec, 200, "application/json", func() {}, `{"oops":1}`)
 	if rec.Code != 500 || rec.Body.String() != `{"oops":1}` || rec.Header().Get("Content-Length") != "10" {
 		t.Errorf("WriteJSON of what JSON cannot encode: %d %v %q", rec.Code, rec.Header(), rec.Body)
+	}
+}
+
+func TestClientGone(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	r := httptest.NewRequest("GET", "/", nil).WithContext(ctx)
+	if httpx.ClientGone(r, context.Canceled) {
+		t.Error("a live request's context.Canceled error counts as the client gone")
+	}
+	cancel()
+	if !httpx.ClientGone(r, fmt.Errorf("store: %w", context.Canceled)) {
+		t.Error("a gone client's wrapped context.Canceled is not seen")
+	}
+	if httpx.ClientGone(r, errors.New("disk full")) {
+		t.Error("another error of a gone client counts as the client gone")
 	}
 }

@@ -92,6 +92,10 @@ func (s *server) fail(w http.ResponseWriter, r *http.Request, err error) {
 		return
 	}
 	e := core.AsError(err)
+	if e == nil && httpx.ClientGone(r, err) {
+		httpx.AnswerClientGone(w)
+		return
+	}
 	if e == nil {
 		id := reqlog.RequestID(r.Context())
 		s.log.ErrorContext(r.Context(), "internal error", "err", err, "request_id", id)

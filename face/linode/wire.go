@@ -98,6 +98,10 @@ type failer struct{ log *slog.Logger }
 
 func (f failer) fail(w http.ResponseWriter, r *http.Request, err error) {
 	e := core.AsError(err)
+	if e == nil && httpx.ClientGone(r, err) {
+		httpx.AnswerClientGone(w)
+		return
+	}
 	if e == nil {
 		f.log.ErrorContext(r.Context(), "internal error", "err", err, "request_id", reqlog.RequestID(r.Context()))
 		writeError(w, http.StatusInternalServerError, "", "Internal server error; the server log has the details under request id "+reqlog.RequestID(r.Context()))

@@ -107,6 +107,10 @@ func (s *server) fail(w http.ResponseWriter, r *http.Request, err error) {
 		id = newID()
 	}
 	e := core.AsError(err)
+	if e == nil && httpx.ClientGone(r, err) {
+		httpx.AnswerClientGone(w)
+		return
+	}
 	if e == nil {
 		s.log.LogAttrs(ctx, slog.LevelError, "internal error", slog.String("request_id", id), slog.String("error", err.Error()))
 		logged = true
