@@ -46,6 +46,10 @@ func (s *Service) PutPreferences(ctx context.Context, a Actor, value json.RawMes
 // compactObject checks that v is one JSON object and returns it without insignificant whitespace.
 func compactObject(v json.RawMessage) (json.RawMessage, error) {
 	v = bytes.TrimSpace(v)
+	if !utf8.Valid(v) {
+		// encoding/json would let it through, and PostgreSQL refuse it.
+		return nil, Invalid("preferences", "preferences must be valid UTF-8")
+	}
 	if len(v) == 0 || v[0] != '{' || !json.Valid(v) {
 		return nil, Invalid("preferences", "preferences must be a JSON object")
 	}

@@ -17,6 +17,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/profiled/profiled/core"
 )
@@ -113,16 +114,21 @@ func DecodeObject(r *http.Request, v any, wording func(error) error) error {
 	if err := RequireJSON(r); err != nil {
 		return err
 	}
-	dec := json.NewDecoder(r.Body)
+	// Read whole (the body is bounded by the face's MaxBytesReader) to
+	// refuse invalid UTF-8, which encoding/json would quietly replace.
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		return wording(err)
+	}
+	if !utf8.Valid(body) {
+		return core.Invalid("", "Request body must be valid UTF-8")
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		return wording(err)
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			return wording(err)
-		}
 		return core.Invalid("", "Request body must be a single JSON object")
 	}
 	return nil

@@ -321,6 +321,7 @@ func (e *env) testRouting(t *testing.T) {
 	wantProblem(t, "an array", e.do("PATCH", "/iam/v1/users/me/", jsonReq("", `[1]`)), "model_attributes_type", "body")
 	wantProblem(t, "no body", e.do("PATCH", "/iam/v1/users/me/", jsonReq("", ``)), "missing", "body")
 	wantProblem(t, "two objects", e.do("PATCH", "/iam/v1/users/me/", jsonReq("", `{} {}`)), "json_invalid", "body")
+	wantProblem(t, "invalid UTF-8", e.do("PATCH", "/iam/v1/users/me/", jsonReq("", "{\"first_name\": \"\xed\xa0\x80\"}")), "json_invalid", "body")
 	// The Linode face is untouched by the mount.
 	if r := e.do("GET", "/v4/profile", req{}); r.status != 200 {
 		t.Errorf("Linode profile: %d", r.status)

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/profiled/profiled/core"
 	"github.com/profiled/profiled/face/httpx"
@@ -146,6 +147,11 @@ func (s *server) readObject(w http.ResponseWriter, r *http.Request) *object {
 	}
 	if len(bytes.TrimSpace(b)) == 0 {
 		writeProblems(w, []problem{{Type: typeMissing, Loc: []any{"body"}, Msg: msgFieldRequired}})
+		return nil
+	}
+	if !utf8.Valid(b) {
+		// encoding/json would quietly replace the bytes; PostgreSQL refuses them.
+		writeProblems(w, []problem{{Type: typeJSON, Loc: []any{"body"}, Msg: "JSON decode error: the body is not valid UTF-8"}})
 		return nil
 	}
 	var raw json.RawMessage

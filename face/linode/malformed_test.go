@@ -78,6 +78,11 @@ func testMalformed(t *testing.T, b testenv.Backend) {
 		{"empty body", "POST", "/v4/profile/tokens", "application/json", ``, nil, 400, ""},
 		{"oversized body", "PUT", "/v4/profile/preferences", "application/json", `{"a":"` + strings.Repeat("x", 2<<20) + `"}`, nil, 413, ""},
 		{"preferences not object", "PUT", "/v4/profile/preferences", "application/json", `"x"`, nil, 400, "preferences"},
+		// Invalid UTF-8 (a surrogate half, as CESU-8 writes it): PostgreSQL
+		// answered 500 and SQLite stored invalid JSON (issue 11, item 9).
+		{"preferences invalid UTF-8", "PUT", "/v4/profile/preferences", "application/json", "{\"a\":\"\xed\xa0\x80\"}", nil, 400, "preferences"},
+		{"profile invalid UTF-8", "PUT", "/v4/profile", "application/json", "{\"timezone\":\"\xff\"}", nil, 400, ""},
+		{"sshkey label invalid UTF-8", "POST", "/v4/profile/sshkeys", "application/json", "{\"label\":\"\xc3\",\"ssh_key\":\"x\"}", nil, 400, ""},
 		{"unknown route", "GET", "/v4/profile/nothing", "", ``, nil, 404, ""},
 		{"unknown version", "GET", "/v5/profile", "", ``, nil, 404, ""},
 		{"method not allowed", "PATCH", "/v4/profile", "application/json", `{}`, nil, 405, ""},
