@@ -167,6 +167,20 @@ func (s *Service) DeletePhone(ctx context.Context, a Actor) error {
 		if err := tx.DeletePhoneVerification(ctx, a.User.ID); err != nil && !errors.Is(err, ErrNotFound) {
 			return err
 		}
+		// Without a number no text can be sent: the IAM face's SMS
+		// channels go off with it, rather than promising messages.
+		p, err := tx.IAMProfile(ctx, a.User.ID)
+		if errors.Is(err, ErrNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		n := &p.Notifications
+		if n.SecuritySMS || n.AccountSMS || n.ProductSMS {
+			n.SecuritySMS, n.AccountSMS, n.ProductSMS = false, false, false
+			return notFound(tx.PutIAMProfile(ctx, p), "put notifications")
+		}
 		return nil
 	})
 }

@@ -221,6 +221,25 @@ func (e *env) testNotifications(t *testing.T) {
 	if n := e.do("GET", path, req{}).json(t); n["product"].(map[string]any)["email"] != true {
 		t.Errorf("a refused PUT changed the preferences: %v", n)
 	}
+
+	// With a verified phone, text messages can be turned on; removing the
+	// number turns them off again (issue 11, item 11).
+	if r := e.do("POST", "/v4/profile/phone-number", jsonReq("", `{"iso_code":"US","phone_number":"2015550123"}`)); r.status != 200 {
+		t.Fatalf("send a code: %d %s", r.status, r.body)
+	}
+	if r := e.do("POST", "/v4/profile/phone-number/verify", jsonReq("", `{"otp_code":"`+e.sms.LastCode()+`"}`)); r.status != 200 {
+		t.Fatalf("verify: %d %s", r.status, r.body)
+	}
+	r = e.do("PUT", path, jsonReq("", `{"security": {"sms": true}, "account": {"sms": true}, "product": {"sms": true}}`))
+	if r.status != 200 || strings.Count(string(r.body), `"sms":true`) != 3 {
+		t.Fatalf("SMS on with a verified phone: %d %s", r.status, r.body)
+	}
+	if r := e.do("DELETE", "/v4/profile/phone-number", req{}); r.status != 200 {
+		t.Fatalf("delete the phone: %d %s", r.status, r.body)
+	}
+	if r := e.do("GET", path, req{}); strings.Contains(string(r.body), `"sms":true`) {
+		t.Errorf("SMS still on after the phone number was removed: %s", r.body)
+	}
 }
 
 func (e *env) testPassword(t *testing.T) {

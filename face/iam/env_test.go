@@ -33,17 +33,18 @@ type env struct {
 	srv   *httptest.Server
 	rec   *spectest.Recorder
 	http  *http.Client
+	sms   *testenv.SMSInbox
 	token string // admin, every scope
 }
 
 func newEnv(t testing.TB, b testenv.Backend) *env {
 	t.Helper()
-	e := &env{t: t, store: b.Open(t), idp: oidctest.Start(t)}
+	e := &env{t: t, store: b.Open(t), idp: oidctest.Start(t), sms: &testenv.SMSInbox{}}
 	p, err := oidc.New(oidc.Config{Name: "corp", Issuer: e.idp.URL, Audience: audience})
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.svc = core.New(core.Config{Store: e.store, Box: testenv.TestKey(), SMS: &testenv.SMSInbox{}, Identity: p})
+	e.svc = core.New(core.Config{Store: e.store, Box: testenv.TestKey(), SMS: e.sms, Identity: p})
 	if e.token, err = e.svc.Bootstrap(context.Background()); err != nil || e.token == "" {
 		t.Fatalf("bootstrap: %v", err)
 	}
