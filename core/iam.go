@@ -231,7 +231,8 @@ func (s *Service) DeleteMe(ctx context.Context, a Actor) error {
 // ChangePassword replaces the actor's password. It requires the current
 // one (guesses draw from a per-user budget shared by every replica),
 // applies the password policy, and ends the user's other sign-in
-// sessions, so a stolen session does not outlive the change.
+// sessions and trusted devices, so neither a stolen session nor a device
+// trusted under the old password outlives the change.
 func (s *Service) ChangePassword(ctx context.Context, a Actor, current, next string) error {
 	if err := mustWrite(a); err != nil {
 		return err

@@ -316,8 +316,8 @@ func TestNotifications(t *testing.T) {
 		wantKind(t, field+" without a verified phone", err, core.KindInvalid, field)
 	}
 
-	// With a verified phone, SMS can be turned on, and stays on after the
-	// phone is removed until turned off.
+	// With a verified phone, SMS can be turned on; removing the phone
+	// turns it off, and it cannot be turned on again without one.
 	noErr(t, e.store.Update(e.ctx, func(tx core.Tx) error {
 		u, err := tx.UserByID(e.ctx, a.User.ID)
 		if err != nil {
@@ -333,10 +333,10 @@ func TestNotifications(t *testing.T) {
 		t.Errorf("with a phone: %+v", got)
 	}
 	noErr(t, e.svc.DeletePhone(e.ctx, a))
-	if _, err := e.svc.PutMyNotifications(e.ctx, a, all); err != nil {
-		t.Errorf("keeping SMS on after the phone went: %v", err)
+	off := core.NotificationConfig{Security: core.Channels{true, false}, Account: core.Channels{true, false}, Product: core.Channels{false, false}}
+	if n, _ := e.svc.MyNotifications(e.ctx, a); n != off {
+		t.Errorf("MyNotifications after the phone went = %+v, want %+v", n, off)
 	}
-	if n, _ := e.svc.MyNotifications(e.ctx, a); n != all {
-		t.Errorf("MyNotifications = %+v, want %+v", n, all)
-	}
+	_, err = e.svc.PutMyNotifications(e.ctx, a, all)
+	wantKind(t, "SMS on again without a phone", err, core.KindInvalid, "security.sms")
 }

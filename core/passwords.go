@@ -284,8 +284,8 @@ func (s *Service) SetPassword(ctx context.Context, userID int64, pw string) erro
 
 // ResetPassword is the operator's reset of a user's password (the CLI's
 // users set-password), for a user who forgot theirs: the new password must
-// pass the policy, and every sign-in session of the user ends, so whoever
-// knew the old one is signed out.
+// pass the policy, and every sign-in session and trusted device of the
+// user ends, so whoever knew the old one is signed out.
 func (s *Service) ResetPassword(ctx context.Context, username, pw string) error {
 	u, err := s.store.UserByUsername(ctx, username)
 	if err != nil {
@@ -315,8 +315,18 @@ func checkedHash(ctx context.Context, pw string, u User) (string, error) {
 }
 
 // endSessions deletes the user's sign-in sessions but the token keep (0:
-// none kept).
+// none kept), and every trusted device: a device trusted under the old
+// password must not skip the second factor under the new one.
 func endSessions(ctx context.Context, tx Tx, userID, keep int64) error {
+	devices, _, err := tx.ListDevices(ctx, userID, ListQuery{Page: 1})
+	if err != nil {
+		return err
+	}
+	for _, d := range devices {
+		if err := tx.DeleteDevice(ctx, userID, d.ID); err != nil && !errors.Is(err, ErrNotFound) {
+			return err
+		}
+	}
 	sessions := Match("kind", OpEq, string(TokenSession))
 	toks, _, err := tx.ListTokens(ctx, userID, ListQuery{Filter: &sessions, Page: 1})
 	if err != nil {

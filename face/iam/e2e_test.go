@@ -255,9 +255,15 @@ func (e *env) testPassword(t *testing.T) {
 	}
 	// A sign-in session of the same user, which the change must end.
 	session := strings.Repeat("5e", 32)
+	// And a trusted device, which must stop skipping the second factor.
+	now := time.Now().UTC().Truncate(time.Second)
 	err = e.store.Update(ctx, func(tx core.Tx) error {
+		d := core.Device{UserID: admin.ID, Created: now, Expiry: now.Add(time.Hour), LastAuthenticated: now}
+		if err := tx.CreateTrustedDevice(ctx, &d, core.HashToken("device secret")); err != nil {
+			return err
+		}
 		return tx.CreateToken(ctx, &core.Token{UserID: admin.ID, Kind: core.TokenSession, Label: "session", Scopes: core.AllScopes,
-			Created: time.Now().UTC().Truncate(time.Second), Prefix: session[:16], Hash: core.HashToken(session)})
+			Created: now, Prefix: session[:16], Hash: core.HashToken(session)})
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -276,6 +282,9 @@ func (e *env) testPassword(t *testing.T) {
 	}
 	if r := e.do("GET", "/iam/v1/users/me/", req{token: session}); r.status != http.StatusUnauthorized {
 		t.Fatalf("the other session survived the change: %d", r.status)
+	}
+	if devices, _, err := e.store.ListDevices(ctx, admin.ID, core.ListQuery{Page: 1}); err != nil || len(devices) != 0 {
+		t.Fatalf("trusted devices after the change: %d, %v (issue 11, item 12)", len(devices), err)
 	}
 	if r := e.do("GET", "/iam/v1/users/me/", req{}); r.status != http.StatusOK {
 		t.Fatalf("the acting token was revoked: %d", r.status)
