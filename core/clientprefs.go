@@ -42,7 +42,7 @@ func (s *Service) ClientPreferences(ctx context.Context, a Actor, client string)
 // of it is stored. Access is checked before the body is read. size is the
 // body's length if known (an HTTP Content-Length), else -1; it only helps
 // to allocate the object once.
-func (s *Service) PutClientPreferences(ctx context.Context, a Actor, client string, body io.Reader, size int64) (json.RawMessage, error) {
+func (s *Service) PutClientPreferences(ctx context.Context, a Actor, client string, body io.Reader, size int64, cond Precondition) (json.RawMessage, error) {
 	id, err := s.preferencesNamespace(ctx, a, client, PreferencesWrite)
 	if err != nil {
 		return nil, err
@@ -51,10 +51,7 @@ func (s *Service) PutClientPreferences(ctx context.Context, a Actor, client stri
 	if err != nil {
 		return nil, err
 	}
-	err = s.store.Update(ctx, func(tx Tx) error {
-		return notFound(tx.PutPreferences(ctx, a.User.ID, id, v), "put preferences")
-	})
-	if err != nil {
+	if err := s.putPreferences(ctx, a.User.ID, id, v, cond); err != nil {
 		return nil, err
 	}
 	return v, nil

@@ -47,7 +47,7 @@ func TestClientPreferencesNamespaces(t *testing.T) {
 	if string(got) != "{}" {
 		t.Fatalf("before any PUT: %s", got)
 	}
-	put, err := e.svc.PutClientPreferences(e.ctx, personal, core.PersonalNamespace, strings.NewReader(` { "theme" : "dark" } `), -1)
+	put, err := e.svc.PutClientPreferences(e.ctx, personal, core.PersonalNamespace, strings.NewReader(` { "theme" : "dark" } `), -1, nil)
 	noErr(t, err)
 	if string(put) != `{"theme":"dark"}` {
 		t.Fatalf("PUT returned %s", put)
@@ -58,7 +58,7 @@ func TestClientPreferencesNamespaces(t *testing.T) {
 	if string(lin) != string(put) {
 		t.Fatalf("/v4/profile/preferences sees %s", lin)
 	}
-	_, err = e.svc.PutPreferences(e.ctx, owner, json.RawMessage(`{"from":"linode"}`))
+	_, err = e.svc.PutPreferences(e.ctx, owner, json.RawMessage(`{"from":"linode"}`), nil)
 	noErr(t, err)
 	got, err = e.svc.ClientPreferences(e.ctx, personal, core.PersonalNamespace)
 	noErr(t, err)
@@ -68,7 +68,7 @@ func TestClientPreferencesNamespaces(t *testing.T) {
 
 	// Client x's own namespace is the one its tokens use on /v4/profile/preferences.
 	x := e.clientActor(owner, "x", "account:read_write user:preferences:read user:preferences:write")
-	_, err = e.svc.PutClientPreferences(e.ctx, x, "x", strings.NewReader(`{"who":"x"}`), -1)
+	_, err = e.svc.PutClientPreferences(e.ctx, x, "x", strings.NewReader(`{"who":"x"}`), -1, nil)
 	noErr(t, err)
 	lin, err = e.svc.Preferences(e.ctx, x)
 	noErr(t, err)
@@ -138,9 +138,9 @@ func TestClientPreferencesAccess(t *testing.T) {
 			if c.op == core.PreferencesRead {
 				_, err = e.svc.ClientPreferences(e.ctx, a, c.target)
 			} else if c.want == -1 {
-				_, err = e.svc.PutClientPreferences(e.ctx, a, c.target, strings.NewReader(`{"ok":true}`), -1)
+				_, err = e.svc.PutClientPreferences(e.ctx, a, c.target, strings.NewReader(`{"ok":true}`), -1, nil)
 			} else {
-				_, err = e.svc.PutClientPreferences(e.ctx, a, c.target, untouchable{t}, -1)
+				_, err = e.svc.PutClientPreferences(e.ctx, a, c.target, untouchable{t}, -1, nil)
 			}
 			if c.want == -1 {
 				noErr(t, err)
@@ -170,7 +170,7 @@ func TestClientPreferencesRequiredScope(t *testing.T) {
 	if ce := wantErr(t, err, core.KindForbidden, "-"); ce.Required != "user:preferences:read" {
 		t.Fatalf("own namespace needs %q", ce.Required)
 	}
-	_, err = e.svc.PutClientPreferences(e.ctx, a, "y", untouchable{t}, -1)
+	_, err = e.svc.PutClientPreferences(e.ctx, a, "y", untouchable{t}, -1, nil)
 	if ce := wantErr(t, err, core.KindForbidden, "-"); ce.Required != "user:preferences:write:y" {
 		t.Fatalf("y needs %q", ce.Required)
 	}
@@ -230,7 +230,7 @@ func TestClientDirectories(t *testing.T) {
 func TestPutClientPreferencesRefusalStoresNothing(t *testing.T) {
 	e := newEnv(t)
 	a := e.user("alice", false)
-	_, err := e.svc.PutClientPreferences(e.ctx, a, core.PersonalNamespace, strings.NewReader(`{"keep":1}`), -1)
+	_, err := e.svc.PutClientPreferences(e.ctx, a, core.PersonalNamespace, strings.NewReader(`{"keep":1}`), -1, nil)
 	noErr(t, err)
 	for _, bad := range []string{
 		`{"a":1,"b":2,"c":3,"d":4,"e":5,"f":6,"g":7,"h":8,"i":9,"j":10,"k":11}`,
@@ -239,7 +239,7 @@ func TestPutClientPreferencesRefusalStoresNothing(t *testing.T) {
 		`{"a":[1,2}`,
 		`[]`,
 	} {
-		_, err := e.svc.PutClientPreferences(e.ctx, a, core.PersonalNamespace, strings.NewReader(bad), -1)
+		_, err := e.svc.PutClientPreferences(e.ctx, a, core.PersonalNamespace, strings.NewReader(bad), -1, nil)
 		if ce := core.AsError(err); ce == nil || ce.Code == "" {
 			t.Fatalf("%.40q: %v", bad, err)
 		}
@@ -296,7 +296,7 @@ func TestRegisteredClients(t *testing.T) {
 	}
 	e.svc = core.New(core.Config{Store: e.store, Box: e.box, Clients: dir})
 	a := e.user("alice", false)
-	_, err = e.svc.PutClientPreferences(e.ctx, a, c.ID, strings.NewReader(`{"a":1}`), -1)
+	_, err = e.svc.PutClientPreferences(e.ctx, a, c.ID, strings.NewReader(`{"a":1}`), -1, nil)
 	noErr(t, err)
 	_, err = e.svc.ClientPreferences(e.ctx, a, "0123456789abcdef0123")
 	wantErr(t, err, core.KindNotFound, "clientId")

@@ -22,6 +22,7 @@ const (
 	KindTooLarge                    // a body or value exceeds a hard limit
 	KindGone                        // the object existed and was removed for good
 	KindUnavailable                 // the server cannot take the work now; RetryAfter says when to try again
+	KindPreconditionFailed          // the object changed since the client read it (If-Match)
 )
 
 // Error is the one error type the core returns for anything a client did.

@@ -3,6 +3,8 @@ package core
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"unicode/utf8"
@@ -25,8 +27,54 @@ func (s *Service) Preferences(ctx context.Context, a Actor) (json.RawMessage, er
 	return v, notFound(err, "get preferences")
 }
 
+// Precondition says whether a write may replace the stored value whose
+// tag (PreferencesTag) is current: the faces build it from If-Match. Nil
+// allows any.
+type Precondition func(current string) bool
+
+// PreferencesTag is the strong entity tag of a stored preferences value
+// (quoted, as ETag carries it): read-modify-write clients send it back in
+// If-Match, so that a PUT based on an old read fails instead of losing an
+// update made in between.
+func PreferencesTag(v json.RawMessage) string {
+	sum := sha256.Sum256(v)
+	return `"` + base64.RawURLEncoding.EncodeToString(sum[:16]) + `"`
+}
+
+// errChanged is the answer to a write whose precondition fails.
+func errChanged() *Error {
+	return &Error{Kind: KindPreconditionFailed, Field: "If-Match",
+		Reason: "The preferences changed since you read them: read them again (their ETag) and redo your change"}
+}
+
+// putPreferences stores v under the namespace id, inside one transaction
+// with the check of cond against what is stored.
+func (s *Service) putPreferences(ctx context.Context, userID int64, id string, v json.RawMessage, cond Precondition) error {
+	return s.store.Update(ctx, func(tx Tx) error {
+		if cond != nil {
+			// Writers that read the same version take turns, so only
+			// the first finds it still current (PostgreSQL's READ
+			// COMMITTED would let each read it before any wrote).
+			if err := tx.LockUser(ctx, userID); err != nil {
+				return notFound(err, "lock user")
+			}
+			current, err := tx.Preferences(ctx, userID, id)
+			if errors.Is(err, ErrNotFound) {
+				current, err = json.RawMessage("{}"), nil
+			}
+			if err != nil {
+				return notFound(err, "get preferences")
+			}
+			if !cond(PreferencesTag(current)) {
+				return errChanged()
+			}
+		}
+		return notFound(tx.PutPreferences(ctx, userID, id, v), "put preferences")
+	})
+}
+
 // PutPreferences replaces the preferences of the actor's client namespace.
-func (s *Service) PutPreferences(ctx context.Context, a Actor, value json.RawMessage) (json.RawMessage, error) {
+func (s *Service) PutPreferences(ctx context.Context, a Actor, value json.RawMessage, cond Precondition) (json.RawMessage, error) {
 	if err := mustWrite(a); err != nil {
 		return nil, err
 	}
@@ -37,10 +85,7 @@ func (s *Service) PutPreferences(ctx context.Context, a Actor, value json.RawMes
 	if utf8.RuneCount(compact) > MaxPreferencesLength {
 		return nil, &Error{Kind: KindInvalid, Field: "preferences", Reason: "preferences may not exceed 65,535 characters"}
 	}
-	err = s.store.Update(ctx, func(tx Tx) error {
-		return notFound(tx.PutPreferences(ctx, a.User.ID, a.Token.ClientID, compact), "put preferences")
-	})
-	return compact, err
+	return compact, s.putPreferences(ctx, a.User.ID, a.Token.ClientID, compact, cond)
 }
 
 // compactObject checks that v is one JSON object and returns it without insignificant whitespace.

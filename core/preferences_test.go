@@ -17,7 +17,7 @@ func TestPreferences(t *testing.T) {
 	if string(got) != "{}" {
 		t.Fatalf("preferences before PUT = %s", got)
 	}
-	put, err := e.svc.PutPreferences(e.ctx, a, json.RawMessage(" {\n  \"theme\": \"dark\",\n  \"n\": [1, 2] }\n"))
+	put, err := e.svc.PutPreferences(e.ctx, a, json.RawMessage(" {\n  \"theme\": \"dark\",\n  \"n\": [1, 2] }\n"), nil)
 	noErr(t, err)
 	if string(put) != `{"theme":"dark","n":[1,2]}` {
 		t.Fatalf("PUT returned %s", put)
@@ -42,7 +42,7 @@ func TestPreferences(t *testing.T) {
 		t.Fatalf("bobby sees %s", got)
 	}
 	// PUT replaces the whole object.
-	_, err = e.svc.PutPreferences(e.ctx, a, json.RawMessage(`{"other":true}`))
+	_, err = e.svc.PutPreferences(e.ctx, a, json.RawMessage(`{"other":true}`), nil)
 	noErr(t, err)
 	got, err = e.svc.Preferences(e.ctx, a)
 	noErr(t, err)
@@ -54,7 +54,7 @@ func TestPreferences(t *testing.T) {
 func TestPreferencesPerClient(t *testing.T) {
 	e := newEnv(t)
 	personal := e.user("alice", false)
-	_, err := e.svc.PutPreferences(e.ctx, personal, json.RawMessage(`{"who":"personal"}`))
+	_, err := e.svc.PutPreferences(e.ctx, personal, json.RawMessage(`{"who":"personal"}`), nil)
 	noErr(t, err)
 
 	_, raw := e.rawToken(core.Token{UserID: personal.User.ID, Kind: core.TokenOAuth, Scopes: core.AllScopes, ClientID: "x"})
@@ -68,7 +68,7 @@ func TestPreferencesPerClient(t *testing.T) {
 	if string(got) != "{}" {
 		t.Fatalf("client x sees %s before its own PUT", got)
 	}
-	_, err = e.svc.PutPreferences(e.ctx, client, json.RawMessage(`{"who":"x"}`))
+	_, err = e.svc.PutPreferences(e.ctx, client, json.RawMessage(`{"who":"x"}`), nil)
 	noErr(t, err)
 	got, err = e.svc.Preferences(e.ctx, client)
 	noErr(t, err)
@@ -98,16 +98,16 @@ func TestPreferencesLimits(t *testing.T) {
 	object := func(n int, fill string) json.RawMessage {
 		return json.RawMessage(`{"k":"` + strings.Repeat(fill, n-8) + `"}`)
 	}
-	_, err := e.svc.PutPreferences(e.ctx, a, object(core.MaxPreferencesLength, "a"))
+	_, err := e.svc.PutPreferences(e.ctx, a, object(core.MaxPreferencesLength, "a"), nil)
 	noErr(t, err)
-	_, err = e.svc.PutPreferences(e.ctx, a, object(core.MaxPreferencesLength+1, "a"))
+	_, err = e.svc.PutPreferences(e.ctx, a, object(core.MaxPreferencesLength+1, "a"), nil)
 	wantErr(t, err, core.KindInvalid, "preferences")
 	// The limit counts characters, not bytes.
-	_, err = e.svc.PutPreferences(e.ctx, a, object(core.MaxPreferencesLength, "é"))
+	_, err = e.svc.PutPreferences(e.ctx, a, object(core.MaxPreferencesLength, "é"), nil)
 	noErr(t, err)
 	// Whitespace outside strings does not count.
 	padded := json.RawMessage(`{"k":  "` + strings.Repeat("a", core.MaxPreferencesLength-8) + `"  }`)
-	_, err = e.svc.PutPreferences(e.ctx, a, padded)
+	_, err = e.svc.PutPreferences(e.ctx, a, padded, nil)
 	noErr(t, err)
 	got, err := e.svc.Preferences(e.ctx, a)
 	noErr(t, err)
@@ -116,7 +116,7 @@ func TestPreferencesLimits(t *testing.T) {
 	}
 
 	for _, bad := range []string{``, ` `, `[]`, `[{}]`, `1`, `"s"`, `null`, `true`, `{`, `{"a":}`, `{"a":1} {"b":2}`, `{} x`} {
-		_, err := e.svc.PutPreferences(e.ctx, a, json.RawMessage(bad))
+		_, err := e.svc.PutPreferences(e.ctx, a, json.RawMessage(bad), nil)
 		wantErr(t, err, core.KindInvalid, "preferences")
 	}
 	// Refused PUTs kept the last good value.

@@ -305,7 +305,7 @@ func TestReplicasConcurrentPutPreferences(t *testing.T) {
 			fns := make([]func(), writers)
 			for w := range fns {
 				svc := r.svc[w%2]
-				fns[w] = func() { _, errs[w] = svc.PutPreferences(r.ctx, a, values[w]) }
+				fns[w] = func() { _, errs[w] = svc.PutPreferences(r.ctx, a, values[w], nil) }
 			}
 			together(fns...)
 			for w, err := range errs {
@@ -330,6 +330,47 @@ func TestReplicasConcurrentPutPreferences(t *testing.T) {
 					t.Fatalf("round %d: the replicas read different preferences", round)
 				}
 				seen = got
+			}
+		}
+	})
+}
+
+// TestReplicasIfMatch: writers on both replicas that read the same
+// version and write with If-Match: exactly one wins each round, the others
+// get PreconditionFailed, on SQLite and PostgreSQL (issue 11, item 13).
+func TestReplicasIfMatch(t *testing.T) {
+	forBackends(t, func(t *testing.T, r *replicas) {
+		a := r.user("ifmatch")
+		for round := range 4 {
+			cur, err := r.A().Preferences(r.ctx, a)
+			noErr(t, err)
+			tag := core.PreferencesTag(cur)
+			const writers = 6
+			errs := make([]error, writers)
+			fns := make([]func(), writers)
+			for w := range fns {
+				svc := r.svc[w%2]
+				v := json.RawMessage(fmt.Sprintf(`{"round":%d,"writer":%d}`, round, w))
+				fns[w] = func() {
+					_, errs[w] = svc.PutPreferences(r.ctx, a, v, func(current string) bool { return current == tag })
+				}
+			}
+			together(fns...)
+			won := 0
+			for _, err := range errs {
+				switch core.KindOf(err) {
+				case core.KindInternal:
+					if err != nil {
+						t.Fatalf("round %d: %v", round, err)
+					}
+					won++
+				case core.KindPreconditionFailed:
+				default:
+					t.Fatalf("round %d: %v", round, err)
+				}
+			}
+			if won != 1 {
+				t.Fatalf("round %d: %d writers with one If-Match won, want 1", round, won)
 			}
 		}
 	})

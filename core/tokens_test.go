@@ -295,7 +295,7 @@ func TestScopeChecks(t *testing.T) {
 		"RenameToken": func(a core.Actor) error { _, err := e.svc.RenameToken(e.ctx, a, a.Token.ID, "x"); return err },
 		"RevokeToken": func(a core.Actor) error { return e.svc.RevokeToken(e.ctx, a, a.Token.ID) },
 		"PutPreferences": func(a core.Actor) error {
-			_, err := e.svc.PutPreferences(e.ctx, a, []byte(`{}`))
+			_, err := e.svc.PutPreferences(e.ctx, a, []byte(`{}`), nil)
 			return err
 		},
 		"AnswerSecurityQuestions": func(a core.Actor) error {

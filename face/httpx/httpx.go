@@ -34,8 +34,8 @@ func Bearer(r *http.Request) string {
 
 // Status is the HTTP status of an error of kind: Invalid 400, NotFound
 // 404, Unauthorized 401, Forbidden 403, Conflict 409, TooManyRequests 429,
-// TooLarge 413, Gone 410, Unavailable 503, and 500 for KindInternal and
-// any other.
+// TooLarge 413, Gone 410, Unavailable 503, PreconditionFailed 412, and 500
+// for KindInternal and any other.
 func Status(kind core.Kind) int {
 	switch kind {
 	case core.KindInvalid:
@@ -56,6 +56,8 @@ func Status(kind core.Kind) int {
 		return http.StatusGone
 	case core.KindUnavailable:
 		return http.StatusServiceUnavailable
+	case core.KindPreconditionFailed:
+		return http.StatusPreconditionFailed
 	}
 	return http.StatusInternalServerError
 }
@@ -148,3 +150,34 @@ func ClientGone(r *http.Request, err error) bool {
 
 // AnswerClientGone ends a request whose client went away.
 func AnswerClientGone(w http.ResponseWriter) { w.WriteHeader(StatusClientClosed) }
+
+// IfMatch is the precondition of a request's If-Match header (RFC 9110
+// 13.1.1), for the core to check against the current entity tag in the
+// same transaction as the write: nil without the header; "*" matches
+// anything; otherwise the current tag must be one of those listed,
+// compared strongly (a weak tag, W/"...", never matches).
+func IfMatch(r *http.Request) core.Precondition {
+	vals := r.Header.Values("If-Match")
+	if len(vals) == 0 {
+		return nil
+	}
+	var tags []string
+	for _, v := range vals {
+		for _, t := range strings.Split(v, ",") {
+			if t = strings.TrimSpace(t); t != "" {
+				tags = append(tags, t)
+			}
+		}
+	}
+	return func(current string) bool {
+		for _, t := range tags {
+			if t == "*" || (t == current && !strings.HasPrefix(t, "W/")) {
+				return true
+			}
+		}
+		return false
+	}
+}
+
+// SetETag sets a strong entity tag (already quoted) on the answer.
+func SetETag(w http.ResponseWriter, tag string) { w.Header().Set("ETag", tag) }

@@ -62,7 +62,7 @@ func newTwin(b *testing.B) *twin {
 			b.Fatal(err)
 		}
 	}
-	if _, err := svc.PutPreferences(ctx, a, []byte(`{"theme":"dark"}`)); err != nil {
+	if _, err := svc.PutPreferences(ctx, a, []byte(`{"theme":"dark"}`), nil); err != nil {
 		b.Fatal(err)
 	}
 	log := slog.New(slog.NewJSONHandler(io.Discard, nil))

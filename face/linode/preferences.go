@@ -12,6 +12,9 @@ import (
 
 func (s *server) getPreferences(w http.ResponseWriter, r *http.Request, a core.Actor) {
 	v, err := s.svc.Preferences(r.Context(), a)
+	if err == nil {
+		httpx.SetETag(w, core.PreferencesTag(v))
+	}
 	s.reply(w, r, v, err)
 }
 
@@ -30,6 +33,9 @@ func (s *server) putPreferences(w http.ResponseWriter, r *http.Request, a core.A
 		s.fail(w, r, core.Invalid("", "could not read the request body"))
 		return
 	}
-	v, err := s.svc.PutPreferences(r.Context(), a, json.RawMessage(body))
+	v, err := s.svc.PutPreferences(r.Context(), a, json.RawMessage(body), httpx.IfMatch(r))
+	if err == nil {
+		httpx.SetETag(w, core.PreferencesTag(v))
+	}
 	s.reply(w, r, v, err)
 }

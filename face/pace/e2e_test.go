@@ -297,6 +297,7 @@ func TestPreferencesEndToEnd(t *testing.T) {
 		t.Run(b.Name, func(t *testing.T) {
 			e := newEnv(t, b)
 			e.run(t, "get and put", e.testGetPut)
+			e.run(t, "ETag and If-Match", e.testIfMatch)
 			e.run(t, "same namespace as /v4/profile/preferences", e.testLinodeShares)
 			e.run(t, "versions and paths", e.testVersions)
 			e.run(t, "authentication", e.testAuth)
@@ -307,6 +308,49 @@ func TestPreferencesEndToEnd(t *testing.T) {
 			e.run(t, "error ids are logged", e.checkErrorIDsLogged)
 		})
 	}
+}
+
+// testIfMatch: GET and PUT carry the stored object's ETag; a PUT with
+// If-Match writes only over that version, else 412 with nothing changed,
+// so two read-modify-write clients cannot lose each other's update (issue
+// 11, item 13). The Linode face's /v4/profile/preferences shares the tags.
+func (e *env) testIfMatch(t *testing.T) {
+	tok := e.personal("user:preferences:read user:preferences:write")
+	e.wantObject(e.put("2025-1", core.PersonalNamespace, tok, `{"n":1}`), `{"n":1}`)
+	first := e.get("2025-1", core.PersonalNamespace, tok)
+	tag := first.header.Get("ETag")
+	if !strings.HasPrefix(tag, `"`) || !strings.HasSuffix(tag, `"`) || len(tag) < 10 {
+		t.Fatalf("ETag %q", tag)
+	}
+	// Two clients read the same version; the first write wins, the second is refused.
+	put := func(body string, header ...string) response {
+		return e.do("PUT", e.url("2025-1", core.PersonalNamespace), tok, strings.NewReader(body), header...)
+	}
+	won := put(`{"n":2}`, "If-Match", tag)
+	e.wantObject(won, `{"n":2}`)
+	if won.header.Get("ETag") == tag || won.header.Get("ETag") == "" {
+		t.Fatalf("the ETag after a write: %q (before %q)", won.header.Get("ETag"), tag)
+	}
+	e.wantError(put(`{"n":3}`, "If-Match", tag), 412, "precondition-failed", "?If-Match")
+	e.wantObject(e.get("2025-1", core.PersonalNamespace, tok), `{"n":2}`)
+	// A list that names the current tag matches; * matches any; a weak tag never.
+	e.wantObject(put(`{"n":4}`, "If-Match", `"nope", `+won.header.Get("ETag")), `{"n":4}`)
+	e.wantObject(put(`{"n":5}`, "If-Match", "*"), `{"n":5}`)
+	cur := e.get("2025-1", core.PersonalNamespace, tok).header.Get("ETag")
+	e.wantError(put(`{"n":6}`, "If-Match", "W/"+cur), 412, "precondition-failed", "?If-Match")
+	// The Linode face: the same object, the same tag, the same refusal.
+	lr := e.do("GET", e.srv.URL+"/v4/profile/preferences", e.root, nil)
+	if lr.status != 200 || lr.header.Get("ETag") != cur {
+		t.Fatalf("Linode GET: %d, ETag %q, want %q", lr.status, lr.header.Get("ETag"), cur)
+	}
+	if r := e.do("PUT", e.srv.URL+"/v4/profile/preferences", e.root, strings.NewReader(`{"n":7}`), "If-Match", tag); r.status != 412 ||
+		!strings.Contains(string(r.body), `"field":"If-Match"`) {
+		t.Fatalf("Linode PUT with an old tag: %d %s", r.status, r.body)
+	}
+	if r := e.do("PUT", e.srv.URL+"/v4/profile/preferences", e.root, strings.NewReader(`{"n":7}`), "If-Match", cur); r.status != 200 || r.header.Get("ETag") == cur {
+		t.Fatalf("Linode PUT with the current tag: %d %v", r.status, r.header)
+	}
+	e.wantObject(e.get("2025-1", core.PersonalNamespace, tok), `{"n":7}`)
 }
 
 // run runs a subtest whose helpers (e.t) report to it.

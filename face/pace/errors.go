@@ -75,6 +75,9 @@ var kindCodes = map[core.Kind]string{
 	core.KindTooManyRequests: "too-many-requests",
 	core.KindTooLarge:        "too-large",
 	core.KindGone:            "gone",
+	core.KindUnavailable:     "unavailable",
+	// If-Match named another version of the preferences than the stored one.
+	core.KindPreconditionFailed: "precondition-failed",
 }
 
 // status maps an error to its HTTP status and its code.

@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/profiled/profiled/core"
+	"github.com/profiled/profiled/face/httpx"
 )
 
 // getPreferences answers the stored object of the client's namespace, or {}.
@@ -13,6 +14,7 @@ func (s *server) getPreferences(w http.ResponseWriter, r *http.Request, a core.A
 		s.fail(w, r, err)
 		return
 	}
+	httpx.SetETag(w, core.PreferencesTag(v))
 	writeObject(w, v)
 }
 
@@ -23,10 +25,11 @@ func (s *server) putPreferences(w http.ResponseWriter, r *http.Request, a core.A
 		s.fail(w, r, err)
 		return
 	}
-	v, err := s.svc.PutClientPreferences(r.Context(), a, r.PathValue("clientId"), r.Body, r.ContentLength)
+	v, err := s.svc.PutClientPreferences(r.Context(), a, r.PathValue("clientId"), r.Body, r.ContentLength, httpx.IfMatch(r))
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
+	httpx.SetETag(w, core.PreferencesTag(v))
 	writeObject(w, v)
 }
