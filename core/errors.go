@@ -12,17 +12,17 @@ import (
 type Kind int
 
 const (
-	KindInternal        Kind = iota // a bug or an unavailable dependency
-	KindInvalid                     // the request breaks a rule; Field names the culprit
-	KindNotFound                    // absent, or owned by another user (never 403 for that)
-	KindUnauthorized                // missing, unknown, expired or revoked credentials
-	KindForbidden                   // authenticated, but the token lacks a scope
-	KindConflict                    // the state does not allow the operation (e.g. TFA already on)
-	KindTooManyRequests             // a guessable code was tried too often
-	KindTooLarge                    // a body or value exceeds a hard limit
-	KindGone                        // the object existed and was removed for good
-	KindUnavailable                 // the server cannot take the work now; RetryAfter says when to try again
-	KindPreconditionFailed          // the object changed since the client read it (If-Match)
+	KindInternal           Kind = iota // a bug or an unavailable dependency
+	KindInvalid                        // the request breaks a rule; Field names the culprit
+	KindNotFound                       // absent, or owned by another user (never 403 for that)
+	KindUnauthorized                   // missing, unknown, expired or revoked credentials
+	KindForbidden                      // authenticated, but the token lacks a scope
+	KindConflict                       // the state does not allow the operation (e.g. TFA already on)
+	KindTooManyRequests                // a guessable code was tried too often
+	KindTooLarge                       // a body or value exceeds a hard limit
+	KindGone                           // the object existed and was removed for good
+	KindUnavailable                    // the server cannot take the work now; RetryAfter says when to try again
+	KindPreconditionFailed             // the object changed since the client read it (If-Match)
 )
 
 // Error is the one error type the core returns for anything a client did.
