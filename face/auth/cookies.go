@@ -2,7 +2,9 @@ package auth
 
 import (
 	"crypto/rand"
+	"crypto/sha256"
 	"crypto/subtle"
+	"encoding/hex"
 	"net/http"
 	"time"
 
@@ -46,11 +48,16 @@ func (s *server) setDevice(w http.ResponseWriter, r *http.Request, res core.Sign
 	}
 }
 
-// csrfToken returns the CSRF token of the browser, making one if needed.
-// Forms carry it in a hidden field; form submits the field and the
-// cookie must agree (double submit), on top of the browser's own
-// cross-origin checks (http.CrossOriginProtection).
+// csrfToken returns the CSRF token of the browser's forms. Signed in, it
+// is derived from the session (sessionCSRF), so it is bound to it: a site
+// that can plant cookies (a sibling subdomain) can plant a double-submit
+// pair, but cannot know a session's token. Before sign-in it is a random
+// double-submit cookie, made if needed. Both come on top of the browser's
+// own cross-origin checks (http.CrossOriginProtection).
 func (s *server) csrfToken(w http.ResponseWriter, r *http.Request) string {
+	if raw, ok := s.sessionSecret(r); ok {
+		return sessionCSRF(raw)
+	}
 	if tok := cookie(r, csrfCookie); len(tok) >= 20 {
 		return tok
 	}
@@ -71,12 +78,31 @@ func (s *server) form(h http.HandlerFunc) http.HandlerFunc {
 			return
 		}
 		sent, have := r.PostForm.Get(csrfField), cookie(r, csrfCookie)
+		if raw, ok := s.sessionSecret(r); ok {
+			have = sessionCSRF(raw)
+		}
 		if have == "" || subtle.ConstantTimeCompare([]byte(sent), []byte(have)) != 1 {
 			s.errorPage(w, r, http.StatusForbidden, "This form has expired or was not sent by this site. Go back, reload the page and try again.")
 			return
 		}
 		h(w, r)
 	}
+}
+
+// sessionCSRF is the CSRF token of a signed-in browser: a hash of its
+// session secret, which only that browser and the server know. The secret
+// itself is never put in a page.
+func sessionCSRF(session string) string {
+	sum := sha256.Sum256([]byte("profiled csrf\x00" + session))
+	return hex.EncodeToString(sum[:])
+}
+
+// sessionSecret returns the session cookie when it is a live session.
+func (s *server) sessionSecret(r *http.Request) (string, bool) {
+	if _, ok := s.session(r); !ok {
+		return "", false
+	}
+	return cookie(r, sessionCookie), true
 }
 
 // session returns the signed-in user of the pages, from the session cookie.

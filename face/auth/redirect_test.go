@@ -1,6 +1,7 @@
 package auth_test
 
 import (
+	"net/http"
 	"net/url"
 	"strings"
 	"testing"
@@ -51,5 +52,33 @@ func TestSignInNextStaysHere(t *testing.T) {
 		if resp.StatusCode != 303 || loc != want {
 			t.Errorf("next=%q: %d to %q, want %q", next, resp.StatusCode, loc, want)
 		}
+	}
+}
+
+// TestCSRFTokenBoundToSession: signed in, the forms' CSRF token is bound
+// to the session; a double-submit pair planted by another site (a sibling
+// subdomain can set cookies) is refused, the page's own token accepted
+// (issue 11, item 14).
+func TestCSRFTokenBoundToSession(t *testing.T) {
+	e := newEnv(t, testenv.Backends(t)[0])
+	e.user("alice")
+	browser := client(t)
+	e.signInBrowser(browser, "")
+	u, _ := url.Parse(e.srv.URL)
+	const planted = "planted-by-a-sibling-site-0123456789"
+	browser.Jar.SetCookies(u, []*http.Cookie{{Name: "profiled_csrf", Value: planted, Path: "/"}})
+	resp := e.post(browser, "/auth/signout", url.Values{"csrf_token": {planted}})
+	if body := readAll(resp); resp.StatusCode != 403 {
+		t.Fatalf("sign-out with a planted double-submit pair: %d %s", resp.StatusCode, body)
+	}
+	// Still signed in; the page's own token signs out.
+	resp = e.form(browser, "/auth/signin", "/auth/signout", url.Values{})
+	readAll(resp)
+	if resp.StatusCode != 303 {
+		t.Fatalf("sign-out with the page's token: %d", resp.StatusCode)
+	}
+	resp, _ = browser.Get(e.srv.URL + "/auth/signin")
+	if body := readAll(resp); strings.Contains(body, `id="signed-in"`) {
+		t.Fatal("still signed in after signing out")
 	}
 }
