@@ -242,6 +242,19 @@ func TestServeBootstrapsOnceAndServes(t *testing.T) {
 	if status, _ := call(t, "GET", s.base+"/no/such/route", "", ""); status != http.StatusNotFound {
 		t.Errorf("GET /no/such/route = %d, want 404", status)
 	}
+	// Every face's answers, pages and errors alike, say not to sniff them
+	// (issue 11, item 15); HSTS only over TLS (face/httpx's test).
+	for _, path := range []string{"/v4/profile", "/auth/signin", "/iam/v1/users/me/", "/user/2025-1/preferences/personal", "/healthz"} {
+		resp, err := http.Get(s.base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.Header.Get("X-Content-Type-Options") != "nosniff" || resp.Header.Get("Strict-Transport-Security") != "" {
+			t.Errorf("GET %s: X-Content-Type-Options %q, Strict-Transport-Security %q", path,
+				resp.Header.Get("X-Content-Type-Options"), resp.Header.Get("Strict-Transport-Security"))
+		}
+	}
 	info, err := os.Stat(filepath.Join(dir, "profiled.db.key"))
 	if err != nil {
 		t.Fatalf("no key file beside the database: %v", err)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/profiled/profiled/core"
 	"github.com/profiled/profiled/face/auth"
+	"github.com/profiled/profiled/face/httpx"
 	"github.com/profiled/profiled/face/iam"
 	"github.com/profiled/profiled/face/linode"
 	"github.com/profiled/profiled/face/pace"
@@ -186,7 +187,7 @@ func newHandler(svc *core.Service, logger *slog.Logger, trustProxy bool, iamOpts
 	mux.Handle(iam.Prefix+"/", iam.New(svc, iamOpts))
 	mux.Handle("/user/", pace.New(svc, pace.Options{Logger: logger}))
 	mux.Handle("/", linode.New(svc, linode.Options{Logger: logger, MaxBodyBytes: linode.DefaultMaxBodyBytes}))
-	return reqlog.Middleware(logger, mux)
+	return reqlog.Middleware(logger, httpx.SecurityHeaders(trustProxy, mux))
 }
 
 // healthz answers 200 {"status":"ok"} while the database answers, and 503

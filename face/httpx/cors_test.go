@@ -51,3 +51,39 @@ func TestCORSWrap(t *testing.T) {
 		})
 	}
 }
+
+func TestSecurityHeaders(t *testing.T) {
+	h := func(trust bool) http.Handler {
+		return httpx.SecurityHeaders(trust, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.WriteHeader(http.StatusTeapot)
+		}))
+	}
+	for _, tc := range []struct {
+		name  string
+		trust bool
+		proto string
+		tls   bool
+		hsts  bool
+	}{
+		{"plain http", false, "", false, false},
+		{"a forwarded https not trusted", false, "https", false, false},
+		{"a forwarded https trusted", true, "https", false, true},
+		{"TLS", false, "", true, true},
+	} {
+		r := httptest.NewRequest("GET", "/x", nil)
+		if tc.tls {
+			r = httptest.NewRequest("GET", "https://example.com/x", nil)
+		}
+		if tc.proto != "" {
+			r.Header.Set("X-Forwarded-Proto", tc.proto)
+		}
+		w := httptest.NewRecorder()
+		h(tc.trust).ServeHTTP(w, r)
+		if w.Header().Get("X-Content-Type-Options") != "nosniff" {
+			t.Errorf("%s: no nosniff", tc.name)
+		}
+		if got := w.Header().Get("Strict-Transport-Security") != ""; got != tc.hsts {
+			t.Errorf("%s: HSTS %v, want %v", tc.name, got, tc.hsts)
+		}
+	}
+}
