@@ -91,6 +91,9 @@ func normalizeGrants(g GrantsDoc) GrantsDoc {
 // Grants returns what the actor's user was granted, or nil for an
 // unrestricted user, who has access to everything. Any token may ask.
 func (s *Service) Grants(ctx context.Context, a Actor) (Grants, error) {
+	if err := anyLinodeScope(a); err != nil {
+		return nil, err
+	}
 	u, err := s.store.UserByID(ctx, a.User.ID)
 	if err != nil {
 		return nil, notFound(err, "load user")

@@ -86,6 +86,21 @@ func (g grant) String() string {
 	return preferencesScope + g.prefs + ":" + g.client
 }
 
+// AnyLinode reports whether s grants anything of the Linode API: "*", or
+// a scope of one of its categories (not only preferences scopes). It reads
+// s without allocating: GET /profile asks it on every request.
+func (s Scopes) AnyLinode() bool {
+	if s == AllScopes {
+		return true
+	}
+	for f := range strings.FieldsSeq(string(s)) {
+		if g, ok := parseGrant(f); ok && g.category != "" {
+			return true
+		}
+	}
+	return false
+}
+
 // grants parses every entry of s, skipping what is not a scope.
 func (s Scopes) grants() []grant {
 	var out []grant

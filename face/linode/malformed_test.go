@@ -129,6 +129,26 @@ func testMalformed(t *testing.T, b testenv.Backend) {
 			t.Fatalf("%d %s", resp.StatusCode, b)
 		}
 	})
+	t.Run("a token with only preferences scopes", func(t *testing.T) {
+		// It reads no profile and no grants (issue 11, item 16).
+		_, raw, err := e.svc.IssueToken(context.Background(), "admin", "prefs", "user:preferences:read user:preferences:write", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, path := range []string{"/v4/profile", "/v4/profile/grants"} {
+			req, _ := http.NewRequest("GET", e.srv.URL+path, nil)
+			req.Header.Set("Authorization", "Bearer "+raw)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != 401 || strings.Contains(string(b), `"username"`) {
+				t.Fatalf("GET %s with a preferences-only token: %d %s", path, resp.StatusCode, b)
+			}
+		}
+	})
 	t.Run("scope headers", func(t *testing.T) {
 		_, h, _ := e.do("GET", "/v4/profile/sshkeys", "", nil)
 		if h.Get("X-OAuth-Scopes") != "*" || h.Get("X-Accepted-OAuth-Scopes") != "account:read_only" {
