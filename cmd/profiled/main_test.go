@@ -226,6 +226,11 @@ func TestServeBootstrapsOnceAndServes(t *testing.T) {
 	if !strings.Contains(s.stdout.String(), `curl -H "Authorization: Bearer $TOKEN" `+s.base+"/v4/profile") {
 		t.Errorf("the bootstrap text does not say how to use the token:\n%s", s.stdout)
 	}
+	// The default key file sits beside the database: serve says to move it
+	// (issue 11, item 17).
+	if !strings.Contains(s.stderr.String(), "is in the database's folder") {
+		t.Errorf("no warning about the key beside the database:\n%s", s.stderr)
+	}
 	if strings.Contains(s.stderr.String(), s.token) {
 		t.Errorf("the token appears in the log on stderr")
 	}

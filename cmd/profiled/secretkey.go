@@ -123,6 +123,27 @@ func sqliteKey(ctx context.Context, c *dbConfig, st database) (key []byte, creat
 	return key, path, nil
 }
 
+// keyBesideDatabase is the warning serve logs at every start when the key
+// file is in the SQLite database's folder (the default DB.key, or a
+// --secret-key-file put there), or "" when it is not: a backup or a copy
+// of that folder then holds both the data and the key to its secrets.
+func keyBesideDatabase(k *keyConfig, c *dbConfig, getenv func(string) string) string {
+	if c.isPostgres() || getenv("PROFILED_SECRET_KEY") != "" {
+		return ""
+	}
+	key := k.file
+	if key == "" {
+		key = c.sqlitePath() + ".key"
+	}
+	kd, err1 := filepath.Abs(filepath.Dir(key))
+	dd, err2 := filepath.Abs(filepath.Dir(c.sqlitePath()))
+	if err1 != nil || err2 != nil || kd != dd {
+		return ""
+	}
+	return "the secret key file " + key + " is in the database's folder: a backup or copy of that folder holds the data and the key to its secrets together. " +
+		"Keep them apart: move the key elsewhere and give it with --secret-key-file (PROFILED_SECRET_KEY_FILE) or PROFILED_SECRET_KEY, and back it up separately from the database"
+}
+
 // keyCreatedNotice is what the operator is told when a key file is made.
 func keyCreatedNotice(path string) string {
 	return "created the secret key file " + path + " (mode 0600): back it up with the database; without it, TFA secrets and security answers cannot be read"

@@ -111,6 +111,9 @@ func serve(ctx context.Context, e *env, c serveConfig) error {
 	if created != "" {
 		logger.Warn(keyCreatedNotice(created))
 	}
+	if msg := keyBesideDatabase(c.key, c.db, e.getenv); msg != "" {
+		logger.Warn(msg)
+	}
 	// The clients whose preferences namespaces exist: the registered ones,
 	// and those named on the command line.
 	directory := core.ClientDirectories{core.RegisteredClients{Store: st}, clients}
