@@ -534,13 +534,16 @@ func TestSecretKeySources(t *testing.T) {
 	})
 }
 
-// pingStore is a core.Store whose Ping fails; nothing else is called.
+// pingStore is a core.Store whose Ping fails, or whose Update does;
+// nothing else is called.
 type pingStore struct {
 	core.Store
-	err error
+	err, writeErr error
 }
 
 func (p pingStore) Ping(context.Context) error { return p.err }
+
+func (p pingStore) Update(context.Context, func(core.Tx) error) error { return p.writeErr }
 
 func TestHealthzUnavailable(t *testing.T) {
 	logger := slog.New(slog.NewJSONHandler(io.Discard, nil))

@@ -193,15 +193,16 @@ func newHandler(svc *core.Service, logger *slog.Logger, trustProxy bool, iamOpts
 	return reqlog.Middleware(logger, httpx.SecurityHeaders(trustProxy, mux))
 }
 
-// healthz answers 200 {"status":"ok"} while the database answers, and 503
-// otherwise, for load balancers and orchestrators.
+// healthz answers 200 {"status":"ok"} while the database answers reads
+// and takes writes, and 503 otherwise, for load balancers and
+// orchestrators: a full disk fails every write while reads still work.
 func healthz(st core.Store, logger *slog.Logger) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		reqlog.SetRoute(r.Context(), "GET /healthz")
 		ctx, cancel := context.WithTimeout(r.Context(), healthTimeout)
 		defer cancel()
 		status, body := http.StatusOK, "ok"
-		if err := st.Ping(ctx); err != nil {
+		if err := checkStore(ctx, st); err != nil {
 			logger.LogAttrs(r.Context(), slog.LevelError, "health check: the database does not answer",
 				slog.String("error", err.Error()), slog.String("request_id", reqlog.RequestID(r.Context())))
 			status, body = http.StatusServiceUnavailable, "unavailable"
@@ -210,6 +211,18 @@ func healthz(st core.Store, logger *slog.Logger) http.Handler {
 		w.Header().Set("Cache-Control", "no-store")
 		w.WriteHeader(status)
 		json.NewEncoder(w).Encode(map[string]string{"status": body})
+	})
+}
+
+// checkStore reads from the database and writes to it: a counter row of
+// its own, counted in a one-second window, the smallest write a store makes.
+func checkStore(ctx context.Context, st core.Store) error {
+	if err := st.Ping(ctx); err != nil {
+		return err
+	}
+	return st.Update(ctx, func(tx core.Tx) error {
+		_, _, err := tx.HitLimit(ctx, "healthz:write", time.Second, time.Now())
+		return err
 	})
 }
 
