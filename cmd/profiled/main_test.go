@@ -111,6 +111,8 @@ type server struct {
 
 var (
 	tokenLine     = regexp.MustCompile(`^\s+TOKEN=([0-9a-f]{64})$`)
+	// tokenFileLine is where serve, without a terminal, says the token is.
+	tokenFileLine = regexp.MustCompile(`token \(every scope, "\*"\) is in (\S+) \(mode 0600\)`)
 	listeningLine = regexp.MustCompile(`^profiled: listening on (http://\S+)$`)
 )
 
@@ -140,6 +142,13 @@ func awaitListening(stdout *lineWriter, ended chan error, wait time.Duration) (b
 		case line := <-stdout.lines:
 			if m := tokenLine.FindStringSubmatch(line); m != nil {
 				token = m[1]
+			}
+			if m := tokenFileLine.FindStringSubmatch(line); m != nil {
+				b, err := os.ReadFile(m[1])
+				if err != nil {
+					return "", "", fmt.Errorf("the bootstrap token file: %w", err)
+				}
+				token = strings.TrimSpace(string(b))
 			}
 			if m := listeningLine.FindStringSubmatch(line); m != nil {
 				base = m[1]
@@ -225,6 +234,17 @@ func TestServeBootstrapsOnceAndServes(t *testing.T) {
 	}
 	if !strings.Contains(s.stdout.String(), `curl -H "Authorization: Bearer $TOKEN" `+s.base+"/v4/profile") {
 		t.Errorf("the bootstrap text does not say how to use the token:\n%s", s.stdout)
+	}
+	// Without a terminal the token goes to a file only its owner reads,
+	// never to stdout, which a service manager's journal keeps (issue 11,
+	// item 20).
+	if strings.Contains(s.stdout.String(), s.token) {
+		t.Errorf("the token is on stdout, which is not a terminal")
+	}
+	if info, err := os.Stat(filepath.Join(dir, "profiled-bootstrap-token")); err != nil {
+		t.Errorf("the bootstrap token file: %v", err)
+	} else if info.Mode().Perm() != 0o600 {
+		t.Errorf("the bootstrap token file has mode %v, want 0600", info.Mode().Perm())
 	}
 	// The default key file sits beside the database: serve says to move it
 	// (issue 11, item 17).

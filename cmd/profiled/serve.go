@@ -10,8 +10,12 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
+
+	"golang.org/x/term"
 
 	"github.com/profiled/profiled/core"
 	"github.com/profiled/profiled/face/auth"
@@ -47,19 +51,21 @@ var serveCommand = command{
 	setup: func(fs *flagSet) func(context.Context, *env) error {
 		db := dbFlags(fs)
 		key := keyFlags(fs)
-		var addr, webhook, logFormat string
+		var addr, webhook, logFormat, tokenFile string
 		var trustProxy bool
 		fs.envString(&addr, "addr", "PROFILED_ADDR", "127.0.0.1:8080", "the `HOST:PORT` to listen on (port 0: any free port)")
 		fs.envString(&webhook, "sms-webhook", "PROFILED_SMS_WEBHOOK", "",
 			"the `URL` that receives each text message as a JSON POST of {\"to\": \"+E164\", \"message\": \"...\"}; unset: messages are only logged (development)")
 		fs.envString(&logFormat, "log-format", "PROFILED_LOG_FORMAT", "json", "the `FORMAT` of the log on stderr: json or text")
+		fs.envString(&tokenFile, "bootstrap-token-file", "PROFILED_BOOTSTRAP_TOKEN_FILE", "",
+			"where the first start on an empty database writes admin's token (mode 0600), when stdout is not a terminal; default: profiled-bootstrap-token beside the SQLite database, or in the working directory")
 		fs.BoolVar(&trustProxy, "trust-proxy-headers", false,
 			"behind a load balancer: take the client address for sign-in limits and login records from the last X-Forwarded-For entry, and TLS from X-Forwarded-Proto")
 		fs.twin("trust-proxy-headers", "PROFILED_TRUST_PROXY_HEADERS")
 		iamConf := iamFlags(fs)
 		clients := clientsFlag(fs)
 		return func(ctx context.Context, e *env) error {
-			return serve(ctx, e, serveConfig{db: db, key: key, addr: addr, webhook: webhook, logFormat: logFormat, trustProxy: trustProxy, iam: iamConf, clients: *clients})
+			return serve(ctx, e, serveConfig{db: db, key: key, addr: addr, webhook: webhook, logFormat: logFormat, trustProxy: trustProxy, iam: iamConf, clients: *clients, tokenFile: tokenFile})
 		}
 	},
 }
@@ -75,6 +81,8 @@ type serveConfig struct {
 	iam        *iamConfig
 	// clients: the OAuth clients whose preferences namespaces exist (--preferences-client).
 	clients clientsValue
+	// tokenFile: where the bootstrap token goes when stdout is no terminal.
+	tokenFile string
 }
 
 func serve(ctx context.Context, e *env, c serveConfig) error {
@@ -137,7 +145,9 @@ func serve(ctx context.Context, e *env, c serveConfig) error {
 		return fmt.Errorf("bootstrap the first user: %w", err)
 	}
 	if token != "" {
-		printBootstrap(e.stdout, token, base)
+		if err := showBootstrap(e.stdout, token, base, bootstrapTokenPath(c)); err != nil {
+			return err
+		}
 	}
 	if c.webhook == "" {
 		logger.Warn("no --sms-webhook (PROFILED_SMS_WEBHOOK) set: text messages, verification codes included, are written to this log instead of being sent")
@@ -254,8 +264,52 @@ func baseURL(addr net.Addr) string {
 	return "http://" + net.JoinHostPort(host, port)
 }
 
-// printBootstrap shows the first token, the only time it is ever shown.
-// It goes to stdout, never to the log.
+// showBootstrap hands over the first token, the only time it is ever
+// shown: on stdout when that is a terminal (a person reads it); otherwise
+// (a service manager, whose journal would keep stdout) into the file path,
+// readable by its owner only, and stdout says where. Never in the log.
+func showBootstrap(w io.Writer, token, base, path string) error {
+	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		printBootstrap(w, token, base)
+		return nil
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return fmt.Errorf("bootstrap token file: %w", err)
+	}
+	f, err := os.OpenFile(abs, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return fmt.Errorf("write the first token to %s: %w (choose another place with --bootstrap-token-file)", abs, err)
+	}
+	_, err = fmt.Fprintln(f, token)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Chmod(abs, 0o600) // an existing file keeps its mode through O_TRUNC
+	}
+	if err != nil {
+		return fmt.Errorf("write the first token to %s: %w", abs, err)
+	}
+	fmt.Fprintf(w, "profiled: the database was empty, so it now has the user \"admin\", whose token (every scope, \"*\") is in %s (mode 0600).\n"+
+		"Read it, keep it like a password, and delete the file: TOKEN=$(cat %s) && rm %s\n"+
+		"Then, for example: curl -H \"Authorization: Bearer $TOKEN\" %s/v4/profile\n", abs, abs, abs, base)
+	return nil
+}
+
+// bootstrapTokenPath is where showBootstrap writes the token for a server
+// without a terminal.
+func bootstrapTokenPath(c serveConfig) string {
+	if c.tokenFile != "" {
+		return c.tokenFile
+	}
+	if !c.db.isPostgres() {
+		return filepath.Join(filepath.Dir(c.db.sqlitePath()), "profiled-bootstrap-token")
+	}
+	return "profiled-bootstrap-token"
+}
+
+// printBootstrap shows the first token to a person at a terminal.
 func printBootstrap(w io.Writer, token, base string) {
 	fmt.Fprintf(w, `profiled: the database was empty, so it now has the user "admin" and a token with every scope ("*").
 The token is shown only this once; keep it secret, like a password:
