@@ -110,7 +110,7 @@ type server struct {
 }
 
 var (
-	tokenLine     = regexp.MustCompile(`^\s+TOKEN=([0-9a-f]{64})$`)
+	tokenLine = regexp.MustCompile(`^\s+TOKEN=([0-9a-f]{64})$`)
 	// tokenFileLine is where serve, without a terminal, says the token is.
 	tokenFileLine = regexp.MustCompile(`token \(every scope, "\*"\) is in (\S+) \(mode 0600\)`)
 	listeningLine = regexp.MustCompile(`^profiled: listening on (http://\S+)$`)
