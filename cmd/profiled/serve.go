@@ -41,6 +41,10 @@ const (
 	shutdownTimeout = 20 * time.Second
 	// healthTimeout bounds the database check of /healthz.
 	healthTimeout = 2 * time.Second
+	// defaultRequestTimeout bounds a request's work: under writeTimeout,
+	// and above readTimeout, so a large body read in full still has time
+	// to be stored.
+	defaultRequestTimeout = 45 * time.Second
 )
 
 var serveCommand = command{
@@ -53,6 +57,7 @@ var serveCommand = command{
 		key := keyFlags(fs)
 		var addr, webhook, logFormat, tokenFile string
 		var trustProxy bool
+		var requestTimeout time.Duration
 		fs.envString(&addr, "addr", "PROFILED_ADDR", "127.0.0.1:8080", "the `HOST:PORT` to listen on (port 0: any free port)")
 		fs.envString(&webhook, "sms-webhook", "PROFILED_SMS_WEBHOOK", "",
 			"the `URL` that receives each text message as a JSON POST of {\"to\": \"+E164\", \"message\": \"...\"}; unset: messages are only logged (development)")
@@ -62,10 +67,12 @@ var serveCommand = command{
 		fs.BoolVar(&trustProxy, "trust-proxy-headers", false,
 			"behind a load balancer: take the client address for sign-in limits and login records from the last X-Forwarded-For entry, and TLS from X-Forwarded-Proto")
 		fs.twin("trust-proxy-headers", "PROFILED_TRUST_PROXY_HEADERS")
+		fs.envDuration(&requestTimeout, "request-timeout", "PROFILED_REQUEST_TIMEOUT", defaultRequestTimeout,
+			"the longest a request's work may take, its database calls included: past it the request answers 503 (a database link that hangs holds no request longer); 0 for none")
 		iamConf := iamFlags(fs)
 		clients := clientsFlag(fs)
 		return func(ctx context.Context, e *env) error {
-			return serve(ctx, e, serveConfig{db: db, key: key, addr: addr, webhook: webhook, logFormat: logFormat, trustProxy: trustProxy, iam: iamConf, clients: *clients, tokenFile: tokenFile})
+			return serve(ctx, e, serveConfig{db: db, key: key, addr: addr, webhook: webhook, logFormat: logFormat, trustProxy: trustProxy, iam: iamConf, clients: *clients, tokenFile: tokenFile, requestTimeout: requestTimeout})
 		}
 	},
 }
@@ -83,6 +90,8 @@ type serveConfig struct {
 	clients clientsValue
 	// tokenFile: where the bootstrap token goes when stdout is no terminal.
 	tokenFile string
+	// requestTimeout bounds each request's work (httpx.Deadline).
+	requestTimeout time.Duration
 }
 
 func serve(ctx context.Context, e *env, c serveConfig) error {
@@ -154,7 +163,7 @@ func serve(ctx context.Context, e *env, c serveConfig) error {
 	}
 
 	srv := &http.Server{
-		Handler:           newHandler(svc, logger, c.trustProxy, c.iam.iamOptions(logger)),
+		Handler:           newHandler(svc, logger, c.trustProxy, c.requestTimeout, c.iam.iamOptions(logger)),
 		ReadHeaderTimeout: readHeaderTimeout,
 		ReadTimeout:       readTimeout,
 		WriteTimeout:      writeTimeout,
@@ -190,7 +199,7 @@ func serve(ctx context.Context, e *env, c serveConfig) error {
 // /auth/ and /oauth/, the IAM face under /iam/v1/, the PACE face under
 // /user/, and every other path to the Linode face, which answers unknown
 // routes with its own 404.
-func newHandler(svc *core.Service, logger *slog.Logger, trustProxy bool, iamOpts iam.Options) http.Handler {
+func newHandler(svc *core.Service, logger *slog.Logger, trustProxy bool, requestTimeout time.Duration, iamOpts iam.Options) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /healthz", healthz(svc.Store(), logger))
 	signIn := auth.New(svc, auth.Options{Logger: logger, TrustProxyHeaders: trustProxy})
@@ -200,7 +209,7 @@ func newHandler(svc *core.Service, logger *slog.Logger, trustProxy bool, iamOpts
 	mux.Handle(iam.Prefix+"/", iam.New(svc, iamOpts))
 	mux.Handle("/user/", pace.New(svc, pace.Options{Logger: logger}))
 	mux.Handle("/", linode.New(svc, linode.Options{Logger: logger, MaxBodyBytes: linode.DefaultMaxBodyBytes}))
-	return reqlog.Middleware(logger, httpx.SecurityHeaders(trustProxy, mux))
+	return reqlog.Middleware(logger, httpx.SecurityHeaders(trustProxy, httpx.Deadline(requestTimeout, mux)))
 }
 
 // healthz answers 200 {"status":"ok"} while the database answers reads

@@ -296,6 +296,7 @@ func clientForm(w http.ResponseWriter, r *http.Request, maxBytes int64) (f url.V
 
 // oauthError answers an error of the token or revocation endpoint.
 func (s *server) oauthError(w http.ResponseWriter, r *http.Request, err error) {
+	err = httpx.Domain(r, err)
 	oe := core.AsOAuthError(err)
 	if oe == nil {
 		if e := core.AsError(err); e != nil {

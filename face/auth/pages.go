@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/profiled/profiled/core"
+	"github.com/profiled/profiled/face/httpx"
 )
 
 //go:embed templates/*.html
@@ -45,6 +46,7 @@ func (s *server) errorPage(w http.ResponseWriter, r *http.Request, status int, m
 
 // pageError shows a core error on a page: the reason, or a request id.
 func (s *server) pageError(w http.ResponseWriter, r *http.Request, err error) (int, string) {
+	err = httpx.Domain(r, err)
 	e := core.AsError(err)
 	if e == nil {
 		return http.StatusInternalServerError, s.internal(r, err)

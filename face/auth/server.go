@@ -112,6 +112,7 @@ func (s *server) internal(r *http.Request, err error) string {
 }
 
 func (s *server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	err = httpx.Domain(r, err)
 	e := core.AsError(err)
 	if e == nil && httpx.ClientGone(r, err) {
 		httpx.AnswerClientGone(w)

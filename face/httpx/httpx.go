@@ -145,7 +145,8 @@ const StatusClientClosed = 499
 // client disconnected (or the server is shutting down), which is not an
 // internal error. A face answers it with AnswerClientGone instead of a 500.
 func ClientGone(r *http.Request, err error) bool {
-	return r.Context().Err() != nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded))
+	return r.Context().Err() != nil && !errors.Is(context.Cause(r.Context()), ErrDeadline) &&
+		(errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded))
 }
 
 // AnswerClientGone ends a request whose client went away.
@@ -181,3 +182,33 @@ func IfMatch(r *http.Request) core.Precondition {
 
 // SetETag sets a strong entity tag (already quoted) on the answer.
 func SetETag(w http.ResponseWriter, tag string) { w.Header().Set("ETag", tag) }
+
+// ErrDeadline is the cause of a request context that Deadline ended.
+var ErrDeadline = errors.New("the request's deadline passed")
+
+// Deadline gives every request of h at most d for its work, the store
+// calls in it included: a database link that hangs (a frozen connection, a
+// stopped server) then ends them at d, with ErrDeadline as the context's
+// cause, instead of holding the request without end. Zero d sets none.
+func Deadline(d time.Duration, h http.Handler) http.Handler {
+	if d <= 0 {
+		return h
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeoutCause(r.Context(), d, ErrDeadline)
+		defer cancel()
+		h.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+// Domain turns an error of the request's own deadline (Deadline) into a
+// core error of KindUnavailable, which every face answers as 503 with
+// Retry-After in its envelope; other errors come back as they are.
+func Domain(r *http.Request, err error) error {
+	if err != nil && core.AsError(err) == nil && errors.Is(err, context.DeadlineExceeded) &&
+		errors.Is(context.Cause(r.Context()), ErrDeadline) {
+		return &core.Error{Kind: core.KindUnavailable, RetryAfter: time.Second,
+			Reason: "The database did not answer in time: try again in a moment"}
+	}
+	return err
+}

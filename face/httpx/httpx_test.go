@@ -73,3 +73,23 @@ func TestClientGone(t *testing.T) {
 		t.Error("another error of a gone client counts as the client gone")
 	}
 }
+
+func TestDeadlineAndDomain(t *testing.T) {
+	var seen error
+	h := httpx.Deadline(20*time.Millisecond, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		<-r.Context().Done() // a store call that hangs until the deadline
+		err := fmt.Errorf("store: %w", r.Context().Err())
+		seen = httpx.Domain(r, err)
+		if httpx.ClientGone(r, err) {
+			t.Error("the server's own deadline counted as the client gone")
+		}
+	}))
+	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/", nil))
+	if e := core.AsError(seen); e == nil || e.Kind != core.KindUnavailable || e.RetryAfter <= 0 {
+		t.Fatalf("Domain of a deadline: %v", seen)
+	}
+	r := httptest.NewRequest("GET", "/", nil)
+	if err := errors.New("x"); httpx.Domain(r, err) != err {
+		t.Fatal("Domain changed another error")
+	}
+}

@@ -97,6 +97,7 @@ func writeError(w http.ResponseWriter, status int, field, reason string) {
 type failer struct{ log *slog.Logger }
 
 func (f failer) fail(w http.ResponseWriter, r *http.Request, err error) {
+	err = httpx.Domain(r, err)
 	e := core.AsError(err)
 	if e == nil && httpx.ClientGone(r, err) {
 		httpx.AnswerClientGone(w)
