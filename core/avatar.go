@@ -12,9 +12,13 @@ import (
 	"image/png"
 	"io"
 	"regexp"
+	"strconv"
+	"sync"
+	"time"
 
 	"golang.org/x/image/draw"
 	"golang.org/x/image/webp"
+	"golang.org/x/sync/semaphore"
 )
 
 // Avatar limits: what an upload may be, and what profiled keeps.
@@ -56,9 +60,22 @@ func sniffImage(b []byte) (avatarFormat, bool) {
 	return avatarFormat{}, false
 }
 
-// decodeSlots bounds how many uploads are decoded at once in this process:
-// one image of the largest accepted size can take 128 MiB while decoded.
-var decodeSlots = make(chan struct{}, 2)
+// decodePixels bounds the pixels of the uploads decoded at once in this
+// process, weighted by each image's size (golang.org/x/sync's weighted
+// semaphore): one image of the largest accepted size (its 16 Mpx take up
+// to 128 MiB decoded, and a second of CPU to scale) at a time, or many
+// small ones. Eight such uploads at once reached 635 MB when a count of
+// two decodes was the only bound. An upload waits at most decodeMaxWait
+// for room, then is answered 503.
+var decodePixels = semaphore.NewWeighted(MaxAvatarSide * MaxAvatarSide)
+
+const decodeMaxWait = 5 * time.Second
+
+// Uploads per user: each costs up to a second of CPU.
+const (
+	avatarUploads      = 10
+	avatarUploadWindow = time.Hour
+)
 
 // MakeAvatar turns an uploaded file into the avatar profiled stores: a
 // PNG, AvatarSide pixels square, cut from the centre of the image, turned
@@ -67,32 +84,24 @@ var decodeSlots = make(chan struct{}, 2)
 // are checked before the image is decoded, so a small file that claims to
 // be a huge image is refused without allocating it.
 func MakeAvatar(ctx context.Context, data []byte) ([]byte, error) {
-	if len(data) == 0 {
-		return nil, Invalid("file", "file is empty: send a PNG, JPEG, GIF or WebP image")
-	}
-	if len(data) > MaxAvatarBytes {
-		return nil, &Error{Kind: KindTooLarge, Field: "file", Reason: fmt.Sprintf("file must be at most %d bytes (5 MiB)", MaxAvatarBytes)}
-	}
-	f, ok := sniffImage(data)
-	if !ok {
-		return nil, Invalid("file", "file must be a PNG, JPEG, GIF or WebP image")
-	}
-	cfg, err := f.config(bytes.NewReader(data))
+	f, cfg, err := avatarConfig(data)
 	if err != nil {
-		return nil, Invalid("file", "file is not a valid %s image", f.name)
+		return nil, err
 	}
-	if cfg.Width < 1 || cfg.Height < 1 {
-		return nil, Invalid("file", "the image has no pixels")
+	px := int64(cfg.Width) * int64(cfg.Height)
+	wctx, cancel := context.WithTimeout(ctx, decodeMaxWait)
+	err = decodePixels.Acquire(wctx, px)
+	cancel()
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, &Error{Kind: KindUnavailable, RetryAfter: time.Second, Field: "file",
+			Reason: "The server is busy decoding other images: try again in a moment"}
 	}
-	if cfg.Width > MaxAvatarSide || cfg.Height > MaxAvatarSide {
-		return nil, Invalid("file", "the image must be at most %dx%d pixels; this one is %dx%d", MaxAvatarSide, MaxAvatarSide, cfg.Width, cfg.Height)
-	}
-	select {
-	case decodeSlots <- struct{}{}:
-		defer func() { <-decodeSlots }()
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
+	defer decodePixels.Release(px)
+	noteDecoding(px)
+	defer noteDecoding(-px)
 	img, err := f.decode(bytes.NewReader(data))
 	if err != nil {
 		return nil, Invalid("file", "file is not a valid %s image: it is truncated or corrupt", f.name)
@@ -114,6 +123,54 @@ func MakeAvatar(ctx context.Context, data []byte) ([]byte, error) {
 		return nil, fmt.Errorf("encode avatar: %w", err)
 	}
 	return out.Bytes(), nil
+}
+
+// avatarConfig makes the cheap checks of an upload, without decoding it:
+// its size, its format from its bytes, and its dimensions from its header.
+func avatarConfig(data []byte) (avatarFormat, image.Config, error) {
+	if len(data) == 0 {
+		return avatarFormat{}, image.Config{}, Invalid("file", "file is empty: send a PNG, JPEG, GIF or WebP image")
+	}
+	if len(data) > MaxAvatarBytes {
+		return avatarFormat{}, image.Config{}, &Error{Kind: KindTooLarge, Field: "file", Reason: fmt.Sprintf("file must be at most %d bytes (5 MiB)", MaxAvatarBytes)}
+	}
+	f, ok := sniffImage(data)
+	if !ok {
+		return avatarFormat{}, image.Config{}, Invalid("file", "file must be a PNG, JPEG, GIF or WebP image")
+	}
+	cfg, err := f.config(bytes.NewReader(data))
+	if err != nil {
+		return avatarFormat{}, image.Config{}, Invalid("file", "file is not a valid %s image", f.name)
+	}
+	if cfg.Width < 1 || cfg.Height < 1 {
+		return avatarFormat{}, image.Config{}, Invalid("file", "the image has no pixels")
+	}
+	if cfg.Width > MaxAvatarSide || cfg.Height > MaxAvatarSide {
+		return avatarFormat{}, image.Config{}, Invalid("file", "the image must be at most %dx%d pixels; this one is %dx%d", MaxAvatarSide, MaxAvatarSide, cfg.Width, cfg.Height)
+	}
+	return f, cfg, nil
+}
+
+// decoding tracks the pixels being decoded and the most ever at once, for
+// the test that holds the bound.
+var decoding struct {
+	mu        sync.Mutex
+	now, peak int64
+}
+
+func noteDecoding(px int64) {
+	decoding.mu.Lock()
+	defer decoding.mu.Unlock()
+	decoding.now += px
+	decoding.peak = max(decoding.peak, decoding.now)
+}
+
+// AvatarPixelsPeak is the most pixels of uploads ever decoded at once in
+// this process.
+func AvatarPixelsPeak() int64 {
+	decoding.mu.Lock()
+	defer decoding.mu.Unlock()
+	return decoding.peak
 }
 
 // jpegOrientation returns the EXIF Orientation (1 to 8) of a JPEG, 1 if it
@@ -226,6 +283,14 @@ func (s *Service) SetAvatar(ctx context.Context, a Actor, data []byte) (Me, erro
 	// Refuse service accounts before spending time on the image.
 	m, err := loadHuman(ctx, s.store, a.User.ID)
 	if err != nil {
+		return Me{}, err
+	}
+	// What is refused by its header costs nothing to speak of; what
+	// would be decoded draws from the user's budget first.
+	if _, _, err := avatarConfig(data); err != nil {
+		return Me{}, err
+	}
+	if err := s.attempt(ctx, "avatar:"+strconv.FormatInt(a.User.ID, 10), avatarUploads, avatarUploadWindow); err != nil {
 		return Me{}, err
 	}
 	pic, err := MakeAvatar(ctx, data)

@@ -2,11 +2,13 @@ package core_test
 
 import (
 	"bytes"
+	"fmt"
 	"image"
 	"image/color"
 	"image/png"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -234,4 +236,47 @@ func TestAvatarService(t *testing.T) {
 		t.Errorf("a deleted avatar: %v", err)
 	}
 	noErr(t, e.svc.DeleteAvatar(e.ctx, a)) // nothing to delete: still fine
+}
+
+// TestAvatarUploadsBounded: a user gets ten decoded uploads an hour, and
+// the process decodes at most one largest-size image's pixels at once,
+// however many arrive together (issue 11, item 19).
+func TestAvatarUploadsBounded(t *testing.T) {
+	e := newEnv(t)
+	a := e.user("alice", false)
+	small := imagetest.PNG(imagetest.Framed(8, 8))
+	for i := range 10 {
+		if _, err := e.svc.SetAvatar(e.ctx, a, small); err != nil {
+			t.Fatalf("upload %d: %v", i, err)
+		}
+	}
+	_, err := e.svc.SetAvatar(e.ctx, a, small)
+	wantErr(t, err, core.KindTooManyRequests, "-")
+	// A refusal by the header does not draw from the budget.
+	e.clock.Advance(time.Hour)
+	for range 20 {
+		_, err := e.svc.SetAvatar(e.ctx, a, []byte("not an image"))
+		wantErr(t, err, core.KindInvalid, "file")
+	}
+	if _, err := e.svc.SetAvatar(e.ctx, a, small); err != nil {
+		t.Fatalf("an upload after refused ones: %v", err)
+	}
+
+	// Six uploads of the largest size at once, by six users.
+	big := imagetest.PNG(imagetest.Framed(core.MaxAvatarSide, core.MaxAvatarSide))
+	var wg sync.WaitGroup
+	for i := range 6 {
+		u := e.user(fmt.Sprintf("user%d", i), false)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := e.svc.SetAvatar(e.ctx, u, big); err != nil && core.KindOf(err) != core.KindUnavailable {
+				t.Errorf("a large upload: %v", err)
+			}
+		}()
+	}
+	wg.Wait()
+	if peak := core.AvatarPixelsPeak(); peak > core.MaxAvatarSide*core.MaxAvatarSide {
+		t.Fatalf("%d pixels decoded at once, more than one largest image's %d", peak, core.MaxAvatarSide*core.MaxAvatarSide)
+	}
 }
