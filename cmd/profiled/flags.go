@@ -62,6 +62,12 @@ func (f *flagSet) envInt32(p *int32, name, envName string, def int32, usage stri
 	f.twin(name, envName)
 }
 
+func (f *flagSet) envInt64(p *int64, name, envName string, def int64, usage string) {
+	*p = def
+	f.Var((*int64Value)(p), name, usage)
+	f.twin(name, envName)
+}
+
 func (f *flagSet) envDuration(p *time.Duration, name, envName string, def time.Duration, usage string) {
 	*p = def
 	f.Var((*durationValue)(p), name, usage)
@@ -148,6 +154,20 @@ func (v *int32Value) Set(s string) error {
 		return fmt.Errorf("%q is not a whole number >= 0", s)
 	}
 	*v = int32Value(n)
+	return nil
+}
+
+// int64Value is a flag.Value for a whole number > 0.
+type int64Value int64
+
+func (v *int64Value) String() string { return strconv.FormatInt(int64(*v), 10) }
+
+func (v *int64Value) Set(s string) error {
+	n, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
+	if err != nil || n <= 0 {
+		return fmt.Errorf("%q is not a whole number > 0", s)
+	}
+	*v = int64Value(n)
 	return nil
 }
 

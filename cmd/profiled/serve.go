@@ -58,6 +58,7 @@ var serveCommand = command{
 		var addr, webhook, logFormat, tokenFile string
 		var trustProxy bool
 		var requestTimeout time.Duration
+		var budget int64
 		fs.envString(&addr, "addr", "PROFILED_ADDR", "127.0.0.1:8080", "the `HOST:PORT` to listen on (port 0: any free port)")
 		fs.envString(&webhook, "sms-webhook", "PROFILED_SMS_WEBHOOK", "",
 			"the `URL` that receives each text message as a JSON POST of {\"to\": \"+E164\", \"message\": \"...\"}; unset: messages are only logged (development)")
@@ -67,12 +68,14 @@ var serveCommand = command{
 		fs.BoolVar(&trustProxy, "trust-proxy-headers", false,
 			"behind a load balancer: take the client address for sign-in limits and login records from the last X-Forwarded-For entry, and TLS from X-Forwarded-Proto")
 		fs.twin("trust-proxy-headers", "PROFILED_TRUST_PROXY_HEADERS")
+		fs.envInt64(&budget, "large-bytes-in-flight", "PROFILED_LARGE_BYTES_IN_FLIGHT", httpx.DefaultByteBudget,
+			"the `BYTES` that large request bodies and values (preferences of 1 MiB and more) may hold at once in this process; past it such requests wait up to 2 s, then get 503")
 		fs.envDuration(&requestTimeout, "request-timeout", "PROFILED_REQUEST_TIMEOUT", defaultRequestTimeout,
 			"the longest a request's work may take, its database calls included: past it the request answers 503 (a database link that hangs holds no request longer); 0 for none")
 		iamConf := iamFlags(fs)
 		clients := clientsFlag(fs)
 		return func(ctx context.Context, e *env) error {
-			return serve(ctx, e, serveConfig{db: db, key: key, addr: addr, webhook: webhook, logFormat: logFormat, trustProxy: trustProxy, iam: iamConf, clients: *clients, tokenFile: tokenFile, requestTimeout: requestTimeout})
+			return serve(ctx, e, serveConfig{db: db, key: key, addr: addr, webhook: webhook, logFormat: logFormat, trustProxy: trustProxy, iam: iamConf, clients: *clients, tokenFile: tokenFile, requestTimeout: requestTimeout, budget: budget})
 		}
 	},
 }
@@ -92,6 +95,8 @@ type serveConfig struct {
 	tokenFile string
 	// requestTimeout bounds each request's work (httpx.Deadline).
 	requestTimeout time.Duration
+	// budget bounds the bytes large bodies hold at once (httpx.ByteBudget).
+	budget int64
 }
 
 func serve(ctx context.Context, e *env, c serveConfig) error {
@@ -163,7 +168,7 @@ func serve(ctx context.Context, e *env, c serveConfig) error {
 	}
 
 	srv := &http.Server{
-		Handler:           newHandler(svc, logger, c.trustProxy, c.requestTimeout, c.iam.iamOptions(logger)),
+		Handler:           newHandler(svc, logger, c.trustProxy, c.requestTimeout, httpx.NewByteBudget(c.budget), c.iam.iamOptions(logger)),
 		ReadHeaderTimeout: readHeaderTimeout,
 		ReadTimeout:       readTimeout,
 		WriteTimeout:      writeTimeout,
@@ -199,7 +204,7 @@ func serve(ctx context.Context, e *env, c serveConfig) error {
 // /auth/ and /oauth/, the IAM face under /iam/v1/, the PACE face under
 // /user/, and every other path to the Linode face, which answers unknown
 // routes with its own 404.
-func newHandler(svc *core.Service, logger *slog.Logger, trustProxy bool, requestTimeout time.Duration, iamOpts iam.Options) http.Handler {
+func newHandler(svc *core.Service, logger *slog.Logger, trustProxy bool, requestTimeout time.Duration, budget *httpx.ByteBudget, iamOpts iam.Options) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /healthz", healthz(svc.Store(), logger))
 	signIn := auth.New(svc, auth.Options{Logger: logger, TrustProxyHeaders: trustProxy})
@@ -207,7 +212,7 @@ func newHandler(svc *core.Service, logger *slog.Logger, trustProxy bool, request
 		mux.Handle(p, signIn)
 	}
 	mux.Handle(iam.Prefix+"/", iam.New(svc, iamOpts))
-	mux.Handle("/user/", pace.New(svc, pace.Options{Logger: logger}))
+	mux.Handle("/user/", pace.New(svc, pace.Options{Logger: logger, Budget: budget}))
 	mux.Handle("/", linode.New(svc, linode.Options{Logger: logger, MaxBodyBytes: linode.DefaultMaxBodyBytes}))
 	return reqlog.Middleware(logger, httpx.SecurityHeaders(trustProxy, httpx.Deadline(requestTimeout, mux)))
 }

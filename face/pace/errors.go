@@ -133,6 +133,7 @@ func (s *server) fail(w http.ResponseWriter, r *http.Request, err error) {
 		obj.Source = &errorSource{Parameter: e.Field}
 	}
 	h := w.Header()
+	httpx.SetRetryAfter(h, e)
 	switch st {
 	case http.StatusUnauthorized:
 		if httpx.Bearer(r) == "" {

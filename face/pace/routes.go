@@ -24,6 +24,9 @@ var Versions = []string{"2024-2", "2024-3", "2024-4", "2025-1"}
 // Options configure the face.
 type Options struct {
 	Logger *slog.Logger
+	// Budget bounds the bytes that large bodies and values hold at once
+	// in the process (nil: no bound). serve shares one among the faces.
+	Budget *httpx.ByteBudget
 }
 
 // route is one operation. The scope it needs depends on the client named in
@@ -47,7 +50,7 @@ func New(svc *core.Service, opts Options) http.Handler {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	s := &server{svc: svc, log: opts.Logger}
+	s := &server{svc: svc, log: opts.Logger, budget: opts.Budget}
 	mux := http.NewServeMux()
 	allowed := map[string][]string{}
 	for _, rt := range s.routes() {

@@ -14,8 +14,9 @@ import (
 )
 
 type server struct {
-	svc *core.Service
-	log *slog.Logger
+	svc    *core.Service
+	log    *slog.Logger
+	budget *httpx.ByteBudget
 }
 
 // handlerFunc is an operation's handler, called with the authenticated actor.
