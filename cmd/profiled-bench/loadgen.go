@@ -178,9 +178,12 @@ func generate(ctx context.Context, j Job) (*Result, error) {
 		// Enough for the warm-up and the measured time at up to
 		// maxKeyRate requests a second, far above what one SQLite file
 		// or this machine's PostgreSQL acknowledges: running out ends the
-		// run early, as the request bound does.
+		// run early, as the request bound does. The warm-up, which the
+		// request bound does not count, has keys of its own: without them
+		// a fast warm-up could use up the measured run's keys.
 		const maxKeyRate = 10_000
-		n := min(j.MaxRequests, int((j.Warmup+j.Duration).Seconds()*maxKeyRate)) + j.Concurrency*2
+		warmup := int(j.Warmup.Seconds() * maxKeyRate)
+		n := min(j.MaxRequests+warmup, int((j.Warmup+j.Duration).Seconds()*maxKeyRate)) + j.Concurrency*2
 		var err error
 		if keys, err = freshSSHKeys(n); err != nil {
 			return nil, err

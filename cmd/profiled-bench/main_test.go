@@ -221,7 +221,7 @@ func TestHarnessSmoke(t *testing.T) {
 	jsonPath := filepath.Join(t.TempDir(), "bench.json")
 	var stdout, stderr bytes.Buffer
 	err := run(ctx, []string{"--users", "50", "--requests", "200", "--concurrency", "4",
-		"--duration", "500ms", "--write-duration", "1s", "--warmup", "50ms", "--rounds", "1",
+		"--duration", "300ms", "--write-duration", "300ms", "--warmup", "50ms", "--rounds", "1",
 		"--startups", "1", "--twins=false", "--json", jsonPath}, &stdout, &stderr)
 	if err != nil {
 		t.Fatalf("run: %v\n%s", err, stderr.String())
