@@ -11,14 +11,10 @@ import (
 	"github.com/profiled/profiled/core"
 )
 
-// TestMigration91KeepsKeys: 00091 rebuilds ssh_keys without its unique
-// fingerprint constraint. A database at 00090 keeps every key and its id,
-// and a key added after the migration gets an id above any ever given,
-// even one since deleted; the same key may then be stored twice. Going
-// down again restores the constraint.
-func TestMigration91KeepsKeys(t *testing.T) {
-	ctx := t.Context()
-	s := openTest(t)
+// migrations is goose's view of s's migrations, for tests that go down and
+// up again.
+func migrations(t *testing.T, s *Store) *goose.Provider {
+	t.Helper()
 	files, err := fs.Sub(migrationFiles, "migrations")
 	if err != nil {
 		t.Fatal(err)
@@ -27,9 +23,22 @@ func TestMigration91KeepsKeys(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return p
+}
+
+// TestMigration91KeepsKeys: 00091 rebuilds ssh_keys without its unique
+// fingerprint constraint. A database at 00090 keeps every key and its id,
+// and a key added after the migration gets an id above any ever given,
+// even one since deleted; the same key may then be stored twice. Going
+// down again restores the constraint.
+func TestMigration91KeepsKeys(t *testing.T) {
+	ctx := t.Context()
+	s := openTest(t)
+	p := migrations(t, s)
 	if _, err := p.DownTo(ctx, 90); err != nil {
 		t.Fatalf("down to 00090: %v", err)
 	}
+	var err error
 	t0 := time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
 	u := core.User{Username: "alice", Email: "a@example.com", Timezone: "UTC", LishAuthMethod: core.LishKeysOnly, Created: t0}
 	var keys []core.SSHKey
@@ -86,14 +95,7 @@ func TestMigration91KeepsKeys(t *testing.T) {
 func TestMigration93RefusesCaseClashes(t *testing.T) {
 	ctx := t.Context()
 	s := openTest(t)
-	files, err := fs.Sub(migrationFiles, "migrations")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := goose.NewProvider(goose.DialectSQLite3, s.write, files, goose.WithDisableGlobalRegistry(true))
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := migrations(t, s)
 	if _, err := p.DownTo(ctx, 92); err != nil {
 		t.Fatalf("down to 00092: %v", err)
 	}
@@ -103,7 +105,7 @@ func TestMigration93RefusesCaseClashes(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	err = s.Migrate(ctx)
+	err := s.Migrate(ctx)
 	if err == nil || !strings.Contains(err.Error(), "Carol, carol") || strings.Contains(err.Error(), "dave") {
 		t.Fatalf("Migrate with carol and Carol: %v, want a refusal naming them", err)
 	}
