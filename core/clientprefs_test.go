@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/profiled/profiled/core"
+	"github.com/profiled/profiled/internal/testenv"
 )
 
 // clientActor is a token of OAuth client clientID for user, with scopes.
@@ -25,7 +26,7 @@ func (e *env) withClients(ids ...string) {
 	e.t.Helper()
 	dir, err := core.NewStaticClients(ids...)
 	noErr(e.t, err)
-	e.svc = core.New(core.Config{Store: e.store, Box: e.box, SMS: e.sms, Now: e.clock.Now, Clients: dir})
+	e.svc = core.New(core.Config{PasswordCost: testenv.FastPasswords, Store: e.store, Box: e.box, SMS: e.sms, Now: e.clock.Now, Clients: dir})
 }
 
 // untouchable fails the test if the body is read at all.
@@ -220,7 +221,7 @@ func TestClientDirectories(t *testing.T) {
 
 	e := newEnv(t)
 	owner := e.user("alice", false)
-	e.svc = core.New(core.Config{Store: e.store, Box: e.box, Clients: failingDirectory{}})
+	e.svc = core.New(core.Config{PasswordCost: testenv.FastPasswords, Store: e.store, Box: e.box, Clients: failingDirectory{}})
 	_, err = e.svc.ClientPreferences(e.ctx, owner, "zzz")
 	if err == nil || core.KindOf(err) != core.KindInternal {
 		t.Fatalf("a failing directory: %v", err)
@@ -294,7 +295,7 @@ func TestRegisteredClients(t *testing.T) {
 	if !core.ValidClientID(c.ID) || c.ID == core.PersonalNamespace {
 		t.Fatalf("registered id %q cannot name a preferences namespace", c.ID)
 	}
-	e.svc = core.New(core.Config{Store: e.store, Box: e.box, Clients: dir})
+	e.svc = core.New(core.Config{PasswordCost: testenv.FastPasswords, Store: e.store, Box: e.box, Clients: dir})
 	a := e.user("alice", false)
 	_, err = e.svc.PutClientPreferences(e.ctx, a, c.ID, strings.NewReader(`{"a":1}`), -1, nil)
 	noErr(t, err)

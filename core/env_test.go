@@ -41,14 +41,24 @@ type env struct {
 	sms   *testenv.SMSInbox
 	clock *testenv.Clock
 	svc   *core.Service
+	// cost is the password cost, testenv.FastPasswords unless a test pins
+	// the production one (newProductionEnv).
+	cost *core.PasswordCost
 }
 
 // start is a whole second on a TOTP step boundary.
 var start = time.Date(2025, 6, 2, 12, 0, 0, 0, time.UTC)
 
-func newEnv(t *testing.T) *env {
+func newEnv(t *testing.T) *env { return newEnvCost(t, testenv.FastPasswords) }
+
+// newProductionEnv is newEnv with the production password cost, for the
+// tests of the hashing itself.
+func newProductionEnv(t *testing.T) *env { return newEnvCost(t, nil) }
+
+func newEnvCost(t *testing.T, cost *core.PasswordCost) *env {
 	t.Helper()
 	e := &env{
+		cost:  cost,
 		t:     t,
 		ctx:   context.Background(),
 		path:  filepath.Join(t.TempDir(), "profiled.db"),
@@ -72,7 +82,7 @@ func (e *env) open() {
 		e.t.Fatalf("sqlite.Open: %v", err)
 	}
 	e.store = st
-	e.svc = core.New(core.Config{Store: st, Box: e.box, SMS: e.sms, Now: e.clock.Now, Rand: rand.Reader})
+	e.svc = core.New(core.Config{PasswordCost: e.cost, Store: st, Box: e.box, SMS: e.sms, Now: e.clock.Now, Rand: rand.Reader})
 }
 
 // reopen closes the store and builds a new Service on the same file, as a

@@ -6,6 +6,7 @@ import (
 
 	"github.com/profiled/profiled/core"
 	"github.com/profiled/profiled/internal/oidctest"
+	"github.com/profiled/profiled/internal/testenv"
 	"github.com/profiled/profiled/oidc"
 )
 
@@ -14,7 +15,7 @@ const testAudience = "profiled-test"
 func TestExternalFirstUse(t *testing.T) {
 	e := newEnv(t)
 	idp := oidctest.Start(t)
-	e.svc = core.New(core.Config{Store: e.store, Box: e.box, SMS: e.sms, Identity: mustProvider(t, idp)})
+	e.svc = core.New(core.Config{PasswordCost: testenv.FastPasswords, Store: e.store, Box: e.box, SMS: e.sms, Identity: mustProvider(t, idp)})
 	idp.SetUser("sub-1", map[string]any{"preferred_username": "ada.l", "email": "ada@corp.example", "email_verified": true,
 		"given_name": "Ada", "family_name": "Lovelace", "picture": "https://corp.example/ada.png"})
 	raw := idp.Issue(t, oidctest.Token{Subject: "sub-1", Audience: testAudience, Scope: "openid account:read_only"})
@@ -67,7 +68,7 @@ func mustProvider(t *testing.T, idp *oidctest.Provider) *oidc.Provider {
 func TestExternalUsernames(t *testing.T) {
 	e := newEnv(t)
 	idp := oidctest.Start(t)
-	e.svc = core.New(core.Config{Store: e.store, Box: e.box, SMS: e.sms, Identity: mustProvider(t, idp)})
+	e.svc = core.New(core.Config{PasswordCost: testenv.FastPasswords, Store: e.store, Box: e.box, SMS: e.sms, Identity: mustProvider(t, idp)})
 	e.user("taken", false)
 	for sub, claims := range map[string]map[string]any{
 		"s-taken":    {"preferred_username": "taken", "email": "t@corp.example"},
@@ -106,7 +107,7 @@ func TestExternalUsernames(t *testing.T) {
 func TestExternalConcurrentFirstUse(t *testing.T) {
 	e := newEnv(t)
 	idp := oidctest.Start(t)
-	e.svc = core.New(core.Config{Store: e.store, Box: e.box, SMS: e.sms, Identity: mustProvider(t, idp)})
+	e.svc = core.New(core.Config{PasswordCost: testenv.FastPasswords, Store: e.store, Box: e.box, SMS: e.sms, Identity: mustProvider(t, idp)})
 	idp.SetUser("s", map[string]any{"preferred_username": "same"})
 	raw := idp.Issue(t, oidctest.Token{Subject: "s", Audience: testAudience})
 	var wg sync.WaitGroup
@@ -132,7 +133,7 @@ func TestExternalConcurrentFirstUse(t *testing.T) {
 func TestSyncFromAuth(t *testing.T) {
 	e := newEnv(t)
 	idp := oidctest.Start(t)
-	e.svc = core.New(core.Config{Store: e.store, Box: e.box, SMS: e.sms, Identity: mustProvider(t, idp)})
+	e.svc = core.New(core.Config{PasswordCost: testenv.FastPasswords, Store: e.store, Box: e.box, SMS: e.sms, Identity: mustProvider(t, idp)})
 	idp.SetUser("s", map[string]any{"email": "old@corp.example", "email_verified": false, "given_name": "Old"})
 	raw := idp.Issue(t, oidctest.Token{Subject: "s", Audience: testAudience})
 	a, err := e.svc.AuthenticateBearer(e.ctx, raw)

@@ -260,7 +260,7 @@ func (s *Service) ChangePassword(ctx context.Context, a Actor, current, next str
 	if err := ValidatePassword("new_password", next, a.User); err != nil {
 		return err
 	}
-	hash, err := hashPassword(ctx, next)
+	hash, err := hashPassword(ctx, next, s.cost)
 	if err != nil {
 		return err
 	}

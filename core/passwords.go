@@ -160,22 +160,38 @@ func ValidatePassword(field, pw string, u User) error {
 	return nil
 }
 
-// HashPassword returns the argon2id PHC string of pw with a fresh salt and
-// the current parameters.
-func HashPassword(pw string) (string, error) { return hashPassword(context.Background(), pw) }
+// PasswordCost is the memory and the passes of argon2id. Production uses
+// ProductionPasswordCost, always; tests that do not pin the production
+// parameters pass a lower one in Config.PasswordCost (as dex's conformance
+// suite uses bcrypt.MinCost), which took the core's tests from 12-17 s to
+// a few.
+type PasswordCost struct {
+	MemoryKiB uint32
+	Passes    uint32
+}
 
-// hashPassword is HashPassword for a request: see argonWork.
-func hashPassword(ctx context.Context, pw string) (string, error) {
+// ProductionPasswordCost is the cost of every password hash profiled
+// serves: 64 MiB, 2 passes (see the constants above).
+var ProductionPasswordCost = PasswordCost{MemoryKiB: argonMemory, Passes: argonTime}
+
+// HashPassword returns the argon2id PHC string of pw with a fresh salt and
+// the production parameters.
+func HashPassword(pw string) (string, error) {
+	return hashPassword(context.Background(), pw, ProductionPasswordCost)
+}
+
+// hashPassword is HashPassword for a request, at cost: see argonWork.
+func hashPassword(ctx context.Context, pw string, cost PasswordCost) (string, error) {
 	salt := make([]byte, argonSaltLen)
 	if _, err := rand.Read(salt); err != nil {
 		return "", fmt.Errorf("random: %w", err)
 	}
-	key, err := argonKey(ctx, pw, salt, argonTime, argonMemory, argonThreads, argonKeyLen)
+	key, err := argonKey(ctx, pw, salt, cost.Passes, cost.MemoryKiB, argonThreads, argonKeyLen)
 	if err != nil {
 		return "", err
 	}
 	enc := base64.RawStdEncoding
-	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, argonMemory, argonTime, argonThreads,
+	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, cost.MemoryKiB, cost.Passes, argonThreads,
 		enc.EncodeToString(salt), enc.EncodeToString(key)), nil
 }
 
@@ -238,11 +254,12 @@ func parsePHC(s string) (phc, error) {
 // reports a match whose parameters are below the current ones, which the
 // caller should replace with HashPassword(pw).
 func CheckPassword(hash, pw string) (ok, rehash bool, err error) {
-	return checkPassword(context.Background(), hash, pw)
+	return checkPassword(context.Background(), hash, pw, ProductionPasswordCost)
 }
 
-// checkPassword is CheckPassword for a request: see argonWork.
-func checkPassword(ctx context.Context, hash, pw string) (ok, rehash bool, err error) {
+// checkPassword is CheckPassword for a request, rehash judged against
+// cost: see argonWork.
+func checkPassword(ctx context.Context, hash, pw string, cost PasswordCost) (ok, rehash bool, err error) {
 	h, err := parsePHC(hash)
 	if err != nil {
 		return false, false, err
@@ -252,19 +269,31 @@ func checkPassword(ctx context.Context, hash, pw string) (ok, rehash bool, err e
 		return false, false, err
 	}
 	ok = subtle.ConstantTimeCompare(key, h.key) == 1
-	rehash = h.m < argonMemory || h.t < argonTime || h.p < argonThreads || len(h.key) < argonKeyLen
+	rehash = h.m < cost.MemoryKiB || h.t < cost.Passes || h.p < argonThreads || len(h.key) < argonKeyLen
 	return ok, ok && rehash, nil
 }
 
 // dummyHash is compared against when a username is unknown, so that the
-// answer takes as long as for a known user with a wrong password.
-var dummyHash = sync.OnceValue(func() string {
-	h, err := HashPassword(rand.Text())
+// answer takes as long as for a known user with a wrong password: one per
+// cost, made once.
+func dummyHash(cost PasswordCost) string {
+	dummies.mu.Lock()
+	defer dummies.mu.Unlock()
+	if h, ok := dummies.m[cost]; ok {
+		return h
+	}
+	h, err := hashPassword(context.Background(), rand.Text(), cost)
 	if err != nil {
 		panic(err)
 	}
+	dummies.m[cost] = h
 	return h
-})
+}
+
+var dummies = struct {
+	mu sync.Mutex
+	m  map[PasswordCost]string
+}{m: map[PasswordCost]string{}}
 
 // SetPassword checks pw against the policy and the user, and stores its
 // hash. It is the one way to set a password, for the CLI and every face.
@@ -273,7 +302,7 @@ func (s *Service) SetPassword(ctx context.Context, userID int64, pw string) erro
 	if err != nil {
 		return notFound(err, "load user")
 	}
-	hash, err := checkedHash(ctx, pw, u)
+	hash, err := s.checkedHash(ctx, pw, u)
 	if err != nil {
 		return err
 	}
@@ -291,7 +320,7 @@ func (s *Service) ResetPassword(ctx context.Context, username, pw string) error 
 	if err != nil {
 		return notFound(err, "load user")
 	}
-	hash, err := checkedHash(ctx, pw, u)
+	hash, err := s.checkedHash(ctx, pw, u)
 	if err != nil {
 		return err
 	}
@@ -307,11 +336,11 @@ func (s *Service) ResetPassword(ctx context.Context, username, pw string) error 
 }
 
 // checkedHash checks pw against the policy for u and hashes it.
-func checkedHash(ctx context.Context, pw string, u User) (string, error) {
+func (s *Service) checkedHash(ctx context.Context, pw string, u User) (string, error) {
 	if err := ValidatePassword("password", pw, u); err != nil {
 		return "", err
 	}
-	return hashPassword(ctx, pw)
+	return hashPassword(ctx, pw, s.cost)
 }
 
 // endSessions deletes the user's sign-in sessions but the token keep (0:
@@ -351,11 +380,11 @@ func (s *Service) VerifyPassword(ctx context.Context, userID int64, pw string) (
 	hash, err := s.store.PasswordHash(ctx, userID)
 	known := err == nil
 	if errors.Is(err, ErrNotFound) {
-		hash = dummyHash()
+		hash = dummyHash(s.cost)
 	} else if err != nil {
 		return false, fmt.Errorf("password hash: %w", err)
 	}
-	ok, rehash, err := checkPassword(ctx, hash, pw)
+	ok, rehash, err := checkPassword(ctx, hash, pw, s.cost)
 	if err != nil {
 		return false, err
 	}
@@ -363,7 +392,7 @@ func (s *Service) VerifyPassword(ctx context.Context, userID int64, pw string) (
 		return false, nil
 	}
 	if rehash {
-		if fresh, err := hashPassword(ctx, pw); err == nil {
+		if fresh, err := hashPassword(ctx, pw, s.cost); err == nil {
 			// Best effort: the sign-in succeeds even if the upgrade fails.
 			_ = s.store.Update(ctx, func(tx Tx) error { return tx.SetPasswordHash(ctx, userID, fresh) })
 		}

@@ -78,7 +78,7 @@ func weakHash(pw string) string {
 }
 
 func TestVerifyPasswordRehashes(t *testing.T) {
-	e := newEnv(t)
+	e := newProductionEnv(t)
 	a := e.user("alice", false)
 	pw := "an old but long passphrase"
 	noErr(t, e.store.Update(e.ctx, func(tx core.Tx) error { return tx.SetPasswordHash(e.ctx, a.User.ID, weakHash(pw)) }))

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/profiled/profiled/core"
+	"github.com/profiled/profiled/internal/testenv"
 )
 
 // Distinctive answers, easy to spot in the database files.
@@ -153,7 +154,7 @@ func TestSecurityAnswersEncryptedAtRest(t *testing.T) {
 		t.Fatalf("answer 1 after reopen = %q", got[0].Response)
 	}
 	// Another key cannot.
-	other := core.New(core.Config{Store: e.store, Box: newBox(t), SMS: e.sms, Now: e.clock.Now})
+	other := core.New(core.Config{PasswordCost: testenv.FastPasswords, Store: e.store, Box: newBox(t), SMS: e.sms, Now: e.clock.Now})
 	if _, err := other.SecurityQuestions(e.ctx, a); err == nil {
 		t.Fatal("answers decrypted with another key")
 	}

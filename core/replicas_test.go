@@ -77,7 +77,7 @@ func newReplicas(t *testing.T, b testenv.Backend) *replicas {
 		st := open()
 		t.Cleanup(func() { st.Close() })
 		r.stores[i] = st
-		r.svc[i] = core.New(core.Config{Store: st, Box: box, SMS: &testenv.SMSInbox{}, Now: r.clock.Now, Rand: rand.Reader})
+		r.svc[i] = core.New(core.Config{PasswordCost: testenv.FastPasswords, Store: st, Box: box, SMS: &testenv.SMSInbox{}, Now: r.clock.Now, Rand: rand.Reader})
 	}
 	return r
 }

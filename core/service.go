@@ -31,6 +31,10 @@ type Config struct {
 	// preferences (ClientPreferences). Optional: without it, only the
 	// token's own namespace and PersonalNamespace exist.
 	Clients ClientDirectory
+	// PasswordCost lowers the cost of password hashes, for tests only
+	// (internal/testenv.FastPasswords); nil, as cmd/profiled leaves it, is
+	// ProductionPasswordCost.
+	PasswordCost *PasswordCost
 }
 
 // Service enforces every rule of the account domain, once, for all faces.
@@ -43,11 +47,16 @@ type Service struct {
 	idp   IdentityProvider
 
 	clients ClientDirectory // may be nil
+	cost    PasswordCost
 }
 
 // New builds a Service.
 func New(c Config) *Service {
-	s := &Service{store: c.Store, box: c.Box, sms: c.SMS, now: c.Now, rand: c.Rand, idp: c.Identity, clients: c.Clients}
+	s := &Service{store: c.Store, box: c.Box, sms: c.SMS, now: c.Now, rand: c.Rand, idp: c.Identity, clients: c.Clients,
+		cost: ProductionPasswordCost}
+	if c.PasswordCost != nil {
+		s.cost = *c.PasswordCost
+	}
 	if s.now == nil {
 		s.now = time.Now
 	}

@@ -52,7 +52,7 @@ func handler(svc *core.Service) http.Handler {
 func newEnvOn(t *testing.T, st core.Store, c *testenv.Clock) *env {
 	t.Helper()
 	e := &env{t: t, store: st, clock: c}
-	e.svc = core.New(core.Config{Store: st, Box: testenv.TestKey(), SMS: &testenv.SMSInbox{}, Now: c.Now,
+	e.svc = core.New(core.Config{PasswordCost: testenv.FastPasswords, Store: st, Box: testenv.TestKey(), SMS: &testenv.SMSInbox{}, Now: c.Now,
 		Clients: core.RegisteredClients{Store: st}})
 	e.srv = httptest.NewServer(handler(e.svc))
 	t.Cleanup(e.srv.Close)

@@ -22,7 +22,7 @@ import (
 func BenchmarkTwinIAMUsersMe(b *testing.B) {
 	ctx := context.Background()
 	st := testenv.OpenSQLite(b)
-	svc := core.New(core.Config{Store: st, Box: testenv.TestKey(), SMS: &testenv.SMSInbox{}})
+	svc := core.New(core.Config{PasswordCost: testenv.FastPasswords, Store: st, Box: testenv.TestKey(), SMS: &testenv.SMSInbox{}})
 	if _, err := svc.CreateUser(ctx, core.UserCreate{Username: "bench", Email: "bench@example.com"}); err != nil {
 		b.Fatal(err)
 	}

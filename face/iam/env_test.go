@@ -44,7 +44,7 @@ func newEnv(t testing.TB, b testenv.Backend) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.svc = core.New(core.Config{Store: e.store, Box: testenv.TestKey(), SMS: e.sms, Identity: p})
+	e.svc = core.New(core.Config{PasswordCost: testenv.FastPasswords, Store: e.store, Box: testenv.TestKey(), SMS: e.sms, Identity: p})
 	if e.token, err = e.svc.Bootstrap(context.Background()); err != nil || e.token == "" {
 		t.Fatalf("bootstrap: %v", err)
 	}

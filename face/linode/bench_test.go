@@ -40,7 +40,7 @@ func newTwin(b *testing.B) *twin {
 	b.Helper()
 	ctx := context.Background()
 	st := testenv.OpenSQLite(b)
-	svc := core.New(core.Config{Store: st, Box: testenv.TestKey(), SMS: &testenv.SMSInbox{}})
+	svc := core.New(core.Config{PasswordCost: testenv.FastPasswords, Store: st, Box: testenv.TestKey(), SMS: &testenv.SMSInbox{}})
 	if _, err := svc.CreateUser(ctx, core.UserCreate{Username: "bench", Email: "bench@example.com"}); err != nil {
 		b.Fatal(err)
 	}

@@ -36,7 +36,7 @@ func newEnv(t testing.TB, b testenv.Backend) *env {
 	t.Helper()
 	ctx := context.Background()
 	e := &env{t: t, store: b.Open(t), sms: &testenv.SMSInbox{}}
-	e.svc = core.New(core.Config{Store: e.store, Box: testenv.TestKey(), SMS: e.sms})
+	e.svc = core.New(core.Config{PasswordCost: testenv.FastPasswords, Store: e.store, Box: testenv.TestKey(), SMS: e.sms})
 	tok, err := e.svc.Bootstrap(ctx)
 	if err != nil || tok == "" {
 		t.Fatalf("bootstrap: %q %v", tok, err)

@@ -52,7 +52,7 @@ func TestJSSDK(t *testing.T) {
 			clock := testenv.NewClock(time.Now().UTC().Truncate(time.Second))
 			st := b.Open(t)
 			sms := &testenv.SMSInbox{}
-			svc := core.New(core.Config{Store: st, Box: testenv.TestKey(), SMS: sms, Now: clock.Now})
+			svc := core.New(core.Config{PasswordCost: testenv.FastPasswords, Store: st, Box: testenv.TestKey(), SMS: sms, Now: clock.Now})
 			token, err := svc.Bootstrap(ctx)
 			if err != nil {
 				t.Fatal(err)

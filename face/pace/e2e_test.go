@@ -56,7 +56,7 @@ func newEnv(t testing.TB, b testenv.Backend) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.svc = core.New(core.Config{Store: e.store, Box: testenv.TestKey(), Clients: dir})
+	e.svc = core.New(core.Config{PasswordCost: testenv.FastPasswords, Store: e.store, Box: testenv.TestKey(), Clients: dir})
 	if e.root, err = e.svc.Bootstrap(ctx); err != nil || e.root == "" {
 		t.Fatalf("bootstrap: %v", err)
 	}

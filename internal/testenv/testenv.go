@@ -46,3 +46,10 @@ func TestKey() *core.SecretBox {
 	}
 	return b
 }
+
+// FastPasswords is the password cost of tests that do not pin the
+// production parameters: argon2id with 64 KiB and one pass instead of
+// 64 MiB and two, so that a test that signs in does not spend 150 ms of
+// CPU on each hash. Never in production: cmd/profiled leaves
+// core.Config.PasswordCost nil.
+var FastPasswords = &core.PasswordCost{MemoryKiB: 64, Passes: 1}
