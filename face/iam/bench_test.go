@@ -1,6 +1,6 @@
 package iam_test
 
-// The twin of cmd/profiled-bench's GET /iam/v1/users/me/ row (see
+// The twin of tools/profiled-bench's GET /iam/v1/users/me/ row (see
 // face/linode's bench_test.go for the others): the request through the
 // request log and the face, as cmd/profiled mounts it, on a real SQLite
 // file, into an httptest.ResponseRecorder, with -benchmem.

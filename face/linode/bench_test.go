@@ -1,6 +1,6 @@
 package linode_test
 
-// The twins of cmd/profiled-bench: each BenchmarkTwin* serves one request
+// The twins of tools/profiled-bench: each BenchmarkTwin* serves one request
 // of the harness's table through the whole handler stack of the binary
 // (the request log, the face, the core, the SQLite store on a real file)
 // into an httptest.ResponseRecorder, so that -benchmem reports the

@@ -17,7 +17,7 @@ import (
 // asks SQLite for the plan of each: every table a statement reads must be
 // searched through an index (or the rowid), never scanned, so that the
 // time of a request does not grow with the number of users or rows (what
-// cmd/profiled-bench --scaling measures).
+// tools/profiled-bench --scaling measures).
 //
 // The one scan allowed is CountUsers (SELECT count(*) FROM users), which
 // only start-up calls, to see whether the database is empty.

@@ -15,7 +15,7 @@ const maxCachedStmts = 128
 
 // stmtCache prepares each query of one pool once and keeps it: SQLite
 // then parses and plans it once per connection instead of at every call,
-// which was most of the cost of a token check (see cmd/profiled-bench).
+// which was most of the cost of a token check (see tools/profiled-bench).
 // database/sql prepares a cached *sql.Stmt again by itself on each
 // connection of the pool the first time it runs there.
 //

@@ -8,10 +8,10 @@
 //
 // Run it from a clone of profiled:
 //
-//	go run ./cmd/profiled-bench                      # SQLite, 10,000 users
-//	go run ./cmd/profiled-bench --users 1000000
-//	go run ./cmd/profiled-bench --scaling            # reads at 1k, 100k, 1M users
-//	go run ./cmd/profiled-bench --db 'postgres://postgres@127.0.0.1:5432/test?sslmode=disable' --write-concurrency 64
+//	go run ./tools/profiled-bench                      # SQLite, 10,000 users
+//	go run ./tools/profiled-bench --users 1000000
+//	go run ./tools/profiled-bench --scaling            # reads at 1k, 100k, 1M users
+//	go run ./tools/profiled-bench --db 'postgres://postgres@127.0.0.1:5432/test?sslmode=disable' --write-concurrency 64
 //
 // Every load is bounded both by a request count and by time, and goes
 // only to servers this harness started on 127.0.0.1.
