@@ -225,7 +225,7 @@ func TestAvatarService(t *testing.T) {
 		t.Error("a refused upload changed the avatar")
 	}
 	ro := e.token("alice", "account:read_only")
-	if _, err := e.svc.SetAvatar(e.ctx, ro, imagetest.PNG(imagetest.Framed(4, 4))); core.KindOf(err) != core.KindUnauthorized {
+	if _, err := e.svc.SetAvatar(e.ctx, ro, imagetest.PNG(imagetest.Framed(4, 4))); core.KindOf(err) != core.KindForbidden {
 		t.Errorf("SetAvatar read-only: %v", err)
 	}
 	noErr(t, e.svc.DeleteAvatar(e.ctx, a))

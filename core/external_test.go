@@ -164,7 +164,7 @@ func TestSyncFromAuth(t *testing.T) {
 	// And read_write.
 	ro, err := e.svc.AuthenticateBearer(e.ctx, idp.Issue(t, oidctest.Token{Subject: "s", Audience: testAudience, Scope: "account:read_only"}))
 	noErr(t, err)
-	if err := e.svc.SyncFromAuth(e.ctx, ro, raw); core.KindOf(err) != core.KindUnauthorized {
+	if err := e.svc.SyncFromAuth(e.ctx, ro, raw); core.KindOf(err) != core.KindForbidden {
 		t.Errorf("sync read-only: %v", err)
 	}
 	// The token in hand must describe the actor.

@@ -51,7 +51,7 @@ func TestMeDefaults(t *testing.T) {
 	// Reads need account:read_only, writes account:read_write.
 	none := e.token("alice", "linodes:read_write")
 	_, err = e.svc.Me(e.ctx, none)
-	if ce := core.AsError(err); ce == nil || ce.Kind != core.KindUnauthorized || ce.Required != "account:read_only" {
+	if ce := core.AsError(err); ce == nil || ce.Kind != core.KindForbidden || ce.Required != "account:read_only" {
 		t.Errorf("Me without account scope: %v", err)
 	}
 	ro := e.token("alice", "account:read_only")
@@ -232,7 +232,7 @@ func TestChangePasswordRules(t *testing.T) {
 		t.Fatal("new password does not verify")
 	}
 	ro := e.token("alice", "account:read_only")
-	wantKind(t, "ChangePassword read-only", e.svc.ChangePassword(e.ctx, ro, "old", "new"), core.KindUnauthorized, "")
+	wantKind(t, "ChangePassword read-only", e.svc.ChangePassword(e.ctx, ro, "old", "new"), core.KindForbidden, "")
 }
 
 func TestUserConfig(t *testing.T) {

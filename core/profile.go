@@ -55,7 +55,7 @@ func anyLinodeScope(a Actor) error {
 		return nil
 	}
 	// As require answers a missing scope (the Linode face's 401).
-	return &Error{Kind: KindUnauthorized, Required: Scope("account", ReadOnly),
+	return &Error{Kind: KindForbidden, Required: Scope("account", ReadOnly),
 		Reason: "Your OAuth token is not authorized to use this endpoint. It has only preferences scopes; it needs a scope of the Linode API, such as account:read_only."}
 }
 

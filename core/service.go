@@ -109,13 +109,16 @@ func (s *Service) newSecret(n int) (string, error) {
 	return hex.EncodeToString(b), nil
 }
 
-// require checks that the actor's token grants level on category.
+// require checks that the actor's token grants level on category. A
+// missing scope is KindForbidden with Required set (the token is good, its
+// scopes are not enough); each face words it as its API does (the Linode
+// API answers 401).
 func require(a Actor, category, level string) error {
 	if a.Token.Scopes.Allows(category, level) {
 		return nil
 	}
 	scope := Scope(category, level)
-	return &Error{Kind: KindUnauthorized, Reason: "Your OAuth token is not authorized to use this endpoint. It needs " + scope + ".", Required: scope}
+	return &Error{Kind: KindForbidden, Reason: "Your OAuth token is not authorized to use this endpoint. It needs " + scope + ".", Required: scope}
 }
 
 // mustRead and mustWrite are the two checks of the account category that

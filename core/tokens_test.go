@@ -325,7 +325,7 @@ func TestScopeChecks(t *testing.T) {
 	for name, op := range writes {
 		for _, actor := range []core.Actor{ro, other} {
 			err := op(actor)
-			ce := wantErr(t, err, core.KindUnauthorized, "")
+			ce := wantErr(t, err, core.KindForbidden, "")
 			if ce.Required != "account:read_write" {
 				t.Errorf("%s with %q: Required = %q, want account:read_write", name, actor.Token.Scopes, ce.Required)
 			}
@@ -335,7 +335,7 @@ func TestScopeChecks(t *testing.T) {
 		if err := op(ro); err != nil {
 			t.Errorf("%s with account:read_only: %v", name, err)
 		}
-		ce := wantErr(t, op(other), core.KindUnauthorized, "")
+		ce := wantErr(t, op(other), core.KindForbidden, "")
 		if ce.Required != "account:read_only" {
 			t.Errorf("%s with linodes:read_write: Required = %q, want account:read_only", name, ce.Required)
 		}

@@ -108,13 +108,14 @@ func (s *server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	case core.KindInvalid:
 		writeProblems(w, []problem{{Type: typeValue, Loc: locOf(e.Field), Msg: e.Reason}})
 		return
-	case core.KindUnauthorized:
+	case core.KindForbidden:
 		if e.Required != "" {
 			// A valid credential without the scope: RFC 6750's insufficient_scope.
 			w.Header().Set("WWW-Authenticate", `Bearer error="insufficient_scope", scope="`+e.Required+`"`)
 			writeDetail(w, http.StatusForbidden, "Not enough permissions: this operation needs the scope "+e.Required)
 			return
 		}
+	case core.KindUnauthorized:
 		w.Header().Set("WWW-Authenticate", "Bearer")
 	}
 	httpx.SetRetryAfter(w.Header(), e)

@@ -109,8 +109,11 @@ func (f failer) fail(w http.ResponseWriter, r *http.Request, err error) {
 		return
 	}
 	status := httpx.Status(e.Kind)
-	if e.Kind == core.KindConflict {
+	switch {
+	case e.Kind == core.KindConflict:
 		status = http.StatusBadRequest // the Linode API answers a conflict, as any refused request, with 400
+	case e.Kind == core.KindForbidden && e.Required != "":
+		status = http.StatusUnauthorized // and a token without the scope, with 401
 	}
 	httpx.SetRetryAfter(w.Header(), e)
 	writeError(w, status, e.Field, e.Reason)
