@@ -7,10 +7,9 @@ package auth
 import (
 	"log/slog"
 	"net/http"
-	"slices"
-	"strings"
 
 	"github.com/profiled/profiled/core"
+	"github.com/profiled/profiled/face/httpx"
 )
 
 // Options configure the face.
@@ -28,33 +27,33 @@ type Options struct {
 const DefaultMaxBodyBytes = 64 << 10
 
 // routes lists every endpoint of the face, so the API reads in one place.
-func (s *server) routes(mux *http.ServeMux) {
+func (s *server) routes() {
 	// The JSON sign-in API.
-	s.handle(mux, "POST /auth/login", s.apiLogin)
-	s.handle(mux, "POST /auth/login/tfa", s.apiLoginTFA)
-	s.handle(mux, "POST /auth/logout", s.bearer(s.apiLogout))
-	s.handle(mux, "GET /auth/tfa/scratch-codes", s.bearer(s.apiScratchCodesLeft))
-	s.handle(mux, "POST /auth/tfa/scratch-codes", s.bearer(s.apiRegenerateScratchCodes))
+	s.handle("POST /auth/login", s.apiLogin)
+	s.handle("POST /auth/login/tfa", s.apiLoginTFA)
+	s.handle("POST /auth/logout", s.bearer(s.apiLogout))
+	s.handle("GET /auth/tfa/scratch-codes", s.bearer(s.apiScratchCodesLeft))
+	s.handle("POST /auth/tfa/scratch-codes", s.bearer(s.apiRegenerateScratchCodes))
 
 	// The HTML pages, their forms protected against cross-site requests.
-	s.handle(mux, "GET /auth/signin", s.signInPage)
-	s.handle(mux, "POST /auth/signin", s.form(s.signInSubmit))
-	s.handle(mux, "POST /auth/signin/tfa", s.form(s.signInTFASubmit))
-	s.handle(mux, "POST /auth/signout", s.form(s.signOutSubmit))
+	s.handle("GET /auth/signin", s.signInPage)
+	s.handle("POST /auth/signin", s.form(s.signInSubmit))
+	s.handle("POST /auth/signin/tfa", s.form(s.signInTFASubmit))
+	s.handle("POST /auth/signout", s.form(s.signOutSubmit))
 
 	// The login server's paths that Cloud Manager links to, at the root
 	// as on login.linode.com: sign-out and "forgot password".
-	s.handle(mux, "GET /logout", s.logoutPage)
-	s.handle(mux, "GET /forgot/password", s.forgotPasswordPage)
+	s.handle("GET /logout", s.logoutPage)
+	s.handle("GET /forgot/password", s.forgotPasswordPage)
 
 	// OAuth 2.0 (RFC 6749, RFC 7636, RFC 7009). Browser applications call
 	// the token and revocation endpoints from their own origin.
-	s.handle(mux, "GET /oauth/authorize", s.authorizePage)
-	s.handle(mux, "POST /oauth/authorize", s.form(s.authorizeSubmit))
-	s.handle(mux, "POST /oauth/token", browserFacing(s.token))
-	s.handle(mux, "OPTIONS /oauth/token", browserFacing(s.token))
-	s.handle(mux, "POST /oauth/revoke", browserFacing(s.revoke))
-	s.handle(mux, "OPTIONS /oauth/revoke", browserFacing(s.revoke))
+	s.handle("GET /oauth/authorize", s.authorizePage)
+	s.handle("POST /oauth/authorize", s.form(s.authorizeSubmit))
+	s.handle("POST /oauth/token", browserFacing(s.token))
+	s.handle("OPTIONS /oauth/token", browserFacing(s.token))
+	s.handle("POST /oauth/revoke", browserFacing(s.revoke))
+	s.handle("OPTIONS /oauth/revoke", browserFacing(s.revoke))
 }
 
 // Paths are the path prefixes and paths the face answers, for mounting.
@@ -68,20 +67,14 @@ func New(svc *core.Service, opts Options) http.Handler {
 	if opts.MaxBodyBytes <= 0 {
 		opts.MaxBodyBytes = DefaultMaxBodyBytes
 	}
-	s := &server{svc: svc, log: opts.Logger, opts: opts, cop: http.NewCrossOriginProtection(), allowed: map[string][]string{}}
-	mux := http.NewServeMux()
-	s.routes(mux)
-	// A path with no pattern for the request's method: 405, in JSON.
-	for path, methods := range s.allowed {
-		slices.Sort(methods)
-		allow := strings.Join(methods, ", ")
-		mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
-			w.Header().Set("Allow", allow)
-			writeError(w, http.StatusMethodNotAllowed, "", "Method not allowed; this path accepts "+allow)
-		})
-	}
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, http.StatusNotFound, "", "Not found")
+	s := &server{svc: svc, log: opts.Logger, opts: opts, cop: http.NewCrossOriginProtection()}
+	s.routes()
+	return httpx.Mux(httpx.Table{Routes: s.table,
+		NotAllowed: func(w http.ResponseWriter, r *http.Request) {
+			writeError(w, http.StatusMethodNotAllowed, "", "Method not allowed; this path accepts "+w.Header().Get("Allow"))
+		},
+		NotFound: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			writeError(w, http.StatusNotFound, "", "Not found")
+		}),
 	})
-	return mux
 }

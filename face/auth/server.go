@@ -20,21 +20,20 @@ type server struct {
 	log  *slog.Logger
 	opts Options
 	cop  *http.CrossOriginProtection
-	// allowed lists the methods of each path, for 405 answers.
-	allowed map[string][]string
+	// table is the face's routes, as routes makes them.
+	table []httpx.Route
 }
 
-// handle registers h for pattern, naming the route in the request log and
-// bounding the body.
-func (s *server) handle(mux *http.ServeMux, pattern string, h http.HandlerFunc) {
+// handle adds h for pattern to the table, naming the route in the request
+// log and bounding the body.
+func (s *server) handle(pattern string, h http.HandlerFunc) {
 	method, path, _ := strings.Cut(pattern, " ")
-	s.allowed[path] = append(s.allowed[path], method)
-	mux.Handle(pattern, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	s.table = append(s.table, httpx.Route{Method: method, Path: path, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		reqlog.SetRoute(r.Context(), pattern)
 		w.Header().Set("Cache-Control", "no-store")
 		r.Body = http.MaxBytesReader(w, r.Body, s.opts.MaxBodyBytes)
 		h(w, r)
-	}))
+	})})
 }
 
 // bearer authenticates the Authorization: Bearer token of a JSON request.

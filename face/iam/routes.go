@@ -15,7 +15,6 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
-	"sort"
 	"strings"
 
 	"github.com/profiled/profiled/core"
@@ -111,50 +110,33 @@ func New(svc *core.Service, opts Options) http.Handler {
 	}
 	s := &server{svc: svc, log: opts.Logger, maxBody: opts.MaxBodyBytes,
 		publicURL: strings.TrimRight(opts.PublicURL, "/")}
-	mux := http.NewServeMux()
-	allowed := map[string][]string{}
+	var table []httpx.Route
+	var paths []string
 	for _, rt := range s.routes() {
-		mux.Handle(rt.method+" "+pattern(rt.path), s.endpoint(rt))
-		allowed[rt.path] = append(allowed[rt.path], rt.method)
+		table = append(table, httpx.Route{Method: rt.method, Path: pattern(rt.path), Handler: s.endpoint(rt)})
+		paths = append(paths, rt.path)
 	}
 	for _, rt := range s.publicRoutes() {
-		mux.Handle(rt.method+" "+pattern(rt.path), s.public(rt.method+" "+pattern(rt.path), rt.h))
-		allowed[rt.path] = append(allowed[rt.path], rt.method)
-	}
-	// A path with no pattern for the request's method: 405, in our format.
-	for path, methods := range allowed {
-		if slices.Contains(methods, "GET") {
-			methods = append(methods, "HEAD")
-		}
-		sort.Strings(methods)
-		mux.Handle(pattern(path), methodNotAllowed(strings.Join(append(methods, "OPTIONS"), ", ")))
+		table = append(table, httpx.Route{Method: rt.method, Path: pattern(rt.path), Handler: s.public(rt.method+" "+pattern(rt.path), rt.h)})
+		paths = append(paths, rt.path)
 	}
 	notFound := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeDetail(w, http.StatusNotFound, "Not Found")
 	})
+	mux := httpx.Mux(httpx.Table{Routes: table, NotFound: notFound,
+		NotAllowed: func(w http.ResponseWriter, r *http.Request) {
+			writeDetail(w, http.StatusMethodNotAllowed, "Method Not Allowed")
+		}})
 	// Paths end with a slash exactly where the API writes one: without it,
 	// a 404 (ServeMux would otherwise redirect with a 301, which clients
 	// follow with a GET whatever the method was).
-	for path := range allowed {
+	slices.Sort(paths)
+	for _, path := range slices.Compact(paths) {
 		if bare, ok := strings.CutSuffix(path, "/"); ok {
 			mux.Handle(Prefix+bare, notFound)
 		}
 	}
-	mux.Handle(Prefix+"/", notFound)
 	return cors.Wrap(mux)
-}
-
-func methodNotAllowed(allow string) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h := w.Header()
-		h.Set("Allow", allow)
-		if r.Method == http.MethodOptions {
-			// A browser's preflight.
-			w.WriteHeader(http.StatusNoContent)
-			return
-		}
-		writeDetail(w, http.StatusMethodNotAllowed, "Method Not Allowed")
-	})
 }
 
 // cors lets browser consoles on other origins call the API with a key

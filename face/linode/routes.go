@@ -7,8 +7,6 @@ package linode
 import (
 	"log/slog"
 	"net/http"
-	"sort"
-	"strings"
 
 	"github.com/profiled/profiled/core"
 	"github.com/profiled/profiled/face/httpx"
@@ -99,50 +97,31 @@ func New(svc *core.Service, opts Options) http.Handler {
 		opts.MaxBodyBytes = DefaultMaxBodyBytes
 	}
 	s := &server{svc: svc, log: opts.Logger, maxBody: opts.MaxBodyBytes, failer: failer{log: opts.Logger}}
-	mux := http.NewServeMux()
-	allowed := map[string][]string{}
-	for _, rt := range s.routes() {
-		for _, v := range apiVersions {
-			mux.Handle(rt.method+" /"+v+rt.path, s.endpoint(rt))
-		}
-		allowed[rt.path] = append(allowed[rt.path], rt.method)
-	}
-	// A path with no pattern for the request's method: 405, in our envelope.
-	for path, methods := range allowed {
-		sort.Strings(methods)
-		allow := strings.Join(append(methods, "OPTIONS"), ", ")
-		for _, v := range apiVersions {
-			mux.Handle("/"+v+path, methodNotAllowed(allow))
-		}
-	}
-	// The Terraform provider checks its connection with GET
-	// /linode/types?page=100 at start-up and stops unless that is a 200
-	// list (WIRE-FACTS.md). profiled serves no compute catalogue: an empty
-	// list, to any caller, token or not.
+	var table []httpx.Route
 	for _, v := range apiVersions {
-		mux.Handle("GET /"+v+"/linode/types", http.HandlerFunc(emptyCatalogue))
+		for _, rt := range s.routes() {
+			table = append(table, httpx.Route{Method: rt.method, Path: "/" + v + rt.path, Handler: s.endpoint(rt)})
+		}
+		// The Terraform provider checks its connection with GET
+		// /linode/types?page=100 at start-up and stops unless that is a
+		// 200 list (WIRE-FACTS.md). profiled serves no compute catalogue:
+		// an empty list, to any caller, token or not.
+		table = append(table, httpx.Route{Method: "GET", Path: "/" + v + "/linode/types", Handler: http.HandlerFunc(emptyCatalogue)})
 	}
-	mux.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, http.StatusNotFound, "", "Not found")
+	return cors.Wrap(httpx.Mux(httpx.Table{Routes: table,
+		NotAllowed: func(w http.ResponseWriter, r *http.Request) {
+			writeError(w, http.StatusMethodNotAllowed, "", "Method not allowed; this path accepts "+w.Header().Get("Allow"))
+		},
+		NotFound: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			writeError(w, http.StatusNotFound, "", "Not found")
+		}),
 	}))
-	return cors.Wrap(mux)
 }
 
 // emptyCatalogue answers a list of what profiled does not serve: no rows.
 func emptyCatalogue(w http.ResponseWriter, r *http.Request) {
 	reqlog.SetRoute(r.Context(), "GET /linode/types")
 	writeJSON(w, http.StatusOK, pageJSON[struct{}]{Data: []struct{}{}, Page: 1, Pages: 1})
-}
-
-func methodNotAllowed(allow string) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Allow", allow)
-		if r.Method == http.MethodOptions {
-			w.WriteHeader(http.StatusNoContent)
-			return
-		}
-		writeError(w, http.StatusMethodNotAllowed, "", "Method not allowed; this path accepts "+allow)
-	})
 }
 
 // cors is the policy the real API answers with, so browser consoles work,

@@ -9,9 +9,6 @@ package pace
 import (
 	"log/slog"
 	"net/http"
-	"slices"
-	"sort"
-	"strings"
 
 	"github.com/profiled/profiled/core"
 	"github.com/profiled/profiled/face/httpx"
@@ -51,38 +48,19 @@ func New(svc *core.Service, opts Options) http.Handler {
 		opts.Logger = slog.Default()
 	}
 	s := &server{svc: svc, log: opts.Logger, budget: opts.Budget}
-	mux := http.NewServeMux()
-	allowed := map[string][]string{}
+	var table []httpx.Route
 	for _, rt := range s.routes() {
-		mux.Handle(rt.method+" "+rt.path, s.endpoint(rt))
-		allowed[rt.path] = append(allowed[rt.path], rt.method)
+		table = append(table, httpx.Route{Method: rt.method, Path: rt.path, Handler: s.endpoint(rt)})
 	}
-	for path, methods := range allowed {
-		if slices.Contains(methods, "GET") {
-			methods = append(methods, "HEAD")
-		}
-		sort.Strings(methods)
-		allow := strings.Join(append(methods, "OPTIONS"), ", ")
-		mux.Handle(path, s.otherMethod(path, allow))
-	}
-	mux.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.fail(w, r, &core.Error{Kind: core.KindNotFound, Reason: "There is no such resource: see the API's paths"})
+	return cors.Wrap(httpx.Mux(httpx.Table{Routes: table,
+		NotAllowed: func(w http.ResponseWriter, r *http.Request) {
+			s.fail(w, r, &core.Error{Kind: core.KindInvalid, Code: codeMethodNotAllowed,
+				Reason: "This path accepts " + w.Header().Get("Allow")})
+		},
+		NotFound: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			s.fail(w, r, &core.Error{Kind: core.KindNotFound, Reason: "There is no such resource: see the API's paths"})
+		}),
 	}))
-	return cors.Wrap(mux)
-}
-
-// otherMethod answers a method the path has no operation for: the CORS
-// preflight (OPTIONS), or 405.
-func (s *server) otherMethod(path, allow string) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Allow", allow)
-		if r.Method == http.MethodOptions {
-			w.WriteHeader(http.StatusNoContent)
-			return
-		}
-		s.fail(w, r, &core.Error{Kind: core.KindInvalid, Code: codeMethodNotAllowed,
-			Reason: "This path accepts " + allow})
-	})
 }
 
 // cors lets browser apps on other origins call the API with a bearer token.
