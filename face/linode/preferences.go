@@ -10,32 +10,29 @@ import (
 	"github.com/profiled/profiled/face/httpx"
 )
 
-func (s *server) getPreferences(w http.ResponseWriter, r *http.Request, a core.Actor) {
+func (s *server) getPreferences(w http.ResponseWriter, r *http.Request, a core.Actor) (any, error) {
 	v, err := s.svc.Preferences(r.Context(), a)
 	if err == nil {
 		httpx.SetETag(w, core.PreferencesTag(v))
 	}
-	s.reply(w, r, v, err)
+	return v, err
 }
 
-func (s *server) putPreferences(w http.ResponseWriter, r *http.Request, a core.Actor) {
+func (s *server) putPreferences(w http.ResponseWriter, r *http.Request, a core.Actor) (any, error) {
 	if err := httpx.RequireJSON(r); err != nil {
-		s.fail(w, r, err)
-		return
+		return nil, err
 	}
 	body, err := io.ReadAll(r.Body)
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			s.fail(w, r, decodeError(err))
-			return
+			return nil, decodeError(err)
 		}
-		s.fail(w, r, core.Invalid("", "could not read the request body"))
-		return
+		return nil, core.Invalid("", "could not read the request body")
 	}
 	v, err := s.svc.PutPreferences(r.Context(), a, json.RawMessage(body), httpx.IfMatch(r))
 	if err == nil {
 		httpx.SetETag(w, core.PreferencesTag(v))
 	}
-	s.reply(w, r, v, err)
+	return v, err
 }

@@ -74,16 +74,15 @@ type profileUpdateJSON struct {
 
 // getProfile answers with the actor's user as Authenticate read it
 // (core.Actor.Profile says why).
-func (s *server) getProfile(w http.ResponseWriter, r *http.Request, a core.Actor) {
+func (s *server) getProfile(w http.ResponseWriter, r *http.Request, a core.Actor) (any, error) {
 	u, err := a.Profile()
-	s.reply(w, r, toProfile(u), err)
+	return toProfile(u), err
 }
 
-func (s *server) putProfile(w http.ResponseWriter, r *http.Request, a core.Actor) {
+func (s *server) putProfile(w http.ResponseWriter, r *http.Request, a core.Actor) (any, error) {
 	var in profileUpdateJSON
 	if err := decode(r, &in); err != nil {
-		s.fail(w, r, err)
-		return
+		return nil, err
 	}
 	up := core.ProfileUpdate{
 		Email: in.Email, Timezone: in.Timezone, EmailNotifications: in.EmailNotifications,
@@ -94,16 +93,14 @@ func (s *server) putProfile(w http.ResponseWriter, r *http.Request, a core.Actor
 	if in.AuthorizedKeys != nil {
 		var keys []string
 		if err := json.Unmarshal(in.AuthorizedKeys, &keys); err != nil {
-			s.fail(w, r, core.Invalid("authorized_keys", "authorized_keys must be an array of SSH public keys or null"))
-			return
+			return nil, core.Invalid("authorized_keys", "authorized_keys must be an array of SSH public keys or null")
 		}
 		up.AuthorizedKeys = &keys
 	}
 	if in.VerifiedPhoneNumber != nil {
 		var phone *string
 		if err := json.Unmarshal(in.VerifiedPhoneNumber, &phone); err != nil {
-			s.fail(w, r, core.Invalid("verified_phone_number", "verified_phone_number must be a string or null"))
-			return
+			return nil, core.Invalid("verified_phone_number", "verified_phone_number must be a string or null")
 		}
 		v := ""
 		if phone != nil {
@@ -116,19 +113,17 @@ func (s *server) putProfile(w http.ResponseWriter, r *http.Request, a core.Actor
 		up.Referrals = &core.Referrals{Code: rf.Code, URL: rf.URL, Total: rf.Total, Completed: rf.Completed, Pending: rf.Pending, Credit: rf.Credit}
 	}
 	u, err := s.svc.UpdateProfile(r.Context(), a, up)
-	s.reply(w, r, toProfile(u), err)
+	return toProfile(u), err
 }
 
-func (s *server) getGrants(w http.ResponseWriter, r *http.Request, a core.Actor) {
+func (s *server) getGrants(w http.ResponseWriter, r *http.Request, a core.Actor) (any, error) {
 	g, err := s.svc.Grants(r.Context(), a)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return nil, err
 	}
 	if g == nil {
 		// Unrestricted users have access to everything: 204, no body.
-		w.WriteHeader(http.StatusNoContent)
-		return
+		return noContent{}, nil
 	}
-	writeJSON(w, http.StatusOK, g)
+	return g, nil
 }

@@ -21,7 +21,7 @@ type answerJSON struct {
 	SecurityQuestion string `json:"security_question,omitempty"`
 }
 
-func (s *server) getQuestions(w http.ResponseWriter, r *http.Request, a core.Actor) {
+func (s *server) getQuestions(w http.ResponseWriter, r *http.Request, a core.Actor) (any, error) {
 	answers, err := s.svc.SecurityQuestions(r.Context(), a)
 	out := make([]questionJSON, len(answers))
 	for i, ans := range answers {
@@ -30,16 +30,15 @@ func (s *server) getQuestions(w http.ResponseWriter, r *http.Request, a core.Act
 			out[i].Response = &answers[i].Response
 		}
 	}
-	s.reply(w, r, map[string]any{"security_questions": out}, err)
+	return map[string]any{"security_questions": out}, err
 }
 
-func (s *server) postQuestions(w http.ResponseWriter, r *http.Request, a core.Actor) {
+func (s *server) postQuestions(w http.ResponseWriter, r *http.Request, a core.Actor) (any, error) {
 	var in struct {
 		SecurityQuestions []answerJSON `json:"security_questions"`
 	}
 	if err := decode(r, &in); err != nil {
-		s.fail(w, r, err)
-		return
+		return nil, err
 	}
 	answers := make([]core.Answer, len(in.SecurityQuestions))
 	for i, q := range in.SecurityQuestions {
@@ -50,74 +49,67 @@ func (s *server) postQuestions(w http.ResponseWriter, r *http.Request, a core.Ac
 	for i, ans := range saved {
 		out[i] = answerJSON{QuestionID: ans.QuestionID, Response: ans.Response, SecurityQuestion: ans.Question}
 	}
-	s.reply(w, r, map[string]any{"security_questions": out}, err)
+	return map[string]any{"security_questions": out}, err
 }
 
 // drain reads and discards the body of a body-less action, within the size limit.
 func drain(r *http.Request) { _, _ = io.Copy(io.Discard, r.Body) }
 
-func (s *server) tfaEnable(w http.ResponseWriter, r *http.Request, a core.Actor) {
+func (s *server) tfaEnable(w http.ResponseWriter, r *http.Request, a core.Actor) (any, error) {
 	drain(r)
 	sec, err := s.svc.EnableTFA(r.Context(), a)
-	s.reply(w, r, map[string]any{"secret": sec.Secret, "expiry": linodeTime(sec.Expiry)}, err)
+	return map[string]any{"secret": sec.Secret, "expiry": linodeTime(sec.Expiry)}, err
 }
 
-func (s *server) tfaConfirm(w http.ResponseWriter, r *http.Request, a core.Actor) {
+func (s *server) tfaConfirm(w http.ResponseWriter, r *http.Request, a core.Actor) (any, error) {
 	var in struct {
 		TFACode *string `json:"tfa_code"`
 	}
 	if err := decode(r, &in); err != nil {
-		s.fail(w, r, err)
-		return
+		return nil, err
 	}
 	if in.TFACode == nil {
-		s.fail(w, r, core.Invalid("tfa_code", "tfa_code is required"))
-		return
+		return nil, core.Invalid("tfa_code", "tfa_code is required")
 	}
 	scratch, err := s.svc.ConfirmTFA(r.Context(), a, *in.TFACode)
-	s.reply(w, r, map[string]string{"scratch": scratch}, err)
+	return map[string]string{"scratch": scratch}, err
 }
 
-func (s *server) tfaDisable(w http.ResponseWriter, r *http.Request, a core.Actor) {
+func (s *server) tfaDisable(w http.ResponseWriter, r *http.Request, a core.Actor) (any, error) {
 	drain(r)
-	s.reply(w, r, empty, s.svc.DisableTFA(r.Context(), a))
+	return empty, s.svc.DisableTFA(r.Context(), a)
 }
 
-func (s *server) postPhone(w http.ResponseWriter, r *http.Request, a core.Actor) {
+func (s *server) postPhone(w http.ResponseWriter, r *http.Request, a core.Actor) (any, error) {
 	var in struct {
 		ISOCode     *string `json:"iso_code"`
 		PhoneNumber *string `json:"phone_number"`
 	}
 	if err := decode(r, &in); err != nil {
-		s.fail(w, r, err)
-		return
+		return nil, err
 	}
 	if in.ISOCode == nil {
-		s.fail(w, r, core.Invalid("iso_code", "iso_code is required"))
-		return
+		return nil, core.Invalid("iso_code", "iso_code is required")
 	}
 	if in.PhoneNumber == nil {
-		s.fail(w, r, core.Invalid("phone_number", "phone_number is required"))
-		return
+		return nil, core.Invalid("phone_number", "phone_number is required")
 	}
-	s.reply(w, r, empty, s.svc.SendPhoneCode(r.Context(), a, *in.ISOCode, *in.PhoneNumber))
+	return empty, s.svc.SendPhoneCode(r.Context(), a, *in.ISOCode, *in.PhoneNumber)
 }
 
-func (s *server) verifyPhone(w http.ResponseWriter, r *http.Request, a core.Actor) {
+func (s *server) verifyPhone(w http.ResponseWriter, r *http.Request, a core.Actor) (any, error) {
 	var in struct {
 		OTPCode *string `json:"otp_code"`
 	}
 	if err := decode(r, &in); err != nil {
-		s.fail(w, r, err)
-		return
+		return nil, err
 	}
 	if in.OTPCode == nil {
-		s.fail(w, r, core.Invalid("otp_code", "otp_code is required"))
-		return
+		return nil, core.Invalid("otp_code", "otp_code is required")
 	}
-	s.reply(w, r, empty, s.svc.VerifyPhone(r.Context(), a, *in.OTPCode))
+	return empty, s.svc.VerifyPhone(r.Context(), a, *in.OTPCode)
 }
 
-func (s *server) deletePhone(w http.ResponseWriter, r *http.Request, a core.Actor) {
-	s.reply(w, r, empty, s.svc.DeletePhone(r.Context(), a))
+func (s *server) deletePhone(w http.ResponseWriter, r *http.Request, a core.Actor) (any, error) {
+	return empty, s.svc.DeletePhone(r.Context(), a)
 }

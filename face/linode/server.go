@@ -16,8 +16,13 @@ type server struct {
 	failer
 }
 
-// handlerFunc is an operation's handler, called with the authenticated actor.
-type handlerFunc func(w http.ResponseWriter, r *http.Request, a core.Actor)
+// handlerFunc is an operation's handler, called with the authenticated
+// actor. It returns what to answer, 200 with it as JSON, or the error to
+// answer in the Linode envelope; w is for the headers of an answer.
+type handlerFunc func(w http.ResponseWriter, r *http.Request, a core.Actor) (any, error)
+
+// noContent is what a handler returns for a 204 without a body.
+type noContent struct{}
 
 // endpoint authenticates the bearer token, bounds the body and sets the
 // headers every response carries, then calls the operation.
@@ -41,7 +46,15 @@ func (s *server) endpoint(rt route) http.Handler {
 		reqlog.SetUser(r.Context(), a.User.ID)
 		h[oauthScopesKey] = []string{string(a.Token.Scopes)}
 		r.Body = http.MaxBytesReader(w, r.Body, s.maxBody)
-		rt.handle(w, r, a)
+		v, err := rt.handle(w, r, a)
+		switch {
+		case err != nil:
+			s.fail(w, r, err)
+		case v == noContent{}:
+			w.WriteHeader(http.StatusNoContent)
+		default:
+			writeJSON(w, http.StatusOK, v)
+		}
 	})
 }
 
@@ -49,12 +62,3 @@ var oauthScopesKey = http.CanonicalHeaderKey("X-OAuth-Scopes")
 
 // bearer returns the token of an "Authorization: Bearer <token>" header.
 func bearer(r *http.Request) string { return httpx.Bearer(r) }
-
-// ok writes a 200 with v, or the error.
-func (s *server) reply(w http.ResponseWriter, r *http.Request, v any, err error) {
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, v)
-}

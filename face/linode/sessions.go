@@ -52,80 +52,72 @@ func toLogin(l core.Login) loginJSON {
 	return loginJSON{ID: l.ID, Datetime: linodeTime(l.Datetime), IP: l.IP, Username: l.Username, Status: l.Status, Restricted: l.Restricted}
 }
 
-func (s *server) listApps(w http.ResponseWriter, r *http.Request, a core.Actor) {
+func (s *server) listApps(w http.ResponseWriter, r *http.Request, a core.Actor) (any, error) {
 	q, err := listQuery(r, core.AppFields)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return nil, err
 	}
 	p, err := s.svc.Apps(r.Context(), a, q)
-	s.reply(w, r, toPage(p, toApp), err)
+	return toPage(p, toApp), err
 }
 
-func (s *server) getApp(w http.ResponseWriter, r *http.Request, a core.Actor) {
+func (s *server) getApp(w http.ResponseWriter, r *http.Request, a core.Actor) (any, error) {
 	id, err := pathID(r, "appId")
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return nil, err
 	}
 	app, err := s.svc.App(r.Context(), a, id)
-	s.reply(w, r, toApp(app), err)
+	return toApp(app), err
 }
 
-func (s *server) deleteApp(w http.ResponseWriter, r *http.Request, a core.Actor) {
+func (s *server) deleteApp(w http.ResponseWriter, r *http.Request, a core.Actor) (any, error) {
 	id, err := pathID(r, "appId")
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return nil, err
 	}
-	s.reply(w, r, empty, s.svc.RevokeApp(r.Context(), a, id))
+	return empty, s.svc.RevokeApp(r.Context(), a, id)
 }
 
-func (s *server) listDevices(w http.ResponseWriter, r *http.Request, a core.Actor) {
+func (s *server) listDevices(w http.ResponseWriter, r *http.Request, a core.Actor) (any, error) {
 	q, err := listQuery(r, core.DeviceFields)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return nil, err
 	}
 	p, err := s.svc.Devices(r.Context(), a, q)
-	s.reply(w, r, toPage(p, toDevice), err)
+	return toPage(p, toDevice), err
 }
 
-func (s *server) getDevice(w http.ResponseWriter, r *http.Request, a core.Actor) {
+func (s *server) getDevice(w http.ResponseWriter, r *http.Request, a core.Actor) (any, error) {
 	id, err := pathID(r, "deviceId")
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return nil, err
 	}
 	d, err := s.svc.Device(r.Context(), a, id)
-	s.reply(w, r, toDevice(d), err)
+	return toDevice(d), err
 }
 
-func (s *server) deleteDevice(w http.ResponseWriter, r *http.Request, a core.Actor) {
+func (s *server) deleteDevice(w http.ResponseWriter, r *http.Request, a core.Actor) (any, error) {
 	id, err := pathID(r, "deviceId")
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return nil, err
 	}
-	s.reply(w, r, empty, s.svc.RevokeDevice(r.Context(), a, id))
+	return empty, s.svc.RevokeDevice(r.Context(), a, id)
 }
 
-func (s *server) listLogins(w http.ResponseWriter, r *http.Request, a core.Actor) {
+func (s *server) listLogins(w http.ResponseWriter, r *http.Request, a core.Actor) (any, error) {
 	q, err := listQuery(r, core.LoginFields)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return nil, err
 	}
 	p, err := s.svc.Logins(r.Context(), a, q)
-	s.reply(w, r, toPage(p, toLogin), err)
+	return toPage(p, toLogin), err
 }
 
-func (s *server) getLogin(w http.ResponseWriter, r *http.Request, a core.Actor) {
+func (s *server) getLogin(w http.ResponseWriter, r *http.Request, a core.Actor) (any, error) {
 	id, err := pathID(r, "loginId")
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return nil, err
 	}
 	l, err := s.svc.Login(r.Context(), a, id)
-	s.reply(w, r, toLogin(l), err)
+	return toLogin(l), err
 }

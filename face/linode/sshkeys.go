@@ -25,62 +25,55 @@ type sshKeyCreateJSON struct {
 	Created *string `json:"created"`
 }
 
-func (s *server) listSSHKeys(w http.ResponseWriter, r *http.Request, a core.Actor) {
+func (s *server) listSSHKeys(w http.ResponseWriter, r *http.Request, a core.Actor) (any, error) {
 	q, err := listQuery(r, core.SSHKeyFields)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return nil, err
 	}
 	p, err := s.svc.SSHKeys(r.Context(), a, q)
-	s.reply(w, r, toPage(p, toSSHKey), err)
+	return toPage(p, toSSHKey), err
 }
 
-func (s *server) getSSHKey(w http.ResponseWriter, r *http.Request, a core.Actor) {
+func (s *server) getSSHKey(w http.ResponseWriter, r *http.Request, a core.Actor) (any, error) {
 	id, err := pathID(r, "sshKeyId")
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return nil, err
 	}
 	k, err := s.svc.SSHKey(r.Context(), a, id)
-	s.reply(w, r, toSSHKey(k), err)
+	return toSSHKey(k), err
 }
 
-func (s *server) postSSHKey(w http.ResponseWriter, r *http.Request, a core.Actor) {
+func (s *server) postSSHKey(w http.ResponseWriter, r *http.Request, a core.Actor) (any, error) {
 	var in sshKeyCreateJSON
 	if err := decode(r, &in); err != nil {
-		s.fail(w, r, err)
-		return
+		return nil, err
 	}
 	k, err := s.svc.AddSSHKey(r.Context(), a, core.SSHKeyCreate{Label: in.Label, Key: in.SSHKey})
-	s.reply(w, r, toSSHKey(k), err)
+	return toSSHKey(k), err
 }
 
-func (s *server) putSSHKey(w http.ResponseWriter, r *http.Request, a core.Actor) {
+func (s *server) putSSHKey(w http.ResponseWriter, r *http.Request, a core.Actor) (any, error) {
 	id, err := pathID(r, "sshKeyId")
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return nil, err
 	}
 	var in struct {
 		Label *string `json:"label"`
 	}
 	if err := decode(r, &in); err != nil {
-		s.fail(w, r, err)
-		return
+		return nil, err
 	}
 	if in.Label == nil {
-		s.fail(w, r, core.Invalid("label", "label is required: only the label of an SSH key can change"))
-		return
+		return nil, core.Invalid("label", "label is required: only the label of an SSH key can change")
 	}
 	k, err := s.svc.RenameSSHKey(r.Context(), a, id, *in.Label)
-	s.reply(w, r, toSSHKey(k), err)
+	return toSSHKey(k), err
 }
 
-func (s *server) deleteSSHKey(w http.ResponseWriter, r *http.Request, a core.Actor) {
+func (s *server) deleteSSHKey(w http.ResponseWriter, r *http.Request, a core.Actor) (any, error) {
 	id, err := pathID(r, "sshKeyId")
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return nil, err
 	}
-	s.reply(w, r, empty, s.svc.DeleteSSHKey(r.Context(), a, id))
+	return empty, s.svc.DeleteSSHKey(r.Context(), a, id)
 }

@@ -44,45 +44,41 @@ func parseTime(field, s string) (time.Time, error) {
 	return time.Time{}, core.Invalid(field, "%s must be a date-time like 2030-01-02T15:04:05 (UTC)", field)
 }
 
-func (s *server) listTokens(w http.ResponseWriter, r *http.Request, a core.Actor) {
+func (s *server) listTokens(w http.ResponseWriter, r *http.Request, a core.Actor) (any, error) {
 	q, err := listQuery(r, core.TokenFields)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return nil, err
 	}
 	p, err := s.svc.Tokens(r.Context(), a, q)
-	s.reply(w, r, toPage(p, toToken), err)
+	return toPage(p, toToken), err
 }
 
-func (s *server) getToken(w http.ResponseWriter, r *http.Request, a core.Actor) {
+func (s *server) getToken(w http.ResponseWriter, r *http.Request, a core.Actor) (any, error) {
 	id, err := pathID(r, "tokenId")
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return nil, err
 	}
 	t, err := s.svc.Token(r.Context(), a, id)
-	s.reply(w, r, toToken(t), err)
+	return toToken(t), err
 }
 
-func (s *server) postToken(w http.ResponseWriter, r *http.Request, a core.Actor) {
+func (s *server) postToken(w http.ResponseWriter, r *http.Request, a core.Actor) (any, error) {
 	var in tokenCreateJSON
 	if err := decode(r, &in); err != nil {
-		s.fail(w, r, err)
-		return
+		return nil, err
 	}
 	tc := core.TokenCreate{Label: in.Label, Scopes: in.Scopes}
 	if in.Expiry != nil {
 		t, err := parseTime("expiry", *in.Expiry)
 		if err != nil {
-			s.fail(w, r, err)
-			return
+			return nil, err
 		}
 		tc.Expiry = &t
 	}
 	t, raw, err := s.svc.CreateToken(r.Context(), a, tc)
 	out := toToken(t)
 	out.Token = raw // the full token, this once
-	s.reply(w, r, out, err)
+	return out, err
 }
 
 // tokenUpdateJSON is the PUT body: the token schema, of which only label can change.
@@ -95,30 +91,26 @@ type tokenUpdateJSON struct {
 	Token   *string         `json:"token"`
 }
 
-func (s *server) putToken(w http.ResponseWriter, r *http.Request, a core.Actor) {
+func (s *server) putToken(w http.ResponseWriter, r *http.Request, a core.Actor) (any, error) {
 	id, err := pathID(r, "tokenId")
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return nil, err
 	}
 	var in tokenUpdateJSON
 	if err := decode(r, &in); err != nil {
-		s.fail(w, r, err)
-		return
+		return nil, err
 	}
 	if in.Label == nil {
-		s.fail(w, r, core.Invalid("label", "label is required: only the label of a token can change"))
-		return
+		return nil, core.Invalid("label", "label is required: only the label of a token can change")
 	}
 	t, err := s.svc.RenameToken(r.Context(), a, id, *in.Label)
-	s.reply(w, r, toToken(t), err)
+	return toToken(t), err
 }
 
-func (s *server) deleteToken(w http.ResponseWriter, r *http.Request, a core.Actor) {
+func (s *server) deleteToken(w http.ResponseWriter, r *http.Request, a core.Actor) (any, error) {
 	id, err := pathID(r, "tokenId")
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return nil, err
 	}
-	s.reply(w, r, empty, s.svc.RevokeToken(r.Context(), a, id))
+	return empty, s.svc.RevokeToken(r.Context(), a, id)
 }
