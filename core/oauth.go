@@ -604,3 +604,100 @@ func (s *Service) IsClientOrigin(ctx context.Context, clientID, raw string) bool
 	}
 	return false
 }
+
+// Introspection is what the introspection endpoint (RFC 7662) says of a
+// token: Active false and nothing else for a token that is unknown,
+// expired or revoked.
+type Introspection struct {
+	Active    bool
+	Scopes    Scopes
+	ClientID  string // the OAuth client the token was issued to; "" for the user's own tokens
+	Username  string
+	UserID    int64
+	TokenType string // "access_token" or "refresh_token"
+	Expiry    *time.Time
+	IssuedAt  time.Time
+}
+
+// Introspect serves the introspection endpoint: a registered confidential
+// client (a resource server of the platform) asks whether token is good.
+// Any live token of profiled answers active, whichever client it was
+// issued to, for that is what a resource server needs to know; public
+// clients, which cannot keep the secret that proves who asks, may not ask.
+// Errors are *OAuthError (client authentication) or the store's.
+func (s *Service) Introspect(ctx context.Context, clientID, clientSecret, token string) (Introspection, error) {
+	if clientID == "" {
+		// RFC 7662 2.1: the endpoint requires client authentication.
+		return Introspection{}, oauthErr(OAuthInvalidClient, KindUnauthorized, "client_id",
+			"Client authentication is required: send the client's id and secret (HTTP Basic or the form)")
+	}
+	c, err := s.authenticateClient(ctx, clientID, clientSecret)
+	if err != nil {
+		return Introspection{}, err
+	}
+	if c.Public {
+		return Introspection{}, oauthErr(OAuthInvalidClient, KindUnauthorized, "client_id",
+			"Client authentication failed: a public client may not introspect tokens")
+	}
+	if token == "" {
+		return Introspection{}, oauthErr(OAuthInvalidRequest, KindInvalid, "token", "token is required")
+	}
+	if len(token) > 512 {
+		return Introspection{}, nil
+	}
+	hash := HashToken(token)
+	t, u, err := s.store.TokenByHash(ctx, hash)
+	switch {
+	case err == nil:
+		if !t.Active(s.now()) {
+			return Introspection{}, nil
+		}
+		return Introspection{Active: true, Scopes: t.Scopes, ClientID: t.ClientID, Username: u.Username, UserID: u.ID,
+			TokenType: "access_token", Expiry: t.Expiry, IssuedAt: t.Created}, nil
+	case !errors.Is(err, ErrNotFound):
+		return Introspection{}, fmt.Errorf("introspect: token: %w", err)
+	}
+	rt, err := s.store.RefreshToken(ctx, hash)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return Introspection{}, nil
+	case err != nil:
+		return Introspection{}, fmt.Errorf("introspect: refresh token: %w", err)
+	}
+	if rt.Used || !s.now().Before(rt.Expiry) {
+		return Introspection{}, nil
+	}
+	ru, err := s.store.UserByID(ctx, rt.UserID)
+	if err != nil {
+		return Introspection{}, notFound(err, "introspect: user")
+	}
+	exp := rt.Expiry
+	return Introspection{Active: true, Scopes: rt.Scopes, ClientID: rt.ClientID, Username: ru.Username, UserID: ru.ID,
+		TokenType: "refresh_token", Expiry: &exp, IssuedAt: rt.Created}, nil
+}
+
+// Verify is forward authentication for a gateway: the bearer token must be
+// live and, when scope is set (a Linode scope such as linodes:read_write,
+// where read_write and "*" satisfy read_only), grant it. A missing or bad
+// token is Unauthorized, a token without the scope Forbidden with Required,
+// a scope that is not one Invalid naming "scope".
+func (s *Service) Verify(ctx context.Context, raw, scope string) (Actor, error) {
+	var category, level string
+	if scope != "" {
+		g, ok := parseGrant(scope)
+		if !ok || g.prefs != "" {
+			return Actor{}, Invalid("scope", "scope must be a Linode scope, <category>:read_only or <category>:read_write, like linodes:read_write")
+		}
+		category, level = g.category, g.level
+	}
+	a, err := s.Authenticate(ctx, raw)
+	if err != nil {
+		return Actor{}, err
+	}
+	if scope != "" {
+		if err := require(a, category, level); err != nil {
+			return Actor{}, err
+		}
+	}
+	return a, nil
+}

@@ -268,3 +268,13 @@ func Scope(category, level string) string { return category + ":" + level }
 func PreferencesScope(op, client string) string {
 	return grant{prefs: op, client: client}.String()
 }
+
+// SortedScopeCategories is ScopeCategories in order, for listings.
+func SortedScopeCategories() []string {
+	out := make([]string, 0, len(ScopeCategories))
+	for c := range ScopeCategories {
+		out = append(out, c)
+	}
+	sort.Strings(out)
+	return out
+}

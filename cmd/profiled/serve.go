@@ -207,7 +207,7 @@ func serve(ctx context.Context, e *env, c serveConfig) error {
 func newHandler(svc *core.Service, logger *slog.Logger, trustProxy bool, requestTimeout time.Duration, budget *httpx.ByteBudget, iamOpts iam.Options) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /healthz", healthz(svc.Store(), logger))
-	signIn := auth.New(svc, auth.Options{Logger: logger, TrustProxyHeaders: trustProxy})
+	signIn := auth.New(svc, auth.Options{Logger: logger, TrustProxyHeaders: trustProxy, PublicURL: iamOpts.PublicURL})
 	for _, p := range auth.Paths {
 		mux.Handle(p, signIn)
 	}

@@ -21,6 +21,9 @@ type Options struct {
 	// behind a load balancer that sets them. Without it the peer address
 	// is the client.
 	TrustProxyHeaders bool
+	// PublicURL is the scheme and host clients reach profiled at, the
+	// issuer of the authorization server metadata; "" takes the request's.
+	PublicURL string
 }
 
 // DefaultMaxBodyBytes bounds request bodies.
@@ -54,10 +57,19 @@ func (s *server) routes() {
 	s.handle("OPTIONS /oauth/token", browserFacing(s.token))
 	s.handle("POST /oauth/revoke", browserFacing(s.revoke))
 	s.handle("OPTIONS /oauth/revoke", browserFacing(s.revoke))
+
+	// What the rest of a platform needs to trust profiled's tokens:
+	// authorization server metadata (RFC 8414), introspection for resource
+	// servers (RFC 7662), and forward authentication for gateways.
+	s.handle("GET /.well-known/oauth-authorization-server", s.metadata)
+	s.handle("POST /oauth/introspect", s.introspect)
+	s.handle("/auth/verify", s.verify)
+	// Envoy's ext_authz appends the original path to its path_prefix.
+	s.handle("/auth/verify/", s.verify)
 }
 
 // Paths are the path prefixes and paths the face answers, for mounting.
-var Paths = []string{"/auth/", "/oauth/", "/logout", "/forgot/"}
+var Paths = []string{"/auth/", "/oauth/", "/logout", "/forgot/", "/.well-known/oauth-authorization-server"}
 
 // New returns the handler of the face. Mount it on each of Paths.
 func New(svc *core.Service, opts Options) http.Handler {

@@ -27,7 +27,10 @@ type server struct {
 // handle adds h for pattern to the table, naming the route in the request
 // log and bounding the body.
 func (s *server) handle(pattern string, h http.HandlerFunc) {
-	method, path, _ := strings.Cut(pattern, " ")
+	method, path, ok := strings.Cut(pattern, " ")
+	if !ok {
+		method, path = "", pattern // any method
+	}
 	s.table = append(s.table, httpx.Route{Method: method, Path: path, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		reqlog.SetRoute(r.Context(), pattern)
 		w.Header().Set("Cache-Control", "no-store")

@@ -6,8 +6,8 @@ import (
 	"strings"
 )
 
-// Route is one operation of a face: a method, a ServeMux path pattern
-// ("/v4/profile/sshkeys/{sshKeyId}") and its handler.
+// Route is one operation of a face: a method ("" for any), a ServeMux
+// path pattern ("/v4/profile/sshkeys/{sshKeyId}") and its handler.
 type Route struct {
 	Method, Path string
 	Handler      http.Handler
@@ -32,6 +32,10 @@ func Mux(t Table) *http.ServeMux {
 	methods := map[string][]string{}
 	var paths []string
 	for _, rt := range t.Routes {
+		if rt.Method == "" {
+			mux.Handle(rt.Path, rt.Handler) // every method: no 405
+			continue
+		}
 		mux.Handle(rt.Method+" "+rt.Path, rt.Handler)
 		if _, ok := methods[rt.Path]; !ok {
 			paths = append(paths, rt.Path)

@@ -1,0 +1,134 @@
+package auth
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/profiled/profiled/core"
+	"github.com/profiled/profiled/face/httpx"
+	"github.com/profiled/profiled/reqlog"
+)
+
+// issuer is the base URL of this server as its clients reach it.
+func (s *server) issuer(r *http.Request) string {
+	if s.opts.PublicURL != "" {
+		return strings.TrimRight(s.opts.PublicURL, "/")
+	}
+	scheme := "http"
+	if s.secure(r) {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host
+}
+
+// metadata is RFC 8414's authorization server metadata: where the
+// endpoints are and what they take.
+func (s *server) metadata(w http.ResponseWriter, r *http.Request) {
+	base := s.issuer(r)
+	w.Header().Set("Cache-Control", "public, max-age=3600")
+	writeJSON(w, http.StatusOK, map[string]any{
+		"issuer":                                        base,
+		"authorization_endpoint":                        base + "/oauth/authorize",
+		"token_endpoint":                                base + "/oauth/token",
+		"introspection_endpoint":                        base + "/oauth/introspect",
+		"revocation_endpoint":                           base + "/oauth/revoke",
+		"response_types_supported":                      []string{"code"},
+		"grant_types_supported":                         []string{"authorization_code", "refresh_token"},
+		"code_challenge_methods_supported":              []string{"S256"},
+		"token_endpoint_auth_methods_supported":         []string{"client_secret_basic", "client_secret_post", "none"},
+		"introspection_endpoint_auth_methods_supported": []string{"client_secret_basic", "client_secret_post"},
+		"revocation_endpoint_auth_methods_supported":    []string{"client_secret_basic", "client_secret_post", "none"},
+		"scopes_supported":                              scopesSupported(),
+	})
+}
+
+// scopesSupported lists every Linode scope and the preferences scopes.
+func scopesSupported() []string {
+	out := []string{"*"}
+	for _, c := range core.SortedScopeCategories() {
+		out = append(out, core.Scope(c, core.ReadOnly), core.Scope(c, core.ReadWrite))
+	}
+	return append(out, "user:preferences:read", "user:preferences:write")
+}
+
+// introspectionResponse is RFC 7662 2.2; an inactive token is exactly
+// {"active": false}.
+type introspectionResponse struct {
+	Active    bool   `json:"active"`
+	Scope     string `json:"scope,omitempty"`
+	ClientID  string `json:"client_id,omitempty"`
+	Username  string `json:"username,omitempty"`
+	Sub       string `json:"sub,omitempty"`
+	TokenType string `json:"token_type,omitempty"`
+	Exp       int64  `json:"exp,omitempty"`
+	Iat       int64  `json:"iat,omitempty"`
+}
+
+// introspect is POST /oauth/introspect (RFC 7662): a confidential client
+// authenticates (HTTP Basic or the form) and posts token=.
+func (s *server) introspect(w http.ResponseWriter, r *http.Request) {
+	f, id, secret, ok := clientForm(w, r, s.opts.MaxBodyBytes)
+	if !ok {
+		return
+	}
+	in, err := s.svc.Introspect(r.Context(), id, secret, f.Get("token"))
+	if err != nil {
+		s.oauthError(w, r, err)
+		return
+	}
+	out := introspectionResponse{Active: in.Active}
+	if in.Active {
+		out.Scope, out.ClientID, out.Username = string(in.Scopes), in.ClientID, in.Username
+		out.Sub, out.TokenType, out.Iat = strconv.FormatInt(in.UserID, 10), in.TokenType, in.IssuedAt.Unix()
+		if in.Expiry != nil {
+			out.Exp = in.Expiry.Unix()
+		}
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// Headers of a verified request, for the services behind the gateway.
+var (
+	headerUserID   = http.CanonicalHeaderKey("X-Profiled-User-Id")
+	headerUsername = http.CanonicalHeaderKey("X-Profiled-Username")
+	headerScopes   = http.CanonicalHeaderKey("X-Profiled-Scopes")
+)
+
+// verify is forward authentication (nginx auth_request, Traefik
+// ForwardAuth, Caddy forward_auth, Envoy ext_authz): any method, the
+// original request's headers forwarded. 200 with the user's id, name and
+// the token's scopes in headers; 401 with WWW-Authenticate for a missing
+// or bad token; 403 when ?scope= names a scope the token lacks. No body.
+func (s *server) verify(w http.ResponseWriter, r *http.Request) {
+	a, err := s.svc.Verify(r.Context(), httpx.Bearer(r), r.URL.Query().Get("scope"))
+	h := w.Header()
+	if err != nil {
+		err = httpx.Domain(r, err)
+		e := core.AsError(err)
+		switch {
+		case e != nil && e.Kind == core.KindUnauthorized:
+			h.Set("WWW-Authenticate", `Bearer realm="profiled", error="invalid_token"`)
+			if httpx.Bearer(r) == "" {
+				h.Set("WWW-Authenticate", `Bearer realm="profiled"`)
+			}
+		case e != nil && e.Kind == core.KindForbidden:
+			h.Set("WWW-Authenticate", `Bearer realm="profiled", error="insufficient_scope", scope="`+e.Required+`"`)
+		case e == nil && httpx.ClientGone(r, err):
+			httpx.AnswerClientGone(w)
+			return
+		case e == nil:
+			s.internal(r, err)
+			e = &core.Error{Kind: core.KindInternal}
+		}
+		httpx.SetRetryAfter(h, e)
+		httpx.Write(w, httpx.Status(e.Kind), "text/plain; charset=utf-8", nil)
+		return
+	}
+	reqlog.SetUser(r.Context(), a.User.ID)
+	h[headerUserID] = []string{strconv.FormatInt(a.User.ID, 10)}
+	h[headerUsername] = []string{a.User.Username}
+	h[headerScopes] = []string{string(a.Token.Scopes)}
+	h["Content-Length"] = []string{"0"}
+	w.WriteHeader(http.StatusOK)
+}
