@@ -121,7 +121,9 @@ func startServe(t *testing.T, env map[string]string, args ...string) *server {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &server{stdout: newLineWriter(), stderr: newLineWriter(), cancel: cancel, done: make(chan error, 1)}
-	argv := append([]string{"profiled", "serve", "--addr", "127.0.0.1:0"}, args...)
+	// No drain by default: each test's stop would wait for it
+	// (TestReadinessDrains tests it).
+	argv := append([]string{"profiled", "serve", "--addr", "127.0.0.1:0", "--drain", "0s"}, args...)
 	go func() { s.done <- run(ctx, argv, environ(env), s.stdout, s.stderr) }()
 	t.Cleanup(func() { s.stop(t) })
 	var err error
@@ -576,7 +578,7 @@ func TestHealthzUnavailable(t *testing.T) {
 		{errors.New("disk on fire"), http.StatusServiceUnavailable, `{"status":"unavailable"}`},
 	} {
 		rec := httptest.NewRecorder()
-		healthz(pingStore{err: c.err}, logger).ServeHTTP(rec, httptest.NewRequest("GET", "/healthz", nil))
+		healthz(pingStore{err: c.err}, logger, nil).ServeHTTP(rec, httptest.NewRequest("GET", "/healthz", nil))
 		if rec.Code != c.status || strings.TrimSpace(rec.Body.String()) != c.body {
 			t.Errorf("ping error %v: %d %s, want %d %s", c.err, rec.Code, rec.Body, c.status, c.body)
 		}
@@ -650,7 +652,7 @@ func spawnServe(t testing.TB, cmd *exec.Cmd, wait time.Duration, stop func(*proc
 // waits until it listens. It is killed when t ends.
 func startProcess(t *testing.T, bin, db string) *process {
 	t.Helper()
-	cmd := exec.Command(bin, "serve", "--db", db, "--addr", "127.0.0.1:0", "--log-format", "text")
+	cmd := exec.Command(bin, "serve", "--db", db, "--addr", "127.0.0.1:0", "--log-format", "text", "--drain", "0s")
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME")}
 	p, err := spawnServe(t, cmd, 30*time.Second, (*process).kill)
 	if err != nil {
@@ -885,5 +887,49 @@ func TestSQLiteNewerSchemaRefused(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), "newer") {
 			t.Errorf("profiled %s on a newer schema: err = %v, want a refusal that says the schema is newer", args[0], err)
 		}
+	}
+}
+
+// TestReadinessDrains: from SIGTERM on, /readyz answers 503 while the
+// server still serves, for the drain period, then it stops; /livez says
+// the process serves; /healthz keeps its meaning.
+func TestReadinessDrains(t *testing.T) {
+	_, db := tempDB(t)
+	s := startServe(t, map[string]string{"PROFILED_DB": db}, "--drain", "1s")
+	for _, path := range []string{"/livez", "/readyz", "/healthz"} {
+		if status, body := call(t, "GET", s.base+path, "", ""); status != 200 {
+			t.Fatalf("GET %s before SIGTERM: %d %s", path, status, body)
+		}
+	}
+	s.cancel() // what SIGTERM does
+	start := time.Now()
+	var drained bool
+	for time.Since(start) < 900*time.Millisecond {
+		resp, err := http.Get(s.base + "/readyz")
+		if err != nil {
+			t.Fatalf("the server stopped answering %v after SIGTERM, within the drain: %v", time.Since(start), err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode == http.StatusServiceUnavailable && strings.Contains(string(b), "draining") {
+			drained = true
+			if st, _ := call(t, "GET", s.base+"/livez", "", ""); st != 200 {
+				t.Fatalf("/livez while draining: %d", st)
+			}
+			if st, _ := call(t, "GET", s.base+"/v4/profile", s.token, ""); st != 200 {
+				t.Fatalf("a request while draining: %d", st)
+			}
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if !drained {
+		t.Fatal("/readyz never said draining after SIGTERM")
+	}
+	if err := s.stop(t); err != nil {
+		t.Fatalf("serve after the drain: %v", err)
+	}
+	if took := time.Since(start); took < time.Second {
+		t.Fatalf("serve stopped %v after SIGTERM, before its 1 s drain", took)
 	}
 }

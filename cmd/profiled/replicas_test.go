@@ -52,7 +52,7 @@ type cluster struct {
 // for its "listening on" line. The process is stopped when t ends: SIGTERM,
 // then SIGKILL if it has not exited within 10 s.
 func (c *cluster) startReplica(name string) (*replicaProc, error) {
-	cmd := exec.Command(c.bin, "serve", "--addr", "127.0.0.1:0", "--db", c.dsn,
+	cmd := exec.Command(c.bin, "serve", "--addr", "127.0.0.1:0", "--drain", "0s", "--db", c.dsn,
 		"--log-format", "text", "--pg-max-conns", "4")
 	cmd.Env = c.environ
 	p, err := spawnServe(c.t, cmd, 20*time.Second, (*process).terminate)

@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/term"
@@ -41,6 +42,10 @@ const (
 	shutdownTimeout = 20 * time.Second
 	// healthTimeout bounds the database check of /healthz.
 	healthTimeout = 2 * time.Second
+	// defaultDrain is how long /readyz fails before shutdown: a few of the
+	// usual 5 to 10 s health-check intervals of load balancers would be
+	// longer; this covers one, which is what orchestrators wait.
+	defaultDrain = 5 * time.Second
 	// defaultRequestTimeout bounds a request's work: under writeTimeout,
 	// and above readTimeout, so a large body read in full still has time
 	// to be stored.
@@ -51,13 +56,13 @@ var serveCommand = command{
 	name:    "serve",
 	short:   "run the HTTP server",
 	args:    "[--addr 127.0.0.1:8080] [--sms-webhook URL] [--preferences-client ID]... [--db DSN]",
-	summary: "Run the HTTP server: the Linode API v4 /profile (under /v4 and /v4beta), sign-in under /auth/, OAuth under /oauth/,\nthe IAM API under /iam/v1/, the per-client preferences of the PACE User API (/user/{version}/preferences/{clientId})\nand GET /healthz. On an empty database it creates the user admin and prints a token for it, once.",
+	summary: "Run the HTTP server: the Linode API v4 /profile (under /v4 and /v4beta), sign-in under /auth/, OAuth under /oauth/,\nthe IAM API under /iam/v1/, the per-client preferences of the PACE User API (/user/{version}/preferences/{clientId})\nand GET /livez, /readyz (503 while draining after SIGTERM) and /healthz. On an empty database it creates the user admin and prints a token for it, once.",
 	setup: func(fs *flagSet) func(context.Context, *env) error {
 		db := dbFlags(fs)
 		key := keyFlags(fs)
 		var addr, webhook, logFormat, tokenFile string
 		var trustProxy bool
-		var requestTimeout time.Duration
+		var requestTimeout, drain time.Duration
 		var budget int64
 		fs.envString(&addr, "addr", "PROFILED_ADDR", "127.0.0.1:8080", "the `HOST:PORT` to listen on (port 0: any free port)")
 		fs.envString(&webhook, "sms-webhook", "PROFILED_SMS_WEBHOOK", "",
@@ -70,12 +75,14 @@ var serveCommand = command{
 		fs.twin("trust-proxy-headers", "PROFILED_TRUST_PROXY_HEADERS")
 		fs.envInt64(&budget, "large-bytes-in-flight", "PROFILED_LARGE_BYTES_IN_FLIGHT", httpx.DefaultByteBudget,
 			"the `BYTES` that large request bodies and values (preferences of 1 MiB and more) may hold at once in this process; past it such requests wait up to 2 s, then get 503")
+		fs.envDuration(&drain, "drain", "PROFILED_DRAIN", defaultDrain,
+			"after SIGTERM, how long /readyz answers 503 while the server still serves, so that load balancers stop sending before it closes its listener")
 		fs.envDuration(&requestTimeout, "request-timeout", "PROFILED_REQUEST_TIMEOUT", defaultRequestTimeout,
 			"the longest a request's work may take, its database calls included: past it the request answers 503 (a database link that hangs holds no request longer); 0 for none")
 		iamConf := iamFlags(fs)
 		clients := clientsFlag(fs)
 		return func(ctx context.Context, e *env) error {
-			return serve(ctx, e, serveConfig{db: db, key: key, addr: addr, webhook: webhook, logFormat: logFormat, trustProxy: trustProxy, iam: iamConf, clients: *clients, tokenFile: tokenFile, requestTimeout: requestTimeout, budget: budget})
+			return serve(ctx, e, serveConfig{db: db, key: key, addr: addr, webhook: webhook, logFormat: logFormat, trustProxy: trustProxy, iam: iamConf, clients: *clients, tokenFile: tokenFile, requestTimeout: requestTimeout, budget: budget, drain: drain})
 		}
 	},
 }
@@ -97,6 +104,8 @@ type serveConfig struct {
 	requestTimeout time.Duration
 	// budget bounds the bytes large bodies hold at once (httpx.ByteBudget).
 	budget int64
+	// drain is how long /readyz says 503 after SIGTERM before the listener closes.
+	drain time.Duration
 }
 
 func serve(ctx context.Context, e *env, c serveConfig) error {
@@ -167,8 +176,9 @@ func serve(ctx context.Context, e *env, c serveConfig) error {
 		logger.Warn("no --sms-webhook (PROFILED_SMS_WEBHOOK) set: text messages, verification codes included, are written to this log instead of being sent")
 	}
 
+	var draining atomic.Bool
 	srv := &http.Server{
-		Handler:           newHandler(svc, logger, c.trustProxy, c.requestTimeout, httpx.NewByteBudget(c.budget), c.iam.iamOptions(logger)),
+		Handler:           newHandler(svc, logger, c.trustProxy, c.requestTimeout, httpx.NewByteBudget(c.budget), &draining, c.iam.iamOptions(logger)),
 		ReadHeaderTimeout: readHeaderTimeout,
 		ReadTimeout:       readTimeout,
 		WriteTimeout:      writeTimeout,
@@ -185,6 +195,17 @@ func serve(ctx context.Context, e *env, c serveConfig) error {
 	case err := <-served:
 		return fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
+	}
+	// Drain: /readyz fails, so load balancers stop sending, while the
+	// server still answers what they sent meanwhile; then shut down.
+	draining.Store(true)
+	if c.drain > 0 {
+		logger.Info("draining", slog.String("for", c.drain.String()))
+		select {
+		case <-time.After(c.drain):
+		case err := <-served:
+			return fmt.Errorf("serve: %w", err)
+		}
 	}
 	logger.Info("shutting down", slog.String("grace", shutdownTimeout.String()))
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
@@ -204,9 +225,15 @@ func serve(ctx context.Context, e *env, c serveConfig) error {
 // /auth/ and /oauth/, the IAM face under /iam/v1/, the PACE face under
 // /user/, and every other path to the Linode face, which answers unknown
 // routes with its own 404.
-func newHandler(svc *core.Service, logger *slog.Logger, trustProxy bool, requestTimeout time.Duration, budget *httpx.ByteBudget, iamOpts iam.Options) http.Handler {
+func newHandler(svc *core.Service, logger *slog.Logger, trustProxy bool, requestTimeout time.Duration, budget *httpx.ByteBudget,
+	draining *atomic.Bool, iamOpts iam.Options) http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("GET /healthz", healthz(svc.Store(), logger))
+	mux.Handle("GET /healthz", healthz(svc.Store(), logger, nil))
+	mux.Handle("GET /readyz", healthz(svc.Store(), logger, draining))
+	mux.Handle("GET /livez", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		reqlog.SetRoute(r.Context(), "GET /livez")
+		writeHealth(w, http.StatusOK, "ok")
+	}))
 	signIn := auth.New(svc, auth.Options{Logger: logger, TrustProxyHeaders: trustProxy, PublicURL: iamOpts.PublicURL})
 	for _, p := range auth.Paths {
 		mux.Handle(p, signIn)
@@ -220,9 +247,19 @@ func newHandler(svc *core.Service, logger *slog.Logger, trustProxy bool, request
 // healthz answers 200 {"status":"ok"} while the database answers reads
 // and takes writes, and 503 otherwise, for load balancers and
 // orchestrators: a full disk fails every write while reads still work.
-func healthz(st core.Store, logger *slog.Logger) http.Handler {
+// With draining (GET /readyz), it also answers 503 {"status":"draining"}
+// from SIGTERM on. GET /livez says only that the process serves.
+func healthz(st core.Store, logger *slog.Logger, draining *atomic.Bool) http.Handler {
+	route := "GET /healthz"
+	if draining != nil {
+		route = "GET /readyz"
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		reqlog.SetRoute(r.Context(), "GET /healthz")
+		reqlog.SetRoute(r.Context(), route)
+		if draining != nil && draining.Load() {
+			writeHealth(w, http.StatusServiceUnavailable, "draining")
+			return
+		}
 		ctx, cancel := context.WithTimeout(r.Context(), healthTimeout)
 		defer cancel()
 		status, body := http.StatusOK, "ok"
@@ -231,11 +268,15 @@ func healthz(st core.Store, logger *slog.Logger) http.Handler {
 				slog.String("error", err.Error()), slog.String("request_id", reqlog.RequestID(r.Context())))
 			status, body = http.StatusServiceUnavailable, "unavailable"
 		}
-		w.Header().Set("Content-Type", "application/json")
-		w.Header().Set("Cache-Control", "no-store")
-		w.WriteHeader(status)
-		json.NewEncoder(w).Encode(map[string]string{"status": body})
+		writeHealth(w, status, body)
 	})
+}
+
+func writeHealth(w http.ResponseWriter, status int, body string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(map[string]string{"status": body})
 }
 
 // checkStore reads from the database and writes to it: a counter row of
