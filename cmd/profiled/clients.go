@@ -1,6 +1,8 @@
 package main
 
 import (
+	"fmt"
+	"net/url"
 	"strings"
 
 	"github.com/profiled/profiled/core"
@@ -35,4 +37,22 @@ func clientsFlag(fs *flagSet) *clientsValue {
 // clientDirectory is the directory of clients the core gets.
 func clientDirectory(ids clientsValue) (core.ClientDirectory, error) {
 	return core.NewStaticClients(ids...)
+}
+
+// originsValue is the repeatable --cors-origin: origins like
+// https://console.example.com, several to a value separated by commas or
+// spaces, as its environment twin lists them.
+type originsValue []string
+
+func (v *originsValue) String() string { return strings.Join(*v, ",") }
+
+func (v *originsValue) Set(s string) error {
+	for _, o := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' || r == '\n' }) {
+		u, err := url.Parse(o)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.Path != "" || u.RawQuery != "" || u.User != nil {
+			return fmt.Errorf("%q is not an origin: give the scheme and host (and port) only, like https://console.example.com", o)
+		}
+		*v = append(*v, o)
+	}
+	return nil
 }

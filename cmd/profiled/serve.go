@@ -64,6 +64,7 @@ var serveCommand = command{
 		var trustProxy bool
 		var requestTimeout, drain time.Duration
 		var budget int64
+		var origins originsValue
 		fs.envString(&addr, "addr", "PROFILED_ADDR", "127.0.0.1:8080", "the `HOST:PORT` to listen on (port 0: any free port)")
 		fs.envString(&webhook, "sms-webhook", "PROFILED_SMS_WEBHOOK", "",
 			"the `URL` that receives each text message as a JSON POST of {\"to\": \"+E164\", \"message\": \"...\"}; unset: messages are only logged (development)")
@@ -75,6 +76,8 @@ var serveCommand = command{
 		fs.twin("trust-proxy-headers", "PROFILED_TRUST_PROXY_HEADERS")
 		fs.envInt64(&budget, "large-bytes-in-flight", "PROFILED_LARGE_BYTES_IN_FLIGHT", httpx.DefaultByteBudget,
 			"the `BYTES` that large request bodies and values (preferences of 1 MiB and more) may hold at once in this process; past it such requests wait up to 2 s, then get 503")
+		fs.Var(&origins, "cors-origin", "an `ORIGIN` (https://console.example.com) of a browser console that may call every face, the sign-in API and the token endpoint included, with credentials; repeat it, or separate several with commas. Unset: the API faces answer any origin (\"*\"), without credentials")
+		fs.twin("cors-origin", "PROFILED_CORS_ORIGINS")
 		fs.envDuration(&drain, "drain", "PROFILED_DRAIN", defaultDrain,
 			"after SIGTERM, how long /readyz answers 503 while the server still serves, so that load balancers stop sending before it closes its listener")
 		fs.envDuration(&requestTimeout, "request-timeout", "PROFILED_REQUEST_TIMEOUT", defaultRequestTimeout,
@@ -82,7 +85,7 @@ var serveCommand = command{
 		iamConf := iamFlags(fs)
 		clients := clientsFlag(fs)
 		return func(ctx context.Context, e *env) error {
-			return serve(ctx, e, serveConfig{db: db, key: key, addr: addr, webhook: webhook, logFormat: logFormat, trustProxy: trustProxy, iam: iamConf, clients: *clients, tokenFile: tokenFile, requestTimeout: requestTimeout, budget: budget, drain: drain})
+			return serve(ctx, e, serveConfig{db: db, key: key, addr: addr, webhook: webhook, logFormat: logFormat, trustProxy: trustProxy, iam: iamConf, clients: *clients, tokenFile: tokenFile, requestTimeout: requestTimeout, budget: budget, drain: drain, origins: origins})
 		}
 	},
 }
@@ -106,6 +109,8 @@ type serveConfig struct {
 	budget int64
 	// drain is how long /readyz says 503 after SIGTERM before the listener closes.
 	drain time.Duration
+	// origins are the consoles of --cors-origin.
+	origins []string
 }
 
 func serve(ctx context.Context, e *env, c serveConfig) error {
@@ -178,7 +183,8 @@ func serve(ctx context.Context, e *env, c serveConfig) error {
 
 	var draining atomic.Bool
 	srv := &http.Server{
-		Handler:           newHandler(svc, logger, c.trustProxy, c.requestTimeout, httpx.NewByteBudget(c.budget), &draining, c.iam.iamOptions(logger)),
+		Handler: newHandler(svc, logger, handlerConfig{trustProxy: c.trustProxy, requestTimeout: c.requestTimeout,
+			budget: httpx.NewByteBudget(c.budget), draining: &draining, origins: c.origins, iam: c.iam.iamOptions(logger)}),
 		ReadHeaderTimeout: readHeaderTimeout,
 		ReadTimeout:       readTimeout,
 		WriteTimeout:      writeTimeout,
@@ -221,27 +227,38 @@ func serve(ctx context.Context, e *env, c serveConfig) error {
 	return nil
 }
 
-// newHandler is the whole HTTP API: /healthz, sign-in and OAuth under
-// /auth/ and /oauth/, the IAM face under /iam/v1/, the PACE face under
-// /user/, and every other path to the Linode face, which answers unknown
-// routes with its own 404.
-func newHandler(svc *core.Service, logger *slog.Logger, trustProxy bool, requestTimeout time.Duration, budget *httpx.ByteBudget,
-	draining *atomic.Bool, iamOpts iam.Options) http.Handler {
+// handlerConfig is what newHandler wires the faces with.
+type handlerConfig struct {
+	trustProxy     bool
+	requestTimeout time.Duration
+	budget         *httpx.ByteBudget
+	draining       *atomic.Bool
+	origins        []string
+	iam            iam.Options
+}
+
+// newHandler is the whole HTTP API: the health checks, sign-in and OAuth
+// under /auth/ and /oauth/, the IAM face under /iam/v1/, the PACE face
+// under /user/, and every other path to the Linode face, which answers
+// unknown routes with its own 404.
+func newHandler(svc *core.Service, logger *slog.Logger, c handlerConfig) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /healthz", healthz(svc.Store(), logger, nil))
-	mux.Handle("GET /readyz", healthz(svc.Store(), logger, draining))
+	mux.Handle("GET /readyz", healthz(svc.Store(), logger, c.draining))
 	mux.Handle("GET /livez", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		reqlog.SetRoute(r.Context(), "GET /livez")
 		writeHealth(w, http.StatusOK, "ok")
 	}))
-	signIn := auth.New(svc, auth.Options{Logger: logger, TrustProxyHeaders: trustProxy, PublicURL: iamOpts.PublicURL})
+	signIn := auth.New(svc, auth.Options{Logger: logger, TrustProxyHeaders: c.trustProxy, PublicURL: c.iam.PublicURL, CORSOrigins: c.origins})
 	for _, p := range auth.Paths {
 		mux.Handle(p, signIn)
 	}
+	iamOpts := c.iam
+	iamOpts.CORSOrigins = c.origins
 	mux.Handle(iam.Prefix+"/", iam.New(svc, iamOpts))
-	mux.Handle("/user/", pace.New(svc, pace.Options{Logger: logger, Budget: budget}))
-	mux.Handle("/", linode.New(svc, linode.Options{Logger: logger, MaxBodyBytes: linode.DefaultMaxBodyBytes}))
-	return reqlog.Middleware(logger, httpx.SecurityHeaders(trustProxy, httpx.Deadline(requestTimeout, mux)))
+	mux.Handle("/user/", pace.New(svc, pace.Options{Logger: logger, Budget: c.budget, CORSOrigins: c.origins}))
+	mux.Handle("/", linode.New(svc, linode.Options{Logger: logger, MaxBodyBytes: linode.DefaultMaxBodyBytes, CORSOrigins: c.origins}))
+	return reqlog.Middleware(logger, httpx.SecurityHeaders(c.trustProxy, httpx.Deadline(c.requestTimeout, mux)))
 }
 
 // healthz answers 200 {"status":"ok"} while the database answers reads

@@ -227,11 +227,11 @@ var oauthCORS = httpx.CORS{
 	MaxAge:        600,
 }
 
-// browserFacing wraps an OAuth endpoint that browsers call across
-// origins: oauthCORS on every answer, preflights answered, and a plain
+// browserFacing wraps an endpoint that browser consoles call across
+// origins: policy on every answer, preflights answered, and a plain
 // OPTIONS answered with the methods allowed.
-func browserFacing(h http.HandlerFunc) http.HandlerFunc {
-	wrapped := oauthCORS.Wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+func browserFacing(policy httpx.CORS, h http.HandlerFunc) http.HandlerFunc {
+	wrapped := policy.Wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodOptions {
 			w.Header().Set("Allow", "OPTIONS, POST")
 			w.WriteHeader(http.StatusNoContent)

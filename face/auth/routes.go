@@ -24,6 +24,19 @@ type Options struct {
 	// PublicURL is the scheme and host clients reach profiled at, the
 	// issuer of the authorization server metadata; "" takes the request's.
 	PublicURL string
+	// CORSOrigins are the consoles that may call the JSON sign-in API and
+	// the token endpoint from their origin, with credentials. Unset, the
+	// token and revocation endpoints take any origin ("*": they read no
+	// cookie) and the sign-in API none.
+	CORSOrigins []string
+}
+
+// signInCORS is the sign-in API's policy for the consoles of --cors-origin.
+var signInCORS = httpx.CORS{
+	AllowHeaders:  "Authorization, Content-Type, Accept",
+	AllowMethods:  "POST, OPTIONS",
+	ExposeHeaders: "X-Request-Id, Retry-After",
+	MaxAge:        600,
 }
 
 // DefaultMaxBodyBytes bounds request bodies.
@@ -31,9 +44,18 @@ const DefaultMaxBodyBytes = 64 << 10
 
 // routes lists every endpoint of the face, so the API reads in one place.
 func (s *server) routes() {
-	// The JSON sign-in API.
-	s.handle("POST /auth/login", s.apiLogin)
-	s.handle("POST /auth/login/tfa", s.apiLoginTFA)
+	// The JSON sign-in API. With --cors-origin, the consoles named there
+	// may sign in from their own origin; without it, no other origin may.
+	if len(s.opts.CORSOrigins) > 0 {
+		consoles := signInCORS.WithOrigins(s.opts.CORSOrigins)
+		s.handle("POST /auth/login", browserFacing(consoles, s.apiLogin))
+		s.handle("OPTIONS /auth/login", browserFacing(consoles, s.apiLogin))
+		s.handle("POST /auth/login/tfa", browserFacing(consoles, s.apiLoginTFA))
+		s.handle("OPTIONS /auth/login/tfa", browserFacing(consoles, s.apiLoginTFA))
+	} else {
+		s.handle("POST /auth/login", s.apiLogin)
+		s.handle("POST /auth/login/tfa", s.apiLoginTFA)
+	}
 	s.handle("POST /auth/logout", s.bearer(s.apiLogout))
 	s.handle("GET /auth/tfa/scratch-codes", s.bearer(s.apiScratchCodesLeft))
 	s.handle("POST /auth/tfa/scratch-codes", s.bearer(s.apiRegenerateScratchCodes))
@@ -53,10 +75,11 @@ func (s *server) routes() {
 	// the token and revocation endpoints from their own origin.
 	s.handle("GET /oauth/authorize", s.authorizePage)
 	s.handle("POST /oauth/authorize", s.form(s.authorizeSubmit))
-	s.handle("POST /oauth/token", browserFacing(s.token))
-	s.handle("OPTIONS /oauth/token", browserFacing(s.token))
-	s.handle("POST /oauth/revoke", browserFacing(s.revoke))
-	s.handle("OPTIONS /oauth/revoke", browserFacing(s.revoke))
+	oauth := oauthCORS.WithOrigins(s.opts.CORSOrigins)
+	s.handle("POST /oauth/token", browserFacing(oauth, s.token))
+	s.handle("OPTIONS /oauth/token", browserFacing(oauth, s.token))
+	s.handle("POST /oauth/revoke", browserFacing(oauth, s.revoke))
+	s.handle("OPTIONS /oauth/revoke", browserFacing(oauth, s.revoke))
 
 	// What the rest of a platform needs to trust profiled's tokens:
 	// authorization server metadata (RFC 8414), introspection for resource

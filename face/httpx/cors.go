@@ -12,7 +12,12 @@ import (
 // Manager retry each one three times), and answers every preflight, on any
 // path, itself.
 type CORS struct {
-	AllowOrigin   string // "*" lets every origin read answers made without cookies
+	AllowOrigin string // "*" lets every origin read answers made without cookies
+	// Origins, when set, replaces AllowOrigin: only these origins (the
+	// operator's consoles, --cors-origin) may read answers, each named
+	// exactly in Access-Control-Allow-Origin, with credentials (Vary:
+	// Origin); any other origin gets no CORS headers at all.
+	Origins       []string
 	AllowHeaders  string
 	AllowMethods  string
 	ExposeHeaders string
@@ -41,11 +46,23 @@ func (c CORS) Headers() FixedHeaders {
 	return Fixed(kv...)
 }
 
+// WithOrigins is c for exactly origins when there are any (see Origins),
+// else c as it is.
+func (c CORS) WithOrigins(origins []string) CORS {
+	if len(origins) > 0 {
+		c.Origins, c.Credentials = origins, true
+	}
+	return c
+}
+
 // Wrap sets the policy's headers on every answer of h and answers a
 // preflight (OPTIONS with Access-Control-Request-Method) with 204 on any
 // path, without calling h. Other OPTIONS requests go to h, which may
 // answer them with its Allow header.
 func (c CORS) Wrap(h http.Handler) http.Handler {
+	if len(c.Origins) > 0 {
+		return c.wrapOrigins(h)
+	}
 	fixed := c.Headers()
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		fixed.SetOn(w.Header())
@@ -56,6 +73,56 @@ func (c CORS) Wrap(h http.Handler) http.Handler {
 		h.ServeHTTP(w, r)
 	})
 }
+
+// wrapOrigins is Wrap for a list of origins: a request from one of them
+// gets the policy with its own origin; from any other, none (a preflight
+// from it is 204 without them, which the browser reads as a refusal).
+func (c CORS) wrapOrigins(h http.Handler) http.Handler {
+	allowed := map[string]bool{}
+	for _, o := range c.Origins {
+		allowed[o] = true
+	}
+	c.AllowOrigin = "" // set per request
+	fixed := c.Headers()[1:]
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hd := w.Header()
+		w = &varyOrigin{ResponseWriter: w}
+		origin := r.Header.Get("Origin")
+		if allowed[origin] {
+			hd.Set("Access-Control-Allow-Origin", origin)
+			fixed.SetOn(hd)
+		}
+		if r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "" {
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// varyOrigin adds Origin to Vary as the answer's headers go out, after
+// the face has set its own Vary (it replaces the header, for speed).
+type varyOrigin struct {
+	http.ResponseWriter
+	done bool
+}
+
+func (v *varyOrigin) WriteHeader(status int) {
+	if !v.done {
+		v.done = true
+		v.Header().Add("Vary", "Origin")
+	}
+	v.ResponseWriter.WriteHeader(status)
+}
+
+func (v *varyOrigin) Write(b []byte) (int, error) {
+	if !v.done {
+		v.WriteHeader(http.StatusOK)
+	}
+	return v.ResponseWriter.Write(b)
+}
+
+func (v *varyOrigin) Unwrap() http.ResponseWriter { return v.ResponseWriter }
 
 // HeaderValue is one header made once and set on many responses: its key
 // is canonical and its value a one-element slice that every response

@@ -35,6 +35,9 @@ type Options struct {
 	// https://id.example.com; avatar_url is an absolute URL under it. Empty:
 	// avatar_url is a path (/iam/v1/avatars/<id>.png).
 	PublicURL string
+	// CORSOrigins, when set, are the only origins that may read answers
+	// (each named exactly, with credentials); unset, any origin ("*").
+	CORSOrigins []string
 }
 
 // DefaultMaxBodyBytes bounds JSON request bodies.
@@ -136,7 +139,7 @@ func New(svc *core.Service, opts Options) http.Handler {
 			mux.Handle(Prefix+bare, notFound)
 		}
 	}
-	return cors.Wrap(mux)
+	return cors.WithOrigins(opts.CORSOrigins).Wrap(mux)
 }
 
 // cors lets browser consoles on other origins call the API with a key

@@ -17,6 +17,9 @@ import (
 type Options struct {
 	Logger       *slog.Logger
 	MaxBodyBytes int64 // default 1 MiB
+	// CORSOrigins, when set, are the only origins that may read answers
+	// (each named exactly, with credentials); unset, any origin ("*").
+	CORSOrigins []string
 }
 
 // DefaultMaxBodyBytes bounds request bodies.
@@ -108,7 +111,7 @@ func New(svc *core.Service, opts Options) http.Handler {
 		// an empty list, to any caller, token or not.
 		table = append(table, httpx.Route{Method: "GET", Path: "/" + v + "/linode/types", Handler: http.HandlerFunc(emptyCatalogue)})
 	}
-	return cors.Wrap(httpx.Mux(httpx.Table{Routes: table,
+	return cors.WithOrigins(opts.CORSOrigins).Wrap(httpx.Mux(httpx.Table{Routes: table,
 		NotAllowed: func(w http.ResponseWriter, r *http.Request) {
 			writeError(w, http.StatusMethodNotAllowed, "", "Method not allowed; this path accepts "+w.Header().Get("Allow"))
 		},
@@ -125,13 +128,14 @@ func emptyCatalogue(w http.ResponseWriter, r *http.Request) {
 }
 
 // cors is the policy the real API answers with, so browser consoles work,
-// on every answer of the face (WIRE-FACTS.md).
+// on every answer of the face (WIRE-FACTS.md), less its
+// Access-Control-Allow-Credentials: true, which browsers refuse beside
+// "*"; Options.CORSOrigins names exact origins instead, with credentials.
 var cors = httpx.CORS{
 	AllowOrigin:   "*",
 	AllowHeaders:  "Authorization, Origin, X-Requested-With, Content-Type, Accept, X-Filter",
 	AllowMethods:  "HEAD, GET, OPTIONS, POST, PUT, DELETE",
 	ExposeHeaders: "X-OAuth-Scopes, X-Accepted-OAuth-Scopes, X-Status, X-Request-Id",
-	Credentials:   true,
 	MaxAge:        600,
 }
 

@@ -24,6 +24,9 @@ type Options struct {
 	// Budget bounds the bytes that large bodies and values hold at once
 	// in the process (nil: no bound). serve shares one among the faces.
 	Budget *httpx.ByteBudget
+	// CORSOrigins, when set, are the only origins that may read answers
+	// (each named exactly, with credentials); unset, any origin ("*").
+	CORSOrigins []string
 }
 
 // route is one operation. The scope it needs depends on the client named in
@@ -52,7 +55,7 @@ func New(svc *core.Service, opts Options) http.Handler {
 	for _, rt := range s.routes() {
 		table = append(table, httpx.Route{Method: rt.method, Path: rt.path, Handler: s.endpoint(rt)})
 	}
-	return cors.Wrap(httpx.Mux(httpx.Table{Routes: table,
+	return cors.WithOrigins(opts.CORSOrigins).Wrap(httpx.Mux(httpx.Table{Routes: table,
 		NotAllowed: func(w http.ResponseWriter, r *http.Request) {
 			s.fail(w, r, &core.Error{Kind: core.KindInvalid, Code: codeMethodNotAllowed,
 				Reason: "This path accepts " + w.Header().Get("Allow")})
