@@ -8,8 +8,11 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"log/slog"
+	"net"
 	"net/http"
+	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 type entryKey struct{}
@@ -21,13 +24,34 @@ type entry struct {
 	userID int64
 }
 
-// Middleware assigns a request id (sent back as X-Request-Id) and, when the
-// request ends, logs method, route pattern, status, duration, user id and
-// request id. It never logs headers or bodies: they carry tokens and codes.
-func Middleware(log *slog.Logger, next http.Handler) http.Handler {
+// Options configure the middleware.
+type Options struct {
+	// TrustProxyHeaders, behind a load balancer that sets them: the client
+	// address is the last X-Forwarded-For entry, and an incoming
+	// X-Request-Id (or the trace id of a W3C traceparent) becomes the
+	// request's id, so one id follows a request through the platform.
+	TrustProxyHeaders bool
+}
+
+// Middleware is WithOptions without proxy headers.
+func Middleware(log *slog.Logger, next http.Handler) http.Handler { return WithOptions(log, Options{}, next) }
+
+// WithOptions assigns a request id (sent back as X-Request-Id) and, when
+// the request ends, logs method, route pattern, status, duration (and in
+// milliseconds), bytes answered, user id, request id, client address and
+// user agent. It never logs other headers or bodies: they carry tokens and
+// codes.
+func WithOptions(log *slog.Logger, o Options, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		e := &entry{id: newID()}
+		id := ""
+		if o.TrustProxyHeaders {
+			id = incomingID(r)
+		}
+		if id == "" {
+			id = newID()
+		}
+		e := &entry{id: id}
 		w.Header().Set("X-Request-Id", e.id)
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 		next.ServeHTTP(rec, r.WithContext(context.WithValue(r.Context(), entryKey{}, e)))
@@ -35,15 +59,74 @@ func Middleware(log *slog.Logger, next http.Handler) http.Handler {
 		if route == "" {
 			route = "unmatched"
 		}
+		took := time.Since(start)
 		log.LogAttrs(r.Context(), slog.LevelInfo, "request",
 			slog.String("method", r.Method),
 			slog.String("route", route),
 			slog.Int("status", rec.status),
-			slog.Duration("duration", time.Since(start)),
+			slog.Duration("duration", took),
+			slog.Float64("duration_ms", float64(took.Microseconds())/1000),
+			slog.Int64("bytes", rec.bytes),
 			slog.Int64("user_id", e.userID),
 			slog.String("request_id", e.id),
+			slog.String("client", clientAddr(r, o.TrustProxyHeaders)),
+			slog.String("user_agent", clip(r.UserAgent(), 256)),
 		)
 	})
+}
+
+// incomingID is the id a proxy gave the request: X-Request-Id when it is
+// a plain token of at most 64 characters, else a traceparent's trace id.
+func incomingID(r *http.Request) string {
+	if v := r.Header.Get("X-Request-Id"); v != "" && len(v) <= 64 && plainToken(v) {
+		return v
+	}
+	// traceparent: version "-" trace-id (32 hex) "-" parent-id "-" flags.
+	if tp := r.Header.Get("Traceparent"); len(tp) >= 55 && tp[2] == '-' && tp[35] == '-' {
+		if tid := tp[3:35]; plainToken(tid) && tid != "00000000000000000000000000000000" {
+			return tid
+		}
+	}
+	return ""
+}
+
+func plainToken(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.') {
+			return false
+		}
+	}
+	return true
+}
+
+// clientAddr is the peer's address, or behind a trusted proxy the last
+// X-Forwarded-For entry (the one the proxy itself added).
+func clientAddr(r *http.Request, trustProxy bool) string {
+	if trustProxy {
+		if xff := r.Header.Values("X-Forwarded-For"); len(xff) > 0 {
+			parts := strings.Split(xff[len(xff)-1], ",")
+			if ip := net.ParseIP(strings.TrimSpace(parts[len(parts)-1])); ip != nil {
+				return ip.String()
+			}
+		}
+	}
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// clip bounds client text in a log line, on a UTF-8 boundary.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }
 
 func newID() string {
@@ -83,6 +166,7 @@ type statusRecorder struct {
 	http.ResponseWriter
 	status int
 	wrote  bool
+	bytes  int64
 }
 
 func (s *statusRecorder) WriteHeader(code int) {
@@ -94,7 +178,9 @@ func (s *statusRecorder) WriteHeader(code int) {
 
 func (s *statusRecorder) Write(b []byte) (int, error) {
 	s.wrote = true
-	return s.ResponseWriter.Write(b)
+	n, err := s.ResponseWriter.Write(b)
+	s.bytes += int64(n)
+	return n, err
 }
 
 // Unwrap lets http.ResponseController reach the underlying writer.

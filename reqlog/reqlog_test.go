@@ -61,3 +61,42 @@ func TestUnmatchedRoute(t *testing.T) {
 		t.Fatalf("line: %v", line)
 	}
 }
+
+func TestMiddlewareFields(t *testing.T) {
+	for _, tc := range []struct {
+		name             string
+		trust            bool
+		headers          map[string]string
+		wantID, wantAddr string
+	}{
+		{"direct", false, map[string]string{"X-Request-Id": "from-outside", "X-Forwarded-For": "203.0.113.9"}, "", "192.0.2.1"},
+		{"behind a proxy", true, map[string]string{"X-Request-Id": "abc-123", "X-Forwarded-For": "198.51.100.1, 203.0.113.9"}, "abc-123", "203.0.113.9"},
+		{"a traceparent", true, map[string]string{"Traceparent": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"}, "4bf92f3577b34da6a3ce929d0e0e4736", "192.0.2.1"},
+		{"an id that is not a token", true, map[string]string{"X-Request-Id": "a b\\nc"}, "", "192.0.2.1"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			h := reqlog.WithOptions(slog.New(slog.NewJSONHandler(&buf, nil)), reqlog.Options{TrustProxyHeaders: tc.trust},
+				http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("hello")) }))
+			req := httptest.NewRequest("GET", "/x", nil)
+			req.RemoteAddr = "192.0.2.1:4321"
+			req.Header.Set("User-Agent", "linodego/1.69")
+			for k, v := range tc.headers {
+				req.Header.Set(k, v)
+			}
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			var line map[string]any
+			if err := json.Unmarshal(buf.Bytes(), &line); err != nil {
+				t.Fatal(err)
+			}
+			if line["client"] != tc.wantAddr || line["bytes"] != float64(5) || line["user_agent"] != "linodego/1.69" || line["duration_ms"] == nil {
+				t.Fatalf("line: %v", line)
+			}
+			id, _ := line["request_id"].(string)
+			if (tc.wantID != "" && id != tc.wantID) || (tc.wantID == "" && (len(id) != 24 || id == "from-outside")) || rec.Header().Get("X-Request-Id") != id {
+				t.Fatalf("request id %q (header %q), want %q", id, rec.Header().Get("X-Request-Id"), tc.wantID)
+			}
+		})
+	}
+}

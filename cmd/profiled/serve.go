@@ -258,7 +258,8 @@ func newHandler(svc *core.Service, logger *slog.Logger, c handlerConfig) http.Ha
 	mux.Handle(iam.Prefix+"/", iam.New(svc, iamOpts))
 	mux.Handle("/user/", pace.New(svc, pace.Options{Logger: logger, Budget: c.budget, CORSOrigins: c.origins}))
 	mux.Handle("/", linode.New(svc, linode.Options{Logger: logger, MaxBodyBytes: linode.DefaultMaxBodyBytes, CORSOrigins: c.origins}))
-	return reqlog.Middleware(logger, httpx.SecurityHeaders(c.trustProxy, httpx.Deadline(c.requestTimeout, mux)))
+	return reqlog.WithOptions(logger, reqlog.Options{TrustProxyHeaders: c.trustProxy},
+		httpx.SecurityHeaders(c.trustProxy, httpx.Deadline(c.requestTimeout, mux)))
 }
 
 // healthz answers 200 {"status":"ok"} while the database answers reads
