@@ -34,7 +34,9 @@ type Options struct {
 }
 
 // Middleware is WithOptions without proxy headers.
-func Middleware(log *slog.Logger, next http.Handler) http.Handler { return WithOptions(log, Options{}, next) }
+func Middleware(log *slog.Logger, next http.Handler) http.Handler {
+	return WithOptions(log, Options{}, next)
+}
 
 // WithOptions assigns a request id (sent back as X-Request-Id) and, when
 // the request ends, logs method, route pattern, status, duration (and in
