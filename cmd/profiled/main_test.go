@@ -113,7 +113,7 @@ var (
 	tokenLine = regexp.MustCompile(`^\s+TOKEN=([0-9a-f]{64})$`)
 	// tokenFileLine is where serve, without a terminal, says the token is.
 	tokenFileLine = regexp.MustCompile(`token \(every scope, "\*"\) is in (\S+) \(mode 0600\)`)
-	listeningLine = regexp.MustCompile(`^profiled: listening on (http://\S+)$`)
+	listeningLine = regexp.MustCompile(`^profiled: listening on (https?://\S+)$`)
 )
 
 // startServe runs serve on a free loopback port and waits until it listens.
@@ -595,7 +595,7 @@ func TestBaseURL(t *testing.T) {
 		"[::]:8080":      "http://[::1]:8080",
 		"[::1]:9":        "http://[::1]:9",
 	} {
-		if got := baseURL(fakeAddr(addr)); got != want {
+		if got := baseURL(fakeAddr(addr), false); got != want {
 			t.Errorf("baseURL(%s) = %s, want %s", addr, got, want)
 		}
 	}

@@ -65,6 +65,7 @@ var serveCommand = command{
 		var requestTimeout, drain time.Duration
 		var budget int64
 		var origins originsValue
+		var tlsCert, tlsKey string
 		fs.envString(&addr, "addr", "PROFILED_ADDR", "127.0.0.1:8080", "the `HOST:PORT` to listen on (port 0: any free port)")
 		fs.envString(&webhook, "sms-webhook", "PROFILED_SMS_WEBHOOK", "",
 			"the `URL` that receives each text message as a JSON POST of {\"to\": \"+E164\", \"message\": \"...\"}; unset: messages are only logged (development)")
@@ -78,6 +79,8 @@ var serveCommand = command{
 			"the `BYTES` that large request bodies and values (preferences of 1 MiB and more) may hold at once in this process; past it such requests wait up to 2 s, then get 503")
 		fs.Var(&origins, "cors-origin", "an `ORIGIN` (https://console.example.com) of a browser console that may call every face, the sign-in API and the token endpoint included, with credentials; repeat it, or separate several with commas. Unset: the API faces answer any origin (\"*\"), without credentials")
 		fs.twin("cors-origin", "PROFILED_CORS_ORIGINS")
+		fs.envString(&tlsCert, "tls-cert", "PROFILED_TLS_CERT", "", "serve HTTPS with the certificate (chain) in this PEM `FILE`, read again on SIGHUP; with --tls-key")
+		fs.envString(&tlsKey, "tls-key", "PROFILED_TLS_KEY", "", "the PEM `FILE` of the certificate's private key; with --tls-cert")
 		fs.envDuration(&drain, "drain", "PROFILED_DRAIN", defaultDrain,
 			"after SIGTERM, how long /readyz answers 503 while the server still serves, so that load balancers stop sending before it closes its listener")
 		fs.envDuration(&requestTimeout, "request-timeout", "PROFILED_REQUEST_TIMEOUT", defaultRequestTimeout,
@@ -85,7 +88,7 @@ var serveCommand = command{
 		iamConf := iamFlags(fs)
 		clients := clientsFlag(fs)
 		return func(ctx context.Context, e *env) error {
-			return serve(ctx, e, serveConfig{db: db, key: key, addr: addr, webhook: webhook, logFormat: logFormat, trustProxy: trustProxy, iam: iamConf, clients: *clients, tokenFile: tokenFile, requestTimeout: requestTimeout, budget: budget, drain: drain, origins: origins})
+			return serve(ctx, e, serveConfig{db: db, key: key, addr: addr, webhook: webhook, logFormat: logFormat, trustProxy: trustProxy, iam: iamConf, clients: *clients, tokenFile: tokenFile, requestTimeout: requestTimeout, budget: budget, drain: drain, origins: origins, tlsCert: tlsCert, tlsKey: tlsKey})
 		}
 	},
 }
@@ -111,6 +114,8 @@ type serveConfig struct {
 	drain time.Duration
 	// origins are the consoles of --cors-origin.
 	origins []string
+	// tlsCert and tlsKey serve HTTPS when set.
+	tlsCert, tlsKey string
 }
 
 func serve(ctx context.Context, e *env, c serveConfig) error {
@@ -130,6 +135,15 @@ func serve(ctx context.Context, e *env, c serveConfig) error {
 	}
 	if err := c.iam.validate(); err != nil {
 		return err
+	}
+	var cert *certificate
+	if (c.tlsCert == "") != (c.tlsKey == "") {
+		return usagef("--tls-cert and --tls-key go together: give both, or neither for plain HTTP behind a proxy that terminates TLS")
+	}
+	if c.tlsCert != "" {
+		if cert, err = loadCertificate(c.tlsCert, c.tlsKey); err != nil {
+			return err
+		}
 	}
 	idp, err := c.iam.provider()
 	if err != nil {
@@ -166,7 +180,7 @@ func serve(ctx context.Context, e *env, c serveConfig) error {
 		return fmt.Errorf("listen on %s: %w (choose another --addr, or stop what uses it)", c.addr, err)
 	}
 	defer ln.Close()
-	base := baseURL(ln.Addr())
+	base := baseURL(ln.Addr(), cert != nil)
 
 	token, err := svc.Bootstrap(ctx)
 	if err != nil {
@@ -193,7 +207,13 @@ func serve(ctx context.Context, e *env, c serveConfig) error {
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
 	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
+	if cert != nil {
+		srv.TLSConfig = cert.config()
+		cert.reloadOnHUP(ctx, logger)
+		go func() { served <- srv.ServeTLS(ln, "", "") }()
+	} else {
+		go func() { served <- srv.Serve(ln) }()
+	}
 	fmt.Fprintf(e.stdout, "profiled: listening on %s\n", base)
 	logger.Info("listening", slog.String("addr", ln.Addr().String()), slog.String("db", c.db.String()), slog.String("version", versionString()))
 
@@ -322,10 +342,14 @@ func newLogger(w io.Writer, format string) (*slog.Logger, error) {
 
 // baseURL is the URL a client on this machine uses to reach addr: an
 // unspecified host (0.0.0.0, ::) is reached on loopback.
-func baseURL(addr net.Addr) string {
+func baseURL(addr net.Addr, tls bool) string {
+	scheme := "http://"
+	if tls {
+		scheme = "https://"
+	}
 	host, port, err := net.SplitHostPort(addr.String())
 	if err != nil {
-		return "http://" + addr.String()
+		return scheme + addr.String()
 	}
 	if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
 		if ip.To4() != nil {
@@ -334,7 +358,7 @@ func baseURL(addr net.Addr) string {
 			host = "::1"
 		}
 	}
-	return "http://" + net.JoinHostPort(host, port)
+	return scheme + net.JoinHostPort(host, port)
 }
 
 // showBootstrap hands over the first token, the only time it is ever
