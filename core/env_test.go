@@ -44,6 +44,8 @@ type env struct {
 	// cost is the password cost, testenv.FastPasswords unless a test pins
 	// the production one (newProductionEnv).
 	cost *core.PasswordCost
+	// events records the security events the service reported.
+	events *eventLog
 }
 
 // start is a whole second on a TOTP step boundary.
@@ -58,13 +60,14 @@ func newProductionEnv(t *testing.T) *env { return newEnvCost(t, nil) }
 func newEnvCost(t *testing.T, cost *core.PasswordCost) *env {
 	t.Helper()
 	e := &env{
-		cost:  cost,
-		t:     t,
-		ctx:   context.Background(),
-		path:  filepath.Join(t.TempDir(), "profiled.db"),
-		box:   newBox(t),
-		sms:   &testenv.SMSInbox{},
-		clock: testenv.NewClock(start),
+		cost:   cost,
+		t:      t,
+		ctx:    context.Background(),
+		path:   filepath.Join(t.TempDir(), "profiled.db"),
+		box:    newBox(t),
+		sms:    &testenv.SMSInbox{},
+		clock:  testenv.NewClock(start),
+		events: &eventLog{},
 	}
 	e.open()
 	t.Cleanup(func() {
@@ -82,7 +85,8 @@ func (e *env) open() {
 		e.t.Fatalf("sqlite.Open: %v", err)
 	}
 	e.store = st
-	e.svc = core.New(core.Config{PasswordCost: e.cost, Store: st, Box: e.box, SMS: e.sms, Now: e.clock.Now, Rand: rand.Reader})
+	e.svc = core.New(core.Config{PasswordCost: e.cost, Store: st, Box: e.box, SMS: e.sms, Now: e.clock.Now, Rand: rand.Reader,
+		Events: e.events})
 }
 
 // reopen closes the store and builds a new Service on the same file, as a

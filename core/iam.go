@@ -220,12 +220,13 @@ func (s *Service) DeleteMe(ctx context.Context, a Actor) error {
 	if err := s.stepUp(ctx, a); err != nil {
 		return err
 	}
-	return s.store.Update(ctx, func(tx Tx) error {
+	err := s.store.Update(ctx, func(tx Tx) error {
 		if _, err := lockHuman(ctx, tx, a.User.ID); err != nil {
 			return err
 		}
 		return notFound(tx.DeleteUser(ctx, a.User.ID), "delete user")
 	})
+	return s.emitIf(ctx, err, eventOf(EventUserDeleted, a, ""))
 }
 
 // ChangePassword replaces the actor's password. It requires the current
@@ -264,7 +265,7 @@ func (s *Service) ChangePassword(ctx context.Context, a Actor, current, next str
 	if err != nil {
 		return err
 	}
-	return s.store.Update(ctx, func(tx Tx) error {
+	err = s.store.Update(ctx, func(tx Tx) error {
 		if err := tx.LockUser(ctx, a.User.ID); err != nil {
 			return notFound(err, "lock user")
 		}
@@ -276,4 +277,5 @@ func (s *Service) ChangePassword(ctx context.Context, a Actor, current, next str
 		}
 		return clearAttempts(ctx, tx, limitKey)
 	})
+	return s.emitIf(ctx, err, eventOf(EventPasswordChanged, a, ""))
 }

@@ -377,7 +377,7 @@ func invalidGrant(field, format string, args ...any) *OAuthError {
 }
 
 // revokeApp deletes an authorization after a replayed code or refresh token.
-func (s *Service) revokeApp(ctx context.Context, userID, appID int64) error {
+func (s *Service) revokeApp(ctx context.Context, userID, appID int64, why string) error {
 	if appID == 0 {
 		return nil
 	}
@@ -385,7 +385,7 @@ func (s *Service) revokeApp(ctx context.Context, userID, appID int64) error {
 	if errors.Is(err, ErrNotFound) {
 		return nil
 	}
-	return err
+	return s.emitIf(ctx, err, Event{Name: EventAppRevoked, UserID: userID, Detail: why})
 }
 
 func (s *Service) exchangeCode(ctx context.Context, c OAuthClient, in TokenRequest) (TokenGrant, error) {
@@ -406,7 +406,7 @@ func (s *Service) exchangeCode(ctx context.Context, c OAuthClient, in TokenReque
 	if code.Used {
 		// A code presented twice was stolen or replayed: whatever the
 		// first exchange gave out is revoked (RFC 6749 4.1.2).
-		if err := s.revokeApp(ctx, code.UserID, code.AppID); err != nil {
+		if err := s.revokeApp(ctx, code.UserID, code.AppID, "client "+c.ID+": authorization code replayed"); err != nil {
 			return TokenGrant{}, err
 		}
 		return TokenGrant{}, invalidGrant("code", "code was already used: the tokens issued for it are revoked")
@@ -456,7 +456,7 @@ func (s *Service) exchangeCode(ctx context.Context, c OAuthClient, in TokenReque
 		g, err = s.issueOAuthTokens(ctx, tx, app, code.Scopes, now)
 		return err
 	})
-	return g, err
+	return g, s.emitIf(ctx, err, Event{Name: EventAppAuthorized, UserID: code.UserID, Detail: "client " + c.ID})
 }
 
 // issueOAuthTokens makes an access token and a refresh token for app.
@@ -503,7 +503,7 @@ func (s *Service) refresh(ctx context.Context, c OAuthClient, in TokenRequest) (
 		return TokenGrant{}, fmt.Errorf("refresh token: %w", err)
 	}
 	if rt.Used {
-		if err := s.revokeApp(ctx, rt.UserID, rt.AppID); err != nil {
+		if err := s.revokeApp(ctx, rt.UserID, rt.AppID, "client "+c.ID+": refresh token replayed"); err != nil {
 			return TokenGrant{}, err
 		}
 		return TokenGrant{}, invalidGrant("refresh_token", "refresh_token was already used: the authorization is revoked")
@@ -564,7 +564,7 @@ func (s *Service) RevokeOAuthToken(ctx context.Context, clientID, clientSecret, 
 	switch {
 	case err == nil:
 		if t.Kind == TokenOAuth && t.ClientID == c.ID {
-			return s.revokeApp(ctx, t.UserID, t.AppID)
+			return s.revokeApp(ctx, t.UserID, t.AppID, "client "+c.ID+": token revoked")
 		}
 		return nil
 	case !errors.Is(err, ErrNotFound):
@@ -574,7 +574,7 @@ func (s *Service) RevokeOAuthToken(ctx context.Context, clientID, clientSecret, 
 	switch {
 	case err == nil:
 		if rt.ClientID == c.ID {
-			return s.revokeApp(ctx, rt.UserID, rt.AppID)
+			return s.revokeApp(ctx, rt.UserID, rt.AppID, "client "+c.ID+": token revoked")
 		}
 	case !errors.Is(err, ErrNotFound):
 		return fmt.Errorf("revoke: refresh token: %w", err)

@@ -324,7 +324,7 @@ func (s *Service) ResetPassword(ctx context.Context, username, pw string) error 
 	if err != nil {
 		return err
 	}
-	return s.store.Update(ctx, func(tx Tx) error {
+	err = s.store.Update(ctx, func(tx Tx) error {
 		if err := tx.LockUser(ctx, u.ID); err != nil {
 			return notFound(err, "lock user")
 		}
@@ -333,6 +333,7 @@ func (s *Service) ResetPassword(ctx context.Context, username, pw string) error 
 		}
 		return endSessions(ctx, tx, u.ID, 0)
 	})
+	return s.emitIf(ctx, err, Event{Name: EventPasswordReset, UserID: u.ID, Username: u.Username, Detail: "operator"})
 }
 
 // checkedHash checks pw against the policy for u and hashes it.

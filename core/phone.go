@@ -117,7 +117,7 @@ func (s *Service) VerifyPhone(ctx context.Context, a Actor, code string) error {
 		return err
 	}
 	now := s.now()
-	return s.store.Update(ctx, func(tx Tx) error {
+	err := s.store.Update(ctx, func(tx Tx) error {
 		if err := tx.LockUser(ctx, a.User.ID); err != nil {
 			return notFound(err, "lock user")
 		}
@@ -148,6 +148,7 @@ func (s *Service) VerifyPhone(ctx context.Context, a Actor, code string) error {
 		}
 		return clearAttempts(ctx, tx, limitKey)
 	})
+	return s.emitIf(ctx, err, eventOf(EventPhoneVerified, a, ""))
 }
 
 // DeletePhone forgets the verified number (opting out of SMS) and any pending code.
@@ -155,7 +156,7 @@ func (s *Service) DeletePhone(ctx context.Context, a Actor) error {
 	if err := mustWrite(a); err != nil {
 		return err
 	}
-	return s.store.Update(ctx, func(tx Tx) error {
+	err := s.store.Update(ctx, func(tx Tx) error {
 		u, err := lockUser(ctx, tx, a.User.ID)
 		if err != nil {
 			return err
@@ -183,4 +184,5 @@ func (s *Service) DeletePhone(ctx context.Context, a Actor) error {
 		}
 		return nil
 	})
+	return s.emitIf(ctx, err, eventOf(EventPhoneRemoved, a, ""))
 }

@@ -31,6 +31,8 @@ type Config struct {
 	// preferences (ClientPreferences). Optional: without it, only the
 	// token's own namespace and PersonalNamespace exist.
 	Clients ClientDirectory
+	// Events receives the security events (events.go); nil for none.
+	Events EventSink
 	// PasswordCost lowers the cost of password hashes, for tests only
 	// (internal/testenv.FastPasswords); nil, as cmd/profiled leaves it, is
 	// ProductionPasswordCost.
@@ -48,12 +50,13 @@ type Service struct {
 
 	clients ClientDirectory // may be nil
 	cost    PasswordCost
+	events  EventSink // may be nil
 }
 
 // New builds a Service.
 func New(c Config) *Service {
 	s := &Service{store: c.Store, box: c.Box, sms: c.SMS, now: c.Now, rand: c.Rand, idp: c.Identity, clients: c.Clients,
-		cost: ProductionPasswordCost}
+		cost: ProductionPasswordCost, events: c.Events}
 	if c.PasswordCost != nil {
 		s.cost = *c.PasswordCost
 	}

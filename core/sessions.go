@@ -2,6 +2,7 @@ package core
 
 import (
 	"context"
+	"strconv"
 	"time"
 )
 
@@ -31,9 +32,10 @@ func (s *Service) RevokeApp(ctx context.Context, a Actor, id int64) error {
 	if err := mustWrite(a); err != nil {
 		return err
 	}
-	return s.store.Update(ctx, func(tx Tx) error {
+	err := s.store.Update(ctx, func(tx Tx) error {
 		return notFound(tx.DeleteApp(ctx, a.User.ID, id), "revoke app")
 	})
+	return s.emitIf(ctx, err, eventOf(EventAppRevoked, a, strconv.FormatInt(id, 10)))
 }
 
 // Devices lists the actor's unexpired trusted devices.

@@ -282,6 +282,9 @@ func (s *Service) SignIn(ctx context.Context, in SignInRequest) (SignInResult, e
 	in.IP, in.UserAgent = clean(in.IP, maxIPLength), clean(in.UserAgent, maxUserAgent)
 	resv, err := s.reserveSignIn(ctx, keysFor(in.Username, in.IP))
 	if err != nil {
+		if KindOf(err) == KindTooManyRequests {
+			s.emit(ctx, Event{Name: EventSignInLocked, Username: in.Username})
+		}
 		return SignInResult{}, err
 	}
 	u, err := s.store.UserByUsername(ctx, in.Username)
@@ -304,6 +307,11 @@ func (s *Service) SignIn(ctx context.Context, in SignInRequest) (SignInResult, e
 		if err := s.failSignIn(ctx, u, in.IP); err != nil {
 			return SignInResult{}, err
 		}
+		name := u.Username
+		if u.ID == 0 {
+			name = in.Username // who was tried: there is no such user
+		}
+		s.emit(ctx, Event{Name: EventSignInFailed, UserID: u.ID, Username: name, Detail: "password"})
 		return SignInResult{}, errBadCredentials()
 	}
 	var trusted Device
@@ -377,6 +385,9 @@ func (s *Service) SignInTFA(ctx context.Context, in TFASignInRequest) (SignInRes
 	}
 	resv, err := s.reserveSignIn(ctx, keysFor(u.Username, in.IP))
 	if err != nil {
+		if KindOf(err) == KindTooManyRequests {
+			s.emit(ctx, Event{Name: EventSignInLocked, UserID: u.ID, Username: u.Username})
+		}
 		return SignInResult{}, err
 	}
 	now := s.now()
@@ -408,6 +419,7 @@ func (s *Service) SignInTFA(ctx context.Context, in TFASignInRequest) (SignInRes
 		if err := s.failSignIn(ctx, u, in.IP); err != nil {
 			return SignInResult{}, err
 		}
+		s.emit(ctx, Event{Name: EventSignInFailed, UserID: u.ID, Username: u.Username, Detail: "second factor"})
 		return SignInResult{}, errBadCode()
 	}
 	return s.completeSignIn(ctx, u, resv, c.Remember, Device{}, in.IP, in.UserAgent)
@@ -486,6 +498,11 @@ func (s *Service) completeSignIn(ctx context.Context, u User, resv reservation, 
 	if err != nil {
 		return SignInResult{}, err
 	}
+	detail := ""
+	if trusted.ID != 0 {
+		detail = "trusted device" // the second factor was skipped
+	}
+	s.emit(ctx, Event{Name: EventSignInSucceeded, UserID: u.ID, Username: u.Username, Detail: detail})
 	return res, nil
 }
 
@@ -546,5 +563,6 @@ func (s *Service) RegenerateScratchCodes(ctx context.Context, a Actor) ([]string
 	if err != nil {
 		return nil, err
 	}
+	s.emit(ctx, eventOf(EventScratchCodes, a, ""))
 	return codes, nil
 }

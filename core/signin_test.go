@@ -92,6 +92,9 @@ func TestSignInLockout(t *testing.T) {
 	if le.RetryAfter <= 0 || le.RetryAfter > 30*time.Second {
 		t.Fatalf("RetryAfter = %v, want up to 30s", le.RetryAfter)
 	}
+	if evs := e.events.take(); len(evs) < 7 || evs[len(evs)-1].Name != core.EventSignInLocked || evs[len(evs)-1].Username != "alice" {
+		t.Fatalf("the refused attempt reported %+v, want a last %s for alice", evs, core.EventSignInLocked)
+	}
 	// An unknown username locks the same way: nothing tells them apart.
 	for i := 0; i < 6; i++ {
 		_, err := e.svc.SignIn(e.ctx, core.SignInRequest{Username: "nobody", Password: "wrong guess number x", IP: "192.0.2.9"})

@@ -104,6 +104,7 @@ func (s *Service) ConfirmTFA(ctx context.Context, a Actor, code string) (string,
 	}
 	scratchCode := b32.EncodeToString(scratch)
 	now := s.now()
+	var wasOn bool
 	err := s.store.Update(ctx, func(tx Tx) error {
 		if err := tx.LockUser(ctx, a.User.ID); err != nil {
 			return notFound(err, "lock user")
@@ -127,6 +128,7 @@ func (s *Service) ConfirmTFA(ctx context.Context, a Actor, code string) (string,
 		if err != nil {
 			return notFound(err, "load user")
 		}
+		wasOn = u.TwoFactorAuth
 		u.TwoFactorAuth = true
 		if err := tx.UpdateUser(ctx, u); err != nil {
 			return err
@@ -143,6 +145,11 @@ func (s *Service) ConfirmTFA(ctx context.Context, a Actor, code string) (string,
 	if err != nil {
 		return "", err
 	}
+	name := EventTFAEnabled
+	if wasOn {
+		name = EventTFAReset
+	}
+	s.emit(ctx, eventOf(name, a, ""))
 	return scratchCode, nil
 }
 
@@ -154,7 +161,7 @@ func (s *Service) DisableTFA(ctx context.Context, a Actor) error {
 	if err := s.stepUp(ctx, a); err != nil {
 		return err
 	}
-	return s.store.Update(ctx, func(tx Tx) error {
+	return s.emitIf(ctx, s.store.Update(ctx, func(tx Tx) error {
 		u, err := lockUser(ctx, tx, a.User.ID)
 		if err != nil {
 			return err
@@ -170,7 +177,7 @@ func (s *Service) DisableTFA(ctx context.Context, a Actor) error {
 			return err
 		}
 		return tx.SetScratchCodes(ctx, a.User.ID, nil)
-	})
+	}), eventOf(EventTFADisabled, a, ""))
 }
 
 // matchTOTP checks code against the steps around now and returns the

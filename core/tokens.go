@@ -114,7 +114,11 @@ func (s *Service) CreateToken(ctx context.Context, a Actor, in TokenCreate) (Tok
 			return Token{}, "", Invalid("scopes", "scopes may not exceed the scopes of the token making the request (%s)", parent)
 		}
 	}
-	return s.issueToken(ctx, Token{UserID: a.User.ID, Kind: TokenPersonal, Label: in.Label, Scopes: scopes, Expiry: expiry, AppID: appID})
+	t, raw, err := s.issueToken(ctx, Token{UserID: a.User.ID, Kind: TokenPersonal, Label: in.Label, Scopes: scopes, Expiry: expiry, AppID: appID})
+	if err == nil {
+		s.emit(ctx, eventOf(EventTokenCreated, a, t.Label))
+	}
+	return t, raw, err
 }
 
 // trust is how far a token is trusted with the account itself.
@@ -244,10 +248,14 @@ func (s *Service) RevokeToken(ctx context.Context, a Actor, id int64) error {
 	if err := mustWrite(a); err != nil {
 		return err
 	}
-	return s.store.Update(ctx, func(tx Tx) error {
-		if _, err := s.ownPersonal(ctx, tx, a.User.ID, id); err != nil {
+	var label string
+	err := s.store.Update(ctx, func(tx Tx) error {
+		t, err := s.ownPersonal(ctx, tx, a.User.ID, id)
+		if err != nil {
 			return err
 		}
+		label = t.Label
 		return notFound(tx.DeleteToken(ctx, a.User.ID, id), "revoke token")
 	})
+	return s.emitIf(ctx, err, eventOf(EventTokenRevoked, a, label))
 }

@@ -55,7 +55,7 @@ func (s *Service) CreateUser(ctx context.Context, in UserCreate) (User, error) {
 		}
 		return err
 	})
-	return u, err
+	return u, s.emitIf(ctx, err, Event{Name: EventUserCreated, UserID: u.ID, Username: u.Username})
 }
 
 // Bootstrap makes the first user, admin, with one "*" token, on an empty

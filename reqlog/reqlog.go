@@ -19,9 +19,11 @@ type entryKey struct{}
 
 // entry is what a request's handlers learn about it as they run.
 type entry struct {
-	id     string
-	route  string
-	userID int64
+	id        string
+	route     string
+	userID    int64
+	client    string
+	userAgent string
 }
 
 // Options configure the middleware.
@@ -53,7 +55,7 @@ func WithOptions(log *slog.Logger, o Options, next http.Handler) http.Handler {
 		if id == "" {
 			id = newID()
 		}
-		e := &entry{id: id}
+		e := &entry{id: id, client: clientAddr(r, o.TrustProxyHeaders), userAgent: clip(r.UserAgent(), 256)}
 		w.Header().Set("X-Request-Id", e.id)
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 		next.ServeHTTP(rec, r.WithContext(context.WithValue(r.Context(), entryKey{}, e)))
@@ -71,8 +73,8 @@ func WithOptions(log *slog.Logger, o Options, next http.Handler) http.Handler {
 			slog.Int64("bytes", rec.bytes),
 			slog.Int64("user_id", e.userID),
 			slog.String("request_id", e.id),
-			slog.String("client", clientAddr(r, o.TrustProxyHeaders)),
-			slog.String("user_agent", clip(r.UserAgent(), 256)),
+			slog.String("client", e.client),
+			slog.String("user_agent", e.userAgent),
 		)
 	})
 }

@@ -2,12 +2,14 @@ package reqlog_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"testing"
 
+	"github.com/profiled/profiled/core"
 	"github.com/profiled/profiled/reqlog"
 )
 
@@ -98,5 +100,38 @@ func TestMiddlewareFields(t *testing.T) {
 				t.Fatalf("request id %q (header %q), want %q", id, rec.Header().Get("X-Request-Id"), tc.wantID)
 			}
 		})
+	}
+}
+
+func TestSecurityEvents(t *testing.T) {
+	var buf bytes.Buffer
+	events := reqlog.SecurityEvents{Log: slog.New(slog.NewJSONHandler(&buf, nil))}
+	h := reqlog.Middleware(slog.New(slog.DiscardHandler), http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		events.Event(r.Context(), core.Event{Name: core.EventSignInFailed, UserID: 7, Username: "alice", Detail: "password"})
+	}))
+	req := httptest.NewRequest("POST", "/auth/login", nil)
+	req.RemoteAddr = "192.0.2.1:4321"
+	req.Header.Set("User-Agent", "Mozilla/5.0")
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	var line map[string]any
+	if err := json.Unmarshal(buf.Bytes(), &line); err != nil {
+		t.Fatalf("not one JSON line: %q", buf.String())
+	}
+	if line["msg"] != "security event" || line["level"] != "WARN" || line["event"] != "signin.failed" || line["user_id"] != float64(7) ||
+		line["username"] != "alice" || line["detail"] != "password" || line["client"] != "192.0.2.1" ||
+		line["user_agent"] != "Mozilla/5.0" || line["request_id"] != rec.Header().Get("X-Request-Id") {
+		t.Fatalf("line: %v", line)
+	}
+
+	// Outside a request (an operator's command): the event alone, at INFO.
+	buf.Reset()
+	events.Event(context.Background(), core.Event{Name: core.EventPasswordReset, UserID: 7, Username: "alice"})
+	line = nil
+	if err := json.Unmarshal(buf.Bytes(), &line); err != nil {
+		t.Fatal(err)
+	}
+	if line["level"] != "INFO" || line["event"] != "password.reset" || line["request_id"] != nil || line["detail"] != nil {
+		t.Fatalf("line: %v", line)
 	}
 }

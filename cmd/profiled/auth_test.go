@@ -79,14 +79,27 @@ func TestPasswordsAndOAuthClients(t *testing.T) {
 		t.Fatalf("set-password with a refused password: err = %v", err)
 	}
 	withStdin("another long and unusual passphrase\n")
-	if out := mustRun(t, env, "users", "set-password", "--username", "alice", "--password-stdin"); !strings.Contains(out, "sessions have ended") {
-		t.Fatalf("set-password printed %q", out)
+	out, errOut, err := runCmd(t, env, "users", "set-password", "--username", "alice", "--password-stdin")
+	if err != nil || !strings.Contains(out, "sessions have ended") {
+		t.Fatalf("set-password printed %q (%v)", out, err)
+	}
+	if !strings.Contains(errOut, "msg=\"security event\" event=password.reset") || strings.Contains(errOut, "another long") {
+		t.Fatalf("set-password logged %q, want the password.reset event without the password", errOut)
 	}
 	if status, _ := call(t, "GET", s.base+"/v4/profile", string(tok[1]), ""); status != http.StatusUnauthorized {
 		t.Fatalf("the session of the old password after set-password: %d, want 401", status)
 	}
 	if status, _ := call(t, "POST", s.base+"/auth/login", "", `{"username":"alice","password":"a long and unusual passphrase"}`); status != http.StatusUnauthorized {
 		t.Fatalf("the old password after set-password: %d, want 401", status)
+	}
+	// The failure is a security event in the log, with the request's id
+	// and client, and without the password that was typed.
+	logged := s.stderr.String()
+	if !regexp.MustCompile(`"msg":"security event","event":"signin.failed","user_id":[1-9][0-9]*,"username":"alice","detail":"password","request_id":"[0-9a-f]{24}","client":"127.0.0.1"`).MatchString(logged) {
+		t.Errorf("no security event for the failed sign-in in the log:\n%s", logged)
+	}
+	if strings.Contains(logged, "a long and unusual passphrase") {
+		t.Errorf("a password appears in the log")
 	}
 	if status, body := call(t, "POST", s.base+"/auth/login", "", `{"username":"alice","password":"another long and unusual passphrase"}`); status != http.StatusOK {
 		t.Fatalf("the new password: %d %s", status, body)

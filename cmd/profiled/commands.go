@@ -3,11 +3,13 @@ package main
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"slices"
 	"time"
 
 	"github.com/profiled/profiled/core"
+	"github.com/profiled/profiled/reqlog"
 )
 
 // commands lists every subcommand but version and help, in the order the
@@ -217,7 +219,10 @@ func openService(ctx context.Context, e *env, k *keyConfig, c *dbConfig) (*core.
 	if created != "" {
 		fmt.Fprintln(e.stderr, "profiled: "+keyCreatedNotice(created))
 	}
-	svc := core.New(core.Config{Store: st, Box: box, SMS: noSMS{}})
+	// An operator's change to an account (a password reset) is a security
+	// event like a user's own: it goes to stderr, for the operator's record.
+	events := reqlog.SecurityEvents{Log: slog.New(slog.NewTextHandler(e.stderr, nil))}
+	svc := core.New(core.Config{Store: st, Box: box, SMS: noSMS{}, Events: events})
 	return svc, func() { st.Close() }, nil
 }
 

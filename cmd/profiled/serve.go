@@ -167,7 +167,7 @@ func serve(ctx context.Context, e *env, c serveConfig) error {
 	// The clients whose preferences namespaces exist: the registered ones,
 	// and those named on the command line.
 	directory := core.ClientDirectories{core.RegisteredClients{Store: st}, clients}
-	cfg := core.Config{Store: st, Box: box, SMS: sender, Clients: directory}
+	cfg := core.Config{Store: st, Box: box, SMS: sender, Clients: directory, Events: reqlog.SecurityEvents{Log: logger}}
 	if idp != nil {
 		cfg.Identity = idp
 		discover(ctx, idp, c.iam.issuer, logger)
