@@ -33,6 +33,16 @@ type Options struct {
 	// X-Request-Id (or the trace id of a W3C traceparent) becomes the
 	// request's id, so one id follows a request through the platform.
 	TrustProxyHeaders bool
+	// Observe, if set, is told of every request once it is answered (the
+	// metrics' counters and histograms).
+	Observe func(Observed)
+}
+
+// Observed is what Options.Observe learns of an answered request.
+type Observed struct {
+	Route    string // the route pattern, "unmatched" when none took the request
+	Status   int
+	Duration time.Duration
 }
 
 // Middleware is WithOptions without proxy headers.
@@ -64,6 +74,9 @@ func WithOptions(log *slog.Logger, o Options, next http.Handler) http.Handler {
 			route = "unmatched"
 		}
 		took := time.Since(start)
+		if o.Observe != nil {
+			o.Observe(Observed{Route: route, Status: rec.status, Duration: took})
+		}
 		log.LogAttrs(r.Context(), slog.LevelInfo, "request",
 			slog.String("method", r.Method),
 			slog.String("route", route),

@@ -24,6 +24,7 @@ import (
 	"github.com/profiled/profiled/face/iam"
 	"github.com/profiled/profiled/face/linode"
 	"github.com/profiled/profiled/face/pace"
+	"github.com/profiled/profiled/metrics"
 	"github.com/profiled/profiled/reqlog"
 	"github.com/profiled/profiled/sms"
 )
@@ -65,7 +66,7 @@ var serveCommand = command{
 		var requestTimeout, drain time.Duration
 		var budget int64
 		var origins originsValue
-		var tlsCert, tlsKey string
+		var tlsCert, tlsKey, metricsAddr string
 		fs.envString(&addr, "addr", "PROFILED_ADDR", "127.0.0.1:8080", "the `HOST:PORT` to listen on (port 0: any free port)")
 		fs.envString(&webhook, "sms-webhook", "PROFILED_SMS_WEBHOOK", "",
 			"the `URL` that receives each text message as a JSON POST of {\"to\": \"+E164\", \"message\": \"...\"}; unset: messages are only logged (development)")
@@ -81,6 +82,8 @@ var serveCommand = command{
 		fs.twin("cors-origin", "PROFILED_CORS_ORIGINS")
 		fs.envString(&tlsCert, "tls-cert", "PROFILED_TLS_CERT", "", "serve HTTPS with the certificate (chain) in this PEM `FILE`, read again on SIGHUP; with --tls-key")
 		fs.envString(&tlsKey, "tls-key", "PROFILED_TLS_KEY", "", "the PEM `FILE` of the certificate's private key; with --tls-cert")
+		fs.envString(&metricsAddr, "metrics-addr", "PROFILED_METRICS_ADDR", "",
+			"serve Prometheus metrics at GET /metrics on this `HOST:PORT`, apart from the API (keep it private); unset: no metrics")
 		fs.envDuration(&drain, "drain", "PROFILED_DRAIN", defaultDrain,
 			"after SIGTERM, how long /readyz answers 503 while the server still serves, so that load balancers stop sending before it closes its listener")
 		fs.envDuration(&requestTimeout, "request-timeout", "PROFILED_REQUEST_TIMEOUT", defaultRequestTimeout,
@@ -88,7 +91,7 @@ var serveCommand = command{
 		iamConf := iamFlags(fs)
 		clients := clientsFlag(fs)
 		return func(ctx context.Context, e *env) error {
-			return serve(ctx, e, serveConfig{db: db, key: key, addr: addr, webhook: webhook, logFormat: logFormat, trustProxy: trustProxy, iam: iamConf, clients: *clients, tokenFile: tokenFile, requestTimeout: requestTimeout, budget: budget, drain: drain, origins: origins, tlsCert: tlsCert, tlsKey: tlsKey})
+			return serve(ctx, e, serveConfig{db: db, key: key, addr: addr, webhook: webhook, logFormat: logFormat, trustProxy: trustProxy, iam: iamConf, clients: *clients, tokenFile: tokenFile, requestTimeout: requestTimeout, budget: budget, drain: drain, origins: origins, tlsCert: tlsCert, tlsKey: tlsKey, metricsAddr: metricsAddr})
 		}
 	},
 }
@@ -116,6 +119,8 @@ type serveConfig struct {
 	origins []string
 	// tlsCert and tlsKey serve HTTPS when set.
 	tlsCert, tlsKey string
+	// metricsAddr serves the Prometheus metrics when set.
+	metricsAddr string
 }
 
 func serve(ctx context.Context, e *env, c serveConfig) error {
@@ -167,7 +172,21 @@ func serve(ctx context.Context, e *env, c serveConfig) error {
 	// The clients whose preferences namespaces exist: the registered ones,
 	// and those named on the command line.
 	directory := core.ClientDirectories{core.RegisteredClients{Store: st}, clients}
-	cfg := core.Config{Store: st, Box: box, SMS: sender, Clients: directory, Events: reqlog.SecurityEvents{Log: logger}}
+	var events core.EventSink = reqlog.SecurityEvents{Log: logger}
+	var observe func(reqlog.Observed)
+	if c.metricsAddr != "" {
+		m := metrics.New()
+		watchStore(m, st)
+		events, observe = m.Events(events), m.Observe
+		mctx, stopMetrics := context.WithCancel(ctx)
+		defer stopMetrics()
+		addr, err := serveMetrics(mctx, c.metricsAddr, m, logger)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "profiled: metrics on http://%s/metrics\n", addr)
+	}
+	cfg := core.Config{Store: st, Box: box, SMS: sender, Clients: directory, Events: events}
 	if idp != nil {
 		cfg.Identity = idp
 		discover(ctx, idp, c.iam.issuer, logger)
@@ -198,7 +217,7 @@ func serve(ctx context.Context, e *env, c serveConfig) error {
 	var draining atomic.Bool
 	srv := &http.Server{
 		Handler: newHandler(svc, logger, handlerConfig{trustProxy: c.trustProxy, requestTimeout: c.requestTimeout,
-			budget: httpx.NewByteBudget(c.budget), draining: &draining, origins: c.origins, iam: c.iam.iamOptions(logger)}),
+			budget: httpx.NewByteBudget(c.budget), draining: &draining, origins: c.origins, iam: c.iam.iamOptions(logger), observe: observe}),
 		ReadHeaderTimeout: readHeaderTimeout,
 		ReadTimeout:       readTimeout,
 		WriteTimeout:      writeTimeout,
@@ -255,6 +274,7 @@ type handlerConfig struct {
 	draining       *atomic.Bool
 	origins        []string
 	iam            iam.Options
+	observe        func(reqlog.Observed) // the metrics, or nil
 }
 
 // newHandler is the whole HTTP API: the health checks, sign-in and OAuth
@@ -278,7 +298,7 @@ func newHandler(svc *core.Service, logger *slog.Logger, c handlerConfig) http.Ha
 	mux.Handle(iam.Prefix+"/", iam.New(svc, iamOpts))
 	mux.Handle("/user/", pace.New(svc, pace.Options{Logger: logger, Budget: c.budget, CORSOrigins: c.origins}))
 	mux.Handle("/", linode.New(svc, linode.Options{Logger: logger, MaxBodyBytes: linode.DefaultMaxBodyBytes, CORSOrigins: c.origins}))
-	return reqlog.WithOptions(logger, reqlog.Options{TrustProxyHeaders: c.trustProxy},
+	return reqlog.WithOptions(logger, reqlog.Options{TrustProxyHeaders: c.trustProxy, Observe: c.observe},
 		httpx.SecurityHeaders(c.trustProxy, httpx.Deadline(c.requestTimeout, mux)))
 }
 

@@ -147,6 +147,9 @@ func (s *Store) Ping(ctx context.Context) error {
 	return nil
 }
 
+// PoolStat reports on the connection pool, for the metrics.
+func (s *Store) PoolStat() *pgxpool.Stat { return s.pool.Stat() }
+
 // Close closes every connection of the pool, waiting for those in use.
 func (s *Store) Close() error {
 	s.pool.Close()

@@ -256,6 +256,12 @@ func (s *Store) Ping(ctx context.Context) error {
 	return nil
 }
 
+// PoolStats reports on the write pool (one connection, the committer's)
+// and the read pool, for the metrics.
+func (s *Store) PoolStats() (write, read sql.DBStats) {
+	return s.write.Stats(), s.read.Stats()
+}
+
 // Close stops the committer, once the batch it may be running is done,
 // and closes both pools. Updates after Close fail.
 func (s *Store) Close() error {

@@ -1,0 +1,169 @@
+// Package metrics is profiled's Prometheus exposition
+// (github.com/prometheus/client_golang, the reference client): requests by
+// face, route and status with latency histograms, security events (sign-in
+// failures and lockouts among them), database pool statistics, and the Go
+// runtime and process collectors. cmd/profiled serves it on
+// --metrics-addr, a listener apart from the API's, so it need not be
+// exposed where the API is.
+package metrics
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/profiled/profiled/core"
+	"github.com/profiled/profiled/reqlog"
+)
+
+// Metrics holds profiled's collectors, on a registry of its own (not the
+// process-global default one, so tests can build several).
+type Metrics struct {
+	reg      *prometheus.Registry
+	requests *prometheus.CounterVec
+	latency  *prometheus.HistogramVec
+	events   *prometheus.CounterVec
+	pools    *poolCollector
+}
+
+// New builds the collectors.
+func New() *Metrics {
+	m := &Metrics{
+		reg: prometheus.NewRegistry(),
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "profiled_http_requests_total",
+			Help: "HTTP requests answered, by face, route pattern and status code.",
+		}, []string{"face", "route", "status"}),
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "profiled_http_request_duration_seconds",
+			Help:    "Time to answer an HTTP request, by face and route pattern.",
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
+		}, []string{"face", "route"}),
+		events: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "profiled_security_events_total",
+			Help: "Security events reported by the core (signin.failed and signin.locked among them), by event.",
+		}, []string{"event"}),
+		pools: &poolCollector{},
+	}
+	m.reg.MustRegister(m.requests, m.latency, m.events, m.pools,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+// Handler serves the exposition, in the text or protobuf format the scraper asks for.
+func (m *Metrics) Handler() http.Handler {
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg})
+}
+
+// Observe counts one answered request (a reqlog.Options.Observe).
+func (m *Metrics) Observe(o reqlog.Observed) {
+	face := FaceOf(o.Route)
+	m.requests.WithLabelValues(face, o.Route, strconv.Itoa(o.Status)).Inc()
+	m.latency.WithLabelValues(face, o.Route).Observe(o.Duration.Seconds())
+}
+
+// FaceOf names the face a route pattern ("GET /profile") belongs to: the
+// Linode face owns every path the others do not (its patterns carry no
+// /v4 prefix). Route patterns, not paths, label the series, so their
+// number stays bounded whatever paths clients ask for; "unmatched" is every
+// request no route took.
+func FaceOf(route string) string {
+	if route == "unmatched" {
+		return "none"
+	}
+	_, path, _ := strings.Cut(route, " ")
+	switch {
+	case strings.HasPrefix(path, "/iam/"):
+		return "iam"
+	case strings.HasPrefix(path, "/user/"):
+		return "preferences"
+	case strings.HasPrefix(path, "/auth/"), strings.HasPrefix(path, "/oauth/"), path == "/logout",
+		strings.HasPrefix(path, "/forgot/"), strings.HasPrefix(path, "/.well-known/"):
+		return "signin"
+	case path == "/livez", path == "/readyz", path == "/healthz":
+		return "health"
+	}
+	return "linode"
+}
+
+// Events is a core.EventSink that counts each event and passes it on to next.
+func (m *Metrics) Events(next core.EventSink) core.EventSink {
+	return eventCounter{m: m, next: next}
+}
+
+type eventCounter struct {
+	m    *Metrics
+	next core.EventSink
+}
+
+func (c eventCounter) Event(ctx context.Context, e core.Event) {
+	c.m.events.WithLabelValues(e.Name).Inc()
+	if c.next != nil {
+		c.next.Event(ctx, e)
+	}
+}
+
+// Pool is a snapshot of a database connection pool.
+type Pool struct {
+	Open, InUse, Idle, Max int64
+	// Waits and WaitTime are how often, and how long in all, a request
+	// waited for a connection: the sign that the pool is too small.
+	Waits    int64
+	WaitTime time.Duration
+}
+
+// WatchPool exports the pool that stat reports on, labelled pool=name
+// (PostgreSQL's pool; SQLite's read and write pools).
+func (m *Metrics) WatchPool(name string, stat func() Pool) {
+	m.pools.mu.Lock()
+	defer m.pools.mu.Unlock()
+	m.pools.pools = append(m.pools.pools, watchedPool{name: name, stat: stat})
+}
+
+var (
+	poolOpen  = prometheus.NewDesc("profiled_db_pool_connections", "Open database connections.", []string{"pool"}, nil)
+	poolInUse = prometheus.NewDesc("profiled_db_pool_connections_in_use", "Database connections in use.", []string{"pool"}, nil)
+	poolIdle  = prometheus.NewDesc("profiled_db_pool_connections_idle", "Idle database connections.", []string{"pool"}, nil)
+	poolMax   = prometheus.NewDesc("profiled_db_pool_connections_max", "The most database connections the pool opens.", []string{"pool"}, nil)
+	poolWaits = prometheus.NewDesc("profiled_db_pool_waits_total", "Times a request waited for a free connection.", []string{"pool"}, nil)
+	poolWait  = prometheus.NewDesc("profiled_db_pool_wait_seconds_total", "Time requests waited for a free connection.", []string{"pool"}, nil)
+)
+
+// poolCollector reports every watched pool under the same descriptors.
+type poolCollector struct {
+	mu    sync.Mutex
+	pools []watchedPool
+}
+
+type watchedPool struct {
+	name string
+	stat func() Pool
+}
+
+func (c *poolCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{poolOpen, poolInUse, poolIdle, poolMax, poolWaits, poolWait} {
+		ch <- d
+	}
+}
+
+func (c *poolCollector) Collect(ch chan<- prometheus.Metric) {
+	c.mu.Lock()
+	pools := c.pools
+	c.mu.Unlock()
+	for _, w := range pools {
+		p := w.stat()
+		ch <- prometheus.MustNewConstMetric(poolOpen, prometheus.GaugeValue, float64(p.Open), w.name)
+		ch <- prometheus.MustNewConstMetric(poolInUse, prometheus.GaugeValue, float64(p.InUse), w.name)
+		ch <- prometheus.MustNewConstMetric(poolIdle, prometheus.GaugeValue, float64(p.Idle), w.name)
+		ch <- prometheus.MustNewConstMetric(poolMax, prometheus.GaugeValue, float64(p.Max), w.name)
+		ch <- prometheus.MustNewConstMetric(poolWaits, prometheus.CounterValue, float64(p.Waits), w.name)
+		ch <- prometheus.MustNewConstMetric(poolWait, prometheus.CounterValue, p.WaitTime.Seconds(), w.name)
+	}
+}
