@@ -494,6 +494,20 @@ func TestHelp(t *testing.T) {
 	}
 }
 
+// TestVersionStamped: a release build, made as docs/operations.md tells
+// packagers, names its version in "profiled version" (and so in the
+// "listening" log line, which prints the same string).
+func TestVersionStamped(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary; skipped in -short mode")
+	}
+	bin := buildProfiled(t, "-ldflags", "-X main.version=v9.8.7")
+	out, err := exec.Command(bin, "version").CombinedOutput()
+	if err != nil || !regexp.MustCompile(`^profiled v9\.8\.7 \(.*go1\.[0-9]+`).Match(out) {
+		t.Fatalf("profiled version: %q (%v)", out, err)
+	}
+}
+
 func TestSecretKeySources(t *testing.T) {
 	key := make([]byte, 32)
 	rand.Read(key)
@@ -607,14 +621,15 @@ func (a fakeAddr) Network() string { return "tcp" }
 func (a fakeAddr) String() string  { return string(a) }
 
 // buildProfiled builds the real binary into a temporary directory.
-func buildProfiled(t *testing.T) string {
+func buildProfiled(t *testing.T, flags ...string) string {
 	t.Helper()
 	goTool, err := exec.LookPath("go")
 	if err != nil {
 		goTool = filepath.Join(runtime.GOROOT(), "bin", "go")
 	}
 	bin := filepath.Join(t.TempDir(), "profiled")
-	if out, err := exec.Command(goTool, "build", "-o", bin, ".").CombinedOutput(); err != nil {
+	args := append(append([]string{"build", "-o", bin}, flags...), ".")
+	if out, err := exec.Command(goTool, args...).CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 	return bin
