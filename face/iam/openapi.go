@@ -3,7 +3,8 @@ package iam
 import (
 	_ "embed"
 	"net/http"
-	"strconv"
+
+	"github.com/profiled/profiled/face/httpx"
 )
 
 // openAPIDoc is the face's OpenAPI 3.1 description, written by hand: the
@@ -16,13 +17,4 @@ var openAPIDoc []byte
 // OpenAPI returns the face's OpenAPI description.
 func OpenAPI() []byte { return append([]byte(nil), openAPIDoc...) }
 
-func (s *server) openAPI(w http.ResponseWriter, r *http.Request) {
-	h := w.Header()
-	h.Set("Content-Type", "application/json")
-	h.Set("Content-Length", strconv.Itoa(len(openAPIDoc)))
-	h.Set("Cache-Control", "public, max-age=300")
-	w.WriteHeader(http.StatusOK)
-	if r.Method != http.MethodHead {
-		_, _ = w.Write(openAPIDoc)
-	}
-}
+func (s *server) openAPI(w http.ResponseWriter, r *http.Request) { httpx.Document(w, r, openAPIDoc) }

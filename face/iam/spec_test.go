@@ -1,7 +1,6 @@
 package iam_test
 
 import (
-	"context"
 	"encoding/json"
 	"net/http"
 	"strings"
@@ -19,22 +18,10 @@ import (
 // that sends it, not against the spec.
 const skipSpecHeader = "X-Test-Skip-Spec"
 
-// loadSpec reads the face's OpenAPI 3.1 description with kin-openapi,
-// which validates 3.1 schemas as JSON Schema 2020-12.
+// loadSpec reads the face's OpenAPI 3.1 description (spectest.Load).
 func loadSpec(t testing.TB, baseURL string) *openapi3.T {
 	t.Helper()
-	doc, err := openapi3.NewLoader().LoadFromData(iam.OpenAPI())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !doc.IsOpenAPI31OrLater() {
-		t.Fatalf("the description is OpenAPI %s, want 3.1", doc.OpenAPI)
-	}
-	if err := doc.Validate(context.Background()); err != nil {
-		t.Fatalf("the description is not valid: %v", err)
-	}
-	doc.Servers = openapi3.Servers{{URL: baseURL + iam.Prefix}}
-	return doc
+	return spectest.Load(t, iam.OpenAPI(), baseURL+iam.Prefix)
 }
 
 func init() {

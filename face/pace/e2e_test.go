@@ -22,6 +22,7 @@ import (
 	"github.com/profiled/profiled/core"
 	"github.com/profiled/profiled/face/linode"
 	"github.com/profiled/profiled/face/pace"
+	"github.com/profiled/profiled/internal/spectest"
 	"github.com/profiled/profiled/internal/testenv"
 	"github.com/profiled/profiled/reqlog"
 )
@@ -40,6 +41,10 @@ type env struct {
 
 	mu     sync.Mutex
 	errors map[string]int // error id -> status, for every error answered
+
+	// rec keeps every exchange of do, checked against the face's OpenAPI
+	// description when the test ends.
+	rec *spectest.Recorder
 }
 
 // The clients the directory knows.
@@ -69,6 +74,10 @@ func newEnv(t testing.TB, b testenv.Backend) *env {
 	mux.Handle("/", linode.New(e.svc, linode.Options{Logger: logger}))
 	e.srv = httptest.NewServer(reqlog.Middleware(logger, mux))
 	t.Cleanup(e.srv.Close)
+	e.rec = &spectest.Recorder{Next: http.DefaultTransport}
+	if tt, ok := t.(*testing.T); ok {
+		t.Cleanup(func() { validateAgainstSpec(tt, e.srv.URL, e.rec.Take()) })
+	}
 	return e
 }
 
@@ -125,7 +134,7 @@ func (e *env) do(method, url, token string, body io.Reader, header ...string) re
 	for i := 0; i+1 < len(header); i += 2 {
 		req.Header.Set(header[i], header[i+1])
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := (&http.Client{Transport: e.rec}).Do(req)
 	if err != nil {
 		e.t.Fatalf("%s %s: %v", method, url, err)
 	}

@@ -51,7 +51,7 @@ func New(svc *core.Service, opts Options) http.Handler {
 		opts.Logger = slog.Default()
 	}
 	s := &server{svc: svc, log: opts.Logger, budget: opts.Budget}
-	var table []httpx.Route
+	table := []httpx.Route{{Method: "GET", Path: OpenAPIPath, Handler: http.HandlerFunc(serveOpenAPI)}}
 	for _, rt := range s.routes() {
 		table = append(table, httpx.Route{Method: rt.method, Path: rt.path, Handler: s.endpoint(rt)})
 	}

@@ -146,3 +146,22 @@ func truncate(b []byte) string {
 	}
 	return string(b)
 }
+
+// Load reads an OpenAPI 3.1 description with kin-openapi (which validates
+// 3.1 schemas as JSON Schema 2020-12), checks that it is valid, and points
+// it at serverURL, for Validate.
+func Load(t testing.TB, description []byte, serverURL string) *openapi3.T {
+	t.Helper()
+	doc, err := openapi3.NewLoader().LoadFromData(description)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !doc.IsOpenAPI31OrLater() {
+		t.Fatalf("the description is OpenAPI %s, want 3.1", doc.OpenAPI)
+	}
+	if err := doc.Validate(context.Background()); err != nil {
+		t.Fatalf("the description is not valid: %v", err)
+	}
+	doc.Servers = openapi3.Servers{{URL: serverURL}}
+	return doc
+}
