@@ -21,6 +21,7 @@ import (
 	"github.com/profiled/profiled/face/iam"
 	"github.com/profiled/profiled/face/linode"
 	"github.com/profiled/profiled/face/pace"
+	"github.com/profiled/profiled/internal/spectest"
 	"github.com/profiled/profiled/internal/testenv"
 )
 
@@ -32,6 +33,9 @@ type env struct {
 	svc   *core.Service
 	clock *testenv.Clock
 	srv   *httptest.Server
+	// capture keeps every exchange, checked against the face's OpenAPI
+	// description when the test ends.
+	capture *spectest.Capture
 }
 
 const password = "a long and unusual passphrase"
@@ -54,7 +58,9 @@ func newEnvOn(t *testing.T, st core.Store, c *testenv.Clock) *env {
 	e := &env{t: t, store: st, clock: c}
 	e.svc = core.New(core.Config{PasswordCost: testenv.FastPasswords, Store: st, Box: testenv.TestKey(), SMS: &testenv.SMSInbox{}, Now: c.Now,
 		Clients: core.RegisteredClients{Store: st}})
-	e.srv = httptest.NewServer(handler(e.svc))
+	e.capture = &spectest.Capture{}
+	e.srv = httptest.NewServer(e.capture.Wrap(handler(e.svc)))
+	t.Cleanup(func() { validateAgainstSpec(t, e.srv.URL, e.capture.Take()) })
 	t.Cleanup(e.srv.Close)
 	return e
 }

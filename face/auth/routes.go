@@ -89,6 +89,7 @@ func (s *server) routes() {
 	s.handle("/auth/verify", s.verify)
 	// Envoy's ext_authz appends the original path to its path_prefix.
 	s.handle("/auth/verify/", s.verify)
+	s.handle("GET /auth/openapi.json", httpx.Document(openAPIDoc))
 }
 
 // Paths are the path prefixes and paths the face answers, for mounting.

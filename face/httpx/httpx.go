@@ -215,13 +215,16 @@ func Domain(r *http.Request, err error) error {
 
 // Document answers a fixed JSON document (an OpenAPI description) that
 // any client may read and cache for a while; HEAD gets the headers alone.
-func Document(w http.ResponseWriter, r *http.Request, doc []byte) {
-	h := w.Header()
-	h.Set("Content-Type", "application/json")
-	h.Set("Content-Length", strconv.Itoa(len(doc)))
-	h.Set("Cache-Control", "public, max-age=300")
-	w.WriteHeader(http.StatusOK)
-	if r.Method != http.MethodHead {
-		_, _ = w.Write(doc)
+func Document(doc []byte) http.HandlerFunc {
+	length := strconv.Itoa(len(doc))
+	return func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Type", "application/json")
+		h.Set("Content-Length", length)
+		h.Set("Cache-Control", "public, max-age=300")
+		w.WriteHeader(http.StatusOK)
+		if r.Method != http.MethodHead {
+			_, _ = w.Write(doc)
+		}
 	}
 }

@@ -1,11 +1,6 @@
 package iam
 
-import (
-	_ "embed"
-	"net/http"
-
-	"github.com/profiled/profiled/face/httpx"
-)
+import _ "embed"
 
 // openAPIDoc is the face's OpenAPI 3.1 description, written by hand: the
 // models, the rules of each operation, the scopes they need and the
@@ -16,5 +11,3 @@ var openAPIDoc []byte
 
 // OpenAPI returns the face's OpenAPI description.
 func OpenAPI() []byte { return append([]byte(nil), openAPIDoc...) }
-
-func (s *server) openAPI(w http.ResponseWriter, r *http.Request) { httpx.Document(w, r, openAPIDoc) }

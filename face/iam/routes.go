@@ -87,7 +87,7 @@ func (s *server) publicRoutes() []struct {
 		method, path string
 		h            http.HandlerFunc
 	}{
-		{"GET", "/openapi.json", s.openAPI},
+		{"GET", "/openapi.json", httpx.Document(openAPIDoc)},
 		{"GET", "/avatars/{file}", s.getAvatar},
 	}
 }

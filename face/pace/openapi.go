@@ -21,7 +21,9 @@ const OpenAPIPath = "/user/openapi.json"
 // OpenAPI returns the face's OpenAPI description.
 func OpenAPI() []byte { return append([]byte(nil), openAPIDoc...) }
 
+var document = httpx.Document(openAPIDoc)
+
 func serveOpenAPI(w http.ResponseWriter, r *http.Request) {
 	reqlog.SetRoute(r.Context(), "GET "+OpenAPIPath)
-	httpx.Document(w, r, openAPIDoc)
+	document(w, r)
 }

@@ -165,3 +165,60 @@ func Load(t testing.TB, description []byte, serverURL string) *openapi3.T {
 	doc.Servers = openapi3.Servers{{URL: serverURL}}
 	return doc
 }
+
+// Capture is the server-side Recorder: a middleware that keeps every
+// exchange next serves, whatever client made it (a browser, an OAuth
+// library). Request bodies are kept up to captureLimit bytes.
+type Capture struct {
+	Recorder
+}
+
+const captureLimit = 1 << 20
+
+// Wrap returns next, recording into c.
+func (c *Capture) Wrap(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var body []byte
+		if r.Body != nil {
+			body, _ = io.ReadAll(io.LimitReader(r.Body, captureLimit))
+			r.Body = struct {
+				io.Reader
+				io.Closer
+			}{io.MultiReader(bytes.NewReader(body), r.Body), r.Body}
+		}
+		rec := &capturingWriter{ResponseWriter: w, status: http.StatusOK}
+		next.ServeHTTP(rec, r)
+		if rec.header == nil {
+			rec.header = w.Header().Clone()
+		}
+		ex := Exchange{r.Method, "http://" + r.Host + r.URL.RequestURI(), r.Header.Clone(), body, rec.status, rec.header, rec.body.Bytes()}
+		c.mu.Lock()
+		c.log = append(c.log, ex)
+		c.mu.Unlock()
+	})
+}
+
+// capturingWriter keeps the status, the headers as sent and the body.
+type capturingWriter struct {
+	http.ResponseWriter
+	status int
+	header http.Header
+	body   bytes.Buffer
+}
+
+func (c *capturingWriter) WriteHeader(code int) {
+	if c.header == nil {
+		c.status, c.header = code, c.ResponseWriter.Header().Clone()
+	}
+	c.ResponseWriter.WriteHeader(code)
+}
+
+func (c *capturingWriter) Write(b []byte) (int, error) {
+	if c.header == nil {
+		c.WriteHeader(http.StatusOK)
+	}
+	c.body.Write(b)
+	return c.ResponseWriter.Write(b)
+}
+
+func (c *capturingWriter) Unwrap() http.ResponseWriter { return c.ResponseWriter }
