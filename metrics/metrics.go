@@ -30,6 +30,8 @@ type Metrics struct {
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
 	events   *prometheus.CounterVec
+	sms      *prometheus.CounterVec
+	updates  *prometheus.HistogramVec
 	pools    *poolCollector
 }
 
@@ -50,9 +52,18 @@ func New() *Metrics {
 			Name: "profiled_security_events_total",
 			Help: "Security events reported by the core (signin.failed and signin.locked among them), by event.",
 		}, []string{"event"}),
+		sms: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "profiled_sms_total",
+			Help: "Text messages handed to the SMS sender, by result: sent, or failed (the sender refused or did not answer).",
+		}, []string{"result"}),
+		updates: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "profiled_db_update_duration_seconds",
+			Help:    "Time of a write transaction of the store, queueing and retries included, by result: committed, or rolled back.",
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
+		}, []string{"result"}),
 		pools: &poolCollector{},
 	}
-	m.reg.MustRegister(m.requests, m.latency, m.events, m.pools,
+	m.reg.MustRegister(m.requests, m.latency, m.events, m.sms, m.updates, m.pools,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -108,6 +119,45 @@ func (c eventCounter) Event(ctx context.Context, e core.Event) {
 	if c.next != nil {
 		c.next.Event(ctx, e)
 	}
+}
+
+// SMS is a core.SMSSender that counts what next sends and fails to.
+func (m *Metrics) SMS(next core.SMSSender) core.SMSSender { return smsCounter{m: m, next: next} }
+
+type smsCounter struct {
+	m    *Metrics
+	next core.SMSSender
+}
+
+func (c smsCounter) SendSMS(ctx context.Context, to, message string) error {
+	err := c.next.SendSMS(ctx, to, message)
+	result := "sent"
+	if err != nil {
+		result = "failed"
+	}
+	c.m.sms.WithLabelValues(result).Inc()
+	return err
+}
+
+// Store is st with the time of each write transaction measured.
+func (m *Metrics) Store(st core.Store) core.Store { return timedStore{Store: st, m: m} }
+
+// timedStore measures Update; the reads pass through (the request
+// latency covers them).
+type timedStore struct {
+	core.Store
+	m *Metrics
+}
+
+func (t timedStore) Update(ctx context.Context, fn func(core.Tx) error) error {
+	start := time.Now()
+	err := t.Store.Update(ctx, fn)
+	result := "committed"
+	if err != nil {
+		result = "rolled_back"
+	}
+	t.m.updates.WithLabelValues(result).Observe(time.Since(start).Seconds())
+	return err
 }
 
 // Pool is a snapshot of a database connection pool.

@@ -89,6 +89,9 @@ func testMetrics(t *testing.T, env map[string]string, pool string, poolMax float
 	for i := 0; i < 3; i++ {
 		profileUsername(t, s.base, s.token)
 	}
+	if status, body := call(t, "POST", s.base+"/v4/profile/phone-number", s.token, `{"iso_code":"US","phone_number":"650-253-0000"}`); status != http.StatusOK {
+		t.Fatalf("POST /v4/profile/phone-number: %d %s", status, body)
+	}
 	// The metrics are not on the API's listener.
 	if status, _ := call(t, "GET", s.base+"/metrics", "", ""); status != http.StatusNotFound {
 		t.Errorf("GET /metrics on the API listener = %d, want 404", status)
@@ -112,11 +115,16 @@ func testMetrics(t *testing.T, env map[string]string, pool string, poolMax float
 		{"profiled_http_requests_total", map[string]string{"face": "signin", "route": "POST /auth/login", "status": "401"}, 1},
 		{"profiled_http_requests_total", map[string]string{"face": "linode", "route": "GET /profile", "status": "200"}, 3},
 		{"profiled_security_events_total", map[string]string{"event": "signin.failed"}, 1},
+		{"profiled_sms_total", map[string]string{"result": "sent"}, 1},
 	} {
 		m := sample(fams, tc.name, tc.labels)
 		if m == nil || m.GetCounter().GetValue() != tc.want {
 			t.Errorf("%s%v = %v, want %v", tc.name, tc.labels, m, tc.want)
 		}
+	}
+	// Bootstrap, the failed sign-in and the code sent wrote.
+	if u := sample(fams, "profiled_db_update_duration_seconds", map[string]string{"result": "committed"}); u == nil || u.GetHistogram().GetSampleCount() == 0 {
+		t.Errorf("no committed write transaction measured: %v", u)
 	}
 	h := sample(fams, "profiled_http_request_duration_seconds", map[string]string{"face": "linode", "route": "GET /profile"})
 	if h == nil || h.GetHistogram().GetSampleCount() != 3 || h.GetHistogram().GetSampleSum() <= 0 {

@@ -169,15 +169,14 @@ func serve(ctx context.Context, e *env, c serveConfig) error {
 	if msg := keyBesideDatabase(c.key, c.db, e.getenv); msg != "" {
 		logger.Warn(msg)
 	}
-	// The clients whose preferences namespaces exist: the registered ones,
-	// and those named on the command line.
-	directory := core.ClientDirectories{core.RegisteredClients{Store: st}, clients}
 	var events core.EventSink = reqlog.SecurityEvents{Log: logger}
 	var observe func(reqlog.Observed)
+	var store core.Store = st
 	if c.metricsAddr != "" {
 		m := metrics.New()
 		watchStore(m, st)
 		events, observe = m.Events(events), m.Observe
+		store, sender = m.Store(st), m.SMS(sender)
 		mctx, stopMetrics := context.WithCancel(ctx)
 		defer stopMetrics()
 		addr, err := serveMetrics(mctx, c.metricsAddr, m, logger)
@@ -186,7 +185,10 @@ func serve(ctx context.Context, e *env, c serveConfig) error {
 		}
 		fmt.Fprintf(e.stdout, "profiled: metrics on http://%s/metrics\n", addr)
 	}
-	cfg := core.Config{Store: st, Box: box, SMS: sender, Clients: directory, Events: events}
+	// The clients whose preferences namespaces exist: the registered ones,
+	// and those named on the command line.
+	directory := core.ClientDirectories{core.RegisteredClients{Store: store}, clients}
+	cfg := core.Config{Store: store, Box: box, SMS: sender, Clients: directory, Events: events}
 	if idp != nil {
 		cfg.Identity = idp
 		discover(ctx, idp, c.iam.issuer, logger)
