@@ -170,6 +170,8 @@ func endpoints() []endpoint {
 		{Name: "GET /v4/profile/sshkeys (page of 100)", Method: "GET", Path: "/v4/profile/sshkeys?page_size=100", Read: true, Expect: 200, Tokens: tokHeavy, Twin: "BenchmarkTwinListSSHKeys"},
 		{Name: "GET /v4/profile/tokens + X-Filter", Method: "GET", Path: "/v4/profile/tokens", Headers: map[string]string{"X-Filter": tokenFilter}, Read: true, Expect: 200, Tokens: tokUsers, Twin: "BenchmarkTwinListTokensFiltered"},
 		{Name: "GET /iam/v1/users/me/", Method: "GET", Path: "/iam/v1/users/me/", Read: true, Expect: 200, Tokens: tokUsers, Probe: true, Twin: "BenchmarkTwinIAMUsersMe"},
+		// Forward auth: every request to every service behind a gateway passes here.
+		{Name: "GET /auth/verify?scope= (forward auth)", Method: "GET", Path: "/auth/verify?scope=account:read_only", Read: true, Expect: 200, Tokens: tokUsers},
 		{Name: "GET /v4/profile, unknown token (401)", Method: "GET", Path: "/v4/profile", Read: true, Expect: 401, Tokens: tokUnknown, Twin: "BenchmarkTwinUnauthorized"},
 		{Name: "PUT /v4/profile/preferences (1 KB)", Method: "PUT", Path: "/v4/profile/preferences", Headers: js, Body: prefsBody, Expect: 200, Tokens: tokUsers, Twin: "BenchmarkTwinPutPreferences"},
 		{Name: "POST /v4/profile/sshkeys", Method: "POST", Path: "/v4/profile/sshkeys", Headers: js, BodyKind: bodySSHKey, Expect: 200, Tokens: tokUsers, Twin: "BenchmarkTwinPostSSHKey"},

@@ -228,7 +228,7 @@ func TestHarnessSmoke(t *testing.T) {
 	}
 	out := stdout.String()
 	for _, want := range []string{"| GET /v4/profile ", "| bare net/http ", "| PUT /v4/profile/preferences (1 KB) ",
-		"| GET /iam/v1/users/me/ ", "start-up to ready", "idle RSS < 40 MB"} {
+		"| GET /iam/v1/users/me/ ", "| GET /auth/verify?scope= (forward auth) ", "start-up to ready", "idle RSS < 40 MB"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("the table lacks %q:\n%s", want, out)
 		}
@@ -241,7 +241,7 @@ func TestHarnessSmoke(t *testing.T) {
 	if err := json.Unmarshal(raw, &rep); err != nil {
 		t.Fatal(err)
 	}
-	measured, want := 0, 12 // 5 reads, each beside its bare twin, and 2 writes
+	measured, want := 0, 14 // 6 reads, each beside its bare twin, and 2 writes
 	for _, row := range rep.Rows {
 		if row.Skipped != "" {
 			// Only a face that is not there yet is skipped.
