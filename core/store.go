@@ -33,8 +33,9 @@ type Tx interface {
 
 // Reader holds the queries.
 type Reader interface {
-	AuthReader // sign-in and OAuth: store_auth.go
-	IAMReader  // the IAM face's data (store_iam.go)
+	AuthReader   // sign-in and OAuth: store_auth.go
+	IAMReader    // the IAM face's data (store_iam.go)
+	OutboxReader // work after a change (store_outbox.go)
 
 	CountUsers(ctx context.Context) (int, error)
 	UserByID(ctx context.Context, id int64) (User, error)
@@ -72,8 +73,9 @@ type Reader interface {
 
 // Writer holds the changes. They are only reachable inside Store.Update.
 type Writer interface {
-	AuthWriter // sign-in and OAuth: store_auth.go
-	IAMWriter  // the IAM face's data (store_iam.go)
+	AuthWriter   // sign-in and OAuth: store_auth.go
+	IAMWriter    // the IAM face's data (store_iam.go)
+	OutboxWriter // work after a change (store_outbox.go)
 
 	// LockUser serializes write transactions on one user across every
 	// replica (SELECT ... FOR UPDATE on PostgreSQL; SQLite already

@@ -617,7 +617,8 @@ func TestMigration93RefusesCaseClashes(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	s, _ := openTest(t, Options{})
-	if _, err := s.pool.Exec(ctx, `DROP INDEX users_username_lower; DELETE FROM goose_db_version WHERE version_id >= 93`); err != nil {
+	// Back to schema 92: the migrations after 93 go too.
+	if _, err := s.pool.Exec(ctx, `DROP TABLE outbox; DROP INDEX users_username_lower; DELETE FROM goose_db_version WHERE version_id >= 93`); err != nil {
 		t.Fatal(err)
 	}
 	newUser(t, s, "carol")
