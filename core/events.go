@@ -1,6 +1,11 @@
 package core
 
-import "context"
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+)
 
 // Security events: what happened to an account that its owner and its
 // operator may want to know, one per change, named in the Event* constants.
@@ -50,16 +55,76 @@ func (s *Service) emit(ctx context.Context, e Event) {
 	}
 }
 
-// emitIf reports e when err is nil, and returns err: for the end of an
-// operation, after its change committed.
-func (s *Service) emitIf(ctx context.Context, err error, e Event) error {
-	if err == nil {
-		s.emit(ctx, e)
-	}
-	return err
-}
-
 // eventOf is an event about the actor's user.
 func eventOf(name string, a Actor, detail string) Event {
 	return Event{Name: name, UserID: a.User.ID, Username: a.User.Username, Detail: detail}
+}
+
+// update runs fn in one write transaction of the store. The events fn
+// notes are part of it: with the outbox on (Config.EventsOutbox) each is
+// enqueued in the same transaction, so the change and its event commit,
+// or roll back, together; once it commits they go to the sink. The store
+// may run fn more than once (a retried transaction): only the last run's
+// events count.
+func (s *Service) update(ctx context.Context, fn func(tx Tx, note func(Event)) error) error {
+	var events []Event
+	err := s.store.Update(ctx, func(tx Tx) error {
+		events = events[:0]
+		if err := fn(tx, func(e Event) { events = append(events, e) }); err != nil {
+			return err
+		}
+		return s.enqueueEvents(ctx, tx, events)
+	})
+	if err != nil {
+		return err
+	}
+	for _, e := range events {
+		s.emit(ctx, e)
+	}
+	return nil
+}
+
+// OutboxEvents is the outbox topic of the security events.
+const OutboxEvents = "event"
+
+// eventRecord is an event as the outbox keeps it and the webhook receives
+// it (EventDocument adds the id).
+type eventRecord struct {
+	ID       int64     `json:"id,omitempty"`
+	Event    string    `json:"event"`
+	UserID   int64     `json:"user_id"`
+	Username string    `json:"username"`
+	Detail   string    `json:"detail,omitempty"`
+	Created  time.Time `json:"created"`
+}
+
+// enqueueEvents writes events into the outbox inside tx, when the outbox
+// is on.
+func (s *Service) enqueueEvents(ctx context.Context, tx Tx, events []Event) error {
+	if !s.outbox {
+		return nil
+	}
+	now := s.clock()
+	for _, e := range events {
+		payload, err := json.Marshal(eventRecord{Event: e.Name, UserID: e.UserID, Username: e.Username, Detail: e.Detail, Created: now})
+		if err != nil {
+			return err
+		}
+		if err := tx.Enqueue(ctx, &OutboxMessage{Topic: OutboxEvents, Payload: payload, Created: now}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// EventDocument is the JSON document of an event message of the outbox,
+// its id (the message's, the same on every delivery of it, for receivers
+// to drop a repeat) included.
+func EventDocument(m OutboxMessage) ([]byte, error) {
+	var r eventRecord
+	if err := json.Unmarshal(m.Payload, &r); err != nil {
+		return nil, fmt.Errorf("outbox message %d: %w", m.ID, err)
+	}
+	r.ID = m.ID
+	return json.Marshal(r)
 }

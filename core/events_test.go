@@ -2,6 +2,9 @@ package core_test
 
 import (
 	"context"
+	"crypto/rand"
+	"errors"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -108,4 +111,90 @@ func TestSecurityEvents(t *testing.T) {
 	wantEvents(t, e, a.User.ID, core.EventPhoneRemoved)
 	noErr(t, e.svc.DeleteMe(e.ctx, a))
 	wantEvents(t, e, a.User.ID, core.EventUserDeleted)
+}
+
+// flakyReceiver is a Deliverer that fails its first failures deliveries
+// and keeps the documents of the others.
+type flakyReceiver struct {
+	mu       sync.Mutex
+	failures int
+	tries    int
+	got      []string
+}
+
+func (r *flakyReceiver) Deliver(_ context.Context, m core.OutboxMessage) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.tries++
+	if r.tries <= r.failures {
+		return errors.New("503 Service Unavailable")
+	}
+	doc, err := core.EventDocument(m)
+	if err != nil {
+		return err
+	}
+	r.got = append(r.got, string(doc))
+	return nil
+}
+
+func (r *flakyReceiver) documents() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]string(nil), r.got...)
+}
+
+// TestEventsOutbox: with the outbox on, an event is queued in the
+// transaction of its change (a failed change queues nothing), and the
+// worker delivers it, again after failures, until the receiver takes it.
+func TestEventsOutbox(t *testing.T) {
+	e := newEnv(t)
+	e.svc = core.New(core.Config{PasswordCost: e.cost, Store: e.store, Box: e.box, SMS: e.sms, Now: e.clock.Now, Rand: rand.Reader,
+		Events: e.events, EventsOutbox: true})
+	a := e.user("alice", false)
+	depth := func() int {
+		n, err := e.store.OutboxDepth(e.ctx, core.OutboxEvents)
+		noErr(t, err)
+		return n
+	}
+	if n := depth(); n != 1 { // user.created
+		t.Fatalf("depth after CreateUser = %d, want 1", n)
+	}
+	tok, _, err := e.svc.CreateToken(e.ctx, a, core.TokenCreate{Label: "ci"})
+	noErr(t, err)
+	noErr(t, e.svc.RevokeToken(e.ctx, a, tok.ID))
+	wantErr(t, e.svc.RevokeToken(e.ctx, a, tok.ID), core.KindNotFound, "")
+	if n := depth(); n != 3 {
+		t.Fatalf("depth = %d, want 3 (a failed revoke queues nothing)", n)
+	}
+
+	recv := &flakyReceiver{failures: 2}
+	ctx, cancel := context.WithCancel(e.ctx)
+	done := make(chan error, 1)
+	go func() {
+		done <- e.svc.RunOutbox(ctx, core.OutboxEvents, recv, core.OutboxOptions{Poll: 5 * time.Millisecond})
+	}()
+	// The retries wait on the service's clock: move it on until all is in.
+	for deadline := time.Now().Add(10 * time.Second); len(recv.documents()) < 3; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("delivered %v after %d tries", recv.documents(), recv.tries)
+		}
+		e.clock.Advance(time.Second)
+	}
+	cancel()
+	noErr(t, <-done)
+	// A message that failed waits for its retry while later ones go
+	// ahead: the order is the ids', not the deliveries'.
+	got := recv.documents()
+	slices.Sort(got)
+	want := []string{
+		`{"id":1,"event":"user.created","user_id":1,"username":"alice","created":"2025-06-02T12:00:00Z"}`,
+		`{"id":2,"event":"token.created","user_id":1,"username":"alice","detail":"ci","created":"2025-06-02T12:00:00Z"}`,
+		`{"id":3,"event":"token.revoked","user_id":1,"username":"alice","detail":"ci","created":"2025-06-02T12:00:00Z"}`,
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("delivered %v\nwant %v", got, want)
+	}
+	if n := depth(); n != 0 {
+		t.Fatalf("depth after delivery = %d", n)
+	}
 }

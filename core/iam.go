@@ -220,13 +220,13 @@ func (s *Service) DeleteMe(ctx context.Context, a Actor) error {
 	if err := s.stepUp(ctx, a); err != nil {
 		return err
 	}
-	err := s.store.Update(ctx, func(tx Tx) error {
+	return s.update(ctx, func(tx Tx, note func(Event)) error {
 		if _, err := lockHuman(ctx, tx, a.User.ID); err != nil {
 			return err
 		}
+		note(eventOf(EventUserDeleted, a, ""))
 		return notFound(tx.DeleteUser(ctx, a.User.ID), "delete user")
 	})
-	return s.emitIf(ctx, err, eventOf(EventUserDeleted, a, ""))
 }
 
 // ChangePassword replaces the actor's password. It requires the current
@@ -265,7 +265,7 @@ func (s *Service) ChangePassword(ctx context.Context, a Actor, current, next str
 	if err != nil {
 		return err
 	}
-	err = s.store.Update(ctx, func(tx Tx) error {
+	return s.update(ctx, func(tx Tx, note func(Event)) error {
 		if err := tx.LockUser(ctx, a.User.ID); err != nil {
 			return notFound(err, "lock user")
 		}
@@ -275,7 +275,7 @@ func (s *Service) ChangePassword(ctx context.Context, a Actor, current, next str
 		if err := endSessions(ctx, tx, a.User.ID, a.Token.ID); err != nil {
 			return err
 		}
+		note(eventOf(EventPasswordChanged, a, ""))
 		return clearAttempts(ctx, tx, limitKey)
 	})
-	return s.emitIf(ctx, err, eventOf(EventPasswordChanged, a, ""))
 }

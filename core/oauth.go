@@ -381,11 +381,14 @@ func (s *Service) revokeApp(ctx context.Context, userID, appID int64, why string
 	if appID == 0 {
 		return nil
 	}
-	err := s.store.Update(ctx, func(tx Tx) error { return tx.DeleteApp(ctx, userID, appID) })
+	err := s.update(ctx, func(tx Tx, note func(Event)) error {
+		note(Event{Name: EventAppRevoked, UserID: userID, Detail: why})
+		return tx.DeleteApp(ctx, userID, appID)
+	})
 	if errors.Is(err, ErrNotFound) {
 		return nil
 	}
-	return s.emitIf(ctx, err, Event{Name: EventAppRevoked, UserID: userID, Detail: why})
+	return err
 }
 
 func (s *Service) exchangeCode(ctx context.Context, c OAuthClient, in TokenRequest) (TokenGrant, error) {
@@ -442,10 +445,11 @@ func (s *Service) exchangeCode(ctx context.Context, c OAuthClient, in TokenReque
 	app := App{UserID: code.UserID, ClientID: c.ID, Label: c.Label, Scopes: code.Scopes, Website: c.Website,
 		ThumbnailURL: c.ThumbnailURL, Created: now}
 	var g TokenGrant
-	err = s.store.Update(ctx, func(tx Tx) error {
+	err = s.update(ctx, func(tx Tx, note func(Event)) error {
 		if err := tx.CreateApp(ctx, &app); err != nil {
 			return notFound(err, "create app")
 		}
+		note(Event{Name: EventAppAuthorized, UserID: code.UserID, Detail: "client " + c.ID})
 		if err := tx.ClaimAuthCode(ctx, hash, app.ID); err != nil {
 			if errors.Is(err, ErrNotFound) {
 				return invalidGrant("code", "code is unknown, expired or used")
@@ -456,7 +460,7 @@ func (s *Service) exchangeCode(ctx context.Context, c OAuthClient, in TokenReque
 		g, err = s.issueOAuthTokens(ctx, tx, app, code.Scopes, now)
 		return err
 	})
-	return g, s.emitIf(ctx, err, Event{Name: EventAppAuthorized, UserID: code.UserID, Detail: "client " + c.ID})
+	return g, err
 }
 
 // issueOAuthTokens makes an access token and a refresh token for app.

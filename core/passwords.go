@@ -324,16 +324,16 @@ func (s *Service) ResetPassword(ctx context.Context, username, pw string) error 
 	if err != nil {
 		return err
 	}
-	err = s.store.Update(ctx, func(tx Tx) error {
+	return s.update(ctx, func(tx Tx, note func(Event)) error {
 		if err := tx.LockUser(ctx, u.ID); err != nil {
 			return notFound(err, "lock user")
 		}
 		if err := tx.SetPasswordHash(ctx, u.ID, hash); err != nil {
 			return notFound(err, "set password")
 		}
+		note(Event{Name: EventPasswordReset, UserID: u.ID, Username: u.Username, Detail: "operator"})
 		return endSessions(ctx, tx, u.ID, 0)
 	})
-	return s.emitIf(ctx, err, Event{Name: EventPasswordReset, UserID: u.ID, Username: u.Username, Detail: "operator"})
 }
 
 // checkedHash checks pw against the policy for u and hashes it.

@@ -117,7 +117,7 @@ func (s *Service) VerifyPhone(ctx context.Context, a Actor, code string) error {
 		return err
 	}
 	now := s.now()
-	err := s.store.Update(ctx, func(tx Tx) error {
+	return s.update(ctx, func(tx Tx, note func(Event)) error {
 		if err := tx.LockUser(ctx, a.User.ID); err != nil {
 			return notFound(err, "lock user")
 		}
@@ -146,9 +146,9 @@ func (s *Service) VerifyPhone(ctx context.Context, a Actor, code string) error {
 		if err := tx.DeletePhoneVerification(ctx, a.User.ID); err != nil && !errors.Is(err, ErrNotFound) {
 			return err
 		}
+		note(eventOf(EventPhoneVerified, a, ""))
 		return clearAttempts(ctx, tx, limitKey)
 	})
-	return s.emitIf(ctx, err, eventOf(EventPhoneVerified, a, ""))
 }
 
 // DeletePhone forgets the verified number (opting out of SMS) and any pending code.
@@ -156,11 +156,12 @@ func (s *Service) DeletePhone(ctx context.Context, a Actor) error {
 	if err := mustWrite(a); err != nil {
 		return err
 	}
-	err := s.store.Update(ctx, func(tx Tx) error {
+	return s.update(ctx, func(tx Tx, note func(Event)) error {
 		u, err := lockUser(ctx, tx, a.User.ID)
 		if err != nil {
 			return err
 		}
+		note(eventOf(EventPhoneRemoved, a, ""))
 		u.VerifiedPhoneNumber = ""
 		if err := tx.UpdateUser(ctx, u); err != nil {
 			return err
@@ -184,5 +185,4 @@ func (s *Service) DeletePhone(ctx context.Context, a Actor) error {
 		}
 		return nil
 	})
-	return s.emitIf(ctx, err, eventOf(EventPhoneRemoved, a, ""))
 }

@@ -33,6 +33,10 @@ type Config struct {
 	Clients ClientDirectory
 	// Events receives the security events (events.go); nil for none.
 	Events EventSink
+	// EventsOutbox also writes each security event into the outbox, in
+	// the transaction of its change, for RunOutbox to deliver (the
+	// webhook). Off, nothing is queued: no one would take it out.
+	EventsOutbox bool
 	// PasswordCost lowers the cost of password hashes, for tests only
 	// (internal/testenv.FastPasswords); nil, as cmd/profiled leaves it, is
 	// ProductionPasswordCost.
@@ -51,12 +55,13 @@ type Service struct {
 	clients ClientDirectory // may be nil
 	cost    PasswordCost
 	events  EventSink // may be nil
+	outbox  bool      // Config.EventsOutbox
 }
 
 // New builds a Service.
 func New(c Config) *Service {
 	s := &Service{store: c.Store, box: c.Box, sms: c.SMS, now: c.Now, rand: c.Rand, idp: c.Identity, clients: c.Clients,
-		cost: ProductionPasswordCost, events: c.Events}
+		cost: ProductionPasswordCost, events: c.Events, outbox: c.EventsOutbox}
 	if c.PasswordCost != nil {
 		s.cost = *c.PasswordCost
 	}

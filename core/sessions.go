@@ -32,10 +32,10 @@ func (s *Service) RevokeApp(ctx context.Context, a Actor, id int64) error {
 	if err := mustWrite(a); err != nil {
 		return err
 	}
-	err := s.store.Update(ctx, func(tx Tx) error {
+	return s.update(ctx, func(tx Tx, note func(Event)) error {
+		note(eventOf(EventAppRevoked, a, "app "+strconv.FormatInt(id, 10)))
 		return notFound(tx.DeleteApp(ctx, a.User.ID, id), "revoke app")
 	})
-	return s.emitIf(ctx, err, eventOf(EventAppRevoked, a, strconv.FormatInt(id, 10)))
 }
 
 // Devices lists the actor's unexpired trusted devices.

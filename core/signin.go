@@ -209,12 +209,15 @@ func lockout(n int) time.Duration {
 
 // failSignIn records the failed Login of a known user (u.ID != 0); the
 // failure itself was counted by reserveSignIn.
-func (s *Service) failSignIn(ctx context.Context, u User, ip string) error {
-	if u.ID == 0 {
-		return nil
-	}
+func (s *Service) failSignIn(ctx context.Context, u User, ip string, e Event) error {
 	l := Login{UserID: u.ID, Datetime: s.clock(), IP: ip, Username: u.Username, Status: LoginFailed, Restricted: u.Restricted}
-	return s.store.Update(ctx, func(tx Tx) error { return notFound(tx.CreateLogin(ctx, &l), "record login") })
+	return s.update(ctx, func(tx Tx, note func(Event)) error {
+		note(e)
+		if u.ID == 0 {
+			return nil // no such user: no login to record, but the event
+		}
+		return notFound(tx.CreateLogin(ctx, &l), "record login")
+	})
 }
 
 // succeed gives back, inside tx, what reserveSignIn counted for an attempt
@@ -283,6 +286,9 @@ func (s *Service) SignIn(ctx context.Context, in SignInRequest) (SignInResult, e
 	resv, err := s.reserveSignIn(ctx, keysFor(in.Username, in.IP))
 	if err != nil {
 		if KindOf(err) == KindTooManyRequests {
+			// Logged, not queued: a refusal writes nothing, so that
+			// guesses at a locked account cost the database nothing (the
+			// failures that set the lock were queued, and are bounded by it).
 			s.emit(ctx, Event{Name: EventSignInLocked, Username: in.Username})
 		}
 		return SignInResult{}, err
@@ -304,14 +310,13 @@ func (s *Service) SignIn(ctx context.Context, in SignInRequest) (SignInResult, e
 		return SignInResult{}, err
 	}
 	if !ok {
-		if err := s.failSignIn(ctx, u, in.IP); err != nil {
-			return SignInResult{}, err
-		}
 		name := u.Username
 		if u.ID == 0 {
 			name = in.Username // who was tried: there is no such user
 		}
-		s.emit(ctx, Event{Name: EventSignInFailed, UserID: u.ID, Username: name, Detail: "password"})
+		if err := s.failSignIn(ctx, u, in.IP, Event{Name: EventSignInFailed, UserID: u.ID, Username: name, Detail: "password"}); err != nil {
+			return SignInResult{}, err
+		}
 		return SignInResult{}, errBadCredentials()
 	}
 	var trusted Device
@@ -386,6 +391,9 @@ func (s *Service) SignInTFA(ctx context.Context, in TFASignInRequest) (SignInRes
 	resv, err := s.reserveSignIn(ctx, keysFor(u.Username, in.IP))
 	if err != nil {
 		if KindOf(err) == KindTooManyRequests {
+			// Logged, not queued: a refusal writes nothing, so that
+			// guesses at a locked account cost the database nothing (the
+			// failures that set the lock were queued, and are bounded by it).
 			s.emit(ctx, Event{Name: EventSignInLocked, UserID: u.ID, Username: u.Username})
 		}
 		return SignInResult{}, err
@@ -416,10 +424,9 @@ func (s *Service) SignInTFA(ctx context.Context, in TFASignInRequest) (SignInRes
 		return SignInResult{}, err
 	}
 	if wrong {
-		if err := s.failSignIn(ctx, u, in.IP); err != nil {
+		if err := s.failSignIn(ctx, u, in.IP, Event{Name: EventSignInFailed, UserID: u.ID, Username: u.Username, Detail: "second factor"}); err != nil {
 			return SignInResult{}, err
 		}
-		s.emit(ctx, Event{Name: EventSignInFailed, UserID: u.ID, Username: u.Username, Detail: "second factor"})
 		return SignInResult{}, errBadCode()
 	}
 	return s.completeSignIn(ctx, u, resv, c.Remember, Device{}, in.IP, in.UserAgent)
@@ -475,10 +482,15 @@ func (s *Service) completeSignIn(ctx context.Context, u User, resv reservation, 
 			LastRemoteAddr: ip, UserAgent: ua}
 		res.DeviceExpiry = device.Expiry
 	}
-	err = s.store.Update(ctx, func(tx Tx) error {
+	detail := ""
+	if trusted.ID != 0 {
+		detail = "trusted device" // the second factor was skipped
+	}
+	err = s.update(ctx, func(tx Tx, note func(Event)) error {
 		if err := tx.CreateToken(ctx, &res.Session); err != nil {
 			return notFound(err, "create session")
 		}
+		note(Event{Name: EventSignInSucceeded, UserID: u.ID, Username: u.Username, Detail: detail})
 		l := Login{UserID: u.ID, Datetime: now, IP: ip, Username: u.Username, Status: LoginSuccessful, Restricted: u.Restricted}
 		if err := tx.CreateLogin(ctx, &l); err != nil {
 			return notFound(err, "record login")
@@ -498,11 +510,6 @@ func (s *Service) completeSignIn(ctx context.Context, u User, resv reservation, 
 	if err != nil {
 		return SignInResult{}, err
 	}
-	detail := ""
-	if trusted.ID != 0 {
-		detail = "trusted device" // the second factor was skipped
-	}
-	s.emit(ctx, Event{Name: EventSignInSucceeded, UserID: u.ID, Username: u.Username, Detail: detail})
 	return res, nil
 }
 
@@ -550,7 +557,7 @@ func (s *Service) RegenerateScratchCodes(ctx context.Context, a Actor) ([]string
 		codes[i] = b32.EncodeToString(b)
 		hashes[i] = HashToken(codes[i])
 	}
-	err := s.store.Update(ctx, func(tx Tx) error {
+	err := s.update(ctx, func(tx Tx, note func(Event)) error {
 		u, err := lockUser(ctx, tx, a.User.ID)
 		if err != nil {
 			return err
@@ -558,11 +565,11 @@ func (s *Service) RegenerateScratchCodes(ctx context.Context, a Actor) ([]string
 		if !u.TwoFactorAuth {
 			return Conflict("", "Two-factor authentication is not enabled: scratch codes come with it")
 		}
+		note(eventOf(EventScratchCodes, a, ""))
 		return tx.SetScratchCodes(ctx, a.User.ID, hashes)
 	})
 	if err != nil {
 		return nil, err
 	}
-	s.emit(ctx, eventOf(EventScratchCodes, a, ""))
 	return codes, nil
 }

@@ -104,8 +104,7 @@ func (s *Service) ConfirmTFA(ctx context.Context, a Actor, code string) (string,
 	}
 	scratchCode := b32.EncodeToString(scratch)
 	now := s.now()
-	var wasOn bool
-	err := s.store.Update(ctx, func(tx Tx) error {
+	err := s.update(ctx, func(tx Tx, note func(Event)) error {
 		if err := tx.LockUser(ctx, a.User.ID); err != nil {
 			return notFound(err, "lock user")
 		}
@@ -128,7 +127,11 @@ func (s *Service) ConfirmTFA(ctx context.Context, a Actor, code string) (string,
 		if err != nil {
 			return notFound(err, "load user")
 		}
-		wasOn = u.TwoFactorAuth
+		if u.TwoFactorAuth {
+			note(eventOf(EventTFAReset, a, "")) // a new secret replaces the one in use
+		} else {
+			note(eventOf(EventTFAEnabled, a, ""))
+		}
 		u.TwoFactorAuth = true
 		if err := tx.UpdateUser(ctx, u); err != nil {
 			return err
@@ -145,11 +148,6 @@ func (s *Service) ConfirmTFA(ctx context.Context, a Actor, code string) (string,
 	if err != nil {
 		return "", err
 	}
-	name := EventTFAEnabled
-	if wasOn {
-		name = EventTFAReset
-	}
-	s.emit(ctx, eventOf(name, a, ""))
 	return scratchCode, nil
 }
 
@@ -161,7 +159,7 @@ func (s *Service) DisableTFA(ctx context.Context, a Actor) error {
 	if err := s.stepUp(ctx, a); err != nil {
 		return err
 	}
-	return s.emitIf(ctx, s.store.Update(ctx, func(tx Tx) error {
+	return s.update(ctx, func(tx Tx, note func(Event)) error {
 		u, err := lockUser(ctx, tx, a.User.ID)
 		if err != nil {
 			return err
@@ -176,8 +174,9 @@ func (s *Service) DisableTFA(ctx context.Context, a Actor) error {
 		if err := tx.SetTFA(ctx, a.User.ID, TFAState{}); err != nil {
 			return err
 		}
+		note(eventOf(EventTFADisabled, a, ""))
 		return tx.SetScratchCodes(ctx, a.User.ID, nil)
-	}), eventOf(EventTFADisabled, a, ""))
+	})
 }
 
 // matchTOTP checks code against the steps around now and returns the

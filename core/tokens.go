@@ -114,11 +114,8 @@ func (s *Service) CreateToken(ctx context.Context, a Actor, in TokenCreate) (Tok
 			return Token{}, "", Invalid("scopes", "scopes may not exceed the scopes of the token making the request (%s)", parent)
 		}
 	}
-	t, raw, err := s.issueToken(ctx, Token{UserID: a.User.ID, Kind: TokenPersonal, Label: in.Label, Scopes: scopes, Expiry: expiry, AppID: appID})
-	if err == nil {
-		s.emit(ctx, eventOf(EventTokenCreated, a, t.Label))
-	}
-	return t, raw, err
+	return s.issueToken(ctx, Token{UserID: a.User.ID, Kind: TokenPersonal, Label: in.Label, Scopes: scopes, Expiry: expiry, AppID: appID},
+		eventOf(EventTokenCreated, a, in.Label))
 }
 
 // trust is how far a token is trusted with the account itself.
@@ -193,7 +190,7 @@ func (s *Service) IssueToken(ctx context.Context, username, label string, scopes
 
 // issueToken stores t, a new token: its label checked, its expiry in the
 // future, with a new secret. It returns t and the raw token.
-func (s *Service) issueToken(ctx context.Context, t Token) (Token, string, error) {
+func (s *Service) issueToken(ctx context.Context, t Token, events ...Event) (Token, string, error) {
 	if err := validateTokenLabel(t.Label); err != nil {
 		return Token{}, "", err
 	}
@@ -210,7 +207,10 @@ func (s *Service) issueToken(ctx context.Context, t Token) (Token, string, error
 		return Token{}, "", err
 	}
 	t.Created, t.Prefix, t.Hash = now, raw[:TokenPrefixLength], HashToken(raw)
-	err = s.store.Update(ctx, func(tx Tx) error {
+	err = s.update(ctx, func(tx Tx, note func(Event)) error {
+		for _, e := range events {
+			note(e)
+		}
 		return notFound(tx.CreateToken(ctx, &t), "create token")
 	})
 	if err != nil {
@@ -248,14 +248,12 @@ func (s *Service) RevokeToken(ctx context.Context, a Actor, id int64) error {
 	if err := mustWrite(a); err != nil {
 		return err
 	}
-	var label string
-	err := s.store.Update(ctx, func(tx Tx) error {
+	return s.update(ctx, func(tx Tx, note func(Event)) error {
 		t, err := s.ownPersonal(ctx, tx, a.User.ID, id)
 		if err != nil {
 			return err
 		}
-		label = t.Label
+		note(eventOf(EventTokenRevoked, a, t.Label))
 		return notFound(tx.DeleteToken(ctx, a.User.ID, id), "revoke token")
 	})
-	return s.emitIf(ctx, err, eventOf(EventTokenRevoked, a, label))
 }

@@ -48,14 +48,15 @@ func (s *Service) CreateUser(ctx context.Context, in UserCreate) (User, error) {
 	u := User{Username: in.Username, Email: in.Email, Timezone: "UTC", EmailNotifications: true,
 		LishAuthMethod: LishKeysOnly, AuthorizedKeys: []string{}, Restricted: in.Restricted,
 		AuthenticationType: "password", ReferralCode: code, Created: s.clock()}
-	err = s.store.Update(ctx, func(tx Tx) error {
+	err = s.update(ctx, func(tx Tx, note func(Event)) error {
 		err := tx.CreateUser(ctx, &u)
 		if errors.Is(err, ErrDuplicate) {
 			return Conflict("username", "username %s is taken", in.Username)
 		}
+		note(Event{Name: EventUserCreated, UserID: u.ID, Username: u.Username})
 		return err
 	})
-	return u, s.emitIf(ctx, err, Event{Name: EventUserCreated, UserID: u.ID, Username: u.Username})
+	return u, err
 }
 
 // Bootstrap makes the first user, admin, with one "*" token, on an empty

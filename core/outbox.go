@@ -1,0 +1,113 @@
+package core
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Deliverer delivers one message of the outbox (the events webhook; mail
+// later). An error means not delivered: the message is tried again. A
+// message may be delivered more than once (a worker that dies after the
+// delivery and before it notes it), never lost: receivers drop repeats
+// by the message's id.
+type Deliverer interface {
+	Deliver(ctx context.Context, m OutboxMessage) error
+}
+
+// OutboxOptions tune RunOutbox; the zero value takes the defaults.
+type OutboxOptions struct {
+	Poll       time.Duration // how often an idle worker looks for work (1 s)
+	Lease      time.Duration // how long a claim keeps a message from other workers (1 min)
+	Timeout    time.Duration // the longest one delivery may take (10 s; less than Lease)
+	Batch      int           // messages claimed at once (16)
+	MaxBackoff time.Duration // the longest wait between attempts (1 h)
+	// OnError, if set, is told of each failed delivery (the log).
+	OnError func(m OutboxMessage, err error)
+}
+
+func (o *OutboxOptions) defaults() {
+	if o.Poll <= 0 {
+		o.Poll = time.Second
+	}
+	if o.Lease <= 0 {
+		o.Lease = time.Minute
+	}
+	if o.Timeout <= 0 || o.Timeout >= o.Lease {
+		o.Timeout = min(10*time.Second, o.Lease/2)
+	}
+	if o.Batch <= 0 {
+		o.Batch = 16
+	}
+	if o.MaxBackoff <= 0 {
+		o.MaxBackoff = time.Hour
+	}
+}
+
+// backoff is the wait after the attempts-th failed attempt: 1 s, 2 s,
+// 4 s, ... up to max.
+func backoff(attempts int, max time.Duration) time.Duration {
+	d := time.Second
+	for i := 1; i < attempts && d < max; i++ {
+		d *= 2
+	}
+	return min(d, max)
+}
+
+// RunOutbox delivers the messages of topic with d until ctx ends, as one
+// of any number of workers on any number of replicas: each claim leases
+// what it takes, so no two workers deliver a message at once, and a
+// worker that dies leaves its messages to the others once the lease ends.
+// A failed delivery is tried again after a backoff, for as long as it
+// takes: the outbox depth (metrics) shows a receiver that stays down.
+func (s *Service) RunOutbox(ctx context.Context, topic string, d Deliverer, o OutboxOptions) error {
+	o.defaults()
+	for {
+		n, err := s.deliverBatch(ctx, topic, d, o)
+		if ctx.Err() != nil {
+			return nil
+		}
+		if err != nil || n < o.Batch {
+			// Idle, or the database failed: wait before looking again.
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-time.After(o.Poll):
+			}
+		}
+	}
+}
+
+// deliverBatch claims and delivers one batch, and returns its size.
+func (s *Service) deliverBatch(ctx context.Context, topic string, d Deliverer, o OutboxOptions) (int, error) {
+	var batch []OutboxMessage
+	err := s.store.Update(ctx, func(tx Tx) error {
+		var err error
+		batch, err = tx.ClaimOutbox(ctx, topic, s.now(), o.Lease, o.Batch)
+		return err
+	})
+	if err != nil {
+		return 0, err
+	}
+	for _, m := range batch {
+		dctx, cancel := context.WithTimeout(ctx, o.Timeout)
+		derr := d.Deliver(dctx, m)
+		cancel()
+		if ctx.Err() != nil {
+			return len(batch), nil // shutting down: the lease returns the rest
+		}
+		err := s.store.Update(ctx, func(tx Tx) error {
+			if derr == nil {
+				return tx.FinishOutbox(ctx, m.ID)
+			}
+			return tx.RetryOutbox(ctx, m.ID, s.now().Add(backoff(m.Attempts, o.MaxBackoff)), clean(derr.Error(), 500))
+		})
+		if derr != nil && o.OnError != nil {
+			o.OnError(m, derr)
+		}
+		if err != nil && !errors.Is(err, ErrNotFound) {
+			return len(batch), err
+		}
+	}
+	return len(batch), nil
+}
