@@ -32,6 +32,7 @@ type Metrics struct {
 	events   *prometheus.CounterVec
 	sms      *prometheus.CounterVec
 	updates  *prometheus.HistogramVec
+	delivery *prometheus.CounterVec
 	pools    *poolCollector
 }
 
@@ -61,9 +62,13 @@ func New() *Metrics {
 			Help:    "Time of a write transaction of the store, queueing and retries included, by result: committed, or rolled back.",
 			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
 		}, []string{"result"}),
+		delivery: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "profiled_outbox_deliveries_total",
+			Help: "Deliveries of outbox messages (the events webhook), by topic and result: delivered, or failed (tried again later).",
+		}, []string{"topic", "result"}),
 		pools: &poolCollector{},
 	}
-	m.reg.MustRegister(m.requests, m.latency, m.events, m.sms, m.updates, m.pools,
+	m.reg.MustRegister(m.requests, m.latency, m.events, m.sms, m.updates, m.delivery, m.pools,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -158,6 +163,46 @@ func (t timedStore) Update(ctx context.Context, fn func(core.Tx) error) error {
 	}
 	t.m.updates.WithLabelValues(result).Observe(time.Since(start).Seconds())
 	return err
+}
+
+// Deliveries is a core.Deliverer that counts what next delivers and fails
+// to deliver, for topic.
+func (m *Metrics) Deliveries(topic string, next core.Deliverer) core.Deliverer {
+	return deliveryCounter{m: m, topic: topic, next: next}
+}
+
+type deliveryCounter struct {
+	m     *Metrics
+	topic string
+	next  core.Deliverer
+}
+
+func (c deliveryCounter) Deliver(ctx context.Context, msg core.OutboxMessage) error {
+	err := c.next.Deliver(ctx, msg)
+	result := "delivered"
+	if err != nil {
+		result = "failed"
+	}
+	c.m.delivery.WithLabelValues(c.topic, result).Inc()
+	return err
+}
+
+// WatchOutbox exports the depth of topic's outbox, read at each scrape:
+// a depth that grows is a receiver that does not take what it is sent.
+func (m *Metrics) WatchOutbox(topic string, depth func(context.Context) (int, error)) {
+	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name:        "profiled_outbox_depth",
+		Help:        "Messages in the outbox not yet delivered (the events webhook).",
+		ConstLabels: prometheus.Labels{"topic": topic},
+	}, func() float64 {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		n, err := depth(ctx)
+		if err != nil {
+			return -1 // the database did not answer: not a depth
+		}
+		return float64(n)
+	}))
 }
 
 // Pool is a snapshot of a database connection pool.

@@ -27,6 +27,7 @@ import (
 	"github.com/profiled/profiled/metrics"
 	"github.com/profiled/profiled/reqlog"
 	"github.com/profiled/profiled/sms"
+	"github.com/profiled/profiled/webhook"
 )
 
 // The server's limits. A request has ReadTimeout to arrive in full and
@@ -66,7 +67,7 @@ var serveCommand = command{
 		var requestTimeout, drain time.Duration
 		var budget int64
 		var origins originsValue
-		var tlsCert, tlsKey, metricsAddr string
+		var tlsCert, tlsKey, metricsAddr, eventsURL, eventsSecret string
 		fs.envString(&addr, "addr", "PROFILED_ADDR", "127.0.0.1:8080", "the `HOST:PORT` to listen on (port 0: any free port)")
 		fs.envString(&webhook, "sms-webhook", "PROFILED_SMS_WEBHOOK", "",
 			"the `URL` that receives each text message as a JSON POST of {\"to\": \"+E164\", \"message\": \"...\"}; unset: messages are only logged (development)")
@@ -84,6 +85,10 @@ var serveCommand = command{
 		fs.envString(&tlsKey, "tls-key", "PROFILED_TLS_KEY", "", "the PEM `FILE` of the certificate's private key; with --tls-cert")
 		fs.envString(&metricsAddr, "metrics-addr", "PROFILED_METRICS_ADDR", "",
 			"serve Prometheus metrics at GET /metrics on this `HOST:PORT`, apart from the API (keep it private); unset: no metrics")
+		fs.envString(&eventsURL, "events-url", "PROFILED_EVENTS_URL", "",
+			"POST each security event, signed, to this `URL` (from a durable outbox: retried until it answers 2xx, never lost); needs --events-secret")
+		fs.envString(&eventsSecret, "events-secret", "PROFILED_EVENTS_SECRET", "",
+			"the `SECRET` (16 bytes or more) whose HMAC-SHA256 of each event's body is its X-Profiled-Signature; prefer the environment variable to the flag")
 		fs.envDuration(&drain, "drain", "PROFILED_DRAIN", defaultDrain,
 			"after SIGTERM, how long /readyz answers 503 while the server still serves, so that load balancers stop sending before it closes its listener")
 		fs.envDuration(&requestTimeout, "request-timeout", "PROFILED_REQUEST_TIMEOUT", defaultRequestTimeout,
@@ -91,7 +96,7 @@ var serveCommand = command{
 		iamConf := iamFlags(fs)
 		clients := clientsFlag(fs)
 		return func(ctx context.Context, e *env) error {
-			return serve(ctx, e, serveConfig{db: db, key: key, addr: addr, webhook: webhook, logFormat: logFormat, trustProxy: trustProxy, iam: iamConf, clients: *clients, tokenFile: tokenFile, requestTimeout: requestTimeout, budget: budget, drain: drain, origins: origins, tlsCert: tlsCert, tlsKey: tlsKey, metricsAddr: metricsAddr})
+			return serve(ctx, e, serveConfig{db: db, key: key, addr: addr, webhook: webhook, logFormat: logFormat, trustProxy: trustProxy, iam: iamConf, clients: *clients, tokenFile: tokenFile, requestTimeout: requestTimeout, budget: budget, drain: drain, origins: origins, tlsCert: tlsCert, tlsKey: tlsKey, metricsAddr: metricsAddr, eventsURL: eventsURL, eventsSecret: eventsSecret})
 		}
 	},
 }
@@ -121,6 +126,8 @@ type serveConfig struct {
 	tlsCert, tlsKey string
 	// metricsAddr serves the Prometheus metrics when set.
 	metricsAddr string
+	// eventsURL receives the security events, signed with eventsSecret.
+	eventsURL, eventsSecret string
 }
 
 func serve(ctx context.Context, e *env, c serveConfig) error {
@@ -140,6 +147,15 @@ func serve(ctx context.Context, e *env, c serveConfig) error {
 	}
 	if err := c.iam.validate(); err != nil {
 		return err
+	}
+	if c.eventsURL != "" {
+		u, err := url.Parse(c.eventsURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return usagef("--events-url must be an absolute http:// or https:// URL")
+		}
+		if len(c.eventsSecret) < 16 {
+			return usagef("--events-url needs --events-secret (PROFILED_EVENTS_SECRET) of 16 bytes or more, which signs each event: make one with `openssl rand -hex 32`")
+		}
 	}
 	var cert *certificate
 	if (c.tlsCert == "") != (c.tlsKey == "") {
@@ -172,8 +188,16 @@ func serve(ctx context.Context, e *env, c serveConfig) error {
 	var events core.EventSink = reqlog.SecurityEvents{Log: logger}
 	var observe func(reqlog.Observed)
 	var store core.Store = st
+	var deliverer core.Deliverer
+	if c.eventsURL != "" {
+		deliverer = &webhook.Events{URL: c.eventsURL, Secret: []byte(c.eventsSecret)}
+	}
 	if c.metricsAddr != "" {
 		m := metrics.New()
+		if deliverer != nil {
+			deliverer = m.Deliveries(core.OutboxEvents, deliverer)
+			m.WatchOutbox(core.OutboxEvents, func(ctx context.Context) (int, error) { return st.OutboxDepth(ctx, core.OutboxEvents) })
+		}
 		watchStore(m, st)
 		events, observe = m.Events(events), m.Observe
 		store, sender = m.Store(st), m.SMS(sender)
@@ -188,12 +212,26 @@ func serve(ctx context.Context, e *env, c serveConfig) error {
 	// The clients whose preferences namespaces exist: the registered ones,
 	// and those named on the command line.
 	directory := core.ClientDirectories{core.RegisteredClients{Store: store}, clients}
-	cfg := core.Config{Store: store, Box: box, SMS: sender, Clients: directory, Events: events}
+	cfg := core.Config{Store: store, Box: box, SMS: sender, Clients: directory, Events: events, EventsOutbox: deliverer != nil}
 	if idp != nil {
 		cfg.Identity = idp
 		discover(ctx, idp, c.iam.issuer, logger)
 	}
 	svc := core.New(cfg)
+	if deliverer != nil {
+		// The worker runs until the server stops; what it has not
+		// delivered stays in the outbox for the next start or another replica.
+		wctx, stopWorker := context.WithCancel(ctx)
+		stopped := make(chan struct{})
+		go func() {
+			defer close(stopped)
+			_ = svc.RunOutbox(wctx, core.OutboxEvents, deliverer, core.OutboxOptions{OnError: func(m core.OutboxMessage, err error) {
+				logger.Warn("an event was not delivered; it will be tried again", slog.Int64("event_id", m.ID),
+					slog.Int("attempts", m.Attempts), slog.String("error", err.Error()))
+			}})
+		}()
+		defer func() { stopWorker(); <-stopped }() // before the store closes
+	}
 
 	var lc net.ListenConfig
 	ln, err := lc.Listen(ctx, "tcp", c.addr)
