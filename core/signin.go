@@ -210,6 +210,11 @@ func lockout(n int) time.Duration {
 // failSignIn records the failed Login of a known user (u.ID != 0); the
 // failure itself was counted by reserveSignIn.
 func (s *Service) failSignIn(ctx context.Context, u User, ip string, e Event) error {
+	if u.ID == 0 && !s.outbox {
+		// No such user and nothing to queue: no transaction to pay for.
+		s.emit(ctx, e)
+		return nil
+	}
 	l := Login{UserID: u.ID, Datetime: s.clock(), IP: ip, Username: u.Username, Status: LoginFailed, Restricted: u.Restricted}
 	return s.update(ctx, func(tx Tx, note func(Event)) error {
 		note(e)
