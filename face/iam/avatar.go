@@ -25,28 +25,21 @@ var errAvatarTooLarge = &core.Error{Kind: core.KindTooLarge, Field: "file",
 // hands the bytes to the core, which tells the format from them (the
 // part's file name and Content-Type are not trusted) and makes the avatar.
 // It answers 201 with the User.
-func (s *server) postAvatar(w http.ResponseWriter, r *http.Request, a core.Actor) {
+func (s *server) postAvatar(r *http.Request, a core.Actor) (answer, error) {
 	mt, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || mt != "multipart/form-data" || params["boundary"] == "" {
-		writeDetail(w, http.StatusUnsupportedMediaType, "Content-Type must be multipart/form-data, with the picture in the field file")
-		return
+		return answer{}, detailError(http.StatusUnsupportedMediaType, "Content-Type must be multipart/form-data, with the picture in the field file")
 	}
 	data, err := readFilePart(multipart.NewReader(r.Body, params["boundary"]))
 	var missing *missingFile
 	if errors.As(err, &missing) {
-		writeProblems(w, []problem{{Type: typeMissing, Loc: []any{"body", "file"}, Msg: msgFieldRequired}})
-		return
+		return answer{}, problems(problem{Type: typeMissing, Loc: []any{"body", "file"}, Msg: msgFieldRequired})
 	}
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return answer{}, err
 	}
 	m, err := s.svc.SetAvatar(r.Context(), a, data)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusCreated, s.toUser(m))
+	return answer{http.StatusCreated, s.toUser(m)}, err
 }
 
 // readFilePart returns the content of the one part named "file", holding
@@ -118,8 +111,7 @@ func (s *server) getAvatar(w http.ResponseWriter, r *http.Request) {
 	http.ServeContent(w, r, "", av.Created, bytes.NewReader(av.PNG))
 }
 
-func (s *server) deleteAvatar(w http.ResponseWriter, r *http.Request, a core.Actor) {
+func (s *server) deleteAvatar(r *http.Request, a core.Actor) (answer, error) {
 	_, _ = drain(r)
-	err := s.svc.DeleteAvatar(r.Context(), a)
-	s.reply(w, r, http.StatusAccepted, message{"Avatar deleted"}, err)
+	return accepted("Avatar deleted"), s.svc.DeleteAvatar(r.Context(), a)
 }

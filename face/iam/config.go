@@ -21,17 +21,17 @@ func toConfig(c core.UserConfig) userConfigJSON {
 		WeekStart: c.WeekStart, LandingPage: c.LandingPage}
 }
 
-func (s *server) getConfig(w http.ResponseWriter, r *http.Request, a core.Actor) {
+func (s *server) getConfig(r *http.Request, a core.Actor) (answer, error) {
 	c, err := s.svc.MyConfig(r.Context(), a)
-	s.reply(w, r, http.StatusOK, toConfig(c), err)
+	return ok(toConfig(c)), err
 }
 
 // putConfig replaces the configuration: a field left out takes its
 // default, as the model declares it.
-func (s *server) putConfig(w http.ResponseWriter, r *http.Request, a core.Actor) {
-	o := s.readObject(w, r)
-	if o == nil {
-		return
+func (s *server) putConfig(r *http.Request, a core.Actor) (answer, error) {
+	o, err := readObject(r)
+	if err != nil {
+		return answer{}, err
 	}
 	d := core.DefaultUserConfig()
 	in := core.UserConfig{
@@ -39,11 +39,11 @@ func (s *server) putConfig(w http.ResponseWriter, r *http.Request, a core.Actor)
 		TimeFormat: o.str("time_format", d.TimeFormat), WeekStart: o.str("week_start", d.WeekStart),
 		LandingPage: o.str("landing_page", d.LandingPage),
 	}
-	if !o.done(w) {
-		return
+	if err := o.done(); err != nil {
+		return answer{}, err
 	}
 	c, err := s.svc.PutMyConfig(r.Context(), a, in)
-	s.reply(w, r, http.StatusOK, toConfig(c), err)
+	return ok(toConfig(c)), err
 }
 
 // channelsJSON and notificationConfigJSON are the NotificationConfig model.
@@ -63,9 +63,9 @@ func toNotifications(n core.NotificationConfig) notificationConfigJSON {
 	return notificationConfigJSON{Security: ch(n.Security), Account: ch(n.Account), Product: ch(n.Product)}
 }
 
-func (s *server) getNotifications(w http.ResponseWriter, r *http.Request, a core.Actor) {
+func (s *server) getNotifications(r *http.Request, a core.Actor) (answer, error) {
 	n, err := s.svc.MyNotifications(r.Context(), a)
-	s.reply(w, r, http.StatusOK, toNotifications(n), err)
+	return ok(toNotifications(n)), err
 }
 
 // notificationDefaults are the model's defaults, which a PUT that leaves a
@@ -73,10 +73,10 @@ func (s *server) getNotifications(w http.ResponseWriter, r *http.Request, a core
 var notificationDefaults = core.NotificationConfig{Security: core.Channels{Email: true}, Account: core.Channels{Email: true}}
 
 // putNotifications replaces the notification preferences.
-func (s *server) putNotifications(w http.ResponseWriter, r *http.Request, a core.Actor) {
-	o := s.readObject(w, r)
-	if o == nil {
-		return
+func (s *server) putNotifications(r *http.Request, a core.Actor) (answer, error) {
+	o, err := readObject(r)
+	if err != nil {
+		return answer{}, err
 	}
 	in := notificationDefaults
 	var children []*object
@@ -90,9 +90,9 @@ func (s *server) putNotifications(w http.ResponseWriter, r *http.Request, a core
 			children = append(children, co)
 		}
 	}
-	if !o.done(w, children...) {
-		return
+	if err := o.done(children...); err != nil {
+		return answer{}, err
 	}
 	n, err := s.svc.PutMyNotifications(r.Context(), a, in)
-	s.reply(w, r, http.StatusOK, toNotifications(n), err)
+	return ok(toNotifications(n)), err
 }

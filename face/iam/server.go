@@ -18,7 +18,8 @@ type server struct {
 }
 
 // handlerFunc is an operation's handler, called with the authenticated actor.
-type handlerFunc func(w http.ResponseWriter, r *http.Request, a core.Actor)
+// It returns what to answer, or the error that answers instead.
+type handlerFunc func(r *http.Request, a core.Actor) (answer, error)
 
 // endpoint authenticates the caller, bounds the body and sets the headers
 // every response carries, then calls the operation.
@@ -41,7 +42,16 @@ func (s *server) endpoint(rt route) http.Handler {
 		}
 		reqlog.SetUser(r.Context(), a.User.ID)
 		r.Body = http.MaxBytesReader(w, r.Body, limit)
-		rt.handle(w, r, a)
+		ans, err := rt.handle(r, a)
+		switch {
+		case err != nil:
+			s.fail(w, r, err)
+		case ans.body == nil:
+			h.Set("Content-Length", "0")
+			w.WriteHeader(ans.status)
+		default:
+			writeJSON(w, ans.status, ans.body)
+		}
 	})
 }
 
@@ -71,14 +81,15 @@ func (s *server) authenticate(r *http.Request) (core.Actor, error) {
 	return s.svc.AuthenticateBearer(r.Context(), tok)
 }
 
-// reply writes status with v, or the error.
-func (s *server) reply(w http.ResponseWriter, r *http.Request, status int, v any, err error) {
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	writeJSON(w, status, v)
+// answer is what an operation answers: status with body as JSON, or with
+// no body when body is nil (the 410 of a deleted user).
+type answer struct {
+	status int
+	body   any
 }
+
+func ok(body any) answer         { return answer{http.StatusOK, body} }
+func accepted(msg string) answer { return answer{http.StatusAccepted, message{msg}} }
 
 // message is the body of the operations that answer 202.
 type message struct {

@@ -71,44 +71,31 @@ func (s *server) toMe(m core.Me) any {
 	return out
 }
 
-func (s *server) getMe(w http.ResponseWriter, r *http.Request, a core.Actor) {
+func (s *server) getMe(r *http.Request, a core.Actor) (answer, error) {
 	m, err := s.svc.Me(r.Context(), a)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, s.toMe(m))
+	return ok(s.toMe(m)), err
 }
 
 // patchMe applies a PartialUpdateUser: only the fields present change.
-func (s *server) patchMe(w http.ResponseWriter, r *http.Request, a core.Actor) {
-	o := s.readObject(w, r)
-	if o == nil {
-		return
+func (s *server) patchMe(r *http.Request, a core.Actor) (answer, error) {
+	o, err := readObject(r)
+	if err != nil {
+		return answer{}, err
 	}
 	in := core.MeUpdate{
 		FirstName: o.optString("first_name"), LastName: o.optString("last_name"), Email: o.optString("email"),
 		Timezone: o.optString("timezone"), Locale: o.optString("locale"),
 	}
-	if !o.done(w) {
-		return
+	if err := o.done(); err != nil {
+		return answer{}, err
 	}
 	m, err := s.svc.UpdateMe(r.Context(), a, in)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, s.toUser(m))
+	return ok(s.toUser(m)), err
 }
 
 // deleteMe answers 410 Gone with no body, as the API describes it.
-func (s *server) deleteMe(w http.ResponseWriter, r *http.Request, a core.Actor) {
-	if err := s.svc.DeleteMe(r.Context(), a); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	w.Header().Set("Content-Length", "0")
-	w.WriteHeader(http.StatusGone)
+func (s *server) deleteMe(r *http.Request, a core.Actor) (answer, error) {
+	return answer{status: http.StatusGone}, s.svc.DeleteMe(r.Context(), a)
 }
 
 // maxPasswordBytes bounds each password of a ChangePassword.
@@ -117,26 +104,24 @@ const maxPasswordBytes = 1024
 // changePassword checks the ChangePassword shape and hands it to the core.
 // A password the core refuses (the current one is wrong, the new one
 // breaks the policy) is a 400, as the API describes it, not a 422.
-func (s *server) changePassword(w http.ResponseWriter, r *http.Request, a core.Actor) {
-	o := s.readObject(w, r)
-	if o == nil {
-		return
+func (s *server) changePassword(r *http.Request, a core.Actor) (answer, error) {
+	o, err := readObject(r)
+	if err != nil {
+		return answer{}, err
 	}
 	current := o.requiredString("current_password", maxPasswordBytes)
 	next := o.requiredString("new_password", maxPasswordBytes)
-	if !o.done(w) {
-		return
+	if err := o.done(); err != nil {
+		return answer{}, err
 	}
-	err := s.svc.ChangePassword(r.Context(), a, current, next)
+	err = s.svc.ChangePassword(r.Context(), a, current, next)
 	if e := core.AsError(err); e != nil && e.Kind == core.KindInvalid {
-		writeDetail(w, http.StatusBadRequest, e.Error())
-		return
+		return answer{}, detailError(http.StatusBadRequest, e.Error())
 	}
-	s.reply(w, r, http.StatusAccepted, message{"Password changed"}, err)
+	return accepted("Password changed"), err
 }
 
-func (s *server) syncFromAuth(w http.ResponseWriter, r *http.Request, a core.Actor) {
+func (s *server) syncFromAuth(r *http.Request, a core.Actor) (answer, error) {
 	_, _ = drain(r)
-	err := s.svc.SyncFromAuth(r.Context(), a, httpx.Bearer(r))
-	s.reply(w, r, http.StatusAccepted, message{"User synchronized from the identity provider"}, err)
+	return accepted("User synchronized from the identity provider"), s.svc.SyncFromAuth(r.Context(), a, httpx.Bearer(r))
 }

@@ -69,8 +69,23 @@ type validationBody struct {
 	Detail []problem `json:"detail"`
 }
 
-func writeProblems(w http.ResponseWriter, ps []problem) {
-	writeJSON(w, http.StatusUnprocessableEntity, validationBody{Detail: ps})
+// wireError is an answer of the face's own checks, before the core (a
+// 415, a 422 of the body's shape): fail writes it as it is.
+type wireError struct {
+	status int
+	body   any
+}
+
+func (e *wireError) Error() string { return http.StatusText(e.status) }
+
+// problems is the 422 of ps.
+func problems(ps ...problem) error {
+	return &wireError{status: http.StatusUnprocessableEntity, body: validationBody{Detail: ps}}
+}
+
+// detailError is status with {"detail": msg}.
+func detailError(status int, msg string) error {
+	return &wireError{status: status, body: detail{Detail: msg}}
 }
 
 // locOf turns a core field ("security.email") into a loc under "body".
@@ -87,6 +102,11 @@ func locOf(field string) []any {
 
 // fail turns an error into the face's error response.
 func (s *server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	var we *wireError
+	if errors.As(err, &we) {
+		writeJSON(w, we.status, we.body)
+		return
+	}
 	var tooBig *http.MaxBytesError
 	if errors.As(err, &tooBig) {
 		writeDetail(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("Request body must be at most %d bytes", tooBig.Limit))
@@ -106,7 +126,7 @@ func (s *server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	switch e.Kind {
 	case core.KindInvalid:
-		writeProblems(w, []problem{{Type: typeValue, Loc: locOf(e.Field), Msg: e.Reason}})
+		writeJSON(w, http.StatusUnprocessableEntity, validationBody{Detail: []problem{{Type: typeValue, Loc: locOf(e.Field), Msg: e.Reason}}})
 		return
 	case core.KindForbidden:
 		if e.Required != "" {
@@ -134,39 +154,34 @@ type object struct {
 // msgNotJSON is the 415 of a body that is not JSON.
 const msgNotJSON = "Content-Type must be application/json"
 
-// readObject reads a JSON object body. It writes the response and returns
-// nil when the body is not one.
-func (s *server) readObject(w http.ResponseWriter, r *http.Request) *object {
+// readObject reads a JSON object body, or returns the error that answers
+// a body that is not one.
+func readObject(r *http.Request) (*object, error) {
 	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || mt != "application/json" {
-		writeDetail(w, http.StatusUnsupportedMediaType, msgNotJSON)
-		return nil
+		return nil, detailError(http.StatusUnsupportedMediaType, msgNotJSON)
 	}
 	b, err := io.ReadAll(r.Body)
 	if err != nil {
-		s.fail(w, r, err)
-		return nil
+		return nil, err
 	}
 	if len(bytes.TrimSpace(b)) == 0 {
-		writeProblems(w, []problem{{Type: typeMissing, Loc: []any{"body"}, Msg: msgFieldRequired}})
-		return nil
+		return nil, problems(problem{Type: typeMissing, Loc: []any{"body"}, Msg: msgFieldRequired})
 	}
 	if !utf8.Valid(b) {
 		// encoding/json would quietly replace the bytes; PostgreSQL refuses them.
-		writeProblems(w, []problem{{Type: typeJSON, Loc: []any{"body"}, Msg: "JSON decode error: the body is not valid UTF-8"}})
-		return nil
+		return nil, problems(problem{Type: typeJSON, Loc: []any{"body"}, Msg: "JSON decode error: the body is not valid UTF-8"})
 	}
 	var raw json.RawMessage
 	if err := json.Unmarshal(b, &raw); err != nil {
-		writeProblems(w, []problem{{Type: typeJSON, Loc: []any{"body"}, Msg: "JSON decode error: " + err.Error()}})
-		return nil
+		return nil, problems(problem{Type: typeJSON, Loc: []any{"body"}, Msg: "JSON decode error: " + err.Error()})
 	}
 	errs := []problem{}
 	o := objectAt(raw, []any{"body"}, &errs)
 	if o == nil {
-		writeProblems(w, errs)
+		return nil, problems(errs...)
 	}
-	return o
+	return o, nil
 }
 
 // objectAt reads raw as an object at loc; nil (and a problem) if it is not one.
@@ -259,9 +274,9 @@ func (o *object) child(name string) *object {
 }
 
 // done reports the fields no reader asked for, as pydantic's forbidden
-// extras, then whether the object (and its children) had no problem. It
-// writes the 422 when they had.
-func (o *object) done(w http.ResponseWriter, children ...*object) bool {
+// extras, then returns the 422 of every problem of the object and its
+// children, or nil when they had none.
+func (o *object) done(children ...*object) error {
 	for _, x := range append([]*object{o}, children...) {
 		if x == nil {
 			continue
@@ -278,8 +293,7 @@ func (o *object) done(w http.ResponseWriter, children ...*object) bool {
 		}
 	}
 	if len(*o.errs) > 0 {
-		writeProblems(w, *o.errs)
-		return false
+		return problems(*o.errs...)
 	}
-	return true
+	return nil
 }
