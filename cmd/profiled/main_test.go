@@ -282,6 +282,13 @@ func TestServeBootstrapsOnceAndServes(t *testing.T) {
 				resp.Header.Get("X-Content-Type-Options"), resp.Header.Get("Strict-Transport-Security"))
 		}
 	}
+	// Each face's OpenAPI description, to anyone.
+	for _, path := range []string{"/v4/openapi.json", "/v4beta/openapi.json", "/iam/v1/openapi.json", "/user/openapi.json", "/auth/openapi.json"} {
+		status, body := call(t, "GET", s.base+path, "", "")
+		if status != http.StatusOK || !bytes.Contains(body, []byte(`"openapi"`)) {
+			t.Errorf("GET %s: %d, %d bytes", path, status, len(body))
+		}
+	}
 	info, err := os.Stat(filepath.Join(dir, "profiled.db.key"))
 	if err != nil {
 		t.Fatalf("no key file beside the database: %v", err)

@@ -1,13 +1,17 @@
 package linode_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"net/http"
+	"os"
 	"regexp"
 	"testing"
 
 	"github.com/getkin/kin-openapi/openapi3"
 
+	"github.com/profiled/profiled/face/linode"
 	"github.com/profiled/profiled/internal/spectest"
 )
 
@@ -15,12 +19,13 @@ import (
 // (WIRE-FACTS.md: linodego fails on "Z"), which RFC 3339 would refuse.
 var linodeDateTime = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?$`)
 
-// loadSpec reads the vendored Linode OpenAPI description with the
-// deviations the real API makes (WIRE-FACTS.md) written in.
-func loadSpec(t *testing.T, baseURL string) *openapi3.T {
+// servedSpec builds the description profiled serves at /v4/openapi.json
+// (face/linode/openapi.json) from the vendored Linode one: the deviations
+// the real API makes (WIRE-FACTS.md) written in, and what profiled adds.
+// TestServedOpenAPI keeps the committed file equal to it.
+func servedSpec(t *testing.T) *openapi3.T {
 	t.Helper()
-	loader := openapi3.NewLoader()
-	doc, err := loader.LoadFromFile("testdata/linode-profile-openapi.yaml")
+	doc, err := openapi3.NewLoader().LoadFromFile("testdata/linode-profile-openapi.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -35,10 +40,55 @@ func loadSpec(t *testing.T, baseURL string) *openapi3.T {
 	// question; the description types it as a plain string.
 	questions := doc.Paths.Value("/profile/security-questions").Get.Responses.Status(200).Value.Content.Get("application/json").Schema.Value
 	questions.Properties["security_questions"].Value.Items.Value.Properties["response"].Value.Nullable = true
-	doc.Servers = openapi3.Servers{{URL: baseURL + "/v4"}, {URL: baseURL + "/v4beta"}}
+	// GET /linode/types: the empty catalogue the Terraform provider
+	// checks its connection with, to any caller.
+	page := openapi3.NewObjectSchema().
+		WithProperty("data", openapi3.NewArraySchema().WithItems(openapi3.NewObjectSchema())).
+		WithProperty("page", openapi3.NewIntegerSchema()).WithProperty("pages", openapi3.NewIntegerSchema()).
+		WithProperty("results", openapi3.NewIntegerSchema())
+	types := openapi3.NewOperation()
+	types.OperationID, types.Summary = "getLinodeTypes", "The compute catalogue: always empty (profiled serves no compute)"
+	types.Security = &openapi3.SecurityRequirements{}
+	types.Tags = []string{"Linode Types"}
+	types.AddResponse(200, openapi3.NewResponse().WithDescription("An empty page.").WithJSONSchema(page))
+	doc.AddOperation("/linode/types", http.MethodGet, types)
+	doc.Info.Description = "The Linode API v4 /profile as profiled serves it: Linode's description (" + doc.Info.Version +
+		") with the deviations of the real API that its clients rely on written in (user_type on the profile, " +
+		"a null response of an unanswered security question), and GET /linode/types. Date-times are UTC " +
+		"without a zone suffix (2006-01-02T15:04:05), as the real API sends them."
+	doc.Servers = openapi3.Servers{{URL: "/v4"}, {URL: "/v4beta"}}
 	if err := doc.Validate(context.Background(), openapi3.DisableExamplesValidation()); err != nil {
 		t.Fatalf("spec: %v", err)
 	}
+	return doc
+}
+
+// TestServedOpenAPI: the served description is servedSpec's, byte for
+// byte; PROFILED_WRITE_OPENAPI=1 writes it after a change.
+func TestServedOpenAPI(t *testing.T) {
+	want, err := json.MarshalIndent(servedSpec(t), "", " ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want = append(want, '\n')
+	if os.Getenv("PROFILED_WRITE_OPENAPI") == "1" {
+		if err := os.WriteFile("openapi.json", want, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !bytes.Equal(linode.OpenAPI(), want) {
+		t.Fatal("face/linode/openapi.json is not what servedSpec makes: run PROFILED_WRITE_OPENAPI=1 go test -run TestServedOpenAPI ./face/linode/")
+	}
+}
+
+// loadSpec is the served description, pointed at the test server.
+func loadSpec(t *testing.T, baseURL string) *openapi3.T {
+	t.Helper()
+	doc, err := openapi3.NewLoader().LoadFromData(linode.OpenAPI())
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc.Servers = openapi3.Servers{{URL: baseURL + "/v4"}, {URL: baseURL + "/v4beta"}}
 	return doc
 }
 

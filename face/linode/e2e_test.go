@@ -93,6 +93,11 @@ func (e *env) testProfile(t *testing.T) {
 	if p.Username != "admin" || p.UID != int(e.admin.ID) || p.AuthenticationType != "password" || p.Restricted {
 		t.Fatalf("profile: %+v", p)
 	}
+	// What the Terraform provider checks its connection with: an empty
+	// compute catalogue (a 200 list).
+	if types, err := e.client.ListTypes(ctx, nil); err != nil || len(types) != 0 {
+		t.Fatalf("ListTypes: %v, %v", types, err)
+	}
 	// linodego sends the whole object back, read-only fields included.
 	opts := p.GetUpdateOptions()
 	opts.Email = "new@example.com"

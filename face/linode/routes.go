@@ -110,6 +110,7 @@ func New(svc *core.Service, opts Options) http.Handler {
 		// 200 list (WIRE-FACTS.md). profiled serves no compute catalogue:
 		// an empty list, to any caller, token or not.
 		table = append(table, httpx.Route{Method: "GET", Path: "/" + v + "/linode/types", Handler: http.HandlerFunc(emptyCatalogue)})
+		table = append(table, httpx.Route{Method: "GET", Path: "/" + v + "/openapi.json", Handler: http.HandlerFunc(serveOpenAPI)})
 	}
 	return cors.WithOrigins(opts.CORSOrigins).Wrap(httpx.Mux(httpx.Table{Routes: table,
 		NotAllowed: func(w http.ResponseWriter, r *http.Request) {
