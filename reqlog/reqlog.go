@@ -65,7 +65,7 @@ func WithOptions(log *slog.Logger, o Options, next http.Handler) http.Handler {
 		if id == "" {
 			id = newID()
 		}
-		e := &entry{id: id, client: clientAddr(r, o.TrustProxyHeaders), userAgent: clip(r.UserAgent(), 256)}
+		e := &entry{id: id, client: ClientAddr(r, o.TrustProxyHeaders), userAgent: clip(r.UserAgent(), 256)}
 		w.Header().Set("X-Request-Id", e.id)
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 		next.ServeHTTP(rec, r.WithContext(context.WithValue(r.Context(), entryKey{}, e)))
@@ -117,9 +117,10 @@ func plainToken(s string) bool {
 	return true
 }
 
-// clientAddr is the peer's address, or behind a trusted proxy the last
-// X-Forwarded-For entry (the one the proxy itself added).
-func clientAddr(r *http.Request, trustProxy bool) string {
+// ClientAddr is the peer's address, or behind a trusted proxy the last
+// X-Forwarded-For entry (the one the proxy itself added): the request
+// log's client, and the address of sign-in limits and login records.
+func ClientAddr(r *http.Request, trustProxy bool) string {
 	if trustProxy {
 		if xff := r.Header.Values("X-Forwarded-For"); len(xff) > 0 {
 			parts := strings.Split(xff[len(xff)-1], ",")

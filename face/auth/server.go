@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"strings"
 
@@ -54,19 +53,7 @@ func (s *server) bearer(h func(http.ResponseWriter, *http.Request, core.Actor)) 
 
 // clientIP is the address limits and login records use.
 func (s *server) clientIP(r *http.Request) string {
-	if s.opts.TrustProxyHeaders {
-		if xff := r.Header.Values("X-Forwarded-For"); len(xff) > 0 {
-			parts := strings.Split(xff[len(xff)-1], ",")
-			if ip := net.ParseIP(strings.TrimSpace(parts[len(parts)-1])); ip != nil {
-				return ip.String()
-			}
-		}
-	}
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
+	return reqlog.ClientAddr(r, s.opts.TrustProxyHeaders)
 }
 
 // secure reports whether the client reached us over TLS, for cookies.
