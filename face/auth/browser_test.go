@@ -65,7 +65,7 @@ func TestBrowserOAuthFlow(t *testing.T) {
 			cl, clientSecret := e.app("Browser App", "https://browser-app.example", app.URL+"/callback")
 			conf := &oauth2.Config{ClientID: cl.ID, ClientSecret: clientSecret, RedirectURL: app.URL + "/callback",
 				Scopes:   []string{"account:read_write linodes:read_write"},
-				Endpoint: oauth2.Endpoint{AuthURL: e.srv.URL + "/oauth/authorize", TokenURL: e.srv.URL + "/oauth/token"}}
+				Endpoint: e.endpoint()}
 			verifier := oauth2.GenerateVerifier()
 			authURL := conf.AuthCodeURL("browser-state", oauth2.S256ChallengeOption(verifier))
 

@@ -224,14 +224,8 @@ func TestOAuthRevoke(t *testing.T) {
 			cl, secret := e.app("App", "https://app.example", redirect)
 			other, otherSecret := e.app("Other", "https://other.example", "https://other.example/cb")
 			conf := &oauth2.Config{ClientID: cl.ID, ClientSecret: secret, RedirectURL: redirect, Scopes: []string{"account:read_only"},
-				Endpoint: oauth2.Endpoint{AuthURL: e.srv.URL + "/oauth/authorize", TokenURL: e.srv.URL + "/oauth/token"}}
-			browser := client(t)
-			e.signInBrowser(browser, "")
-			back := e.consent(browser, conf.AuthCodeURL("s"), url.Values{"decision": {"approve"}})
-			tok, err := conf.Exchange(ctx, back.Query().Get("code"))
-			if err != nil {
-				t.Fatal(err)
-			}
+				Endpoint: e.endpoint()}
+			tok := e.approved(conf)
 			revoke := func(id, sec, token string) int {
 				req, _ := http.NewRequest("POST", e.srv.URL+"/oauth/revoke", strings.NewReader(url.Values{"token": {token}}.Encode()))
 				req.Header.Set("Content-Type", "application/x-www-form-urlencoded")

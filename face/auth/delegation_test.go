@@ -3,7 +3,6 @@ package auth_test
 import (
 	"context"
 	"fmt"
-	"net/url"
 	"testing"
 	"time"
 
@@ -24,15 +23,8 @@ func (e *env) appToken(t *testing.T, firstParty bool) *oauth2.Token {
 		t.Fatal(err)
 	}
 	conf := &oauth2.Config{ClientID: cl.ID, ClientSecret: secret, RedirectURL: redirect, Scopes: []string{"*"},
-		Endpoint: oauth2.Endpoint{AuthURL: e.srv.URL + "/oauth/authorize", TokenURL: e.srv.URL + "/oauth/token"}}
-	browser := client(t)
-	e.signInBrowser(browser, "")
-	back := e.consent(browser, conf.AuthCodeURL("s"), url.Values{"decision": {"approve"}})
-	tok, err := conf.Exchange(context.Background(), back.Query().Get("code"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tok
+		Endpoint: e.endpoint()}
+	return e.approved(conf)
 }
 
 // TestThirdPartyTokens: an application's token mints personal tokens that

@@ -87,6 +87,26 @@ func (e *env) consent(c *http.Client, authURL string, fields url.Values) *url.UR
 	return u
 }
 
+// endpoint is the test server's authorization and token endpoints, for
+// golang.org/x/oauth2.
+func (e *env) endpoint() oauth2.Endpoint {
+	return oauth2.Endpoint{AuthURL: e.srv.URL + "/oauth/authorize", TokenURL: e.srv.URL + "/oauth/token"}
+}
+
+// approved signs a new browser in as the password's user, approves the
+// authorization request of conf and redeems its code.
+func (e *env) approved(conf *oauth2.Config) *oauth2.Token {
+	e.t.Helper()
+	browser := client(e.t)
+	e.signInBrowser(browser, "")
+	back := e.consent(browser, conf.AuthCodeURL("s"), url.Values{"decision": {"approve"}})
+	tok, err := conf.Exchange(context.Background(), back.Query().Get("code"))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return tok
+}
+
 func htmlUnescape(s string) string {
 	return strings.NewReplacer("&amp;", "&", "&lt;", "<", "&gt;", ">", "&#34;", `"`, "&#39;", "'", "&#43;", "+").Replace(s)
 }
@@ -111,7 +131,7 @@ func TestOAuthAuthorizationCode(t *testing.T) {
 			cl, clientSecret := e.app("Example App", "https://app.example", redirect, "http://127.0.0.1/other")
 			conf := &oauth2.Config{ClientID: cl.ID, ClientSecret: clientSecret, RedirectURL: redirect,
 				Scopes:   []string{"account:read_write linodes:read_only"},
-				Endpoint: oauth2.Endpoint{AuthURL: e.srv.URL + "/oauth/authorize", TokenURL: e.srv.URL + "/oauth/token"}}
+				Endpoint: e.endpoint()}
 			browser := client(t)
 
 			// Not signed in: the sign-in page first, which comes back.

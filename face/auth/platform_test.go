@@ -55,7 +55,7 @@ func TestIntrospection(t *testing.T) {
 				t.Fatal(err)
 			}
 			conf := &oauth2.Config{ClientID: app.ID, ClientSecret: appSecret, RedirectURL: redirect, Scopes: []string{"linodes:read_only account:read_write"},
-				Endpoint: oauth2.Endpoint{AuthURL: e.srv.URL + "/oauth/authorize", TokenURL: e.srv.URL + "/oauth/token"}}
+				Endpoint: e.endpoint()}
 			browser := client(t)
 			e.signInBrowser(browser, "")
 			back := e.consent(browser, conf.AuthCodeURL("s"), url.Values{"decision": {"approve"}})

@@ -60,7 +60,7 @@ func TestOAuthPreferencesScopes(t *testing.T) {
 			e.signInBrowser(browser, "")
 			conf := func(scope string) *oauth2.Config {
 				return &oauth2.Config{ClientID: app.ID, ClientSecret: appSecret, RedirectURL: redirect, Scopes: []string{scope},
-					Endpoint: oauth2.Endpoint{AuthURL: e.srv.URL + "/oauth/authorize", TokenURL: e.srv.URL + "/oauth/token"}}
+					Endpoint: e.endpoint()}
 			}
 			// authorize returns the consent page for scope and the URL that opens it.
 			authorize := func(scope string) (string, string) {
