@@ -1,6 +1,8 @@
 package auth
 
 import (
+	"errors"
+	"fmt"
 	"mime"
 	"net/http"
 	"net/url"
@@ -267,6 +269,11 @@ func clientForm(w http.ResponseWriter, r *http.Request, maxBytes int64) (f url.V
 		}
 	default:
 		oauthFail(w, http.StatusBadRequest, core.OAuthInvalidRequest, "Content-Type must be application/x-www-form-urlencoded or multipart/form-data")
+		return nil, "", "", false
+	}
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		oauthFail(w, http.StatusRequestEntityTooLarge, core.OAuthInvalidRequest, fmt.Sprintf("the request body must be at most %d bytes", tooBig.Limit))
 		return nil, "", "", false
 	}
 	if err != nil {

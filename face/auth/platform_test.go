@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 
 	"golang.org/x/oauth2"
@@ -132,4 +133,90 @@ func TestIntrospection(t *testing.T) {
 func jsonNumberString(id int64) string {
 	b, _ := json.Marshal(id)
 	return string(b)
+}
+
+// TestPlatformEndpointsBadInput: introspection and forward auth answer
+// malformed, huge and concurrent requests with their errors, never a 500,
+// and a bad request changes no answer for a good one.
+func TestPlatformEndpointsBadInput(t *testing.T) {
+	for _, b := range testenv.Backends(t) {
+		t.Run(b.Name, func(t *testing.T) {
+			e := newEnv(t, b)
+			_, personal := e.user("alice")
+			rs, rsSecret := e.app("Billing service", "https://billing.example", "https://billing.example/cb")
+			post := func(contentType, body string) (int, string) {
+				req, _ := http.NewRequest("POST", e.srv.URL+"/oauth/introspect", strings.NewReader(body))
+				req.Header.Set("Content-Type", contentType)
+				req.SetBasicAuth(rs.ID, rsSecret)
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return resp.StatusCode, readAll(resp)
+			}
+			for _, tc := range []struct {
+				name, contentType, body string
+				status                  int
+				want                    string
+			}{
+				{"no token", "application/x-www-form-urlencoded", "", 400, `"error":"invalid_request"`},
+				{"bad percent-encoding", "application/x-www-form-urlencoded", "token=%zz", 400, `"error":"invalid_request"`},
+				{"a huge token", "application/x-www-form-urlencoded", "token=" + strings.Repeat("a", 32<<10), 200, `{"active":false}`},
+				{"invalid UTF-8", "application/x-www-form-urlencoded", "token=%ff%fe", 200, `{"active":false}`},
+				{"a body over the limit", "application/x-www-form-urlencoded", "token=" + strings.Repeat("a", 70<<10), 413, `"error"`},
+				{"JSON", "application/json", `{"token":"x"}`, 400, `"error":"invalid_request"`},
+			} {
+				if status, body := post(tc.contentType, tc.body); status != tc.status || !strings.Contains(body, tc.want) {
+					t.Errorf("introspect with %s: %d %.200s, want %d with %s", tc.name, status, body, tc.status, tc.want)
+				}
+			}
+			verify := func(token, query string) int {
+				req, _ := http.NewRequest("GET", e.srv.URL+"/auth/verify"+query, nil)
+				if token != "" {
+					req.Header.Set("Authorization", "Bearer "+token)
+				}
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				readAll(resp)
+				return resp.StatusCode
+			}
+			for _, tc := range []struct {
+				name, token, query string
+				status             int
+			}{
+				{"a huge token", strings.Repeat("a", 16<<10), "", 401},
+				{"an unknown scope", personal, "?scope=nope:everything", 400},
+				{"a huge scope", personal, "?scope=" + strings.Repeat("a", 8<<10), 400},
+				{"bad percent-encoding", personal, "?scope=%zz", 200},
+			} {
+				if status := verify(tc.token, tc.query); status != tc.status {
+					t.Errorf("verify with %s: %d, want %d", tc.name, status, tc.status)
+				}
+			}
+			// Concurrent good and bad requests each get their own answer.
+			var wg sync.WaitGroup
+			for i := 0; i < 64; i++ {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					good := i%2 == 0
+					token := personal
+					if !good {
+						token = strings.Repeat("0", 64)
+					}
+					want := map[bool]int{true: 200, false: 401}[good]
+					if status := verify(token, "?scope=account:read_only"); status != want {
+						t.Errorf("concurrent verify %d: %d, want %d", i, status, want)
+					}
+					status, body := post("application/x-www-form-urlencoded", url.Values{"token": {token}}.Encode())
+					if active := strings.Contains(body, `"active":true`); status != 200 || active != good {
+						t.Errorf("concurrent introspect %d: %d %s", i, status, body)
+					}
+				}()
+			}
+			wg.Wait()
+		})
+	}
 }
