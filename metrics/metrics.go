@@ -36,6 +36,10 @@ type Metrics struct {
 	pools    *poolCollector
 }
 
+// latencyBuckets span 0.5 ms to 10 s, for requests and transactions
+// alike: the same scale, so the two read side by side.
+var latencyBuckets = []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10}
+
 // New builds the collectors.
 func New() *Metrics {
 	m := &Metrics{
@@ -47,7 +51,7 @@ func New() *Metrics {
 		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "profiled_http_request_duration_seconds",
 			Help:    "Time to answer an HTTP request, by face and route pattern.",
-			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
+			Buckets: latencyBuckets,
 		}, []string{"face", "route"}),
 		events: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "profiled_security_events_total",
@@ -60,7 +64,7 @@ func New() *Metrics {
 		updates: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "profiled_db_update_duration_seconds",
 			Help:    "Time of a write transaction of the store, queueing and retries included, by result: committed, or rolled back.",
-			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
+			Buckets: latencyBuckets,
 		}, []string{"result"}),
 		delivery: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "profiled_outbox_deliveries_total",
