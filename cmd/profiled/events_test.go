@@ -120,12 +120,7 @@ func TestEventsWebhook(t *testing.T) {
 	recv := newEventReceiver(t, true)
 	s := startServe(t, map[string]string{"PROFILED_DB": db, "PROFILED_EVENTS_SECRET": eventsSecret}, "--events-url", recv.srv.URL,
 		"--metrics-addr", "127.0.0.1:0")
-	var metricsURL string
-	for _, line := range strings.Split(s.stdout.String(), "\n") {
-		if m := metricsLine.FindStringSubmatch(line); m != nil {
-			metricsURL = m[1]
-		}
-	}
+	metricsURL := s.metricsURL(t)
 	const typed = "not the password at all"
 	if status, _ := call(t, "POST", s.base+"/auth/login", "", `{"username":"admin","password":"`+typed+`"}`); status != http.StatusUnauthorized {
 		t.Fatalf("a wrong password: %d", status)

@@ -16,6 +16,18 @@ import (
 
 var metricsLine = regexp.MustCompile(`^profiled: metrics on (http://\S+)$`)
 
+// metricsURL is where serve, with --metrics-addr, said the metrics are.
+func (s *server) metricsURL(t *testing.T) string {
+	t.Helper()
+	for _, line := range strings.Split(s.stdout.String(), "\n") {
+		if m := metricsLine.FindStringSubmatch(line); m != nil {
+			return m[1]
+		}
+	}
+	t.Fatalf("serve did not say where the metrics are:\n%s", s.stdout)
+	return ""
+}
+
 // scrape fetches and parses the exposition as Prometheus does.
 func scrape(t *testing.T, url string) map[string]*dto.MetricFamily {
 	t.Helper()
@@ -73,15 +85,7 @@ func TestMetrics(t *testing.T) {
 // metrics say of them; pool is the pool to find, of size poolMax (0: any).
 func testMetrics(t *testing.T, env map[string]string, pool string, poolMax float64) {
 	s := startServe(t, env, "--metrics-addr", "127.0.0.1:0", "--bootstrap-token-file", t.TempDir()+"/token")
-	var url string
-	for _, line := range strings.Split(s.stdout.String(), "\n") {
-		if m := metricsLine.FindStringSubmatch(line); m != nil {
-			url = m[1]
-		}
-	}
-	if url == "" {
-		t.Fatalf("serve did not say where the metrics are:\n%s", s.stdout)
-	}
+	url := s.metricsURL(t)
 
 	if status, _ := call(t, "POST", s.base+"/auth/login", "", `{"username":"admin","password":"not the password at all"}`); status != http.StatusUnauthorized {
 		t.Fatalf("a wrong password: %d", status)
