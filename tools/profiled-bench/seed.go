@@ -238,48 +238,59 @@ func seedSQLite(ctx context.Context, path string, p *seedPlan) error {
 	return f.Sync()
 }
 
+// seedTables are the tables both seeders fill and their columns, in the
+// order seedRows gives the values.
+var seedTables = []struct {
+	table string
+	cols  []string
+}{
+	{"users", []string{"id", "username", "email", "timezone", "email_notifications", "ip_whitelist_enabled",
+		"lish_auth_method", "authorized_keys", "restricted", "two_factor_auth", "authentication_type",
+		"verified_phone_number", "referral_code", "created"}},
+	{"tokens", []string{"user_id", "kind", "label", "scopes", "created", "expiry", "prefix", "hash", "client_id"}},
+	{"ssh_keys", []string{"user_id", "label", "key", "fingerprint", "created"}},
+	{"preferences", []string{"user_id", "client_id", "value"}},
+}
+
+// seedRows appends the rows of a chunk of users to rows, one list per
+// table of seedTables, with times as the engine's time argument.
+func seedRows(chunk []seedUser, ts func(time.Time) any) (rows [4][][]any) {
+	for _, u := range chunk {
+		created := ts(u.created)
+		rows[0] = append(rows[0], []any{u.id, u.username, u.email, u.timezone, true, false, u.lish, u.keysValue,
+			false, false, u.authType, "", u.referral, created})
+		for _, t := range u.tokens {
+			var exp any
+			if t.expiry != nil {
+				exp = ts(*t.expiry)
+			}
+			rows[1] = append(rows[1], []any{u.id, "personal", t.label, t.scopes, created, exp, t.prefix, t.hash, ""})
+		}
+		for _, k := range u.keys {
+			rows[2] = append(rows[2], []any{u.id, k.label, k.key, k.fingerprint, created})
+		}
+		rows[3] = append(rows[3], []any{u.id, "", seedPrefs})
+	}
+	return rows
+}
+
 func seedSQLiteChunk(ctx context.Context, db *sql.DB, chunk []seedUser) error {
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback()
-	users := &bulkInsert{tx: tx, head: `INSERT INTO users (id, username, email, timezone, email_notifications,
-		ip_whitelist_enabled, lish_auth_method, authorized_keys, restricted, two_factor_auth,
-		authentication_type, verified_phone_number, referral_code, created) VALUES `,
-		row: "(?, ?, ?, ?, 1, 0, ?, ?, 0, 0, ?, '', ?, ?)"}
-	tokens := &bulkInsert{tx: tx, head: `INSERT INTO tokens (user_id, kind, label, scopes, created, expiry, prefix, hash, client_id) VALUES `,
-		row: "(?, 'personal', ?, ?, ?, ?, ?, ?, '')"}
-	keys := &bulkInsert{tx: tx, head: `INSERT INTO ssh_keys (user_id, label, key, fingerprint, created) VALUES `,
-		row: "(?, ?, ?, ?, ?)"}
-	prefs := &bulkInsert{tx: tx, head: `INSERT INTO preferences (user_id, client_id, value) VALUES `,
-		row: "(?, '', ?)"}
-	for _, u := range chunk {
-		created := u.created.Unix()
-		if err := users.add(ctx, u.id, u.username, u.email, u.timezone, u.lish, u.keysValue, u.authType, u.referral, created); err != nil {
-			return fmt.Errorf("seed: users: %w", err)
-		}
-		for _, t := range u.tokens {
-			var exp any
-			if t.expiry != nil {
-				exp = t.expiry.Unix()
-			}
-			if err := tokens.add(ctx, u.id, t.label, t.scopes, created, exp, t.prefix, t.hash); err != nil {
-				return fmt.Errorf("seed: tokens: %w", err)
+	rows := seedRows(chunk, func(t time.Time) any { return t.Unix() })
+	for i, t := range seedTables {
+		b := &bulkInsert{tx: tx, head: "INSERT INTO " + t.table + " (" + strings.Join(t.cols, ", ") + ") VALUES ",
+			row: "(?" + strings.Repeat(", ?", len(t.cols)-1) + ")"}
+		for _, r := range rows[i] {
+			if err := b.add(ctx, r...); err != nil {
+				return fmt.Errorf("seed: %s: %w", t.table, err)
 			}
 		}
-		for _, k := range u.keys {
-			if err := keys.add(ctx, u.id, k.label, k.key, k.fingerprint, created); err != nil {
-				return fmt.Errorf("seed: ssh keys: %w", err)
-			}
-		}
-		if err := prefs.add(ctx, u.id, seedPrefs); err != nil {
-			return fmt.Errorf("seed: preferences: %w", err)
-		}
-	}
-	for _, b := range []*bulkInsert{users, tokens, keys, prefs} {
 		if err := b.flush(ctx); err != nil {
-			return fmt.Errorf("seed: %w", err)
+			return fmt.Errorf("seed: %s: %w", t.table, err)
 		}
 	}
 	return tx.Commit()
@@ -363,34 +374,10 @@ func seedPostgresChunk(ctx context.Context, conn *pgx.Conn, chunk []seedUser) er
 		return err
 	}
 	defer tx.Rollback(ctx)
-	var users, tokens, keys, prefs [][]any
-	noKeys := []string{}
-	for _, u := range chunk {
-		users = append(users, []any{u.id, u.username, u.email, u.timezone, true, false, u.lish, noKeys,
-			false, false, u.authType, "", u.referral, u.created})
-		for _, t := range u.tokens {
-			tokens = append(tokens, []any{u.id, "personal", t.label, t.scopes, u.created, t.expiry, t.prefix, t.hash, ""})
-		}
-		for _, k := range u.keys {
-			keys = append(keys, []any{u.id, k.label, k.key, k.fingerprint, u.created})
-		}
-		prefs = append(prefs, []any{u.id, "", seedPrefs})
-	}
-	copies := []struct {
-		table string
-		cols  []string
-		rows  [][]any
-	}{
-		{"users", []string{"id", "username", "email", "timezone", "email_notifications", "ip_whitelist_enabled",
-			"lish_auth_method", "authorized_keys", "restricted", "two_factor_auth", "authentication_type",
-			"verified_phone_number", "referral_code", "created"}, users},
-		{"tokens", []string{"user_id", "kind", "label", "scopes", "created", "expiry", "prefix", "hash", "client_id"}, tokens},
-		{"ssh_keys", []string{"user_id", "label", "key", "fingerprint", "created"}, keys},
-		{"preferences", []string{"user_id", "client_id", "value"}, prefs},
-	}
-	for _, c := range copies {
-		if _, err := tx.CopyFrom(ctx, pgx.Identifier{c.table}, c.cols, pgx.CopyFromRows(c.rows)); err != nil {
-			return fmt.Errorf("seed: copy %s: %w", c.table, err)
+	rows := seedRows(chunk, func(t time.Time) any { return t })
+	for i, t := range seedTables {
+		if _, err := tx.CopyFrom(ctx, pgx.Identifier{t.table}, t.cols, pgx.CopyFromRows(rows[i])); err != nil {
+			return fmt.Errorf("seed: copy %s: %w", t.table, err)
 		}
 	}
 	return tx.Commit(ctx)
