@@ -6,11 +6,12 @@ import (
 	"embed"
 	"fmt"
 	"io/fs"
-	"path"
 	"sync"
 
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/pressly/goose/v3"
+
+	"github.com/profiled/profiled/store/sqlstore"
 )
 
 //go:embed migrations/*.sql
@@ -25,22 +26,7 @@ func migrations() fs.FS {
 	return sub
 }
 
-// latestVersion is the version of the newest embedded migration.
-var latestVersion = sync.OnceValue(func() int64 {
-	names, err := fs.Glob(migrations(), "*.sql")
-	if err != nil {
-		panic(err)
-	}
-	var latest int64
-	for _, name := range names {
-		v, err := goose.NumericComponent(path.Base(name))
-		if err != nil {
-			panic(fmt.Sprintf("postgres: migration %s: %v", name, err))
-		}
-		latest = max(latest, v)
-	}
-	return latest
-})
+var latestVersion = sync.OnceValue(func() int64 { return sqlstore.LatestVersion(migrations()) })
 
 // LatestVersion is the version of the newest migration built into this
 // binary: a database whose SchemaVersion is higher was migrated by a newer

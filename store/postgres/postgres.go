@@ -1,8 +1,10 @@
 // Package postgres implements core.Store on PostgreSQL, the backend for
 // running several replicas of profiled against one database.
 //
-// Queries go through a pgx connection pool (pgxpool) with pgx's statement
-// cache; only the migrations use database/sql, because goose needs it.
+// The statements are store/sqlstore's, their ? placeholders numbered here
+// ($1, $2, ...). Queries go through a pgx connection pool (pgxpool) with
+// pgx's statement cache; only the migrations use database/sql, because
+// goose needs it.
 // Every Update is one READ COMMITTED transaction. Rules that read before
 // they write call Tx.LockUser first, which takes the user's row lock
 // (SELECT ... FOR UPDATE), so the same rule running on two replicas for one
@@ -18,19 +20,23 @@ package postgres
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
-	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/profiled/profiled/core"
+	"github.com/profiled/profiled/store/sqlstore"
 )
 
 // Options tunes the connection pool. Zero values take the DSN's setting
@@ -69,7 +75,7 @@ const updateAttempts = 5
 // committed data through the pool; reads that must see a transaction's own
 // writes go through the core.Tx that Update passes to fn.
 type Store struct {
-	reader
+	sqlstore.Reader
 	pool *pgxpool.Pool
 }
 
@@ -124,7 +130,7 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
-	s := &Store{reader: reader{q: pool}, pool: pool}
+	s := &Store{Reader: sqlstore.NewReader(pgQuerier{pool}, &dialect), pool: pool}
 	if err := s.Ping(ctx); err != nil {
 		pool.Close()
 		return nil, err
@@ -136,15 +142,6 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 		}
 	}
 	return s, nil
-}
-
-// Ping runs a query on a pooled connection.
-func (s *Store) Ping(ctx context.Context) error {
-	var one int
-	if err := s.pool.QueryRow(ctx, "SELECT 1").Scan(&one); err != nil {
-		return fmt.Errorf("postgres: ping: %w", err)
-	}
-	return nil
 }
 
 // PoolStat reports on the connection pool, for the metrics.
@@ -203,11 +200,12 @@ func (s *Store) update(ctx context.Context, fn func(core.Tx) error) (retry bool,
 			_ = pgTx.Rollback(rctx)
 		}
 	}()
-	state := &txState{}
-	fnErr := fn(tx{reader: reader{q: pgTx, state: state}, pgTx: pgTx})
-	if state.retryErr != nil {
+	q := txQuerier{pgQuerier{pgTx}, pgTx}
+	t := tx{Tx: sqlstore.NewTx(q, &dialect), q: q}
+	fnErr := fn(t)
+	if retryErr := t.RetryErr(); retryErr != nil {
 		if fnErr == nil {
-			fnErr = state.retryErr
+			fnErr = retryErr
 		}
 		return true, fnErr
 	}
@@ -221,33 +219,21 @@ func (s *Store) update(ctx context.Context, fn func(core.Tx) error) (retry bool,
 	return false, nil
 }
 
-// txState is shared by the values of one transaction's tx.
-type txState struct {
-	// retryErr is the first serialization failure or deadlock a
-	// statement of the transaction met.
-	retryErr error
+// dialect is PostgreSQL's: native timestamptz and boolean, usernames
+// compared through the lower() their unique index holds, row locks for the
+// rules that read before they write, and SKIP LOCKED for the outbox.
+var dialect = sqlstore.Dialect{
+	Name:     "postgres",
+	Contains: func(col, ph string) string { return "strpos(" + col + ", " + ph + ") > 0" },
+	// Times are compared and kept in whole seconds, as SQLite keeps them.
+	Time:       func(t time.Time) any { return t.UTC().Truncate(time.Second) },
+	EqualFold:  func(col string) string { return "lower(" + col + ") = lower(?)" },
+	Limit:      "LIMIT ? OFFSET ?",
+	ForUpdate:  " FOR UPDATE",
+	SkipLocked: " FOR UPDATE SKIP LOCKED",
+	Classify:   classify,
+	Retryable:  retryable,
 }
-
-// querier is what the pool and a transaction have in common.
-type querier interface {
-	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
-	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
-	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
-}
-
-// reader implements core.Reader on the pool or inside a transaction.
-type reader struct {
-	q     querier
-	state *txState // nil on the pool
-}
-
-// tx implements core.Tx inside one transaction of Update.
-type tx struct {
-	reader
-	pgTx pgx.Tx
-}
-
-var _ core.Tx = tx{}
 
 // SQLSTATEs the store maps or retries.
 const (
@@ -264,20 +250,12 @@ func retryable(err error) bool {
 	return errors.As(err, &pe) && (pe.Code == serializationFailure || pe.Code == deadlockDetected)
 }
 
-// err turns a driver error into the store's contract: ErrNotFound for a
-// missing row or a reference to one (a foreign key naming a user or an
-// authorization that is not there), ErrDuplicate for a unique violation,
-// and anything else wrapped with what was being done. Inside a
-// transaction it also notes an error that calls for running it again.
-func (r reader) err(op string, err error) error {
-	if err == nil {
-		return nil
-	}
+// classify maps a missing row or a reference to one (a foreign key naming
+// a user or an authorization that is not there) to ErrNotFound, and a
+// unique violation to ErrDuplicate.
+func classify(err error) error {
 	if errors.Is(err, pgx.ErrNoRows) {
 		return core.ErrNotFound
-	}
-	if r.state != nil && r.state.retryErr == nil && retryable(err) {
-		r.state.retryErr = fmt.Errorf("postgres: %s: %w", op, err)
 	}
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) {
@@ -288,99 +266,137 @@ func (r reader) err(op string, err error) error {
 			return core.ErrNotFound
 		}
 	}
-	return fmt.Errorf("postgres: %s: %w", op, err)
+	return nil
 }
 
-// affectedOne maps a change that touched no row to ErrNotFound: the row is
-// absent or belongs to another user, which callers must not tell apart.
-func (r reader) affectedOne(op string, tag pgconn.CommandTag, err error) error {
-	if err != nil {
-		return r.err(op, err)
+// pgQuerier runs the store's statements on the pool or in a transaction
+// (pgx.Tx), their ? placeholders numbered as PostgreSQL wants them.
+type pgQuerier struct {
+	q interface {
+		Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+		Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+		QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
 	}
-	if tag.RowsAffected() == 0 {
-		return core.ErrNotFound
-	}
-	return nil
+}
+
+func (p pgQuerier) Exec(ctx context.Context, query string, args ...any) (int64, error) {
+	tag, err := p.q.Exec(ctx, numbered(query), args...)
+	return tag.RowsAffected(), err
+}
+
+func (p pgQuerier) Query(ctx context.Context, query string, args ...any) (sqlstore.Rows, error) {
+	return p.q.Query(ctx, numbered(query), args...)
+}
+
+func (p pgQuerier) QueryRow(ctx context.Context, query string, args ...any) sqlstore.Row {
+	return p.q.QueryRow(ctx, numbered(query), args...)
 }
 
 // savepoint names the savepoint of guarded writes. Reusing one name is
 // fine: each guarded write releases or rolls back its own before the next.
 const savepoint = "profiled_write"
 
-// stmt is one statement of a guarded write. scan reads its one row of
-// RETURNING; without scan, the statement's command tag is kept.
-type stmt struct {
-	sql  string
-	args []any
-	scan func(pgx.Row) error
+// txQuerier is a pgQuerier in a transaction, with the guarded writes.
+type txQuerier struct {
+	pgQuerier
+	tx pgx.Tx
 }
 
-// write runs statements that may violate a constraint under a savepoint,
+// Write runs statements that may violate a constraint under a savepoint,
 // so that their failure leaves the transaction usable and as it was
 // before them, as a failed statement does in SQLite. The savepoint, the
-// statements and the release go to the server in one round trip. It
-// returns the command tag of the last statement without scan.
-func (t tx) write(ctx context.Context, op string, stmts ...stmt) (pgconn.CommandTag, error) {
-	var tag pgconn.CommandTag
+// statements and the release go to the server in one round trip.
+func (t txQuerier) Write(ctx context.Context, stmts ...sqlstore.Stmt) error {
 	b := &pgx.Batch{}
 	b.Queue("SAVEPOINT " + savepoint)
 	for _, s := range stmts {
-		q := b.Queue(s.sql, s.args...)
-		if s.scan != nil {
-			q.QueryRow(s.scan)
-		} else {
-			q.Exec(func(ct pgconn.CommandTag) error { tag = ct; return nil })
+		q := b.Queue(numbered(s.SQL), s.Args...)
+		if s.Scan != nil {
+			scan := s.Scan
+			q.QueryRow(func(row pgx.Row) error { return scan(row) })
 		}
 	}
 	b.Queue("RELEASE SAVEPOINT " + savepoint)
-	err := t.pgTx.SendBatch(ctx, b).Close()
-	if err == nil {
-		return tag, nil
-	}
+	err := t.tx.SendBatch(ctx, b).Close()
+	t.undo(ctx, err)
+	return err
+}
+
+// undo returns the transaction to the savepoint after the server refused
+// a statement, which aborted it. If the refusal came before the savepoint
+// existed, this fails too and the transaction stays aborted, as it was
+// already.
+func (t txQuerier) undo(ctx context.Context, err error) {
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) {
-		// The server refused a statement, and the transaction is
-		// aborted until it returns to the savepoint. If the refusal
-		// came before the savepoint existed, this fails too and the
-		// transaction stays aborted, as it was already.
-		_, _ = t.pgTx.Exec(ctx, "ROLLBACK TO SAVEPOINT "+savepoint+"; RELEASE SAVEPOINT "+savepoint)
+		_, _ = t.tx.Exec(ctx, "ROLLBACK TO SAVEPOINT "+savepoint+"; RELEASE SAVEPOINT "+savepoint)
 	}
-	return tag, t.err(op, err)
 }
 
-// storable reports whether PostgreSQL can hold s in a text column: valid
-// UTF-8 without NUL. A lookup by a string it cannot hold finds nothing,
-// and is answered so without asking the server, which would refuse it
-// with an error (and abort the transaction).
-func storable(s string) bool { return utf8.ValidString(s) && !strings.ContainsRune(s, 0) }
-
-// Times are written truncated to whole seconds, as SQLite's unix seconds
-// keep them, and returned in UTC.
-func ts(t time.Time) time.Time { return t.UTC().Truncate(time.Second) }
-
-// nullTS writes a nil time, meaning "never", as NULL.
-func nullTS(t *time.Time) *time.Time {
-	if t == nil {
-		return nil
-	}
-	v := ts(*t)
-	return &v
+// tx is the store's transaction, with what PostgreSQL does better alone.
+type tx struct {
+	sqlstore.Tx
+	q txQuerier
 }
 
-// fromNullTS returns a nullable time read from the database in UTC.
-func fromNullTS(t *time.Time) *time.Time {
-	if t == nil {
-		return nil
-	}
-	v := t.UTC()
-	return &v
+// PutPreferences sends the value, which may be 100 MB, through pgconn,
+// which copies it once, into the message it sends: pgx's own batch would
+// copy it twice (encoding the parameter, then the message), and
+// string(value) once more. The savepoint keeps the contract of a guarded
+// write.
+func (t tx) PutPreferences(ctx context.Context, userID int64, clientID string, value json.RawMessage) error {
+	b := &pgconn.Batch{}
+	b.ExecParams("SAVEPOINT "+savepoint, nil, nil, nil, nil)
+	b.ExecParams(numbered(sqlstore.PutPreferencesSQL), [][]byte{strconv.AppendInt(nil, userID, 10), []byte(clientID), value},
+		[]uint32{pgtype.Int8OID, pgtype.TextOID, pgtype.TextOID}, nil, nil)
+	b.ExecParams("RELEASE SAVEPOINT "+savepoint, nil, nil, nil, nil)
+	_, err := t.q.tx.Conn().PgConn().ExecBatch(ctx, b).ReadAll()
+	t.q.undo(ctx, err)
+	return t.Err("put preferences", err)
 }
 
-// nonEmpty reads and writes a zero-length secret as nil (NULL), so callers
-// can test secrets with == nil whatever was stored.
-func nonEmpty(b []byte) []byte {
-	if len(b) == 0 {
-		return nil
+// numberedCache holds the statements numbered already, up to
+// maxNumbered: the store's fixed statements and the first shapes of list
+// filter clients sent. Past the bound, a statement is numbered at each run.
+var (
+	numberedCache sync.Map // ? text -> $n text
+	numberedCount atomic.Int64
+)
+
+const maxNumbered = 1024
+
+// numbered rewrites the ? placeholders of query as $1, $2, ..., leaving
+// quoted text and identifiers alone.
+func numbered(query string) string {
+	if v, ok := numberedCache.Load(query); ok {
+		return v.(string)
 	}
-	return b
+	var b strings.Builder
+	b.Grow(len(query) + 16)
+	n := 0
+	var quote byte
+	for i := 0; i < len(query); i++ {
+		c := query[i]
+		switch {
+		case quote != 0:
+			if c == quote {
+				quote = 0
+			}
+		case c == '\'' || c == '"':
+			quote = c
+		case c == '?':
+			n++
+			b.WriteByte('$')
+			b.WriteString(strconv.Itoa(n))
+			continue
+		}
+		b.WriteByte(c)
+	}
+	out := b.String()
+	if numberedCount.Load() < maxNumbered {
+		if _, loaded := numberedCache.LoadOrStore(query, out); !loaded {
+			numberedCount.Add(1)
+		}
+	}
+	return out
 }

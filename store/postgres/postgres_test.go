@@ -3,12 +3,16 @@ package postgres
 import (
 	"context"
 	"errors"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/pressly/goose/v3"
 
 	"github.com/profiled/profiled/core"
 	"github.com/profiled/profiled/internal/pgtest"
@@ -617,13 +621,15 @@ func TestMigration93RefusesCaseClashes(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	s, _ := openTest(t, Options{})
-	// Back to schema 92: the migrations after 93 go too.
-	if _, err := s.pool.Exec(ctx, `DROP TABLE outbox; DROP INDEX users_username_lower; DELETE FROM goose_db_version WHERE version_id >= 93`); err != nil {
+	migrateDown(t, s, 92)
+	// In SQL: the store writes the schema of this binary, not of 92.
+	if _, err := s.pool.Exec(ctx, `INSERT INTO users (username, email, timezone, email_notifications,
+		ip_whitelist_enabled, lish_auth_method, authorized_keys, restricted, two_factor_auth,
+		authentication_type, verified_phone_number, referral_code, created)
+		SELECT name, '', '', true, false, '', '{}', false, false, '', '', '', now()
+		FROM unnest(ARRAY['carol', 'Carol', 'dave']) AS name`); err != nil {
 		t.Fatal(err)
 	}
-	newUser(t, s, "carol")
-	newUser(t, s, "Carol")
-	newUser(t, s, "dave")
 	err := s.Migrate(ctx)
 	if err == nil || !strings.Contains(err.Error(), "Carol, carol") || strings.Contains(err.Error(), "dave") {
 		t.Fatalf("Migrate with carol and Carol: %v, want a refusal naming them", err)
@@ -636,5 +642,81 @@ func TestMigration93RefusesCaseClashes(t *testing.T) {
 	}
 	if err := s.Migrate(ctx); err != nil {
 		t.Fatalf("Migrate after the rename: %v", err)
+	}
+}
+
+// migrateDown takes s's schema back to version with the migrations' Down
+// sections.
+func migrateDown(t *testing.T, s *Store, version int64) {
+	t.Helper()
+	db := stdlib.OpenDB(*s.pool.Config().ConnConfig)
+	defer db.Close()
+	p, err := goose.NewProvider(goose.DialectPostgres, db, migrations(), goose.WithDisableGlobalRegistry(true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.DownTo(context.Background(), version); err != nil {
+		t.Fatalf("migrate down to %d: %v", version, err)
+	}
+}
+
+// TestMigration95KeepsLists: the lists of strings stored as text[] read
+// back the same once 00095 made them JSON text, a nil list nil and an
+// empty one empty.
+func TestMigration95KeepsLists(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s, _ := openTest(t, Options{})
+	migrateDown(t, s, 94)
+	keys := []string{"ssh-ed25519 AAAA one", `ssh-rsa "quoted" two`}
+	if _, err := s.pool.Exec(ctx, `INSERT INTO users (username, email, timezone, email_notifications,
+		ip_whitelist_enabled, lish_auth_method, authorized_keys, restricted, two_factor_auth,
+		authentication_type, verified_phone_number, referral_code, created)
+		VALUES ('keys', '', '', true, false, '', $1, false, false, '', '', '', now()),
+		       ('nil', '', '', true, false, '', NULL, false, false, '', '', '', now()),
+		       ('empty', '', '', true, false, '', '{}', false, false, '', '', '', now())`, keys); err != nil {
+		t.Fatal(err)
+	}
+	uris := []string{"https://a.example/cb", "https://b.example/cb?x=1,2"}
+	if _, err := s.pool.Exec(ctx, `INSERT INTO oauth_clients (id, label, website, thumbnail_url, redirect_uris, public, first_party, created)
+		VALUES ('c1', 'c', '', '', $1, true, false, now())`, uris); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string][]string{"keys": keys, "nil": nil, "empty": {}} {
+		u, err := s.UserByUsername(ctx, name)
+		if err != nil || !reflect.DeepEqual(u.AuthorizedKeys, want) {
+			t.Errorf("%s: authorized_keys %#v, %v; want %#v", name, u.AuthorizedKeys, err, want)
+		}
+	}
+	c, err := s.OAuthClient(ctx, "c1")
+	if err != nil || !reflect.DeepEqual(c.RedirectURIs, uris) {
+		t.Errorf("redirect_uris %#v, %v; want %#v", c.RedirectURIs, err, uris)
+	}
+	// And back down, for an operator who must: the lists are arrays again.
+	migrateDown(t, s, 94)
+	var got []string
+	if err := s.pool.QueryRow(ctx, `SELECT authorized_keys FROM users WHERE username = 'keys'`).Scan(&got); err != nil || !reflect.DeepEqual(got, keys) {
+		t.Errorf("after Down: %#v, %v; want %#v", got, err, keys)
+	}
+}
+
+// TestNumbered: ? placeholders are numbered in order, those in quoted
+// text or identifiers left alone.
+func TestNumbered(t *testing.T) {
+	for in, want := range map[string]string{
+		`SELECT 1`:                              `SELECT 1`,
+		`a = ? AND b IN (?, ?)`:                 `a = $1 AND b IN ($2, $3)`,
+		`x = '?' AND y = ? AND "we?rd" = ?`:     `x = '?' AND y = $1 AND "we?rd" = $2`,
+		`coalesce(k, '') = ? AND z = 'it''s ?'`: `coalesce(k, '') = $1 AND z = 'it''s ?'`,
+	} {
+		if got := numbered(in); got != want {
+			t.Errorf("numbered(%q) = %q, want %q", in, got, want)
+		}
+		if got := numbered(in); got != want {
+			t.Errorf("numbered(%q) from the cache = %q, want %q", in, got, want)
+		}
 	}
 }

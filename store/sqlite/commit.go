@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/profiled/profiled/core"
+	"github.com/profiled/profiled/store/sqlstore"
 )
 
 // Group commit. SQLite has one writer at a time, and with synchronous=FULL
@@ -163,11 +164,11 @@ func (s *Store) commitBatch(batch []*writeRequest) (again []*writeRequest) {
 		}
 		return nil
 	}
-	q := cachedTx{tx: sqlTx, stmts: s.writeStmts, detached: true}
-	t := tx{reader{q: q}}
+	q := cached{conn: sqlTx, stmts: s.writeStmts, tx: sqlTx, detached: true}
+	t := sqlstore.NewTx(q, &dialect)
 	bg := context.Background()
 	exec := func(stmt string) error {
-		_, err := q.ExecContext(bg, stmt)
+		_, err := q.Exec(bg, stmt)
 		return err
 	}
 	// abandon rolls the transaction back and sends the fns that had

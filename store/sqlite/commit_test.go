@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/profiled/profiled/core"
+	"github.com/profiled/profiled/store/sqlstore"
 )
 
 // holdCommitter starts an Update whose fn waits until release is called,
@@ -154,7 +155,7 @@ func TestGroupCommitAbandonedTransaction(t *testing.T) {
 				if i == 5 {
 					// What an I/O error or SQLITE_FULL does: SQLite rolls
 					// the whole transaction back.
-					t.(tx).q.ExecContext(ctx, "ROLLBACK")
+					t.(sqlstore.Tx).Querier().Exec(ctx, "ROLLBACK")
 					return errors.New("the transaction is gone")
 				}
 				return nil

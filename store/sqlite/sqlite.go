@@ -18,7 +18,6 @@ import (
 	"fmt"
 	"io/fs"
 	"net/url"
-	"path"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -31,6 +30,7 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/profiled/profiled/core"
+	"github.com/profiled/profiled/store/sqlstore"
 )
 
 //go:embed migrations/*.sql
@@ -49,10 +49,11 @@ const updateAttempts = 3
 // committed data on the read pool; reads that must see a transaction's own
 // writes go through the core.Tx that Update passes to fn.
 type Store struct {
-	reader
+	sqlstore.Reader
 	write      *sql.DB
 	read       *sql.DB
-	writeStmts *stmtCache // the write pool's prepared statements
+	stmts      *stmtCache // the read pool's prepared statements
+	writeStmts *stmtCache // the write pool's
 
 	// The group commit (commit.go): Updates reach the committer through
 	// writes; closing stops it, and committed is closed when it has.
@@ -103,7 +104,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	read.SetMaxIdleConns(readers)
 
 	readStmts := newStmtCache(read)
-	s := &Store{reader: reader{q: cachedPool{read, readStmts}, stmts: readStmts},
+	s := &Store{Reader: sqlstore.NewReader(cached{conn: read, stmts: readStmts, detached: true}, &dialect), stmts: readStmts,
 		write: write, read: read, writeStmts: newStmtCache(write),
 		writes: make(chan *writeRequest), closing: make(chan struct{}), committed: make(chan struct{})}
 	go s.commitLoop()
@@ -179,29 +180,18 @@ func (s *Store) refuseCaseClashes(ctx context.Context) error {
 		`SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = 'users'`).Scan(&users); err != nil || users == 0 {
 		return err
 	}
-	rows, err := s.read.QueryContext(ctx, `SELECT group_concat(username, ', ') FROM
-		(SELECT username FROM users WHERE lower(username) IN
-			(SELECT lower(username) FROM users GROUP BY lower(username) HAVING count(*) > 1) ORDER BY lower(username), username)
-		GROUP BY lower(username)`)
-	if err != nil {
+	// Each group of names that differ only in case, in byte order, the
+	// groups separated by "; ".
+	var clashes string
+	if err := s.read.QueryRowContext(ctx, `SELECT coalesce(group_concat(names, '; '), '') FROM
+		(SELECT group_concat(username, ', ') AS names FROM (SELECT username FROM users ORDER BY lower(username), username)
+		GROUP BY lower(username) HAVING count(*) > 1)`).Scan(&clashes); err != nil {
 		return fmt.Errorf("sqlite: migrate: %w", err)
 	}
-	defer rows.Close()
-	var clashes []string
-	for rows.Next() {
-		var names string
-		if err := rows.Scan(&names); err != nil {
-			return fmt.Errorf("sqlite: migrate: %w", err)
-		}
-		clashes = append(clashes, names)
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("sqlite: migrate: %w", err)
-	}
-	if len(clashes) > 0 {
+	if clashes != "" {
 		return fmt.Errorf("sqlite: migrate: usernames must now be unique regardless of case, and these differ only in case: %s. "+
 			"Rename all but one of each (UPDATE users SET username = 'new-name' WHERE username = 'Carol'), then start profiled again",
-			strings.Join(clashes, "; "))
+			clashes)
 	}
 	return nil
 }
@@ -232,29 +222,12 @@ func (s *Store) SchemaVersion(ctx context.Context) (int64, error) {
 func (s *Store) LatestVersion() int64 { return latestVersion() }
 
 var latestVersion = sync.OnceValue(func() int64 {
-	names, err := fs.Glob(migrationFiles, "migrations/*.sql")
+	files, err := fs.Sub(migrationFiles, "migrations")
 	if err != nil {
-		panic(err) // the pattern is valid
+		panic(err) // the embed pattern guarantees the directory
 	}
-	var latest int64
-	for _, name := range names {
-		v, err := goose.NumericComponent(path.Base(name))
-		if err != nil {
-			panic(fmt.Sprintf("sqlite: migration %s: %v", name, err))
-		}
-		latest = max(latest, v)
-	}
-	return latest
+	return sqlstore.LatestVersion(files)
 })
-
-// Ping runs a query on the read pool.
-func (s *Store) Ping(ctx context.Context) error {
-	var one int
-	if err := s.read.QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
-		return fmt.Errorf("sqlite: ping: %w", err)
-	}
-	return nil
-}
 
 // PoolStats reports on the write pool (one connection, the committer's)
 // and the read pool, for the metrics.
@@ -272,34 +245,27 @@ func (s *Store) Close() error {
 	return errors.Join(s.stmts.close(), s.writeStmts.close(), s.read.Close(), s.write.Close())
 }
 
-// querier is what a pool and a transaction have in common.
-type querier interface {
-	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+// dialect is SQLite's: times as INTEGER unix seconds, bools as 0 or 1,
+// usernames compared with the NOCASE collation their unique index uses,
+// and no row locks, since one write transaction runs at a time.
+var dialect = sqlstore.Dialect{
+	Name:      "sqlite",
+	Contains:  func(col, ph string) string { return "instr(" + col + ", " + ph + ") > 0" },
+	Time:      func(t time.Time) any { return t.Unix() },
+	EqualFold: func(col string) string { return col + " = ? COLLATE NOCASE" },
+	// LIMIT takes its value as +?, not ?: SQLite re-plans a prepared
+	// statement at every run when a value is bound to a bare LIMIT
+	// parameter (the planner may use it), which made each list parse its
+	// query again. The unary plus hides the value from the planner; the
+	// page is cut at the limit all the same.
+	Limit:    "LIMIT +? OFFSET ?",
+	Classify: classify,
 }
 
-// reader implements core.Reader on a pool or inside a transaction.
-type reader struct {
-	q querier
-	// stmts are the read pool's prepared statements, set when q is the
-	// read pool.
-	stmts *stmtCache
-}
-
-// tx implements core.Tx inside one write transaction.
-type tx struct{ reader }
-
-var _ core.Tx = tx{}
-
-// storeErr turns a driver error into the store's contract: ErrNotFound for
-// a missing row or a reference to one (a foreign key naming a user or an
-// authorization that is not there), ErrDuplicate for a unique violation,
-// and anything else wrapped with what was being done.
-func storeErr(op string, err error) error {
-	if err == nil {
-		return nil
-	}
+// classify maps a missing row or a reference to one (a foreign key naming
+// a user or an authorization that is not there) to ErrNotFound, and a
+// unique violation to ErrDuplicate.
+func classify(err error) error {
 	if errors.Is(err, sql.ErrNoRows) {
 		return core.ErrNotFound
 	}
@@ -312,7 +278,7 @@ func storeErr(op string, err error) error {
 			return core.ErrNotFound
 		}
 	}
-	return fmt.Errorf("sqlite: %s: %w", op, err)
+	return nil
 }
 
 // isBusy reports whether err is SQLite's SQLITE_BUSY, in any of its extended forms.
@@ -320,53 +286,3 @@ func isBusy(err error) bool {
 	var se *sqlite.Error
 	return errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_BUSY
 }
-
-// affectedOne maps a change that touched no row to ErrNotFound: the row is
-// absent or belongs to another user, which callers must not tell apart.
-func affectedOne(op string, res sql.Result, err error) error {
-	if err != nil {
-		return storeErr(op, err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return storeErr(op, err)
-	}
-	if n == 0 {
-		return core.ErrNotFound
-	}
-	return nil
-}
-
-// Times are stored as INTEGER unix seconds and returned in UTC. The zero
-// time round-trips: it is stored as its (negative) unix seconds.
-func unix(t time.Time) int64 { return t.Unix() }
-
-func fromUnix(s int64) time.Time { return time.Unix(s, 0).UTC() }
-
-// nullUnix stores a nil time, meaning "never", as NULL.
-func nullUnix(t *time.Time) any {
-	if t == nil {
-		return nil
-	}
-	return t.Unix()
-}
-
-func fromNullUnix(n sql.NullInt64) *time.Time {
-	if !n.Valid {
-		return nil
-	}
-	t := fromUnix(n.Int64)
-	return &t
-}
-
-// nonEmpty reads an absent or zero-length BLOB back as nil, so callers can
-// test secrets with == nil whatever was stored.
-func nonEmpty(b []byte) []byte {
-	if len(b) == 0 {
-		return nil
-	}
-	return b
-}
-
-// scanner is a *sql.Row or *sql.Rows.
-type scanner interface{ Scan(dest ...any) error }

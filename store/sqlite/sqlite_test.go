@@ -33,14 +33,6 @@ func TestConformance(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) core.Store { return openTest(t) })
 }
 
-func TestListColumns(t *testing.T) {
-	for _, l := range []listing{sshKeys, tokens, apps, devices, logins} {
-		if err := l.Fields.Check(); err != nil {
-			t.Errorf("%s: %v", l.Table, err)
-		}
-	}
-}
-
 // TestPragmas checks the settings on several connections of each pool at
 // once, so that it sees more than the one connection Open used.
 func TestPragmas(t *testing.T) {

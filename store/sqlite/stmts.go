@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"sync"
+
+	"github.com/profiled/profiled/store/sqlstore"
 )
 
 // maxCachedStmts bounds the prepared statements of one pool. The store's
@@ -115,117 +117,93 @@ func (c *stmtCache) close() error {
 	return errors.Join(errs...)
 }
 
-// cachedPool is a querier on the read pool that runs every query as a
-// cached prepared statement.
-//
-// Its queries do not watch the request's context once they start: the
-// read pool's queries are bounded (an indexed lookup, a page of at most
-// MaxPageSize rows and its count), and watching a context costs
-// database/sql and the driver a goroutine each per query, more than the
-// query itself. A context already done still fails the call at once.
-type cachedPool struct {
-	db    *sql.DB
-	stmts *stmtCache
-}
-
-// detach returns ctx without its cancellation, or ctx's error if it is
-// done.
-func detach(ctx context.Context) (context.Context, error) {
-	if err := ctx.Err(); err != nil {
-		return ctx, err
-	}
-	return context.WithoutCancel(ctx), nil
-}
-
-func (p cachedPool) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	ctx, err := detach(ctx)
-	if err != nil {
-		return nil, err
-	}
-	s, err := p.stmts.get(ctx, query)
-	if err != nil || s == nil {
-		return p.db.ExecContext(ctx, query, args...)
-	}
-	return s.ExecContext(ctx, args...)
-}
-
-func (p cachedPool) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	ctx, err := detach(ctx)
-	if err != nil {
-		return nil, err
-	}
-	s, err := p.stmts.get(ctx, query)
-	if err != nil || s == nil {
-		return p.db.QueryContext(ctx, query, args...)
-	}
-	return s.QueryContext(ctx, args...)
-}
-
-func (p cachedPool) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
-	// A done context reaches the driver as it is, which fails the query
-	// at once: *sql.Row cannot be made with an error from outside.
-	if ctx.Err() == nil {
-		ctx = context.WithoutCancel(ctx)
-	}
-	s, err := p.stmts.get(ctx, query)
-	if err != nil || s == nil {
-		return p.db.QueryRowContext(ctx, query, args...)
-	}
-	return s.QueryRowContext(ctx, args...)
-}
-
-// cachedTx is a querier in a transaction of a pool whose statements are
-// cached: database/sql reuses a statement already prepared on the
+// cached is a sqlstore.Querier that runs queries as the cached prepared
+// statements of its pool, on the pool itself (tx nil) or in a transaction
+// of it: there database/sql reuses a statement already prepared on the
 // transaction's connection (Tx.StmtContext), so a transaction prepares
 // nothing that an earlier one on its connection prepared.
 //
 // detached runs statements without watching their context once they
-// start, as cachedPool does, for a transaction that serves several
-// callers (the group commit): the driver interrupts a statement whose
-// context ends, and SQLite rolls back the whole transaction of an
-// interrupted write. A context already done still fails the statement.
-type cachedTx struct {
-	tx       *sql.Tx
+// start. On the read pool, whose queries are bounded (an indexed lookup,
+// a page of at most MaxPageSize rows and its count), watching a context
+// costs database/sql and the driver a goroutine each per query, more than
+// the query itself. In a transaction that serves several callers (the
+// group commit), the driver would interrupt a statement whose context
+// ends, and SQLite rolls back the whole transaction of an interrupted
+// write. A context already done still fails the call at once.
+type cached struct {
+	conn interface {
+		ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+		QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+		QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+	}
 	stmts    *stmtCache
+	tx       *sql.Tx
 	detached bool
 }
 
-func (t cachedTx) context(ctx context.Context) context.Context {
-	if t.detached && ctx.Err() == nil {
-		return context.WithoutCancel(ctx)
+// stmt returns the context to run query with and its prepared statement,
+// or nil to run it unprepared.
+func (c cached) stmt(ctx context.Context, query string) (context.Context, *sql.Stmt) {
+	if c.detached && ctx.Err() == nil {
+		ctx = context.WithoutCancel(ctx)
 	}
-	return ctx
-}
-
-func (t cachedTx) stmt(ctx context.Context, query string) *sql.Stmt {
-	s := t.stmts.lookup(query)
+	if c.tx == nil {
+		s, err := c.stmts.get(ctx, query)
+		if err != nil {
+			return ctx, nil
+		}
+		return ctx, s
+	}
+	s := c.stmts.lookup(query)
 	if s == nil {
-		t.stmts.want(query)
-		return nil
+		c.stmts.want(query)
+		return ctx, nil
 	}
-	return t.tx.StmtContext(ctx, s)
+	return ctx, c.tx.StmtContext(ctx, s)
 }
 
-func (t cachedTx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	ctx = t.context(ctx)
-	if s := t.stmt(ctx, query); s != nil {
-		return s.ExecContext(ctx, args...)
+func (c cached) Exec(ctx context.Context, query string, args ...any) (int64, error) {
+	ctx, s := c.stmt(ctx, query)
+	if s != nil {
+		return affected(s.ExecContext(ctx, args...))
 	}
-	return t.tx.ExecContext(ctx, query, args...)
+	return affected(c.conn.ExecContext(ctx, query, args...))
 }
 
-func (t cachedTx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	ctx = t.context(ctx)
-	if s := t.stmt(ctx, query); s != nil {
-		return s.QueryContext(ctx, args...)
+func (c cached) Query(ctx context.Context, query string, args ...any) (sqlstore.Rows, error) {
+	ctx, s := c.stmt(ctx, query)
+	if s != nil {
+		return rowsOf(s.QueryContext(ctx, args...))
 	}
-	return t.tx.QueryContext(ctx, query, args...)
+	return rowsOf(c.conn.QueryContext(ctx, query, args...))
 }
 
-func (t cachedTx) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
-	ctx = t.context(ctx)
-	if s := t.stmt(ctx, query); s != nil {
+func (c cached) QueryRow(ctx context.Context, query string, args ...any) sqlstore.Row {
+	ctx, s := c.stmt(ctx, query)
+	if s != nil {
 		return s.QueryRowContext(ctx, args...)
 	}
-	return t.tx.QueryRowContext(ctx, query, args...)
+	return c.conn.QueryRowContext(ctx, query, args...)
+}
+
+// affected is the number of rows an Exec changed.
+func affected(res sql.Result, err error) (int64, error) {
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
+// rows gives *sql.Rows the Close of sqlstore.Rows; being one pointer, it
+// is stored in the interface without an allocation.
+type rows struct{ *sql.Rows }
+
+func (r rows) Close() { _ = r.Rows.Close() }
+
+func rowsOf(r *sql.Rows, err error) (sqlstore.Rows, error) {
+	if err != nil {
+		return nil, err
+	}
+	return rows{r}, nil
 }

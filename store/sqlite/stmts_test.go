@@ -60,7 +60,7 @@ func TestStatementCache(t *testing.T) {
 	for i := range maxCachedStmts + 20 {
 		var got int
 		q := fmt.Sprintf("SELECT ? + %d", i)
-		if err := s.reader.q.QueryRowContext(ctx, q, 1).Scan(&got); err != nil || got != i+1 {
+		if err := s.Querier().QueryRow(ctx, q, 1).Scan(&got); err != nil || got != i+1 {
 			t.Fatalf("%s = %d, %v", q, got, err)
 		}
 	}

@@ -1,13 +1,12 @@
-// Package sqlfilter translates the core's list filters and orderings into
-// SQL, for every store backend alike. A store describes each resource's
-// fields with a fixed Columns whitelist and picks its Dialect; sqlfilter
-// writes only column names from that whitelist and placeholders into the
-// SQL it returns, so no text a client sent ever becomes SQL.
-package sqlfilter
+package sqlstore
+
+// This file translates the core's list filters and orderings into SQL.
+// Each resource's fields are a fixed Columns whitelist (listings.go); the
+// builder writes only column names from that whitelist and placeholders
+// into the SQL it returns, so no text a client sent ever becomes SQL.
 
 import (
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -33,60 +32,24 @@ type Column struct {
 // It is the whitelist: any other field is refused.
 type Columns map[string]Column
 
-// Dialect holds what differs between SQL engines.
-type Dialect struct {
-	// Placeholder returns the placeholder of the n-th argument, from 1.
-	Placeholder func(n int) string
-	// Contains returns a condition true when column holds the text of the
-	// placeholder as a case-sensitive substring.
-	Contains func(column, placeholder string) string
-	// Time converts a time to the engine's argument for a time column.
-	// SQLite's truncates to whole seconds, as its stores keep times.
-	Time func(time.Time) any
-	// Bool converts a bool to the engine's argument for a bool column.
-	Bool func(bool) any
-}
-
-// SQLite stores times as INTEGER unix seconds and bools as 0 or 1.
-var SQLite = Dialect{
-	Placeholder: func(int) string { return "?" },
-	Contains:    func(col, ph string) string { return "instr(" + col + ", " + ph + ") > 0" },
-	Time:        func(t time.Time) any { return t.Unix() },
-	Bool: func(b bool) any {
-		if b {
-			return int64(1)
-		}
-		return int64(0)
-	},
-}
-
-// PostgreSQL numbers its placeholders and has native timestamptz and boolean.
-var PostgreSQL = Dialect{
-	Placeholder: func(n int) string { return "$" + strconv.Itoa(n) },
-	Contains:    func(col, ph string) string { return "strpos(" + col + ", " + ph + ") > 0" },
-	// Times are compared in whole seconds, as the stores keep them.
-	Time: func(t time.Time) any { return t.UTC().Truncate(time.Second) },
-	Bool: func(b bool) any { return b },
-}
-
 // maxDepth bounds the nesting of And/Or, so a hostile filter cannot make
 // the translation recurse without end.
 const maxDepth = 16
 
 // Builder accumulates the arguments of one statement while its SQL is
-// written, so placeholders are numbered in the order they appear.
+// written, in the order of their placeholders.
 type Builder struct {
-	dialect Dialect
+	dialect *Dialect
 	args    []any
 }
 
-// New starts a statement in dialect d.
-func New(d Dialect) *Builder { return &Builder{dialect: d} }
+// NewBuilder starts a statement in dialect d.
+func NewBuilder(d *Dialect) *Builder { return &Builder{dialect: d} }
 
 // Arg adds v to the arguments and returns its placeholder.
 func (b *Builder) Arg(v any) string {
 	b.args = append(b.args, v)
-	return b.dialect.Placeholder(len(b.args))
+	return "?"
 }
 
 // Args returns the arguments added so far, in placeholder order.
@@ -201,7 +164,7 @@ func (b *Builder) value(col Column, f core.Filter) (any, error) {
 		}
 	case core.FieldBool:
 		if v, ok := f.Value.(bool); ok {
-			return b.dialect.Bool(v), nil
+			return v, nil
 		}
 	case core.FieldTime:
 		if v, ok := f.Value.(time.Time); ok {

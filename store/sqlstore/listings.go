@@ -1,4 +1,4 @@
-package sqlfilter
+package sqlstore
 
 import (
 	"strings"
