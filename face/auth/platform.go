@@ -104,8 +104,10 @@ func (s *server) verify(w http.ResponseWriter, r *http.Request) {
 	a, err := s.svc.Verify(r.Context(), httpx.Bearer(r), r.URL.Query().Get("scope"))
 	h := w.Header()
 	if err != nil {
-		err = httpx.Domain(r, err)
-		e := core.AsError(err)
+		e, gone := httpx.Failure(w, r, err)
+		if gone {
+			return
+		}
 		switch {
 		case e != nil && e.Kind == core.KindUnauthorized:
 			h.Set("WWW-Authenticate", `Bearer realm="profiled", error="invalid_token"`)
@@ -114,9 +116,6 @@ func (s *server) verify(w http.ResponseWriter, r *http.Request) {
 			}
 		case e != nil && e.Kind == core.KindForbidden:
 			h.Set("WWW-Authenticate", `Bearer realm="profiled", error="insufficient_scope", scope="`+e.Required+`"`)
-		case e == nil && httpx.ClientGone(r, err):
-			httpx.AnswerClientGone(w)
-			return
 		case e == nil:
 			s.internal(r, err)
 			e = &core.Error{Kind: core.KindInternal}

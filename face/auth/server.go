@@ -1,10 +1,6 @@
 package auth
 
 import (
-	"encoding/json"
-	"errors"
-	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -101,10 +97,8 @@ func (s *server) internal(r *http.Request, err error) string {
 }
 
 func (s *server) fail(w http.ResponseWriter, r *http.Request, err error) {
-	err = httpx.Domain(r, err)
-	e := core.AsError(err)
-	if e == nil && httpx.ClientGone(r, err) {
-		httpx.AnswerClientGone(w)
+	e, gone := httpx.Failure(w, r, err)
+	if gone {
 		return
 	}
 	if e == nil {
@@ -116,29 +110,4 @@ func (s *server) fail(w http.ResponseWriter, r *http.Request, err error) {
 
 // decode reads one JSON object into v, refusing unknown fields, trailing
 // data and other content types; errors name the field.
-func decode(r *http.Request, v any) error { return httpx.DecodeObject(r, v, decodeError) }
-
-func decodeError(err error) error {
-	var tooBig *http.MaxBytesError
-	var typeErr *json.UnmarshalTypeError
-	switch {
-	case errors.As(err, &tooBig):
-		return &core.Error{Kind: core.KindTooLarge, Reason: fmt.Sprintf("Request body must be at most %d bytes", tooBig.Limit)}
-	case errors.Is(err, io.EOF):
-		return core.Invalid("", "Request body is required: send a JSON object")
-	case errors.As(err, &typeErr):
-		if typeErr.Field == "" {
-			return core.Invalid("", "Request body must be a JSON object")
-		}
-		want := "string"
-		if typeErr.Type.Kind().String() == "bool" {
-			want = "boolean"
-		}
-		return core.Invalid(typeErr.Field, "%s must be a %s", typeErr.Field, want)
-	}
-	if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
-		name = strings.Trim(name, `"`)
-		return core.Invalid(name, "%s is not a field of this object", name)
-	}
-	return core.Invalid("", "Request body is not valid JSON")
-}
+func decode(r *http.Request, v any) error { return httpx.DecodeObject(r, v, httpx.JSONError) }

@@ -11,6 +11,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"mime"
 	"net/http"
@@ -211,6 +212,63 @@ func Domain(r *http.Request, err error) error {
 			Reason: "The database did not answer in time: try again in a moment"}
 	}
 	return err
+}
+
+// Failure maps a handler's error for a face's envelope: the core error to
+// answer (the request's own deadline made one, see Domain), or nil for an
+// internal error, which the face logs and answers 500. gone reports a
+// client that left, already answered with StatusClientClosed: the face
+// writes nothing more.
+func Failure(w http.ResponseWriter, r *http.Request, err error) (e *core.Error, gone bool) {
+	err = Domain(r, err)
+	if e = core.AsError(err); e == nil && ClientGone(r, err) {
+		AnswerClientGone(w)
+		return nil, true
+	}
+	return e, false
+}
+
+// JSONError words encoding/json's errors, and a body over an
+// http.MaxBytesReader's limit, as core errors naming the field, for
+// DecodeObject.
+func JSONError(err error) error {
+	var tooBig *http.MaxBytesError
+	var typeErr *json.UnmarshalTypeError
+	var syntaxErr *json.SyntaxError
+	switch {
+	case errors.As(err, &tooBig):
+		return &core.Error{Kind: core.KindTooLarge, Reason: fmt.Sprintf("Request body must be at most %d bytes", tooBig.Limit)}
+	case errors.Is(err, io.EOF):
+		return core.Invalid("", "Request body is required: send a JSON object")
+	case errors.As(err, &typeErr):
+		field := typeErr.Field
+		if field == "" {
+			return core.Invalid("", "Request body must be a JSON object")
+		}
+		return core.Invalid(field, "%s must be of type %s", field, jsonType(typeErr.Type.Kind().String()))
+	case errors.As(err, &syntaxErr), errors.Is(err, io.ErrUnexpectedEOF):
+		return core.Invalid("", "Request body is not valid JSON")
+	}
+	if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+		name = strings.Trim(name, `"`)
+		return core.Invalid(name, "%s is not a field of this object", name)
+	}
+	return core.Invalid("", "Request body is not valid JSON")
+}
+
+// jsonType names a Go kind as JSON's type.
+func jsonType(goKind string) string {
+	switch goKind {
+	case "string":
+		return "string"
+	case "bool":
+		return "boolean"
+	case "int", "int64", "int32", "float64":
+		return "number"
+	case "slice":
+		return "array"
+	}
+	return "object"
 }
 
 // Document answers a fixed JSON document (an OpenAPI description) that

@@ -112,10 +112,8 @@ func (s *server) fail(w http.ResponseWriter, r *http.Request, err error) {
 		writeDetail(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("Request body must be at most %d bytes", tooBig.Limit))
 		return
 	}
-	err = httpx.Domain(r, err)
-	e := core.AsError(err)
-	if e == nil && httpx.ClientGone(r, err) {
-		httpx.AnswerClientGone(w)
+	e, gone := httpx.Failure(w, r, err)
+	if gone {
 		return
 	}
 	if e == nil {

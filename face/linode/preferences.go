@@ -26,7 +26,7 @@ func (s *server) putPreferences(w http.ResponseWriter, r *http.Request, a core.A
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			return nil, decodeError(err)
+			return nil, httpx.JSONError(err)
 		}
 		return nil, core.Invalid("", "could not read the request body")
 	}

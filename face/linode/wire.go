@@ -3,13 +3,9 @@ package linode
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
-	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -97,10 +93,8 @@ func writeError(w http.ResponseWriter, status int, field, reason string) {
 type failer struct{ log *slog.Logger }
 
 func (f failer) fail(w http.ResponseWriter, r *http.Request, err error) {
-	err = httpx.Domain(r, err)
-	e := core.AsError(err)
-	if e == nil && httpx.ClientGone(r, err) {
-		httpx.AnswerClientGone(w)
+	e, gone := httpx.Failure(w, r, err)
+	if gone {
 		return
 	}
 	if e == nil {
@@ -121,47 +115,7 @@ func (f failer) fail(w http.ResponseWriter, r *http.Request, err error) {
 
 // decode reads a JSON object body into v, refusing unknown fields, trailing
 // data, wrong content types and bodies over the limit. Errors name the field.
-func decode(r *http.Request, v any) error { return httpx.DecodeObject(r, v, decodeError) }
-
-// decodeError maps encoding/json's errors to field-named domain errors.
-func decodeError(err error) error {
-	var tooBig *http.MaxBytesError
-	var typeErr *json.UnmarshalTypeError
-	var syntaxErr *json.SyntaxError
-	switch {
-	case errors.As(err, &tooBig):
-		return &core.Error{Kind: core.KindTooLarge, Reason: fmt.Sprintf("Request body must be at most %d bytes", tooBig.Limit)}
-	case errors.Is(err, io.EOF):
-		return core.Invalid("", "Request body is required: send a JSON object")
-	case errors.As(err, &typeErr):
-		field := typeErr.Field
-		if field == "" {
-			return core.Invalid("", "Request body must be a JSON object")
-		}
-		return core.Invalid(field, "%s must be of type %s", field, jsonType(typeErr.Type.Kind().String()))
-	case errors.As(err, &syntaxErr), errors.Is(err, io.ErrUnexpectedEOF):
-		return core.Invalid("", "Request body is not valid JSON")
-	}
-	if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
-		name = strings.Trim(name, `"`)
-		return core.Invalid(name, "%s is not a field of this object", name)
-	}
-	return core.Invalid("", "Request body is not valid JSON")
-}
-
-func jsonType(goKind string) string {
-	switch goKind {
-	case "string":
-		return "string"
-	case "bool":
-		return "boolean"
-	case "int", "int64", "int32", "float64":
-		return "number"
-	case "slice":
-		return "array"
-	}
-	return "object"
-}
+func decode(r *http.Request, v any) error { return httpx.DecodeObject(r, v, httpx.JSONError) }
 
 // listParams reads page and page_size.
 func listParams(r *http.Request) (core.ListQuery, error) {

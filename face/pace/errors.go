@@ -109,10 +109,8 @@ func (s *server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	if !logged {
 		id = newID()
 	}
-	err = httpx.Domain(r, err)
-	e := core.AsError(err)
-	if e == nil && httpx.ClientGone(r, err) {
-		httpx.AnswerClientGone(w)
+	e, gone := httpx.Failure(w, r, err)
+	if gone {
 		return
 	}
 	if e == nil {
