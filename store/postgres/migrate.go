@@ -36,20 +36,8 @@ func (s *Store) LatestVersion() int64 { return latestVersion() }
 // SchemaVersion returns the version of the last migration applied to the
 // database's schema, 0 if none ever was. It only reads.
 func (s *Store) SchemaVersion(ctx context.Context) (int64, error) {
-	var exists bool
-	if err := s.pool.QueryRow(ctx, `SELECT to_regclass('goose_db_version') IS NOT NULL`).Scan(&exists); err != nil {
-		return 0, fmt.Errorf("postgres: schema version: %w", err)
-	}
-	if !exists {
-		return 0, nil
-	}
-	// What goose's own GetDBVersion asks, without its side effects (it
-	// creates the table and takes the migration lock).
-	var v int64
-	if err := s.pool.QueryRow(ctx, `SELECT coalesce(max(version_id), 0) FROM goose_db_version`).Scan(&v); err != nil {
-		return 0, fmt.Errorf("postgres: schema version: %w", err)
-	}
-	return v, nil
+	return sqlstore.SchemaVersion(ctx, "postgres", `SELECT to_regclass('goose_db_version') IS NOT NULL`,
+		func(ctx context.Context, q string) sqlstore.Row { return s.pool.QueryRow(ctx, q) })
 }
 
 // Migrate applies every embedded migration the schema lacks, each in its

@@ -26,8 +26,6 @@ import (
 	"math/rand/v2"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -355,22 +353,14 @@ func (t tx) PutPreferences(ctx context.Context, userID int64, clientID string, v
 	return t.Err("put preferences", err)
 }
 
-// numberedCache holds the statements numbered already, up to
-// maxNumbered: the store's fixed statements and the first shapes of list
-// filter clients sent. Past the bound, a statement is numbered at each run.
-var (
-	numberedCache sync.Map // ? text -> $n text
-	numberedCount atomic.Int64
-)
-
-const maxNumbered = 1024
-
 // numbered rewrites the ? placeholders of query as $1, $2, ..., leaving
 // quoted text and identifiers alone.
+//
+// It runs at every statement: a pass over the text and one allocation,
+// 0.6 µs for the token lookup (BenchmarkNumbered) against the 50 µs of
+// CPU a request takes, where a cache would have to be bounded against the
+// shapes of filter clients choose.
 func numbered(query string) string {
-	if v, ok := numberedCache.Load(query); ok {
-		return v.(string)
-	}
 	var b strings.Builder
 	b.Grow(len(query) + 16)
 	n := 0
@@ -392,11 +382,5 @@ func numbered(query string) string {
 		}
 		b.WriteByte(c)
 	}
-	out := b.String()
-	if numberedCount.Load() < maxNumbered {
-		if _, loaded := numberedCache.LoadOrStore(query, out); !loaded {
-			numberedCount.Add(1)
-		}
-	}
-	return out
+	return b.String()
 }

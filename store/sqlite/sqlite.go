@@ -85,10 +85,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: %w", err)
 	}
-	write.SetMaxOpenConns(1)
-	write.SetMaxIdleConns(1)
-	write.SetConnMaxIdleTime(0)
-	write.SetConnMaxLifetime(0)
+	write.SetMaxOpenConns(1) // kept open: idle and lifetime limits are off by default
 	if err := write.PingContext(ctx); err != nil {
 		write.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", abs, err)
@@ -199,21 +196,9 @@ func (s *Store) refuseCaseClashes(ctx context.Context) error {
 // SchemaVersion returns the version of the last migration applied to the
 // database, 0 if none ever was. It only reads.
 func (s *Store) SchemaVersion(ctx context.Context) (int64, error) {
-	var tables int
-	if err := s.read.QueryRowContext(ctx,
-		`SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = 'goose_db_version'`).Scan(&tables); err != nil {
-		return 0, fmt.Errorf("sqlite: schema version: %w", err)
-	}
-	if tables == 0 {
-		return 0, nil
-	}
-	// What goose's GetDBVersion asks, without its side effect of creating
-	// the table.
-	var v int64
-	if err := s.read.QueryRowContext(ctx, `SELECT coalesce(max(version_id), 0) FROM goose_db_version`).Scan(&v); err != nil {
-		return 0, fmt.Errorf("sqlite: schema version: %w", err)
-	}
-	return v, nil
+	return sqlstore.SchemaVersion(ctx, "sqlite",
+		`SELECT count(*) > 0 FROM sqlite_schema WHERE type = 'table' AND name = 'goose_db_version'`,
+		func(ctx context.Context, q string) sqlstore.Row { return s.read.QueryRowContext(ctx, q) })
 }
 
 // LatestVersion is the version of the newest migration built into this

@@ -70,17 +70,13 @@ func (b *Builder) where(cols Columns, f core.Filter, depth int) (string, error) 
 	if depth > maxDepth {
 		return "", core.Invalid("filter", "The filter nests deeper than %d levels.", maxDepth)
 	}
-	set := 0
-	if len(f.And) > 0 {
-		set++
+	kinds := 0
+	for _, set := range []bool{len(f.And) > 0, len(f.Or) > 0, f.Field != ""} {
+		if set {
+			kinds++
+		}
 	}
-	if len(f.Or) > 0 {
-		set++
-	}
-	if f.Field != "" {
-		set++
-	}
-	if set != 1 {
+	if kinds != 1 {
 		return "", core.Invalid("filter", "Each filter must be exactly one of a field condition, an and-list or an or-list.")
 	}
 	switch {

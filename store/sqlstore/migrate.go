@@ -28,6 +28,24 @@ func LatestVersion(migrations fs.FS) int64 {
 	return latest
 }
 
+// SchemaVersion returns the version of the last migration applied, 0 if
+// none ever was, asking what goose's GetDBVersion asks without its side
+// effects (it creates the table, and on PostgreSQL takes the migration
+// lock). hasTable is the engine's query of whether goose's table exists;
+// queryRow runs a query outside any statement cache.
+func SchemaVersion(ctx context.Context, engine, hasTable string, queryRow func(ctx context.Context, query string) Row) (int64, error) {
+	var exists bool
+	var v int64
+	err := queryRow(ctx, hasTable).Scan(&exists)
+	if err == nil && exists {
+		err = queryRow(ctx, `SELECT coalesce(max(version_id), 0) FROM goose_db_version`).Scan(&v)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("%s: schema version: %w", engine, err)
+	}
+	return v, nil
+}
+
 // Ping runs a query.
 func (r Reader) Ping(ctx context.Context) error {
 	var one int

@@ -98,8 +98,10 @@ type Dialect struct {
 type Reader struct {
 	q Querier
 	d *Dialect
-	// state is the transaction's; nil on a pool.
-	state *txState
+	// retry is the transaction's first error after which it must run
+	// again (Dialect.Retryable), shared by the copies of its Tx; nil on
+	// a pool.
+	retry *error
 }
 
 // NewReader reads through q, a pool.
@@ -116,19 +118,12 @@ var (
 	_ core.Tx     = Tx{}
 )
 
-// txState is shared by the copies of one transaction's Tx.
-type txState struct {
-	// retry is the first error the Dialect calls retryable that a
-	// statement of the transaction met.
-	retry error
-}
-
 // NewTx runs the statements of one transaction through q.
-func NewTx(q Querier, d *Dialect) Tx { return Tx{Reader{q: q, d: d, state: &txState{}}} }
+func NewTx(q Querier, d *Dialect) Tx { return Tx{Reader{q: q, d: d, retry: new(error)}} }
 
 // RetryErr returns the first error of the transaction after which it
 // must run again from the start, even if the caller's fn swallowed it.
-func (t Tx) RetryErr() error { return t.state.retry }
+func (t Tx) RetryErr() error { return *t.retry }
 
 // Err is err, for what an engine writes itself.
 func (r Reader) Err(op string, err error) error { return r.err(op, err) }
@@ -140,8 +135,8 @@ func (r Reader) err(op string, err error) error {
 		return nil
 	}
 	wrapped := fmt.Errorf("%s: %s: %w", r.d.Name, op, err)
-	if r.state != nil && r.state.retry == nil && r.d.Retryable != nil && r.d.Retryable(err) {
-		r.state.retry = wrapped
+	if r.retry != nil && *r.retry == nil && r.d.Retryable != nil && r.d.Retryable(err) {
+		*r.retry = wrapped
 	}
 	if e := r.d.Classify(err); e != nil {
 		return e
@@ -302,8 +297,6 @@ func (d stringsDest) Scan(src any) error {
 		return nil
 	case string:
 		return json.Unmarshal([]byte(v), d.p)
-	case []byte:
-		return json.Unmarshal(v, d.p)
 	}
 	return fmt.Errorf("a list column holds a %T", src)
 }
