@@ -99,11 +99,28 @@ func (e *env) reopen() {
 }
 
 // user creates a user and returns it acting through a fresh "*" token.
+//
+// A restricted user joins a new account owned by name-owner, since the
+// first user of an account is its owner.
 func (e *env) user(name string, restricted bool) core.Actor {
 	e.t.Helper()
-	_, err := e.svc.CreateUser(e.ctx, core.UserCreate{Username: name, Email: name + "@example.com", Restricted: restricted})
+	in := core.UserCreate{Username: name, Email: name + "@example.com", Restricted: restricted}
+	if restricted {
+		owner, err := e.svc.CreateUser(e.ctx, core.UserCreate{Username: name + "-owner", Email: name + "-owner@example.com"})
+		noErr(e.t, err)
+		in.AccountID = owner.AccountID
+	}
+	_, err := e.svc.CreateUser(e.ctx, in)
 	noErr(e.t, err)
 	return e.token(name, core.AllScopes)
+}
+
+// userID is the id of the user named name.
+func (e *env) userID(name string) int64 {
+	e.t.Helper()
+	u, err := e.svc.UserByName(e.ctx, name)
+	noErr(e.t, err)
+	return u.User.ID
 }
 
 // token issues a personal token for username with scopes and authenticates it.

@@ -129,6 +129,7 @@ func (s *Service) createExternalUser(ctx context.Context, raw string, id Externa
 	p := IAMProfile{Kind: UserHuman}
 	applyClaims(&u, &p, claims)
 	err = s.store.Update(ctx, func(tx Tx) error {
+		var err error
 		// The name the provider suggests, else the same with a suffix.
 		for i, name := range []string{base, base[:min(len(base), 23)] + "-" + suffix} {
 			u.Username = name
@@ -147,7 +148,7 @@ func (s *Service) createExternalUser(ctx context.Context, raw string, id Externa
 		if err := tx.PutIAMProfile(ctx, p); err != nil {
 			return err
 		}
-		err := tx.LinkExternalID(ctx, provider, id.Subject, u.ID)
+		err = tx.LinkExternalID(ctx, provider, id.Subject, u.ID)
 		if errors.Is(err, ErrDuplicate) {
 			return errRaced
 		}

@@ -269,7 +269,7 @@ func (s *Service) ChangePassword(ctx context.Context, a Actor, current, next str
 		if err := tx.LockUser(ctx, a.User.ID); err != nil {
 			return notFound(err, "lock user")
 		}
-		if err := tx.SetPasswordHash(ctx, a.User.ID, hash); err != nil {
+		if err := tx.SetPasswordHash(ctx, a.User.ID, hash, s.clock()); err != nil {
 			return notFound(err, "set password")
 		}
 		if err := endSessions(ctx, tx, a.User.ID, a.Token.ID); err != nil {

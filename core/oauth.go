@@ -146,7 +146,8 @@ func (s *Service) CreateOAuthClient(ctx context.Context, in OAuthClientCreate) (
 		return OAuthClient{}, "", err
 	}
 	c := OAuthClient{ID: id, Label: in.Label, Website: in.Website, ThumbnailURL: in.ThumbnailURL,
-		RedirectURIs: slices.Compact(slices.Clone(in.RedirectURIs)), Public: in.Public, FirstParty: in.FirstParty, Created: s.clock()}
+		RedirectURIs: slices.Compact(slices.Clone(in.RedirectURIs)), Public: in.Public, FirstParty: in.FirstParty, Created: s.clock(),
+		Status: OAuthClientActive}
 	var secret string
 	if !in.Public {
 		if secret, err = s.newSecret(oauthSecretBytes); err != nil {
@@ -167,6 +168,9 @@ func (s *Service) OAuthClient(ctx context.Context, clientID string) (OAuthClient
 		return OAuthClient{}, NotFound()
 	}
 	c, err := s.store.OAuthClient(ctx, clientID)
+	if err == nil && c.Status == OAuthClientDisabled {
+		return OAuthClient{}, NotFound() // refused as if unknown, until enabled again
+	}
 	return c, notFound(err, "oauth client")
 }
 

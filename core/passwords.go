@@ -307,7 +307,7 @@ func (s *Service) SetPassword(ctx context.Context, userID int64, pw string) erro
 		return err
 	}
 	return s.store.Update(ctx, func(tx Tx) error {
-		return notFound(tx.SetPasswordHash(ctx, userID, hash), "set password")
+		return notFound(tx.SetPasswordHash(ctx, userID, hash, s.clock()), "set password")
 	})
 }
 
@@ -328,7 +328,7 @@ func (s *Service) ResetPassword(ctx context.Context, username, pw string) error 
 		if err := tx.LockUser(ctx, u.ID); err != nil {
 			return notFound(err, "lock user")
 		}
-		if err := tx.SetPasswordHash(ctx, u.ID, hash); err != nil {
+		if err := tx.SetPasswordHash(ctx, u.ID, hash, s.clock()); err != nil {
 			return notFound(err, "set password")
 		}
 		note(Event{Name: EventPasswordReset, UserID: u.ID, Username: u.Username, Detail: "operator"})
@@ -395,7 +395,7 @@ func (s *Service) VerifyPassword(ctx context.Context, userID int64, pw string) (
 	if rehash {
 		if fresh, err := hashPassword(ctx, pw, s.cost); err == nil {
 			// Best effort: the sign-in succeeds even if the upgrade fails.
-			_ = s.store.Update(ctx, func(tx Tx) error { return tx.SetPasswordHash(ctx, userID, fresh) })
+			_ = s.store.Update(ctx, func(tx Tx) error { return tx.SetPasswordHash(ctx, userID, fresh, time.Time{}) })
 		}
 	}
 	return true, nil

@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/crypto/argon2"
 
@@ -81,7 +82,7 @@ func TestVerifyPasswordRehashes(t *testing.T) {
 	e := newProductionEnv(t)
 	a := e.user("alice", false)
 	pw := "an old but long passphrase"
-	noErr(t, e.store.Update(e.ctx, func(tx core.Tx) error { return tx.SetPasswordHash(e.ctx, a.User.ID, weakHash(pw)) }))
+	noErr(t, e.store.Update(e.ctx, func(tx core.Tx) error { return tx.SetPasswordHash(e.ctx, a.User.ID, weakHash(pw), time.Now()) }))
 	ok, rehash, err := core.CheckPassword(weakHash(pw), pw)
 	if !ok || !rehash || err != nil {
 		t.Fatalf("CheckPassword(weak) = %v %v %v, want a match that needs a rehash", ok, rehash, err)

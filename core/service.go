@@ -96,7 +96,7 @@ func (s *Service) Authenticate(ctx context.Context, raw string) (Actor, error) {
 	if err != nil {
 		return Actor{}, fmt.Errorf("authenticate: %w", err)
 	}
-	if !t.Active(s.now()) {
+	if !t.Active(s.now()) || u.Disabled {
 		return Actor{}, Unauthorized()
 	}
 	return Actor{User: u, Token: t}, nil

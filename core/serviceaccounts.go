@@ -92,7 +92,8 @@ func (s *Service) CreateServiceAccount(ctx context.Context, in ServiceAccountCre
 			if op.Kind == UserService {
 				return Invalid("owner", "%s is a service account: the owner must be a person", in.Owner)
 			}
-			ownerID = owner.ID
+			// The owner's account; without an owner, one of its own.
+			ownerID, m.User.AccountID = owner.ID, owner.AccountID
 		}
 		if err := tx.CreateUser(ctx, &m.User); err != nil {
 			if errors.Is(err, ErrDuplicate) {

@@ -215,7 +215,7 @@ func (s *Service) failSignIn(ctx context.Context, u User, ip string, e Event) er
 		s.emit(ctx, e)
 		return nil
 	}
-	l := Login{UserID: u.ID, Datetime: s.clock(), IP: ip, Username: u.Username, Status: LoginFailed, Restricted: u.Restricted}
+	l := Login{UserID: u.ID, AccountID: u.AccountID, Datetime: s.clock(), IP: ip, Username: u.Username, Status: LoginFailed, Restricted: u.Restricted}
 	return s.update(ctx, func(tx Tx, note func(Event)) error {
 		note(e)
 		if u.ID == 0 {
@@ -324,6 +324,13 @@ func (s *Service) SignIn(ctx context.Context, in SignInRequest) (SignInResult, e
 		}
 		return SignInResult{}, errBadCredentials()
 	}
+	if u.Disabled {
+		// The right password, for a user the operator disabled.
+		if err := s.store.Update(ctx, func(tx Tx) error { return resv.refund(ctx, tx, s.now()) }); err != nil {
+			return SignInResult{}, err
+		}
+		return SignInResult{}, errDisabled
+	}
 	var trusted Device
 	if u.TwoFactorAuth && in.DeviceSecret != "" && len(in.DeviceSecret) <= 128 {
 		d, err := s.store.DeviceBySecret(ctx, u.ID, HashToken(in.DeviceSecret))
@@ -343,6 +350,9 @@ func (s *Service) SignIn(ctx context.Context, in SignInRequest) (SignInResult, e
 	}
 	return s.completeSignIn(ctx, u, resv, in.RememberMe && trusted.ID == 0, trusted, in.IP, in.UserAgent)
 }
+
+// errDisabled is the answer to a disabled user's sign-in.
+var errDisabled = &Error{Kind: KindForbidden, Reason: "This user is disabled: ask the operator of profiled to enable it (profiled users enable)"}
 
 func (s *Service) newChallenge(ctx context.Context, u User, in SignInRequest) (SignInResult, error) {
 	raw, err := s.newSecret(tokenBytes)
@@ -496,7 +506,7 @@ func (s *Service) completeSignIn(ctx context.Context, u User, resv reservation, 
 			return notFound(err, "create session")
 		}
 		note(Event{Name: EventSignInSucceeded, UserID: u.ID, Username: u.Username, Detail: detail})
-		l := Login{UserID: u.ID, Datetime: now, IP: ip, Username: u.Username, Status: LoginSuccessful, Restricted: u.Restricted}
+		l := Login{UserID: u.ID, AccountID: u.AccountID, Datetime: now, IP: ip, Username: u.Username, Status: LoginSuccessful, Restricted: u.Restricted}
 		if err := tx.CreateLogin(ctx, &l); err != nil {
 			return notFound(err, "record login")
 		}

@@ -33,9 +33,10 @@ type Tx interface {
 
 // Reader holds the queries.
 type Reader interface {
-	AuthReader   // sign-in and OAuth: store_auth.go
-	IAMReader    // the IAM face's data (store_iam.go)
-	OutboxReader // work after a change (store_outbox.go)
+	AuthReader    // sign-in and OAuth: store_auth.go
+	IAMReader     // the IAM face's data (store_iam.go)
+	OutboxReader  // work after a change (store_outbox.go)
+	AccountReader // accounts and their users (store_accounts.go)
 
 	CountUsers(ctx context.Context) (int, error)
 	UserByID(ctx context.Context, id int64) (User, error)
@@ -73,9 +74,10 @@ type Reader interface {
 
 // Writer holds the changes. They are only reachable inside Store.Update.
 type Writer interface {
-	AuthWriter   // sign-in and OAuth: store_auth.go
-	IAMWriter    // the IAM face's data (store_iam.go)
-	OutboxWriter // work after a change (store_outbox.go)
+	AuthWriter    // sign-in and OAuth: store_auth.go
+	IAMWriter     // the IAM face's data (store_iam.go)
+	OutboxWriter  // work after a change (store_outbox.go)
+	AccountWriter // accounts and their users (store_accounts.go)
 
 	// LockUser serializes write transactions on one user across every
 	// replica (SELECT ... FOR UPDATE on PostgreSQL; SQLite already
@@ -83,8 +85,11 @@ type Writer interface {
 	// that reads before it writes. ErrNotFound if the user is gone.
 	LockUser(ctx context.Context, userID int64) error
 
-	CreateUser(ctx context.Context, u *User) error // sets u.ID; ErrDuplicate on a taken username
-	UpdateUser(ctx context.Context, u User) error  // every profile field but ID, Username, Created
+	// CreateUser stores u and sets u.ID; an AccountID of 0 gives the user
+	// a new account of their own, whose id it sets. ErrDuplicate on a
+	// taken username, ErrNotFound for a missing account.
+	CreateUser(ctx context.Context, u *User) error
+	UpdateUser(ctx context.Context, u User) error // every field but ID, AccountID and Created; ErrDuplicate on a taken username
 
 	CreateSSHKey(ctx context.Context, k *SSHKey) error // sets k.ID; ErrDuplicate on a repeated fingerprint
 	UpdateSSHKeyLabel(ctx context.Context, userID, id int64, label string) error

@@ -24,7 +24,19 @@ type OAuthClient struct {
 	// tokens are trusted as a sign-in session is (see Service.delegated).
 	FirstParty bool
 	Created    time.Time
+	// AccountID is the account that registered the client through the
+	// Linode API (/account/oauth-clients); 0 for the operator's clients.
+	AccountID int64
+	// Status is active, or disabled: a disabled client is refused at
+	// /oauth/authorize and /oauth/token.
+	Status string
 }
+
+// OAuth client statuses.
+const (
+	OAuthClientActive   = "active"
+	OAuthClientDisabled = "disabled"
+)
 
 // LoginChallenge is the state between a correct password and the second
 // factor: the challenge id is random, and only its SHA-256 is stored.
@@ -91,9 +103,10 @@ type AuthReader interface {
 
 // AuthWriter holds the changes of sign-in and OAuth.
 type AuthWriter interface {
-	// SetPasswordHash sets or replaces the user's password hash;
+	// SetPasswordHash sets or replaces the user's password hash, set at
+	// at (the zero time keeps the time stored, for a rehash);
 	// ErrNotFound for a missing user.
-	SetPasswordHash(ctx context.Context, userID int64, phc string) error
+	SetPasswordHash(ctx context.Context, userID int64, phc string, at time.Time) error
 	// CreateTrustedDevice stores d (setting d.ID) with the SHA-256 of the
 	// secret kept in the device's cookie; ErrDuplicate on a repeated hash.
 	CreateTrustedDevice(ctx context.Context, d *Device, secretHash []byte) error

@@ -8,6 +8,7 @@ import (
 // User is a person (or, later, a service account) who owns everything else.
 type User struct {
 	ID                  int64
+	AccountID           int64 // the account the user belongs to
 	Username            string
 	Email               string
 	Timezone            string
@@ -21,6 +22,9 @@ type User struct {
 	VerifiedPhoneNumber string // E.164, empty if none
 	ReferralCode        string
 	Created             time.Time
+	// Disabled users cannot sign in and their tokens are refused, until
+	// an operator enables them (profiled users enable).
+	Disabled bool
 }
 
 // Lish authentication methods.
@@ -95,6 +99,7 @@ type Device struct {
 type Login struct {
 	ID         int64
 	UserID     int64
+	AccountID  int64
 	Datetime   time.Time
 	IP         string
 	Username   string

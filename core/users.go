@@ -3,6 +3,7 @@ package core
 import (
 	"context"
 	"errors"
+	"fmt"
 	"regexp"
 )
 
@@ -11,6 +12,11 @@ type UserCreate struct {
 	Username   string
 	Email      string
 	Restricted bool
+	// AccountID is the account the user joins, or AccountOf names a user
+	// whose account they join; with neither, a new account is made whose
+	// owner the user is (and an owner cannot be restricted).
+	AccountID int64
+	AccountOf string
 }
 
 var usernamePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{2,31}$`)
@@ -45,16 +51,32 @@ func (s *Service) CreateUser(ctx context.Context, in UserCreate) (User, error) {
 	if err != nil {
 		return User{}, err
 	}
-	u := User{Username: in.Username, Email: in.Email, Timezone: "UTC", EmailNotifications: true,
+	u := User{AccountID: in.AccountID, Username: in.Username, Email: in.Email, Timezone: "UTC", EmailNotifications: true,
 		LishAuthMethod: LishKeysOnly, AuthorizedKeys: []string{}, Restricted: in.Restricted,
 		AuthenticationType: "password", ReferralCode: code, Created: s.clock()}
+	if in.AccountOf != "" {
+		other, err := s.store.UserByUsername(ctx, in.AccountOf)
+		if err != nil {
+			if errors.Is(err, ErrNotFound) {
+				return User{}, Invalid("account_of", "no user is named %s", in.AccountOf)
+			}
+			return User{}, fmt.Errorf("find user: %w", err)
+		}
+		in.AccountID, u.AccountID = other.AccountID, other.AccountID
+	}
+	if in.Restricted && in.AccountID == 0 {
+		return User{}, Invalid("restricted", "the first user of a new account is its owner and cannot be restricted: add restricted users to an existing account")
+	}
 	err = s.update(ctx, func(tx Tx, note func(Event)) error {
 		err := tx.CreateUser(ctx, &u)
 		if errors.Is(err, ErrDuplicate) {
 			return Conflict("username", "username %s is taken", in.Username)
 		}
+		if err != nil {
+			return notFound(err, "create user")
+		}
 		note(Event{Name: EventUserCreated, UserID: u.ID, Username: u.Username})
-		return err
+		return nil
 	})
 	return u, err
 }

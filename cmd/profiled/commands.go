@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/profiled/profiled/core"
@@ -42,16 +43,18 @@ var migrateCommand = command{
 var usersCreateCommand = command{
 	name:    "users create",
 	short:   "create a user",
-	args:    "--username U --email E [--restricted] [--password-stdin] [--db DSN]",
-	summary: "Create a user and print its id and username. A restricted user has only the grants that \"profiled grants set\" gives it.\nWith --password-stdin the first line of stdin is the user's password, for signing in (/auth/signin, POST /auth/login).",
+	args:    "--username U --email E [--account-of USER [--restricted]] [--password-stdin] [--db DSN]",
+	summary: "Create a user and print its id and username. Without --account-of the user owns a new account of their own;\nwith it they join the account of that user. A restricted user has only the grants that \"profiled grants set\" gives it.\nWith --password-stdin the first line of stdin is the user's password, for signing in (/auth/signin, POST /auth/login).",
 	setup: func(fs *flagSet) func(context.Context, *env) error {
 		db := dbFlags(fs)
 		key := keyFlags(fs)
 		var username, email string
 		var restricted, passwordStdin bool
+		var accountOf string
 		fs.StringVar(&username, "username", "", "the new user's `NAME`: 3 to 32 letters, digits, '-' or '_' (required)")
 		fs.StringVar(&email, "email", "", "the new user's `EMAIL` address (required)")
-		fs.BoolVar(&restricted, "restricted", false, "make a restricted user")
+		fs.BoolVar(&restricted, "restricted", false, "make a restricted user (with --account-of)")
+		fs.StringVar(&accountOf, "account-of", "", "add the user to the account of the user `USER` (default: a new account)")
 		fs.BoolVar(&passwordStdin, "password-stdin", false, "read the user's password from the first line of stdin: 12 to 256 characters, not a common one, not the username or email")
 		return func(ctx context.Context, e *env) error {
 			if err := required("users create", "username", username); err != nil {
@@ -76,9 +79,9 @@ var usersCreateCommand = command{
 				return err
 			}
 			defer done()
-			u, err := svc.CreateUser(ctx, core.UserCreate{Username: username, Email: email, Restricted: restricted})
+			u, err := svc.CreateUser(ctx, core.UserCreate{Username: username, Email: email, Restricted: restricted, AccountOf: accountOf})
 			if err != nil {
-				return cliError("users create", err, "username", "email")
+				return cliError("users create", err, "username", "email", "restricted", "account_of")
 			}
 			if passwordStdin {
 				if err := svc.SetPassword(ctx, u.ID, password); err != nil {
@@ -248,7 +251,7 @@ func userNotFound(err error, username string) error {
 func cliError(cmd string, err error, flags ...string) error {
 	if ce := core.AsError(err); ce != nil && ce.Field != "" {
 		if slices.Contains(flags, ce.Field) {
-			return fmt.Errorf("%s: --%s: %s", cmd, ce.Field, ce.Reason)
+			return fmt.Errorf("%s: --%s: %s", cmd, strings.ReplaceAll(ce.Field, "_", "-"), ce.Reason)
 		}
 		return fmt.Errorf("%s: %s: %s", cmd, ce.Field, ce.Reason)
 	}

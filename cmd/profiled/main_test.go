@@ -335,7 +335,7 @@ func TestOperatorCommands(t *testing.T) {
 	expiry := time.Now().Add(time.Hour).UTC().Format(time.RFC3339)
 	tokExp := strings.TrimSpace(mustRun(t, env, "tokens", "create", "--username", "alice", "--expiry", expiry))
 
-	mustRun(t, env, "users", "create", "--username", "bob", "--email", "bob@example.com", "--restricted")
+	mustRun(t, env, "users", "create", "--username", "bob", "--email", "bob@example.com", "--restricted", "--account-of", "alice")
 	tokB := strings.TrimSpace(mustRun(t, env, "tokens", "create", "--username", "bob"))
 	grants := filepath.Join(dir, "grants.json")
 	doc := `{"global":{"account_access":"read_only","add_linodes":true},"linode":[{"id":123,"label":"web","permissions":"read_write"}]}`

@@ -467,7 +467,7 @@ func (e *env) testGrants(t *testing.T) {
 	if _, err := e.client.GrantsList(ctx); err != nil {
 		t.Fatalf("unrestricted grants: %v", err)
 	}
-	if _, err := e.svc.CreateUser(ctx, core.UserCreate{Username: "carol", Email: "carol@example.com", Restricted: true}); err != nil {
+	if _, err := e.svc.CreateUser(ctx, core.UserCreate{Username: "carol", Email: "carol@example.com", Restricted: true, AccountOf: "admin"}); err != nil {
 		t.Fatal(err)
 	}
 	doc := `{"global":{"account_access":"read_only","add_linodes":true},"linode":[{"id":7,"label":"web","permissions":"read_write"}]}`

@@ -729,3 +729,44 @@ func BenchmarkNumbered(b *testing.B) {
 		_ = numbered(q)
 	}
 }
+
+// TestMigration96MakesAccounts: each user of a schema made before
+// accounts owns an account of their own after 00096, with the user's id,
+// and new accounts take ids after them.
+func TestMigration96MakesAccounts(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s, _ := openTest(t, Options{})
+	migrateDown(t, s, 95)
+	var ids []int64
+	for _, name := range []string{"alice", "bob"} {
+		var id int64
+		if err := s.pool.QueryRow(ctx, `INSERT INTO users (username, email, timezone, email_notifications,
+			ip_whitelist_enabled, lish_auth_method, authorized_keys, restricted, two_factor_auth,
+			authentication_type, verified_phone_number, referral_code, created)
+			VALUES ($1, '', '', true, false, '', '[]', false, false, '', '', '', now()) RETURNING id`, name).Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, id)
+	}
+	if _, err := s.pool.Exec(ctx, `INSERT INTO logins (user_id, datetime, ip, username, status, restricted)
+		VALUES ($1, now(), '192.0.2.1', 'bob', 'successful', false)`, ids[1]); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range ids {
+		u, err := s.UserByID(ctx, id)
+		if err != nil || u.AccountID != id {
+			t.Fatalf("user %d after 00096: %+v, %v; want the owner of account %d", id, u, err, id)
+		}
+	}
+	if logins, n, err := s.ListAccountLogins(ctx, ids[1], core.ListQuery{Page: 1, PageSize: 25}); err != nil || n != 1 || logins[0].AccountID != ids[1] {
+		t.Errorf("bob's account's logins: %d %+v, %v", n, logins, err)
+	}
+	u := newUser(t, s, "carol")
+	if u.AccountID <= ids[1] {
+		t.Errorf("a new user after 00096 got account %d, not one after the migrated %d", u.AccountID, ids[1])
+	}
+}

@@ -40,12 +40,9 @@ func TestMigration91KeepsKeys(t *testing.T) {
 	}
 	var err error
 	t0 := time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
-	u := core.User{Username: "alice", Email: "a@example.com", Timezone: "UTC", LishAuthMethod: core.LishKeysOnly, Created: t0}
+	u := core.User{ID: oldUser(t, s, "alice")}
 	var keys []core.SSHKey
 	err = s.Update(ctx, func(tx core.Tx) error {
-		if err := tx.CreateUser(ctx, &u); err != nil {
-			return err
-		}
 		for _, fp := range []string{"SHA256:a", "SHA256:b", "SHA256:c"} {
 			k := core.SSHKey{UserID: u.ID, Label: fp, Key: "ssh-ed25519 AAAA" + fp, Fingerprint: fp, Created: t0}
 			if err := tx.CreateSSHKey(ctx, &k); err != nil {
@@ -100,10 +97,7 @@ func TestMigration93RefusesCaseClashes(t *testing.T) {
 		t.Fatalf("down to 00092: %v", err)
 	}
 	for _, name := range []string{"carol", "Carol", "dave"} {
-		u := core.User{Username: name, Email: name + "@example.com", LishAuthMethod: core.LishKeysOnly}
-		if err := s.Update(ctx, func(tx core.Tx) error { return tx.CreateUser(ctx, &u) }); err != nil {
-			t.Fatal(err)
-		}
+		oldUser(t, s, name)
 	}
 	err := s.Migrate(ctx)
 	if err == nil || !strings.Contains(err.Error(), "Carol, carol") || strings.Contains(err.Error(), "dave") {
@@ -117,5 +111,59 @@ func TestMigration93RefusesCaseClashes(t *testing.T) {
 	}
 	if err := s.Migrate(ctx); err != nil {
 		t.Fatalf("Migrate after the rename: %v", err)
+	}
+}
+
+// oldUser inserts a user as the schemas before accounts (00096) hold
+// them, in SQL: the store writes the schema of this binary.
+func oldUser(t *testing.T, s *Store, name string) int64 {
+	t.Helper()
+	var id int64
+	err := s.write.QueryRowContext(t.Context(), `INSERT INTO users (username, email, timezone, email_notifications,
+		ip_whitelist_enabled, lish_auth_method, authorized_keys, restricted, two_factor_auth,
+		authentication_type, verified_phone_number, referral_code, created)
+		VALUES (?, ?, 'UTC', 1, 0, 'keys_only', '[]', 0, 0, 'password', '', '', 0) RETURNING id`,
+		name, name+"@example.com").Scan(&id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+// TestMigration96MakesAccounts: each user of a database made before
+// accounts owns an account of their own after 00096, with the user's id,
+// and their logins belong to it.
+func TestMigration96MakesAccounts(t *testing.T) {
+	ctx := t.Context()
+	s := openTest(t)
+	p := migrations(t, s)
+	if _, err := p.DownTo(ctx, 95); err != nil {
+		t.Fatalf("down to 00095: %v", err)
+	}
+	alice, bob := oldUser(t, s, "alice"), oldUser(t, s, "bob")
+	if _, err := s.write.ExecContext(ctx, `INSERT INTO logins (user_id, datetime, ip, username, status, restricted)
+		VALUES (?, 0, '192.0.2.1', 'bob', 'successful', 0)`, bob); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Migrate(ctx); err != nil {
+		t.Fatalf("up from 00095: %v", err)
+	}
+	for _, id := range []int64{alice, bob} {
+		u, err := s.UserByID(ctx, id)
+		if err != nil || u.AccountID != id || u.Disabled {
+			t.Fatalf("user %d after 00096: %+v, %v; want the owner of account %d", id, u, err, id)
+		}
+		if n, err := s.CountOwners(ctx, id); err != nil || n != 1 {
+			t.Errorf("owners of account %d: %d, %v; want 1", id, n, err)
+		}
+	}
+	logins, n, err := s.ListAccountLogins(ctx, bob, core.ListQuery{Page: 1, PageSize: 25})
+	if err != nil || n != 1 || len(logins) != 1 || logins[0].AccountID != bob {
+		t.Errorf("bob's account's logins: %d %+v, %v", n, logins, err)
+	}
+	// A new user gets a new account, after the migrated ones.
+	u := core.User{Username: "carol", AuthorizedKeys: []string{}}
+	if err := s.Update(ctx, func(tx core.Tx) error { return tx.CreateUser(ctx, &u) }); err != nil || u.AccountID <= bob {
+		t.Errorf("a new user after 00096: account %d, %v", u.AccountID, err)
 	}
 }

@@ -18,10 +18,12 @@ func (r Reader) PasswordHash(ctx context.Context, userID int64) (string, error) 
 	return h, r.err("read password hash", err)
 }
 
-var setPasswordHashSQL = upsert("passwords", "user_id", "user_id", "hash")
-
-func (t Tx) SetPasswordHash(ctx context.Context, userID int64, phc string) error {
-	return t.write(ctx, "set password hash", Stmt{SQL: setPasswordHashSQL, Args: []any{userID, phc}})
+// SetPasswordHash stores the user's password hash, set at at; the zero
+// at keeps the time stored (a rehash of the same password).
+func (t Tx) SetPasswordHash(ctx context.Context, userID int64, phc string, at time.Time) error {
+	return t.write(ctx, "set password hash", Stmt{SQL: `INSERT INTO passwords (user_id, hash, created) VALUES (?, ?, ?)
+		ON CONFLICT (user_id) DO UPDATE SET hash = excluded.hash, created = coalesce(excluded.created, passwords.created)`,
+		Args: []any{userID, phc, t.zeroNull(at)}})
 }
 
 func (r Reader) DeviceBySecret(ctx context.Context, userID int64, secretHash []byte) (core.Device, error) {
@@ -62,22 +64,26 @@ func (t Tx) DeleteLoginChallenge(ctx context.Context, hash []byte) error {
 	return t.exec(ctx, "delete login challenge", `DELETE FROM login_challenges WHERE hash = ?`, hash)
 }
 
-func (r Reader) OAuthClient(ctx context.Context, clientID string) (core.OAuthClient, error) {
-	if !storable(clientID) {
-		return core.OAuthClient{}, core.ErrNotFound
-	}
+// oauthClientColumns is the select list of a core.OAuthClient.
+const oauthClientColumns = `id, secret_hash, label, website, thumbnail_url, redirect_uris, public, first_party, created,
+	account_id, status`
+
+func scanOAuthClient(row Row) (core.OAuthClient, error) {
 	var c core.OAuthClient
-	err := r.q.QueryRow(ctx, `SELECT id, secret_hash, label, website, thumbnail_url, redirect_uris, public, first_party, created
-		FROM oauth_clients WHERE id = ?`, clientID).
-		Scan(&c.ID, &c.SecretHash, &c.Label, &c.Website, &c.ThumbnailURL, stringsDest{&c.RedirectURIs}, &c.Public, &c.FirstParty, at(&c.Created))
-	if err != nil {
-		return core.OAuthClient{}, r.err("read oauth client", err)
-	}
+	err := row.Scan(&c.ID, &c.SecretHash, &c.Label, &c.Website, &c.ThumbnailURL, stringsDest{&c.RedirectURIs},
+		&c.Public, &c.FirstParty, at(&c.Created), idDest{&c.AccountID}, &c.Status)
 	if c.RedirectURIs == nil {
 		c.RedirectURIs = []string{}
 	}
 	c.SecretHash = nonEmpty(c.SecretHash)
-	return c, nil
+	return c, err
+}
+
+func (r Reader) OAuthClient(ctx context.Context, clientID string) (core.OAuthClient, error) {
+	if !storable(clientID) {
+		return core.OAuthClient{}, core.ErrNotFound
+	}
+	return one(ctx, r, "read oauth client", scanOAuthClient, `SELECT `+oauthClientColumns+` FROM oauth_clients WHERE id = ?`, clientID)
 }
 
 func (t Tx) CreateOAuthClient(ctx context.Context, c core.OAuthClient) error {
@@ -85,10 +91,15 @@ func (t Tx) CreateOAuthClient(ctx context.Context, c core.OAuthClient) error {
 	if uris == nil {
 		uris = []string{}
 	}
+	var account any
+	if c.AccountID != 0 {
+		account = c.AccountID
+	}
 	return t.write(ctx, "create oauth client", Stmt{SQL: `INSERT INTO oauth_clients
-		(id, secret_hash, label, website, thumbnail_url, redirect_uris, public, first_party, created)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		Args: []any{c.ID, nonEmpty(c.SecretHash), c.Label, c.Website, c.ThumbnailURL, jsonText(uris), c.Public, c.FirstParty, t.d.Time(c.Created)}})
+		(id, secret_hash, label, website, thumbnail_url, redirect_uris, public, first_party, created, account_id, status)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		Args: []any{c.ID, nonEmpty(c.SecretHash), c.Label, c.Website, c.ThumbnailURL, jsonText(uris), c.Public, c.FirstParty,
+			t.d.Time(c.Created), account, c.Status}})
 }
 
 func (r Reader) AuthCode(ctx context.Context, hash []byte) (core.AuthCode, error) {

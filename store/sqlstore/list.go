@@ -7,7 +7,8 @@ import (
 	"github.com/profiled/profiled/core"
 )
 
-// list returns one page of a user's rows of l that match q.Filter, ordered
+// list returns one page of the rows of l whose scope column is id (a
+// user's, or an account's) that match q.Filter, ordered
 // by q.OrderBy then id, and the number of all matching rows. A PageSize of
 // zero or less returns every matching row.
 //
@@ -17,9 +18,9 @@ import (
 // SQLite copy every matching row into a temporary b-tree first.) Only a
 // page past the end, which has no row to carry the total, costs a second
 // statement to count.
-func list[T any](ctx context.Context, r Reader, l Listing, userID int64, q core.ListQuery, scan func(Row) (T, error)) ([]T, int, error) {
+func list[T any](ctx context.Context, r Reader, l Listing, scope string, id int64, q core.ListQuery, scan func(Row) (T, error)) ([]T, int, error) {
 	b := NewBuilder(r.d)
-	where := "user_id = " + b.Arg(userID)
+	where := scope + " = " + b.Arg(id)
 	cond, err := b.Where(l.Fields, q.Filter)
 	if err != nil {
 		return nil, 0, err
@@ -27,7 +28,7 @@ func list[T any](ctx context.Context, r Reader, l Listing, userID int64, q core.
 	if cond != "" {
 		where += " AND (" + cond + ")"
 	}
-	order, err := OrderBy(l.Fields, "id", q.OrderBy, q.Desc)
+	order, err := OrderBy(l.Fields, l.ID, q.OrderBy, q.Desc)
 	if err != nil {
 		return nil, 0, err
 	}

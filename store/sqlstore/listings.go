@@ -10,15 +10,17 @@ import (
 // table, the select list the stores scan in that order, and the fields
 // lists may filter and order on with their columns.
 type Listing struct {
-	Table   string  // the table, unaliased
-	Columns string  // the select list, unqualified
+	Table   string  // the table, possibly with an alias ("users u")
+	Columns string  // the select list
 	Fields  Columns // what lists may filter and order on
+	ID      string  // the column of the row's id, which orders ties
 }
 
 // Tokens' expiry is NULL for a token that never expires, and filters
 // treat it so: "expiry gt X" holds for it (see Column.NullIsNever).
 var Tokens = Listing{
 	Table:   "tokens",
+	ID:      "id",
 	Columns: "id, user_id, kind, label, scopes, created, expiry, prefix, hash, client_id, app_id",
 	Fields: Columns{
 		"id":      {Name: "id", Type: core.FieldInt},
@@ -36,6 +38,7 @@ var Tokens = Listing{
 // treat it so, as for tokens.
 var Apps = Listing{
 	Table:   "apps",
+	ID:      "id",
 	Columns: "id, user_id, client_id, label, scopes, website, thumbnail_url, created, expiry",
 	Fields: Columns{
 		"id":            {Name: "id", Type: core.FieldInt},
@@ -51,6 +54,7 @@ var Apps = Listing{
 // Devices is the listing of devices.
 var Devices = Listing{
 	Table:   "devices",
+	ID:      "id",
 	Columns: "id, user_id, created, expiry, last_authenticated, last_remote_addr, user_agent",
 	Fields: Columns{
 		"id":                 {Name: "id", Type: core.FieldInt},
@@ -65,7 +69,8 @@ var Devices = Listing{
 // Logins is the listing of logins.
 var Logins = Listing{
 	Table:   "logins",
-	Columns: "id, user_id, datetime, ip, username, status, restricted",
+	ID:      "id",
+	Columns: "id, user_id, datetime, ip, username, status, restricted, account_id",
 	Fields: Columns{
 		"id":         {Name: "id", Type: core.FieldInt},
 		"datetime":   {Name: "datetime", Type: core.FieldTime},
@@ -79,12 +84,41 @@ var Logins = Listing{
 // SSHKeys is the listing of sshkeys.
 var SSHKeys = Listing{
 	Table:   "ssh_keys",
+	ID:      "id",
 	Columns: "id, user_id, label, key, fingerprint, created",
 	Fields: Columns{
 		"id":      {Name: "id", Type: core.FieldInt},
 		"label":   {Name: "label", Type: core.FieldString},
 		"ssh_key": {Name: "key", Type: core.FieldString},
 		"created": {Name: "created", Type: core.FieldTime},
+	},
+}
+
+// AccountUsers is the listing of an account's users (/account/users).
+var AccountUsers = Listing{
+	Table:   "users u",
+	ID:      "u.id",
+	Columns: userColumns,
+	Fields: Columns{
+		"username":              {Name: "u.username", Type: core.FieldString},
+		"email":                 {Name: "u.email", Type: core.FieldString},
+		"restricted":            {Name: "u.restricted", Type: core.FieldBool},
+		"tfa_enabled":           {Name: "u.two_factor_auth", Type: core.FieldBool},
+		"verified_phone_number": {Name: "u.verified_phone_number", Type: core.FieldString},
+	},
+}
+
+// OAuthClients is the listing of an account's OAuth clients. Their ids
+// are text.
+var OAuthClients = Listing{
+	Table:   "oauth_clients",
+	ID:      "id",
+	Columns: oauthClientColumns,
+	Fields: Columns{
+		"id":     {Name: "id", Type: core.FieldString},
+		"label":  {Name: "label", Type: core.FieldString},
+		"public": {Name: "public", Type: core.FieldBool},
+		"status": {Name: "status", Type: core.FieldString},
 	},
 }
 

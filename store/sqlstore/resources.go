@@ -21,7 +21,7 @@ func (r Reader) SSHKey(ctx context.Context, userID, id int64) (core.SSHKey, erro
 }
 
 func (r Reader) ListSSHKeys(ctx context.Context, userID int64, q core.ListQuery) ([]core.SSHKey, int, error) {
-	return list(ctx, r, SSHKeys, userID, q, scanSSHKey)
+	return list(ctx, r, SSHKeys, "user_id", userID, q, scanSSHKey)
 }
 
 func (t Tx) CreateSSHKey(ctx context.Context, k *core.SSHKey) error {
@@ -51,7 +51,7 @@ func (r Reader) App(ctx context.Context, userID, id int64) (core.App, error) {
 }
 
 func (r Reader) ListApps(ctx context.Context, userID int64, q core.ListQuery) ([]core.App, int, error) {
-	return list(ctx, r, Apps, userID, q, scanApp)
+	return list(ctx, r, Apps, "user_id", userID, q, scanApp)
 }
 
 func (t Tx) CreateApp(ctx context.Context, a *core.App) error {
@@ -84,7 +84,7 @@ func (r Reader) Device(ctx context.Context, userID, id int64) (core.Device, erro
 }
 
 func (r Reader) ListDevices(ctx context.Context, userID int64, q core.ListQuery) ([]core.Device, int, error) {
-	return list(ctx, r, Devices, userID, q, scanDevice)
+	return list(ctx, r, Devices, "user_id", userID, q, scanDevice)
 }
 
 func (t Tx) CreateDevice(ctx context.Context, d *core.Device) error {
@@ -101,7 +101,7 @@ func (t Tx) DeleteDevice(ctx context.Context, userID, id int64) error {
 
 func scanLogin(row Row) (core.Login, error) {
 	var l core.Login
-	err := row.Scan(&l.ID, &l.UserID, at(&l.Datetime), &l.IP, &l.Username, &l.Status, &l.Restricted)
+	err := row.Scan(&l.ID, &l.UserID, at(&l.Datetime), &l.IP, &l.Username, &l.Status, &l.Restricted, idDest{&l.AccountID})
 	return l, err
 }
 
@@ -111,12 +111,12 @@ func (r Reader) Login(ctx context.Context, userID, id int64) (core.Login, error)
 }
 
 func (r Reader) ListLogins(ctx context.Context, userID int64, q core.ListQuery) ([]core.Login, int, error) {
-	return list(ctx, r, Logins, userID, q, scanLogin)
+	return list(ctx, r, Logins, "user_id", userID, q, scanLogin)
 }
 
 func (t Tx) CreateLogin(ctx context.Context, l *core.Login) error {
 	return t.insert(ctx, "create login", &l.ID, `INSERT INTO logins
-		(user_id, datetime, ip, username, status, restricted)
-		VALUES (?, ?, ?, ?, ?, ?) RETURNING id`,
-		l.UserID, t.d.Time(l.Datetime), l.IP, l.Username, l.Status, l.Restricted)
+		(user_id, datetime, ip, username, status, restricted, account_id)
+		VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		l.UserID, t.d.Time(l.Datetime), l.IP, l.Username, l.Status, l.Restricted, l.AccountID)
 }

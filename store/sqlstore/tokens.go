@@ -42,7 +42,7 @@ func (r Reader) Token(ctx context.Context, userID, id int64) (core.Token, error)
 }
 
 func (r Reader) ListTokens(ctx context.Context, userID int64, q core.ListQuery) ([]core.Token, int, error) {
-	return list(ctx, r, Tokens, userID, q, scanToken)
+	return list(ctx, r, Tokens, "user_id", userID, q, scanToken)
 }
 
 // CreateToken stores t; an AppID that is not one of the user's

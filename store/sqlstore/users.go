@@ -2,19 +2,20 @@ package sqlstore
 
 import (
 	"context"
+	"errors"
 
 	"github.com/profiled/profiled/core"
 )
 
 // userColumns is the select list of a core.User from "users u".
-const userColumns = `u.id, u.username, u.email, u.timezone, u.email_notifications,
+const userColumns = `u.id, u.account_id, u.disabled, u.username, u.email, u.timezone, u.email_notifications,
 	u.ip_whitelist_enabled, u.lish_auth_method, u.authorized_keys, u.restricted,
 	u.two_factor_auth, u.authentication_type, u.verified_phone_number,
 	u.referral_code, u.created`
 
 // userDest returns the scan destinations of userColumns.
 func userDest(u *core.User) []any {
-	return []any{&u.ID, &u.Username, &u.Email, &u.Timezone, &u.EmailNotifications,
+	return []any{&u.ID, &u.AccountID, &u.Disabled, &u.Username, &u.Email, &u.Timezone, &u.EmailNotifications,
 		&u.IPWhitelistEnabled, &u.LishAuthMethod, stringsDest{&u.AuthorizedKeys}, &u.Restricted,
 		&u.TwoFactorAuth, &u.AuthenticationType, &u.VerifiedPhoneNumber,
 		&u.ReferralCode, at(&u.Created)}
@@ -55,25 +56,44 @@ func (t Tx) LockUser(ctx context.Context, userID int64) error {
 }
 
 func (t Tx) CreateUser(ctx context.Context, u *core.User) error {
-	return t.insert(ctx, "create user", &u.ID, `INSERT INTO users (username, email, timezone,
+	if u.AccountID == 0 {
+		id, err := t.createAccount(ctx, u.Created)
+		if err != nil {
+			return err
+		}
+		u.AccountID = id
+		if err := t.insertUser(ctx, u); err != nil {
+			// No account without its user, should the caller go on
+			// (a taken name tried again under another).
+			u.AccountID = 0
+			return errors.Join(err, t.execAny(ctx, "forget account", `DELETE FROM accounts WHERE id = ?`, id))
+		}
+		return nil
+	}
+	return t.insertUser(ctx, u)
+}
+
+func (t Tx) insertUser(ctx context.Context, u *core.User) error {
+	return t.insert(ctx, "create user", &u.ID, `INSERT INTO users (account_id, disabled, username, email, timezone,
 		email_notifications, ip_whitelist_enabled, lish_auth_method, authorized_keys,
 		restricted, two_factor_auth, authentication_type, verified_phone_number,
 		referral_code, created)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-		u.Username, u.Email, u.Timezone, u.EmailNotifications, u.IPWhitelistEnabled,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		u.AccountID, u.Disabled, u.Username, u.Email, u.Timezone, u.EmailNotifications, u.IPWhitelistEnabled,
 		u.LishAuthMethod, jsonText(u.AuthorizedKeys), u.Restricted, u.TwoFactorAuth, u.AuthenticationType,
 		u.VerifiedPhoneNumber, u.ReferralCode, t.d.Time(u.Created))
 }
 
 func (t Tx) UpdateUser(ctx context.Context, u core.User) error {
-	return t.exec(ctx, "update user", `UPDATE users SET email = ?, timezone = ?,
+	return t.write(ctx, "update user", Stmt{SQL: `UPDATE users SET username = ?, disabled = ?, email = ?, timezone = ?,
 		email_notifications = ?, ip_whitelist_enabled = ?, lish_auth_method = ?,
 		authorized_keys = ?, restricted = ?, two_factor_auth = ?, authentication_type = ?,
 		verified_phone_number = ?, referral_code = ?
-		WHERE id = ?`,
-		u.Email, u.Timezone, u.EmailNotifications, u.IPWhitelistEnabled, u.LishAuthMethod,
-		jsonText(u.AuthorizedKeys), u.Restricted, u.TwoFactorAuth, u.AuthenticationType, u.VerifiedPhoneNumber,
-		u.ReferralCode, u.ID)
+		WHERE id = ? RETURNING id`,
+		Args: []any{u.Username, u.Disabled, u.Email, u.Timezone, u.EmailNotifications, u.IPWhitelistEnabled, u.LishAuthMethod,
+			jsonText(u.AuthorizedKeys), u.Restricted, u.TwoFactorAuth, u.AuthenticationType, u.VerifiedPhoneNumber,
+			u.ReferralCode, u.ID},
+		Scan: func(row Row) error { var id int64; return row.Scan(&id) }})
 }
 
 // DeleteUser relies on the foreign keys: every table that belongs to a

@@ -231,7 +231,7 @@ func testDeleteUser(t *testing.T, s core.Store) {
 				tx.LinkExternalID(ctx, "idp", "sub-"+u.Username, u.ID),
 				tx.PutAvatar(ctx, core.Avatar{UserID: u.ID, ID: o.avatarID, PNG: []byte("png"), Created: t0}),
 				// Sign-in and OAuth (store_auth.go).
-				tx.SetPasswordHash(ctx, u.ID, "$argon2id$v=19$m=65536,t=3,p=4$c2FsdA$aGFzaA"),
+				tx.SetPasswordHash(ctx, u.ID, "$argon2id$v=19$m=65536,t=3,p=4$c2FsdA$aGFzaA", time.Now()),
 				tx.CreateLoginChallenge(ctx, core.LoginChallenge{Hash: authHash(u, "challenge"), UserID: u.ID, Created: t0, Expiry: at(10)}),
 				tx.CreateAuthCode(ctx, core.AuthCode{Hash: authHash(u, "code"), ClientID: "iam-client", UserID: u.ID,
 					RedirectURI: "https://app.example.com/cb", Scopes: core.AllScopes, Created: t0, Expiry: at(10)}),

@@ -82,8 +82,9 @@ func Run(t *testing.T, open func(t *testing.T) core.Store) {
 		{"ConcurrentUpdates", testConcurrentUpdates},
 		{"Ping", testPing},
 	}
-	tests = append(tests, authTests...)   // auth.go
-	tests = append(tests, outboxTests...) // outbox.go
+	tests = append(tests, authTests...)    // auth.go
+	tests = append(tests, outboxTests...)  // outbox.go
+	tests = append(tests, accountTests...) // accounts.go
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

@@ -78,7 +78,8 @@ func testUserUpdate(t *testing.T, s core.Store) {
 
 	changed := core.User{
 		ID:                  u.ID,
-		Username:            "mallory", // ignored
+		AccountID:           u.AccountID,
+		Username:            "mallory",
 		Email:               "new@example.com",
 		Timezone:            "UTC",
 		EmailNotifications:  false,
@@ -96,7 +97,7 @@ func testUserUpdate(t *testing.T, s core.Store) {
 	got, err := s.UserByID(ctx, u.ID)
 	noErr(t, "UserByID", err)
 	want := changed
-	want.Username, want.Created = u.Username, u.Created
+	want.Created = u.Created
 	equal(t, "user after UpdateUser", got, want)
 
 	got, err = s.UserByID(ctx, other.ID)

@@ -244,7 +244,8 @@ var seedTables = []struct {
 	table string
 	cols  []string
 }{
-	{"users", []string{"id", "username", "email", "timezone", "email_notifications", "ip_whitelist_enabled",
+	{"accounts", []string{"id", "euuid", "created"}},
+	{"users", []string{"id", "account_id", "username", "email", "timezone", "email_notifications", "ip_whitelist_enabled",
 		"lish_auth_method", "authorized_keys", "restricted", "two_factor_auth", "authentication_type",
 		"verified_phone_number", "referral_code", "created"}},
 	{"tokens", []string{"user_id", "kind", "label", "scopes", "created", "expiry", "prefix", "hash", "client_id"}},
@@ -254,22 +255,24 @@ var seedTables = []struct {
 
 // seedRows appends the rows of a chunk of users to rows, one list per
 // table of seedTables, with times as the engine's time argument.
-func seedRows(chunk []seedUser, ts func(time.Time) any) (rows [4][][]any) {
+func seedRows(chunk []seedUser, ts func(time.Time) any) (rows [5][][]any) {
 	for _, u := range chunk {
 		created := ts(u.created)
-		rows[0] = append(rows[0], []any{u.id, u.username, u.email, u.timezone, true, false, u.lish, u.keysValue,
+		// Each user owns an account of their own, of the same id.
+		rows[0] = append(rows[0], []any{u.id, fmt.Sprintf("00000000-0000-4000-8000-%012x", u.id), created})
+		rows[1] = append(rows[1], []any{u.id, u.id, u.username, u.email, u.timezone, true, false, u.lish, u.keysValue,
 			false, false, u.authType, "", u.referral, created})
 		for _, t := range u.tokens {
 			var exp any
 			if t.expiry != nil {
 				exp = ts(*t.expiry)
 			}
-			rows[1] = append(rows[1], []any{u.id, "personal", t.label, t.scopes, created, exp, t.prefix, t.hash, ""})
+			rows[2] = append(rows[2], []any{u.id, "personal", t.label, t.scopes, created, exp, t.prefix, t.hash, ""})
 		}
 		for _, k := range u.keys {
-			rows[2] = append(rows[2], []any{u.id, k.label, k.key, k.fingerprint, created})
+			rows[3] = append(rows[3], []any{u.id, k.label, k.key, k.fingerprint, created})
 		}
-		rows[3] = append(rows[3], []any{u.id, "", seedPrefs})
+		rows[4] = append(rows[4], []any{u.id, "", seedPrefs})
 	}
 	return rows
 }
@@ -358,9 +361,12 @@ func seedPostgres(ctx context.Context, dsn string, p *seedPlan) error {
 			return err
 		}
 	}
-	// COPY wrote the users' ids itself; the identity continues after them.
-	if _, err := conn.Exec(ctx, `SELECT setval(pg_get_serial_sequence('users', 'id'), $1)`, p.Users); err != nil {
-		return fmt.Errorf("seed: users' identity: %w", err)
+	// COPY wrote the users' and accounts' ids itself; the identities
+	// continue after them.
+	for _, table := range []string{"users", "accounts"} {
+		if _, err := conn.Exec(ctx, `SELECT setval(pg_get_serial_sequence($1, 'id'), $2)`, table, p.Users); err != nil {
+			return fmt.Errorf("seed: %s' identity: %w", table, err)
+		}
 	}
 	if _, err := conn.Exec(ctx, `ANALYZE`); err != nil {
 		return fmt.Errorf("seed: analyze: %w", err)

@@ -1,0 +1,277 @@
+package core_test
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/profiled/profiled/core"
+	"github.com/profiled/profiled/internal/testenv"
+)
+
+// member creates a user in the account of owner and returns it acting
+// with every scope.
+func (e *env) member(owner core.Actor, name string, restricted bool) core.Actor {
+	e.t.Helper()
+	_, err := e.svc.CreateAccountUser(e.ctx, owner, core.UserCreate{Username: name, Email: name + "@example.com", Restricted: restricted})
+	noErr(e.t, err)
+	return e.token(name, core.AllScopes)
+}
+
+func TestAccountUsers(t *testing.T) {
+	e := newEnv(t)
+	alice := e.user("alice", false)
+	bob := e.member(alice, "bob", true)
+	eve := e.user("eve", false) // another account
+
+	page, err := e.svc.AccountUsers(e.ctx, alice, core.ListQuery{Page: 1, PageSize: 25})
+	noErr(t, err)
+	if page.Results != 2 || page.Data[0].User.Username != "alice" || page.Data[1].User.Username != "bob" || !page.Data[1].User.Restricted {
+		t.Fatalf("alice's account: %+v", page)
+	}
+	if bob.User.AccountID != alice.User.AccountID || eve.User.AccountID == alice.User.AccountID {
+		t.Fatalf("accounts: alice %d, bob %d, eve %d", alice.User.AccountID, bob.User.AccountID, eve.User.AccountID)
+	}
+
+	// Another account's users are absent, not forbidden.
+	_, err = e.svc.AccountUser(e.ctx, eve, "alice")
+	wantErr(t, err, core.KindNotFound, "")
+	_, err = e.svc.UpdateAccountUser(e.ctx, eve, "bob", core.AccountUserUpdate{Email: ptr("x@example.com")})
+	wantErr(t, err, core.KindNotFound, "")
+	wantErr(t, e.svc.DeleteAccountUser(e.ctx, eve, "bob"), core.KindNotFound, "")
+	_, err = e.svc.SetAccountUserGrants(e.ctx, eve, "bob", []byte(`{"global":{}}`))
+	wantErr(t, err, core.KindNotFound, "")
+
+	// A restricted user never manages users, whatever their scopes.
+	_, err = e.svc.AccountUsers(e.ctx, bob, core.ListQuery{Page: 1, PageSize: 25})
+	wantErr(t, err, core.KindForbidden, "")
+	_, err = e.svc.CreateAccountUser(e.ctx, bob, core.UserCreate{Username: "mallory", Email: "m@example.com"})
+	wantErr(t, err, core.KindForbidden, "")
+	_, err = e.svc.AccountLogins(e.ctx, bob, core.ListQuery{Page: 1, PageSize: 25})
+	wantErr(t, err, core.KindForbidden, "")
+	// A read-only token reads, and does not write.
+	ro := e.token("alice", core.Scopes("account:read_only"))
+	if _, err := e.svc.AccountUsers(e.ctx, ro, core.ListQuery{Page: 1, PageSize: 25}); err != nil {
+		t.Fatalf("a read-only token lists users: %v", err)
+	}
+	_, err = e.svc.CreateAccountUser(e.ctx, ro, core.UserCreate{Username: "mallory", Email: "m@example.com"})
+	if e := wantErr(t, err, core.KindForbidden, ""); e.Required != "account:read_write" {
+		t.Errorf("a read-only token's create: required %q", e.Required)
+	}
+
+	// Usernames are unique regardless of case, across accounts.
+	_, err = e.svc.CreateAccountUser(e.ctx, alice, core.UserCreate{Username: "EVE", Email: "e2@example.com"})
+	wantErr(t, err, core.KindConflict, "username")
+	_, err = e.svc.CreateAccountUser(e.ctx, alice, core.UserCreate{Username: "a b", Email: "e2@example.com"})
+	wantErr(t, err, core.KindInvalid, "username")
+}
+
+func TestAccountUserRenameKeepsTokens(t *testing.T) {
+	e := newEnv(t)
+	alice := e.user("alice", false)
+	_, raw, err := e.svc.IssueToken(e.ctx, "alice", "t", core.AllScopes, nil)
+	noErr(t, err)
+	u, err := e.svc.UpdateAccountUser(e.ctx, alice, "alice", core.AccountUserUpdate{Username: ptr("alicia"), Email: ptr("alicia@example.com")})
+	noErr(t, err)
+	if u.User.Username != "alicia" || u.User.Email != "alicia@example.com" {
+		t.Fatalf("after the rename: %+v", u.User)
+	}
+	a, err := e.svc.Authenticate(e.ctx, raw)
+	noErr(t, err)
+	if a.User.Username != "alicia" {
+		t.Errorf("the token's user after the rename: %q", a.User.Username)
+	}
+	e.user("bob", false)
+	_, err = e.svc.UpdateAccountUser(e.ctx, a, "alicia", core.AccountUserUpdate{Username: ptr("Bob")})
+	wantErr(t, err, core.KindInvalid, "username")
+	_, err = e.svc.UpdateAccountUser(e.ctx, a, "alicia", core.AccountUserUpdate{Email: ptr("not an email")})
+	wantErr(t, err, core.KindInvalid, "email")
+}
+
+func TestAccountLastOwner(t *testing.T) {
+	e := newEnv(t)
+	alice := e.user("alice", false)
+	_, err := e.svc.UpdateAccountUser(e.ctx, alice, "alice", core.AccountUserUpdate{Restricted: ptr(true)})
+	wantErr(t, err, core.KindInvalid, "restricted")
+	wantErr(t, e.svc.DeleteAccountUser(e.ctx, alice, "alice"), core.KindInvalid, "username")
+
+	// With a second owner, one of them may go; the other then stays.
+	e.member(alice, "dave", false)
+	bob := e.member(alice, "bob", true)
+	_, raw, err := e.svc.IssueToken(e.ctx, "bob", "t", core.AllScopes, nil)
+	noErr(t, err)
+	noErr(t, e.svc.DeleteAccountUser(e.ctx, alice, "bob"))
+	if _, err := e.svc.Authenticate(e.ctx, raw); core.KindOf(err) != core.KindUnauthorized {
+		t.Errorf("a deleted user's token: %v, want refused", err)
+	}
+	_ = bob
+	_, err = e.svc.UpdateAccountUser(e.ctx, alice, "dave", core.AccountUserUpdate{Restricted: ptr(true)})
+	noErr(t, err)
+	wantErr(t, e.svc.DeleteAccountUser(e.ctx, alice, "alice"), core.KindInvalid, "username")
+}
+
+// TestAccountLastOwnerRace: two owners each deleting the other at once,
+// through two replicas: one succeeds, and the account keeps an owner.
+func TestAccountLastOwnerRace(t *testing.T) {
+	for _, b := range testenv.Backends(t) {
+		t.Run(b.Name, func(t *testing.T) {
+			r := newReplicas(t, b)
+			alice := r.user("alice")
+			_, err := r.A().CreateAccountUser(r.ctx, alice, core.UserCreate{Username: "dave", Email: "dave@example.com"})
+			noErr(t, err)
+			_, raw, err := r.A().IssueToken(r.ctx, "dave", "t", core.AllScopes, nil)
+			noErr(t, err)
+			dave, err := r.B().Authenticate(r.ctx, raw)
+			noErr(t, err)
+			var errA, errB error
+			together(
+				func() { errA = r.A().DeleteAccountUser(r.ctx, alice, "dave") },
+				func() { errB = r.B().DeleteAccountUser(r.ctx, dave, "alice") },
+			)
+			if (errA == nil) == (errB == nil) {
+				t.Fatalf("both deletes: %v and %v, want exactly one to succeed", errA, errB)
+			}
+			for _, err := range []error{errA, errB} {
+				if err != nil && core.KindOf(err) != core.KindInvalid && core.KindOf(err) != core.KindUnauthorized && core.KindOf(err) != core.KindNotFound {
+					t.Errorf("the losing delete: %v", err)
+				}
+			}
+		})
+	}
+}
+
+func TestAccountUserGrants(t *testing.T) {
+	e := newEnv(t)
+	alice := e.user("alice", false)
+	bob := e.member(alice, "bob", true)
+	g, err := e.svc.AccountUserGrants(e.ctx, alice, "alice")
+	noErr(t, err)
+	if g != nil {
+		t.Errorf("an unrestricted user's grants: %s, want none (204)", g)
+	}
+	_, err = e.svc.SetAccountUserGrants(e.ctx, alice, "alice", []byte(`{"global":{}}`))
+	wantErr(t, err, core.KindInvalid, "username")
+
+	g, err = e.svc.SetAccountUserGrants(e.ctx, alice, "bob",
+		[]byte(`{"global":{"account_access":"read_only","add_linodes":true},"linode":[{"id":7,"label":"web","permissions":"read_write"},{"id":8,"permissions":"read_only"}]}`))
+	noErr(t, err)
+	// Only what a PUT names changes: here linode 8 and the volumes.
+	g, err = e.svc.SetAccountUserGrants(e.ctx, alice, "bob", []byte(`{"linode":[{"id":8,"permissions":null}],"volume":[{"id":3,"permissions":"read_only"}]}`))
+	noErr(t, err)
+	var doc core.GrantsDoc
+	noErr(t, json.Unmarshal(g, &doc))
+	if doc.Global.AccountAccess == nil || *doc.Global.AccountAccess != "read_only" || !doc.Global.AddLinodes {
+		t.Errorf("global grants after a PUT without global: %+v", doc.Global)
+	}
+	if len(doc.Linode) != 2 || doc.Linode[0].Label != "web" || *doc.Linode[0].Permissions != "read_write" || doc.Linode[1].Permissions != nil {
+		t.Errorf("linode grants after the merge: %s", g)
+	}
+	if len(doc.Volume) != 1 || doc.Volume[0].ID != 3 {
+		t.Errorf("volume grants after the merge: %s", g)
+	}
+	// What the owner set is what bob sees.
+	mine, err := e.svc.Grants(e.ctx, bob)
+	noErr(t, err)
+	if string(mine) != string(g) {
+		t.Errorf("bob's /profile/grants: %s, want %s", mine, g)
+	}
+	for body, field := range map[string]string{
+		`{"linode":[{"id":7,"permissions":"admin"}]}`: "linode.permissions",
+		`{"linode":[{"id":0,"permissions":null}]}`:    "linode.id",
+		`{"global":{"account_access":"owner"}}`:       "global.account_access",
+		`{"bogus":[]}`:                                "grants",
+		`[]`:                                          "grants",
+	} {
+		_, err := e.svc.SetAccountUserGrants(e.ctx, alice, "bob", []byte(body))
+		wantErr(t, err, core.KindInvalid, field)
+	}
+	after, err := e.svc.AccountUserGrants(e.ctx, alice, "bob")
+	noErr(t, err)
+	if string(after) != string(g) {
+		t.Errorf("refused PUTs changed the grants: %s", after)
+	}
+	// linodego's update sends placement_group; it is kept and shown.
+	g, err = e.svc.SetAccountUserGrants(e.ctx, alice, "bob", []byte(`{"placement_group":[{"id":1,"permissions":"read_only"}],"global":{"account_access":null}}`))
+	noErr(t, err)
+	if !strings.Contains(string(g), `"placement_group":[{"id":1,"label":"","permissions":"read_only"}]`) {
+		t.Errorf("placement_group grants: %s", g)
+	}
+}
+
+func TestAccountLogins(t *testing.T) {
+	e := newEnv(t)
+	alice := e.user("alice", false)
+	e.member(alice, "bob", true)
+	eve := e.user("eve", false)
+	for _, name := range []string{"alice", "bob", "eve"} {
+		noErr(t, e.svc.SetPassword(e.ctx, e.userID(name), "correct horse battery staple"))
+		_, err := e.svc.SignIn(e.ctx, core.SignInRequest{Username: name, Password: "correct horse battery staple", IP: "192.0.2.1"})
+		noErr(t, err)
+	}
+	page, err := e.svc.AccountLogins(e.ctx, alice, core.ListQuery{Page: 1, PageSize: 25})
+	noErr(t, err)
+	if page.Results != 2 || page.Data[0].Username != "alice" || page.Data[1].Username != "bob" {
+		t.Fatalf("alice's account's logins: %+v", page)
+	}
+	_, err = e.svc.AccountLogin(e.ctx, eve, page.Data[0].ID)
+	wantErr(t, err, core.KindNotFound, "")
+	u, err := e.svc.AccountUser(e.ctx, alice, "bob")
+	noErr(t, err)
+	if u.Summary.LastLogin == nil || u.Summary.LastLogin.Status != core.LoginSuccessful || u.Summary.PasswordCreated == nil {
+		t.Errorf("bob's summary: %+v", u.Summary)
+	}
+}
+
+func TestAccountAndSettings(t *testing.T) {
+	e := newEnv(t)
+	alice := e.user("alice", false)
+	bob := e.member(alice, "bob", true)
+	acc, err := e.svc.UpdateAccount(e.ctx, alice, core.AccountUpdate{
+		Contact:  map[string]*string{"company": ptr("Wonder"), "email": ptr("billing@example.com")},
+		Settings: &core.AccountSettingsUpdate{NetworkHelper: ptr(true), InterfacesForNewLinodes: ptr("linode_only")},
+	})
+	noErr(t, err)
+	if acc.Contact.Company != "Wonder" || !acc.Settings.NetworkHelper || acc.Settings.InterfacesForNewLinodes != "linode_only" {
+		t.Fatalf("after the update: %+v", acc)
+	}
+	// Restricted users read the account and do not change it.
+	got, err := e.svc.Account(e.ctx, bob)
+	noErr(t, err)
+	if got.Contact.Company != "Wonder" || got.ID != acc.ID {
+		t.Errorf("bob reads %+v", got)
+	}
+	_, err = e.svc.UpdateAccount(e.ctx, bob, core.AccountUpdate{Contact: map[string]*string{"company": ptr("Mine")}})
+	wantErr(t, err, core.KindForbidden, "")
+	for field, in := range map[string]core.AccountUpdate{
+		"email":                      {Contact: map[string]*string{"email": ptr("nope")}},
+		"zip":                        {Contact: map[string]*string{"zip": ptr(strings.Repeat("9", 200))}},
+		"balance":                    {Contact: map[string]*string{"balance": ptr("0")}},
+		"interfaces_for_new_linodes": {Settings: &core.AccountSettingsUpdate{InterfacesForNewLinodes: ptr("any")}},
+	} {
+		_, err := e.svc.UpdateAccount(e.ctx, alice, in)
+		wantErr(t, err, core.KindInvalid, field)
+	}
+	after, err := e.svc.Account(e.ctx, alice)
+	noErr(t, err)
+	if after.Contact != acc.Contact || after.Settings != acc.Settings {
+		t.Errorf("refused updates changed the account: %+v", after)
+	}
+}
+
+func TestDisabledUser(t *testing.T) {
+	e := newEnv(t)
+	e.user("alice", false)
+	_, raw, err := e.svc.IssueToken(e.ctx, "alice", "t", core.AllScopes, nil)
+	noErr(t, err)
+	noErr(t, e.svc.SetPassword(e.ctx, e.userID("alice"), "correct horse battery staple"))
+	noErr(t, e.svc.SetDisabled(e.ctx, "alice", true))
+	if _, err := e.svc.Authenticate(e.ctx, raw); core.KindOf(err) != core.KindUnauthorized {
+		t.Errorf("a disabled user's token: %v, want refused", err)
+	}
+	_, err = e.svc.SignIn(e.ctx, core.SignInRequest{Username: "alice", Password: "correct horse battery staple", IP: "192.0.2.1"})
+	wantErr(t, err, core.KindForbidden, "")
+	noErr(t, e.svc.SetDisabled(e.ctx, "alice", false))
+	if _, err := e.svc.Authenticate(e.ctx, raw); err != nil {
+		t.Errorf("an enabled user's token: %v", err)
+	}
+}

@@ -1,0 +1,85 @@
+package core
+
+import (
+	"context"
+	"time"
+)
+
+// Account holds users. Its unrestricted users manage the account and its
+// users; nothing of one account is visible to another.
+type Account struct {
+	ID       int64
+	EUUID    string // the account's public identifier, a UUID
+	Created  time.Time
+	Contact  AccountContact
+	Settings AccountSettings
+}
+
+// AccountContact is what the owner sets of the Linode Account object.
+// The stores keep it as JSON under these names.
+type AccountContact struct {
+	FirstName string `json:"first_name"`
+	LastName  string `json:"last_name"`
+	Email     string `json:"email"`
+	Company   string `json:"company"`
+	Address1  string `json:"address_1"`
+	Address2  string `json:"address_2"`
+	City      string `json:"city"`
+	State     string `json:"state"`
+	Zip       string `json:"zip"`
+	Country   string `json:"country"`
+	TaxID     string `json:"tax_id"`
+	Phone     string `json:"phone"`
+}
+
+// AccountSettings are the account-wide defaults of the Linode
+// AccountSettings object that the owner sets, kept as JSON.
+type AccountSettings struct {
+	BackupsEnabled          bool   `json:"backups_enabled"`
+	NetworkHelper           bool   `json:"network_helper"`
+	InterfacesForNewLinodes string `json:"interfaces_for_new_linodes"`
+	MaintenancePolicy       string `json:"maintenance_policy"`
+}
+
+// UserSummary is what the Linode User object shows of a user beyond the
+// users row: their SSH keys' labels, last login and password's time.
+type UserSummary struct {
+	SSHKeyLabels    []string
+	LastLogin       *Login     // nil: never signed in
+	PasswordCreated *time.Time // nil: no password
+}
+
+// AccountReader holds the queries of accounts; every one is scoped by the
+// account, so another account's rows are absent.
+type AccountReader interface {
+	Account(ctx context.Context, id int64) (Account, error)
+	ListAccountUsers(ctx context.Context, accountID int64, q ListQuery) ([]User, int, error)
+	// AccountUser finds a user of the account by name, regardless of case.
+	AccountUser(ctx context.Context, accountID int64, username string) (User, error)
+	// CountOwners counts the account's unrestricted users.
+	CountOwners(ctx context.Context, accountID int64) (int, error)
+	UserSummary(ctx context.Context, userID int64) (UserSummary, error)
+	ListAccountLogins(ctx context.Context, accountID int64, q ListQuery) ([]Login, int, error)
+	AccountLogin(ctx context.Context, accountID, id int64) (Login, error)
+	ListOAuthClients(ctx context.Context, accountID int64, q ListQuery) ([]OAuthClient, int, error)
+	// UsersAfter returns up to limit users of every account with ids
+	// after afterID, in id order (the operator's list).
+	UsersAfter(ctx context.Context, afterID int64, limit int) ([]User, error)
+	// OAuthClientThumbnail is the client's PNG; ErrNotFound if it has none.
+	OAuthClientThumbnail(ctx context.Context, clientID string) ([]byte, error)
+}
+
+// AccountWriter holds the writes of accounts.
+type AccountWriter interface {
+	UpdateAccount(ctx context.Context, a Account) error
+	// LockAccount takes the account's row lock until the transaction
+	// ends, so that the rules over all its users (the last owner) take
+	// turns. ErrNotFound if it is gone.
+	LockAccount(ctx context.Context, id int64) error
+	// UpdateOAuthClient writes the client's label, redirect URIs,
+	// public, secret hash and status.
+	UpdateOAuthClient(ctx context.Context, c OAuthClient) error
+	DeleteOAuthClient(ctx context.Context, clientID string) error
+	// SetOAuthClientThumbnail stores the client's PNG; nil removes it.
+	SetOAuthClientThumbnail(ctx context.Context, clientID string, png []byte) error
+}

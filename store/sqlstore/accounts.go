@@ -1,0 +1,152 @@
+package sqlstore
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/profiled/profiled/core"
+)
+
+// This file holds accounts, the users and logins of an account, and the
+// OAuth clients an account registers (migrations/00096_accounts.sql).
+
+func (r Reader) Account(ctx context.Context, id int64) (core.Account, error) {
+	var a core.Account
+	var contact, settings string
+	err := r.q.QueryRow(ctx, `SELECT id, euuid, created, contact, settings FROM accounts WHERE id = ?`, id).
+		Scan(&a.ID, &a.EUUID, at(&a.Created), &contact, &settings)
+	if err != nil {
+		return core.Account{}, r.err("read account", err)
+	}
+	if err := errors.Join(json.Unmarshal([]byte(contact), &a.Contact), json.Unmarshal([]byte(settings), &a.Settings)); err != nil {
+		return core.Account{}, r.err("read account", err)
+	}
+	return a, nil
+}
+
+// createAccount makes the new, empty account of a user created without
+// one, with a random (version 4) UUID as its euuid.
+func (t Tx) createAccount(ctx context.Context, created time.Time) (int64, error) {
+	b := make([]byte, 16)
+	if _, err := rand.Read(b); err != nil {
+		return 0, fmt.Errorf("%s: create account: %w", t.d.Name, err)
+	}
+	b[6], b[8] = b[6]&0x0f|0x40, b[8]&0x3f|0x80
+	euuid := fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+	var id int64
+	err := t.insert(ctx, "create account", &id, `INSERT INTO accounts (euuid, created) VALUES (?, ?) RETURNING id`,
+		euuid, t.d.Time(created))
+	return id, err
+}
+
+func (t Tx) UpdateAccount(ctx context.Context, a core.Account) error {
+	return t.exec(ctx, "update account", `UPDATE accounts SET contact = ?, settings = ? WHERE id = ?`,
+		jsonObject(a.Contact), jsonObject(a.Settings), a.ID)
+}
+
+func (t Tx) LockAccount(ctx context.Context, id int64) error {
+	var one int
+	err := t.q.QueryRow(ctx, `SELECT 1 FROM accounts WHERE id = ?`+t.d.ForUpdate, id).Scan(&one)
+	return t.err("lock account", err)
+}
+
+// jsonObject is the JSON text of a struct the core gives the store to keep.
+func jsonObject(v any) string {
+	b, _ := json.Marshal(v) // structs of strings and bools always marshal
+	return string(b)
+}
+
+func (r Reader) ListAccountUsers(ctx context.Context, accountID int64, q core.ListQuery) ([]core.User, int, error) {
+	return list(ctx, r, AccountUsers, "u.account_id", accountID, q, scanUser)
+}
+
+func (r Reader) UsersAfter(ctx context.Context, afterID int64, limit int) ([]core.User, error) {
+	return collect(ctx, r, "list users", scanUser,
+		`SELECT `+userColumns+` FROM users u WHERE u.id > ? ORDER BY u.id LIMIT ?`, afterID, limit)
+}
+
+func (r Reader) AccountUser(ctx context.Context, accountID int64, username string) (core.User, error) {
+	if !storable(username) {
+		return core.User{}, core.ErrNotFound
+	}
+	return one(ctx, r, "read user", scanUser,
+		`SELECT `+userColumns+` FROM users u WHERE u.account_id = ? AND `+r.d.EqualFold("u.username"), accountID, username)
+}
+
+func (r Reader) CountOwners(ctx context.Context, accountID int64) (int, error) {
+	var n int
+	err := r.q.QueryRow(ctx, `SELECT count(*) FROM users WHERE account_id = ? AND NOT restricted`, accountID).Scan(&n)
+	return n, r.err("count owners", err)
+}
+
+func (r Reader) UserSummary(ctx context.Context, userID int64) (core.UserSummary, error) {
+	const op = "user summary"
+	var s core.UserSummary
+	labels, err := collect(ctx, r, op, func(row Row) (string, error) {
+		var l string
+		err := row.Scan(&l)
+		return l, err
+	}, `SELECT label FROM ssh_keys WHERE user_id = ? ORDER BY id`, userID)
+	if err != nil {
+		return s, err
+	}
+	s.SSHKeyLabels = labels
+	last, err := one(ctx, r, op, scanLogin, `SELECT `+Logins.Columns+` FROM logins WHERE user_id = ? ORDER BY id DESC LIMIT 1`, userID)
+	switch {
+	case err == nil:
+		s.LastLogin = &last
+	case !errors.Is(err, core.ErrNotFound):
+		return s, err
+	}
+	err = r.q.QueryRow(ctx, `SELECT created FROM passwords WHERE user_id = ?`, userID).Scan(nullTimeDest{&s.PasswordCreated})
+	if err = r.err(op, err); err != nil && !errors.Is(err, core.ErrNotFound) {
+		return s, err
+	}
+	return s, nil
+}
+
+func (r Reader) ListAccountLogins(ctx context.Context, accountID int64, q core.ListQuery) ([]core.Login, int, error) {
+	return list(ctx, r, Logins, "account_id", accountID, q, scanLogin)
+}
+
+func (r Reader) AccountLogin(ctx context.Context, accountID, id int64) (core.Login, error) {
+	return one(ctx, r, "read login", scanLogin,
+		`SELECT `+Logins.Columns+` FROM logins WHERE account_id = ? AND id = ?`, accountID, id)
+}
+
+func (r Reader) ListOAuthClients(ctx context.Context, accountID int64, q core.ListQuery) ([]core.OAuthClient, int, error) {
+	return list(ctx, r, OAuthClients, "account_id", accountID, q, scanOAuthClient)
+}
+
+func (r Reader) OAuthClientThumbnail(ctx context.Context, clientID string) ([]byte, error) {
+	if !storable(clientID) {
+		return nil, core.ErrNotFound
+	}
+	var png []byte
+	err := r.q.QueryRow(ctx, `SELECT thumbnail FROM oauth_clients WHERE id = ?`, clientID).Scan(&png)
+	if err != nil {
+		return nil, r.err("read oauth client thumbnail", err)
+	}
+	if len(png) == 0 {
+		return nil, core.ErrNotFound
+	}
+	return png, nil
+}
+
+func (t Tx) UpdateOAuthClient(ctx context.Context, c core.OAuthClient) error {
+	return t.exec(ctx, "update oauth client", `UPDATE oauth_clients SET label = ?, redirect_uris = ?, public = ?,
+		secret_hash = ?, status = ? WHERE id = ?`,
+		c.Label, jsonText(c.RedirectURIs), c.Public, nonEmpty(c.SecretHash), c.Status, c.ID)
+}
+
+func (t Tx) DeleteOAuthClient(ctx context.Context, clientID string) error {
+	return t.exec(ctx, "delete oauth client", `DELETE FROM oauth_clients WHERE id = ?`, clientID)
+}
+
+func (t Tx) SetOAuthClientThumbnail(ctx context.Context, clientID string, png []byte) error {
+	return t.exec(ctx, "set oauth client thumbnail", `UPDATE oauth_clients SET thumbnail = ? WHERE id = ?`, nonEmpty(png), clientID)
+}
