@@ -234,6 +234,9 @@ func (s *Service) SetAccountUserGrants(ctx context.Context, a Actor, username st
 	if err := manage(a, true); err != nil {
 		return nil, err
 	}
+	if _, err := ParseGrants(patch); err != nil {
+		return nil, err
+	}
 	var out Grants
 	err := s.update(ctx, func(tx Tx, note func(Event)) error {
 		u, err := accountUser(ctx, tx, a, username)

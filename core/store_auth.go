@@ -30,6 +30,9 @@ type OAuthClient struct {
 	// Status is active, or disabled: a disabled client is refused at
 	// /oauth/authorize and /oauth/token.
 	Status string
+	// HasThumbnail reports a stored thumbnail (read only: the store
+	// sets it, SetOAuthClientThumbnail changes it).
+	HasThumbnail bool
 }
 
 // OAuth client statuses.

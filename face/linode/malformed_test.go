@@ -78,6 +78,25 @@ func testMalformed(t *testing.T, b testenv.Backend) {
 		{"empty body", "POST", "/v4/profile/tokens", "application/json", ``, nil, 400, ""},
 		{"oversized body", "PUT", "/v4/profile/preferences", "application/json", `{"a":"` + strings.Repeat("x", 2<<20) + `"}`, nil, 413, ""},
 		{"preferences not object", "PUT", "/v4/profile/preferences", "application/json", `"x"`, nil, 400, "preferences"},
+		{"user without email", "POST", "/v4/account/users", "application/json", `{"username":"newbie"}`, nil, 400, "email"},
+		{"user bad name", "POST", "/v4/account/users", "application/json", `{"username":"no way","email":"a@example.com"}`, nil, 400, "username"},
+		{"user unknown field", "POST", "/v4/account/users", "application/json", `{"username":"newbie","email":"a@example.com","admin":true}`, nil, 400, "admin"},
+		{"user taken name", "POST", "/v4/account/users", "application/json", `{"username":"ADMIN","email":"a@example.com"}`, nil, 400, "username"},
+		{"rename to bad", "PUT", "/v4/account/users/admin", "application/json", `{"username":"x"}`, nil, 400, "username"},
+		{"restrict last owner", "PUT", "/v4/account/users/admin", "application/json", `{"restricted":true}`, nil, 400, "restricted"},
+		{"delete last owner", "DELETE", "/v4/account/users/admin", "", ``, nil, 400, "username"},
+		{"missing user", "PUT", "/v4/account/users/nobody", "application/json", `{"email":"a@example.com"}`, nil, 404, ""},
+		{"grants not json", "PUT", "/v4/account/users/admin/grants", "application/json", `{"global":`, nil, 400, ""},
+		{"grants wrong type", "PUT", "/v4/account/users/admin/grants", "text/plain", `{}`, nil, 400, ""},
+		{"account field type", "PUT", "/v4/account", "application/json", `{"company":5}`, nil, 400, "company"},
+		{"account unknown field", "PUT", "/v4/account", "application/json", `{"shoe_size":"44"}`, nil, 400, "shoe_size"},
+		{"account long zip", "PUT", "/v4/account", "application/json", `{"zip":"` + strings.Repeat("9", 300) + `"}`, nil, 400, "zip"},
+		{"settings bad interfaces", "PUT", "/v4/account/settings", "application/json", `{"interfaces_for_new_linodes":"any"}`, nil, 400, "interfaces_for_new_linodes"},
+		{"client no label", "POST", "/v4/account/oauth-clients", "application/json", `{"redirect_uri":"https://a.example/cb"}`, nil, 400, "label"},
+		{"client bad uri", "POST", "/v4/account/oauth-clients", "application/json", `{"label":"a","redirect_uri":"javascript:alert(1)"}`, nil, 400, "redirect_uri"},
+		{"client huge label", "POST", "/v4/account/oauth-clients", "application/json", `{"label":"` + strings.Repeat("x", 600) + `","redirect_uri":"https://a.example/cb"}`, nil, 400, "label"},
+		{"missing client", "PUT", "/v4/account/oauth-clients/0123456789abcdef0123", "application/json", `{"label":"a"}`, nil, 404, ""},
+		{"thumbnail as json", "PUT", "/v4/account/oauth-clients/0123456789abcdef0123/thumbnail", "application/json", `{}`, nil, 400, "file"},
 		// Invalid UTF-8 (a surrogate half, as CESU-8 writes it): PostgreSQL
 		// answered 500 and SQLite stored invalid JSON (issue 11, item 9).
 		{"preferences invalid UTF-8", "PUT", "/v4/profile/preferences", "application/json", "{\"a\":\"\xed\xa0\x80\"}", nil, 400, "preferences"},
@@ -166,7 +185,11 @@ func (e *env) snapshot() string {
 	toks, _ := e.client.ListTokens(ctx, nil)
 	prefs, _ := e.client.GetProfilePreferences(ctx)
 	qs, _ := e.client.SecurityQuestionsList(ctx)
-	for _, v := range []any{p, keys, toks, prefs, qs} {
+	acc, _ := e.client.GetAccount(ctx)
+	settings, _ := e.client.GetAccountSettings(ctx)
+	users, _ := e.client.ListUsers(ctx, nil)
+	clients, _ := e.client.ListOAuthClients(ctx, nil)
+	for _, v := range []any{p, keys, toks, prefs, qs, acc, settings, users, clients} {
 		j, _ := json.Marshal(v)
 		b.Write(j)
 		b.WriteByte('\n')
@@ -178,7 +201,9 @@ func (e *env) snapshot() string {
 // answer is never a 500 and always the Linode envelope on errors.
 func FuzzRequestBodies(f *testing.F) {
 	for _, s := range []string{`{}`, `{"email":"a@b.co"}`, `{"label":"x","ssh_key":"ssh-ed25519 AAAA"}`, `{"security_questions":[{"question_id":1,"response":"abc"}]}`,
-		`{"tfa_code":"123456"}`, `{"iso_code":"US","phone_number":"2015550123"}`, `{"label":"t","scopes":"account:read_only","expiry":"2999-01-01T00:00:00"}`, `null`, `[]`, `{"authorized_keys":null}`} {
+		`{"tfa_code":"123456"}`, `{"iso_code":"US","phone_number":"2015550123"}`, `{"label":"t","scopes":"account:read_only","expiry":"2999-01-01T00:00:00"}`, `null`, `[]`, `{"authorized_keys":null}`,
+		`{"username":"newbie","email":"n@example.com","restricted":true}`, `{"global":{"add_linodes":true},"linode":[{"id":1,"permissions":"read_only"}]}`,
+		`{"label":"app","redirect_uri":"https://a.example/cb","public":false}`, `{"company":"x"}`, `{"network_helper":true}`} {
 		for i := range 8 {
 			f.Add(uint8(i), []byte(s))
 		}
@@ -188,7 +213,9 @@ func FuzzRequestBodies(f *testing.F) {
 		e.t = t
 		ops := [][2]string{{"PUT", "/v4/profile"}, {"POST", "/v4/profile/sshkeys"}, {"POST", "/v4/profile/tokens"},
 			{"PUT", "/v4/profile/preferences"}, {"POST", "/v4/profile/security-questions"}, {"POST", "/v4/profile/tfa-enable-confirm"},
-			{"POST", "/v4/profile/phone-number"}, {"PUT", "/v4/profile/tokens/1"}}
+			{"POST", "/v4/profile/phone-number"}, {"PUT", "/v4/profile/tokens/1"}, {"POST", "/v4/account/users"},
+			{"PUT", "/v4/account/users/admin"}, {"PUT", "/v4/account/users/admin/grants"}, {"PUT", "/v4/account"},
+			{"PUT", "/v4/account/settings"}, {"POST", "/v4/account/oauth-clients"}}
 		op := ops[int(which)%len(ops)]
 		status, h, resp := e.do(op[0], op[1], "application/json", body)
 		if status >= 500 {

@@ -1,4 +1,5 @@
-// Package linode serves the Linode API v4 /profile over the core, wire
+// Package linode serves the Linode API v4 /profile and the /account
+// around it (users, grants, logins, OAuth clients) over the core, wire
 // compatible with the official clients (linodego): the same paths under /v4
 // and /v4beta, the same JSON shapes, times, list envelope, X-Filter and
 // error envelope.
@@ -43,6 +44,29 @@ type route struct {
 // routes lists every operation of the face, so the API reads in one place.
 func (s *server) routes() []route {
 	return []route{
+		{"GET", "/account", read, s.getAccount},
+		{"PUT", "/account", write, s.putAccount},
+		{"GET", "/account/logins", read, s.listAccountLogins},
+		{"GET", "/account/logins/{loginId}", read, s.getAccountLogin},
+		{"GET", "/account/notifications", read, s.listNotifications},
+		{"GET", "/account/oauth-clients", read, s.listOAuthClients},
+		{"POST", "/account/oauth-clients", write, s.postOAuthClient},
+		{"GET", "/account/oauth-clients/{clientId}", read, s.getOAuthClient},
+		{"PUT", "/account/oauth-clients/{clientId}", write, s.putOAuthClient},
+		{"DELETE", "/account/oauth-clients/{clientId}", write, s.deleteOAuthClient},
+		{"POST", "/account/oauth-clients/{clientId}/reset-secret", write, s.resetOAuthClientSecret},
+		{"GET", "/account/oauth-clients/{clientId}/thumbnail", read, s.getOAuthClientThumbnail},
+		{"PUT", "/account/oauth-clients/{clientId}/thumbnail", write, s.putOAuthClientThumbnail},
+		{"GET", "/account/settings", read, s.getAccountSettings},
+		{"PUT", "/account/settings", write, s.putAccountSettings},
+		{"GET", "/account/users", read, s.listAccountUsers},
+		{"POST", "/account/users", write, s.postAccountUser},
+		{"GET", "/account/users/{username}", read, s.getAccountUser},
+		{"PUT", "/account/users/{username}", write, s.putAccountUser},
+		{"DELETE", "/account/users/{username}", write, s.deleteAccountUser},
+		{"GET", "/account/users/{username}/grants", read, s.getAccountUserGrants},
+		{"PUT", "/account/users/{username}/grants", write, s.putAccountUserGrants},
+
 		{"GET", "/profile", anyToken, s.getProfile},
 		{"PUT", "/profile", write, s.putProfile},
 

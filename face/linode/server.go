@@ -24,6 +24,12 @@ type handlerFunc func(w http.ResponseWriter, r *http.Request, a core.Actor) (any
 // noContent is what a handler returns for a 204 without a body.
 type noContent struct{}
 
+// rawBody is what a handler returns for a 200 that is not JSON (an image).
+type rawBody struct {
+	contentType string
+	body        []byte
+}
+
 // endpoint authenticates the bearer token, bounds the body and sets the
 // headers every response carries, then calls the operation.
 func (s *server) endpoint(rt route) http.Handler {
@@ -47,11 +53,15 @@ func (s *server) endpoint(rt route) http.Handler {
 		h[oauthScopesKey] = []string{string(a.Token.Scopes)}
 		r.Body = http.MaxBytesReader(w, r.Body, s.maxBody)
 		v, err := rt.handle(w, r, a)
-		switch {
-		case err != nil:
+		if err != nil {
 			s.fail(w, r, err)
-		case v == noContent{}:
+			return
+		}
+		switch v := v.(type) {
+		case noContent:
 			w.WriteHeader(http.StatusNoContent)
+		case rawBody:
+			httpx.Write(w, http.StatusOK, v.contentType, v.body)
 		default:
 			writeJSON(w, http.StatusOK, v)
 		}

@@ -143,7 +143,12 @@ func (t Tx) UpdateOAuthClient(ctx context.Context, c core.OAuthClient) error {
 		c.Label, jsonText(c.RedirectURIs), c.Public, nonEmpty(c.SecretHash), c.Status, c.ID)
 }
 
+// DeleteOAuthClient deletes the client and the authorizations users gave
+// it, whose tokens and refresh tokens go with them (their foreign keys).
 func (t Tx) DeleteOAuthClient(ctx context.Context, clientID string) error {
+	if err := t.execAny(ctx, "delete oauth client apps", `DELETE FROM apps WHERE client_id = ?`, clientID); err != nil {
+		return err
+	}
 	return t.exec(ctx, "delete oauth client", `DELETE FROM oauth_clients WHERE id = ?`, clientID)
 }
 

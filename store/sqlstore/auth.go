@@ -66,12 +66,12 @@ func (t Tx) DeleteLoginChallenge(ctx context.Context, hash []byte) error {
 
 // oauthClientColumns is the select list of a core.OAuthClient.
 const oauthClientColumns = `id, secret_hash, label, website, thumbnail_url, redirect_uris, public, first_party, created,
-	account_id, status`
+	account_id, status, thumbnail IS NOT NULL`
 
 func scanOAuthClient(row Row) (core.OAuthClient, error) {
 	var c core.OAuthClient
 	err := row.Scan(&c.ID, &c.SecretHash, &c.Label, &c.Website, &c.ThumbnailURL, stringsDest{&c.RedirectURIs},
-		&c.Public, &c.FirstParty, at(&c.Created), idDest{&c.AccountID}, &c.Status)
+		&c.Public, &c.FirstParty, at(&c.Created), idDest{&c.AccountID}, &c.Status, &c.HasThumbnail)
 	if c.RedirectURIs == nil {
 		c.RedirectURIs = []string{}
 	}

@@ -250,6 +250,9 @@ func testAccountOAuthClients(t *testing.T, s core.Store) {
 	thumb, err := s.OAuthClientThumbnail(ctx, "a1")
 	noErr(t, "OAuthClientThumbnail", err)
 	equal(t, "the thumbnail", thumb, png)
+	if c, err := s.OAuthClient(ctx, "a1"); err != nil || !c.HasThumbnail {
+		t.Errorf("a client with a thumbnail: HasThumbnail %v, %v", c.HasThumbnail, err)
+	}
 	update(t, s, func(tx core.Tx) error { return tx.SetOAuthClientThumbnail(ctx, "a1", nil) })
 	_, err = s.OAuthClientThumbnail(ctx, "a1")
 	wantErr(t, "a removed thumbnail", err, core.ErrNotFound)

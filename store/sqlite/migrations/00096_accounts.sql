@@ -39,8 +39,10 @@ ALTER TABLE oauth_clients ADD COLUMN thumbnail BLOB;
 CREATE INDEX oauth_clients_account ON oauth_clients (account_id, id);
 -- Deleting a client deletes its codes (ON DELETE CASCADE): by an index.
 CREATE INDEX oauth_codes_client ON oauth_codes (client_id);
+CREATE INDEX apps_client ON apps (client_id);
 
 -- +goose Down
+DROP INDEX apps_client;
 DROP INDEX oauth_codes_client;
 DROP INDEX oauth_clients_account;
 ALTER TABLE oauth_clients DROP COLUMN thumbnail;
