@@ -15,7 +15,9 @@ import (
 
 // commands lists every subcommand but version and help, in the order the
 // help shows them.
-var commands = []command{serveCommand, migrateCommand, usersCreateCommand, usersSetPasswordCommand, tokensCreateCommand, grantsSetCommand, oauthClientsCreateCommand, serviceAccountsCreateCommand}
+var commands = []command{serveCommand, migrateCommand, usersCreateCommand, usersListCommand, usersShowCommand, usersSetPasswordCommand,
+	usersDisableCommand, usersEnableCommand, usersDeleteCommand, tfaResetCommand, tokensCreateCommand, tokensListCommand,
+	tokensRevokeCommand, grantsSetCommand, oauthClientsCreateCommand, serviceAccountsCreateCommand}
 
 var migrateCommand = command{
 	name:    "migrate",

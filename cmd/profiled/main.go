@@ -145,9 +145,10 @@ func findCommand(args []string) (*command, []string, error) {
 }
 
 func printUsage(w io.Writer) {
-	fmt.Fprint(w, `profiled is an account self-service server: it serves the Linode API v4
-/profile (the official clients work against it unmodified) and an IAM API
-(/iam/v1/users/me/) over an embedded SQLite database or PostgreSQL.
+	fmt.Fprint(w, `profiled is an account server: it serves the Linode API v4 /profile and
+/account (users, grants, logins, OAuth clients; the official clients work
+against it unmodified), an IAM API (/iam/v1/users/me/), sign-in and OAuth 2.0,
+over an embedded SQLite database or PostgreSQL.
 
 Usage:
   profiled <command> [flags]
