@@ -172,10 +172,14 @@ var (
 		"deleted", (*core.Service).DeleteUser)
 	usersDisableCommand = userAction("users disable", "stop a user from signing in",
 		"Disable a user: they cannot sign in, and their tokens are refused, until \"profiled users enable\".",
-		"disabled", func(svc *core.Service, ctx context.Context, username string) error { return svc.SetDisabled(ctx, username, true) })
+		"disabled", func(svc *core.Service, ctx context.Context, username string) error {
+			return svc.SetDisabled(ctx, username, true)
+		})
 	usersEnableCommand = userAction("users enable", "let a disabled user sign in again",
 		"Enable a disabled user: they sign in again, and the tokens they had work again.",
-		"enabled", func(svc *core.Service, ctx context.Context, username string) error { return svc.SetDisabled(ctx, username, false) })
+		"enabled", func(svc *core.Service, ctx context.Context, username string) error {
+			return svc.SetDisabled(ctx, username, false)
+		})
 	tfaResetCommand = userAction("tfa reset", "turn off a user's two-factor authentication",
 		"Turn off the two-factor authentication of a user who lost their device: the secret and scratch codes are\nforgotten and every session and trusted device of the user ends. They sign in with their password, then turn it on again.",
 		"has two-factor authentication off", (*core.Service).ResetTFA)

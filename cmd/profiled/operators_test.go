@@ -102,4 +102,3 @@ func TestAccountOperatorCommands(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
-
