@@ -622,6 +622,7 @@ type Introspection struct {
 	ClientID  string // the OAuth client the token was issued to; "" for the user's own tokens
 	Username  string
 	UserID    int64
+	AccountID int64 // the user's account
 	TokenType string // "access_token" or "refresh_token"
 	Expiry    *time.Time
 	IssuedAt  time.Time
@@ -660,7 +661,7 @@ func (s *Service) Introspect(ctx context.Context, clientID, clientSecret, token 
 		if !t.Active(s.now()) {
 			return Introspection{}, nil
 		}
-		return Introspection{Active: true, Scopes: t.Scopes, ClientID: t.ClientID, Username: u.Username, UserID: u.ID,
+		return Introspection{Active: true, Scopes: t.Scopes, ClientID: t.ClientID, Username: u.Username, UserID: u.ID, AccountID: u.AccountID,
 			TokenType: "access_token", Expiry: t.Expiry, IssuedAt: t.Created}, nil
 	case !errors.Is(err, ErrNotFound):
 		return Introspection{}, fmt.Errorf("introspect: token: %w", err)
@@ -680,7 +681,7 @@ func (s *Service) Introspect(ctx context.Context, clientID, clientSecret, token 
 		return Introspection{}, notFound(err, "introspect: user")
 	}
 	exp := rt.Expiry
-	return Introspection{Active: true, Scopes: rt.Scopes, ClientID: rt.ClientID, Username: ru.Username, UserID: ru.ID,
+	return Introspection{Active: true, Scopes: rt.Scopes, ClientID: rt.ClientID, Username: ru.Username, UserID: ru.ID, AccountID: ru.AccountID,
 		TokenType: "refresh_token", Expiry: &exp, IssuedAt: rt.Created}, nil
 }
 

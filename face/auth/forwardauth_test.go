@@ -50,9 +50,11 @@ http {
       auth_request /_profiled_verify;
       auth_request_set $profiled_user_id $upstream_http_x_profiled_user_id;
       auth_request_set $profiled_username $upstream_http_x_profiled_username;
+      auth_request_set $profiled_account_id $upstream_http_x_profiled_account_id;
       auth_request_set $profiled_scopes $upstream_http_x_profiled_scopes;
       proxy_set_header X-Profiled-User-Id $profiled_user_id;
       proxy_set_header X-Profiled-Username $profiled_username;
+      proxy_set_header X-Profiled-Account-Id $profiled_account_id;
       proxy_set_header X-Profiled-Scopes $profiled_scopes;
       proxy_pass {{upstream}};
     }
@@ -158,7 +160,8 @@ func TestForwardAuthBehindNginx(t *testing.T) {
 	mu.Lock()
 	h := seen[len(seen)-1]
 	mu.Unlock()
-	if h.Get("X-Profiled-User-Id") != fmt.Sprint(alice.ID) || h.Get("X-Profiled-Username") != "alice" || h.Get("X-Profiled-Scopes") != "*" {
+	if h.Get("X-Profiled-User-Id") != fmt.Sprint(alice.ID) || h.Get("X-Profiled-Username") != "alice" || h.Get("X-Profiled-Scopes") != "*" ||
+		h.Get("X-Profiled-Account-Id") != fmt.Sprint(alice.AccountID) {
 		t.Fatalf("the upstream got %v", h)
 	}
 	for name, tc := range map[string]struct {

@@ -60,6 +60,7 @@ type introspectionResponse struct {
 	ClientID  string `json:"client_id,omitempty"`
 	Username  string `json:"username,omitempty"`
 	Sub       string `json:"sub,omitempty"`
+	Account   string `json:"account,omitempty"` // the user's account id, an extension of RFC 7662
 	TokenType string `json:"token_type,omitempty"`
 	Exp       int64  `json:"exp,omitempty"`
 	Iat       int64  `json:"iat,omitempty"`
@@ -81,6 +82,7 @@ func (s *server) introspect(w http.ResponseWriter, r *http.Request) {
 	if in.Active {
 		out.Scope, out.ClientID, out.Username = string(in.Scopes), in.ClientID, in.Username
 		out.Sub, out.TokenType, out.Iat = strconv.FormatInt(in.UserID, 10), in.TokenType, in.IssuedAt.Unix()
+		out.Account = strconv.FormatInt(in.AccountID, 10)
 		if in.Expiry != nil {
 			out.Exp = in.Expiry.Unix()
 		}
@@ -92,13 +94,14 @@ func (s *server) introspect(w http.ResponseWriter, r *http.Request) {
 var (
 	headerUserID   = http.CanonicalHeaderKey("X-Profiled-User-Id")
 	headerUsername = http.CanonicalHeaderKey("X-Profiled-Username")
+	headerAccount  = http.CanonicalHeaderKey("X-Profiled-Account-Id")
 	headerScopes   = http.CanonicalHeaderKey("X-Profiled-Scopes")
 )
 
 // verify is forward authentication (nginx auth_request, Traefik
 // ForwardAuth, Caddy forward_auth, Envoy ext_authz): any method, the
-// original request's headers forwarded. 200 with the user's id, name and
-// the token's scopes in headers; 401 with WWW-Authenticate for a missing
+// original request's headers forwarded. 200 with the user's id, name,
+// account and the token's scopes in headers; 401 with WWW-Authenticate for a missing
 // or bad token; 403 when ?scope= names a scope the token lacks. No body.
 func (s *server) verify(w http.ResponseWriter, r *http.Request) {
 	a, err := s.svc.Verify(r.Context(), httpx.Bearer(r), r.URL.Query().Get("scope"))
@@ -127,6 +130,7 @@ func (s *server) verify(w http.ResponseWriter, r *http.Request) {
 	reqlog.SetUser(r.Context(), a.User.ID)
 	h[headerUserID] = []string{strconv.FormatInt(a.User.ID, 10)}
 	h[headerUsername] = []string{a.User.Username}
+	h[headerAccount] = []string{strconv.FormatInt(a.User.AccountID, 10)}
 	h[headerScopes] = []string{string(a.Token.Scopes)}
 	h["Content-Length"] = []string{"0"}
 	w.WriteHeader(http.StatusOK)

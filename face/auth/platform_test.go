@@ -83,7 +83,7 @@ func TestIntrospection(t *testing.T) {
 			}
 			st, out := introspect(rs.ID, rsSecret, tok.AccessToken)
 			if st != 200 || out["active"] != true || out["scope"] != "account:read_write linodes:read_only" || out["client_id"] != app.ID ||
-				out["username"] != "alice" || out["sub"] != jsonNumberString(alice.ID) || out["token_type"] != "access_token" || out["exp"] == nil || out["iat"] == nil {
+				out["username"] != "alice" || out["sub"] != jsonNumberString(alice.ID) || out["account"] != jsonNumberString(alice.AccountID) || out["token_type"] != "access_token" || out["exp"] == nil || out["iat"] == nil {
 				t.Fatalf("an access token: %d %v", st, out)
 			}
 			if _, out := introspect(rs.ID, rsSecret, tok.RefreshToken); out["active"] != true || out["token_type"] != "refresh_token" {
