@@ -31,8 +31,9 @@ var npmCI = sync.OnceValues(func() ([]byte, error) {
 	return cmd.CombinedOutput()
 })
 
-// TestJSSDK runs testdata/jssdk/profile.mjs, which calls every /profile
-// function of @linode/api-v4 0.158 (Cloud Manager's SDK, installed from npm
+// TestJSSDK runs testdata/jssdk/profile.mjs and account.mjs, which call
+// every /profile function, and every /account function profiled serves, of
+// @linode/api-v4 0.158 (Cloud Manager's SDK, installed from npm
 // with npm ci) with Cloud Manager's and Terraform's filters, against the
 // face on each backend. Without Node the test is skipped, except under
 // CI=true, where it fails: .ci/run installs Node.
@@ -75,7 +76,7 @@ func TestJSSDK(t *testing.T) {
 					return err
 				}
 				for i, status := range []string{core.LoginSuccessful, core.LoginFailed} {
-					l := core.Login{UserID: admin.ID, Datetime: now.Add(-time.Duration(i+1) * time.Hour), IP: "192.0.2.1", Username: "admin", Status: status}
+					l := core.Login{UserID: admin.ID, AccountID: admin.AccountID, Datetime: now.Add(-time.Duration(i+1) * time.Hour), IP: "192.0.2.1", Username: "admin", Status: status}
 					if err := tx.CreateLogin(ctx, &l); err != nil {
 						return err
 					}
@@ -90,17 +91,19 @@ func TestJSSDK(t *testing.T) {
 			helper := httptest.NewServer(jssdkHelper(t, clock, sms))
 			t.Cleanup(helper.Close)
 
-			cmd := exec.Command("node", "profile.mjs")
-			cmd.Dir = jssdkDir
-			cmd.Env = append(os.Environ(), "PROFILED_URL="+srv.URL, "PROFILED_TOKEN="+token,
-				"PROFILED_HELPER="+helper.URL, "PROFILED_SSH_KEY="+testenv.NewSSHKey(t, "me@laptop"))
-			out, err := cmd.CombinedOutput()
-			t.Logf("node %s:\n%s", filepath.Join(jssdkDir, "profile.mjs"), out)
-			if err != nil {
-				t.Fatalf("the SDK run failed: %v", err)
-			}
-			if !strings.Contains(string(out), "profile functions of @linode/api-v4 passed") {
-				t.Fatal("the SDK run ended without its closing line")
+			for script, done := range map[string]string{"profile.mjs": "profile functions", "account.mjs": "account functions"} {
+				cmd := exec.Command("node", script)
+				cmd.Dir = jssdkDir
+				cmd.Env = append(os.Environ(), "PROFILED_URL="+srv.URL, "PROFILED_TOKEN="+token,
+					"PROFILED_HELPER="+helper.URL, "PROFILED_SSH_KEY="+testenv.NewSSHKey(t, "me@laptop"))
+				out, err := cmd.CombinedOutput()
+				t.Logf("node %s:\n%s", filepath.Join(jssdkDir, script), out)
+				if err != nil {
+					t.Fatalf("the SDK run of %s failed: %v", script, err)
+				}
+				if !strings.Contains(string(out), done+" of @linode/api-v4 passed") {
+					t.Fatalf("the SDK run of %s ended without its closing line", script)
+				}
 			}
 		})
 	}
