@@ -275,3 +275,39 @@ func TestDisabledUser(t *testing.T) {
 		t.Errorf("an enabled user's token: %v", err)
 	}
 }
+
+func TestAccountEvents(t *testing.T) {
+	e := newEnv(t)
+	alice := e.user("alice", false)
+	bob := e.member(alice, "bob", true)
+	_, _, err := e.svc.CreateToken(e.ctx, bob, core.TokenCreate{Label: "bobs", Scopes: ptr("account:read_only")})
+	noErr(t, err)
+	all, err := e.svc.AccountEvents(e.ctx, alice, core.ListQuery{Page: 1, PageSize: 25})
+	noErr(t, err)
+	if all.Results < 2 || all.Data[0].Action != "token_create" || all.Data[0].Username != "bob" {
+		t.Fatalf("alice's account's events: %+v", all)
+	}
+	// A restricted user sees their own events only.
+	mine, err := e.svc.AccountEvents(e.ctx, bob, core.ListQuery{Page: 1, PageSize: 25})
+	noErr(t, err)
+	for _, ev := range mine.Data {
+		if ev.UserID != bob.User.ID {
+			t.Errorf("bob sees an event of user %d", ev.UserID)
+		}
+	}
+	var alices core.AccountEvent
+	for _, ev := range all.Data {
+		if ev.UserID == alice.User.ID {
+			alices = ev
+		}
+	}
+	_, err = e.svc.AccountEvent(e.ctx, bob, alices.ID)
+	wantErr(t, err, core.KindNotFound, "")
+	wantErr(t, e.svc.MarkEventRead(e.ctx, bob, alices.ID), core.KindNotFound, "")
+	// The events scope is needed.
+	noScope := e.token("alice", core.Scopes("account:read_write"))
+	_, err = e.svc.AccountEvents(e.ctx, noScope, core.ListQuery{Page: 1, PageSize: 25})
+	if ce := wantErr(t, err, core.KindForbidden, ""); ce.Required != "events:read_only" {
+		t.Errorf("required %q", ce.Required)
+	}
+}

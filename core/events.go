@@ -41,6 +41,10 @@ type Event struct {
 	UserID   int64
 	Username string
 	Detail   string
+	// AccountID is the user's account, when the code that notes the
+	// event knows it; otherwise the Events API looks it up in the same
+	// transaction.
+	AccountID int64
 }
 
 // EventSink receives the security events; ctx is the request's.
@@ -57,7 +61,7 @@ func (s *Service) emit(ctx context.Context, e Event) {
 
 // eventOf is an event about the actor's user.
 func eventOf(name string, a Actor, detail string) Event {
-	return Event{Name: name, UserID: a.User.ID, Username: a.User.Username, Detail: detail}
+	return Event{Name: name, UserID: a.User.ID, Username: a.User.Username, Detail: detail, AccountID: a.User.AccountID}
 }
 
 // update runs fn in one write transaction of the store. The events fn
@@ -71,6 +75,9 @@ func (s *Service) update(ctx context.Context, fn func(tx Tx, note func(Event)) e
 	err := s.store.Update(ctx, func(tx Tx) error {
 		events = events[:0]
 		if err := fn(tx, func(e Event) { events = append(events, e) }); err != nil {
+			return err
+		}
+		if err := s.recordAccountEvents(ctx, tx, events); err != nil {
 			return err
 		}
 		return s.enqueueEvents(ctx, tx, events)
@@ -127,4 +134,46 @@ func EventDocument(m OutboxMessage) ([]byte, error) {
 	}
 	r.ID = m.ID
 	return json.Marshal(r)
+}
+
+// linodeActions are the Linode Events API's actions of the security
+// events that have one, and the type of entity each is about.
+var linodeActions = map[string][2]string{
+	EventTokenCreated:    {"token_create", "token"},
+	EventTokenRevoked:    {"token_delete", "token"},
+	EventTFAEnabled:      {"tfa_enabled", "profile"},
+	EventTFADisabled:     {"tfa_disabled", "profile"},
+	EventPasswordChanged: {"password_reset", "profile"},
+	EventPasswordReset:   {"password_reset", "profile"},
+	EventUserCreated:     {"user_create", "user"},
+	EventUserDeleted:     {"user_delete", "user"},
+}
+
+// recordAccountEvents keeps the events that have a Linode action for the
+// Events API (GET /account/events), in the same transaction as the change.
+func (s *Service) recordAccountEvents(ctx context.Context, tx Tx, events []Event) error {
+	now := s.clock()
+	for _, e := range events {
+		action, ok := linodeActions[e.Name]
+		if !ok || e.UserID == 0 {
+			continue
+		}
+		if e.AccountID == 0 {
+			u, err := tx.UserByID(ctx, e.UserID)
+			if err != nil {
+				return notFound(err, "find the event's account")
+			}
+			e.AccountID = u.AccountID
+		}
+		label := e.Username
+		if action[1] == "token" {
+			label = e.Detail
+		}
+		ae := AccountEvent{AccountID: e.AccountID, UserID: e.UserID, Username: e.Username, Action: action[0],
+			EntityType: action[1], EntityID: e.UserID, EntityLabel: label, Created: now}
+		if err := tx.CreateAccountEvent(ctx, &ae); err != nil {
+			return notFound(err, "record the event")
+		}
+	}
+	return nil
 }

@@ -83,7 +83,7 @@ func (s *Service) DeleteUser(ctx context.Context, username string) error {
 		if err := tx.DeleteUser(ctx, u.ID); err != nil {
 			return notFound(err, "delete user")
 		}
-		note(Event{Name: EventUserDeleted, UserID: u.ID, Username: u.Username, Detail: "operator"})
+		note(Event{Name: EventUserDeleted, UserID: u.ID, Username: u.Username, Detail: "operator", AccountID: u.AccountID})
 		return nil
 	})
 }

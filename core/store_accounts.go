@@ -52,6 +52,7 @@ type UserSummary struct {
 // AccountReader holds the queries of accounts; every one is scoped by the
 // account, so another account's rows are absent.
 type AccountReader interface {
+	AccountEventReader
 	Account(ctx context.Context, id int64) (Account, error)
 	ListAccountUsers(ctx context.Context, accountID int64, q ListQuery) ([]User, int, error)
 	// AccountUser finds a user of the account by name, regardless of case.
@@ -71,6 +72,7 @@ type AccountReader interface {
 
 // AccountWriter holds the writes of accounts.
 type AccountWriter interface {
+	AccountEventWriter
 	UpdateAccount(ctx context.Context, a Account) error
 	// LockAccount takes the account's row lock until the transaction
 	// ends, so that the rules over all its users (the last owner) take
@@ -82,4 +84,40 @@ type AccountWriter interface {
 	DeleteOAuthClient(ctx context.Context, clientID string) error
 	// SetOAuthClientThumbnail stores the client's PNG; nil removes it.
 	SetOAuthClientThumbnail(ctx context.Context, clientID string, png []byte) error
+}
+
+// AccountEvent is an event of the Linode Events API: what happened to a
+// user of the account, with the Linode action name.
+type AccountEvent struct {
+	ID          int64
+	AccountID   int64
+	UserID      int64 // the user it is about
+	Username    string
+	Action      string // token_create, user_delete, ...
+	EntityType  string // token, user, profile
+	EntityID    int64
+	EntityLabel string
+	Created     time.Time
+	Seen        bool
+	Read        bool
+}
+
+// AccountEventFields are the fields /account/events may filter and order
+// on; user_id is the core's, for restricted users.
+var AccountEventFields = Fields{"id": FieldInt, "action": FieldString, "created": FieldTime, "username": FieldString,
+	"seen": FieldBool, "read": FieldBool}
+
+// AccountEventReader holds the queries of the Events API.
+type AccountEventReader interface {
+	ListAccountEvents(ctx context.Context, accountID int64, q ListQuery) ([]AccountEvent, int, error)
+	AccountEvent(ctx context.Context, accountID, id int64) (AccountEvent, error)
+}
+
+// AccountEventWriter holds its writes.
+type AccountEventWriter interface {
+	CreateAccountEvent(ctx context.Context, e *AccountEvent) error
+	// MarkAccountEventsSeen marks the account's events up to id seen.
+	MarkAccountEventsSeen(ctx context.Context, accountID, id int64) error
+	// MarkAccountEventRead marks one event read; ErrNotFound if absent.
+	MarkAccountEventRead(ctx context.Context, accountID, id int64) error
 }

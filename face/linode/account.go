@@ -389,3 +389,77 @@ func (s *server) listNotifications(w http.ResponseWriter, r *http.Request, a cor
 	}
 	return pageJSON[struct{}]{Data: []struct{}{}, Page: 1, Pages: 1}, nil
 }
+
+// eventEntityJSON is what an event is about.
+type eventEntityJSON struct {
+	ID    int64  `json:"id"`
+	Label string `json:"label"`
+	Type  string `json:"type"`
+	URL   string `json:"url"`
+}
+
+// eventJSON is the Event object; the events profiled keeps are
+// notifications, complete when they are made.
+type eventJSON struct {
+	ID              int64            `json:"id"`
+	Action          string           `json:"action"`
+	Created         linodeTime       `json:"created"`
+	Duration        *float64         `json:"duration"`
+	Entity          eventEntityJSON  `json:"entity"`
+	SecondaryEntity *eventEntityJSON `json:"secondary_entity"`
+	Message         *string          `json:"message"`
+	PercentComplete *int             `json:"percent_complete"`
+	Rate            *string          `json:"rate"`
+	Read            bool             `json:"read"`
+	Seen            bool             `json:"seen"`
+	Status          string           `json:"status"`
+	TimeRemaining   *string          `json:"time_remaining"`
+	Username        string           `json:"username"`
+}
+
+// eventURLs are the API paths of the entities events are about.
+var eventURLs = map[string]string{"token": "/v4/profile/tokens", "profile": "/v4/profile", "user": "/v4/account/users/"}
+
+func toEvent(e core.AccountEvent) eventJSON {
+	url := eventURLs[e.EntityType]
+	if e.EntityType == "user" {
+		url += e.EntityLabel
+	}
+	return eventJSON{ID: e.ID, Action: e.Action, Created: linodeTime(e.Created),
+		Entity: eventEntityJSON{ID: e.EntityID, Label: e.EntityLabel, Type: e.EntityType, URL: url},
+		Read:   e.Read, Seen: e.Seen, Status: "notification", Username: e.Username}
+}
+
+func (s *server) listEvents(w http.ResponseWriter, r *http.Request, a core.Actor) (any, error) {
+	q, err := listQuery(r, core.AccountEventFields)
+	if err != nil {
+		return nil, err
+	}
+	p, err := s.svc.AccountEvents(r.Context(), a, q)
+	return toPage(p, toEvent), err
+}
+
+func (s *server) getEvent(w http.ResponseWriter, r *http.Request, a core.Actor) (any, error) {
+	id, err := pathID(r, "eventId")
+	if err != nil {
+		return nil, err
+	}
+	e, err := s.svc.AccountEvent(r.Context(), a, id)
+	return toEvent(e), err
+}
+
+func (s *server) markEventSeen(w http.ResponseWriter, r *http.Request, a core.Actor) (any, error) {
+	id, err := pathID(r, "eventId")
+	if err != nil {
+		return nil, err
+	}
+	return empty, s.svc.MarkEventsSeen(r.Context(), a, id)
+}
+
+func (s *server) markEventRead(w http.ResponseWriter, r *http.Request, a core.Actor) (any, error) {
+	id, err := pathID(r, "eventId")
+	if err != nil {
+		return nil, err
+	}
+	return empty, s.svc.MarkEventRead(r.Context(), a, id)
+}

@@ -8,6 +8,7 @@ import (
 	"image/png"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -256,4 +257,76 @@ func (e *env) testThumbnail(t *testing.T, clientID string) {
 	if status, body := do("GET", "", nil); status != 200 || !bytes.Equal(body, buf.Bytes()) {
 		t.Errorf("GET thumbnail: %d, %d bytes, want the PNG put", status, len(body))
 	}
+}
+
+// testEvents reads the Events API after testAccount: the account's
+// security events with their Linode actions, Cloud Manager's poll filter,
+// seen and read, and nothing of another account's.
+func (e *env) testEvents(t *testing.T) {
+	ctx := context.Background()
+	c := e.client
+	events, err := c.ListEvents(ctx, nil)
+	if err != nil || len(events) == 0 {
+		t.Fatalf("ListEvents: %+v, %v", events, err)
+	}
+	actions := map[linodego.EventAction]int{}
+	for i, ev := range events {
+		actions[ev.Action]++
+		if i > 0 && ev.ID > events[i-1].ID {
+			t.Errorf("events not newest first: %d after %d", ev.ID, events[i-1].ID)
+		}
+		if ev.Status != linodego.EventNotification || ev.Seen || ev.Read || ev.Entity == nil {
+			t.Errorf("a new event: %+v", ev)
+		}
+	}
+	for _, want := range []linodego.EventAction{linodego.ActionTokenCreate, linodego.ActionUserCreate, linodego.ActionUserDelete} {
+		if actions[want] == 0 {
+			t.Errorf("no %s event among %v", want, actions)
+		}
+	}
+	// Cloud Manager polls with this filter.
+	since := time.Now().UTC().Add(-time.Hour).Format("2006-01-02T15:04:05")
+	polled, err := c.ListEvents(ctx, linodego.NewListOptions(0, `{"action":{"+neq":"profile_update"},"+order":"desc","+order_by":"id","created":{"+gt":"`+since+`"}}`))
+	if err != nil || len(polled) != len(events) {
+		t.Errorf("Cloud Manager's poll: %d events, %v; want %d", len(polled), err, len(events))
+	}
+	deleted, err := c.ListEvents(ctx, linodego.NewListOptions(0, `{"action":"user_delete"}`))
+	if err != nil || len(deleted) != 1 || deleted[0].Entity.Label != "rita2" || deleted[0].Username != "rita2" {
+		t.Errorf("user_delete events: %+v, %v", deleted, err)
+	}
+	one, err := c.GetEvent(ctx, events[0].ID)
+	if err != nil || one.ID != events[0].ID || one.Action != events[0].Action {
+		t.Fatalf("GetEvent: %+v, %v", one, err)
+	}
+	if err := c.MarkEventsSeen(ctx, &events[1]); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.MarkEventRead(ctx, &events[0]); err != nil {
+		t.Fatal(err)
+	}
+	after, err := c.ListEvents(ctx, nil)
+	if err != nil || after[0].Seen || !after[0].Read || !after[1].Seen || !after[len(after)-1].Seen {
+		t.Errorf("after seen up to %d and read %d: %+v, %v", events[1].ID, events[0].ID, after[:2], err)
+	}
+	// Another account: none of these, 404 for each.
+	other := e.clientFor(e.otherToken(t))
+	if mine, err := other.ListEvents(ctx, nil); err != nil || slices.ContainsFunc(mine, func(ev linodego.Event) bool { return ev.ID == events[0].ID }) {
+		t.Errorf("the other account's events: %+v, %v", mine, err)
+	}
+	if _, err := other.GetEvent(ctx, events[0].ID); !isNotFound(err) {
+		t.Errorf("another account's event: %v, want 404", err)
+	}
+	if err := other.MarkEventRead(ctx, &events[1]); !isNotFound(err) {
+		t.Errorf("marking another account's event: %v, want 404", err)
+	}
+}
+
+// otherToken is a token of zed, the owner of another account (testAccount
+// made him).
+func (e *env) otherToken(t *testing.T) string {
+	_, raw, err := e.svc.IssueToken(context.Background(), "zed", "events", core.AllScopes, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return raw
 }

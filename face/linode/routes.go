@@ -31,6 +31,8 @@ const (
 	anyToken = ""
 	read     = "account:read_only"
 	write    = "account:read_write"
+	// eventsRead is the one scope of the Events API, its marks included.
+	eventsRead = "events:read_only"
 )
 
 // route is one operation: the scope it needs is enforced by the core and
@@ -46,6 +48,10 @@ func (s *server) routes() []route {
 	return []route{
 		{"GET", "/account", read, s.getAccount},
 		{"PUT", "/account", write, s.putAccount},
+		{"GET", "/account/events", eventsRead, s.listEvents},
+		{"GET", "/account/events/{eventId}", eventsRead, s.getEvent},
+		{"POST", "/account/events/{eventId}/read", eventsRead, s.markEventRead},
+		{"POST", "/account/events/{eventId}/seen", eventsRead, s.markEventSeen},
 		{"GET", "/account/logins", read, s.listAccountLogins},
 		{"GET", "/account/logins/{loginId}", read, s.getAccountLogin},
 		{"GET", "/account/notifications", read, s.listNotifications},

@@ -155,3 +155,34 @@ func (t Tx) DeleteOAuthClient(ctx context.Context, clientID string) error {
 func (t Tx) SetOAuthClientThumbnail(ctx context.Context, clientID string, png []byte) error {
 	return t.exec(ctx, "set oauth client thumbnail", `UPDATE oauth_clients SET thumbnail = ? WHERE id = ?`, nonEmpty(png), clientID)
 }
+
+func scanAccountEvent(row Row) (core.AccountEvent, error) {
+	var e core.AccountEvent
+	err := row.Scan(&e.ID, &e.AccountID, &e.UserID, &e.Username, &e.Action, &e.EntityType, &e.EntityID, &e.EntityLabel,
+		at(&e.Created), &e.Seen, &e.Read)
+	return e, err
+}
+
+func (r Reader) ListAccountEvents(ctx context.Context, accountID int64, q core.ListQuery) ([]core.AccountEvent, int, error) {
+	return list(ctx, r, AccountEvents, "account_id", accountID, q, scanAccountEvent)
+}
+
+func (r Reader) AccountEvent(ctx context.Context, accountID, id int64) (core.AccountEvent, error) {
+	return one(ctx, r, "read event", scanAccountEvent,
+		`SELECT `+AccountEvents.Columns+` FROM account_events WHERE account_id = ? AND id = ?`, accountID, id)
+}
+
+func (t Tx) CreateAccountEvent(ctx context.Context, e *core.AccountEvent) error {
+	return t.insert(ctx, "create event", &e.ID, `INSERT INTO account_events
+		(account_id, user_id, username, action, entity_type, entity_id, entity_label, created, seen, read)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		e.AccountID, e.UserID, e.Username, e.Action, e.EntityType, e.EntityID, e.EntityLabel, t.d.Time(e.Created), e.Seen, e.Read)
+}
+
+func (t Tx) MarkAccountEventsSeen(ctx context.Context, accountID, id int64) error {
+	return t.execAny(ctx, "mark events seen", `UPDATE account_events SET seen = TRUE WHERE account_id = ? AND id <= ? AND NOT seen`, accountID, id)
+}
+
+func (t Tx) MarkAccountEventRead(ctx context.Context, accountID, id int64) error {
+	return t.exec(ctx, "mark event read", `UPDATE account_events SET read = TRUE WHERE account_id = ? AND id = ?`, accountID, id)
+}

@@ -122,6 +122,23 @@ var OAuthClients = Listing{
 	},
 }
 
+// AccountEvents is the listing of an account's events; user_id is not a
+// field of the wire: the core filters on it for restricted users.
+var AccountEvents = Listing{
+	Table:   "account_events",
+	ID:      "id",
+	Columns: "id, account_id, user_id, username, action, entity_type, entity_id, entity_label, created, seen, read",
+	Fields: Columns{
+		"id":       {Name: "id", Type: core.FieldInt},
+		"action":   {Name: "action", Type: core.FieldString},
+		"created":  {Name: "created", Type: core.FieldTime},
+		"username": {Name: "username", Type: core.FieldString},
+		"seen":     {Name: "seen", Type: core.FieldBool},
+		"read":     {Name: "read", Type: core.FieldBool},
+		"user_id":  {Name: "user_id", Type: core.FieldInt},
+	},
+}
+
 // Qualified returns the select list with every column prefixed by alias,
 // for queries that join the table under that alias.
 func (l Listing) Qualified(alias string) string {

@@ -20,6 +20,7 @@ var accountTests = []struct {
 	{"UserSummary", testUserSummary},
 	{"AccountLogins", testAccountLogins},
 	{"AccountOAuthClients", testAccountOAuthClients},
+	{"AccountEvents", testAccountEvents},
 }
 
 var uuidPattern = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
@@ -262,4 +263,50 @@ func testAccountOAuthClients(t *testing.T, s core.Store) {
 	wantErr(t, "a deleted client", err, core.ErrNotFound)
 	wantErr(t, "DeleteOAuthClient twice", updateErr(t, s, func(tx core.Tx) error { return tx.DeleteOAuthClient(ctx, "a1") }), core.ErrNotFound)
 	wantErr(t, "UpdateOAuthClient of a missing client", updateErr(t, s, func(tx core.Tx) error { return tx.UpdateOAuthClient(ctx, a1) }), core.ErrNotFound)
+}
+
+func testAccountEvents(t *testing.T, s core.Store) {
+	ctx := t.Context()
+	alice, bob := newUser(t, s, "alice"), newUser(t, s, "bob")
+	carol := joinAccount(t, s, alice, "carol", true)
+	var made []core.AccountEvent
+	update(t, s, func(tx core.Tx) error {
+		for i, u := range []core.User{alice, carol, bob, alice} {
+			e := core.AccountEvent{AccountID: u.AccountID, UserID: u.ID, Username: u.Username, Action: "token_create",
+				EntityType: "token", EntityID: u.ID, EntityLabel: "t", Created: at(i)}
+			if err := tx.CreateAccountEvent(ctx, &e); err != nil {
+				return err
+			}
+			made = append(made, e)
+		}
+		return nil
+	})
+	events, n, err := s.ListAccountEvents(ctx, alice.AccountID, core.ListQuery{Page: 1, PageSize: 25, OrderBy: "id", Desc: true})
+	noErr(t, "ListAccountEvents", err)
+	if n != 3 || len(events) != 3 {
+		t.Fatalf("alice's account's events: %d %+v", n, events)
+	}
+	equal(t, "the newest event", events[0], made[3])
+	mine := core.Match("user_id", core.OpEq, carol.ID)
+	events, _, err = s.ListAccountEvents(ctx, alice.AccountID, core.ListQuery{Page: 1, PageSize: 25, Filter: &mine})
+	noErr(t, "ListAccountEvents of carol", err)
+	equal(t, "carol's events", events, []core.AccountEvent{made[1]})
+	_, err = s.AccountEvent(ctx, alice.AccountID, made[2].ID)
+	wantErr(t, "AccountEvent of another account", err, core.ErrNotFound)
+
+	update(t, s, func(tx core.Tx) error { return tx.MarkAccountEventsSeen(ctx, alice.AccountID, made[1].ID) })
+	update(t, s, func(tx core.Tx) error { return tx.MarkAccountEventRead(ctx, alice.AccountID, made[3].ID) })
+	for i, want := range []struct{ seen, read bool }{{true, false}, {true, false}, {false, false}, {false, true}} {
+		acc := alice.AccountID
+		if i == 2 {
+			acc = bob.AccountID
+		}
+		got, err := s.AccountEvent(ctx, acc, made[i].ID)
+		noErr(t, "AccountEvent", err)
+		if got.Seen != want.seen || got.Read != want.read {
+			t.Errorf("event %d: seen %v read %v, want %v %v", i, got.Seen, got.Read, want.seen, want.read)
+		}
+	}
+	wantErr(t, "MarkAccountEventRead of another account's event",
+		updateErr(t, s, func(tx core.Tx) error { return tx.MarkAccountEventRead(ctx, alice.AccountID, made[2].ID) }), core.ErrNotFound)
 }
