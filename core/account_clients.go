@@ -101,7 +101,10 @@ func (s *Service) CreateAccountOAuthClient(ctx context.Context, a Actor, in Acco
 		}
 		c.SecretHash = HashToken(secret)
 	}
-	err = s.store.Update(ctx, func(tx Tx) error { return notFound(tx.CreateOAuthClient(ctx, c), "create oauth client") })
+	err = s.update(ctx, func(tx Tx, note func(Event)) error {
+		note(eventOf(EventClientCreated, a, c.Label))
+		return notFound(tx.CreateOAuthClient(ctx, c), "create oauth client")
+	})
 	return c, secret, err
 }
 
@@ -141,10 +144,12 @@ func (s *Service) DeleteAccountOAuthClient(ctx context.Context, a Actor, id stri
 	if err := manage(a, true); err != nil {
 		return err
 	}
-	return s.store.Update(ctx, func(tx Tx) error {
-		if _, err := s.accountClient(ctx, tx, a, id); err != nil {
+	return s.update(ctx, func(tx Tx, note func(Event)) error {
+		c, err := s.accountClient(ctx, tx, a, id)
+		if err != nil {
 			return err
 		}
+		note(eventOf(EventClientDeleted, a, c.Label))
 		return notFound(tx.DeleteOAuthClient(ctx, id), "delete oauth client")
 	})
 }
@@ -160,7 +165,7 @@ func (s *Service) ResetAccountOAuthClientSecret(ctx context.Context, a Actor, id
 		return OAuthClient{}, "", err
 	}
 	var c OAuthClient
-	err = s.store.Update(ctx, func(tx Tx) error {
+	err = s.update(ctx, func(tx Tx, note func(Event)) error {
 		var err error
 		if c, err = s.accountClient(ctx, tx, a, id); err != nil {
 			return err
@@ -169,6 +174,7 @@ func (s *Service) ResetAccountOAuthClientSecret(ctx context.Context, a Actor, id
 			return Invalid("public", "a public client has no secret to reset")
 		}
 		c.SecretHash = HashToken(secret)
+		note(eventOf(EventClientReset, a, c.Label))
 		return notFound(tx.UpdateOAuthClient(ctx, c), "reset oauth client secret")
 	})
 	return c, secret, err

@@ -31,6 +31,11 @@ const (
 	EventAppRevoked      = "app.revoked"
 	EventUserCreated     = "user.created"
 	EventUserDeleted     = "user.deleted"
+	EventSSHKeyAdded     = "ssh_key.added"
+	EventSSHKeyDeleted   = "ssh_key.deleted"
+	EventClientCreated   = "oauth_client.created" // by an account (/account/oauth-clients)
+	EventClientDeleted   = "oauth_client.deleted"
+	EventClientReset     = "oauth_client.secret_reset"
 )
 
 // Event is one security event: its name, the user it happened to (0 and
@@ -147,6 +152,11 @@ var linodeActions = map[string][2]string{
 	EventPasswordReset:   {"password_reset", "profile"},
 	EventUserCreated:     {"user_create", "user"},
 	EventUserDeleted:     {"user_delete", "user"},
+	EventSSHKeyAdded:     {"user_ssh_key_add", "user_ssh_key"},
+	EventSSHKeyDeleted:   {"user_ssh_key_delete", "user_ssh_key"},
+	EventClientCreated:   {"oauth_client_create", "oauth_client"},
+	EventClientDeleted:   {"oauth_client_delete", "oauth_client"},
+	EventClientReset:     {"oauth_client_secret_reset", "oauth_client"},
 }
 
 // recordAccountEvents keeps the events that have a Linode action for the
@@ -166,8 +176,8 @@ func (s *Service) recordAccountEvents(ctx context.Context, tx Tx, events []Event
 			e.AccountID = u.AccountID
 		}
 		label := e.Username
-		if action[1] == "token" {
-			label = e.Detail
+		if action[1] != "user" && action[1] != "profile" {
+			label = e.Detail // the token's, key's or client's label
 		}
 		ae := AccountEvent{AccountID: e.AccountID, UserID: e.UserID, Username: e.Username, Action: action[0],
 			EntityType: action[1], EntityID: e.UserID, EntityLabel: label, Created: now}

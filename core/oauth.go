@@ -622,7 +622,7 @@ type Introspection struct {
 	ClientID  string // the OAuth client the token was issued to; "" for the user's own tokens
 	Username  string
 	UserID    int64
-	AccountID int64 // the user's account
+	AccountID int64  // the user's account
 	TokenType string // "access_token" or "refresh_token"
 	Expiry    *time.Time
 	IssuedAt  time.Time

@@ -60,7 +60,10 @@ func (s *Service) AddSSHKey(ctx context.Context, a Actor, in SSHKeyCreate) (SSHK
 		return SSHKey{}, err
 	}
 	k := SSHKey{UserID: a.User.ID, Label: in.Label, Key: in.Key, Fingerprint: ssh.FingerprintSHA256(pub), Created: s.clock()}
-	err = s.store.Update(ctx, func(tx Tx) error { return notFound(tx.CreateSSHKey(ctx, &k), "create ssh key") })
+	err = s.update(ctx, func(tx Tx, note func(Event)) error {
+		note(eventOf(EventSSHKeyAdded, a, k.Label))
+		return notFound(tx.CreateSSHKey(ctx, &k), "create ssh key")
+	})
 	return k, err
 }
 
@@ -89,7 +92,12 @@ func (s *Service) DeleteSSHKey(ctx context.Context, a Actor, id int64) error {
 	if err := mustWrite(a); err != nil {
 		return err
 	}
-	return s.store.Update(ctx, func(tx Tx) error {
+	return s.update(ctx, func(tx Tx, note func(Event)) error {
+		k, err := tx.SSHKey(ctx, a.User.ID, id)
+		if err != nil {
+			return notFound(err, "find ssh key")
+		}
+		note(eventOf(EventSSHKeyDeleted, a, k.Label))
 		return notFound(tx.DeleteSSHKey(ctx, a.User.ID, id), "delete ssh key")
 	})
 }

@@ -418,7 +418,8 @@ type eventJSON struct {
 }
 
 // eventURLs are the API paths of the entities events are about.
-var eventURLs = map[string]string{"token": "/v4/profile/tokens", "profile": "/v4/profile", "user": "/v4/account/users/"}
+var eventURLs = map[string]string{"token": "/v4/profile/tokens", "profile": "/v4/profile", "user": "/v4/account/users/",
+	"user_ssh_key": "/v4/profile/sshkeys", "oauth_client": "/v4/account/oauth-clients"}
 
 func toEvent(e core.AccountEvent) eventJSON {
 	url := eventURLs[e.EntityType]

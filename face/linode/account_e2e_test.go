@@ -279,7 +279,9 @@ func (e *env) testEvents(t *testing.T) {
 			t.Errorf("a new event: %+v", ev)
 		}
 	}
-	for _, want := range []linodego.EventAction{linodego.ActionTokenCreate, linodego.ActionUserCreate, linodego.ActionUserDelete} {
+	for _, want := range []linodego.EventAction{linodego.ActionTokenCreate, linodego.ActionUserCreate, linodego.ActionUserDelete,
+		linodego.ActionUserSSHKeyAdd, linodego.ActionUserSSHKeyDelete, linodego.ActionOAuthClientCreate,
+		linodego.ActionOAuthClientSecretReset, linodego.ActionOAuthClientDelete} {
 		if actions[want] == 0 {
 			t.Errorf("no %s event among %v", want, actions)
 		}
