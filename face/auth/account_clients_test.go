@@ -1,0 +1,61 @@
+package auth_test
+
+import (
+	"context"
+	"testing"
+
+	"golang.org/x/oauth2"
+
+	"github.com/profiled/profiled/core"
+	"github.com/profiled/profiled/internal/testenv"
+)
+
+// TestAccountOAuthClient: a client an account registers through the Linode
+// API (/v4/account/oauth-clients) works at /oauth/authorize and
+// /oauth/token at once, with golang.org/x/oauth2; after a reset, the old
+// secret is refused and the new one works.
+func TestAccountOAuthClient(t *testing.T) {
+	for _, b := range testenv.Backends(t) {
+		t.Run(b.Name, func(t *testing.T) {
+			e := newEnv(t, b)
+			ctx := context.Background()
+			_, personal := e.user("alice")
+			owner, err := e.svc.Authenticate(ctx, personal)
+			if err != nil {
+				t.Fatal(err)
+			}
+			const redirect = "https://team.example/cb"
+			label, uri := "Team app", redirect
+			cl, secret, err := e.svc.CreateAccountOAuthClient(ctx, owner, core.AccountClientInput{Label: &label, RedirectURI: &uri})
+			if err != nil {
+				t.Fatal(err)
+			}
+			conf := &oauth2.Config{ClientID: cl.ID, ClientSecret: secret, RedirectURL: redirect,
+				Scopes: []string{"account:read_only"}, Endpoint: e.endpoint()}
+			tok := e.approved(conf)
+			if tok.AccessToken == "" || tok.RefreshToken == "" {
+				t.Fatalf("the token answer: %+v", tok)
+			}
+			// A reset secret replaces the old one at once.
+			_, fresh, err := e.svc.ResetAccountOAuthClientSecret(ctx, owner, cl.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			old := *conf
+			if _, err := old.TokenSource(ctx, &oauth2.Token{RefreshToken: tok.RefreshToken}).Token(); oauthCode(t, err) != "invalid_client" {
+				t.Errorf("a refresh with the old secret: %v, want invalid_client", err)
+			}
+			conf.ClientSecret = fresh
+			if _, err := conf.TokenSource(ctx, &oauth2.Token{RefreshToken: tok.RefreshToken}).Token(); err != nil {
+				t.Errorf("a refresh with the new secret: %v", err)
+			}
+			// Deleted: refused at /oauth/authorize and /oauth/token.
+			if err := e.svc.DeleteAccountOAuthClient(ctx, owner, cl.ID); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := e.svc.CheckAuthorize(ctx, core.AuthorizeRequest{ClientID: cl.ID, ResponseType: "code", RedirectURI: redirect}); err == nil {
+				t.Error("a deleted client at /oauth/authorize: accepted")
+			}
+		})
+	}
+}
