@@ -2,6 +2,7 @@ package core_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -310,4 +311,38 @@ func TestAccountEvents(t *testing.T) {
 	if ce := wantErr(t, err, core.KindForbidden, ""); ce.Required != "events:read_only" {
 		t.Errorf("required %q", ce.Required)
 	}
+}
+
+// TestAccountUserGrantsBounded: grants grow by merging, up to
+// MaxGrantEntities of each kind; the same ids again change, not grow.
+func TestAccountUserGrantsBounded(t *testing.T) {
+	e := newEnv(t)
+	alice := e.user("alice", false)
+	e.member(alice, "bob", true)
+	batch := func(from, n int) []byte {
+		var b strings.Builder
+		b.WriteString(`{"linode":[`)
+		for i := range n {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			fmt.Fprintf(&b, `{"id":%d,"permissions":"read_only"}`, from+i)
+		}
+		b.WriteString(`]}`)
+		return []byte(b.String())
+	}
+	_, err := e.svc.SetAccountUserGrants(e.ctx, alice, "bob", batch(1, core.MaxGrantEntities))
+	noErr(t, err)
+	// The same ids again: a merge, not a growth.
+	g, err := e.svc.SetAccountUserGrants(e.ctx, alice, "bob", batch(1, core.MaxGrantEntities))
+	noErr(t, err)
+	var doc core.GrantsDoc
+	noErr(t, json.Unmarshal(g, &doc))
+	if len(doc.Linode) != core.MaxGrantEntities {
+		t.Fatalf("%d linode grants after merging the same ids twice", len(doc.Linode))
+	}
+	_, err = e.svc.SetAccountUserGrants(e.ctx, alice, "bob", batch(core.MaxGrantEntities+1, 1))
+	wantErr(t, err, core.KindInvalid, "linode")
+	_, err = e.svc.SetAccountUserGrants(e.ctx, alice, "bob", batch(1, core.MaxGrantEntities+1))
+	wantErr(t, err, core.KindInvalid, "linode")
 }

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 	"unicode/utf8"
 )
 
@@ -57,8 +56,13 @@ type EntityGrant struct {
 
 func validPermission(p *string) bool { return p == nil || *p == ReadOnly || *p == ReadWrite }
 
-// maxGrantLabel bounds the label of an entity in grants.
-const maxGrantLabel = 128
+// maxGrantLabel bounds the label of an entity in grants, and
+// MaxGrantEntities the entities of each kind one user holds grants on, so
+// that a user's grants stay a document any client can read in one answer.
+const (
+	maxGrantLabel    = 128
+	MaxGrantEntities = 5000
+)
 
 // ParseGrants validates a GrantsResponse document and returns it in canonical form.
 func ParseGrants(data []byte) (Grants, error) {
@@ -75,6 +79,9 @@ func ParseGrants(data []byte) (Grants, error) {
 		return nil, Invalid("global.account_access", "account_access must be read_only, read_write or null")
 	}
 	for name, list := range g.lists() {
+		if len(*list) > MaxGrantEntities {
+			return nil, Invalid(name, "a user may hold grants on at most %d entities of each kind", MaxGrantEntities)
+		}
 		for _, e := range *list {
 			if !validPermission(e.Permissions) {
 				return nil, Invalid(name+".permissions", "permissions must be read_only, read_write or null")
@@ -133,9 +140,14 @@ func MergeGrants(current Grants, patch []byte) (Grants, error) {
 			continue
 		}
 		dst := curLists[name]
+		at := make(map[int]int, len(*dst)) // entity id -> its index in dst
+		for i, e := range *dst {
+			at[e.ID] = i
+		}
 		for _, e := range *list {
-			i := slices.IndexFunc(*dst, func(c EntityGrant) bool { return c.ID == e.ID })
-			if i < 0 {
+			i, ok := at[e.ID]
+			if !ok {
+				at[e.ID] = len(*dst)
 				*dst = append(*dst, e)
 				continue
 			}
@@ -143,6 +155,9 @@ func MergeGrants(current Grants, patch []byte) (Grants, error) {
 			if e.Label != "" {
 				(*dst)[i].Label = e.Label
 			}
+		}
+		if len(*dst) > MaxGrantEntities {
+			return nil, Invalid(name, "a user may hold grants on at most %d entities of each kind", MaxGrantEntities)
 		}
 	}
 	return json.Marshal(normalizeGrants(cur))
