@@ -85,6 +85,9 @@ func (s *Service) update(ctx context.Context, fn func(tx Tx, note func(Event)) e
 		if err := s.recordAccountEvents(ctx, tx, events); err != nil {
 			return err
 		}
+		if err := s.queueNotifications(ctx, tx, events); err != nil {
+			return err
+		}
 		return s.enqueueEvents(ctx, tx, events)
 	})
 	if err != nil {

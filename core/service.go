@@ -37,6 +37,9 @@ type Config struct {
 	// the transaction of its change, for RunOutbox to deliver (the
 	// webhook). Off, nothing is queued: no one would take it out.
 	EventsOutbox bool
+	// Mail queues the mails of the security notifications in the outbox
+	// (OutboxMail), for a worker that sends them; off, none are queued.
+	Mail bool
 	// PasswordCost lowers the cost of password hashes, for tests only
 	// (internal/testenv.FastPasswords); nil, as cmd/profiled leaves it, is
 	// ProductionPasswordCost.
@@ -56,12 +59,13 @@ type Service struct {
 	cost    PasswordCost
 	events  EventSink // may be nil
 	outbox  bool      // Config.EventsOutbox
+	mail    bool      // Config.Mail
 }
 
 // New builds a Service.
 func New(c Config) *Service {
 	s := &Service{store: c.Store, box: c.Box, sms: c.SMS, now: c.Now, rand: c.Rand, idp: c.Identity, clients: c.Clients,
-		cost: ProductionPasswordCost, events: c.Events, outbox: c.EventsOutbox}
+		cost: ProductionPasswordCost, events: c.Events, outbox: c.EventsOutbox, mail: c.Mail}
 	if c.PasswordCost != nil {
 		s.cost = *c.PasswordCost
 	}

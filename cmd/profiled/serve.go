@@ -94,9 +94,10 @@ var serveCommand = command{
 		fs.envDuration(&requestTimeout, "request-timeout", "PROFILED_REQUEST_TIMEOUT", defaultRequestTimeout,
 			"the longest a request's work may take, its database calls included: past it the request answers 503 (a database link that hangs holds no request longer); 0 for none")
 		iamConf := iamFlags(fs)
+		mail := mailFlags(fs)
 		clients := clientsFlag(fs)
 		return func(ctx context.Context, e *env) error {
-			return serve(ctx, e, serveConfig{db: db, key: key, addr: addr, webhook: webhook, logFormat: logFormat, trustProxy: trustProxy, iam: iamConf, clients: *clients, tokenFile: tokenFile, requestTimeout: requestTimeout, budget: budget, drain: drain, origins: origins, tlsCert: tlsCert, tlsKey: tlsKey, metricsAddr: metricsAddr, eventsURL: eventsURL, eventsSecret: eventsSecret})
+			return serve(ctx, e, serveConfig{db: db, key: key, addr: addr, webhook: webhook, logFormat: logFormat, trustProxy: trustProxy, iam: iamConf, clients: *clients, tokenFile: tokenFile, requestTimeout: requestTimeout, budget: budget, drain: drain, origins: origins, tlsCert: tlsCert, tlsKey: tlsKey, metricsAddr: metricsAddr, eventsURL: eventsURL, eventsSecret: eventsSecret, mail: mail})
 		}
 	},
 }
@@ -128,6 +129,8 @@ type serveConfig struct {
 	metricsAddr string
 	// eventsURL receives the security events, signed with eventsSecret.
 	eventsURL, eventsSecret string
+	// mail sends the notifications, when it names an SMTP server.
+	mail *mailConfig
 }
 
 func serve(ctx context.Context, e *env, c serveConfig) error {
@@ -156,6 +159,10 @@ func serve(ctx context.Context, e *env, c serveConfig) error {
 		if len(c.eventsSecret) < 16 {
 			return usagef("--events-url needs --events-secret (PROFILED_EVENTS_SECRET) of 16 bytes or more, which signs each event: make one with `openssl rand -hex 32`")
 		}
+	}
+	mailSender, err := c.mail.sender()
+	if err != nil {
+		return err
 	}
 	var cert *certificate
 	if (c.tlsCert == "") != (c.tlsKey == "") {
@@ -198,6 +205,10 @@ func serve(ctx context.Context, e *env, c serveConfig) error {
 			deliverer = m.Deliveries(core.OutboxEvents, deliverer)
 			m.WatchOutbox(core.OutboxEvents, func(ctx context.Context) (int, error) { return st.OutboxDepth(ctx, core.OutboxEvents) })
 		}
+		if mailSender != nil {
+			mailSender = m.Deliveries(core.OutboxMail, mailSender)
+			m.WatchOutbox(core.OutboxMail, func(ctx context.Context) (int, error) { return st.OutboxDepth(ctx, core.OutboxMail) })
+		}
 		watchStore(m, st)
 		events, observe = m.Events(events), m.Observe
 		store, sender = m.Store(st), m.SMS(sender)
@@ -212,25 +223,18 @@ func serve(ctx context.Context, e *env, c serveConfig) error {
 	// The clients whose preferences namespaces exist: the registered ones,
 	// and those named on the command line.
 	directory := core.ClientDirectories{core.RegisteredClients{Store: store}, clients}
-	cfg := core.Config{Store: store, Box: box, SMS: sender, Clients: directory, Events: events, EventsOutbox: deliverer != nil}
+	cfg := core.Config{Store: store, Box: box, SMS: sender, Clients: directory, Events: events, EventsOutbox: deliverer != nil,
+		Mail: mailSender != nil}
 	if idp != nil {
 		cfg.Identity = idp
 		discover(ctx, idp, c.iam.issuer, logger)
 	}
 	svc := core.New(cfg)
 	if deliverer != nil {
-		// The worker runs until the server stops; what it has not
-		// delivered stays in the outbox for the next start or another replica.
-		wctx, stopWorker := context.WithCancel(ctx)
-		stopped := make(chan struct{})
-		go func() {
-			defer close(stopped)
-			_ = svc.RunOutbox(wctx, core.OutboxEvents, deliverer, core.OutboxOptions{OnError: func(m core.OutboxMessage, err error) {
-				logger.Warn("an event was not delivered; it will be tried again", slog.Int64("event_id", m.ID),
-					slog.Int("attempts", m.Attempts), slog.String("error", err.Error()))
-			}})
-		}()
-		defer func() { stopWorker(); <-stopped }() // before the store closes
+		defer runWorker(ctx, svc, core.OutboxEvents, deliverer, logger, "an event")() // before the store closes
+	}
+	if mailSender != nil {
+		defer runWorker(ctx, svc, core.OutboxMail, mailSender, logger, "a mail")()
 	}
 
 	var lc net.ListenConfig

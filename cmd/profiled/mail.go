@@ -1,0 +1,56 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+
+	"github.com/profiled/profiled/core"
+	"github.com/profiled/profiled/mailer"
+)
+
+// mailConfig is how serve sends mail: over SMTP, from the outbox.
+type mailConfig struct {
+	smtpURL, from, templates string
+}
+
+func mailFlags(fs *flagSet) *mailConfig {
+	c := &mailConfig{}
+	fs.envString(&c.smtpURL, "smtp-url", "PROFILED_SMTP_URL", "",
+		"send mail through this SMTP server `URL`: smtp://user:password@host:587 (STARTTLS when offered) or smtps://...:465 (TLS); unset: no mail is sent. Prefer the environment variable, which keeps the password out of the process list")
+	fs.envString(&c.from, "mail-from", "PROFILED_MAIL_FROM", "", "the sender `ADDRESS` of profiled's mail, e.g. \"Example Accounts <accounts@example.com>\" (required with --smtp-url)")
+	fs.envString(&c.templates, "mail-templates", "PROFILED_MAIL_TEMPLATES", "",
+		"a `DIR` of mail templates (NAME.txt: a Subject: line, a blank line, the text; NAME.html) that replace the built-in ones of the same name")
+	return c
+}
+
+// sender is the mail deliverer, or nil without --smtp-url.
+func (c *mailConfig) sender() (core.Deliverer, error) {
+	if c.smtpURL == "" {
+		return nil, nil
+	}
+	templates, err := mailer.LoadTemplates(c.templates)
+	if err != nil {
+		return nil, usagef("--mail-templates: %v", err)
+	}
+	s, err := mailer.New(c.smtpURL, c.from, templates)
+	if err != nil {
+		return nil, usagef("--smtp-url: %v", err)
+	}
+	return s, nil
+}
+
+// runWorker delivers the outbox's messages of topic with d until ctx
+// ends; what it has not delivered stays in the outbox for the next start
+// or another replica. The returned func stops it and waits.
+func runWorker(ctx context.Context, svc *core.Service, topic string, d core.Deliverer, logger *slog.Logger, what string) func() {
+	wctx, stop := context.WithCancel(ctx)
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		_ = svc.RunOutbox(wctx, topic, d, core.OutboxOptions{OnError: func(m core.OutboxMessage, err error) {
+			logger.Warn(what+" was not delivered; it will be tried again", slog.Int64("message_id", m.ID),
+				slog.Int("attempts", m.Attempts), slog.String("error", err.Error()))
+		}})
+	}()
+	return func() { stop(); <-stopped }
+}
