@@ -265,9 +265,19 @@ func TestDisabledUser(t *testing.T) {
 	_, raw, err := e.svc.IssueToken(e.ctx, "alice", "t", core.AllScopes, nil)
 	noErr(t, err)
 	noErr(t, e.svc.SetPassword(e.ctx, e.userID("alice"), "correct horse battery staple"))
+	rs, secret, err := e.svc.CreateOAuthClient(e.ctx, core.OAuthClientCreate{Label: "billing", Website: "https://billing.example",
+		RedirectURIs: []string{"https://billing.example/cb"}})
+	noErr(t, err)
+	if in, err := e.svc.Introspect(e.ctx, rs.ID, secret, raw); err != nil || !in.Active {
+		t.Fatalf("introspection before: %+v, %v", in, err)
+	}
 	noErr(t, e.svc.SetDisabled(e.ctx, "alice", true))
 	if _, err := e.svc.Authenticate(e.ctx, raw); core.KindOf(err) != core.KindUnauthorized {
 		t.Errorf("a disabled user's token: %v, want refused", err)
+	}
+	// Services that introspect refuse it too.
+	if in, err := e.svc.Introspect(e.ctx, rs.ID, secret, raw); err != nil || in.Active {
+		t.Errorf("introspection of a disabled user's token: %+v, %v, want inactive", in, err)
 	}
 	_, err = e.svc.SignIn(e.ctx, core.SignInRequest{Username: "alice", Password: "correct horse battery staple", IP: "192.0.2.1"})
 	wantErr(t, err, core.KindForbidden, "")

@@ -450,6 +450,13 @@ func (s *Service) exchangeCode(ctx context.Context, c OAuthClient, in TokenReque
 		ThumbnailURL: c.ThumbnailURL, Created: now}
 	var g TokenGrant
 	err = s.update(ctx, func(tx Tx, note func(Event)) error {
+		u, err := tx.UserByID(ctx, code.UserID)
+		if err != nil {
+			return notFound(err, "exchange: user")
+		}
+		if u.Disabled {
+			return invalidGrant("code", "code is unknown, expired or used") // disabled since it was made
+		}
 		if err := tx.CreateApp(ctx, &app); err != nil {
 			return notFound(err, "create app")
 		}
@@ -460,7 +467,6 @@ func (s *Service) exchangeCode(ctx context.Context, c OAuthClient, in TokenReque
 			}
 			return err
 		}
-		var err error
 		g, err = s.issueOAuthTokens(ctx, tx, app, code.Scopes, now)
 		return err
 	})
@@ -542,6 +548,13 @@ func (s *Service) refresh(ctx context.Context, c OAuthClient, in TokenRequest) (
 				return bad
 			}
 			return err
+		}
+		u, err := tx.UserByID(ctx, rt.UserID)
+		if err != nil {
+			return notFound(err, "refresh: user")
+		}
+		if u.Disabled {
+			return bad // a disabled user gets no new tokens until enabled
 		}
 		g, err = s.issueOAuthTokens(ctx, tx, app, scopes, now)
 		return err
@@ -658,7 +671,7 @@ func (s *Service) Introspect(ctx context.Context, clientID, clientSecret, token 
 	t, u, err := s.store.TokenByHash(ctx, hash)
 	switch {
 	case err == nil:
-		if !t.Active(s.now()) {
+		if !t.Active(s.now()) || u.Disabled {
 			return Introspection{}, nil
 		}
 		return Introspection{Active: true, Scopes: t.Scopes, ClientID: t.ClientID, Username: u.Username, UserID: u.ID, AccountID: u.AccountID,
@@ -679,6 +692,9 @@ func (s *Service) Introspect(ctx context.Context, clientID, clientSecret, token 
 	ru, err := s.store.UserByID(ctx, rt.UserID)
 	if err != nil {
 		return Introspection{}, notFound(err, "introspect: user")
+	}
+	if ru.Disabled {
+		return Introspection{}, nil
 	}
 	exp := rt.Expiry
 	return Introspection{Active: true, Scopes: rt.Scopes, ClientID: rt.ClientID, Username: ru.Username, UserID: ru.ID, AccountID: ru.AccountID,

@@ -46,9 +46,25 @@ func TestAccountOAuthClient(t *testing.T) {
 				t.Errorf("a refresh with the old secret: %v, want invalid_client", err)
 			}
 			conf.ClientSecret = fresh
-			if _, err := conf.TokenSource(ctx, &oauth2.Token{RefreshToken: tok.RefreshToken}).Token(); err != nil {
-				t.Errorf("a refresh with the new secret: %v", err)
+			tok2, err := conf.TokenSource(ctx, &oauth2.Token{RefreshToken: tok.RefreshToken}).Token()
+			if err != nil {
+				t.Fatalf("a refresh with the new secret: %v", err)
 			}
+			tok = tok2
+			// A disabled user's refresh token gets nothing until enabled.
+			noErr := func(err error) {
+				t.Helper()
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+			refreshed, err := conf.TokenSource(ctx, &oauth2.Token{RefreshToken: tok.RefreshToken}).Token()
+			noErr(err)
+			noErr(e.svc.SetDisabled(ctx, "alice", true))
+			if _, err := conf.TokenSource(ctx, &oauth2.Token{RefreshToken: refreshed.RefreshToken}).Token(); oauthCode(t, err) != "invalid_grant" {
+				t.Errorf("a disabled user's refresh: %v, want invalid_grant", err)
+			}
+			noErr(e.svc.SetDisabled(ctx, "alice", false))
 			// Deleted: refused at /oauth/authorize and /oauth/token.
 			if err := e.svc.DeleteAccountOAuthClient(ctx, owner, cl.ID); err != nil {
 				t.Fatal(err)
