@@ -387,8 +387,18 @@ func (s *server) listNotifications(w http.ResponseWriter, r *http.Request, a cor
 	if _, err := s.svc.Account(r.Context(), a); err != nil {
 		return nil, err
 	}
-	return pageJSON[struct{}]{Data: []struct{}{}, Page: 1, Pages: 1}, nil
+	return emptyPage, nil
 }
+
+// listMaintenance answers what profiled never schedules: no maintenance of
+// the account's Linodes (Cloud Manager asks at every load). Any token may
+// ask, as on the Linode API.
+func (s *server) listMaintenance(w http.ResponseWriter, r *http.Request, a core.Actor) (any, error) {
+	return emptyPage, nil
+}
+
+// emptyPage is a list of nothing.
+var emptyPage = pageJSON[struct{}]{Data: []struct{}{}, Page: 1, Pages: 1}
 
 // eventEntityJSON is what an event is about.
 type eventEntityJSON struct {

@@ -56,6 +56,9 @@ func (e *env) testAccount(t *testing.T) {
 	if n, err := c.ListNotifications(ctx, nil); err != nil || len(n) != 0 {
 		t.Fatalf("ListNotifications: %v, %v", n, err)
 	}
+	if m, err := c.ListMaintenances(ctx, nil); err != nil || len(m) != 0 {
+		t.Fatalf("ListMaintenances: %v, %v", m, err)
+	}
 
 	// A restricted user, made, renamed and granted through the API.
 	u, err := c.CreateUser(ctx, linodego.UserCreateOptions{Username: "rita", Email: "rita@example.com", Restricted: true})

@@ -54,6 +54,7 @@ func (s *server) routes() []route {
 		{"POST", "/account/events/{eventId}/seen", eventsRead, s.markEventSeen},
 		{"GET", "/account/logins", read, s.listAccountLogins},
 		{"GET", "/account/logins/{loginId}", read, s.getAccountLogin},
+		{"GET", "/account/maintenance", anyToken, s.listMaintenance},
 		{"GET", "/account/notifications", read, s.listNotifications},
 		{"GET", "/account/oauth-clients", read, s.listOAuthClients},
 		{"POST", "/account/oauth-clients", write, s.postOAuthClient},
@@ -155,7 +156,7 @@ func New(svc *core.Service, opts Options) http.Handler {
 // emptyCatalogue answers a list of what profiled does not serve: no rows.
 func emptyCatalogue(w http.ResponseWriter, r *http.Request) {
 	reqlog.SetRoute(r.Context(), "GET /linode/types")
-	writeJSON(w, http.StatusOK, pageJSON[struct{}]{Data: []struct{}{}, Page: 1, Pages: 1})
+	writeJSON(w, http.StatusOK, emptyPage)
 }
 
 // cors is the policy the real API answers with, so browser consoles work,
