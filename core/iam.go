@@ -269,8 +269,8 @@ func (s *Service) ChangePassword(ctx context.Context, a Actor, current, next str
 		if err := tx.LockUser(ctx, a.User.ID); err != nil {
 			return notFound(err, "lock user")
 		}
-		if err := tx.SetPasswordHash(ctx, a.User.ID, hash, s.clock()); err != nil {
-			return notFound(err, "set password")
+		if err := s.setPassword(ctx, tx, a.User.ID, hash); err != nil {
+			return err
 		}
 		if err := endSessions(ctx, tx, a.User.ID, a.Token.ID); err != nil {
 			return err

@@ -306,9 +306,7 @@ func (s *Service) SetPassword(ctx context.Context, userID int64, pw string) erro
 	if err != nil {
 		return err
 	}
-	return s.store.Update(ctx, func(tx Tx) error {
-		return notFound(tx.SetPasswordHash(ctx, userID, hash, s.clock()), "set password")
-	})
+	return s.store.Update(ctx, func(tx Tx) error { return s.setPassword(ctx, tx, userID, hash) })
 }
 
 // ResetPassword is the operator's reset of a user's password (the CLI's
@@ -328,8 +326,8 @@ func (s *Service) ResetPassword(ctx context.Context, username, pw string) error 
 		if err := tx.LockUser(ctx, u.ID); err != nil {
 			return notFound(err, "lock user")
 		}
-		if err := tx.SetPasswordHash(ctx, u.ID, hash, s.clock()); err != nil {
-			return notFound(err, "set password")
+		if err := s.setPassword(ctx, tx, u.ID, hash); err != nil {
+			return err
 		}
 		note(Event{Name: EventPasswordReset, UserID: u.ID, Username: u.Username, Detail: "operator"})
 		return endSessions(ctx, tx, u.ID, 0)

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 )
 
@@ -40,6 +41,9 @@ type Config struct {
 	// Mail queues the mails of the security notifications in the outbox
 	// (OutboxMail), for a worker that sends them; off, none are queued.
 	Mail bool
+	// PublicURL is the scheme and host users reach profiled at, for the
+	// links of mails (recovery); without it, no mail carries a link.
+	PublicURL string
 	// PasswordCost lowers the cost of password hashes, for tests only
 	// (internal/testenv.FastPasswords); nil, as cmd/profiled leaves it, is
 	// ProductionPasswordCost.
@@ -60,12 +64,15 @@ type Service struct {
 	events  EventSink // may be nil
 	outbox  bool      // Config.EventsOutbox
 	mail    bool      // Config.Mail
+	// publicURL is Config.PublicURL, without a trailing slash.
+	publicURL string
 }
 
 // New builds a Service.
 func New(c Config) *Service {
 	s := &Service{store: c.Store, box: c.Box, sms: c.SMS, now: c.Now, rand: c.Rand, idp: c.Identity, clients: c.Clients,
-		cost: ProductionPasswordCost, events: c.Events, outbox: c.EventsOutbox, mail: c.Mail}
+		cost: ProductionPasswordCost, events: c.Events, outbox: c.EventsOutbox, mail: c.Mail,
+		publicURL: strings.TrimRight(c.PublicURL, "/")}
 	if c.PasswordCost != nil {
 		s.cost = *c.PasswordCost
 	}

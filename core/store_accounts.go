@@ -53,6 +53,7 @@ type UserSummary struct {
 // account, so another account's rows are absent.
 type AccountReader interface {
 	AccountEventReader
+	MailTokenReader
 	Account(ctx context.Context, id int64) (Account, error)
 	ListAccountUsers(ctx context.Context, accountID int64, q ListQuery) ([]User, int, error)
 	// AccountUser finds a user of the account by name, regardless of case.
@@ -73,6 +74,7 @@ type AccountReader interface {
 // AccountWriter holds the writes of accounts.
 type AccountWriter interface {
 	AccountEventWriter
+	MailTokenWriter
 	UpdateAccount(ctx context.Context, a Account) error
 	// LockAccount takes the account's row lock until the transaction
 	// ends, so that the rules over all its users (the last owner) take
@@ -120,4 +122,37 @@ type AccountEventWriter interface {
 	MarkAccountEventsSeen(ctx context.Context, accountID, id int64) error
 	// MarkAccountEventRead marks one event read; ErrNotFound if absent.
 	MarkAccountEventRead(ctx context.Context, accountID, id int64) error
+}
+
+// MailToken is a one-use token sent by mail; only its SHA-256 is stored.
+type MailToken struct {
+	Hash    []byte
+	UserID  int64
+	Purpose string // MailTokenRecovery
+	Created time.Time
+	Expiry  time.Time
+	Used    bool
+}
+
+// Mail token purposes.
+const MailTokenRecovery = "recovery"
+
+// MailTokenReader holds the queries of mail tokens.
+type MailTokenReader interface {
+	MailToken(ctx context.Context, hash []byte) (MailToken, error)
+	// UsersByEmail returns up to limit users with this email, regardless
+	// of case, in id order.
+	UsersByEmail(ctx context.Context, email string, limit int) ([]User, error)
+}
+
+// MailTokenWriter holds their writes.
+type MailTokenWriter interface {
+	// CreateMailToken stores t, and forgets the user's other tokens of
+	// its purpose: only the newest works.
+	CreateMailToken(ctx context.Context, t MailToken) error
+	// UseMailToken marks an unused token used; ErrNotFound if it is
+	// unknown or used already.
+	UseMailToken(ctx context.Context, hash []byte) error
+	// DeleteMailTokens forgets the user's tokens of purpose.
+	DeleteMailTokens(ctx context.Context, userID int64, purpose string) error
 }

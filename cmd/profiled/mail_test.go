@@ -1,9 +1,14 @@
 package main
 
 import (
+	"html"
+	"io"
 	"net/http"
+	"net/http/cookiejar"
+	"net/url"
 	"os"
 	"os/exec"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -67,5 +72,65 @@ func TestMailSurvivesKill9(t *testing.T) {
 	m := inbox.Await(t, 20*time.Second, `"before the crash"`)
 	if len(m.To) != 1 || m.To[0] != "admin@example.com" {
 		t.Errorf("the mail after the crash went to %v", m.To)
+	}
+}
+
+// TestRecoveryByMail: with --smtp-url and --public-url, a forgotten
+// password is recovered end to end: the JSON API asks for a link (the
+// same answer for an unknown address), the mail arrives at a real SMTP
+// server, its link opens the page, whose form sets the password, which
+// then signs in; the link works once. Without mail, recovery is 404.
+func TestRecoveryByMail(t *testing.T) {
+	_, db := tempDB(t)
+	env := map[string]string{"PROFILED_DB": db}
+	plain := startServe(t, env)
+	if status, _ := call(t, "POST", plain.base+"/auth/recovery", "", `{"username":"admin"}`); status != http.StatusNotFound {
+		t.Errorf("recovery without mail: %d, want 404", status)
+	}
+	plain.stop(t)
+	inbox := smtptest.Start(t)
+	s := startServe(t, env, "--smtp-url", inbox.URL(), "--mail-from", "accounts@example.com", "--public-url", "http://id.example.test")
+	_, ghost := call(t, "POST", s.base+"/auth/recovery", "", `{"email":"ghost@example.com"}`)
+	status, known := call(t, "POST", s.base+"/auth/recovery", "", `{"email":"admin@example.com"}`)
+	if status != http.StatusAccepted || string(known) != string(ghost) {
+		t.Fatalf("recovery answers: %d %s and %s, want one 202 for both", status, known, ghost)
+	}
+	m := inbox.Await(t, 10*time.Second, "Subject: Set a new password")
+	link := regexp.MustCompile(`http://id\.example\.test(/auth/recover/complete\?token=[0-9a-f]{64})`).FindStringSubmatch(m.Decoded())
+	if link == nil {
+		t.Fatalf("no link in the mail:\n%s", m.Decoded())
+	}
+	// Follow it on this server, as the browser would on the public URL.
+	jar, _ := cookiejar.New(nil)
+	browser := &http.Client{Jar: jar}
+	resp, err := browser.Get(s.base + link[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	hidden := func(name string) string {
+		f := regexp.MustCompile(`name="` + name + `" value="([^"]*)"`).FindSubmatch(page)
+		if f == nil {
+			t.Fatalf("no %s in the page:\n%s", name, page)
+		}
+		return html.UnescapeString(string(f[1]))
+	}
+	form := url.Values{"csrf_token": {hidden("csrf_token")}, "token": {hidden("token")}, "password": {"a brand new passphrase"}}
+	resp, err = browser.PostForm(s.base+"/auth/recover/complete", form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(done), `id="done"`) {
+		t.Fatalf("the form: %d\n%s", resp.StatusCode, done)
+	}
+	if status, body := call(t, "POST", s.base+"/auth/login", "", `{"username":"admin","password":"a brand new passphrase"}`); status != http.StatusOK {
+		t.Errorf("sign in with the recovered password: %d %s", status, body)
+	}
+	inbox.Await(t, 10*time.Second, "Subject: Your profiled password was changed")
+	if resp, err := browser.PostForm(s.base+"/auth/recover/complete", form); err != nil || resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("the link a second time: %v %v, want 400", resp, err)
 	}
 }

@@ -224,7 +224,7 @@ func serve(ctx context.Context, e *env, c serveConfig) error {
 	// and those named on the command line.
 	directory := core.ClientDirectories{core.RegisteredClients{Store: store}, clients}
 	cfg := core.Config{Store: store, Box: box, SMS: sender, Clients: directory, Events: events, EventsOutbox: deliverer != nil,
-		Mail: mailSender != nil}
+		Mail: mailSender != nil, PublicURL: c.iam.publicURL}
 	if idp != nil {
 		cfg.Identity = idp
 		discover(ctx, idp, c.iam.issuer, logger)

@@ -2,6 +2,7 @@ package auth_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"golang.org/x/oauth2"
@@ -73,5 +74,29 @@ func TestAccountOAuthClient(t *testing.T) {
 				t.Error("a deleted client at /oauth/authorize: accepted")
 			}
 		})
+	}
+}
+
+// TestRecoveryNotOffered: without mail, the recovery API and pages answer
+// 404 in their envelopes, and the "forgot password" page says to ask the
+// operator (TestRecoveryByMail in cmd/profiled runs the whole flow).
+func TestRecoveryNotOffered(t *testing.T) {
+	e := newEnv(t, testenv.Backend{Name: "sqlite", Open: testenv.OpenSQLite})
+	e.call("POST", "/auth/recovery", "", `{"email":"a@example.com"}`, 404, nil)
+	e.call("POST", "/auth/recovery/complete", "", `{"token":"x","password":"y"}`, 404, nil)
+	resp, err := client(t).Get(e.srv.URL + "/auth/recover")
+	if err != nil {
+		t.Fatal(err)
+	}
+	readAll(resp)
+	if resp.StatusCode != 404 {
+		t.Errorf("GET /auth/recover without mail: %d", resp.StatusCode)
+	}
+	resp, err = client(t).Get(e.srv.URL + "/forgot/password")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body := readAll(resp); !strings.Contains(body, "users set-password") || strings.Contains(body, `id="recover"`) {
+		t.Errorf("the forgot page without mail:\n%s", body)
 	}
 }

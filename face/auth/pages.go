@@ -192,7 +192,7 @@ func (s *server) logoutPage(w http.ResponseWriter, r *http.Request) {
 // forgotPasswordPage is GET /forgot/password, Cloud Manager's "forgot
 // password" link: until profiled sends mail, it says whom to ask.
 func (s *server) forgotPasswordPage(w http.ResponseWriter, r *http.Request) {
-	s.render(w, r, http.StatusOK, "forgot", nil)
+	s.render(w, r, http.StatusOK, "forgot", s.svc.RecoveryOffered())
 }
 
 // signInFirst sends the browser to the sign-in page, to come back to the

@@ -56,6 +56,8 @@ func (s *server) routes() {
 		s.handle("POST /auth/login", s.apiLogin)
 		s.handle("POST /auth/login/tfa", s.apiLoginTFA)
 	}
+	s.handle("POST /auth/recovery", s.apiRecovery)
+	s.handle("POST /auth/recovery/complete", s.apiRecoveryComplete)
 	s.handle("POST /auth/logout", s.bearer(s.apiLogout))
 	s.handle("GET /auth/tfa/scratch-codes", s.bearer(s.apiScratchCodesLeft))
 	s.handle("POST /auth/tfa/scratch-codes", s.bearer(s.apiRegenerateScratchCodes))
@@ -65,6 +67,10 @@ func (s *server) routes() {
 	s.handle("POST /auth/signin", s.form(s.signInSubmit))
 	s.handle("POST /auth/signin/tfa", s.form(s.signInTFASubmit))
 	s.handle("POST /auth/signout", s.form(s.signOutSubmit))
+	s.handle("GET /auth/recover", s.offered(s.recoverPage))
+	s.handle("POST /auth/recover", s.offered(s.form(s.recoverSubmit)))
+	s.handle("GET /auth/recover/complete", s.offered(s.recoverCompletePage))
+	s.handle("POST /auth/recover/complete", s.offered(s.form(s.recoverCompleteSubmit)))
 
 	// The login server's paths that Cloud Manager links to, at the root
 	// as on login.linode.com: sign-out and "forgot password".

@@ -5,6 +5,7 @@ package smtptest
 
 import (
 	"io"
+	"mime/quotedprintable"
 	"net"
 	"strings"
 	"sync"
@@ -19,6 +20,17 @@ type Mail struct {
 	From string
 	To   []string
 	Data string // the message as sent: headers and body
+}
+
+// Decoded is the message with its quoted-printable parts decoded (mail
+// clients wrap long lines with "=" and write "=" as "=3D"), for tests to
+// find a link or a sentence in it.
+func (m Mail) Decoded() string {
+	b, err := io.ReadAll(quotedprintable.NewReader(strings.NewReader(m.Data)))
+	if err != nil {
+		return m.Data
+	}
+	return string(b)
 }
 
 // Server is a running SMTP server.
@@ -55,12 +67,12 @@ func (s *Server) Received() []Mail {
 	return append([]Mail(nil), s.mail...)
 }
 
-// Await waits up to d for a mail whose message contains want.
+// Await waits up to d for a mail whose decoded message contains want.
 func (s *Server) Await(t testing.TB, d time.Duration, want string) Mail {
 	t.Helper()
 	for deadline := time.Now().Add(d); ; time.Sleep(20 * time.Millisecond) {
 		for _, m := range s.Received() {
-			if strings.Contains(m.Data, want) {
+			if strings.Contains(m.Decoded(), want) {
 				return m
 			}
 		}

@@ -186,3 +186,33 @@ func (t Tx) MarkAccountEventsSeen(ctx context.Context, accountID, id int64) erro
 func (t Tx) MarkAccountEventRead(ctx context.Context, accountID, id int64) error {
 	return t.exec(ctx, "mark event read", `UPDATE account_events SET read = TRUE WHERE account_id = ? AND id = ?`, accountID, id)
 }
+
+func (r Reader) MailToken(ctx context.Context, hash []byte) (core.MailToken, error) {
+	var t core.MailToken
+	err := r.q.QueryRow(ctx, `SELECT hash, user_id, purpose, created, expiry, used FROM mail_tokens WHERE hash = ?`, hash).
+		Scan(&t.Hash, &t.UserID, &t.Purpose, at(&t.Created), at(&t.Expiry), &t.Used)
+	return t, r.err("read mail token", err)
+}
+
+func (r Reader) UsersByEmail(ctx context.Context, email string, limit int) ([]core.User, error) {
+	if !storable(email) {
+		return []core.User{}, nil
+	}
+	return collect(ctx, r, "users by email", scanUser,
+		`SELECT `+userColumns+` FROM users u WHERE `+r.d.EqualFold("u.email")+` ORDER BY u.id LIMIT ?`, email, limit)
+}
+
+func (t Tx) CreateMailToken(ctx context.Context, m core.MailToken) error {
+	return t.write(ctx, "create mail token",
+		Stmt{SQL: `DELETE FROM mail_tokens WHERE user_id = ? AND purpose = ?`, Args: []any{m.UserID, m.Purpose}},
+		Stmt{SQL: `INSERT INTO mail_tokens (hash, user_id, purpose, created, expiry, used) VALUES (?, ?, ?, ?, ?, FALSE)`,
+			Args: []any{m.Hash, m.UserID, m.Purpose, t.d.Time(m.Created), t.d.Time(m.Expiry)}})
+}
+
+func (t Tx) UseMailToken(ctx context.Context, hash []byte) error {
+	return t.exec(ctx, "use mail token", `UPDATE mail_tokens SET used = TRUE WHERE hash = ? AND NOT used`, hash)
+}
+
+func (t Tx) DeleteMailTokens(ctx context.Context, userID int64, purpose string) error {
+	return t.execAny(ctx, "delete mail tokens", `DELETE FROM mail_tokens WHERE user_id = ? AND purpose = ?`, userID, purpose)
+}

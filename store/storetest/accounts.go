@@ -21,6 +21,7 @@ var accountTests = []struct {
 	{"AccountLogins", testAccountLogins},
 	{"AccountOAuthClients", testAccountOAuthClients},
 	{"AccountEvents", testAccountEvents},
+	{"MailTokens", testMailTokens},
 }
 
 var uuidPattern = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
@@ -309,4 +310,41 @@ func testAccountEvents(t *testing.T, s core.Store) {
 	}
 	wantErr(t, "MarkAccountEventRead of another account's event",
 		updateErr(t, s, func(tx core.Tx) error { return tx.MarkAccountEventRead(ctx, alice.AccountID, made[2].ID) }), core.ErrNotFound)
+}
+
+func testMailTokens(t *testing.T, s core.Store) {
+	ctx := t.Context()
+	alice, bob := newUser(t, s, "alice"), newUser(t, s, "bob")
+	carol := joinAccount(t, s, alice, "carol", false)
+	carol.Email = "ALICE@example.com"
+	update(t, s, func(tx core.Tx) error { return tx.UpdateUser(ctx, carol) })
+	users, err := s.UsersByEmail(ctx, "alice@EXAMPLE.com", 5)
+	noErr(t, "UsersByEmail", err)
+	if len(users) != 2 || users[0].ID != alice.ID || users[1].ID != carol.ID {
+		t.Errorf("users with alice's address, any case: %+v", users)
+	}
+	if users, err := s.UsersByEmail(ctx, "alice@example.com", 1); err != nil || len(users) != 1 {
+		t.Errorf("UsersByEmail with limit 1: %d, %v", len(users), err)
+	}
+	mk := func(u core.User, hash string) core.MailToken {
+		m := core.MailToken{Hash: []byte(hash), UserID: u.ID, Purpose: core.MailTokenRecovery, Created: at(1), Expiry: at(31)}
+		update(t, s, func(tx core.Tx) error { return tx.CreateMailToken(ctx, m) })
+		return m
+	}
+	first := mk(alice, "first")
+	second := mk(alice, "second") // voids first
+	mk(bob, "bobs")
+	_, err = s.MailToken(ctx, first.Hash)
+	wantErr(t, "a token a newer one replaced", err, core.ErrNotFound)
+	got, err := s.MailToken(ctx, second.Hash)
+	noErr(t, "MailToken", err)
+	equal(t, "the token", got, second)
+	update(t, s, func(tx core.Tx) error { return tx.UseMailToken(ctx, second.Hash) })
+	wantErr(t, "a token used twice", updateErr(t, s, func(tx core.Tx) error { return tx.UseMailToken(ctx, second.Hash) }), core.ErrNotFound)
+	if got, err := s.MailToken(ctx, second.Hash); err != nil || !got.Used {
+		t.Errorf("a used token: %+v, %v", got, err)
+	}
+	update(t, s, func(tx core.Tx) error { return tx.DeleteMailTokens(ctx, bob.ID, core.MailTokenRecovery) })
+	_, err = s.MailToken(ctx, []byte("bobs"))
+	wantErr(t, "a deleted token", err, core.ErrNotFound)
 }

@@ -1,0 +1,206 @@
+package core
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Password recovery by mail (docs/mail.md): a user who forgot their
+// password asks for a link at their address; the link's token, with a new
+// password (and a second factor when TFA is on, so that a stolen mailbox
+// alone does not take the account), sets it.
+
+// Recovery limits.
+const (
+	RecoveryLifetime      = 30 * time.Minute
+	recoveryPerAddress    = 5 // requests per address (the typed email or username) per window
+	recoveryPerAccount    = 5 // mails per user per window, whatever address asked
+	recoveryWindow        = time.Hour
+	maxRecoveryRecipients = 5 // users sharing one email, mailed at most
+	recoveryTokenBytes    = 32
+)
+
+// RecoveryRequest asks for a recovery link, by email or by username.
+type RecoveryRequest struct {
+	Email, Username string
+}
+
+// RecoveryOffered reports whether recovery can work: mail is on and the
+// links have a public URL to point at.
+func (s *Service) RecoveryOffered() bool { return s.mail && s.publicURL != "" }
+
+// RequestRecovery mails a one-use link to the user (or the users) with
+// this address. It answers the same, nil, whether or not the address
+// exists; only malformed input and the per-address limit are errors, and
+// those say nothing about existence either.
+func (s *Service) RequestRecovery(ctx context.Context, in RecoveryRequest) error {
+	if !s.RecoveryOffered() {
+		return NotFound()
+	}
+	in.Email, in.Username = strings.TrimSpace(in.Email), strings.TrimSpace(in.Username)
+	if (in.Email == "") == (in.Username == "") {
+		return Invalid("email", "give either email or username")
+	}
+	address := strings.ToLower(in.Email + in.Username)
+	if len(address) > maxEmailLength || checkText("email", address) != nil {
+		return Invalid("email", "the address must be at most %d characters of text", maxEmailLength)
+	}
+	if err := s.attempt(ctx, "recovery:address:"+address, recoveryPerAddress, recoveryWindow); err != nil {
+		return err
+	}
+	var users []User
+	var err error
+	if in.Email != "" {
+		users, err = s.store.UsersByEmail(ctx, in.Email, maxRecoveryRecipients)
+	} else {
+		var u User
+		if u, err = s.store.UserByUsername(ctx, in.Username); err == nil {
+			users = []User{u}
+		} else if errors.Is(err, ErrNotFound) {
+			err = nil
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("recovery: find users: %w", err)
+	}
+	for _, u := range users {
+		if u.Disabled || u.Email == "" {
+			continue
+		}
+		// Past its own limit a user gets no more mail, silently: the
+		// answer must not say who exists.
+		if s.attempt(ctx, fmt.Sprintf("recovery:account:%d", u.ID), recoveryPerAccount, recoveryWindow) != nil {
+			continue
+		}
+		if err := s.mailRecovery(ctx, u); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// mailRecovery makes u's recovery token, voiding any older one, and
+// queues the mail with its link, in one transaction.
+func (s *Service) mailRecovery(ctx context.Context, u User) error {
+	raw, err := s.newSecret(recoveryTokenBytes)
+	if err != nil {
+		return err
+	}
+	now := s.clock()
+	t := MailToken{Hash: HashToken(raw), UserID: u.ID, Purpose: MailTokenRecovery, Created: now, Expiry: now.Add(RecoveryLifetime)}
+	return s.store.Update(ctx, func(tx Tx) error {
+		if err := tx.CreateMailToken(ctx, t); err != nil {
+			return notFound(err, "create recovery token")
+		}
+		return s.queueMail(ctx, tx, Mail{To: u.Email, Template: "recovery", Data: map[string]string{
+			"username": u.Username, "link": s.publicURL + "/auth/recover/complete?token=" + raw,
+			"expires": t.Expiry.Format(time.RFC1123), "time": now.Format(time.RFC1123)}})
+	})
+}
+
+// RecoveryComplete sets a new password with a recovery link's token.
+type RecoveryComplete struct {
+	Token, Password string
+	TFACode         string // a TOTP or scratch code; required when TFA is on
+	IP              string
+}
+
+func errBadRecoveryToken() error {
+	return Invalid("token", "This link is invalid, used or expired: ask for a new one")
+}
+
+// CompleteRecovery sets the password of the token's user. When TFA is on
+// it also needs a second factor, whose wrong guesses count as failed
+// sign-ins. It ends every session and trusted device of the user, voids
+// the token, and notifies the user (the password_changed mail).
+func (s *Service) CompleteRecovery(ctx context.Context, in RecoveryComplete) error {
+	if !s.RecoveryOffered() {
+		return NotFound()
+	}
+	if in.Token == "" || len(in.Token) > 128 {
+		return errBadRecoveryToken()
+	}
+	hash := HashToken(in.Token)
+	t, err := s.store.MailToken(ctx, hash)
+	if errors.Is(err, ErrNotFound) || (err == nil && (t.Purpose != MailTokenRecovery || t.Used || !s.now().Before(t.Expiry))) {
+		return errBadRecoveryToken()
+	}
+	if err != nil {
+		return fmt.Errorf("recovery token: %w", err)
+	}
+	u, err := s.store.UserByID(ctx, t.UserID)
+	if err != nil {
+		return notFound(err, "recovery: user")
+	}
+	hashed, err := s.checkedHash(ctx, in.Password, u)
+	if err != nil {
+		return err
+	}
+	var resv reservation
+	code := strings.ToUpper(strings.NewReplacer(" ", "", "-", "").Replace(in.TFACode))
+	if u.TwoFactorAuth {
+		if code == "" {
+			return Invalid("tfa_code", "two-factor authentication is on: give a code from your authenticator app, or a scratch code")
+		}
+		if len(code) > 64 {
+			return Invalid("tfa_code", "tfa_code must be a 6-digit code or a 16-character scratch code")
+		}
+		if resv, err = s.reserveSignIn(ctx, keysFor(u.Username, clean(in.IP, maxIPLength))); err != nil {
+			return err
+		}
+	}
+	now := s.now()
+	var wrong bool
+	err = s.update(ctx, func(tx Tx, note func(Event)) error {
+		wrong = false
+		if err := tx.LockUser(ctx, u.ID); err != nil {
+			return notFound(err, "lock user")
+		}
+		if u.TwoFactorAuth {
+			ok, err := s.useSecondFactor(ctx, tx, u.ID, code, now)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				wrong = true
+				return nil
+			}
+			if err := resv.succeed(ctx, tx, now); err != nil {
+				return err
+			}
+		}
+		if err := tx.UseMailToken(ctx, hash); err != nil {
+			if errors.Is(err, ErrNotFound) {
+				return errBadRecoveryToken() // used at the same moment
+			}
+			return err
+		}
+		if err := s.setPassword(ctx, tx, u.ID, hashed); err != nil {
+			return err
+		}
+		note(Event{Name: EventPasswordReset, UserID: u.ID, Username: u.Username, Detail: "recovery", AccountID: u.AccountID})
+		return endSessions(ctx, tx, u.ID, 0)
+	})
+	if err != nil {
+		return err
+	}
+	if wrong {
+		if err := s.failSignIn(ctx, u, clean(in.IP, maxIPLength), Event{Name: EventSignInFailed, UserID: u.ID, Username: u.Username, Detail: "recovery second factor"}); err != nil {
+			return err
+		}
+		return Invalid("tfa_code", "Invalid code: enter the current 6-digit code from your authenticator app, or an unused scratch code")
+	}
+	return nil
+}
+
+// setPassword stores a new password hash in tx and voids the user's
+// recovery links: a link asked for before the change must not undo it.
+func (s *Service) setPassword(ctx context.Context, tx Tx, userID int64, hash string) error {
+	if err := tx.SetPasswordHash(ctx, userID, hash, s.clock()); err != nil {
+		return notFound(err, "set password")
+	}
+	return notFound(tx.DeleteMailTokens(ctx, userID, MailTokenRecovery), "void recovery links")
+}

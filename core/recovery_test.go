@@ -1,0 +1,158 @@
+package core_test
+
+import (
+	"crypto/rand"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/profiled/profiled/core"
+)
+
+// mailOn rebuilds e's service with mail and a public URL, as serve does
+// with --smtp-url and --public-url.
+func (e *env) mailOn() {
+	e.svc = core.New(core.Config{PasswordCost: e.cost, Store: e.store, Box: e.box, SMS: e.sms, Now: e.clock.Now, Rand: rand.Reader,
+		Mail: true, PublicURL: "https://id.example.com/"})
+}
+
+// queuedMails claims every mail of the outbox.
+func (e *env) queuedMails() []core.Mail {
+	e.t.Helper()
+	var out []core.Mail
+	noErr(e.t, e.store.Update(e.ctx, func(tx core.Tx) error {
+		ms, err := tx.ClaimOutbox(e.ctx, core.OutboxMail, e.clock.Now(), time.Hour, 100)
+		for _, m := range ms {
+			mail, err := core.ParseMail(m)
+			noErr(e.t, err)
+			out = append(out, mail)
+		}
+		return err
+	}))
+	return out
+}
+
+// recoveryLink asks for a link for address and returns its token, or ""
+// if no recovery mail was queued.
+func (e *env) recoveryLink(in core.RecoveryRequest) string {
+	e.t.Helper()
+	noErr(e.t, e.svc.RequestRecovery(e.ctx, in))
+	token := ""
+	for _, m := range e.queuedMails() {
+		if m.Template == "recovery" {
+			link := m.Data["link"]
+			if !strings.HasPrefix(link, "https://id.example.com/auth/recover/complete?token=") {
+				e.t.Fatalf("the link %q", link)
+			}
+			token = strings.TrimPrefix(link, "https://id.example.com/auth/recover/complete?token=")
+		}
+	}
+	return token
+}
+
+const newPassword = "a brand new passphrase here"
+
+func TestRecovery(t *testing.T) {
+	e := newEnv(t)
+	// Without mail, recovery is not offered.
+	wantErr(t, e.svc.RequestRecovery(e.ctx, core.RecoveryRequest{Email: "a@example.com"}), core.KindNotFound, "")
+	e.mailOn()
+	a := e.user("alice", false)
+	noErr(t, e.svc.SetPassword(e.ctx, a.User.ID, "the forgotten passphrase"))
+	signedIn, err := e.svc.SignIn(e.ctx, core.SignInRequest{Username: "alice", Password: "the forgotten passphrase", IP: "192.0.2.1"})
+	noErr(t, err)
+	e.queuedMails() // the notification of SetPassword
+
+	// The same answer whether or not the address exists; mail only to a user.
+	if tok := e.recoveryLink(core.RecoveryRequest{Email: "nobody@example.com"}); tok != "" {
+		t.Fatal("a link was mailed for an unknown address")
+	}
+	if tok := e.recoveryLink(core.RecoveryRequest{Username: "nobody"}); tok != "" {
+		t.Fatal("a link was mailed for an unknown username")
+	}
+	first := e.recoveryLink(core.RecoveryRequest{Email: "ALICE@example.com"})
+	second := e.recoveryLink(core.RecoveryRequest{Username: "alice"})
+	if len(first) != 64 || len(second) != 64 || first == second {
+		t.Fatalf("tokens %q and %q, want two 256-bit tokens", first, second)
+	}
+	// Only the newest link works.
+	wantErr(t, e.svc.CompleteRecovery(e.ctx, core.RecoveryComplete{Token: first, Password: newPassword}), core.KindInvalid, "token")
+	// A weak password is refused and spends nothing.
+	wantErr(t, e.svc.CompleteRecovery(e.ctx, core.RecoveryComplete{Token: second, Password: "short"}), core.KindInvalid, "password")
+	noErr(t, e.svc.CompleteRecovery(e.ctx, core.RecoveryComplete{Token: second, Password: newPassword}))
+	// One use; every session ended; the new password signs in; a notification went out.
+	wantErr(t, e.svc.CompleteRecovery(e.ctx, core.RecoveryComplete{Token: second, Password: newPassword + "!"}), core.KindInvalid, "token")
+	if _, err := e.svc.Authenticate(e.ctx, signedIn.SessionSecret); core.KindOf(err) != core.KindUnauthorized {
+		t.Errorf("a session from before the recovery: %v, want ended", err)
+	}
+	if _, err := e.svc.SignIn(e.ctx, core.SignInRequest{Username: "alice", Password: newPassword, IP: "192.0.2.1"}); err != nil {
+		t.Fatalf("sign in with the recovered password: %v", err)
+	}
+	mails := e.queuedMails()
+	if len(mails) != 1 || mails[0].Template != "password_changed" || mails[0].To != a.User.Email {
+		t.Errorf("after recovery the mails %+v, want the password_changed notification", mails)
+	}
+
+	// A link expires after 30 minutes.
+	stale := e.recoveryLink(core.RecoveryRequest{Username: "alice"})
+	e.clock.Advance(core.RecoveryLifetime + time.Second)
+	wantErr(t, e.svc.CompleteRecovery(e.ctx, core.RecoveryComplete{Token: stale, Password: newPassword + "2"}), core.KindInvalid, "token")
+	// A password change voids a link asked for before it.
+	pending := e.recoveryLink(core.RecoveryRequest{Username: "alice"})
+	noErr(t, e.svc.SetPassword(e.ctx, a.User.ID, "yet another passphrase"))
+	wantErr(t, e.svc.CompleteRecovery(e.ctx, core.RecoveryComplete{Token: pending, Password: newPassword + "3"}), core.KindInvalid, "token")
+	wantErr(t, e.svc.CompleteRecovery(e.ctx, core.RecoveryComplete{Token: strings.Repeat("0", 64), Password: newPassword}), core.KindInvalid, "token")
+	for name, in := range map[string]core.RecoveryRequest{"neither": {}, "both": {Email: "a@example.com", Username: "alice"}} {
+		if err := e.svc.RequestRecovery(e.ctx, in); core.KindOf(err) != core.KindInvalid {
+			t.Errorf("%s: %v, want invalid", name, err)
+		}
+	}
+}
+
+// TestRecoveryLimits: requests are limited per address, whether it exists
+// or not, and mails per user, silently.
+func TestRecoveryLimits(t *testing.T) {
+	e := newEnv(t)
+	e.mailOn()
+	e.user("alice", false)
+	for i := range 5 {
+		noErr(t, e.svc.RequestRecovery(e.ctx, core.RecoveryRequest{Email: "ghost@example.com"}))
+		if i < 4 {
+			noErr(t, e.svc.RequestRecovery(e.ctx, core.RecoveryRequest{Username: "alice"}))
+		}
+	}
+	wantErr(t, e.svc.RequestRecovery(e.ctx, core.RecoveryRequest{Email: "ghost@example.com"}), core.KindTooManyRequests, "")
+	// alice's own budget: the fifth mail by another address, then silence.
+	noErr(t, e.svc.RequestRecovery(e.ctx, core.RecoveryRequest{Email: "alice@example.com"}))
+	noErr(t, e.svc.RequestRecovery(e.ctx, core.RecoveryRequest{Email: "Alice@example.com"}))
+	n := 0
+	for _, m := range e.queuedMails() {
+		if m.Template == "recovery" {
+			n++
+		}
+	}
+	if n != 5 {
+		t.Errorf("%d recovery mails to alice, want 5 (her limit)", n)
+	}
+}
+
+// TestRecoveryWithTFA: when TFA is on, a stolen mailbox is not enough: the
+// link needs a second factor too, and wrong ones count as failed sign-ins.
+func TestRecoveryWithTFA(t *testing.T) {
+	e := newEnv(t)
+	e.mailOn()
+	a := readyForTFA(t, e, "alice")
+	sec, err := e.svc.EnableTFA(e.ctx, a)
+	noErr(t, err)
+	_, err = e.svc.ConfirmTFA(e.ctx, a, totpCode(t, sec.Secret, e.clock.Now()))
+	noErr(t, err)
+	e.clock.Advance(time.Minute)
+	tok := e.recoveryLink(core.RecoveryRequest{Username: "alice"})
+	wantErr(t, e.svc.CompleteRecovery(e.ctx, core.RecoveryComplete{Token: tok, Password: newPassword}), core.KindInvalid, "tfa_code")
+	wantErr(t, e.svc.CompleteRecovery(e.ctx, core.RecoveryComplete{Token: tok, Password: newPassword,
+		TFACode: wrongCode(t, sec.Secret, e.clock.Now())}), core.KindInvalid, "tfa_code")
+	noErr(t, e.svc.CompleteRecovery(e.ctx, core.RecoveryComplete{Token: tok, Password: newPassword, TFACode: totpCode(t, sec.Secret, e.clock.Now())}))
+	if _, err := e.svc.SignIn(e.ctx, core.SignInRequest{Username: "alice", Password: newPassword, IP: "192.0.2.1"}); err != nil {
+		t.Fatalf("sign in after a recovery with TFA: %v", err)
+	}
+}
