@@ -156,11 +156,12 @@ func (s *Service) CompleteRecovery(ctx context.Context, in RecoveryComplete) err
 	var wrong bool
 	err = s.update(ctx, func(tx Tx, note func(Event)) error {
 		wrong = false
-		if err := tx.LockUser(ctx, u.ID); err != nil {
-			return notFound(err, "lock user")
-		}
-		if u.TwoFactorAuth {
-			ok, err := s.useSecondFactor(ctx, tx, u.ID, code, now)
+		if !u.TwoFactorAuth {
+			if err := tx.LockUser(ctx, u.ID); err != nil {
+				return notFound(err, "lock user")
+			}
+		} else {
+			ok, err := s.lockedSecondFactor(ctx, tx, u.ID, code, now)
 			if err != nil {
 				return err
 			}

@@ -416,10 +416,7 @@ func (s *Service) SignInTFA(ctx context.Context, in TFASignInRequest) (SignInRes
 	now := s.now()
 	var wrong bool
 	err = s.store.Update(ctx, func(tx Tx) error {
-		if err := tx.LockUser(ctx, u.ID); err != nil {
-			return notFound(err, "lock user")
-		}
-		ok, err := s.useSecondFactor(ctx, tx, u.ID, code, now)
+		ok, err := s.lockedSecondFactor(ctx, tx, u.ID, code, now)
 		if err != nil {
 			return err
 		}
@@ -445,6 +442,16 @@ func (s *Service) SignInTFA(ctx context.Context, in TFASignInRequest) (SignInRes
 		return SignInResult{}, errBadCode()
 	}
 	return s.completeSignIn(ctx, u, resv, c.Remember, Device{}, in.IP, in.UserAgent)
+}
+
+// lockedSecondFactor takes the user's row lock for the rest of tx, so
+// that two guesses of one code take turns, then checks the code
+// (useSecondFactor).
+func (s *Service) lockedSecondFactor(ctx context.Context, tx Tx, userID int64, code string, now time.Time) (bool, error) {
+	if err := tx.LockUser(ctx, userID); err != nil {
+		return false, notFound(err, "lock user")
+	}
+	return s.useSecondFactor(ctx, tx, userID, code, now)
 }
 
 // useSecondFactor checks code as a TOTP code (recording its step) or a
