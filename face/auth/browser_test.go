@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -14,7 +15,11 @@ import (
 	"github.com/chromedp/chromedp"
 	"golang.org/x/oauth2"
 
+	"github.com/profiled/profiled/core"
+	"github.com/profiled/profiled/internal/smtptest"
+	"github.com/profiled/profiled/internal/spectest"
 	"github.com/profiled/profiled/internal/testenv"
+	"github.com/profiled/profiled/mailer"
 )
 
 // chromium finds Debian's chromium. Without it the browser test is
@@ -69,39 +74,7 @@ func TestBrowserOAuthFlow(t *testing.T) {
 			verifier := oauth2.GenerateVerifier()
 			authURL := conf.AuthCodeURL("browser-state", oauth2.S256ChallengeOption(verifier))
 
-			opts := []chromedp.ExecAllocatorOption{
-				chromedp.ExecPath(exe),
-				chromedp.UserDataDir(t.TempDir()),
-				chromedp.Flag("headless", true),
-				chromedp.Flag("no-sandbox", true),
-				chromedp.Flag("disable-gpu", true),
-				chromedp.Flag("disable-background-networking", true),
-				chromedp.Flag("disable-component-update", true),
-				chromedp.Flag("disable-sync", true),
-				chromedp.Flag("no-first-run", true),
-				chromedp.Flag("disable-dev-shm-usage", true),
-			}
-			actx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
-			defer cancelAlloc()
-			bctx, cancelBrowser := chromedp.NewContext(actx)
-			defer cancelBrowser()
-			bctx, cancelTimeout := context.WithTimeout(bctx, 90*time.Second)
-			defer cancelTimeout()
-
-			step := func(what string, a chromedp.Action[chromedp.Void]) {
-				t.Helper()
-				if _, err := chromedp.Run(bctx, a); err != nil {
-					t.Fatalf("browser: %s: %v", what, err)
-				}
-			}
-			text := func(id string) string {
-				t.Helper()
-				s, err := chromedp.Run(bctx, chromedp.Text(chromedp.ID(id)))
-				if err != nil {
-					t.Fatalf("browser: read #%s: %v", id, err)
-				}
-				return s
-			}
+			step, text := browser(t, exe)
 			step("open the authorization URL", chromedp.Navigate(authURL))
 			step("the sign-in page", chromedp.WaitVisible(chromedp.ID("username")))
 			step("type the username", chromedp.SendKeys(chromedp.ID("username"), "alice"))
@@ -167,6 +140,107 @@ func TestBrowserOAuthFlow(t *testing.T) {
 			tok.Expiry = time.Now().Add(-time.Minute)
 			if _, err := conf.TokenSource(ctx, tok).Token(); err == nil || !strings.Contains(err.Error(), "invalid_grant") {
 				t.Fatalf("refresh after revocation: %v", err)
+			}
+		})
+	}
+}
+
+// browser starts headless Chromium for t and returns step, which runs an
+// action or fails t, and text, which reads the text of an element by id.
+func browser(t *testing.T, exe string) (step func(what string, a chromedp.Action[chromedp.Void]), text func(id string) string) {
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(exe),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.Flag("headless", true),
+		chromedp.Flag("no-sandbox", true),
+		chromedp.Flag("disable-gpu", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("no-first-run", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+	}
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	bctx, cancelBrowser := chromedp.NewContext(actx)
+	bctx, cancelTimeout := context.WithTimeout(bctx, 90*time.Second)
+	t.Cleanup(func() { cancelTimeout(); cancelBrowser(); cancelAlloc() })
+	step = func(what string, a chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if _, err := chromedp.Run(bctx, a); err != nil {
+			t.Fatalf("browser: %s: %v", what, err)
+		}
+	}
+	text = func(id string) string {
+		t.Helper()
+		s, err := chromedp.Run(bctx, chromedp.Text(chromedp.ID(id)))
+		if err != nil {
+			t.Fatalf("browser: read #%s: %v", id, err)
+		}
+		return s
+	}
+	return step, text
+}
+
+// TestBrowserRecovery recovers a forgotten password in headless Chromium:
+// from the sign-in server's "forgot password" page to the mail a real
+// SMTP server receives, its link, the new password, and a sign-in with it.
+func TestBrowserRecovery(t *testing.T) {
+	exe := chromium(t)
+	for _, b := range testenv.Backends(t) {
+		t.Run(b.Name, func(t *testing.T) {
+			st := b.Open(t)
+			clock := testenv.NewClock(time.Now().UTC().Truncate(30 * time.Second))
+			e := &env{t: t, store: st, clock: clock, capture: &spectest.Capture{}}
+			var h http.Handler
+			e.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }))
+			t.Cleanup(e.srv.Close)
+			e.svc = core.New(core.Config{PasswordCost: testenv.FastPasswords, Store: st, Box: testenv.TestKey(), SMS: &testenv.SMSInbox{},
+				Now: clock.Now, Mail: true, PublicURL: e.srv.URL})
+			h = e.capture.Wrap(handler(e.svc))
+			t.Cleanup(func() { validateAgainstSpec(t, e.srv.URL, e.capture.Take()) })
+			e.user("alice")
+
+			inbox := smtptest.Start(t)
+			templates, err := mailer.LoadTemplates("")
+			if err != nil {
+				t.Fatal(err)
+			}
+			sender, err := mailer.New(inbox.URL(), "accounts@example.com", templates)
+			if err != nil {
+				t.Fatal(err)
+			}
+			wctx, stop := context.WithCancel(context.Background())
+			worker := make(chan error, 1)
+			go func() {
+				worker <- e.svc.RunOutbox(wctx, core.OutboxMail, sender, core.OutboxOptions{Poll: 20 * time.Millisecond})
+			}()
+			t.Cleanup(func() { stop(); <-worker })
+
+			step, text := browser(t, exe)
+			step("open the forgot-password page", chromedp.Navigate(e.srv.URL+"/forgot/password"))
+			step("follow its link", chromedp.Click(chromedp.ID("recover")))
+			step("the recovery page", chromedp.WaitVisible(chromedp.ID("address")))
+			step("type the address", chromedp.SendKeys(chromedp.ID("address"), "alice@example.com"))
+			step("ask for a link", chromedp.Click(chromedp.ID("submit")))
+			step("the answer", chromedp.WaitVisible(chromedp.ID("sent")))
+			m := inbox.Await(t, 15*time.Second, "Subject: Set a new password")
+			link := regexp.MustCompile(regexp.QuoteMeta(e.srv.URL) + `/auth/recover/complete\?token=[0-9a-f]{64}`).FindString(m.Decoded())
+			if link == "" {
+				t.Fatalf("no link in the mail:\n%s", m.Decoded())
+			}
+			step("open the mail's link", chromedp.Navigate(link))
+			step("the new-password page", chromedp.WaitVisible(chromedp.ID("password")))
+			step("type the new password", chromedp.SendKeys(chromedp.ID("password"), "a recovered passphrase"))
+			step("set it", chromedp.Click(chromedp.ID("submit")))
+			step("the confirmation", chromedp.WaitVisible(chromedp.ID("done")))
+			step("go to sign in", chromedp.Click(chromedp.ID("signin")))
+			step("the sign-in page", chromedp.WaitVisible(chromedp.ID("username")))
+			step("type the username", chromedp.SendKeys(chromedp.ID("username"), "alice"))
+			step("type the new password", chromedp.SendKeys(chromedp.ID("password"), "a recovered passphrase"))
+			step("sign in", chromedp.Click(chromedp.ID("submit")))
+			step("signed in", chromedp.WaitVisible(chromedp.ID("signed-in")))
+			if got := text("signed-in"); !strings.Contains(got, "alice") {
+				t.Fatalf("signed in as %q", got)
 			}
 		})
 	}
