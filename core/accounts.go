@@ -91,12 +91,13 @@ func (s *Service) AccountUser(ctx context.Context, a Actor, username string) (Ac
 }
 
 // CreateAccountUser adds a user to the actor's account. The new user has
-// no password: they sign in once an operator or a recovery mail sets one.
+// no password: with mail on, they are mailed an invitation whose link (7
+// days) sets one; otherwise an operator or a recovery mail does.
 func (s *Service) CreateAccountUser(ctx context.Context, a Actor, in UserCreate) (AccountUser, error) {
 	if err := manage(a, true); err != nil {
 		return AccountUser{}, err
 	}
-	in.AccountID = a.User.AccountID
+	in.AccountID, in.InvitedBy = a.User.AccountID, a.User.Username
 	u, err := s.CreateUser(ctx, in)
 	if err != nil {
 		return AccountUser{}, err

@@ -16,6 +16,7 @@ import (
 // Recovery limits.
 const (
 	RecoveryLifetime      = 30 * time.Minute
+	InvitationLifetime    = 7 * 24 * time.Hour
 	recoveryPerAddress    = 5 // requests per address (the typed email or username) per window
 	recoveryPerAccount    = 5 // mails per user per window, whatever address asked
 	recoveryWindow        = time.Hour
@@ -85,20 +86,32 @@ func (s *Service) RequestRecovery(ctx context.Context, in RecoveryRequest) error
 // mailRecovery makes u's recovery token, voiding any older one, and
 // queues the mail with its link, in one transaction.
 func (s *Service) mailRecovery(ctx context.Context, u User) error {
+	return s.store.Update(ctx, func(tx Tx) error { return s.mailLink(ctx, tx, u, MailTokenRecovery, "recovery", nil) })
+}
+
+// mailLink makes u a one-use token of purpose, voiding any older one, and
+// queues in tx the mail template with its link to the page that sets a
+// password; data adds to what the template is filled with.
+func (s *Service) mailLink(ctx context.Context, tx Tx, u User, purpose, template string, data map[string]string) error {
 	raw, err := s.newSecret(recoveryTokenBytes)
 	if err != nil {
 		return err
 	}
 	now := s.clock()
-	t := MailToken{Hash: HashToken(raw), UserID: u.ID, Purpose: MailTokenRecovery, Created: now, Expiry: now.Add(RecoveryLifetime)}
-	return s.store.Update(ctx, func(tx Tx) error {
-		if err := tx.CreateMailToken(ctx, t); err != nil {
-			return notFound(err, "create recovery token")
-		}
-		return s.queueMail(ctx, tx, Mail{To: u.Email, Template: "recovery", Data: map[string]string{
-			"username": u.Username, "link": s.publicURL + "/auth/recover/complete?token=" + raw,
-			"expires": t.Expiry.Format(time.RFC1123), "time": now.Format(time.RFC1123)}})
-	})
+	lifetime := RecoveryLifetime
+	if purpose == MailTokenInvite {
+		lifetime = InvitationLifetime
+	}
+	t := MailToken{Hash: HashToken(raw), UserID: u.ID, Purpose: purpose, Created: now, Expiry: now.Add(lifetime)}
+	if err := tx.CreateMailToken(ctx, t); err != nil {
+		return notFound(err, "create mail token")
+	}
+	fill := map[string]string{"username": u.Username, "link": s.publicURL + "/auth/recover/complete?token=" + raw,
+		"expires": t.Expiry.Format(time.RFC1123), "time": now.Format(time.RFC1123)}
+	for k, v := range data {
+		fill[k] = v
+	}
+	return s.queueMail(ctx, tx, Mail{To: u.Email, Template: template, Data: fill})
 }
 
 // RecoveryComplete sets a new password with a recovery link's token.
@@ -125,7 +138,8 @@ func (s *Service) CompleteRecovery(ctx context.Context, in RecoveryComplete) err
 	}
 	hash := HashToken(in.Token)
 	t, err := s.store.MailToken(ctx, hash)
-	if errors.Is(err, ErrNotFound) || (err == nil && (t.Purpose != MailTokenRecovery || t.Used || !s.now().Before(t.Expiry))) {
+	usable := t.Purpose == MailTokenRecovery || t.Purpose == MailTokenInvite
+	if errors.Is(err, ErrNotFound) || (err == nil && (!usable || t.Used || !s.now().Before(t.Expiry))) {
 		return errBadRecoveryToken()
 	}
 	if err != nil {
@@ -198,10 +212,14 @@ func (s *Service) CompleteRecovery(ctx context.Context, in RecoveryComplete) err
 }
 
 // setPassword stores a new password hash in tx and voids the user's
-// recovery links: a link asked for before the change must not undo it.
+// recovery and invitation links: a link sent before the change must not
+// undo it.
 func (s *Service) setPassword(ctx context.Context, tx Tx, userID int64, hash string) error {
 	if err := tx.SetPasswordHash(ctx, userID, hash, s.clock()); err != nil {
 		return notFound(err, "set password")
 	}
-	return notFound(tx.DeleteMailTokens(ctx, userID, MailTokenRecovery), "void recovery links")
+	if err := tx.DeleteMailTokens(ctx, userID, MailTokenRecovery); err != nil {
+		return notFound(err, "void recovery links")
+	}
+	return notFound(tx.DeleteMailTokens(ctx, userID, MailTokenInvite), "void invitations")
 }

@@ -156,3 +156,48 @@ func TestRecoveryWithTFA(t *testing.T) {
 		t.Fatalf("sign in after a recovery with TFA: %v", err)
 	}
 }
+
+// TestInvitation: with mail on, a user an owner creates through the
+// account API is mailed a link (7 days) that sets their first password;
+// without mail, none is sent.
+func TestInvitation(t *testing.T) {
+	e := newEnv(t)
+	owner := e.user("alice", false)
+	_, err := e.svc.CreateAccountUser(e.ctx, owner, core.UserCreate{Username: "quiet", Email: "quiet@example.com"})
+	noErr(t, err)
+	e.mailOn()
+	_, err = e.svc.CreateAccountUser(e.ctx, owner, core.UserCreate{Username: "rita", Email: "rita@example.com", Restricted: true})
+	noErr(t, err)
+	var invite core.Mail
+	invitations := 0
+	for _, m := range e.queuedMails() {
+		if m.Template == "invitation" {
+			invite, invitations = m, invitations+1
+		}
+	}
+	if invitations != 1 {
+		t.Errorf("%d invitations, want rita's alone (quiet was made without mail)", invitations)
+	}
+	if invite.To != "rita@example.com" || invite.Data["inviter"] != "alice" || invite.Data["username"] != "rita" {
+		t.Fatalf("the invitation: %+v", invite)
+	}
+	token := strings.TrimPrefix(invite.Data["link"], "https://id.example.com/auth/recover/complete?token=")
+	// Still good after six days; set once.
+	e.clock.Advance(6 * 24 * time.Hour)
+	noErr(t, e.svc.CompleteRecovery(e.ctx, core.RecoveryComplete{Token: token, Password: newPassword}))
+	wantErr(t, e.svc.CompleteRecovery(e.ctx, core.RecoveryComplete{Token: token, Password: newPassword}), core.KindInvalid, "token")
+	if _, err := e.svc.SignIn(e.ctx, core.SignInRequest{Username: "rita", Password: newPassword, IP: "192.0.2.1"}); err != nil {
+		t.Fatalf("the invited user signs in: %v", err)
+	}
+	// An invitation expires after seven days.
+	_, err = e.svc.CreateAccountUser(e.ctx, owner, core.UserCreate{Username: "late", Email: "late@example.com"})
+	noErr(t, err)
+	var late string
+	for _, m := range e.queuedMails() {
+		if m.Template == "invitation" {
+			late = strings.TrimPrefix(m.Data["link"], "https://id.example.com/auth/recover/complete?token=")
+		}
+	}
+	e.clock.Advance(core.InvitationLifetime + time.Second)
+	wantErr(t, e.svc.CompleteRecovery(e.ctx, core.RecoveryComplete{Token: late, Password: newPassword}), core.KindInvalid, "token")
+}

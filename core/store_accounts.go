@@ -128,14 +128,17 @@ type AccountEventWriter interface {
 type MailToken struct {
 	Hash    []byte
 	UserID  int64
-	Purpose string // MailTokenRecovery
+	Purpose string // MailTokenRecovery, MailTokenInvite
 	Created time.Time
 	Expiry  time.Time
 	Used    bool
 }
 
 // Mail token purposes.
-const MailTokenRecovery = "recovery"
+const (
+	MailTokenRecovery = "recovery"
+	MailTokenInvite   = "invite" // a user created through /account/users sets a first password
+)
 
 // MailTokenReader holds the queries of mail tokens.
 type MailTokenReader interface {

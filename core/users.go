@@ -17,6 +17,9 @@ type UserCreate struct {
 	// owner the user is (and an owner cannot be restricted).
 	AccountID int64
 	AccountOf string
+	// InvitedBy, when mail is on, mails the new user an invitation to set
+	// their password, naming this user (CreateAccountUser sets it).
+	InvitedBy string
 }
 
 var usernamePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{2,31}$`)
@@ -76,6 +79,9 @@ func (s *Service) CreateUser(ctx context.Context, in UserCreate) (User, error) {
 			return notFound(err, "create user")
 		}
 		note(Event{Name: EventUserCreated, UserID: u.ID, Username: u.Username})
+		if in.InvitedBy != "" && s.RecoveryOffered() {
+			return s.mailLink(ctx, tx, u, MailTokenInvite, "invitation", map[string]string{"inviter": in.InvitedBy})
+		}
 		return nil
 	})
 	return u, err
