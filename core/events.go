@@ -36,6 +36,8 @@ const (
 	EventClientCreated   = "oauth_client.created" // by an account (/account/oauth-clients)
 	EventClientDeleted   = "oauth_client.deleted"
 	EventClientReset     = "oauth_client.secret_reset"
+	EventEmailChanged    = "email.changed"
+	EventEmailVerified   = "email.verified"
 )
 
 // Event is one security event: its name, the user it happened to (0 and

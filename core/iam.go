@@ -154,11 +154,12 @@ func (s *Service) UpdateMe(ctx context.Context, a Actor, in MeUpdate) (Me, error
 		}
 	}
 	var out Me
-	err := s.store.Update(ctx, func(tx Tx) error {
+	err := s.update(ctx, func(tx Tx, note func(Event)) error {
 		m, err := lockHuman(ctx, tx, a.User.ID)
 		if err != nil {
 			return err
 		}
+		old := m.User.Email
 		if err := applyMeUpdate(&m, in); err != nil {
 			return err
 		}
@@ -167,6 +168,11 @@ func (s *Service) UpdateMe(ctx context.Context, a Actor, in MeUpdate) (Me, error
 		}
 		if err := tx.PutIAMProfile(ctx, m.Profile); err != nil {
 			return notFound(err, "update iam profile")
+		}
+		if m.User.Email != old {
+			if err := s.emailChanged(ctx, tx, m.User, old, note); err != nil {
+				return err
+			}
 		}
 		out = m
 		return nil

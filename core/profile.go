@@ -130,16 +130,22 @@ func (s *Service) UpdateProfile(ctx context.Context, a Actor, in ProfileUpdate) 
 		}
 	}
 	var out User
-	err := s.store.Update(ctx, func(tx Tx) error {
+	err := s.update(ctx, func(tx Tx, note func(Event)) error {
 		u, err := lockUser(ctx, tx, a.User.ID)
 		if err != nil {
 			return err
 		}
+		old := u.Email
 		if err := applyProfileUpdate(&u, in); err != nil {
 			return err
 		}
 		if err := tx.UpdateUser(ctx, u); err != nil {
 			return notFound(err, "update user")
+		}
+		if u.Email != old {
+			if err := s.emailChanged(ctx, tx, u, old, note); err != nil {
+				return err
+			}
 		}
 		out = u
 		return nil

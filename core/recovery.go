@@ -17,6 +17,7 @@ import (
 const (
 	RecoveryLifetime      = 30 * time.Minute
 	InvitationLifetime    = 7 * 24 * time.Hour
+	VerificationLifetime  = 24 * time.Hour
 	recoveryPerAddress    = 5 // requests per address (the typed email or username) per window
 	recoveryPerAccount    = 5 // mails per user per window, whatever address asked
 	recoveryWindow        = time.Hour
@@ -99,14 +100,21 @@ func (s *Service) mailLink(ctx context.Context, tx Tx, u User, purpose, template
 	}
 	now := s.clock()
 	lifetime := RecoveryLifetime
-	if purpose == MailTokenInvite {
+	switch purpose {
+	case MailTokenInvite:
 		lifetime = InvitationLifetime
+	case MailTokenVerify:
+		lifetime = VerificationLifetime
 	}
 	t := MailToken{Hash: HashToken(raw), UserID: u.ID, Purpose: purpose, Created: now, Expiry: now.Add(lifetime)}
 	if err := tx.CreateMailToken(ctx, t); err != nil {
 		return notFound(err, "create mail token")
 	}
-	fill := map[string]string{"username": u.Username, "link": s.publicURL + "/auth/recover/complete?token=" + raw,
+	page := "/auth/recover/complete?token="
+	if purpose == MailTokenVerify {
+		page = "/auth/email/verify?token="
+	}
+	fill := map[string]string{"username": u.Username, "link": s.publicURL + page + raw,
 		"expires": t.Expiry.Format(time.RFC1123), "time": now.Format(time.RFC1123)}
 	for k, v := range data {
 		fill[k] = v
@@ -222,4 +230,77 @@ func (s *Service) setPassword(ctx context.Context, tx Tx, userID int64, hash str
 		return notFound(err, "void recovery links")
 	}
 	return notFound(tx.DeleteMailTokens(ctx, userID, MailTokenInvite), "void invitations")
+}
+
+// emailChanged, inside the transaction that changed u's address from old,
+// notifies the old address and sends the new one a link that verifies it
+// (24 h), when mail is on.
+func (s *Service) emailChanged(ctx context.Context, tx Tx, u User, old string, note func(Event)) error {
+	note(Event{Name: EventEmailChanged, UserID: u.ID, Username: u.Username, AccountID: u.AccountID})
+	// The new address is not verified until its link is followed.
+	p, err := tx.IAMProfile(ctx, u.ID)
+	if err != nil {
+		return notFound(err, "load iam profile")
+	}
+	if p.EmailVerified {
+		p.EmailVerified = false
+		if err := tx.PutIAMProfile(ctx, p); err != nil {
+			return notFound(err, "unverify email")
+		}
+	}
+	if !s.mail {
+		return nil
+	}
+	if old != "" {
+		if err := s.queueMail(ctx, tx, Mail{To: old, Template: "email_changed", Data: map[string]string{
+			"username": u.Username, "time": s.clock().Format(time.RFC1123)}}); err != nil {
+			return err
+		}
+	}
+	if !s.RecoveryOffered() {
+		return nil
+	}
+	return s.mailLink(ctx, tx, u, MailTokenVerify, "verify_email", nil)
+}
+
+// VerifyEmail confirms a user's address with the token of the link mailed
+// to it: the IAM face's email_verified turns true.
+func (s *Service) VerifyEmail(ctx context.Context, token string) error {
+	if !s.RecoveryOffered() {
+		return NotFound()
+	}
+	bad := Invalid("token", "This link is invalid, used or expired: change the address again for a new one")
+	if token == "" || len(token) > 128 {
+		return bad
+	}
+	hash := HashToken(token)
+	t, err := s.store.MailToken(ctx, hash)
+	if errors.Is(err, ErrNotFound) || (err == nil && (t.Purpose != MailTokenVerify || t.Used || !s.now().Before(t.Expiry))) {
+		return bad
+	}
+	if err != nil {
+		return fmt.Errorf("verification token: %w", err)
+	}
+	return s.update(ctx, func(tx Tx, note func(Event)) error {
+		u, err := lockUser(ctx, tx, t.UserID)
+		if err != nil {
+			return err
+		}
+		if err := tx.UseMailToken(ctx, hash); err != nil {
+			if errors.Is(err, ErrNotFound) {
+				return bad
+			}
+			return err
+		}
+		p, err := tx.IAMProfile(ctx, u.ID)
+		if err != nil {
+			return notFound(err, "load iam profile")
+		}
+		p.EmailVerified = true
+		if err := tx.PutIAMProfile(ctx, p); err != nil {
+			return notFound(err, "verify email")
+		}
+		note(Event{Name: EventEmailVerified, UserID: u.ID, Username: u.Username, AccountID: u.AccountID})
+		return nil
+	})
 }

@@ -201,3 +201,55 @@ func TestInvitation(t *testing.T) {
 	e.clock.Advance(core.InvitationLifetime + time.Second)
 	wantErr(t, e.svc.CompleteRecovery(e.ctx, core.RecoveryComplete{Token: late, Password: newPassword}), core.KindInvalid, "token")
 }
+
+// TestEmailChange: changing the address notifies the old one and mails the
+// new one a link that verifies it; until then email_verified is false.
+func TestEmailChange(t *testing.T) {
+	e := newEnv(t)
+	e.mailOn()
+	a := e.user("alice", false)
+	e.queuedMails()
+	if _, err := e.svc.UpdateProfile(e.ctx, a, core.ProfileUpdate{Email: ptr("alice@new.example")}); err != nil {
+		t.Fatal(err)
+	}
+	var notice, verify core.Mail
+	for _, m := range e.queuedMails() {
+		switch m.Template {
+		case "email_changed":
+			notice = m
+		case "verify_email":
+			verify = m
+		}
+	}
+	if notice.To != "alice@example.com" || verify.To != "alice@new.example" {
+		t.Fatalf("the mails: notice to %q, verification to %q", notice.To, verify.To)
+	}
+	token, ok := strings.CutPrefix(verify.Data["link"], "https://id.example.com/auth/email/verify?token=")
+	if !ok || len(token) != 64 {
+		t.Fatalf("the verification link %q", verify.Data["link"])
+	}
+	me, err := e.svc.Me(e.ctx, a)
+	noErr(t, err)
+	if me.Profile.EmailVerified {
+		t.Fatal("a new address is verified before its link is followed")
+	}
+	wantErr(t, e.svc.VerifyEmail(e.ctx, strings.Repeat("0", 64)), core.KindInvalid, "token")
+	noErr(t, e.svc.VerifyEmail(e.ctx, token))
+	wantErr(t, e.svc.VerifyEmail(e.ctx, token), core.KindInvalid, "token")
+	me, err = e.svc.Me(e.ctx, a)
+	noErr(t, err)
+	if !me.Profile.EmailVerified {
+		t.Error("the address is not verified after its link")
+	}
+	// A link older than a day is refused.
+	if _, err := e.svc.UpdateProfile(e.ctx, a, core.ProfileUpdate{Email: ptr("alice@newer.example")}); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range e.queuedMails() {
+		if m.Template == "verify_email" {
+			token = strings.TrimPrefix(m.Data["link"], "https://id.example.com/auth/email/verify?token=")
+		}
+	}
+	e.clock.Advance(core.VerificationLifetime + time.Second)
+	wantErr(t, e.svc.VerifyEmail(e.ctx, token), core.KindInvalid, "token")
+}

@@ -138,6 +138,7 @@ type MailToken struct {
 const (
 	MailTokenRecovery = "recovery"
 	MailTokenInvite   = "invite" // a user created through /account/users sets a first password
+	MailTokenVerify   = "verify" // a new email address is confirmed
 )
 
 // MailTokenReader holds the queries of mail tokens.

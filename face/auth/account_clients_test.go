@@ -84,6 +84,7 @@ func TestRecoveryNotOffered(t *testing.T) {
 	e := newEnv(t, testenv.Backend{Name: "sqlite", Open: testenv.OpenSQLite})
 	e.call("POST", "/auth/recovery", "", `{"email":"a@example.com"}`, 404, nil)
 	e.call("POST", "/auth/recovery/complete", "", `{"token":"x","password":"y"}`, 404, nil)
+	e.call("POST", "/auth/email/verify", "", `{"token":"x"}`, 404, nil)
 	resp, err := client(t).Get(e.srv.URL + "/auth/recover")
 	if err != nil {
 		t.Fatal(err)

@@ -108,3 +108,36 @@ func (s *server) recoverCompleteSubmit(w http.ResponseWriter, r *http.Request) {
 	}
 	s.render(w, r, http.StatusOK, "recovercomplete", recoverData{Done: true})
 }
+
+type verifyRequest struct {
+	Token string `json:"token"`
+}
+
+func (s *server) apiVerifyEmail(w http.ResponseWriter, r *http.Request) {
+	var in verifyRequest
+	if err := decode(r, &in); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if err := s.svc.VerifyEmail(r.Context(), in.Token); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, statusResponse{Status: "The address is verified."})
+}
+
+// verifyEmailPage is the mail's link: a button, so that a mail scanner
+// that opens links verifies nothing.
+func (s *server) verifyEmailPage(w http.ResponseWriter, r *http.Request) {
+	s.render(w, r, http.StatusOK, "verifyemail", recoverData{CSRF: s.csrfToken(w, r), Token: r.URL.Query().Get("token")})
+}
+
+func (s *server) verifyEmailSubmit(w http.ResponseWriter, r *http.Request) {
+	token := r.PostForm.Get("token")
+	if err := s.svc.VerifyEmail(r.Context(), token); err != nil {
+		st, msg := s.pageError(w, r, err)
+		s.render(w, r, st, "verifyemail", recoverData{CSRF: cookie(r, csrfCookie), Token: token, Error: msg})
+		return
+	}
+	s.render(w, r, http.StatusOK, "verifyemail", recoverData{Done: true})
+}

@@ -58,6 +58,7 @@ func (s *server) routes() {
 	}
 	s.handle("POST /auth/recovery", s.apiRecovery)
 	s.handle("POST /auth/recovery/complete", s.apiRecoveryComplete)
+	s.handle("POST /auth/email/verify", s.apiVerifyEmail)
 	s.handle("POST /auth/logout", s.bearer(s.apiLogout))
 	s.handle("GET /auth/tfa/scratch-codes", s.bearer(s.apiScratchCodesLeft))
 	s.handle("POST /auth/tfa/scratch-codes", s.bearer(s.apiRegenerateScratchCodes))
@@ -71,6 +72,8 @@ func (s *server) routes() {
 	s.handle("POST /auth/recover", s.offered(s.form(s.recoverSubmit)))
 	s.handle("GET /auth/recover/complete", s.offered(s.recoverCompletePage))
 	s.handle("POST /auth/recover/complete", s.offered(s.form(s.recoverCompleteSubmit)))
+	s.handle("GET /auth/email/verify", s.offered(s.verifyEmailPage))
+	s.handle("POST /auth/email/verify/form", s.offered(s.form(s.verifyEmailSubmit)))
 
 	// The login server's paths that Cloud Manager links to, at the root
 	// as on login.linode.com: sign-out and "forgot password".
