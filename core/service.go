@@ -41,6 +41,9 @@ type Config struct {
 	// Mail queues the mails of the security notifications in the outbox
 	// (OutboxMail), for a worker that sends them; off, none are queued.
 	Mail bool
+	// Signup lets anyone make an account (POST /auth/signup), when mail is
+	// on to verify their address.
+	Signup bool
 	// PublicURL is the scheme and host users reach profiled at, for the
 	// links of mails (recovery); without it, no mail carries a link.
 	PublicURL string
@@ -66,13 +69,14 @@ type Service struct {
 	mail    bool      // Config.Mail
 	// publicURL is Config.PublicURL, without a trailing slash.
 	publicURL string
+	signup    bool // Config.Signup
 }
 
 // New builds a Service.
 func New(c Config) *Service {
 	s := &Service{store: c.Store, box: c.Box, sms: c.SMS, now: c.Now, rand: c.Rand, idp: c.Identity, clients: c.Clients,
 		cost: ProductionPasswordCost, events: c.Events, outbox: c.EventsOutbox, mail: c.Mail,
-		publicURL: strings.TrimRight(c.PublicURL, "/")}
+		publicURL: strings.TrimRight(c.PublicURL, "/"), signup: c.Signup}
 	if c.PasswordCost != nil {
 		s.cost = *c.PasswordCost
 	}

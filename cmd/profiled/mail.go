@@ -11,6 +11,8 @@ import (
 // mailConfig is how serve sends mail: over SMTP, from the outbox.
 type mailConfig struct {
 	smtpURL, from, templates string
+	// signup lets anyone make an account, its address verified by mail.
+	signup bool
 }
 
 func mailFlags(fs *flagSet) *mailConfig {
@@ -20,12 +22,18 @@ func mailFlags(fs *flagSet) *mailConfig {
 	fs.envString(&c.from, "mail-from", "PROFILED_MAIL_FROM", "", "the sender `ADDRESS` of profiled's mail, e.g. \"Example Accounts <accounts@example.com>\" (required with --smtp-url)")
 	fs.envString(&c.templates, "mail-templates", "PROFILED_MAIL_TEMPLATES", "",
 		"a `DIR` of mail templates (NAME.txt: a Subject: line, a blank line, the text; NAME.html) that replace the built-in ones of the same name")
+	fs.BoolVar(&c.signup, "signup", false,
+		"let anyone make an account of their own (POST /auth/signup and its page), its address verified by mail; needs --smtp-url and --public-url")
+	fs.twin("signup", "PROFILED_SIGNUP")
 	return c
 }
 
 // sender is the mail deliverer, or nil without --smtp-url.
 func (c *mailConfig) sender() (core.Deliverer, error) {
 	if c.smtpURL == "" {
+		if c.signup {
+			return nil, usagef("--signup needs --smtp-url, --mail-from and --public-url: sign-up verifies the address by mail")
+		}
 		return nil, nil
 	}
 	templates, err := mailer.LoadTemplates(c.templates)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"html"
 	"io"
 	"net/http"
@@ -132,5 +133,57 @@ func TestRecoveryByMail(t *testing.T) {
 	inbox.Await(t, 10*time.Second, "Subject: Your profiled password was changed")
 	if resp, err := browser.PostForm(s.base+"/auth/recover/complete", form); err != nil || resp.StatusCode != http.StatusBadRequest {
 		t.Errorf("the link a second time: %v %v, want 400", resp, err)
+	}
+}
+
+// TestSignUpByMail: with --signup, a new user signs up through the JSON
+// API, gets the verification mail at a real SMTP server, and its link's
+// page verifies the address (the IAM face's email_verified). --signup
+// without mail is refused at start.
+func TestSignUpByMail(t *testing.T) {
+	_, db := tempDB(t)
+	env := map[string]string{"PROFILED_DB": db}
+	if _, _, err := runCmd(t, env, "serve", "--signup"); err == nil || !strings.Contains(err.Error(), "--smtp-url") {
+		t.Errorf("--signup without mail: %v", err)
+	}
+	inbox := smtptest.Start(t)
+	s := startServe(t, env, "--signup", "--smtp-url", inbox.URL(), "--mail-from", "accounts@example.com", "--public-url", "http://id.example.test")
+	status, body := call(t, "POST", s.base+"/auth/signup", "", `{"username":"newbie","email":"newbie@example.com","password":"a brand new passphrase"}`)
+	if status != http.StatusCreated {
+		t.Fatalf("sign-up: %d %s", status, body)
+	}
+	if status, body := call(t, "POST", s.base+"/auth/signup", "", `{"username":"Newbie","email":"x@example.com","password":"a brand new passphrase"}`); status != http.StatusBadRequest || !strings.Contains(string(body), "username") {
+		t.Errorf("a taken username: %d %s", status, body)
+	}
+	m := inbox.Await(t, 10*time.Second, "Subject: Confirm your email address")
+	link := regexp.MustCompile(`http://id\.example\.test(/auth/email/verify\?token=[0-9a-f]{64})`).FindStringSubmatch(m.Decoded())
+	if link == nil || m.To[0] != "newbie@example.com" {
+		t.Fatalf("the verification mail to %v:\n%s", m.To, m.Decoded())
+	}
+	token := strings.TrimPrefix(link[1], "/auth/email/verify?token=")
+	status, login := call(t, "POST", s.base+"/auth/login", "", `{"username":"newbie","password":"a brand new passphrase"}`)
+	if status != http.StatusOK {
+		t.Fatalf("sign in after sign-up: %d %s", status, login)
+	}
+	var session struct{ Token string }
+	if err := json.Unmarshal(login, &session); err != nil {
+		t.Fatal(err)
+	}
+	verified := func() bool {
+		_, me := call(t, "GET", s.base+"/iam/v1/users/me/", session.Token, "")
+		var out struct {
+			EmailVerified bool `json:"email_verified"`
+		}
+		_ = json.Unmarshal(me, &out)
+		return out.EmailVerified
+	}
+	if verified() {
+		t.Fatal("email_verified before the link")
+	}
+	if status, body := call(t, "POST", s.base+"/auth/email/verify", "", `{"token":"`+token+`"}`); status != http.StatusOK {
+		t.Fatalf("verify: %d %s", status, body)
+	}
+	if !verified() {
+		t.Error("email_verified after the link")
 	}
 }

@@ -164,6 +164,9 @@ func serve(ctx context.Context, e *env, c serveConfig) error {
 	if err != nil {
 		return err
 	}
+	if c.mail.signup && c.iam.publicURL == "" {
+		return usagef("--signup needs --public-url: the verification mail links to it")
+	}
 	var cert *certificate
 	if (c.tlsCert == "") != (c.tlsKey == "") {
 		return usagef("--tls-cert and --tls-key go together: give both, or neither for plain HTTP behind a proxy that terminates TLS")
@@ -224,7 +227,7 @@ func serve(ctx context.Context, e *env, c serveConfig) error {
 	// and those named on the command line.
 	directory := core.ClientDirectories{core.RegisteredClients{Store: store}, clients}
 	cfg := core.Config{Store: store, Box: box, SMS: sender, Clients: directory, Events: events, EventsOutbox: deliverer != nil,
-		Mail: mailSender != nil, PublicURL: c.iam.publicURL}
+		Mail: mailSender != nil, PublicURL: c.iam.publicURL, Signup: c.mail.signup}
 	if idp != nil {
 		cfg.Identity = idp
 		discover(ctx, idp, c.iam.issuer, logger)

@@ -85,6 +85,7 @@ func TestRecoveryNotOffered(t *testing.T) {
 	e.call("POST", "/auth/recovery", "", `{"email":"a@example.com"}`, 404, nil)
 	e.call("POST", "/auth/recovery/complete", "", `{"token":"x","password":"y"}`, 404, nil)
 	e.call("POST", "/auth/email/verify", "", `{"token":"x"}`, 404, nil)
+	e.call("POST", "/auth/signup", "", `{"username":"newbie","email":"n@example.com","password":"a brand new passphrase"}`, 404, nil)
 	resp, err := client(t).Get(e.srv.URL + "/auth/recover")
 	if err != nil {
 		t.Fatal(err)

@@ -188,33 +188,8 @@ func TestBrowserRecovery(t *testing.T) {
 	exe := chromium(t)
 	for _, b := range testenv.Backends(t) {
 		t.Run(b.Name, func(t *testing.T) {
-			st := b.Open(t)
-			clock := testenv.NewClock(time.Now().UTC().Truncate(30 * time.Second))
-			e := &env{t: t, store: st, clock: clock, capture: &spectest.Capture{}}
-			var h http.Handler
-			e.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }))
-			t.Cleanup(e.srv.Close)
-			e.svc = core.New(core.Config{PasswordCost: testenv.FastPasswords, Store: st, Box: testenv.TestKey(), SMS: &testenv.SMSInbox{},
-				Now: clock.Now, Mail: true, PublicURL: e.srv.URL})
-			h = e.capture.Wrap(handler(e.svc))
-			t.Cleanup(func() { validateAgainstSpec(t, e.srv.URL, e.capture.Take()) })
+			e, inbox := mailEnv(t, b, false)
 			e.user("alice")
-
-			inbox := smtptest.Start(t)
-			templates, err := mailer.LoadTemplates("")
-			if err != nil {
-				t.Fatal(err)
-			}
-			sender, err := mailer.New(inbox.URL(), "accounts@example.com", templates)
-			if err != nil {
-				t.Fatal(err)
-			}
-			wctx, stop := context.WithCancel(context.Background())
-			worker := make(chan error, 1)
-			go func() {
-				worker <- e.svc.RunOutbox(wctx, core.OutboxMail, sender, core.OutboxOptions{Poll: 20 * time.Millisecond})
-			}()
-			t.Cleanup(func() { stop(); <-worker })
 
 			step, text := browser(t, exe)
 			step("open the forgot-password page", chromedp.Navigate(e.srv.URL+"/forgot/password"))
@@ -244,4 +219,72 @@ func TestBrowserRecovery(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestBrowserSignUp signs up in headless Chromium from the sign-in page's
+// link, then follows the verification link of the mail a real SMTP server
+// receives, and confirms the address.
+func TestBrowserSignUp(t *testing.T) {
+	exe := chromium(t)
+	e, inbox := mailEnv(t, testenv.Backend{Name: "sqlite", Open: testenv.OpenSQLite}, true)
+	step, text := browser(t, exe)
+	step("open the sign-in page", chromedp.Navigate(e.srv.URL+"/auth/signin"))
+	step("follow its sign-up link", chromedp.Click(chromedp.ID("signup")))
+	step("the sign-up page", chromedp.WaitVisible(chromedp.ID("username")))
+	step("type the username", chromedp.SendKeys(chromedp.ID("username"), "newbie"))
+	step("type the email", chromedp.SendKeys(chromedp.ID("email"), "newbie@example.com"))
+	step("type the password", chromedp.SendKeys(chromedp.ID("password"), "a brand new passphrase"))
+	step("create the account", chromedp.Click(chromedp.ID("submit")))
+	step("the confirmation", chromedp.WaitVisible(chromedp.ID("done")))
+	m := inbox.Await(t, 15*time.Second, "Subject: Confirm your email address")
+	link := regexp.MustCompile(regexp.QuoteMeta(e.srv.URL) + `/auth/email/verify\?token=[0-9a-f]{64}`).FindString(m.Decoded())
+	if link == "" {
+		t.Fatalf("no link in the mail:\n%s", m.Decoded())
+	}
+	step("open the mail's link", chromedp.Navigate(link))
+	step("confirm", chromedp.Click(chromedp.ID("submit")))
+	step("confirmed", chromedp.WaitVisible(chromedp.ID("done")))
+	if got := text("done"); !strings.Contains(got, "confirmed") {
+		t.Fatalf("the page says %q", got)
+	}
+	u, err := e.store.UserByUsername(context.Background(), "newbie")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := e.store.IAMProfile(context.Background(), u.ID)
+	if err != nil || !p.EmailVerified {
+		t.Errorf("after the link: email_verified %v, %v", p.EmailVerified, err)
+	}
+}
+
+// mailEnv is an env whose service sends mail (to a real SMTP server it
+// returns, through the outbox worker with mailer) and links to its own
+// server, with sign-up on or off.
+func mailEnv(t *testing.T, b testenv.Backend, signup bool) (*env, *smtptest.Server) {
+	st := b.Open(t)
+	clock := testenv.NewClock(time.Now().UTC().Truncate(30 * time.Second))
+	e := &env{t: t, store: st, clock: clock, capture: &spectest.Capture{}}
+	var h http.Handler
+	e.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }))
+	t.Cleanup(e.srv.Close)
+	e.svc = core.New(core.Config{PasswordCost: testenv.FastPasswords, Store: st, Box: testenv.TestKey(), SMS: &testenv.SMSInbox{},
+		Now: clock.Now, Mail: true, PublicURL: e.srv.URL, Signup: signup})
+	h = e.capture.Wrap(handler(e.svc))
+	t.Cleanup(func() { validateAgainstSpec(t, e.srv.URL, e.capture.Take()) })
+	inbox := smtptest.Start(t)
+	templates, err := mailer.LoadTemplates("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sender, err := mailer.New(inbox.URL(), "accounts@example.com", templates)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wctx, stop := context.WithCancel(context.Background())
+	worker := make(chan error, 1)
+	go func() {
+		worker <- e.svc.RunOutbox(wctx, core.OutboxMail, sender, core.OutboxOptions{Poll: 20 * time.Millisecond})
+	}()
+	t.Cleanup(func() { stop(); <-worker })
+	return e, inbox
 }

@@ -80,6 +80,7 @@ func safeNext(next string) string {
 
 type signInData struct {
 	CSRF, Next, Username, Error string
+	SignUp                      bool // link to the sign-up page
 }
 
 type tfaData struct {
@@ -101,7 +102,7 @@ func (s *server) signInPage(w http.ResponseWriter, r *http.Request) {
 		s.render(w, r, http.StatusOK, "signedin", signedInData{CSRF: csrf, Username: a.User.Username})
 		return
 	}
-	s.render(w, r, http.StatusOK, "signin", signInData{CSRF: csrf, Next: next})
+	s.render(w, r, http.StatusOK, "signin", signInData{CSRF: csrf, Next: next, SignUp: s.svc.SignUpOffered()})
 }
 
 // signedIn keeps the session (and a newly trusted device) in cookies and

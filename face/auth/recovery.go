@@ -64,9 +64,19 @@ type recoverData struct {
 
 // offered answers 404 for the pages of recovery when it is not offered.
 func (s *server) offered(h http.HandlerFunc) http.HandlerFunc {
+	return s.only(s.svc.RecoveryOffered, "This server does not send recovery mail: ask its operator to set a new password for you.", h)
+}
+
+// signUpOffered answers 404 for the sign-up pages when sign-up is off.
+func (s *server) signUpOffered(h http.HandlerFunc) http.HandlerFunc {
+	return s.only(s.svc.SignUpOffered, "This server does not take sign-ups: ask its operator for an account.", h)
+}
+
+// only serves h while on() holds, and otherwise a 404 page that says why.
+func (s *server) only(on func() bool, why string, h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		if !s.svc.RecoveryOffered() {
-			s.errorPage(w, r, http.StatusNotFound, "This server does not send recovery mail: ask its operator to set a new password for you.")
+		if !on() {
+			s.errorPage(w, r, http.StatusNotFound, why)
 			return
 		}
 		h(w, r)
@@ -140,4 +150,51 @@ func (s *server) verifyEmailSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.render(w, r, http.StatusOK, "verifyemail", recoverData{Done: true})
+}
+
+type signUpRequest struct {
+	Username string `json:"username"`
+	Email    string `json:"email"`
+	Password string `json:"password"`
+}
+
+type signUpResponse struct {
+	Status   string `json:"status"`
+	Username string `json:"username"`
+}
+
+const signedUp = "The account is made: sign in with its password, and follow the link mailed to the address to verify it."
+
+func (s *server) apiSignUp(w http.ResponseWriter, r *http.Request) {
+	var in signUpRequest
+	if err := decode(r, &in); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	u, err := s.svc.SignUp(r.Context(), core.SignUpRequest{Username: in.Username, Email: in.Email, Password: in.Password, IP: s.clientIP(r)})
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, signUpResponse{Status: signedUp, Username: u.Username})
+}
+
+type signUpData struct {
+	CSRF, Username, Email, Error, Message string
+	Done                                  bool
+}
+
+func (s *server) signUpPage(w http.ResponseWriter, r *http.Request) {
+	s.render(w, r, http.StatusOK, "signup", signUpData{CSRF: s.csrfToken(w, r)})
+}
+
+func (s *server) signUpSubmit(w http.ResponseWriter, r *http.Request) {
+	csrf := cookie(r, csrfCookie)
+	in := core.SignUpRequest{Username: r.PostForm.Get("username"), Email: r.PostForm.Get("email"), Password: r.PostForm.Get("password"), IP: s.clientIP(r)}
+	if _, err := s.svc.SignUp(r.Context(), in); err != nil {
+		st, msg := s.pageError(w, r, err)
+		s.render(w, r, st, "signup", signUpData{CSRF: csrf, Username: in.Username, Email: in.Email, Error: msg})
+		return
+	}
+	s.render(w, r, http.StatusOK, "signup", signUpData{Done: true, Message: signedUp})
 }

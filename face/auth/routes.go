@@ -59,6 +59,7 @@ func (s *server) routes() {
 	s.handle("POST /auth/recovery", s.apiRecovery)
 	s.handle("POST /auth/recovery/complete", s.apiRecoveryComplete)
 	s.handle("POST /auth/email/verify", s.apiVerifyEmail)
+	s.handle("POST /auth/signup", s.apiSignUp)
 	s.handle("POST /auth/logout", s.bearer(s.apiLogout))
 	s.handle("GET /auth/tfa/scratch-codes", s.bearer(s.apiScratchCodesLeft))
 	s.handle("POST /auth/tfa/scratch-codes", s.bearer(s.apiRegenerateScratchCodes))
@@ -73,6 +74,8 @@ func (s *server) routes() {
 	s.handle("GET /auth/recover/complete", s.offered(s.recoverCompletePage))
 	s.handle("POST /auth/recover/complete", s.offered(s.form(s.recoverCompleteSubmit)))
 	s.handle("GET /auth/email/verify", s.offered(s.verifyEmailPage))
+	s.handle("GET /auth/signup", s.signUpOffered(s.signUpPage))
+	s.handle("POST /auth/signup/form", s.signUpOffered(s.form(s.signUpSubmit)))
 	s.handle("POST /auth/email/verify/form", s.offered(s.form(s.verifyEmailSubmit)))
 
 	// The login server's paths that Cloud Manager links to, at the root
