@@ -17,27 +17,30 @@ const (
 	EventSignInSucceeded = "signin.succeeded"
 	EventSignInFailed    = "signin.failed"
 	EventSignInLocked    = "signin.locked" // an attempt refused while locked out
-	EventTFAEnabled      = "tfa.enabled"
-	EventTFAReset        = "tfa.reset" // a new secret replaced the one before
-	EventTFADisabled     = "tfa.disabled"
-	EventScratchCodes    = "tfa.scratch_codes_regenerated"
-	EventTokenCreated    = "token.created"
-	EventTokenRevoked    = "token.revoked"
-	EventPasswordChanged = "password.changed"
-	EventPasswordReset   = "password.reset" // by the operator
-	EventPhoneVerified   = "phone.verified"
-	EventPhoneRemoved    = "phone.removed"
-	EventAppAuthorized   = "app.authorized"
-	EventAppRevoked      = "app.revoked"
-	EventUserCreated     = "user.created"
-	EventUserDeleted     = "user.deleted"
-	EventSSHKeyAdded     = "ssh_key.added"
-	EventSSHKeyDeleted   = "ssh_key.deleted"
-	EventClientCreated   = "oauth_client.created" // by an account (/account/oauth-clients)
-	EventClientDeleted   = "oauth_client.deleted"
-	EventClientReset     = "oauth_client.secret_reset"
-	EventEmailChanged    = "email.changed"
-	EventEmailVerified   = "email.verified"
+	// EventSignInNewAddress follows a sign-in from an address the user
+	// never signed in from before (not through a trusted device).
+	EventSignInNewAddress = "signin.new_address"
+	EventTFAEnabled       = "tfa.enabled"
+	EventTFAReset         = "tfa.reset" // a new secret replaced the one before
+	EventTFADisabled      = "tfa.disabled"
+	EventScratchCodes     = "tfa.scratch_codes_regenerated"
+	EventTokenCreated     = "token.created"
+	EventTokenRevoked     = "token.revoked"
+	EventPasswordChanged  = "password.changed"
+	EventPasswordReset    = "password.reset" // by the operator
+	EventPhoneVerified    = "phone.verified"
+	EventPhoneRemoved     = "phone.removed"
+	EventAppAuthorized    = "app.authorized"
+	EventAppRevoked       = "app.revoked"
+	EventUserCreated      = "user.created"
+	EventUserDeleted      = "user.deleted"
+	EventSSHKeyAdded      = "ssh_key.added"
+	EventSSHKeyDeleted    = "ssh_key.deleted"
+	EventClientCreated    = "oauth_client.created" // by an account (/account/oauth-clients)
+	EventClientDeleted    = "oauth_client.deleted"
+	EventClientReset      = "oauth_client.secret_reset"
+	EventEmailChanged     = "email.changed"
+	EventEmailVerified    = "email.verified"
 )
 
 // Event is one security event: its name, the user it happened to (0 and

@@ -72,6 +72,12 @@ func TestSecurityEvents(t *testing.T) {
 	}
 	_, err = signIn(e, "alice", alicePassword)
 	noErr(t, err)
+	// The first sign-in from an address says so too.
+	if ev := wantEvents(t, e, a.User.ID, core.EventSignInSucceeded, core.EventSignInNewAddress)[1]; ev.Detail == "" {
+		t.Fatalf("new-address event = %+v, want the address in detail", ev)
+	}
+	_, err = signIn(e, "alice", alicePassword)
+	noErr(t, err)
 	wantEvents(t, e, a.User.ID, core.EventSignInSucceeded)
 
 	// Tokens: the event names the label, never the secret.

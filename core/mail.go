@@ -36,15 +36,16 @@ func ParseMail(m OutboxMessage) (Mail, error) {
 // about, whatever their email_notifications says, and the template each
 // is written in.
 var notifications = map[string]string{
-	EventPasswordChanged: "password_changed",
-	EventPasswordReset:   "password_changed",
-	EventTFAEnabled:      "tfa_enabled",
-	EventTFAReset:        "tfa_enabled",
-	EventTFADisabled:     "tfa_disabled",
-	EventScratchCodes:    "scratch_codes",
-	EventTokenCreated:    "token_created",
-	EventPhoneVerified:   "phone_verified",
-	EventPhoneRemoved:    "phone_removed",
+	EventPasswordChanged:  "password_changed",
+	EventPasswordReset:    "password_changed",
+	EventTFAEnabled:       "tfa_enabled",
+	EventTFAReset:         "tfa_enabled",
+	EventTFADisabled:      "tfa_disabled",
+	EventScratchCodes:     "scratch_codes",
+	EventTokenCreated:     "token_created",
+	EventPhoneVerified:    "phone_verified",
+	EventPhoneRemoved:     "phone_removed",
+	EventSignInNewAddress: "new_signin",
 }
 
 // queueNotifications queues, in tx, the mail of each event that has one.

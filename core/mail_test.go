@@ -49,3 +49,32 @@ func TestNotificationMails(t *testing.T) {
 		t.Fatalf("queued mails: %+v, want token_created to alice", got)
 	}
 }
+
+// TestNewAddressSignInMail: a sign-in from an address the user never
+// signed in from is mailed to them; from a known address, none.
+func TestNewAddressSignInMail(t *testing.T) {
+	e := newEnv(t)
+	e.mailOn()
+	a := e.user("alice", false)
+	noErr(t, e.svc.SetPassword(e.ctx, a.User.ID, "the passphrase of alice"))
+	signIn := func(ip string) {
+		t.Helper()
+		_, err := e.svc.SignIn(e.ctx, core.SignInRequest{Username: "alice", Password: "the passphrase of alice", IP: ip})
+		noErr(t, err)
+	}
+	newSignIns := func() []string {
+		var ips []string
+		for _, m := range e.queuedMails() {
+			if m.Template == "new_signin" {
+				ips = append(ips, m.Data["detail"])
+			}
+		}
+		return ips
+	}
+	signIn("192.0.2.1")
+	signIn("192.0.2.1")
+	signIn("198.51.100.9")
+	if got := newSignIns(); len(got) != 2 || got[0] != "192.0.2.1" || got[1] != "198.51.100.9" {
+		t.Errorf("new-address mails for %v, want one for each new address", got)
+	}
+}

@@ -483,6 +483,19 @@ func (s *Service) useSecondFactor(ctx context.Context, tx Tx, userID int64, code
 	return err == nil, err
 }
 
+// signedInFrom reports whether the user ever signed in from ip: a sign-in
+// from a new address (not through a trusted device) tells the user by mail.
+func (s *Service) signedInFrom(ctx context.Context, tx Tx, userID int64, ip string) (bool, error) {
+	f := AllOf(ptrTo(Match("ip", OpEq, ip)), ptrTo(Match("status", OpEq, LoginSuccessful)))
+	_, n, err := tx.ListLogins(ctx, userID, ListQuery{Page: 1, PageSize: 1, Filter: f})
+	if err != nil {
+		return false, notFound(err, "earlier sign-ins")
+	}
+	return n > 0, nil
+}
+
+func ptrTo[T any](v T) *T { return &v }
+
 // completeSignIn issues the session, records the Login, trusts or touches
 // the device, and forgets the account's failures.
 func (s *Service) completeSignIn(ctx context.Context, u User, resv reservation, remember bool, trusted Device, ip, ua string) (SignInResult, error) {
@@ -513,6 +526,15 @@ func (s *Service) completeSignIn(ctx context.Context, u User, resv reservation, 
 			return notFound(err, "create session")
 		}
 		note(Event{Name: EventSignInSucceeded, UserID: u.ID, Username: u.Username, Detail: detail})
+		if trusted.ID == 0 && ip != "" {
+			seen, err := s.signedInFrom(ctx, tx, u.ID, ip)
+			if err != nil {
+				return err
+			}
+			if !seen {
+				note(Event{Name: EventSignInNewAddress, UserID: u.ID, Username: u.Username, Detail: ip, AccountID: u.AccountID})
+			}
+		}
 		l := Login{UserID: u.ID, AccountID: u.AccountID, Datetime: now, IP: ip, Username: u.Username, Status: LoginSuccessful, Restricted: u.Restricted}
 		if err := tx.CreateLogin(ctx, &l); err != nil {
 			return notFound(err, "record login")
