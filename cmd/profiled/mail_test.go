@@ -10,10 +10,12 @@ import (
 	"os"
 	"os/exec"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/profiled/profiled/internal/pgtest"
 	"github.com/profiled/profiled/internal/smtptest"
 )
 
@@ -185,5 +187,53 @@ func TestSignUpByMail(t *testing.T) {
 	}
 	if !verified() {
 		t.Error("email_verified after the link")
+	}
+}
+
+// TestMailReplicas: two replicas on one PostgreSQL database, each with
+// its mail worker, send every queued mail exactly once between them.
+func TestMailReplicas(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary; skipped in -short mode")
+	}
+	dsn, _ := pgtest.Schema(t)
+	bin := buildProfiled(t)
+	inbox := smtptest.Start(t)
+	tokenFile := t.TempDir() + "/token"
+	var replicas []*process
+	for i := 0; i < 2; i++ {
+		cmd := exec.Command(bin, "serve", "--db", dsn, "--addr", "127.0.0.1:0", "--drain", "0s",
+			"--smtp-url", inbox.URL(), "--mail-from", "accounts@example.com", "--bootstrap-token-file", tokenFile)
+		cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"), "PROFILED_SECRET_KEY=" + strings.Repeat("0123456789abcdef", 4)}
+		p, err := spawnServe(t, cmd, 30*time.Second, (*process).kill)
+		if err != nil {
+			t.Fatal(err)
+		}
+		replicas = append(replicas, p)
+	}
+	token := replicas[0].token
+	const tokens = 30
+	for i := 0; i < tokens; i++ {
+		p := replicas[i%2]
+		if status, body := call(t, "POST", p.base+"/v4/profile/tokens", token, `{"label":"t`+strconv.Itoa(i)+`"}`); status != http.StatusOK {
+			t.Fatalf("POST /v4/profile/tokens on replica %d: %d %s", i%2, status, body)
+		}
+	}
+	for deadline := time.Now().Add(30 * time.Second); len(inbox.Received()) < tokens && time.Now().Before(deadline); {
+		time.Sleep(50 * time.Millisecond)
+	}
+	time.Sleep(300 * time.Millisecond) // a second sending would come now
+	got := map[string]int{}
+	for _, m := range inbox.Received() {
+		label := regexp.MustCompile(`token "(t\d+)"`).FindStringSubmatch(m.Decoded())
+		if label == nil {
+			t.Fatalf("an unexpected mail:\n%s", m.Decoded())
+		}
+		got[label[1]]++
+	}
+	for i := 0; i < tokens; i++ {
+		if n := got["t"+strconv.Itoa(i)]; n != 1 {
+			t.Errorf("the mail of token t%d was sent %d times", i, n)
+		}
 	}
 }
