@@ -2,6 +2,7 @@ package core
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -34,10 +35,17 @@ type RecoveryRequest struct {
 // links have a public URL to point at.
 func (s *Service) RecoveryOffered() bool { return s.mail && s.publicURL != "" }
 
-// RequestRecovery mails a one-use link to the user (or the users) with
-// this address. It answers the same, nil, whether or not the address
-// exists; only malformed input and the per-address limit are errors, and
-// those say nothing about existence either.
+// OutboxRecovery is the outbox topic of recovery requests: each is
+// resolved (the address looked up, the links made and mailed) by a worker
+// (RecoveryRequests), so that the request itself does the same work,
+// and takes the same time, whether or not the address exists.
+const OutboxRecovery = "recovery"
+
+// RequestRecovery queues a request for a one-use link for the user (or
+// the users) with this address. It answers the same, nil, whether or not
+// the address exists, after the same work: one counted attempt and one
+// queued message. Only malformed input and the per-address limit are
+// errors, and those say nothing about existence either.
 func (s *Service) RequestRecovery(ctx context.Context, in RecoveryRequest) error {
 	if !s.RecoveryOffered() {
 		return NotFound()
@@ -52,6 +60,29 @@ func (s *Service) RequestRecovery(ctx context.Context, in RecoveryRequest) error
 	}
 	if err := s.attempt(ctx, "recovery:address:"+address, recoveryPerAddress, recoveryWindow); err != nil {
 		return err
+	}
+	payload, err := json.Marshal(in)
+	if err != nil {
+		return err
+	}
+	return s.store.Update(ctx, func(tx Tx) error {
+		return notFound(tx.Enqueue(ctx, &OutboxMessage{Topic: OutboxRecovery, Payload: payload, Created: s.clock()}), "queue recovery")
+	})
+}
+
+// RecoveryRequests resolves the queued recovery requests: a Deliverer for
+// RunOutbox(OutboxRecovery).
+func (s *Service) RecoveryRequests() Deliverer { return recoveryWorker{s} }
+
+type recoveryWorker struct{ s *Service }
+
+// Deliver looks the request's address up and mails each user with it a
+// link, up to each user's own limit (silently past it).
+func (w recoveryWorker) Deliver(ctx context.Context, m OutboxMessage) error {
+	s := w.s
+	var in RecoveryRequest
+	if err := json.Unmarshal(m.Payload, &in); err != nil {
+		return fmt.Errorf("recovery request %d: %w", m.ID, err)
 	}
 	var users []User
 	var err error
@@ -72,8 +103,6 @@ func (s *Service) RequestRecovery(ctx context.Context, in RecoveryRequest) error
 		if u.Disabled || u.Email == "" {
 			continue
 		}
-		// Past its own limit a user gets no more mail, silently: the
-		// answer must not say who exists.
 		if s.attempt(ctx, fmt.Sprintf("recovery:account:%d", u.ID), recoveryPerAccount, recoveryWindow) != nil {
 			continue
 		}

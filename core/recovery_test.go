@@ -16,9 +16,19 @@ func (e *env) mailOn() {
 		Mail: true, PublicURL: "https://id.example.com/"})
 }
 
-// queuedMails claims every mail of the outbox.
+// queuedMails resolves the queued recovery requests, as the worker does,
+// then claims every mail of the outbox.
 func (e *env) queuedMails() []core.Mail {
 	e.t.Helper()
+	var requests []core.OutboxMessage
+	noErr(e.t, e.store.Update(e.ctx, func(tx core.Tx) error {
+		var err error
+		requests, err = tx.ClaimOutbox(e.ctx, core.OutboxRecovery, e.clock.Now(), time.Hour, 100)
+		return err
+	}))
+	for _, m := range requests {
+		noErr(e.t, e.svc.RecoveryRequests().Deliver(e.ctx, m))
+	}
 	var out []core.Mail
 	noErr(e.t, e.store.Update(e.ctx, func(tx core.Tx) error {
 		ms, err := tx.ClaimOutbox(e.ctx, core.OutboxMail, e.clock.Now(), time.Hour, 100)

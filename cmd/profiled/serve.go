@@ -238,6 +238,7 @@ func serve(ctx context.Context, e *env, c serveConfig) error {
 	}
 	if mailSender != nil {
 		defer runWorker(ctx, svc, core.OutboxMail, mailSender, logger, "a mail")()
+		defer runWorker(ctx, svc, core.OutboxRecovery, svc.RecoveryRequests(), logger, "a recovery request")()
 	}
 
 	var lc net.ListenConfig

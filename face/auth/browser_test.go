@@ -281,10 +281,10 @@ func mailEnv(t *testing.T, b testenv.Backend, signup bool) (*env, *smtptest.Serv
 		t.Fatal(err)
 	}
 	wctx, stop := context.WithCancel(context.Background())
-	worker := make(chan error, 1)
-	go func() {
-		worker <- e.svc.RunOutbox(wctx, core.OutboxMail, sender, core.OutboxOptions{Poll: 20 * time.Millisecond})
-	}()
-	t.Cleanup(func() { stop(); <-worker })
+	workers := make(chan error, 2)
+	opts := core.OutboxOptions{Poll: 20 * time.Millisecond}
+	go func() { workers <- e.svc.RunOutbox(wctx, core.OutboxMail, sender, opts) }()
+	go func() { workers <- e.svc.RunOutbox(wctx, core.OutboxRecovery, e.svc.RecoveryRequests(), opts) }()
+	t.Cleanup(func() { stop(); <-workers; <-workers })
 	return e, inbox
 }
