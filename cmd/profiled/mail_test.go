@@ -78,14 +78,28 @@ func TestMailSurvivesKill9(t *testing.T) {
 	}
 }
 
+// mailDatabases are the databases the mail flows run on end to end:
+// an SQLite file, and a PostgreSQL schema (with the secret key PostgreSQL
+// needs), or a skip without PostgreSQL.
+func mailDatabases(t *testing.T, run func(t *testing.T, env map[string]string)) {
+	t.Run("sqlite", func(t *testing.T) {
+		_, db := tempDB(t)
+		run(t, map[string]string{"PROFILED_DB": db})
+	})
+	t.Run("postgres", func(t *testing.T) {
+		dsn, _ := pgtest.Schema(t)
+		run(t, map[string]string{"PROFILED_DB": dsn, "PROFILED_SECRET_KEY": strings.Repeat("0123456789abcdef", 4)})
+	})
+}
+
 // TestRecoveryByMail: with --smtp-url and --public-url, a forgotten
 // password is recovered end to end: the JSON API asks for a link (the
 // same answer for an unknown address), the mail arrives at a real SMTP
 // server, its link opens the page, whose form sets the password, which
 // then signs in; the link works once. Without mail, recovery is 404.
-func TestRecoveryByMail(t *testing.T) {
-	_, db := tempDB(t)
-	env := map[string]string{"PROFILED_DB": db}
+func TestRecoveryByMail(t *testing.T) { mailDatabases(t, testRecoveryByMail) }
+
+func testRecoveryByMail(t *testing.T, env map[string]string) {
 	plain := startServe(t, env)
 	if status, _ := call(t, "POST", plain.base+"/auth/recovery", "", `{"username":"admin"}`); status != http.StatusNotFound {
 		t.Errorf("recovery without mail: %d, want 404", status)
@@ -139,12 +153,14 @@ func TestRecoveryByMail(t *testing.T) {
 }
 
 // TestSignUpByMail: with --signup, a new user signs up through the JSON
-// API, gets the verification mail at a real SMTP server, and its link's
-// page verifies the address (the IAM face's email_verified). --signup
+// API, gets the verification mail at a real SMTP server, and its link
+// verifies the address (the IAM face's email_verified); then, as the owner
+// of the new account, invites a user (the invitation mail) and changes
+// their address (a notice to the old one, a link to the new one). --signup
 // without mail is refused at start.
-func TestSignUpByMail(t *testing.T) {
-	_, db := tempDB(t)
-	env := map[string]string{"PROFILED_DB": db}
+func TestSignUpByMail(t *testing.T) { mailDatabases(t, testSignUpByMail) }
+
+func testSignUpByMail(t *testing.T, env map[string]string) {
 	if _, _, err := runCmd(t, env, "serve", "--signup"); err == nil || !strings.Contains(err.Error(), "--smtp-url") {
 		t.Errorf("--signup without mail: %v", err)
 	}
@@ -187,6 +203,40 @@ func TestSignUpByMail(t *testing.T) {
 	}
 	if !verified() {
 		t.Error("email_verified after the link")
+	}
+
+	// The new owner invites a user through the account API.
+	if status, body := call(t, "POST", s.base+"/v4/account/users", session.Token, `{"username":"rita","email":"rita@example.com","restricted":true}`); status != http.StatusOK {
+		t.Fatalf("POST /v4/account/users: %d %s", status, body)
+	}
+	invite := inbox.Await(t, 10*time.Second, "Subject: You are invited to an account")
+	if invite.To[0] != "rita@example.com" || !strings.Contains(invite.Decoded(), "newbie added you") ||
+		!regexp.MustCompile(`/auth/recover/complete\?token=[0-9a-f]{64}`).MatchString(invite.Decoded()) {
+		t.Errorf("the invitation to %v:\n%s", invite.To, invite.Decoded())
+	}
+	// An email change tells the old address and verifies the new one.
+	if status, body := call(t, "PUT", s.base+"/v4/profile", session.Token, `{"email":"newbie@new.example"}`); status != http.StatusOK {
+		t.Fatalf("PUT /v4/profile: %d %s", status, body)
+	}
+	if m := inbox.Await(t, 10*time.Second, "Subject: Your email address was changed"); m.To[0] != "newbie@example.com" {
+		t.Errorf("the change notice went to %v", m.To)
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		sent := false
+		for _, m := range inbox.Received() {
+			if m.To[0] == "newbie@new.example" && strings.Contains(m.Decoded(), "Subject: Confirm your email address") {
+				sent = true
+			}
+		}
+		if sent {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no verification mail to the new address")
+		}
+	}
+	if verified() {
+		t.Error("email_verified stays true after the address changed")
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -21,6 +22,7 @@ import (
 	"reflect"
 	"regexp"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -124,6 +126,20 @@ func startServe(t *testing.T, env map[string]string, args ...string) *server {
 	// No drain by default: each test's stop would wait for it
 	// (TestReadinessDrains tests it).
 	argv := append([]string{"profiled", "serve", "--addr", "127.0.0.1:0", "--drain", "0s"}, args...)
+	// On PostgreSQL the first token's default file is the working
+	// directory, which is the source tree under go test.
+	onPostgres := strings.HasPrefix(env["PROFILED_DB"], "postgres") || slices.ContainsFunc(args, func(a string) bool {
+		return strings.HasPrefix(a, "postgres")
+	})
+	if onPostgres && env["PROFILED_BOOTSTRAP_TOKEN_FILE"] == "" && !slices.ContainsFunc(args, func(a string) bool {
+		return strings.HasPrefix(a, "--bootstrap-token-file")
+	}) {
+		env = maps.Clone(env)
+		if env == nil {
+			env = map[string]string{}
+		}
+		env["PROFILED_BOOTSTRAP_TOKEN_FILE"] = filepath.Join(t.TempDir(), "profiled-bootstrap-token")
+	}
 	go func() { s.done <- run(ctx, argv, environ(env), s.stdout, s.stderr) }()
 	t.Cleanup(func() { s.stop(t) })
 	var err error
@@ -658,6 +674,11 @@ type process struct {
 func spawnServe(t testing.TB, cmd *exec.Cmd, wait time.Duration, stop func(*process)) (*process, error) {
 	p := &process{cmd: cmd, stdout: newLineWriter(), stderr: newLineWriter(), exited: make(chan error, 1)}
 	cmd.Stdout, cmd.Stderr = p.stdout, p.stderr
+	if cmd.Dir == "" {
+		// What serve writes beside itself (on PostgreSQL, the first
+		// token's file) must not land in the source tree.
+		cmd.Dir = t.TempDir()
+	}
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}

@@ -226,7 +226,13 @@ func TestBrowserRecovery(t *testing.T) {
 // receives, and confirms the address.
 func TestBrowserSignUp(t *testing.T) {
 	exe := chromium(t)
-	e, inbox := mailEnv(t, testenv.Backend{Name: "sqlite", Open: testenv.OpenSQLite}, true)
+	for _, b := range testenv.Backends(t) {
+		t.Run(b.Name, func(t *testing.T) { browserSignUp(t, exe, b) })
+	}
+}
+
+func browserSignUp(t *testing.T, exe string, b testenv.Backend) {
+	e, inbox := mailEnv(t, b, true)
 	step, text := browser(t, exe)
 	step("open the sign-in page", chromedp.Navigate(e.srv.URL+"/auth/signin"))
 	step("follow its sign-up link", chromedp.Click(chromedp.ID("signup")))
