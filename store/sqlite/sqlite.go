@@ -62,6 +62,11 @@ type Store struct {
 	committed chan struct{}
 	closeOnce sync.Once
 	batches   atomic.Int64 // transactions the committer began, for tests
+
+	// wal and tokens answer TokenByHash from memory while nothing has been
+	// committed (tokencache.go); nil where the WAL-index cannot be read.
+	wal    *walIndex
+	tokens *tokenCache
 }
 
 var _ core.Store = (*Store)(nil)
@@ -96,9 +101,10 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		write.Close()
 		return nil, fmt.Errorf("sqlite: %w", err)
 	}
+	// One more than the readers: the WAL-index watcher pins one.
 	readers := max(4, runtime.GOMAXPROCS(0))
-	read.SetMaxOpenConns(readers)
-	read.SetMaxIdleConns(readers)
+	read.SetMaxOpenConns(readers + 1)
+	read.SetMaxIdleConns(readers + 1)
 
 	readStmts := newStmtCache(read)
 	s := &Store{Reader: sqlstore.NewReader(cached{conn: read, stmts: readStmts, detached: true}, &dialect), stmts: readStmts,
@@ -109,7 +115,21 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		s.Close()
 		return nil, err
 	}
+	// Without the watcher every token is looked up in the database, which
+	// is correct, only slower.
+	if s.wal, err = openWALIndex(ctx, read, abs); err == nil {
+		s.tokens = newTokenCache(s.wal)
+	}
 	return s, nil
+}
+
+// TokenByHash is the hot path of every request (core.Reader): answered
+// from memory while nothing was committed since it was last looked up.
+func (s *Store) TokenByHash(ctx context.Context, hash []byte) (core.Token, core.User, error) {
+	if s.tokens == nil {
+		return s.Reader.TokenByHash(ctx, hash)
+	}
+	return s.tokens.tokenByHash(ctx, hash, s.Reader.TokenByHash)
 }
 
 // dsn builds the connection string of one pool. Pragmas go in the DSN,
@@ -227,7 +247,17 @@ func (s *Store) Close() error {
 		close(s.closing)
 		<-s.committed
 	})
-	return errors.Join(s.stmts.close(), s.writeStmts.close(), s.read.Close(), s.write.Close())
+	var walErr error
+	if s.wal != nil {
+		walErr = s.wal.close()
+	}
+	err := errors.Join(walErr, s.stmts.close(), s.writeStmts.close(), s.read.Close(), s.write.Close())
+	if s.wal != nil {
+		// Only now that no connection of this process has the file open.
+		err = errors.Join(err, s.wal.closeFile())
+		s.wal = nil
+	}
+	return err
 }
 
 // dialect is SQLite's: times as INTEGER unix seconds, bools as 0 or 1,
