@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"net/http"
+	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
@@ -102,3 +103,51 @@ func TestAccountOperatorCommands(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// TestOperatorCommandsInAnotherProcess: the server answers tokens from
+// memory between commits (store/sqlite/tokencache.go); what the operator's
+// CLI commits from a process of its own holds at the server's very next
+// request (issue 16).
+func TestOperatorCommandsInAnotherProcess(t *testing.T) {
+	bin := buildProfiled(t)
+	_, db := tempDB(t)
+	env := map[string]string{"PROFILED_DB": db}
+	cli := func(args ...string) string {
+		t.Helper()
+		cmd := exec.Command(bin, append(args, "--db", db)...)
+		cmd.Dir = t.TempDir()
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("profiled %s: %v", strings.Join(args, " "), err)
+		}
+		return strings.TrimSpace(string(out))
+	}
+	cli("users", "create", "--username", "alice", "--email", "alice@example.com")
+	tok := cli("tokens", "create", "--username", "alice")
+	s := startServe(t, env)
+	warm := func(what string) {
+		t.Helper()
+		for range 3 {
+			if status, body := call(t, "GET", s.base+"/v4/profile", tok, ""); status != http.StatusOK {
+				t.Fatalf("%s: %d %s", what, status, body)
+			}
+		}
+	}
+
+	warm("a new token")
+	cli("users", "disable", "--username", "alice")
+	if status, _ := call(t, "GET", s.base+"/v4/profile", tok, ""); status != http.StatusUnauthorized {
+		t.Errorf("disabled by another process: %d, want 401 at once", status)
+	}
+	cli("users", "enable", "--username", "alice")
+	warm("enabled again by another process")
+
+	var tokens []tokenJSON
+	if err := json.Unmarshal([]byte(cli("tokens", "list", "--username", "alice", "--json")), &tokens); err != nil || len(tokens) != 1 {
+		t.Fatalf("tokens list --json: %+v, %v", tokens, err)
+	}
+	cli("tokens", "revoke", "--username", "alice", "--id", itoa(tokens[0].ID))
+	if status, _ := call(t, "GET", s.base+"/v4/profile", tok, ""); status != http.StatusUnauthorized {
+		t.Errorf("revoked by another process: %d, want 401 at once", status)
+	}
+}

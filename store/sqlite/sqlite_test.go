@@ -348,6 +348,9 @@ func TestMain(m *testing.M) {
 	if path := os.Getenv("PROFILED_SQLITE_KILL_CHILD"); path != "" {
 		killChild(path)
 	}
+	if path := os.Getenv("PROFILED_SQLITE_EXEC_CHILD"); path != "" {
+		execChild(path, os.Getenv("PROFILED_SQLITE_EXEC_STATEMENT"))
+	}
 	os.Exit(m.Run())
 }
 

@@ -1,0 +1,154 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+
+	"github.com/profiled/profiled/core"
+)
+
+// cachedGeneration reports whether hash is remembered for the database's
+// current generation, that is, whether the next TokenByHash of it is
+// answered from memory.
+func cachedGeneration(t *testing.T, s *Store, hash []byte) bool {
+	t.Helper()
+	if s.tokens == nil {
+		t.Fatal("no token cache: the WAL-index could not be read")
+	}
+	gen, ok := s.tokens.generation()
+	s.tokens.mu.RLock()
+	defer s.tokens.mu.RUnlock()
+	e, hit := s.tokens.entries[[32]byte(hash)]
+	return ok && hit && e.gen == gen
+}
+
+func newUserToken(t *testing.T, s *Store, name string) (core.User, core.Token) {
+	t.Helper()
+	ctx := t.Context()
+	u := core.User{Username: name, Email: name + "@example.com", AuthorizedKeys: []string{"ssh-ed25519 AAAA " + name}}
+	tok := core.Token{Kind: core.TokenPersonal, Label: name, Scopes: "*", Hash: core.HashToken("raw-" + name)}
+	if err := s.Update(ctx, func(tx core.Tx) error {
+		if err := tx.CreateUser(ctx, &u); err != nil {
+			return err
+		}
+		tok.UserID = u.ID
+		return tx.CreateToken(ctx, &tok)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return u, tok
+}
+
+// TestTokenCache: a token is answered from memory until anything at all is
+// committed, and what is committed shows at the next lookup.
+func TestTokenCache(t *testing.T) {
+	s := openTest(t)
+	ctx := t.Context()
+	u, tok := newUserToken(t, s, "alice")
+
+	if _, _, err := s.TokenByHash(ctx, tok.Hash); err != nil {
+		t.Fatal(err)
+	}
+	if !cachedGeneration(t, s, tok.Hash) {
+		t.Fatal("a token just looked up is not remembered")
+	}
+	_, got, err := s.TokenByHash(ctx, tok.Hash)
+	if err != nil || got.Email != "alice@example.com" {
+		t.Fatalf("from memory: %+v, %v", got, err)
+	}
+	// What a caller does to its copy does not reach the next one.
+	got.AuthorizedKeys[0] = "changed"
+	if _, again, _ := s.TokenByHash(ctx, tok.Hash); again.AuthorizedKeys[0] != "ssh-ed25519 AAAA alice" {
+		t.Errorf("a caller's change reached the cache: %q", again.AuthorizedKeys)
+	}
+
+	// Any commit ends the generation, even one about someone else.
+	newUserToken(t, s, "bob")
+	if cachedGeneration(t, s, tok.Hash) {
+		t.Error("still answered from memory after a commit")
+	}
+	s.TokenByHash(ctx, tok.Hash)
+
+	u.Email = "alice@example.net"
+	if err := s.Update(ctx, func(tx core.Tx) error { return tx.UpdateUser(ctx, u) }); err != nil {
+		t.Fatal(err)
+	}
+	if _, got, _ := s.TokenByHash(ctx, tok.Hash); got.Email != "alice@example.net" {
+		t.Errorf("after an email change: %q", got.Email)
+	}
+	if err := s.Update(ctx, func(tx core.Tx) error { return tx.DeleteToken(ctx, u.ID, tok.ID) }); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.TokenByHash(ctx, tok.Hash); !errors.Is(err, core.ErrNotFound) {
+		t.Errorf("a deleted token: %v, want ErrNotFound", err)
+	}
+	// An unknown token is not remembered.
+	unknown := core.HashToken("unknown")
+	s.TokenByHash(ctx, unknown)
+	if cachedGeneration(t, s, unknown) {
+		t.Error("an unknown token was remembered")
+	}
+}
+
+// TestTokenCacheSeesAnotherProcess: what another process commits to the
+// file (the operator's CLI, another server) shows at the next lookup.
+func TestTokenCacheSeesAnotherProcess(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "profiled.db")
+	s, err := Open(t.Context(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx := t.Context()
+	_, tok := newUserToken(t, s, "alice")
+	other := func(statement string) {
+		t.Helper()
+		cmd := exec.Command(os.Args[0], "-test.run=^$")
+		cmd.Env = append(os.Environ(), "PROFILED_SQLITE_EXEC_CHILD="+path, "PROFILED_SQLITE_EXEC_STATEMENT="+statement)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("the other process: %v\n%s", err, out)
+		}
+	}
+	warm := func() core.User {
+		t.Helper()
+		s.TokenByHash(ctx, tok.Hash)
+		_, u, err := s.TokenByHash(ctx, tok.Hash)
+		if err != nil || !cachedGeneration(t, s, tok.Hash) {
+			t.Fatalf("not answered from memory: %v", err)
+		}
+		return u
+	}
+
+	warm()
+	other(`UPDATE users SET disabled = 1 WHERE username = 'alice'`)
+	if _, u, err := s.TokenByHash(ctx, tok.Hash); err != nil || !u.Disabled {
+		t.Errorf("after another process disabled the user: disabled %v, %v", u.Disabled, err)
+	}
+	warm()
+	other(`DELETE FROM tokens WHERE hash = x'` + hex.EncodeToString(tok.Hash) + `'`)
+	if _, _, err := s.TokenByHash(ctx, tok.Hash); !errors.Is(err, core.ErrNotFound) {
+		t.Errorf("after another process deleted the token: %v, want ErrNotFound", err)
+	}
+}
+
+// execChild runs one statement on the database at path through a
+// connection of its own, as another program would, and exits.
+func execChild(path, statement string) {
+	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)")
+	if err == nil {
+		_, err = db.ExecContext(context.Background(), statement)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	db.Close()
+	os.Exit(0)
+}
