@@ -7,7 +7,11 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
+	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/profiled/profiled/core"
 	"github.com/profiled/profiled/reqlog"
@@ -134,4 +138,56 @@ func TestSecurityEvents(t *testing.T) {
 	if line["level"] != "INFO" || line["event"] != "password.reset" || line["request_id"] != nil || line["detail"] != nil {
 		t.Fatalf("line: %v", line)
 	}
+}
+
+// TestBuffer: lines wait for the timer, in order; a warning takes them
+// all out at once; Close writes out the rest and later lines go at once.
+func TestBuffer(t *testing.T) {
+	var out syncBuffer
+	b := reqlog.NewBuffer(&out, time.Hour)
+	log := slog.New(reqlog.FlushingHandler(slog.NewTextHandler(b, nil), b, slog.LevelWarn))
+	log.Info("one")
+	log.Info("two")
+	if out.String() != "" {
+		t.Fatalf("written before the timer: %q", out.String())
+	}
+	log.Warn("three")
+	if got := out.String(); !regexp.MustCompile(`(?s)msg=one.*msg=two.*msg=three`).MatchString(got) {
+		t.Fatalf("after a warning: %q", got)
+	}
+	log.Info("four")
+	if err := b.Close(); err != nil || !strings.Contains(out.String(), "msg=four") {
+		t.Fatalf("Close: %v, %q", err, out.String())
+	}
+	log.Info("five")
+	if !strings.Contains(out.String(), "msg=five") {
+		t.Errorf("after Close a line waits: %q", out.String())
+	}
+
+	var timed syncBuffer
+	b = reqlog.NewBuffer(&timed, 10*time.Millisecond)
+	defer b.Close()
+	slog.New(slog.NewTextHandler(b, nil)).Info("by the timer")
+	for deadline := time.Now().Add(5 * time.Second); !strings.Contains(timed.String(), "by the timer"); time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the timer did not write the line out")
+		}
+	}
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

@@ -125,7 +125,7 @@ func TestIAMFace(t *testing.T) {
 	}
 
 	// The request log names the IAM routes.
-	if !strings.Contains(s.stderr.String(), `"route":"GET /iam/v1/users/me/{$}"`) {
+	if !s.stderr.has(`"route":"GET /iam/v1/users/me/{$}"`) {
 		t.Errorf("the log has no IAM route:\n%s", s.stderr)
 	}
 	if strings.Contains(s.stderr.String(), jwt) || strings.Contains(s.stderr.String(), key) {

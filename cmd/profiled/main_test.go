@@ -73,6 +73,19 @@ func (w *lineWriter) String() string {
 	return w.all.String()
 }
 
+// has reports whether what was written contains substr within a few
+// seconds: serve writes its log in batches (reqlog.Buffer).
+func (w *lineWriter) has(substr string) bool {
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		if strings.Contains(w.String(), substr) {
+			return true
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+	}
+}
+
 // environ turns a map into run's getenv; nothing else of the test
 // process's environment leaks in.
 func environ(m map[string]string) func(string) string {
@@ -331,7 +344,7 @@ func TestServeBootstrapsOnceAndServes(t *testing.T) {
 	if got := profileUsername(t, s2.base, s.token); got != "admin" {
 		t.Errorf("after a restart the bootstrap token's user = %q, want admin", got)
 	}
-	if !strings.Contains(s2.stderr.String(), "level=INFO msg=listening") {
+	if !s2.stderr.has("level=INFO msg=listening") {
 		t.Errorf("PROFILED_LOG_FORMAT text: stderr is not slog text:\n%s", s2.stderr)
 	}
 }

@@ -40,7 +40,7 @@ func TestServePreferencesFace(t *testing.T) {
 	if status, body := call(t, "GET", url("app-a"), "", ""); status != http.StatusUnauthorized || !strings.Contains(string(body), `"errors"`) {
 		t.Errorf("no token: %d %s", status, body)
 	}
-	if !strings.Contains(s.stderr.String(), `"route":"GET /user/{version}/preferences/{clientId}"`) {
+	if !s.stderr.has(`"route":"GET /user/{version}/preferences/{clientId}"`) {
 		t.Errorf("no request log line for the face:\n%s", s.stderr)
 	}
 	if err := s.stop(t); err != nil {
