@@ -228,7 +228,7 @@ func TestHarnessSmoke(t *testing.T) {
 	}
 	out := stdout.String()
 	for _, want := range []string{"| GET /v4/profile ", "| bare net/http ", "| PUT /v4/profile/preferences (1 KB) ",
-		"| GET /iam/v1/users/me/ ", "| GET /auth/verify?scope= (forward auth) ", "start-up to ready", "idle RSS < 40 MB"} {
+		"| GET /iam/v1/users/me/ ", "| GET /auth/verify?scope= (forward auth) ", "start-up to ready", "idle RSS <= 25 MB", "bare server's p99 at the same rate"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("the table lacks %q:\n%s", want, out)
 		}
@@ -259,7 +259,7 @@ func TestHarnessSmoke(t *testing.T) {
 	if measured != want {
 		t.Errorf("%d measured rows, want %d:\n%s", measured, want, out)
 	}
-	if rep.PeakRSSBytes <= 0 || rep.IdleRSSBytes <= 0 || rep.StartupMs <= 0 || rep.HalfRate == nil {
+	if rep.PeakRSSBytes <= 0 || rep.IdleRSSBytes <= 0 || rep.StartupMs <= 0 || rep.HalfRate == nil || rep.HalfRateBare == nil {
 		t.Errorf("RSS %d/%d, start-up %v ms, half rate %v", rep.IdleRSSBytes, rep.PeakRSSBytes, rep.StartupMs, rep.HalfRate)
 	}
 }

@@ -26,17 +26,19 @@ type Report struct {
 	LoadAfter  string `json:"load_after"`
 	Rows       []Row  `json:"rows"`
 	// HalfRate is GET /v4/profile driven at half its measured peak rate.
-	HalfRate        *Row            `json:"half_rate,omitempty"`
-	HalfRateOffered float64         `json:"half_rate_offered,omitempty"`
-	PeakRSSBytes    int64           `json:"peak_rss_bytes"`
-	IdleRSSBytes    int64           `json:"idle_rss_bytes"`
-	StartupMs       float64         `json:"startup_to_ready_ms"` // the median of StartupRuns
-	StartupRunsMs   []float64       `json:"startup_runs_ms"`
-	Twins           map[string]Twin `json:"twins,omitempty"`
-	Scaling         []ScalingPoint  `json:"scaling,omitempty"`
-	Targets         []Target        `json:"targets"`
-	Notes           []string        `json:"notes,omitempty"`
-	ElapsedSeconds  float64         `json:"elapsed_seconds"`
+	HalfRate        *Row    `json:"half_rate,omitempty"`
+	HalfRateOffered float64 `json:"half_rate_offered,omitempty"`
+	// HalfRateBare is the bare server at the same rate, alternately.
+	HalfRateBare   *Row            `json:"half_rate_bare,omitempty"`
+	PeakRSSBytes   int64           `json:"peak_rss_bytes"`
+	IdleRSSBytes   int64           `json:"idle_rss_bytes"`
+	StartupMs      float64         `json:"startup_to_ready_ms"` // the median of StartupRuns
+	StartupRunsMs  []float64       `json:"startup_runs_ms"`
+	Twins          map[string]Twin `json:"twins,omitempty"`
+	Scaling        []ScalingPoint  `json:"scaling,omitempty"`
+	Targets        []Target        `json:"targets"`
+	Notes          []string        `json:"notes,omitempty"`
+	ElapsedSeconds float64         `json:"elapsed_seconds"`
 }
 
 // Row is one line of the table: an endpoint on one backend.
@@ -169,9 +171,11 @@ func (r *Report) WriteTable(w io.Writer) {
 			fmt.Fprintf(w, "errors: %s (%s): first: %s\n", row.Endpoint, row.Backend, row.FirstError)
 		}
 	}
-	if r.HalfRate != nil {
-		fmt.Fprintf(w, "GET /v4/profile at half its peak rate (%s req/s offered, %s served): p50 %s, p99 %s, p99.9 %s, %d errors\n",
-			fmtRate(r.HalfRateOffered), fmtRate(r.HalfRate.RPS), fmtLatency(r.HalfRate.P50us), fmtLatency(r.HalfRate.P99us), fmtLatency(r.HalfRate.P999us), r.HalfRate.Errors)
+	for _, h := range []*Row{r.HalfRate, r.HalfRateBare} {
+		if h != nil {
+			fmt.Fprintf(w, "GET /v4/profile at half its peak rate, %s (%s req/s offered, %s served): p50 %s, p99 %s, p99.9 %s, %d errors\n",
+				h.Backend, fmtRate(r.HalfRateOffered), fmtRate(h.RPS), fmtLatency(h.P50us), fmtLatency(h.P99us), fmtLatency(h.P999us), h.Errors)
+		}
 	}
 	if r.PeakRSSBytes > 0 {
 		fmt.Fprintf(w, "server RSS: idle %s, peak %s (VmHWM)\n", fmtMB(r.IdleRSSBytes), fmtMB(r.PeakRSSBytes))
@@ -189,7 +193,7 @@ func (r *Report) WriteTable(w io.Writer) {
 
 func (r *Report) writeTargets(w io.Writer) {
 	if len(r.Targets) > 0 {
-		fmt.Fprintln(w, "\ntargets (issue 4):")
+		fmt.Fprintln(w, "\ntargets (issue 16, and issue 4's it did not replace):")
 		for _, t := range r.Targets {
 			verdict := "n/a"
 			if t.Met != nil {
