@@ -194,6 +194,13 @@ func serve(ctx context.Context, e *env, c serveConfig) error {
 		return err
 	}
 	defer st.Close()
+	// PostgreSQL: tokens answered from memory between notifications of
+	// change (store/postgres/authwatch.go); SQLite does so by itself.
+	if w, ok := st.(interface{ WatchTokens(context.Context) error }); ok {
+		if err := w.WatchTokens(ctx); err != nil {
+			return fmt.Errorf("watch tokens on %s: %w", c.db, err)
+		}
+	}
 	if created != "" {
 		logger.Warn(keyCreatedNotice(created))
 	}

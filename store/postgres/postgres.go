@@ -75,6 +75,7 @@ const updateAttempts = 5
 type Store struct {
 	sqlstore.Reader
 	pool *pgxpool.Pool
+	auth *authWatch // by WatchTokens; nil: every token is looked up
 }
 
 var _ core.Store = (*Store)(nil)
@@ -147,8 +148,35 @@ func (s *Store) PoolStat() *pgxpool.Stat { return s.pool.Stat() }
 
 // Close closes every connection of the pool, waiting for those in use.
 func (s *Store) Close() error {
+	if s.auth != nil {
+		s.auth.close()
+	}
 	s.pool.Close()
 	return nil
+}
+
+// WatchTokens makes TokenByHash answer from memory what no replica has
+// changed since (authwatch.go), at the cost of one more connection. A
+// server calls it once, after migrating; short-lived commands need not.
+func (s *Store) WatchTokens(ctx context.Context) error {
+	v, err := s.SchemaVersion(ctx)
+	if err != nil {
+		return err
+	}
+	if v < authWatchVersion {
+		return fmt.Errorf("postgres: the schema is at version %d; watching tokens needs %d", v, authWatchVersion)
+	}
+	s.auth = newAuthWatch(s.pool.Config().ConnConfig)
+	s.auth.start()
+	return nil
+}
+
+// TokenByHash is the hot path of every request (core.Reader).
+func (s *Store) TokenByHash(ctx context.Context, hash []byte) (core.Token, core.User, error) {
+	if s.auth == nil {
+		return s.Reader.TokenByHash(ctx, hash)
+	}
+	return s.auth.tokenByHash(ctx, hash, s.Reader.TokenByHash)
 }
 
 // Update runs fn in one READ COMMITTED transaction and commits it if fn

@@ -608,8 +608,13 @@ func TestListPastTheEnd(t *testing.T) {
 
 func TestConformance(t *testing.T) {
 	t.Parallel()
+	// With the token watch on, as serve runs it, so that every lookup
+	// the suite checks goes through the cache (authwatch.go).
 	storetest.Run(t, func(t *testing.T) core.Store {
 		s, _ := openTest(t, Options{})
+		if err := s.WatchTokens(context.Background()); err != nil {
+			t.Fatal(err)
+		}
 		return s
 	})
 }

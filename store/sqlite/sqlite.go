@@ -63,10 +63,12 @@ type Store struct {
 	closeOnce sync.Once
 	batches   atomic.Int64 // transactions the committer began, for tests
 
-	// wal and tokens answer TokenByHash from memory while nothing has been
-	// committed (tokencache.go); nil where the WAL-index cannot be read.
+	// wal, gens and tokens answer TokenByHash from memory while nothing
+	// has been committed (tokencache.go); nil where the WAL-index cannot
+	// be read.
 	wal    *walIndex
-	tokens *tokenCache
+	gens   *walGenerations
+	tokens *sqlstore.TokenCache
 }
 
 var _ core.Store = (*Store)(nil)
@@ -118,7 +120,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	// Without the watcher every token is looked up in the database, which
 	// is correct, only slower.
 	if s.wal, err = openWALIndex(ctx, read, abs); err == nil {
-		s.tokens = newTokenCache(s.wal)
+		s.gens, s.tokens = &walGenerations{wal: s.wal}, sqlstore.NewTokenCache()
 	}
 	return s, nil
 }
@@ -129,7 +131,7 @@ func (s *Store) TokenByHash(ctx context.Context, hash []byte) (core.Token, core.
 	if s.tokens == nil {
 		return s.Reader.TokenByHash(ctx, hash)
 	}
-	return s.tokens.tokenByHash(ctx, hash, s.Reader.TokenByHash)
+	return cachedTokenByHash(ctx, s.gens, s.tokens, hash, s.Reader.TokenByHash)
 }
 
 // dsn builds the connection string of one pool. Pragmas go in the DSN,

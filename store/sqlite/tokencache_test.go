@@ -22,11 +22,9 @@ func cachedGeneration(t *testing.T, s *Store, hash []byte) bool {
 	if s.tokens == nil {
 		t.Fatal("no token cache: the WAL-index could not be read")
 	}
-	gen, ok := s.tokens.generation()
-	s.tokens.mu.RLock()
-	defer s.tokens.mu.RUnlock()
-	e, hit := s.tokens.entries[[32]byte(hash)]
-	return ok && hit && e.gen == gen
+	gen, ok := s.gens.current()
+	at, _, _, hit := s.tokens.Get(hash)
+	return ok && hit && at == gen
 }
 
 func newUserToken(t *testing.T, s *Store, name string) (core.User, core.Token) {
