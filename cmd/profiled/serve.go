@@ -277,6 +277,7 @@ func serve(ctx context.Context, e *env, c serveConfig) error {
 	var draining atomic.Bool
 	srv := &http.Server{
 		Handler: newHandler(svc, logger, handlerConfig{trustProxy: c.trustProxy, requestTimeout: c.requestTimeout,
+			lines:  &reqlog.Lines{W: logBuf, Text: strings.EqualFold(c.logFormat, "text")},
 			budget: httpx.NewByteBudget(c.budget), draining: &draining, origins: c.origins, iam: c.iam.iamOptions(logger), observe: observe}),
 		ReadHeaderTimeout: readHeaderTimeout,
 		ReadTimeout:       readTimeout,
@@ -335,6 +336,7 @@ type handlerConfig struct {
 	origins        []string
 	iam            iam.Options
 	observe        func(reqlog.Observed) // the metrics, or nil
+	lines          *reqlog.Lines         // the request lines, written beside the log; nil: through it
 }
 
 // newHandler is the whole HTTP API: the health checks, sign-in and OAuth
@@ -358,7 +360,7 @@ func newHandler(svc *core.Service, logger *slog.Logger, c handlerConfig) http.Ha
 	mux.Handle(iam.Prefix+"/", iam.New(svc, iamOpts))
 	mux.Handle("/user/", pace.New(svc, pace.Options{Logger: logger, Budget: c.budget, CORSOrigins: c.origins}))
 	mux.Handle("/", linode.New(svc, linode.Options{Logger: logger, MaxBodyBytes: linode.DefaultMaxBodyBytes, CORSOrigins: c.origins}))
-	return reqlog.WithOptions(logger, reqlog.Options{TrustProxyHeaders: c.trustProxy, Observe: c.observe},
+	return reqlog.WithOptions(logger, reqlog.Options{TrustProxyHeaders: c.trustProxy, Observe: c.observe, Lines: c.lines},
 		httpx.SecurityHeaders(c.trustProxy, httpx.Deadline(c.requestTimeout, mux)))
 }
 

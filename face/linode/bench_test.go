@@ -66,7 +66,9 @@ func newTwin(b *testing.B) *twin {
 		b.Fatal(err)
 	}
 	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
-	return &twin{h: reqlog.Middleware(log, linode.New(svc, linode.Options{Logger: log})), token: raw}
+	// As serve runs it: the request lines written by reqlog.Lines.
+	lines := &reqlog.Lines{W: io.Discard}
+	return &twin{h: reqlog.WithOptions(log, reqlog.Options{Lines: lines}, linode.New(svc, linode.Options{Logger: log})), token: raw}
 }
 
 func benchKeys(b *testing.B, n int) []string {

@@ -1,0 +1,87 @@
+package reqlog
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"math/rand/v2"
+	"strings"
+	"testing"
+	"time"
+)
+
+// slogLine is what a slog handler writes for ln, through the attributes
+// the middleware logged before Lines.
+func slogLine(ln *line, text bool) string {
+	var buf bytes.Buffer
+	var h slog.Handler = slog.NewJSONHandler(&buf, nil)
+	if text {
+		h = slog.NewTextHandler(&buf, nil)
+	}
+	r := slog.NewRecord(ln.time, slog.LevelInfo, "request", 0)
+	r.AddAttrs(
+		slog.String("method", ln.method),
+		slog.String("route", ln.route),
+		slog.Int("status", ln.status),
+		slog.Duration("duration", ln.duration),
+		slog.Float64("duration_ms", float64(ln.duration.Microseconds())/1000),
+		slog.Int64("bytes", ln.bytes),
+		slog.Int64("user_id", ln.userID),
+		slog.String("request_id", ln.requestID),
+		slog.String("client", ln.client),
+		slog.String("user_agent", ln.userAgent),
+	)
+	_ = h.Handle(context.Background(), r)
+	return buf.String()
+}
+
+// TestLinesMatchSlog: Lines writes the very bytes slog's handlers write,
+// for strings with everything JSON and the text format must escape or
+// quote, and for durations and times of every size.
+func TestLinesMatchSlog(t *testing.T) {
+	strs := []string{"", "GET", "GET /v4/profile", "curl/8.5.0", `a"b\c`, "tab\there", "new\nline", "cr\r",
+		"\x00\x01\x1f\x7f", "=", "a=b", "ünïcödé", "emoji 😀", "bad \xff utf8", "\u2028\u2029", "\u00a0nbsp",
+		"\u200bzero width", "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36", "{}", "<>&", "é\xc3"}
+	durations := []time.Duration{0, 1, 999, time.Microsecond, 1234567, time.Millisecond, 999 * time.Millisecond,
+		time.Second, 90 * time.Minute, 1000 * time.Second, 1<<62 + 12345}
+	rng := rand.New(rand.NewPCG(1, 2))
+	zones := []*time.Location{time.UTC, time.FixedZone("", 2*3600+30*60), time.FixedZone("", -5*3600)}
+	var lines Lines
+	for i := range 3000 {
+		pick := func() string {
+			if i%3 == 0 {
+				// Random bytes: every escape, valid or not.
+				b := make([]byte, rng.IntN(12))
+				for j := range b {
+					b[j] = byte(rng.IntN(256))
+				}
+				return string(b)
+			}
+			return strs[rng.IntN(len(strs))]
+		}
+		ln := &line{
+			time:   time.Unix(rng.Int64N(4e9), rng.Int64N(1e9)).In(zones[rng.IntN(len(zones))]),
+			method: pick(), route: pick(), status: rng.IntN(600), duration: durations[rng.IntN(len(durations))],
+			bytes: rng.Int64N(1 << 40), userID: rng.Int64N(1<<62) - 1<<61, requestID: pick(), client: pick(), userAgent: pick(),
+		}
+		for _, text := range []bool{false, true} {
+			lines.Text = text
+			got := string(func() []byte {
+				if text {
+					return ln.appendText(nil)
+				}
+				return ln.appendJSON(nil)
+			}())
+			if want := slogLine(ln, text); got != want {
+				t.Fatalf("text %v:\n got %q\nwant %q", text, got, want)
+			}
+		}
+	}
+	// The middleware's writer: one Write per line.
+	var out bytes.Buffer
+	lines = Lines{W: &out}
+	lines.write(&line{time: time.Now(), method: "GET", route: "GET /x", status: 200})
+	if strings.Count(out.String(), "\n") != 1 || !strings.Contains(out.String(), `"route":"GET /x"`) {
+		t.Errorf("write: %q", out.String())
+	}
+}
