@@ -68,9 +68,14 @@ func WithOptions(log *slog.Logger, o Options, next http.Handler) http.Handler {
 		if id == "" {
 			id = newID()
 		}
-		e := &entry{id: id, client: ClientAddr(r, o.TrustProxyHeaders), userAgent: clip(r.UserAgent(), 256)}
+		// The entry and the recorder in one allocation.
+		st := &struct {
+			e   entry
+			rec statusRecorder
+		}{e: entry{id: id, client: ClientAddr(r, o.TrustProxyHeaders), userAgent: clip(r.UserAgent(), 256)},
+			rec: statusRecorder{ResponseWriter: w, status: http.StatusOK}}
+		e, rec := &st.e, &st.rec
 		w.Header().Set("X-Request-Id", e.id)
-		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 		next.ServeHTTP(rec, r.WithContext(context.WithValue(r.Context(), entryKey{}, e)))
 		route := e.route
 		if route == "" {

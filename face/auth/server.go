@@ -29,7 +29,9 @@ func (s *server) handle(pattern string, h http.HandlerFunc) {
 	s.table = append(s.table, httpx.Route{Method: method, Path: path, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		reqlog.SetRoute(r.Context(), pattern)
 		w.Header().Set("Cache-Control", "no-store")
-		r.Body = http.MaxBytesReader(w, r.Body, s.opts.MaxBodyBytes)
+		if r.Body != http.NoBody { // nothing to bound, and one allocation less per GET
+			r.Body = http.MaxBytesReader(w, r.Body, s.opts.MaxBodyBytes)
+		}
 		h(w, r)
 	})})
 }
