@@ -53,6 +53,12 @@ func (s *Store) Migrate(ctx context.Context) error {
 	if latest := s.LatestVersion(); v > latest {
 		return fmt.Errorf("postgres: the database schema is at version %d, newer than this binary's %d: upgrade profiled", v, latest)
 	}
+	if v == s.LatestVersion() {
+		// Up to date: goose would only parse every migration to find
+		// nothing to do, which was most of the start-up's allocations
+		// and memory (issue 16).
+		return nil
+	}
 
 	cc := s.pool.Config().ConnConfig
 	delete(cc.RuntimeParams, "statement_timeout")
