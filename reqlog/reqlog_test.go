@@ -9,11 +9,11 @@ import (
 	"net/http/httptest"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/profiled/profiled/core"
+	"github.com/profiled/profiled/internal/syncbuf"
 	"github.com/profiled/profiled/reqlog"
 )
 
@@ -143,7 +143,7 @@ func TestSecurityEvents(t *testing.T) {
 // TestBuffer: lines wait for the timer, in order; a warning takes them
 // all out at once; Close writes out the rest and later lines go at once.
 func TestBuffer(t *testing.T) {
-	var out syncBuffer
+	var out syncbuf.Buffer
 	b := reqlog.NewBuffer(&out, time.Hour)
 	log := slog.New(reqlog.FlushingHandler(slog.NewTextHandler(b, nil), b, slog.LevelWarn))
 	log.Info("one")
@@ -164,7 +164,7 @@ func TestBuffer(t *testing.T) {
 		t.Errorf("after Close a line waits: %q", out.String())
 	}
 
-	var timed syncBuffer
+	var timed syncbuf.Buffer
 	b = reqlog.NewBuffer(&timed, 10*time.Millisecond)
 	defer b.Close()
 	slog.New(slog.NewTextHandler(b, nil)).Info("by the timer")
@@ -173,21 +173,4 @@ func TestBuffer(t *testing.T) {
 			t.Fatal("the timer did not write the line out")
 		}
 	}
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

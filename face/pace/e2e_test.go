@@ -23,6 +23,7 @@ import (
 	"github.com/profiled/profiled/face/linode"
 	"github.com/profiled/profiled/face/pace"
 	"github.com/profiled/profiled/internal/spectest"
+	"github.com/profiled/profiled/internal/syncbuf"
 	"github.com/profiled/profiled/internal/testenv"
 	"github.com/profiled/profiled/reqlog"
 )
@@ -35,7 +36,7 @@ type env struct {
 	store core.Store
 	svc   *core.Service
 	srv   *httptest.Server
-	logs  *syncBuffer
+	logs  *syncbuf.Buffer
 	admin core.User
 	root  string // the admin's "*" token
 
@@ -56,7 +57,7 @@ const (
 func newEnv(t testing.TB, b testenv.Backend) *env {
 	t.Helper()
 	ctx := context.Background()
-	e := &env{t: t, store: b.Open(t), logs: &syncBuffer{}, errors: map[string]int{}}
+	e := &env{t: t, store: b.Open(t), logs: &syncbuf.Buffer{}, errors: map[string]int{}}
 	dir, err := core.NewStaticClients(appA, appB)
 	if err != nil {
 		t.Fatal(err)
@@ -282,23 +283,6 @@ func (e *env) checkErrorIDsLogged(t *testing.T) {
 			t.Errorf("error id %s: route %q", id, r)
 		}
 	}
-}
-
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) Bytes() []byte {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return bytes.Clone(b.buf.Bytes())
 }
 
 func TestPreferencesEndToEnd(t *testing.T) {
