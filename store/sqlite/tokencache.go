@@ -2,7 +2,7 @@ package sqlite
 
 import (
 	"context"
-	"sync"
+	"sync/atomic"
 
 	"github.com/profiled/profiled/core"
 	"github.com/profiled/profiled/store/sqlstore"
@@ -13,9 +13,11 @@ import (
 // differs from the one seen before, that is, after any commit by anyone
 // (walindex_unix.go).
 type walGenerations struct {
-	wal *walIndex
+	wal  *walIndex
+	last atomic.Pointer[walGeneration] // read without a lock at every request
+}
 
-	mu   sync.RWMutex
+type walGeneration struct {
 	seen walHeader
 	gen  uint64
 }
@@ -28,19 +30,19 @@ func (g *walGenerations) current() (uint64, bool) {
 	if !ok {
 		return 0, false
 	}
-	g.mu.RLock()
-	seen, gen := g.seen, g.gen
-	g.mu.RUnlock()
-	if h == seen {
-		return gen, true
+	for {
+		last := g.last.Load()
+		if last != nil && last.seen == h {
+			return last.gen, true
+		}
+		next := &walGeneration{seen: h, gen: 1}
+		if last != nil {
+			next.gen = last.gen + 1
+		}
+		if g.last.CompareAndSwap(last, next) {
+			return next.gen, true
+		}
 	}
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	if h != g.seen {
-		g.seen = h
-		g.gen++
-	}
-	return g.gen, true
 }
 
 // cachedTokenByHash answers from cache while nothing was committed since
