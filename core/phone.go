@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/nyaruka/phonenumbers"
+	"github.com/profiled/profiled/internal/phone"
 )
 
 const (
@@ -26,17 +26,17 @@ func phoneAD(userID int64) string { return "phone-code:" + strconv.FormatInt(use
 // code and returns it in E.164.
 func NormalizePhone(isoCode, number string) (string, error) {
 	iso := strings.ToUpper(strings.TrimSpace(isoCode))
-	if len(iso) != 2 || phonenumbers.GetCountryCodeForRegion(iso) == 0 {
+	if len(iso) != 2 || phone.CallingCode(iso) == 0 {
 		return "", Invalid("iso_code", "iso_code must be a two-letter ISO 3166 country code, like US")
 	}
 	if number == "" || len(number) > 64 {
 		return "", Invalid("phone_number", "phone_number must be a valid phone number")
 	}
-	num, err := phonenumbers.Parse(number, iso)
-	if err != nil || !phonenumbers.IsValidNumber(num) {
-		return "", Invalid("phone_number", "phone_number must be a valid phone number for %s", iso)
+	e164, err := phone.E164(iso, number)
+	if err != nil {
+		return "", Invalid("phone_number", "phone_number must be a valid phone number for %s: digits, with spaces, hyphens, dots or parentheses between them if you like; a number of another country starts with + and its country code", iso)
 	}
-	return phonenumbers.Format(num, phonenumbers.E164), nil
+	return e164, nil
 }
 
 // SendPhoneCode texts a 6-digit code to the number. Asking again before the
