@@ -63,8 +63,8 @@ type Store struct {
 	closeOnce sync.Once
 	batches   atomic.Int64 // transactions the committer began, for tests
 
-	// wal, gens and tokens answer TokenByHash from memory while nothing
-	// has been committed (tokencache.go); nil where the WAL-index cannot
+	// wal, gens and tokens answer TokenByHash from memory while no token
+	// or user has changed (tokencache.go); nil where the WAL-index cannot
 	// be read.
 	wal    *walIndex
 	gens   *walGenerations
@@ -120,13 +120,19 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	// Without the watcher every token is looked up in the database, which
 	// is correct, only slower.
 	if s.wal, err = openWALIndex(ctx, read, abs); err == nil {
-		s.gens, s.tokens = &walGenerations{wal: s.wal}, sqlstore.NewTokenCache()
+		q := cached{conn: read, stmts: readStmts, detached: true}
+		auth := func(ctx context.Context) (uint64, error) {
+			var n int64
+			err := q.QueryRow(ctx, `SELECT n FROM auth_generation WHERE id = 1`).Scan(&n)
+			return uint64(n), err
+		}
+		s.gens, s.tokens = &walGenerations{wal: s.wal, auth: auth}, sqlstore.NewTokenCache()
 	}
 	return s, nil
 }
 
 // TokenByHash is the hot path of every request (core.Reader): answered
-// from memory while nothing was committed since it was last looked up.
+// from memory while no token or user changed since it was last looked up.
 func (s *Store) TokenByHash(ctx context.Context, hash []byte) (core.Token, core.User, error) {
 	if s.tokens == nil {
 		return s.Reader.TokenByHash(ctx, hash)

@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/profiled/profiled/core"
 )
@@ -22,7 +23,7 @@ func cachedGeneration(t *testing.T, s *Store, hash []byte) bool {
 	if s.tokens == nil {
 		t.Fatal("no token cache: the WAL-index could not be read")
 	}
-	gen, ok := s.gens.current()
+	gen, ok := s.gens.current(t.Context())
 	at, _, _, hit := s.tokens.Get(hash)
 	return ok && hit && at == gen
 }
@@ -44,8 +45,8 @@ func newUserToken(t *testing.T, s *Store, name string) (core.User, core.Token) {
 	return u, tok
 }
 
-// TestTokenCache: a token is answered from memory until anything at all is
-// committed, and what is committed shows at the next lookup.
+// TestTokenCache: a token is answered from memory until a token or a user
+// changes, and what is committed shows at the next lookup.
 func TestTokenCache(t *testing.T) {
 	s := openTest(t)
 	ctx := t.Context()
@@ -67,10 +68,24 @@ func TestTokenCache(t *testing.T) {
 		t.Errorf("a caller's change reached the cache: %q", again.AuthorizedKeys)
 	}
 
-	// Any commit ends the generation, even one about someone else.
-	newUserToken(t, s, "bob")
+	// A commit that changes no token and no user keeps it: a new user
+	// and token, an SSH key.
+	bob, _ := newUserToken(t, s, "bob")
+	if err := s.Update(ctx, func(tx core.Tx) error {
+		return tx.CreateSSHKey(ctx, &core.SSHKey{UserID: u.ID, Label: "k", Key: "ssh-ed25519 AAAA k", Fingerprint: "SHA256:k"})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if !cachedGeneration(t, s, tok.Hash) {
+		t.Error("forgotten after commits that changed no token and no user")
+	}
+	// A change of any user ends it, even of someone else.
+	bob.Email = "bob@example.net"
+	if err := s.Update(ctx, func(tx core.Tx) error { return tx.UpdateUser(ctx, bob) }); err != nil {
+		t.Fatal(err)
+	}
 	if cachedGeneration(t, s, tok.Hash) {
-		t.Error("still answered from memory after a commit")
+		t.Error("still answered from memory after another user changed")
 	}
 	s.TokenByHash(ctx, tok.Hash)
 
@@ -133,6 +148,59 @@ func TestTokenCacheSeesAnotherProcess(t *testing.T) {
 	other(`DELETE FROM tokens WHERE hash = x'` + hex.EncodeToString(tok.Hash) + `'`)
 	if _, _, err := s.TokenByHash(ctx, tok.Hash); !errors.Is(err, core.ErrNotFound) {
 		t.Errorf("after another process deleted the token: %v, want ErrNotFound", err)
+	}
+}
+
+// TestTokenCacheAfterCascade: tokens deleted by a foreign key's ON DELETE
+// CASCADE (an authorized app revoked, in this process or another) end
+// what the cache remembers too: SQLite fires the tokens' triggers for
+// them.
+func TestTokenCacheAfterCascade(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "profiled.db")
+	s, err := Open(t.Context(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx := t.Context()
+	u, _ := newUserToken(t, s, "alice")
+	appToken := func(name string) core.Token {
+		t.Helper()
+		app := core.App{UserID: u.ID, ClientID: "", Label: name, Scopes: "*", Created: time.Now()}
+		tok := core.Token{UserID: u.ID, Kind: core.TokenOAuth, Label: name, Scopes: "*", Hash: core.HashToken("app-" + name)}
+		if err := s.Update(ctx, func(tx core.Tx) error {
+			if err := tx.CreateApp(ctx, &app); err != nil {
+				return err
+			}
+			tok.AppID = app.ID
+			return tx.CreateToken(ctx, &tok)
+		}); err != nil {
+			t.Fatal(err)
+		}
+		s.TokenByHash(ctx, tok.Hash)
+		if _, _, err := s.TokenByHash(ctx, tok.Hash); err != nil || !cachedGeneration(t, s, tok.Hash) {
+			t.Fatalf("%s's token not answered from memory: %v", name, err)
+		}
+		return tok
+	}
+
+	here := appToken("here")
+	if err := s.Update(ctx, func(tx core.Tx) error { return tx.DeleteApp(ctx, u.ID, here.AppID) }); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.TokenByHash(ctx, here.Hash); !errors.Is(err, core.ErrNotFound) {
+		t.Errorf("the token of a revoked app: %v, want ErrNotFound", err)
+	}
+
+	there := appToken("there")
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), "PROFILED_SQLITE_EXEC_CHILD="+path,
+		"PROFILED_SQLITE_EXEC_STATEMENT="+fmt.Sprintf("PRAGMA foreign_keys = ON; DELETE FROM apps WHERE id = %d", there.AppID))
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("the other process: %v\n%s", err, out)
+	}
+	if _, _, err := s.TokenByHash(ctx, there.Hash); !errors.Is(err, core.ErrNotFound) {
+		t.Errorf("the token of an app another process revoked: %v, want ErrNotFound", err)
 	}
 }
 
