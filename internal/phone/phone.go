@@ -198,7 +198,7 @@ func extract(number string) (digits string, plus bool, ok bool) {
 				return "", false, false
 			}
 			started, plus = true, true
-		case c == ' ' || c == '-' || c == '.' || c == '(' || c == ')' || c == '/' || c == '\t':
+		case c == ' ' || c == '-' || c == '.' || c == '(' || c == ')' || c == '/':
 		default:
 			return "", false, false
 		}

@@ -29,8 +29,8 @@ func oracle(region, number string) (e164, of string) {
 func typed(number string) bool {
 	for i, c := range number {
 		switch {
-		case c >= '0' && c <= '9', strings.ContainsRune(" -.()/\t", c):
-		case c == '+' && strings.Trim(number[:i], " (\t") == "":
+		case c >= '0' && c <= '9', strings.ContainsRune(" -.()/", c):
+		case c == '+' && strings.Trim(number[:i], " (") == "":
 		default:
 			return false
 		}
@@ -266,4 +266,29 @@ func TestServerDoesNotLinkPhonenumbers(t *testing.T) {
 	if bytes.Contains(out, []byte("github.com/nyaruka/phonenumbers")) {
 		t.Error("cmd/profiled links github.com/nyaruka/phonenumbers again: use internal/phone")
 	}
+}
+
+// FuzzE164 looks for input on which E164 and the library disagree, or
+// E164 fails in any other way: go test -fuzz FuzzE164 ./internal/phone
+func FuzzE164(f *testing.F) {
+	for _, seed := range []struct{ region, number string }{
+		{"US", "(650) 253-0000"}, {"GB", "+44 20 7946 0018"}, {"AR", "011 15-2345-6789"},
+		{"BR", "0 15 21 2123-4567"}, {"DE", "00 1 650 253 0000"}, {"IT", "06 6982 0000"},
+	} {
+		f.Add(seed.region, seed.number)
+	}
+	f.Fuzz(func(t *testing.T, region, number string) {
+		if len(number) > 64 || !typed(number) {
+			E164(region, number) // must not panic either
+			return
+		}
+		if CallingCode(region) == 0 {
+			if _, err := E164(region, number); err != ErrRegion {
+				t.Fatalf("E164(%q, %q): %v, want ErrRegion", region, number, err)
+			}
+			return
+		}
+		n := 0
+		compare(t, region, number, &n)
+	})
 }
