@@ -368,7 +368,7 @@ func tokensFor(p *seedPlan, kind string) []string {
 func (b *bench) job(e endpoint, addr string, tokens []string, concurrency int, d time.Duration) Job {
 	return Job{Addr: addr, Concurrency: concurrency, Warmup: b.c.warmup, Duration: d, MaxRequests: b.c.requests,
 		Method: e.Method, Path: e.Path, Headers: e.Headers, Body: e.Body, BodyKind: e.BodyKind,
-		Tokens: tokens, Expect: e.Expect}
+		Tokens: tokens, Expect: e.Expect, WarmEveryToken: e.Read}
 }
 
 // table measures every endpoint on one database: the main run.
