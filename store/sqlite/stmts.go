@@ -171,6 +171,25 @@ func (c cached) Exec(ctx context.Context, query string, args ...any) (int64, err
 	return affected(c.conn.ExecContext(ctx, query, args...))
 }
 
+var _ sqlstore.IDInserter = cached{}
+
+// ExecInsert runs an INSERT and returns the rowid it made
+// (sqlstore.IDInserter).
+func (c cached) ExecInsert(ctx context.Context, query string, args ...any) (int64, error) {
+	ctx, s := c.stmt(ctx, query)
+	var res sql.Result
+	var err error
+	if s != nil {
+		res, err = s.ExecContext(ctx, args...)
+	} else {
+		res, err = c.conn.ExecContext(ctx, query, args...)
+	}
+	if err != nil {
+		return 0, err
+	}
+	return res.LastInsertId()
+}
+
 func (c cached) Query(ctx context.Context, query string, args ...any) (sqlstore.Rows, error) {
 	ctx, s := c.stmt(ctx, query)
 	if s != nil {
