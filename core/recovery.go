@@ -191,7 +191,7 @@ func (s *Service) CompleteRecovery(ctx context.Context, in RecoveryComplete) err
 		return err
 	}
 	var resv reservation
-	code := strings.ToUpper(strings.NewReplacer(" ", "", "-", "").Replace(in.TFACode))
+	code := secondFactorCode(in.TFACode)
 	if u.TwoFactorAuth {
 		if code == "" {
 			return Invalid("tfa_code", "two-factor authentication is on: give a code from your authenticator app, or a scratch code")

@@ -377,7 +377,7 @@ func (s *Service) SignInTFA(ctx context.Context, in TFASignInRequest) (SignInRes
 	if in.Challenge == "" {
 		return SignInResult{}, Invalid("challenge", "challenge is required: it is what POST /auth/login answered")
 	}
-	code := strings.ToUpper(strings.NewReplacer(" ", "", "-", "").Replace(in.Code))
+	code := secondFactorCode(in.Code)
 	if code == "" {
 		return SignInResult{}, Invalid("code", "code is required: a 6-digit code from your authenticator app, or a scratch code")
 	}
@@ -442,6 +442,16 @@ func (s *Service) SignInTFA(ctx context.Context, in TFASignInRequest) (SignInRes
 		return SignInResult{}, errBadCode()
 	}
 	return s.completeSignIn(ctx, u, resv, c.Remember, Device{}, in.IP, in.UserAgent)
+}
+
+// codeSeparators are what people type inside a code ("123 456",
+// "ABCD-EFGH"); a Replacer is safe for concurrent use.
+var codeSeparators = strings.NewReplacer(" ", "", "-", "")
+
+// secondFactorCode is a TOTP or scratch code as typed, without its
+// separators, in upper case as scratch codes are made.
+func secondFactorCode(typed string) string {
+	return strings.ToUpper(codeSeparators.Replace(typed))
 }
 
 // lockedSecondFactor takes the user's row lock for the rest of tx, so
