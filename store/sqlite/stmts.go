@@ -164,11 +164,16 @@ func (c cached) stmt(ctx context.Context, query string) (context.Context, *sql.S
 }
 
 func (c cached) Exec(ctx context.Context, query string, args ...any) (int64, error) {
+	return affected(c.exec(ctx, query, args...))
+}
+
+// exec runs query prepared when it can, unprepared otherwise.
+func (c cached) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	ctx, s := c.stmt(ctx, query)
 	if s != nil {
-		return affected(s.ExecContext(ctx, args...))
+		return s.ExecContext(ctx, args...)
 	}
-	return affected(c.conn.ExecContext(ctx, query, args...))
+	return c.conn.ExecContext(ctx, query, args...)
 }
 
 var _ sqlstore.IDInserter = cached{}
@@ -176,14 +181,7 @@ var _ sqlstore.IDInserter = cached{}
 // ExecInsert runs an INSERT and returns the rowid it made
 // (sqlstore.IDInserter).
 func (c cached) ExecInsert(ctx context.Context, query string, args ...any) (int64, error) {
-	ctx, s := c.stmt(ctx, query)
-	var res sql.Result
-	var err error
-	if s != nil {
-		res, err = s.ExecContext(ctx, args...)
-	} else {
-		res, err = c.conn.ExecContext(ctx, query, args...)
-	}
+	res, err := c.exec(ctx, query, args...)
 	if err != nil {
 		return 0, err
 	}
