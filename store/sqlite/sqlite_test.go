@@ -21,12 +21,21 @@ import (
 // openTest opens a store on a new file in t's temporary directory.
 func openTest(t *testing.T) *Store {
 	t.Helper()
-	s, err := Open(t.Context(), filepath.Join(t.TempDir(), "profiled.db"))
+	s, _ := openFile(t)
+	return s
+}
+
+// openFile is openTest, with the file's path, for tests that open the
+// file another way too; the store is closed when the test ends.
+func openFile(t *testing.T) (*Store, string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "profiled.db")
+	s, err := Open(t.Context(), path)
 	if err != nil {
 		t.Fatalf("Open: %v", err)
 	}
 	t.Cleanup(func() { s.Close() })
-	return s
+	return s, path
 }
 
 func TestConformance(t *testing.T) {
@@ -86,12 +95,7 @@ func TestPragmas(t *testing.T) {
 // with BEGIN IMMEDIATE: while one is open, even before it writes, no other
 // connection can start writing.
 func TestUpdateTakesWriteLockAtBegin(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "profiled.db")
-	s, err := Open(t.Context(), path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s, path := openFile(t)
 	other, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(0)")
 	if err != nil {
 		t.Fatal(err)

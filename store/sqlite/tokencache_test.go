@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -113,22 +112,9 @@ func TestTokenCache(t *testing.T) {
 // TestTokenCacheSeesAnotherProcess: what another process commits to the
 // file (the operator's CLI, another server) shows at the next lookup.
 func TestTokenCacheSeesAnotherProcess(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "profiled.db")
-	s, err := Open(t.Context(), path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s, path := openFile(t)
 	ctx := t.Context()
 	_, tok := newUserToken(t, s, "alice")
-	other := func(statement string) {
-		t.Helper()
-		cmd := exec.Command(os.Args[0], "-test.run=^$")
-		cmd.Env = append(os.Environ(), "PROFILED_SQLITE_EXEC_CHILD="+path, "PROFILED_SQLITE_EXEC_STATEMENT="+statement)
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("the other process: %v\n%s", err, out)
-		}
-	}
 	warm := func() core.User {
 		t.Helper()
 		s.TokenByHash(ctx, tok.Hash)
@@ -140,12 +126,12 @@ func TestTokenCacheSeesAnotherProcess(t *testing.T) {
 	}
 
 	warm()
-	other(`UPDATE users SET disabled = 1 WHERE username = 'alice'`)
+	inAnotherProcess(t, path, `UPDATE users SET disabled = 1 WHERE username = 'alice'`)
 	if _, u, err := s.TokenByHash(ctx, tok.Hash); err != nil || !u.Disabled {
 		t.Errorf("after another process disabled the user: disabled %v, %v", u.Disabled, err)
 	}
 	warm()
-	other(`DELETE FROM tokens WHERE hash = x'` + hex.EncodeToString(tok.Hash) + `'`)
+	inAnotherProcess(t, path, `DELETE FROM tokens WHERE hash = x'`+hex.EncodeToString(tok.Hash)+`'`)
 	if _, _, err := s.TokenByHash(ctx, tok.Hash); !errors.Is(err, core.ErrNotFound) {
 		t.Errorf("after another process deleted the token: %v, want ErrNotFound", err)
 	}
@@ -156,12 +142,7 @@ func TestTokenCacheSeesAnotherProcess(t *testing.T) {
 // what the cache remembers too: SQLite fires the tokens' triggers for
 // them.
 func TestTokenCacheAfterCascade(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "profiled.db")
-	s, err := Open(t.Context(), path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s, path := openFile(t)
 	ctx := t.Context()
 	u, _ := newUserToken(t, s, "alice")
 	appToken := func(name string) core.Token {
@@ -193,14 +174,20 @@ func TestTokenCacheAfterCascade(t *testing.T) {
 	}
 
 	there := appToken("there")
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), "PROFILED_SQLITE_EXEC_CHILD="+path,
-		"PROFILED_SQLITE_EXEC_STATEMENT="+fmt.Sprintf("PRAGMA foreign_keys = ON; DELETE FROM apps WHERE id = %d", there.AppID))
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("the other process: %v\n%s", err, out)
-	}
+	inAnotherProcess(t, path, fmt.Sprintf("PRAGMA foreign_keys = ON; DELETE FROM apps WHERE id = %d", there.AppID))
 	if _, _, err := s.TokenByHash(ctx, there.Hash); !errors.Is(err, core.ErrNotFound) {
 		t.Errorf("the token of an app another process revoked: %v, want ErrNotFound", err)
+	}
+}
+
+// inAnotherProcess runs statement on the database at path from a child
+// process (execChild), as the operator's CLI or another program would.
+func inAnotherProcess(t *testing.T, path, statement string) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), "PROFILED_SQLITE_EXEC_CHILD="+path, "PROFILED_SQLITE_EXEC_STATEMENT="+statement)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("the other process: %v\n%s", err, out)
 	}
 }
 
