@@ -217,27 +217,9 @@ func TestEventsReplicas(t *testing.T) {
 	dsn, _ := pgtest.Schema(t)
 	bin := buildProfiled(t)
 	recv := newEventReceiver(t, true) // down while the events pile up, so both workers find work at once
-	tokenFile := t.TempDir() + "/token"
-	var replicas []*process
-	for i := 0; i < 2; i++ {
-		cmd := exec.Command(bin, "serve", "--db", dsn, "--addr", "127.0.0.1:0", "--drain", "0s", "--events-url", recv.srv.URL,
-			"--bootstrap-token-file", tokenFile)
-		cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"), "PROFILED_EVENTS_SECRET=" + eventsSecret,
-			"PROFILED_SECRET_KEY=" + strings.Repeat("0123456789abcdef", 4)}
-		p, err := spawnServe(t, cmd, 30*time.Second, (*process).kill)
-		if err != nil {
-			t.Fatal(err)
-		}
-		replicas = append(replicas, p)
-	}
-	token := replicas[0].token
+	replicas := startReplicas(t, bin, dsn, []string{"--events-url", recv.srv.URL}, "PROFILED_EVENTS_SECRET="+eventsSecret)
 	const tokens = 40
-	for i := 0; i < tokens; i++ {
-		p := replicas[i%2]
-		if status, body := call(t, "POST", p.base+"/v4/profile/tokens", token, `{"label":"t`+strconv.Itoa(i)+`"}`); status != http.StatusOK {
-			t.Fatalf("POST /v4/profile/tokens on replica %d: %d %s", i%2, status, body)
-		}
-	}
+	createTokensAlternately(t, replicas, tokens)
 	recv.setDown(false)
 	recv.await(map[string]int{"token.created": tokens}, 30*time.Second)
 	time.Sleep(300 * time.Millisecond) // a second delivery would come now

@@ -249,26 +249,9 @@ func TestMailReplicas(t *testing.T) {
 	dsn, _ := pgtest.Schema(t)
 	bin := buildProfiled(t)
 	inbox := smtptest.Start(t)
-	tokenFile := t.TempDir() + "/token"
-	var replicas []*process
-	for i := 0; i < 2; i++ {
-		cmd := exec.Command(bin, "serve", "--db", dsn, "--addr", "127.0.0.1:0", "--drain", "0s",
-			"--smtp-url", inbox.URL(), "--mail-from", "accounts@example.com", "--bootstrap-token-file", tokenFile)
-		cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"), "PROFILED_SECRET_KEY=" + strings.Repeat("0123456789abcdef", 4)}
-		p, err := spawnServe(t, cmd, 30*time.Second, (*process).kill)
-		if err != nil {
-			t.Fatal(err)
-		}
-		replicas = append(replicas, p)
-	}
-	token := replicas[0].token
+	replicas := startReplicas(t, bin, dsn, []string{"--smtp-url", inbox.URL(), "--mail-from", "accounts@example.com"})
 	const tokens = 30
-	for i := 0; i < tokens; i++ {
-		p := replicas[i%2]
-		if status, body := call(t, "POST", p.base+"/v4/profile/tokens", token, `{"label":"t`+strconv.Itoa(i)+`"}`); status != http.StatusOK {
-			t.Fatalf("POST /v4/profile/tokens on replica %d: %d %s", i%2, status, body)
-		}
-	}
+	createTokensAlternately(t, replicas, tokens)
 	for deadline := time.Now().Add(30 * time.Second); len(inbox.Received()) < tokens && time.Now().Before(deadline); {
 		time.Sleep(50 * time.Millisecond)
 	}

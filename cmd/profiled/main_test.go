@@ -23,6 +23,7 @@ import (
 	"regexp"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -679,6 +680,42 @@ type process struct {
 	stdout *lineWriter
 	stderr *lineWriter
 	exited chan error // Wait's result, put back by whoever takes it
+}
+
+// startReplicas starts two `profiled serve` of bin on the PostgreSQL
+// database dsn, with the flags and environment variables given beside
+// the secret key they share; the first start's bootstrap token is in
+// both's token field.
+func startReplicas(t *testing.T, bin, dsn string, flags []string, env ...string) []*process {
+	t.Helper()
+	tokenFile := t.TempDir() + "/token"
+	var replicas []*process
+	for i := 0; i < 2; i++ {
+		args := append([]string{"serve", "--db", dsn, "--addr", "127.0.0.1:0", "--drain", "0s", "--bootstrap-token-file", tokenFile}, flags...)
+		cmd := exec.Command(bin, args...)
+		cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"),
+			"PROFILED_SECRET_KEY=" + strings.Repeat("0123456789abcdef", 4)}, env...)
+		p, err := spawnServe(t, cmd, 30*time.Second, (*process).kill)
+		if err != nil {
+			t.Fatal(err)
+		}
+		replicas = append(replicas, p)
+	}
+	return replicas
+}
+
+// createTokensAlternately creates n personal access tokens labelled t0,
+// t1, ... with the first replica's bootstrap token, on each replica in
+// turn.
+func createTokensAlternately(t *testing.T, replicas []*process, n int) {
+	t.Helper()
+	token := replicas[0].token
+	for i := 0; i < n; i++ {
+		p := replicas[i%len(replicas)]
+		if status, body := call(t, "POST", p.base+"/v4/profile/tokens", token, `{"label":"t`+strconv.Itoa(i)+`"}`); status != http.StatusOK {
+			t.Fatalf("POST /v4/profile/tokens on replica %d: %d %s", i%len(replicas), status, body)
+		}
+	}
 }
 
 // spawnServe starts cmd, a "profiled serve" on a free loopback port, and
