@@ -198,11 +198,7 @@ func TestBrowserRecovery(t *testing.T) {
 			step("type the address", chromedp.SendKeys(chromedp.ID("address"), "alice@example.com"))
 			step("ask for a link", chromedp.Click(chromedp.ID("submit")))
 			step("the answer", chromedp.WaitVisible(chromedp.ID("sent")))
-			m := inbox.Await(t, 15*time.Second, "Subject: Set a new password")
-			link := regexp.MustCompile(regexp.QuoteMeta(e.srv.URL) + `/auth/recover/complete\?token=[0-9a-f]{64}`).FindString(m.Decoded())
-			if link == "" {
-				t.Fatalf("no link in the mail:\n%s", m.Decoded())
-			}
+			link := mailedLink(t, inbox, "Subject: Set a new password", e.srv.URL+"/auth/recover/complete")
 			step("open the mail's link", chromedp.Navigate(link))
 			step("the new-password page", chromedp.WaitVisible(chromedp.ID("password")))
 			step("type the new password", chromedp.SendKeys(chromedp.ID("password"), "a recovered passphrase"))
@@ -242,11 +238,7 @@ func browserSignUp(t *testing.T, exe string, b testenv.Backend) {
 	step("type the password", chromedp.SendKeys(chromedp.ID("password"), "a brand new passphrase"))
 	step("create the account", chromedp.Click(chromedp.ID("submit")))
 	step("the confirmation", chromedp.WaitVisible(chromedp.ID("done")))
-	m := inbox.Await(t, 15*time.Second, "Subject: Confirm your email address")
-	link := regexp.MustCompile(regexp.QuoteMeta(e.srv.URL) + `/auth/email/verify\?token=[0-9a-f]{64}`).FindString(m.Decoded())
-	if link == "" {
-		t.Fatalf("no link in the mail:\n%s", m.Decoded())
-	}
+	link := mailedLink(t, inbox, "Subject: Confirm your email address", e.srv.URL+"/auth/email/verify")
 	step("open the mail's link", chromedp.Navigate(link))
 	step("confirm", chromedp.Click(chromedp.ID("submit")))
 	step("confirmed", chromedp.WaitVisible(chromedp.ID("done")))
@@ -266,6 +258,18 @@ func browserSignUp(t *testing.T, exe string, b testenv.Backend) {
 // mailEnv is an env whose service sends mail (to a real SMTP server it
 // returns, through the outbox worker with mailer) and links to its own
 // server, with sign-up on or off.
+// mailedLink waits for the mail with subject and returns its link to
+// page, with the token of 64 hex digits it carries.
+func mailedLink(t *testing.T, inbox *smtptest.Server, subject, page string) string {
+	t.Helper()
+	m := inbox.Await(t, 15*time.Second, subject)
+	link := regexp.MustCompile(regexp.QuoteMeta(page) + `\?token=[0-9a-f]{64}`).FindString(m.Decoded())
+	if link == "" {
+		t.Fatalf("no link to %s in the mail:\n%s", page, m.Decoded())
+	}
+	return link
+}
+
 func mailEnv(t *testing.T, b testenv.Backend, signup bool) (*env, *smtptest.Server) {
 	st := b.Open(t)
 	clock := testenv.NewClock(time.Now().UTC().Truncate(30 * time.Second))
