@@ -152,11 +152,11 @@ func parse(regionCode, number string) (cc int, nsn string, region int, err error
 	if err != nil {
 		return 0, "", 0, err
 	}
+	// The national prefix is stripped by the rules of the number's main
+	// region: the home region's for a national number.
 	meta := home
 	if cc != 0 {
-		if main := int(callingCodeRegions(cc)[0]); regions[main].id != regions[home].id {
-			meta = main
-		}
+		meta = int(callingCodeRegions(cc)[0])
 	} else {
 		national, cc = digits, regions[home].cc
 	}
