@@ -179,8 +179,10 @@ func TestEventsOutbox(t *testing.T) {
 	go func() {
 		done <- e.svc.RunOutbox(ctx, core.OutboxEvents, recv, core.OutboxOptions{Poll: 5 * time.Millisecond})
 	}()
-	// The retries wait on the service's clock: move it on until all is in.
-	for deadline := time.Now().Add(10 * time.Second); len(recv.documents()) < 3; time.Sleep(5 * time.Millisecond) {
+	// The retries wait on the service's clock: move it on until all is in
+	// and the worker has recorded the last delivery (the receiver has a
+	// message before the worker hears it took it).
+	for deadline := time.Now().Add(10 * time.Second); len(recv.documents()) < 3 || depth() != 0; time.Sleep(5 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatalf("delivered %v after %d tries", recv.documents(), recv.tries)
 		}
