@@ -62,11 +62,13 @@ type authWatch struct {
 
 	stop    context.CancelFunc
 	stopped chan struct{}
+	ready   chan struct{} // closed when the watcher first listens
+	once    sync.Once
 }
 
 func newAuthWatch(cfg *pgx.ConnConfig) *authWatch {
 	w := &authWatch{cfg: cfg.Copy(), cache: sqlstore.NewTokenCache(),
-		beat: make(chan struct{}), wake: make(chan struct{}, 1), stopped: make(chan struct{})}
+		beat: make(chan struct{}), wake: make(chan struct{}, 1), stopped: make(chan struct{}), ready: make(chan struct{})}
 	w.cfg.RuntimeParams["application_name"] = authWatchApplication
 	w.cfg.OnNotification = func(*pgconn.PgConn, *pgconn.Notification) { w.gen.Add(1) }
 	return w
@@ -116,6 +118,7 @@ func (w *authWatch) listen(ctx context.Context) error {
 	// Whatever changed while nobody listened is unknown: start afresh.
 	w.gen.Add(1)
 	w.setHealthy(true)
+	w.once.Do(func() { close(w.ready) })
 	idle := time.NewTicker(idleBeat)
 	defer idle.Stop()
 	for {
