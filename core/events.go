@@ -96,7 +96,9 @@ func (s *Service) update(ctx context.Context, fn func(tx Tx, note func(Event)) e
 		return s.enqueueEvents(ctx, tx, events)
 	})
 	if err != nil {
-		return err
+		// A write the store held back to its commit (an account's event)
+		// may be the one that found its row gone.
+		return notFound(err, "commit")
 	}
 	for _, e := range events {
 		s.emit(ctx, e)
@@ -189,7 +191,7 @@ func (s *Service) recordAccountEvents(ctx context.Context, tx Tx, events []Event
 		}
 		ae := AccountEvent{AccountID: e.AccountID, UserID: e.UserID, Username: e.Username, Action: action[0],
 			EntityType: action[1], EntityID: e.UserID, EntityLabel: label, Created: now}
-		if err := tx.CreateAccountEvent(ctx, &ae); err != nil {
+		if err := tx.CreateAccountEvent(ctx, ae); err != nil {
 			return notFound(err, "record the event")
 		}
 	}

@@ -117,7 +117,10 @@ type AccountEventReader interface {
 
 // AccountEventWriter holds its writes.
 type AccountEventWriter interface {
-	CreateAccountEvent(ctx context.Context, e *AccountEvent) error
+	// CreateAccountEvent records e (its ID is the store's to choose). The
+	// store may send it with the transaction's next statement or its
+	// commit, which then fail if it does.
+	CreateAccountEvent(ctx context.Context, e AccountEvent) error
 	// MarkAccountEventsSeen marks the account's events up to id seen.
 	MarkAccountEventsSeen(ctx context.Context, accountID, id int64) error
 	// MarkAccountEventRead marks one event read; ErrNotFound if absent.

@@ -158,6 +158,9 @@ func (s *Store) Close() error {
 // WatchTokens makes TokenByHash answer from memory what no replica has
 // changed since (authwatch.go), at the cost of one more connection. A
 // server calls it once, after migrating; short-lived commands need not.
+// It returns once the watcher listens, or after the pool's connect
+// timeout: until then, and whenever its connection is down, every token
+// is looked up.
 func (s *Store) WatchTokens(ctx context.Context) error {
 	v, err := s.SchemaVersion(ctx)
 	if err != nil {
@@ -168,6 +171,13 @@ func (s *Store) WatchTokens(ctx context.Context) error {
 	}
 	s.auth = newAuthWatch(s.pool.Config().ConnConfig)
 	s.auth.start()
+	wait := time.NewTimer(s.pool.Config().ConnConfig.ConnectTimeout)
+	defer wait.Stop()
+	select {
+	case <-s.auth.ready:
+	case <-wait.C:
+	case <-ctx.Done():
+	}
 	return nil
 }
 
@@ -212,22 +222,24 @@ func (s *Store) Update(ctx context.Context, fn func(core.Tx) error) error {
 // update makes one attempt of Update. retry reports that PostgreSQL
 // aborted the transaction in a way that running it again can cure.
 func (s *Store) update(ctx context.Context, fn func(core.Tx) error) (retry bool, err error) {
-	pgTx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.ReadCommitted})
+	conn, err := s.pool.Acquire(ctx)
 	if err != nil {
 		return false, fmt.Errorf("postgres: begin: %w", err)
 	}
+	// Released last: a connection left inside a transaction (a rollback
+	// that failed) is closed by the pool instead of reused.
+	defer conn.Release()
+	p := &pipeTx{conn: conn}
 	done := false
-	// Deferred so that a panic in fn also ends the transaction and
-	// returns the connection.
+	// Deferred so that a panic in fn also ends the transaction.
 	defer func() {
 		if !done {
 			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 			defer cancel()
-			_ = pgTx.Rollback(rctx)
+			_ = p.rollback(rctx)
 		}
 	}()
-	q := txQuerier{pgQuerier{pgTx}, pgTx}
-	t := tx{Tx: sqlstore.NewTx(q, &dialect), q: q}
+	t := tx{Tx: sqlstore.NewTx(p, &dialect), p: p}
 	fnErr := fn(t)
 	if retryErr := t.RetryErr(); retryErr != nil {
 		if fnErr == nil {
@@ -238,10 +250,10 @@ func (s *Store) update(ctx context.Context, fn func(core.Tx) error) (retry bool,
 	if fnErr != nil {
 		return false, fnErr
 	}
-	done = true
-	if err := pgTx.Commit(ctx); err != nil {
-		return retryable(err), fmt.Errorf("postgres: commit: %w", err)
+	if err := p.commit(ctx); err != nil {
+		return retryable(err), t.Err("commit", err)
 	}
+	done = true
 	return false, nil
 }
 
@@ -322,47 +334,10 @@ func (p pgQuerier) QueryRow(ctx context.Context, query string, args ...any) sqls
 // fine: each guarded write releases or rolls back its own before the next.
 const savepoint = "profiled_write"
 
-// txQuerier is a pgQuerier in a transaction, with the guarded writes.
-type txQuerier struct {
-	pgQuerier
-	tx pgx.Tx
-}
-
-// Write runs statements that may violate a constraint under a savepoint,
-// so that their failure leaves the transaction usable and as it was
-// before them, as a failed statement does in SQLite. The savepoint, the
-// statements and the release go to the server in one round trip.
-func (t txQuerier) Write(ctx context.Context, stmts ...sqlstore.Stmt) error {
-	b := &pgx.Batch{}
-	b.Queue("SAVEPOINT " + savepoint)
-	for _, s := range stmts {
-		q := b.Queue(numbered(s.SQL), s.Args...)
-		if s.Scan != nil {
-			scan := s.Scan
-			q.QueryRow(func(row pgx.Row) error { return scan(row) })
-		}
-	}
-	b.Queue("RELEASE SAVEPOINT " + savepoint)
-	err := t.tx.SendBatch(ctx, b).Close()
-	t.undo(ctx, err)
-	return err
-}
-
-// undo returns the transaction to the savepoint after the server refused
-// a statement, which aborted it. If the refusal came before the savepoint
-// existed, this fails too and the transaction stays aborted, as it was
-// already.
-func (t txQuerier) undo(ctx context.Context, err error) {
-	var pe *pgconn.PgError
-	if errors.As(err, &pe) {
-		_, _ = t.tx.Exec(ctx, "ROLLBACK TO SAVEPOINT "+savepoint+"; RELEASE SAVEPOINT "+savepoint)
-	}
-}
-
 // tx is the store's transaction, with what PostgreSQL does better alone.
 type tx struct {
 	sqlstore.Tx
-	q txQuerier
+	p *pipeTx
 }
 
 // PutPreferences sends the value, which may be 100 MB, through pgconn,
@@ -371,13 +346,16 @@ type tx struct {
 // string(value) once more. The savepoint keeps the contract of a guarded
 // write.
 func (t tx) PutPreferences(ctx context.Context, userID int64, clientID string, value json.RawMessage) error {
+	if err := t.p.flush(ctx); err != nil {
+		return t.Err("put preferences", err)
+	}
 	b := &pgconn.Batch{}
 	b.ExecParams("SAVEPOINT "+savepoint, nil, nil, nil, nil)
 	b.ExecParams(numbered(sqlstore.PutPreferencesSQL), [][]byte{strconv.AppendInt(nil, userID, 10), []byte(clientID), value},
 		[]uint32{pgtype.Int8OID, pgtype.TextOID, pgtype.TextOID}, nil, nil)
 	b.ExecParams("RELEASE SAVEPOINT "+savepoint, nil, nil, nil, nil)
-	_, err := t.q.tx.Conn().PgConn().ExecBatch(ctx, b).ReadAll()
-	t.q.undo(ctx, err)
+	_, err := t.p.conn.Conn().PgConn().ExecBatch(ctx, b).ReadAll()
+	t.p.undo(ctx, err, false)
 	return t.Err("put preferences", err)
 }
 

@@ -172,10 +172,10 @@ func (r Reader) AccountEvent(ctx context.Context, accountID, id int64) (core.Acc
 		`SELECT `+AccountEvents.Columns+` FROM account_events WHERE account_id = ? AND id = ?`, accountID, id)
 }
 
-func (t Tx) CreateAccountEvent(ctx context.Context, e *core.AccountEvent) error {
-	return t.insert(ctx, "create event", &e.ID, `INSERT INTO account_events
+func (t Tx) CreateAccountEvent(ctx context.Context, e core.AccountEvent) error {
+	return t.deferred(ctx, "create event", `INSERT INTO account_events
 		(account_id, user_id, username, action, entity_type, entity_id, entity_label, created, seen, read)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		e.AccountID, e.UserID, e.Username, e.Action, e.EntityType, e.EntityID, e.EntityLabel, t.d.Time(e.Created), e.Seen, e.Read)
 }
 

@@ -64,6 +64,15 @@ type GuardedWriter interface {
 	Write(ctx context.Context, stmts ...Stmt) error
 }
 
+// Deferrer is a Querier of a transaction that may hold a write back and
+// send it with the transaction's next statement or its commit, sparing
+// the write a round trip of its own (store/postgres). A held write that
+// fails fails the statement or the commit it went with, and every
+// statement after it. Without it, the write runs at once.
+type Deferrer interface {
+	Defer(query string, args ...any)
+}
+
 // IDInserter is a Querier of an engine that tells the id of the row an
 // INSERT made without reading it back as a row (SQLite's
 // last_insert_rowid): there, INSERT ... RETURNING id read through QueryRow
@@ -172,6 +181,16 @@ func (r Reader) exec(ctx context.Context, op, query string, args ...any) error {
 func (r Reader) execAny(ctx context.Context, op, query string, args ...any) error {
 	_, err := r.q.Exec(ctx, query, args...)
 	return r.err(op, err)
+}
+
+// deferred runs a write whose result no one reads and whose failure fails
+// the whole transaction (see Deferrer).
+func (t Tx) deferred(ctx context.Context, op, query string, args ...any) error {
+	if d, ok := t.q.(Deferrer); ok {
+		d.Defer(query, args...)
+		return nil
+	}
+	return t.execAny(ctx, op, query, args...)
 }
 
 // write runs statements that may violate a constraint (see GuardedWriter).

@@ -275,13 +275,26 @@ func testAccountEvents(t *testing.T, s core.Store) {
 		for i, u := range []core.User{alice, carol, bob, alice} {
 			e := core.AccountEvent{AccountID: u.AccountID, UserID: u.ID, Username: u.Username, Action: "token_create",
 				EntityType: "token", EntityID: u.ID, EntityLabel: "t", Created: at(i)}
-			if err := tx.CreateAccountEvent(ctx, &e); err != nil {
+			if err := tx.CreateAccountEvent(ctx, e); err != nil {
 				return err
 			}
 			made = append(made, e)
 		}
 		return nil
 	})
+	// The store chose the ids, in the order of the writes.
+	for i, u := range []core.User{alice, carol, bob, alice} {
+		all, _, err := s.ListAccountEvents(ctx, u.AccountID, core.ListQuery{Page: 1, PageSize: 25, OrderBy: "id"})
+		noErr(t, "ListAccountEvents", err)
+		for _, e := range all {
+			if e.Created.Equal(made[i].Created) {
+				made[i].ID = e.ID
+			}
+		}
+		if made[i].ID == 0 || i > 0 && made[i].ID <= made[i-1].ID {
+			t.Fatalf("event %d has id %d after %d", i, made[i].ID, made[max(i-1, 0)].ID)
+		}
+	}
 	events, n, err := s.ListAccountEvents(ctx, alice.AccountID, core.ListQuery{Page: 1, PageSize: 25, OrderBy: "id", Desc: true})
 	noErr(t, "ListAccountEvents", err)
 	if n != 3 || len(events) != 3 {

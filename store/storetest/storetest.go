@@ -75,6 +75,8 @@ func Run(t *testing.T, open func(t *testing.T) core.Store) {
 		{"HitLimit", testHitLimit},
 		{"ResetLimit", testResetLimit},
 		{"RefundLimit", testRefundLimit},
+		{"FailedWriteFailsAlone", testFailedWriteFailsAlone},
+		{"HeldBackWrites", testHeldBackWrites},
 		{"UpdateRollsBack", testUpdateRollsBack},
 		{"UpdateRollsBackStoreError", testUpdateRollsBackStoreError},
 		{"UpdatePanics", testUpdatePanics},

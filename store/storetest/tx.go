@@ -48,9 +48,7 @@ func testUpdateRollsBack(t *testing.T, s core.Store) {
 	n, err := s.CountUsers(ctx)
 	noErr(t, "CountUsers", err)
 	equal(t, "CountUsers after rollback", n, 1)
-	keys, _, err := s.ListSSHKeys(ctx, a.ID, all)
-	noErr(t, "ListSSHKeys", err)
-	equal(t, "keys created in a rolled-back Update", len(keys), 0)
+	equal(t, "keys created in a rolled-back Update", sshKeyCount(t, s, a.ID), 0)
 	u, err := s.UserByID(ctx, a.ID)
 	noErr(t, "UserByID", err)
 	equal(t, "user updated in a rolled-back Update", u, a)
@@ -65,6 +63,118 @@ func testUpdateRollsBack(t *testing.T, s core.Store) {
 	if err := s.Update(ctx, func(core.Tx) error { return sentinel }); err != sentinel {
 		t.Errorf("Update returned %v, want fn's error itself", err)
 	}
+}
+
+// sshKeyCount is how many SSH keys the user has, committed.
+func sshKeyCount(t *testing.T, s core.Store, userID int64) int {
+	t.Helper()
+	keys, _, err := s.ListSSHKeys(t.Context(), userID, all)
+	noErr(t, "ListSSHKeys", err)
+	return len(keys)
+}
+
+// testFailedWriteFailsAlone checks that a write refused by a constraint
+// fails alone wherever it comes in a transaction: as its first statement
+// (which PostgreSQL's store sends with BEGIN, and undoes by starting over)
+// and after others (under a savepoint), again and again.
+func testFailedWriteFailsAlone(t *testing.T, s core.Store) {
+	ctx := t.Context()
+	a := newUser(t, s, "alice")
+	// A key of a missing user: refused by the foreign key, at once.
+	orphanKey := func(tx core.Tx) error {
+		k := core.SSHKey{UserID: a.ID + 1000, Label: "k", Key: "k", Fingerprint: "f", Created: t0}
+		return tx.CreateSSHKey(ctx, &k)
+	}
+	var bob core.User
+	update(t, s, func(tx core.Tx) error {
+		for range 2 {
+			wantErr(t, "a refused first statement", orphanKey(tx), core.ErrNotFound)
+		}
+		bob = core.User{Username: "bob", Created: t0}
+		if err := tx.CreateUser(ctx, &bob); err != nil {
+			return err
+		}
+		dup := core.User{Username: "alice", Created: t0}
+		wantErr(t, "a duplicate after a write", tx.CreateUser(ctx, &dup), core.ErrDuplicate)
+		wantErr(t, "a refused key after a write", orphanKey(tx), core.ErrNotFound)
+		k := core.SSHKey{UserID: bob.ID, Label: "k", Key: "k", Fingerprint: "f", Created: t0}
+		return tx.CreateSSHKey(ctx, &k)
+	})
+	n, err := s.CountUsers(ctx)
+	noErr(t, "CountUsers", err)
+	equal(t, "users after the refused writes", n, 2)
+	equal(t, "bob's keys", sshKeyCount(t, s, bob.ID), 1)
+
+	// What follows a refused first statement is still one transaction.
+	refusal := errors.New("refused")
+	err = s.Update(ctx, func(tx core.Tx) error {
+		wantErr(t, "a refused first statement", orphanKey(tx), core.ErrNotFound)
+		carol := core.User{Username: "carol", Created: t0}
+		if err := tx.CreateUser(ctx, &carol); err != nil {
+			return err
+		}
+		return refusal
+	})
+	if err != refusal {
+		t.Fatalf("Update returned %v, want fn's error", err)
+	}
+	_, err = s.UserByUsername(ctx, "carol")
+	wantErr(t, "a user created after a refused first statement, rolled back", err, core.ErrNotFound)
+
+	// A read that locks (LockUser), then a refused write: the lock and the
+	// transaction stay.
+	update(t, s, func(tx core.Tx) error {
+		if err := tx.LockUser(ctx, a.ID); err != nil {
+			return err
+		}
+		wantErr(t, "a refused key after a lock", orphanKey(tx), core.ErrNotFound)
+		k := core.SSHKey{UserID: a.ID, Label: "k", Key: "k", Fingerprint: "f", Created: t0}
+		return tx.CreateSSHKey(ctx, &k)
+	})
+	equal(t, "alice's keys", sshKeyCount(t, s, a.ID), 1)
+}
+
+// testHeldBackWrites checks the writes a store may send with the
+// transaction's next statement or its commit (an account's event): the
+// transaction reads them, they commit with it, and one that fails fails
+// the whole Update, leaving nothing of it.
+func testHeldBackWrites(t *testing.T, s core.Store) {
+	ctx := t.Context()
+	a := newUser(t, s, "alice")
+	event := func(accountID int64, label string) core.AccountEvent {
+		return core.AccountEvent{AccountID: accountID, UserID: a.ID, Username: a.Username, Action: "token_create",
+			EntityType: "token", EntityID: a.ID, EntityLabel: label, Created: t0}
+	}
+	update(t, s, func(tx core.Tx) error {
+		if err := tx.CreateAccountEvent(ctx, event(a.AccountID, "first")); err != nil {
+			return err
+		}
+		events, n, err := tx.ListAccountEvents(ctx, a.AccountID, all)
+		noErr(t, "tx.ListAccountEvents", err)
+		if n != 1 || events[0].EntityLabel != "first" {
+			t.Errorf("the transaction's own event: %d %+v", n, events)
+		}
+		return tx.CreateAccountEvent(ctx, event(a.AccountID, "second"))
+	})
+	events, n, err := s.ListAccountEvents(ctx, a.AccountID, all)
+	noErr(t, "ListAccountEvents", err)
+	if n != 2 || events[1].EntityLabel != "second" {
+		t.Fatalf("events committed: %d %+v", n, events)
+	}
+
+	// An event of a missing account, last, as the core writes them.
+	err = s.Update(ctx, func(tx core.Tx) error {
+		k := core.SSHKey{UserID: a.ID, Label: "k", Key: "k", Fingerprint: "f", Created: t0}
+		if err := tx.CreateSSHKey(ctx, &k); err != nil {
+			return err
+		}
+		return tx.CreateAccountEvent(ctx, event(a.AccountID+1000, "lost"))
+	})
+	wantErr(t, "Update with an event of a missing account", err, core.ErrNotFound)
+	equal(t, "keys of the failed Update", sshKeyCount(t, s, a.ID), 0)
+	_, n, err = s.ListAccountEvents(ctx, a.AccountID, all)
+	noErr(t, "ListAccountEvents", err)
+	equal(t, "events after the failed Update", n, 2)
 }
 
 // testUpdateRollsBackStoreError checks that a store error inside fn, once
