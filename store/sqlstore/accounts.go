@@ -109,13 +109,18 @@ func (r Reader) UserSummary(ctx context.Context, userID int64) (core.UserSummary
 	return s, nil
 }
 
+// The account's logins and events, for its administrators.
+var (
+	accountLogins = ownedBy(Logins, "account_id", "read login", scanLogin)
+	accountEvents = ownedBy(AccountEvents, "account_id", "read event", scanAccountEvent)
+)
+
 func (r Reader) ListAccountLogins(ctx context.Context, accountID int64, q core.ListQuery) ([]core.Login, int, error) {
-	return list(ctx, r, Logins, "account_id", accountID, q, scanLogin)
+	return accountLogins.list(ctx, r, accountID, q)
 }
 
 func (r Reader) AccountLogin(ctx context.Context, accountID, id int64) (core.Login, error) {
-	return one(ctx, r, "read login", scanLogin,
-		`SELECT `+Logins.Columns+` FROM logins WHERE account_id = ? AND id = ?`, accountID, id)
+	return accountLogins.get(ctx, r, accountID, id)
 }
 
 func (r Reader) ListOAuthClients(ctx context.Context, accountID int64, q core.ListQuery) ([]core.OAuthClient, int, error) {
@@ -164,12 +169,11 @@ func scanAccountEvent(row Row) (core.AccountEvent, error) {
 }
 
 func (r Reader) ListAccountEvents(ctx context.Context, accountID int64, q core.ListQuery) ([]core.AccountEvent, int, error) {
-	return list(ctx, r, AccountEvents, "account_id", accountID, q, scanAccountEvent)
+	return accountEvents.list(ctx, r, accountID, q)
 }
 
 func (r Reader) AccountEvent(ctx context.Context, accountID, id int64) (core.AccountEvent, error) {
-	return one(ctx, r, "read event", scanAccountEvent,
-		`SELECT `+AccountEvents.Columns+` FROM account_events WHERE account_id = ? AND id = ?`, accountID, id)
+	return accountEvents.get(ctx, r, accountID, id)
 }
 
 func (t Tx) CreateAccountEvent(ctx context.Context, e core.AccountEvent) error {

@@ -7,6 +7,34 @@ import (
 	"github.com/profiled/profiled/core"
 )
 
+// owned is a resource whose rows each belong to an owner, a user or an
+// account: its listing, the owner's column, and how a row scans. Its two
+// reads, one row and a page of rows, are written once here for every
+// such resource.
+type owned[T any] struct {
+	listing Listing
+	owner   string // the column of the owner's id
+	op      string // what a failed read was doing, in its error
+	byID    string // the statement of get
+	scan    func(Row) (T, error)
+}
+
+func ownedBy[T any](l Listing, owner, op string, scan func(Row) (T, error)) owned[T] {
+	return owned[T]{listing: l, owner: owner, op: op, scan: scan,
+		byID: `SELECT ` + l.Columns + ` FROM ` + l.Table + ` WHERE ` + owner + ` = ? AND ` + l.ID + ` = ?`}
+}
+
+// get reads the row id of the owner; a row of another owner is
+// ErrNotFound, as a missing one is, so that callers cannot tell them apart.
+func (o owned[T]) get(ctx context.Context, r Reader, ownerID, id int64) (T, error) {
+	return one(ctx, r, o.op, o.scan, o.byID, ownerID, id)
+}
+
+// list is list of the owner's rows.
+func (o owned[T]) list(ctx context.Context, r Reader, ownerID int64, q core.ListQuery) ([]T, int, error) {
+	return list(ctx, r, o.listing, o.owner, ownerID, q, o.scan)
+}
+
 // list returns one page of the rows of l whose scope column is id (a
 // user's, or an account's) that match q.Filter, ordered
 // by q.OrderBy then id, and the number of all matching rows. A PageSize of

@@ -9,6 +9,13 @@ import (
 // This file holds the resources a user lists under /profile: SSH keys,
 // authorized apps, trusted devices and logins (tokens have tokens.go).
 
+var (
+	sshKeys = ownedBy(SSHKeys, "user_id", "read ssh key", scanSSHKey)
+	apps    = ownedBy(Apps, "user_id", "read app", scanApp)
+	devices = ownedBy(Devices, "user_id", "read device", scanDevice)
+	logins  = ownedBy(Logins, "user_id", "read login", scanLogin)
+)
+
 func scanSSHKey(row Row) (core.SSHKey, error) {
 	var k core.SSHKey
 	err := row.Scan(&k.ID, &k.UserID, &k.Label, &k.Key, &k.Fingerprint, at(&k.Created))
@@ -16,12 +23,11 @@ func scanSSHKey(row Row) (core.SSHKey, error) {
 }
 
 func (r Reader) SSHKey(ctx context.Context, userID, id int64) (core.SSHKey, error) {
-	return one(ctx, r, "read ssh key", scanSSHKey,
-		`SELECT `+SSHKeys.Columns+` FROM ssh_keys WHERE user_id = ? AND id = ?`, userID, id)
+	return sshKeys.get(ctx, r, userID, id)
 }
 
 func (r Reader) ListSSHKeys(ctx context.Context, userID int64, q core.ListQuery) ([]core.SSHKey, int, error) {
-	return list(ctx, r, SSHKeys, "user_id", userID, q, scanSSHKey)
+	return sshKeys.list(ctx, r, userID, q)
 }
 
 func (t Tx) CreateSSHKey(ctx context.Context, k *core.SSHKey) error {
@@ -46,12 +52,11 @@ func scanApp(row Row) (core.App, error) {
 }
 
 func (r Reader) App(ctx context.Context, userID, id int64) (core.App, error) {
-	return one(ctx, r, "read app", scanApp,
-		`SELECT `+Apps.Columns+` FROM apps WHERE user_id = ? AND id = ?`, userID, id)
+	return apps.get(ctx, r, userID, id)
 }
 
 func (r Reader) ListApps(ctx context.Context, userID int64, q core.ListQuery) ([]core.App, int, error) {
-	return list(ctx, r, Apps, "user_id", userID, q, scanApp)
+	return apps.list(ctx, r, userID, q)
 }
 
 func (t Tx) CreateApp(ctx context.Context, a *core.App) error {
@@ -79,12 +84,11 @@ func scanDevice(row Row) (core.Device, error) {
 }
 
 func (r Reader) Device(ctx context.Context, userID, id int64) (core.Device, error) {
-	return one(ctx, r, "read device", scanDevice,
-		`SELECT `+Devices.Columns+` FROM devices WHERE user_id = ? AND id = ?`, userID, id)
+	return devices.get(ctx, r, userID, id)
 }
 
 func (r Reader) ListDevices(ctx context.Context, userID int64, q core.ListQuery) ([]core.Device, int, error) {
-	return list(ctx, r, Devices, "user_id", userID, q, scanDevice)
+	return devices.list(ctx, r, userID, q)
 }
 
 func (t Tx) CreateDevice(ctx context.Context, d *core.Device) error {
@@ -106,12 +110,11 @@ func scanLogin(row Row) (core.Login, error) {
 }
 
 func (r Reader) Login(ctx context.Context, userID, id int64) (core.Login, error) {
-	return one(ctx, r, "read login", scanLogin,
-		`SELECT `+Logins.Columns+` FROM logins WHERE user_id = ? AND id = ?`, userID, id)
+	return logins.get(ctx, r, userID, id)
 }
 
 func (r Reader) ListLogins(ctx context.Context, userID int64, q core.ListQuery) ([]core.Login, int, error) {
-	return list(ctx, r, Logins, "user_id", userID, q, scanLogin)
+	return logins.list(ctx, r, userID, q)
 }
 
 func (t Tx) CreateLogin(ctx context.Context, l *core.Login) error {

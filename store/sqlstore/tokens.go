@@ -18,6 +18,8 @@ func tokenDest(tok *core.Token) []any {
 		nullTimeDest{&tok.Expiry}, &tok.Prefix, &tok.Hash, &tok.ClientID, idDest{&tok.AppID}}
 }
 
+var tokens = ownedBy(Tokens, "user_id", "read token", scanToken)
+
 func scanToken(row Row) (core.Token, error) {
 	var tok core.Token
 	err := row.Scan(tokenDest(&tok)...)
@@ -37,12 +39,11 @@ func (r Reader) TokenByHash(ctx context.Context, hash []byte) (core.Token, core.
 }
 
 func (r Reader) Token(ctx context.Context, userID, id int64) (core.Token, error) {
-	return one(ctx, r, "read token", scanToken,
-		`SELECT `+Tokens.Columns+` FROM tokens WHERE user_id = ? AND id = ?`, userID, id)
+	return tokens.get(ctx, r, userID, id)
 }
 
 func (r Reader) ListTokens(ctx context.Context, userID int64, q core.ListQuery) ([]core.Token, int, error) {
-	return list(ctx, r, Tokens, "user_id", userID, q, scanToken)
+	return tokens.list(ctx, r, userID, q)
 }
 
 // CreateToken stores t; an AppID that is not one of the user's
