@@ -343,19 +343,33 @@ type tx struct {
 // PutPreferences sends the value, which may be 100 MB, through pgconn,
 // which copies it once, into the message it sends: pgx's own batch would
 // copy it twice (encoding the parameter, then the message), and
-// string(value) once more. The savepoint keeps the contract of a guarded
-// write.
+// string(value) once more. It keeps the contract of a guarded write as
+// pipeTx.Write does: as the transaction's first statement it goes with
+// BEGIN (one round trip, not two), otherwise under a savepoint.
 func (t tx) PutPreferences(ctx context.Context, userID int64, clientID string, value json.RawMessage) error {
-	if err := t.p.flush(ctx); err != nil {
-		return t.Err("put preferences", err)
+	if len(t.p.deferred) > 0 {
+		if err := t.p.flush(ctx); err != nil {
+			return t.Err("put preferences", err)
+		}
 	}
+	if t.p.failed != nil {
+		return t.Err("put preferences", t.p.failed)
+	}
+	first := !t.p.begun
 	b := &pgconn.Batch{}
-	b.ExecParams("SAVEPOINT "+savepoint, nil, nil, nil, nil)
+	if first {
+		b.ExecParams(beginSQL, nil, nil, nil, nil)
+	} else {
+		b.ExecParams("SAVEPOINT "+savepoint, nil, nil, nil, nil)
+	}
 	b.ExecParams(numbered(sqlstore.PutPreferencesSQL), [][]byte{strconv.AppendInt(nil, userID, 10), []byte(clientID), value},
 		[]uint32{pgtype.Int8OID, pgtype.TextOID, pgtype.TextOID}, nil, nil)
-	b.ExecParams("RELEASE SAVEPOINT "+savepoint, nil, nil, nil, nil)
+	if !first {
+		b.ExecParams("RELEASE SAVEPOINT "+savepoint, nil, nil, nil, nil)
+	}
+	t.p.begun = true
 	_, err := t.p.conn.Conn().PgConn().ExecBatch(ctx, b).ReadAll()
-	t.p.undo(ctx, err, false)
+	t.p.undo(ctx, err, first)
 	return t.Err("put preferences", err)
 }
 

@@ -105,6 +105,15 @@ func testFailedWriteFailsAlone(t *testing.T, s core.Store) {
 	equal(t, "users after the refused writes", n, 2)
 	equal(t, "bob's keys", sshKeyCount(t, s, bob.ID), 1)
 
+	// The same with preferences, which PostgreSQL's store writes its own way.
+	update(t, s, func(tx core.Tx) error {
+		wantErr(t, "preferences of a missing user first", tx.PutPreferences(ctx, a.ID+1000, "c", []byte(`{}`)), core.ErrNotFound)
+		return tx.PutPreferences(ctx, a.ID, "c", []byte(`{"kept":true}`))
+	})
+	got, err := s.Preferences(ctx, a.ID, "c")
+	noErr(t, "Preferences", err)
+	equal(t, "preferences put after a refused first statement", string(got), `{"kept":true}`)
+
 	// What follows a refused first statement is still one transaction.
 	refusal := errors.New("refused")
 	err = s.Update(ctx, func(tx core.Tx) error {
