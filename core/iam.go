@@ -74,13 +74,9 @@ func validatePersonName(field, name string) (string, error) {
 
 // loadMe reads the user and its IAM data through r.
 func loadMe(ctx context.Context, r Reader, userID int64) (Me, error) {
-	u, err := r.UserByID(ctx, userID)
+	u, p, err := r.IAMUser(ctx, userID)
 	if err != nil {
 		return Me{}, notFound(err, "load user")
-	}
-	p, err := r.IAMProfile(ctx, userID)
-	if err != nil {
-		return Me{}, notFound(err, "load iam profile")
 	}
 	return Me{User: u, Profile: p}, nil
 }

@@ -78,6 +78,8 @@ type IAMReader interface {
 	// zero IAMProfile (UserID set) if none was ever stored, ErrNotFound if
 	// the user does not exist.
 	IAMProfile(ctx context.Context, userID int64) (IAMProfile, error)
+	// IAMUser returns the user and IAMProfile's answer, read together.
+	IAMUser(ctx context.Context, userID int64) (User, IAMProfile, error)
 	// UserByExternalID returns the user linked to a subject of an external
 	// identity provider, or ErrNotFound.
 	UserByExternalID(ctx context.Context, provider, subject string) (User, error)

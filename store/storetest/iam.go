@@ -45,28 +45,29 @@ func testIAMProfile(t *testing.T, s core.Store) {
 	ctx := t.Context()
 	a, b := newUser(t, s, "alice"), newUser(t, s, "bob")
 
-	got, err := s.IAMProfile(ctx, a.ID)
-	noErr(t, "IAMProfile never stored", err)
+	user, got, err := s.IAMUser(ctx, a.ID)
+	noErr(t, "IAMUser, profile never stored", err)
+	equal(t, "IAMUser's user", user, a)
 	equal(t, "IAMProfile never stored", got, core.IAMProfile{UserID: a.ID})
-	_, err = s.IAMProfile(ctx, b.ID+1000)
+	_, _, err = s.IAMUser(ctx, b.ID+1000)
 	wantErr(t, "IAMProfile of a missing user", err, core.ErrNotFound)
 
 	want := fullProfile(a.ID)
 	withAvatar := want
 	withAvatar.AvatarID = "ignored by PutIAMProfile"
 	update(t, s, func(tx core.Tx) error { return tx.PutIAMProfile(ctx, withAvatar) })
-	got, err = s.IAMProfile(ctx, a.ID)
+	_, got, err = s.IAMUser(ctx, a.ID)
 	noErr(t, "IAMProfile", err)
 	equal(t, "IAMProfile", got, want)
 
 	// A second put replaces every field, down to the zero values.
 	zero := core.IAMProfile{UserID: a.ID, Kind: core.UserService}
 	update(t, s, func(tx core.Tx) error { return tx.PutIAMProfile(ctx, zero) })
-	got, err = s.IAMProfile(ctx, a.ID)
+	_, got, err = s.IAMUser(ctx, a.ID)
 	noErr(t, "IAMProfile", err)
 	equal(t, "IAMProfile after replacing", got, zero)
 
-	got, err = s.IAMProfile(ctx, b.ID)
+	_, got, err = s.IAMUser(ctx, b.ID)
 	noErr(t, "IAMProfile of another user", err)
 	equal(t, "IAMProfile of another user", got, core.IAMProfile{UserID: b.ID})
 
@@ -79,10 +80,11 @@ func testIAMProfile(t *testing.T, s core.Store) {
 		if err := tx.PutIAMProfile(ctx, fullProfile(b.ID)); err != nil {
 			return err
 		}
-		got, err := tx.IAMProfile(ctx, b.ID)
+		user, got, err := tx.IAMUser(ctx, b.ID)
 		if err != nil {
 			return err
 		}
+		equal(t, "IAMUser's user inside the transaction", user, b)
 		equal(t, "IAMProfile inside the transaction", got, fullProfile(b.ID))
 		return nil
 	})
@@ -101,7 +103,7 @@ func testIAMProfileOwner(t *testing.T, s core.Store) {
 	bad.OwnerID = owner.ID + 1000
 	wantErr(t, "PutIAMProfile naming a missing owner",
 		updateErr(t, s, func(tx core.Tx) error { return tx.PutIAMProfile(ctx, bad) }), core.ErrNotFound)
-	got, err = s.IAMProfile(ctx, sa.ID)
+	_, got, err = s.IAMUser(ctx, sa.ID)
 	noErr(t, "IAMProfile", err)
 	equal(t, "IAMProfile after a refused put", got, p)
 
