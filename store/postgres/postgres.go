@@ -24,6 +24,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"net"
 	"strconv"
 	"strings"
 	"time"
@@ -57,6 +58,10 @@ type Options struct {
 	StatementTimeout time.Duration
 	// Migrate applies pending migrations in Open.
 	Migrate bool
+
+	// dial, when set, opens the pool's connections (tests count what
+	// goes over them).
+	dial func(ctx context.Context, network, addr string) (net.Conn, error)
 }
 
 // Defaults of Options.
@@ -125,6 +130,9 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 		cfg.ConnConfig.RuntimeParams["statement_timeout"] = strconv.FormatInt(DefaultStatementTimeout.Milliseconds(), 10)
 	}
 
+	if opts.dial != nil {
+		cfg.ConnConfig.DialFunc = opts.dial
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: %w", err)
