@@ -247,7 +247,7 @@ func (s *Service) SetAccountUserGrants(ctx context.Context, a Actor, username st
 		if !u.Restricted {
 			return Invalid("username", "%s is unrestricted and has every grant: restrict the user first (PUT /account/users/%s with restricted: true)", u.Username, u.Username)
 		}
-		if err := tx.LockUser(ctx, u.ID); err != nil {
+		if _, err := tx.LockUser(ctx, u.ID); err != nil {
 			return notFound(err, "lock user")
 		}
 		current, err := s.grantsOf(ctx, tx, u.ID)

@@ -106,7 +106,7 @@ func loadHuman(ctx context.Context, r Reader, userID int64) (Me, error) {
 // lockHuman locks the user's row for the rest of tx (see lockUser), then
 // loads it as loadHuman does.
 func lockHuman(ctx context.Context, tx Tx, userID int64) (Me, error) {
-	if err := tx.LockUser(ctx, userID); err != nil {
+	if _, err := tx.LockUser(ctx, userID); err != nil {
 		return Me{}, notFound(err, "lock user")
 	}
 	return loadHuman(ctx, tx, userID)
@@ -268,7 +268,7 @@ func (s *Service) ChangePassword(ctx context.Context, a Actor, current, next str
 		return err
 	}
 	return s.update(ctx, func(tx Tx, note func(Event)) error {
-		if err := tx.LockUser(ctx, a.User.ID); err != nil {
+		if _, err := tx.LockUser(ctx, a.User.ID); err != nil {
 			return notFound(err, "lock user")
 		}
 		if err := s.setPassword(ctx, tx, a.User.ID, hash); err != nil {

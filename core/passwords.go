@@ -323,7 +323,7 @@ func (s *Service) ResetPassword(ctx context.Context, username, pw string) error 
 		return err
 	}
 	return s.update(ctx, func(tx Tx, note func(Event)) error {
-		if err := tx.LockUser(ctx, u.ID); err != nil {
+		if _, err := tx.LockUser(ctx, u.ID); err != nil {
 			return notFound(err, "lock user")
 		}
 		if err := s.setPassword(ctx, tx, u.ID, hash); err != nil {

@@ -118,7 +118,7 @@ func (s *Service) VerifyPhone(ctx context.Context, a Actor, code string) error {
 	}
 	now := s.now()
 	return s.update(ctx, func(tx Tx, note func(Event)) error {
-		if err := tx.LockUser(ctx, a.User.ID); err != nil {
+		if _, err := tx.LockUser(ctx, a.User.ID); err != nil {
 			return notFound(err, "lock user")
 		}
 		v, err := tx.PhoneVerification(ctx, a.User.ID)

@@ -55,7 +55,7 @@ func (s *Service) putPreferences(ctx context.Context, userID int64, id string, v
 			// Writers that read the same version take turns, so only
 			// the first finds it still current (PostgreSQL's READ
 			// COMMITTED would let each read it before any wrote).
-			if err := tx.LockUser(ctx, userID); err != nil {
+			if _, err := tx.LockUser(ctx, userID); err != nil {
 				return notFound(err, "lock user")
 			}
 			current, err := tx.Preferences(ctx, userID, id)

@@ -123,7 +123,7 @@ func (s *Service) AnswerSecurityQuestions(ctx context.Context, a Actor, in []Ans
 		out = append(out, Answer{QuestionID: ans.QuestionID, Question: text, Response: ans.Response})
 	}
 	err := s.store.Update(ctx, func(tx Tx) error {
-		if err := tx.LockUser(ctx, a.User.ID); err != nil {
+		if _, err := tx.LockUser(ctx, a.User.ID); err != nil {
 			return notFound(err, "lock user")
 		}
 		return notFound(tx.SetSecurityAnswers(ctx, a.User.ID, enc), "set security answers")

@@ -208,7 +208,7 @@ func (s *Service) CompleteRecovery(ctx context.Context, in RecoveryComplete) err
 	err = s.update(ctx, func(tx Tx, note func(Event)) error {
 		wrong = false
 		if !u.TwoFactorAuth {
-			if err := tx.LockUser(ctx, u.ID); err != nil {
+			if _, err := tx.LockUser(ctx, u.ID); err != nil {
 				return notFound(err, "lock user")
 			}
 		} else {

@@ -458,7 +458,7 @@ func secondFactorCode(typed string) string {
 // that two guesses of one code take turns, then checks the code
 // (useSecondFactor).
 func (s *Service) lockedSecondFactor(ctx context.Context, tx Tx, userID int64, code string, now time.Time) (bool, error) {
-	if err := tx.LockUser(ctx, userID); err != nil {
+	if _, err := tx.LockUser(ctx, userID); err != nil {
 		return false, notFound(err, "lock user")
 	}
 	return s.useSecondFactor(ctx, tx, userID, code, now)

@@ -82,8 +82,10 @@ type Writer interface {
 	// LockUser serializes write transactions on one user across every
 	// replica (SELECT ... FOR UPDATE on PostgreSQL; SQLite already
 	// serializes writers). Services call it first in every per-user rule
-	// that reads before it writes. ErrNotFound if the user is gone.
-	LockUser(ctx context.Context, userID int64) error
+	// that reads before it writes, and it returns the user's row as
+	// locked, so that the rule need not read it again. ErrNotFound if the
+	// user is gone.
+	LockUser(ctx context.Context, userID int64) (User, error)
 
 	// CreateUser stores u and sets u.ID; an AccountID of 0 gives the user
 	// a new account of their own, whose id it sets. ErrDuplicate on a

@@ -54,7 +54,7 @@ func (s *Service) EnableTFA(ctx context.Context, a Actor) (TFASecret, error) {
 	secret := b32.EncodeToString(raw)
 	expiry := s.clock().Add(PendingSecretLifetime)
 	err := s.store.Update(ctx, func(tx Tx) error {
-		if err := tx.LockUser(ctx, a.User.ID); err != nil {
+		if _, err := tx.LockUser(ctx, a.User.ID); err != nil {
 			return notFound(err, "lock user")
 		}
 		answers, err := tx.SecurityAnswers(ctx, a.User.ID)
@@ -105,7 +105,7 @@ func (s *Service) ConfirmTFA(ctx context.Context, a Actor, code string) (string,
 	scratchCode := b32.EncodeToString(scratch)
 	now := s.now()
 	err := s.update(ctx, func(tx Tx, note func(Event)) error {
-		if err := tx.LockUser(ctx, a.User.ID); err != nil {
+		if _, err := tx.LockUser(ctx, a.User.ID); err != nil {
 			return notFound(err, "lock user")
 		}
 		st, err := tx.TFA(ctx, a.User.ID)

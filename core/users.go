@@ -35,11 +35,8 @@ func ValidateUsername(field, name string) error {
 // lockUser locks the user's row for the rest of tx, so that the
 // transactions that change one user take turns, and reads it.
 func lockUser(ctx context.Context, tx Tx, userID int64) (User, error) {
-	if err := tx.LockUser(ctx, userID); err != nil {
-		return User{}, notFound(err, "lock user")
-	}
-	u, err := tx.UserByID(ctx, userID)
-	return u, notFound(err, "load user")
+	u, err := tx.LockUser(ctx, userID)
+	return u, notFound(err, "lock user")
 }
 
 // CreateUser adds a user with profiled's defaults.

@@ -25,7 +25,8 @@ func (c countingConn) Write(b []byte) (int, error) {
 // TestRoundTrips holds the pipelining to the round trips it saves: a write
 // transaction as the core makes them (a guarded insert whose id it reads,
 // then an account event) takes two, preferences put first in a
-// transaction two, and a transaction that sends nothing none. Each runs
+// transaction two, a locked user's change three (the lock with BEGIN, the
+// guarded update, COMMIT), and a transaction that sends nothing none. Each runs
 // twice first, so that pgx has prepared its statements.
 func TestRoundTrips(t *testing.T) {
 	t.Parallel()
@@ -55,6 +56,15 @@ func TestRoundTrips(t *testing.T) {
 				Action: "user_ssh_key_add", EntityType: "user_ssh_key", EntityID: u.ID, EntityLabel: "k", Created: time.Now()})
 		}},
 		{"preferences", 2, func(tx core.Tx) error { return tx.PutPreferences(ctx, u.ID, "c", []byte(`{}`)) }},
+		// A rule that reads before it writes: the lock reads the row too.
+		{"a locked user's change", 3, func(tx core.Tx) error {
+			locked, err := tx.LockUser(ctx, u.ID)
+			if err != nil {
+				return err
+			}
+			locked.Timezone = "Europe/Paris"
+			return tx.UpdateUser(ctx, locked)
+		}},
 		{"nothing", 0, func(core.Tx) error { return nil }},
 	} {
 		for range 2 {

@@ -139,7 +139,7 @@ func TestLockUserSerializes(t *testing.T) {
 	firstDone := make(chan error, 1)
 	go func() {
 		firstDone <- s.Update(ctx, func(tx core.Tx) error {
-			if err := tx.LockUser(ctx, u.ID); err != nil {
+			if _, err := tx.LockUser(ctx, u.ID); err != nil {
 				return err
 			}
 			close(locked)
@@ -159,7 +159,7 @@ func TestLockUserSerializes(t *testing.T) {
 	secondDone := make(chan error, 1)
 	go func() {
 		secondDone <- s.Update(ctx, func(tx core.Tx) error {
-			if err := tx.LockUser(ctx, u.ID); err != nil {
+			if _, err := tx.LockUser(ctx, u.ID); err != nil {
 				return err
 			}
 			secondLocked.Store(true)
@@ -207,7 +207,10 @@ func TestLockUserSerializes(t *testing.T) {
 func TestLockUserMissing(t *testing.T) {
 	t.Parallel()
 	s, _ := openTest(t, Options{})
-	err := s.Update(context.Background(), func(tx core.Tx) error { return tx.LockUser(context.Background(), 424242) })
+	err := s.Update(context.Background(), func(tx core.Tx) error {
+		_, err := tx.LockUser(context.Background(), 424242)
+		return err
+	})
 	if !errors.Is(err, core.ErrNotFound) {
 		t.Fatalf("LockUser of a missing user: %v, want ErrNotFound", err)
 	}
@@ -353,14 +356,14 @@ func TestUpdateRetriesDeadlock(t *testing.T) {
 				return s.Update(ctx, func(tx core.Tx) error {
 					runs.Add(1)
 					attempt++
-					if err := tx.LockUser(ctx, first); err != nil {
+					if _, err := tx.LockUser(ctx, first); err != nil {
 						return err
 					}
 					if attempt == 1 {
 						firstLocks.Done()
 						firstLocks.Wait()
 					}
-					err := tx.LockUser(ctx, second)
+					_, err := tx.LockUser(ctx, second)
 					if swallow {
 						return nil
 					}

@@ -49,7 +49,10 @@ func TestStatementCache(t *testing.T) {
 	}
 	// The committer prepares what a batch met after the batch, before
 	// it starts the next one.
-	if err := s.Update(ctx, func(tx core.Tx) error { return tx.LockUser(ctx, u.ID) }); err != nil {
+	if err := s.Update(ctx, func(tx core.Tx) error {
+		_, err := tx.LockUser(ctx, u.ID)
+		return err
+	}); err != nil {
 		t.Fatal(err)
 	}
 	if count(s.writeStmts) == 0 {

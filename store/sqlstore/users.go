@@ -49,10 +49,8 @@ func (r Reader) UserByUsername(ctx context.Context, username string) (core.User,
 // transactions run side by side (PostgreSQL's replicas), so that those on
 // one user that call it run one at a time; SQLite runs one write
 // transaction at a time anyway. ErrNotFound if the user is gone.
-func (t Tx) LockUser(ctx context.Context, userID int64) error {
-	var one int
-	err := t.q.QueryRow(ctx, `SELECT 1 FROM users WHERE id = ?`+t.d.ForUpdate, userID).Scan(&one)
-	return t.err("lock user", err)
+func (t Tx) LockUser(ctx context.Context, userID int64) (core.User, error) {
+	return one(ctx, t.Reader, "lock user", scanUser, `SELECT `+userColumns+` FROM users u WHERE u.id = ?`+t.d.ForUpdate, userID)
 }
 
 func (t Tx) CreateUser(ctx context.Context, u *core.User) error {

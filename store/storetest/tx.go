@@ -133,7 +133,7 @@ func testFailedWriteFailsAlone(t *testing.T, s core.Store) {
 	// A read that locks (LockUser), then a refused write: the lock and the
 	// transaction stay.
 	update(t, s, func(tx core.Tx) error {
-		if err := tx.LockUser(ctx, a.ID); err != nil {
+		if _, err := tx.LockUser(ctx, a.ID); err != nil {
 			return err
 		}
 		wantErr(t, "a refused key after a lock", orphanKey(tx), core.ErrNotFound)
@@ -302,7 +302,7 @@ func testConcurrentUpdates(t *testing.T, s core.Store) {
 		wg.Go(func() {
 			for i := range hits {
 				err := s.Update(ctx, func(tx core.Tx) error {
-					if err := tx.LockUser(ctx, u.ID); err != nil {
+					if _, err := tx.LockUser(ctx, u.ID); err != nil {
 						return err
 					}
 					if _, _, err := tx.HitLimit(ctx, "shared", time.Hour, t0); err != nil {

@@ -112,8 +112,15 @@ func testUserUpdate(t *testing.T, s core.Store) {
 func testLockUser(t *testing.T, s core.Store) {
 	ctx := t.Context()
 	u := newUser(t, s, "alice")
-	update(t, s, func(tx core.Tx) error { return tx.LockUser(ctx, u.ID) })
-	wantErr(t, "LockUser of a missing user", updateErr(t, s, func(tx core.Tx) error { return tx.LockUser(ctx, u.ID+1000) }), core.ErrNotFound)
+	update(t, s, func(tx core.Tx) error {
+		locked, err := tx.LockUser(ctx, u.ID)
+		equal(t, "the user LockUser returns", locked, u)
+		return err
+	})
+	wantErr(t, "LockUser of a missing user", updateErr(t, s, func(tx core.Tx) error {
+		_, err := tx.LockUser(ctx, u.ID+1000)
+		return err
+	}), core.ErrNotFound)
 }
 
 // testMissingUser checks that per-user writes refuse a user that does not
