@@ -3,6 +3,7 @@ package core
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 )
@@ -95,10 +96,13 @@ func (s *Service) update(ctx context.Context, fn func(tx Tx, note func(Event)) e
 		}
 		return s.enqueueEvents(ctx, tx, events)
 	})
-	if err != nil {
+	if errors.Is(err, ErrNotFound) {
 		// A write the store held back to its commit (an account's event)
-		// may be the one that found its row gone.
-		return notFound(err, "commit")
+		// found its row gone.
+		return NotFound()
+	}
+	if err != nil {
+		return err
 	}
 	for _, e := range events {
 		s.emit(ctx, e)
