@@ -15,7 +15,10 @@
 // The semantics are those of store/sqlite, checked by store/storetest: a
 // statement that fails (a duplicate, a reference to a missing row) fails
 // alone, as in SQLite, instead of aborting the whole transaction, because
-// every write that can violate a constraint runs under a savepoint.
+// every write that can violate a constraint runs under a savepoint, or,
+// as the transaction's first statement, begins it again when it fails.
+// A transaction's statements go to the server in as few round trips as
+// their results allow (pipeline.go).
 package postgres
 
 import (
