@@ -53,6 +53,11 @@ var (
 // deferred writes ahead of its own statements.
 func (t *pipeTx) pending() bool { return !t.begun || len(t.deferred) > 0 }
 
+// untouched reports that nothing of the transaction has been sent or held
+// back: a guarded write then goes with BEGIN, without a savepoint, and a
+// commit has nothing to do.
+func (t *pipeTx) untouched() bool { return !t.begun && len(t.deferred) == 0 }
+
 // queuePending adds BEGIN, if it is still to be sent, and the deferred
 // writes to b, and returns how many statements it added.
 func (t *pipeTx) queuePending(b *pgx.Batch) int {
@@ -157,7 +162,7 @@ func (t *pipeTx) Write(ctx context.Context, stmts ...sqlstore.Stmt) error {
 	if t.failed != nil {
 		return t.failed
 	}
-	first := !t.begun && len(t.deferred) == 0
+	first := t.untouched()
 	br, err := t.send(ctx, func(b *pgx.Batch) {
 		if !first {
 			b.Queue("SAVEPOINT " + savepoint)
@@ -231,7 +236,7 @@ func (t *pipeTx) commit(ctx context.Context) error {
 	if t.failed != nil {
 		return t.failed
 	}
-	if !t.begun && len(t.deferred) == 0 {
+	if t.untouched() {
 		return nil
 	}
 	br, err := t.send(ctx, func(b *pgx.Batch) { b.Queue("COMMIT") })

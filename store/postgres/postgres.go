@@ -366,7 +366,7 @@ func (t tx) PutPreferences(ctx context.Context, userID int64, clientID string, v
 	if t.p.failed != nil {
 		return t.Err("put preferences", t.p.failed)
 	}
-	first := !t.p.begun
+	first := t.p.untouched()
 	b := &pgconn.Batch{}
 	if first {
 		b.ExecParams(beginSQL, nil, nil, nil, nil)
