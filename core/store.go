@@ -18,7 +18,9 @@ type Store interface {
 	// Update runs fn in one write transaction and commits it if fn returns
 	// nil. It retries fn, a bounded number of times, when the backend
 	// reports a serialization failure, so fn must be free of side effects
-	// outside the transaction.
+	// outside the transaction. fn may run on another goroutine than the
+	// caller's (store/sqlite runs every fn on its committer's); a panic in
+	// fn still reaches the caller.
 	Update(ctx context.Context, fn func(Tx) error) error
 	// Ping reports whether the database answers.
 	Ping(ctx context.Context) error

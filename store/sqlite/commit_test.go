@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -97,8 +99,11 @@ func TestGroupCommitIsolatesErrors(t *testing.T) {
 		_, lookupErr := s.UserByUsername(ctx, fmt.Sprintf("user%02d", i))
 		switch {
 		case i == 4:
-			if panicked[i] != "boom" {
+			p, _ := panicked[i].(*FnPanic)
+			if p == nil || p.Value != "boom" {
 				t.Errorf("update %d: the panic did not reach its caller: %v", i, panicked[i])
+			} else if !strings.Contains(string(p.Stack), "TestGroupCommitIsolatesErrors") {
+				t.Errorf("update %d: the panic's stack is not fn's:\n%s", i, p.Stack)
 			}
 			if !errors.Is(lookupErr, core.ErrNotFound) {
 				t.Errorf("update %d panicked, yet its write is there", i)
@@ -176,6 +181,56 @@ func TestGroupCommitAbandonedTransaction(t *testing.T) {
 		if errs[i] != nil || err != nil {
 			t.Errorf("update %d: err %v, lookup %v (ran %d times)", i, errs[i], err, runs[i])
 		}
+	}
+}
+
+// TestGroupCommitGoexit: a fn that calls runtime.Goexit (t.FailNow in a
+// test) ends its caller's goroutine, not the store: the Updates batched
+// with it commit, the culprit's write does not, and the store goes on.
+func TestGroupCommitGoexit(t *testing.T) {
+	s := openTest(t)
+	ctx := t.Context()
+	release := holdCommitter(t, s)
+	const n, culprit = 10, 4
+	errs := make([]error, n)
+	returned := make([]bool, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			errs[i] = s.Update(ctx, func(tx core.Tx) error {
+				u := core.User{Username: fmt.Sprintf("user%02d", i), AuthorizedKeys: []string{}}
+				if err := tx.CreateUser(ctx, &u); err != nil {
+					return err
+				}
+				if i == culprit {
+					runtime.Goexit()
+				}
+				return nil
+			})
+			returned[i] = true
+		})
+	}
+	waitQueued()
+	release()
+	wg.Wait() // the culprit's goroutine ended too, or this waits forever
+	for i := range n {
+		_, err := s.UserByUsername(ctx, fmt.Sprintf("user%02d", i))
+		if i == culprit {
+			if returned[i] || !errors.Is(err, core.ErrNotFound) {
+				t.Errorf("the culprit: Update returned %v, lookup %v", returned[i], err)
+			}
+			continue
+		}
+		if !returned[i] || errs[i] != nil || err != nil {
+			t.Errorf("update %d: returned %v, err %v, lookup %v", i, returned[i], errs[i], err)
+		}
+	}
+	u := core.User{Username: "after", AuthorizedKeys: []string{}}
+	if err := s.Update(ctx, func(tx core.Tx) error { return tx.CreateUser(ctx, &u) }); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
 	}
 }
 

@@ -112,7 +112,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	s := &Store{Reader: sqlstore.NewReader(cached{conn: read, stmts: readStmts, detached: true}, &dialect), stmts: readStmts,
 		write: write, read: read, writeStmts: newStmtCache(write),
 		writes: make(chan *writeRequest), closing: make(chan struct{}), committed: make(chan struct{})}
-	go s.commitLoop()
+	go s.commitLoop(nil)
 	if err := s.Migrate(ctx); err != nil {
 		s.Close()
 		return nil, err
