@@ -3,6 +3,7 @@ package sqlite
 import (
 	"encoding/json"
 	"fmt"
+	"sync/atomic"
 	"testing"
 
 	"github.com/profiled/profiled/core"
@@ -28,13 +29,12 @@ func BenchmarkConcurrentUpdates(b *testing.B) {
 		ids[i] = u.ID
 	}
 	value := json.RawMessage(`{"theme":"dark","sidebar":true}`)
-	var next int64
+	var next atomic.Int64
 	b.SetParallelism(16) // 32 goroutines on 2 CPUs
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
-			id := ids[int(next)%users]
-			next++
+			id := ids[int(next.Add(1))%users]
 			err := s.Update(ctx, func(tx core.Tx) error { return tx.PutPreferences(ctx, id, "", value) })
 			if err != nil {
 				b.Error(err)
