@@ -45,6 +45,10 @@ type Job struct {
 	// (its caches hold what its users use) and not its first sight of
 	// 10,000 users; the cost of a miss has a row of its own (unknown token).
 	WarmEveryToken bool `json:"warm_every_token"`
+	// WarmPath, when set, is what that pass sends instead of the job's
+	// own request: GET WarmPath. A write's token check is warmed so
+	// without writing once per token first.
+	WarmPath string `json:"warm_path"`
 }
 
 // BodyKind values.
@@ -228,9 +232,13 @@ func generate(ctx context.Context, j Job) (*Result, error) {
 			c := &client{addr: j.Addr}
 			defer c.close()
 			var req []byte
+			warm := j
+			if j.WarmPath != "" {
+				warm.Method, warm.Path, warm.Headers = "GET", j.WarmPath, nil
+			}
 			for i := w; j.WarmEveryToken && i < len(j.Tokens); i += j.Concurrency {
 				var ok bool
-				if req, ok = buildRequest(req[:0], j, j.Tokens[i], body); !ok {
+				if req, ok = buildRequest(req[:0], warm, j.Tokens[i], body); !ok {
 					break
 				}
 				c.do(req)

@@ -163,7 +163,7 @@ func (r *Report) WriteTable(w io.Writer) {
 	io.WriteString(w, markdownTable(header, rows, []bool{false, false, true, true, true, true, true, true, true, true}))
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "CPU/req: the server's CPU time per request (its threads' schedstat over the run, warm-up included).")
-	fmt.Fprintln(w, "Reads are the steady state: each segment's warm-up first sends one request with each of its tokens (a miss costs what the unknown-token row shows).")
+	fmt.Fprintln(w, "Every segment is the steady state: its warm-up first sends one request with each of its tokens (a write segment GET /v4/profile; a miss costs what the unknown-token row shows).")
 	for _, row := range r.Rows {
 		if row.Skipped != "" {
 			fmt.Fprintf(w, "skipped: %s: %s\n", row.Endpoint, row.Skipped)
