@@ -5,6 +5,7 @@ import (
 	"context"
 	"log/slog"
 	"math/rand/v2"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -84,4 +85,36 @@ func TestLinesMatchSlog(t *testing.T) {
 	if strings.Count(out.String(), "\n") != 1 || !strings.Contains(out.String(), `"route":"GET /x"`) {
 		t.Errorf("write: %q", out.String())
 	}
+}
+
+// TestAppendMillis: the duration_ms of a JSON line is what strconv, and
+// so slog and encoding/json, write for the float, for every duration of
+// up to two seconds, around the powers of ten and two, and at random
+// below and above the integer path's bound.
+func TestAppendMillis(t *testing.T) {
+	check := func(us int64) {
+		want := strconv.AppendFloat(nil, float64(us)/1000, 'f', -1, 64)
+		if got := appendMillis(nil, us); string(got) != string(want) {
+			t.Fatalf("appendMillis(%d) = %s, want %s", us, got, want)
+		}
+	}
+	for us := int64(0); us <= 2_000_000; us++ {
+		check(us)
+	}
+	for p := int64(1); p > 0 && p < 1<<62; p *= 10 {
+		for _, us := range []int64{p - 1, p, p + 1, p + 999} {
+			check(us)
+		}
+	}
+	for e := 0; e < 63; e++ {
+		for _, d := range []int64{-1, 0, 1, 7} {
+			check(int64(1)<<e + d)
+		}
+	}
+	rng := rand.New(rand.NewPCG(4, 2))
+	for range 1_000_000 {
+		check(rng.Int64N(1 << 41))
+	}
+	check(-1)
+	check(-1234)
 }
