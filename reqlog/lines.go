@@ -39,12 +39,24 @@ var lineBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 512); return 
 
 func (l *Lines) write(ln *line) {
 	bp := lineBuffers.Get().(*[]byte)
-	b := (*bp)[:0]
 	if l.Text {
-		b = ln.appendText(b)
+		l.put(bp, ln.appendText((*bp)[:0]))
 	} else {
-		b = ln.appendJSON(b)
+		l.put(bp, ln.appendJSON((*bp)[:0]))
 	}
+}
+
+func (l *Lines) writeEvent(ev *eventLine) {
+	bp := lineBuffers.Get().(*[]byte)
+	if l.Text {
+		l.put(bp, ev.appendText((*bp)[:0]))
+	} else {
+		l.put(bp, ev.appendJSON((*bp)[:0]))
+	}
+}
+
+// put writes the line b and keeps its buffer for the next one.
+func (l *Lines) put(bp *[]byte, b []byte) {
 	_, _ = l.W.Write(b)
 	if cap(b) <= 4<<10 {
 		*bp = b
@@ -131,6 +143,66 @@ func (ln *line) appendText(b []byte) []byte {
 	b = appendTextString(b, ln.client)
 	b = append(b, " user_agent="...)
 	b = appendTextString(b, ln.userAgent)
+	return append(b, '\n')
+}
+
+// eventLine is one security event's fields at level INFO, in the order
+// SecurityEvents logs them; detail is left out when empty, and the
+// request's fields outside a request.
+type eventLine struct {
+	time     time.Time
+	event    string
+	userID   int64
+	username string
+	detail   string
+	request  *entry
+}
+
+func (ev *eventLine) appendJSON(b []byte) []byte {
+	b = append(b, `{"time":"`...)
+	b = ev.time.AppendFormat(b, time.RFC3339Nano)
+	b = append(b, `","level":"INFO","msg":"security event","event":`...)
+	b = appendJSONString(b, ev.event)
+	b = append(b, `,"user_id":`...)
+	b = strconv.AppendInt(b, ev.userID, 10)
+	b = append(b, `,"username":`...)
+	b = appendJSONString(b, ev.username)
+	if ev.detail != "" {
+		b = append(b, `,"detail":`...)
+		b = appendJSONString(b, ev.detail)
+	}
+	if r := ev.request; r != nil {
+		b = append(b, `,"request_id":`...)
+		b = appendJSONString(b, r.id)
+		b = append(b, `,"client":`...)
+		b = appendJSONString(b, r.client)
+		b = append(b, `,"user_agent":`...)
+		b = appendJSONString(b, r.userAgent)
+	}
+	return append(b, "}\n"...)
+}
+
+func (ev *eventLine) appendText(b []byte) []byte {
+	b = append(b, "time="...)
+	b = ev.time.Truncate(time.Millisecond).AppendFormat(b, "2006-01-02T15:04:05.000Z07:00")
+	b = append(b, ` level=INFO msg="security event" event=`...)
+	b = appendTextString(b, ev.event)
+	b = append(b, " user_id="...)
+	b = strconv.AppendInt(b, ev.userID, 10)
+	b = append(b, " username="...)
+	b = appendTextString(b, ev.username)
+	if ev.detail != "" {
+		b = append(b, " detail="...)
+		b = appendTextString(b, ev.detail)
+	}
+	if r := ev.request; r != nil {
+		b = append(b, " request_id="...)
+		b = appendTextString(b, r.id)
+		b = append(b, " client="...)
+		b = appendTextString(b, r.client)
+		b = append(b, " user_agent="...)
+		b = appendTextString(b, r.userAgent)
+	}
 	return append(b, '\n')
 }
 

@@ -118,3 +118,47 @@ func TestAppendMillis(t *testing.T) {
 	check(-1)
 	check(-1234)
 }
+
+// TestEventLinesMatchSlog: a security event's line from Lines is the very
+// bytes slog's handlers write for its attributes (the ones
+// SecurityEvents logs through slog), with and without a detail and a
+// request, for strings with everything JSON and the text format escape.
+func TestEventLinesMatchSlog(t *testing.T) {
+	strs := []string{"", "ssh_key.added", "alice", `a"b\c`, "tab\there", "new\nline", "\x00\x1f\x7f", "a=b",
+		"ünïcödé 😀", "bad \xff utf8", "\u2028\u2029", "\u00a0nbsp", "Mozilla/5.0 (X11)", "<>&"}
+	rng := rand.New(rand.NewPCG(3, 4))
+	pick := func() string {
+		if rng.IntN(3) == 0 {
+			b := make([]byte, rng.IntN(12))
+			for j := range b {
+				b[j] = byte(rng.IntN(256))
+			}
+			return string(b)
+		}
+		return strs[rng.IntN(len(strs))]
+	}
+	for range 3000 {
+		ev := &eventLine{time: time.Unix(rng.Int64N(4e9), rng.Int64N(1e9)).In(time.FixedZone("", rng.IntN(25)*1800-12*3600)),
+			event: pick(), userID: rng.Int64N(1<<62) - 1<<61, username: pick()}
+		if rng.IntN(2) == 0 {
+			ev.detail = pick()
+		}
+		if rng.IntN(2) == 0 {
+			ev.request = &entry{id: pick(), client: pick(), userAgent: pick()}
+		}
+		for _, text := range []bool{false, true} {
+			var buf bytes.Buffer
+			var h slog.Handler = slog.NewJSONHandler(&buf, nil)
+			got := ev.appendJSON(nil)
+			if text {
+				h, got = slog.NewTextHandler(&buf, nil), ev.appendText(nil)
+			}
+			r := slog.NewRecord(ev.time, slog.LevelInfo, "security event", 0)
+			r.AddAttrs(ev.attrs()...)
+			_ = h.Handle(context.Background(), r)
+			if string(got) != buf.String() {
+				t.Fatalf("text %v:\n got %q\nwant %q", text, got, buf.String())
+			}
+		}
+	}
+}

@@ -108,8 +108,16 @@ func TestMiddlewareFields(t *testing.T) {
 }
 
 func TestSecurityEvents(t *testing.T) {
+	t.Run("through slog", func(t *testing.T) { testSecurityEvents(t, false) })
+	t.Run("with Lines", func(t *testing.T) { testSecurityEvents(t, true) })
+}
+
+func testSecurityEvents(t *testing.T, lines bool) {
 	var buf bytes.Buffer
 	events := reqlog.SecurityEvents{Log: slog.New(slog.NewJSONHandler(&buf, nil))}
+	if lines {
+		events.Lines = &reqlog.Lines{W: &buf}
+	}
 	h := reqlog.Middleware(slog.New(slog.DiscardHandler), http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		events.Event(r.Context(), core.Event{Name: core.EventSignInFailed, UserID: 7, Username: "alice", Detail: "password"})
 	}))

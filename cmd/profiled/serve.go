@@ -221,7 +221,10 @@ func serve(ctx context.Context, e *env, c serveConfig) error {
 	if msg := keyBesideDatabase(c.key, c.db, e.getenv); msg != "" {
 		logger.Warn(msg)
 	}
-	var events core.EventSink = reqlog.SecurityEvents{Log: logger}
+	// The request lines and the INFO security events are written beside
+	// the log's handler, in its format, to the same buffer.
+	lines := &reqlog.Lines{W: logBuf, Text: strings.EqualFold(c.logFormat, "text")}
+	var events core.EventSink = reqlog.SecurityEvents{Log: logger, Lines: lines}
 	var observe func(reqlog.Observed)
 	var store core.Store = st
 	var deliverer core.Deliverer
@@ -291,7 +294,7 @@ func serve(ctx context.Context, e *env, c serveConfig) error {
 	var draining atomic.Bool
 	srv := &http.Server{
 		Handler: newHandler(svc, logger, handlerConfig{trustProxy: c.trustProxy, requestTimeout: c.requestTimeout,
-			lines:  &reqlog.Lines{W: logBuf, Text: strings.EqualFold(c.logFormat, "text")},
+			lines:  lines,
 			budget: httpx.NewByteBudget(c.budget), draining: &draining, origins: c.origins, iam: c.iam.iamOptions(logger), observe: observe}),
 		ReadHeaderTimeout: readHeaderTimeout,
 		ReadTimeout:       readTimeout,
