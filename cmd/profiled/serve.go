@@ -377,8 +377,10 @@ func newHandler(svc *core.Service, logger *slog.Logger, c handlerConfig) http.Ha
 	mux.Handle(iam.Prefix+"/", iam.New(svc, iamOpts))
 	mux.Handle("/user/", pace.New(svc, pace.Options{Logger: logger, Budget: c.budget, CORSOrigins: c.origins}))
 	mux.Handle("/", linode.New(svc, linode.Options{Logger: logger, MaxBodyBytes: linode.DefaultMaxBodyBytes, CORSOrigins: c.origins}))
+	// The faces' subtrees skip the mux's lookup (httpx.Shortcut).
+	faces := httpx.Shortcut(mux, "/v4/", "/auth/", "/oauth/", iam.Prefix+"/", "/user/")
 	return reqlog.WithOptions(logger, reqlog.Options{TrustProxyHeaders: c.trustProxy, Observe: c.observe, Lines: c.lines},
-		httpx.SecurityHeaders(c.trustProxy, httpx.Deadline(c.requestTimeout, mux)))
+		httpx.SecurityHeaders(c.trustProxy, httpx.Deadline(c.requestTimeout, faces)))
 }
 
 // healthz answers 200 {"status":"ok"} while the database answers reads
