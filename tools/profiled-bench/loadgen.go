@@ -49,6 +49,8 @@ type Job struct {
 	// own request: GET WarmPath. A write's token check is warmed so
 	// without writing once per token first.
 	WarmPath string `json:"warm_path"`
+	// ServerPid is the process serving Addr, whose CPU time is measured.
+	ServerPid int `json:"server_pid"`
 }
 
 // BodyKind values.
@@ -65,13 +67,13 @@ type Result struct {
 	Hist       *Histogram    `json:"hist"`     // latencies of the measured requests
 	Statuses   map[int]int64 `json:"statuses"`
 	FirstError string        `json:"first_error,omitempty"`
-	// Sent counts every request, warm-up included, and ClientCPU is the
-	// generator's own CPU time: with the server's CPU time over the same
-	// span they give the CPU cost of one request on each side.
+	// Sent counts the requests after the pass over every token, the
+	// timed warm-up included, and ServerCPU is the server's CPU time over
+	// the same span: together the CPU cost of one of the job's requests
+	// (the pass of a write segment sends cheaper GETs). ClientCPU is the
+	// generator's own CPU time, all of it.
 	Sent      int64         `json:"sent"`
 	ClientCPU time.Duration `json:"client_cpu"`
-	// ServerCPU is filled in by the harness: the server's CPU time while
-	// the job ran.
 	ServerCPU time.Duration `json:"server_cpu"`
 }
 
@@ -134,6 +136,7 @@ func runJob(ctx context.Context, j Job, serverPid int) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load generator: %w", err)
 	}
+	j.ServerPid = serverPid
 	in, err := json.Marshal(j)
 	if err != nil {
 		return nil, err
@@ -145,10 +148,7 @@ func runJob(ctx context.Context, j Job, serverPid int) (*Result, error) {
 	cmd.Stdin = bytes.NewReader(in)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	cpu0, _ := processCPU(serverPid)
-	err = cmd.Run()
-	cpu1, _ := processCPU(serverPid)
-	if err != nil {
+	if err := cmd.Run(); err != nil {
 		return nil, fmt.Errorf("load generator: %w: %s", err, strings.TrimSpace(stderr.String()))
 	}
 	var res Result
@@ -158,7 +158,6 @@ func runJob(ctx context.Context, j Job, serverPid int) (*Result, error) {
 	if res.Hist == nil {
 		res.Hist = NewHistogram()
 	}
-	res.ServerCPU = cpu1 - cpu0
 	return &res, nil
 }
 
@@ -242,7 +241,6 @@ func generate(ctx context.Context, j Job) (*Result, error) {
 					break
 				}
 				c.do(req)
-				local.Sent++
 			}
 			warmed.Done()
 			tok := w * 7919 // a prime stride, so workers start on different users
@@ -320,6 +318,7 @@ func generate(ctx context.Context, j Job) (*Result, error) {
 		}(w)
 	}
 	warmed.Wait()
+	cpu0, _ := processCPU(j.ServerPid)
 	if j.Warmup > 0 {
 		time.Sleep(j.Warmup)
 	}
@@ -339,6 +338,9 @@ func generate(ctx context.Context, j Job) (*Result, error) {
 		<-done
 	}
 	total.Elapsed = time.Since(start)
+	if cpu1, err := processCPU(j.ServerPid); err == nil {
+		total.ServerCPU = cpu1 - cpu0
+	}
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err == nil {
 		total.ClientCPU = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())

@@ -162,7 +162,7 @@ func (r *Report) WriteTable(w io.Writer) {
 	}
 	io.WriteString(w, markdownTable(header, rows, []bool{false, false, true, true, true, true, true, true, true, true}))
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, "CPU/req: the server's CPU time per request (its threads' schedstat over the run, warm-up included).")
+	fmt.Fprintln(w, "CPU/req: the server's CPU time per request (its threads' schedstat from the end of the pass over every token, the timed warm-up included).")
 	fmt.Fprintln(w, "Every segment is the steady state: its warm-up first sends one request with each of its tokens (a write segment GET /v4/profile; a miss costs what the unknown-token row shows).")
 	for _, row := range r.Rows {
 		if row.Skipped != "" {
