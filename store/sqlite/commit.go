@@ -35,8 +35,7 @@ import (
 // fn runs on the committer's goroutine, one after the other, and its
 // caller waits for the outcome. Handing the transaction to each caller's
 // goroutine and waiting for it to hand it back cost two goroutine
-// switches per fn on the committer's serial path, usually across threads
-// (another processor steals the woken goroutine): 40 µs of the 90 µs an
+// switches per fn on the committer's serial path: 40 µs of the 90 µs an
 // SSH key held the committer under the harness's writes, at which the
 // committer was busy all the time. A panic in fn is undone like a failure
 // and reaches its caller as a *FnPanic, which keeps fn's stack; fn calling
