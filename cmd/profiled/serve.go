@@ -361,7 +361,7 @@ type handlerConfig struct {
 // under /user/, and every other path to the Linode face, which answers
 // unknown routes with its own 404.
 func newHandler(svc *core.Service, logger *slog.Logger, c handlerConfig) http.Handler {
-	mux := http.NewServeMux()
+	mux := httpx.NewMounts()
 	mux.Handle("GET /healthz", healthz(svc.Store(), logger, nil))
 	mux.Handle("GET /readyz", healthz(svc.Store(), logger, c.draining))
 	mux.Handle("GET /livez", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -377,8 +377,8 @@ func newHandler(svc *core.Service, logger *slog.Logger, c handlerConfig) http.Ha
 	mux.Handle(iam.Prefix+"/", iam.New(svc, iamOpts))
 	mux.Handle("/user/", pace.New(svc, pace.Options{Logger: logger, Budget: c.budget, CORSOrigins: c.origins}))
 	mux.Handle("/", linode.New(svc, linode.Options{Logger: logger, MaxBodyBytes: linode.DefaultMaxBodyBytes, CORSOrigins: c.origins}))
-	// The faces' subtrees skip the mux's lookup (httpx.Shortcut).
-	faces := httpx.Shortcut(mux, "/v4/", "/auth/", "/oauth/", iam.Prefix+"/", "/user/")
+	// The faces' subtrees skip the mux's lookup (httpx.Mounts.Shortcut).
+	faces := mux.Shortcut("/v4/", "/auth/", "/oauth/", iam.Prefix+"/", "/user/")
 	return reqlog.WithOptions(logger, reqlog.Options{TrustProxyHeaders: c.trustProxy, Observe: c.observe, Lines: c.lines},
 		httpx.SecurityHeaders(c.trustProxy, httpx.Deadline(c.requestTimeout, faces)))
 }
