@@ -29,10 +29,11 @@ var _ core.EventSink = SecurityEvents{}
 
 // Event logs e.
 func (s SecurityEvents) Event(ctx context.Context, e core.Event) {
-	ev := eventLine{time: time.Now(), event: e.Name, userID: e.UserID, username: clip(e.Username, 128),
+	ev := eventLine{event: e.Name, userID: e.UserID, username: clip(e.Username, 128),
 		detail: clip(e.Detail, 256), request: from(ctx)}
 	warn := e.Name == core.EventSignInFailed || e.Name == core.EventSignInLocked
 	if s.Lines != nil && !warn {
+		ev.time = time.Now() // slog takes its own
 		s.Lines.writeEvent(&ev)
 		return
 	}

@@ -94,10 +94,45 @@ func appendMillis(b []byte, us int64) []byte {
 	return append(b, d[:n]...)
 }
 
-func (ln *line) appendJSON(b []byte) []byte {
+// appendJSONStart starts a JSON line at level INFO as slog's handler does,
+// up to its message; appendTextStart the same in the text format.
+func appendJSONStart(b []byte, t time.Time, msg string) []byte {
 	b = append(b, `{"time":"`...)
-	b = ln.time.AppendFormat(b, time.RFC3339Nano)
-	b = append(b, `","level":"INFO","msg":"request","method":`...)
+	b = t.AppendFormat(b, time.RFC3339Nano)
+	b = append(b, `","level":"INFO","msg":`...)
+	return appendJSONString(b, msg)
+}
+
+func appendTextStart(b []byte, t time.Time, msg string) []byte {
+	b = append(b, "time="...)
+	b = t.Truncate(time.Millisecond).AppendFormat(b, "2006-01-02T15:04:05.000Z07:00")
+	b = append(b, " level=INFO msg="...)
+	return appendTextString(b, msg)
+}
+
+// appendJSONRequest appends the fields a line has of its request;
+// appendTextRequest the same in the text format.
+func appendJSONRequest(b []byte, id, client, userAgent string) []byte {
+	b = append(b, `,"request_id":`...)
+	b = appendJSONString(b, id)
+	b = append(b, `,"client":`...)
+	b = appendJSONString(b, client)
+	b = append(b, `,"user_agent":`...)
+	return appendJSONString(b, userAgent)
+}
+
+func appendTextRequest(b []byte, id, client, userAgent string) []byte {
+	b = append(b, " request_id="...)
+	b = appendTextString(b, id)
+	b = append(b, " client="...)
+	b = appendTextString(b, client)
+	b = append(b, " user_agent="...)
+	return appendTextString(b, userAgent)
+}
+
+func (ln *line) appendJSON(b []byte) []byte {
+	b = appendJSONStart(b, ln.time, "request")
+	b = append(b, `,"method":`...)
 	b = appendJSONString(b, ln.method)
 	b = append(b, `,"route":`...)
 	b = appendJSONString(b, ln.route)
@@ -111,19 +146,13 @@ func (ln *line) appendJSON(b []byte) []byte {
 	b = strconv.AppendInt(b, ln.bytes, 10)
 	b = append(b, `,"user_id":`...)
 	b = strconv.AppendInt(b, ln.userID, 10)
-	b = append(b, `,"request_id":`...)
-	b = appendJSONString(b, ln.requestID)
-	b = append(b, `,"client":`...)
-	b = appendJSONString(b, ln.client)
-	b = append(b, `,"user_agent":`...)
-	b = appendJSONString(b, ln.userAgent)
+	b = appendJSONRequest(b, ln.requestID, ln.client, ln.userAgent)
 	return append(b, "}\n"...)
 }
 
 func (ln *line) appendText(b []byte) []byte {
-	b = append(b, "time="...)
-	b = ln.time.Truncate(time.Millisecond).AppendFormat(b, "2006-01-02T15:04:05.000Z07:00")
-	b = append(b, " level=INFO msg=request method="...)
+	b = appendTextStart(b, ln.time, "request")
+	b = append(b, " method="...)
 	b = appendTextString(b, ln.method)
 	b = append(b, " route="...)
 	b = appendTextString(b, ln.route)
@@ -137,12 +166,7 @@ func (ln *line) appendText(b []byte) []byte {
 	b = strconv.AppendInt(b, ln.bytes, 10)
 	b = append(b, " user_id="...)
 	b = strconv.AppendInt(b, ln.userID, 10)
-	b = append(b, " request_id="...)
-	b = appendTextString(b, ln.requestID)
-	b = append(b, " client="...)
-	b = appendTextString(b, ln.client)
-	b = append(b, " user_agent="...)
-	b = appendTextString(b, ln.userAgent)
+	b = appendTextRequest(b, ln.requestID, ln.client, ln.userAgent)
 	return append(b, '\n')
 }
 
@@ -159,9 +183,8 @@ type eventLine struct {
 }
 
 func (ev *eventLine) appendJSON(b []byte) []byte {
-	b = append(b, `{"time":"`...)
-	b = ev.time.AppendFormat(b, time.RFC3339Nano)
-	b = append(b, `","level":"INFO","msg":"security event","event":`...)
+	b = appendJSONStart(b, ev.time, "security event")
+	b = append(b, `,"event":`...)
 	b = appendJSONString(b, ev.event)
 	b = append(b, `,"user_id":`...)
 	b = strconv.AppendInt(b, ev.userID, 10)
@@ -172,20 +195,14 @@ func (ev *eventLine) appendJSON(b []byte) []byte {
 		b = appendJSONString(b, ev.detail)
 	}
 	if r := ev.request; r != nil {
-		b = append(b, `,"request_id":`...)
-		b = appendJSONString(b, r.id)
-		b = append(b, `,"client":`...)
-		b = appendJSONString(b, r.client)
-		b = append(b, `,"user_agent":`...)
-		b = appendJSONString(b, r.userAgent)
+		b = appendJSONRequest(b, r.id, r.client, r.userAgent)
 	}
 	return append(b, "}\n"...)
 }
 
 func (ev *eventLine) appendText(b []byte) []byte {
-	b = append(b, "time="...)
-	b = ev.time.Truncate(time.Millisecond).AppendFormat(b, "2006-01-02T15:04:05.000Z07:00")
-	b = append(b, ` level=INFO msg="security event" event=`...)
+	b = appendTextStart(b, ev.time, "security event")
+	b = append(b, " event="...)
 	b = appendTextString(b, ev.event)
 	b = append(b, " user_id="...)
 	b = strconv.AppendInt(b, ev.userID, 10)
@@ -196,12 +213,7 @@ func (ev *eventLine) appendText(b []byte) []byte {
 		b = appendTextString(b, ev.detail)
 	}
 	if r := ev.request; r != nil {
-		b = append(b, " request_id="...)
-		b = appendTextString(b, r.id)
-		b = append(b, " client="...)
-		b = appendTextString(b, r.client)
-		b = append(b, " user_agent="...)
-		b = appendTextString(b, r.userAgent)
+		b = appendTextRequest(b, r.id, r.client, r.userAgent)
 	}
 	return append(b, '\n')
 }
