@@ -40,11 +40,10 @@ type Job struct {
 	BodyKind    string            `json:"body_kind"`
 	Tokens      []string          `json:"tokens"` // bearer tokens, spread over the requests
 	Expect      int               `json:"expect"` // the status that counts as success
-	// WarmEveryToken: before the timed warm-up, send one request with
-	// each token, so that the measured part is the server's steady state
-	// (its caches hold what its users use) and not its first sight of
-	// 10,000 users; the cost of a miss has a row of its own (unknown token).
-	WarmEveryToken bool `json:"warm_every_token"`
+	// Before the timed warm-up, every job sends one request with each
+	// token, so that the measured part is the server's steady state (its
+	// caches hold what its users use) and not its first sight of 10,000
+	// users; the cost of a miss has a row of its own (unknown token).
 	// WarmPath, when set, is what that pass sends instead of the job's
 	// own request: GET WarmPath. A write's token check is warmed so
 	// without writing once per token first.
@@ -220,7 +219,11 @@ func generate(ctx context.Context, j Job) (*Result, error) {
 	)
 	var start time.Time
 	var startMu sync.RWMutex
-	var warmed sync.WaitGroup // the pass over every token, when asked for
+	var warmed sync.WaitGroup // the pass over every token
+	warm := j                 // what the pass sends
+	if j.WarmPath != "" {
+		warm.Method, warm.Path, warm.Headers = "GET", j.WarmPath, nil
+	}
 	startMu.Lock()
 	for w := 0; w < j.Concurrency; w++ {
 		wg.Add(1)
@@ -231,11 +234,7 @@ func generate(ctx context.Context, j Job) (*Result, error) {
 			c := &client{addr: j.Addr}
 			defer c.close()
 			var req []byte
-			warm := j
-			if j.WarmPath != "" {
-				warm.Method, warm.Path, warm.Headers = "GET", j.WarmPath, nil
-			}
-			for i := w; j.WarmEveryToken && i < len(j.Tokens); i += j.Concurrency {
+			for i := w; i < len(j.Tokens); i += j.Concurrency {
 				var ok bool
 				if req, ok = buildRequest(req[:0], warm, j.Tokens[i], body); !ok {
 					break

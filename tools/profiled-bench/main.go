@@ -374,7 +374,7 @@ func tokensFor(p *seedPlan, kind string) []string {
 func (b *bench) job(e endpoint, addr string, tokens []string, concurrency int, d time.Duration) Job {
 	j := Job{Addr: addr, Concurrency: concurrency, Warmup: b.c.warmup, Duration: d, MaxRequests: b.c.requests,
 		Method: e.Method, Path: e.Path, Headers: e.Headers, Body: e.Body, BodyKind: e.BodyKind,
-		Tokens: tokens, Expect: e.Expect, WarmEveryToken: true}
+		Tokens: tokens, Expect: e.Expect}
 	if !e.Read {
 		j.WarmPath = "/v4/profile"
 	}
