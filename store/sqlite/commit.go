@@ -72,8 +72,9 @@ type fnOutcome struct {
 	goexit bool
 }
 
-// failed reports whether fn did not return nil.
-func (o fnOutcome) failed() bool { return o.err != nil || o.panic != nil || o.goexit }
+// failed reports whether fn did not return nil (a fn that called
+// runtime.Goexit never returned to be asked).
+func (o fnOutcome) failed() bool { return o.err != nil || o.panic != nil }
 
 // FnPanic is what Update panics with when its fn panicked on the
 // committer's goroutine: the value fn panicked with and fn's stack, which
