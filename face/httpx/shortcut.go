@@ -48,7 +48,7 @@ func (m *Mounts) Shortcut(prefixes ...string) http.Handler {
 	}
 	routes := make([]route, 0, len(prefixes))
 	for _, p := range prefixes {
-		if !strings.HasPrefix(p, "/") || !strings.HasSuffix(p, "/") || !cleanPath(p) {
+		if !strings.HasSuffix(p, "/") || !cleanPath(p) { // cleanPath: rooted too
 			panic("httpx: shortcut " + p + " is not a clean path prefix ending in /")
 		}
 		for _, pattern := range m.patterns {
