@@ -95,7 +95,12 @@ type Writer interface {
 	CreateUser(ctx context.Context, u *User) error
 	UpdateUser(ctx context.Context, u User) error // every field but ID, AccountID and Created; ErrDuplicate on a taken username
 
-	CreateSSHKey(ctx context.Context, k *SSHKey) error // sets k.ID; ErrDuplicate on a repeated fingerprint
+	// CreateSSHKey stores k (a key may be stored more than once). The
+	// store may send it with the transaction's next statement or its
+	// commit, which then fail if it does (ErrNotFound for a missing
+	// user), and learn its id only then: k.ID is set by the time Update
+	// returns nil, and fn must not read it.
+	CreateSSHKey(ctx context.Context, k *SSHKey) error
 	UpdateSSHKeyLabel(ctx context.Context, userID, id int64, label string) error
 	DeleteSSHKey(ctx context.Context, userID, id int64) error
 

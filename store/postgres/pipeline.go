@@ -22,7 +22,8 @@ const beginSQL = "BEGIN ISOLATION LEVEL READ COMMITTED"
 // wake-up and a pass through the network stack, and on a machine of two
 // CPUs shared by profiled and PostgreSQL that, not the statements, bounds
 // the writes per second: adding an SSH key took BEGIN, two guarded writes
-// and COMMIT, four round trips; it now takes two.
+// and COMMIT, four round trips; it now takes one, the key's id read with
+// COMMIT's answer (sqlstore's insertHeld).
 //
 // A failed statement aborts a PostgreSQL transaction, and the store's
 // contract is SQLite's, where it fails alone (GuardedWriter). A guarded
@@ -59,18 +60,36 @@ func (t *pipeTx) pending() bool { return !t.begun || len(t.deferred) > 0 }
 func (t *pipeTx) untouched() bool { return !t.begun && len(t.deferred) == 0 }
 
 // queuePending adds BEGIN, if it is still to be sent, and the deferred
-// writes to b, and returns how many statements it added.
-func (t *pipeTx) queuePending(b *pgx.Batch) int {
-	n := 0
+// writes to b.
+func (t *pipeTx) queuePending(b *pgx.Batch) {
 	if !t.begun {
 		b.Queue(beginSQL)
-		n++
 	}
 	for _, s := range t.deferred {
 		b.Queue(numbered(s.SQL), s.Args...)
-		n++
 	}
-	return n
+}
+
+// readPending reads the results of what queuePending sent, each deferred
+// write's row through its Scan.
+func (t *pipeTx) readPending(br pgx.BatchResults, begun bool) error {
+	if !begun {
+		if _, err := br.Exec(); err != nil {
+			return err
+		}
+	}
+	for _, s := range t.deferred {
+		var err error
+		if s.Scan != nil {
+			err = s.Scan(br.QueryRow())
+		} else {
+			_, err = br.Exec()
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // send sends what is pending and then the statements queue adds, and
@@ -81,19 +100,19 @@ func (t *pipeTx) send(ctx context.Context, queue func(*pgx.Batch)) (pgx.BatchRes
 		return nil, t.failed
 	}
 	b := &pgx.Batch{}
-	n := t.queuePending(b)
+	t.queuePending(b)
 	queue(b)
 	br := t.conn.SendBatch(ctx, b)
+	begun := t.begun
 	t.begun = true
+	err := t.readPending(br, begun)
 	t.deferred = t.deferred[:0]
-	for range n {
-		if _, err := br.Exec(); err != nil {
-			_ = br.Close()
-			// BEGIN or a deferred write failed: the transaction is
-			// aborted, or not there.
-			t.failed = err
-			return nil, err
-		}
+	if err != nil {
+		_ = br.Close()
+		// BEGIN or a deferred write failed: the transaction is aborted,
+		// or not there.
+		t.failed = err
+		return nil, err
 	}
 	return br, nil
 }
@@ -149,9 +168,7 @@ func (t *pipeTx) QueryRow(ctx context.Context, query string, args ...any) sqlsto
 
 // Defer holds a write back until the next statement or the commit
 // (sqlstore.Deferrer).
-func (t *pipeTx) Defer(query string, args ...any) {
-	t.deferred = append(t.deferred, sqlstore.Stmt{SQL: query, Args: args})
-}
+func (t *pipeTx) Defer(s sqlstore.Stmt) { t.deferred = append(t.deferred, s) }
 
 // Write runs statements that may violate a constraint so that their
 // failure leaves the transaction as it was before them and usable

@@ -284,10 +284,6 @@ func TestFailedWriteKeepsTransaction(t *testing.T) {
 		if err := tx.CreateUser(ctx, &dup); !errors.Is(err, core.ErrDuplicate) {
 			t.Errorf("CreateUser of a taken name: %v, want ErrDuplicate", err)
 		}
-		k := core.SSHKey{UserID: 424242, Fingerprint: "SHA256:x", Created: time.Now()}
-		if err := tx.CreateSSHKey(ctx, &k); !errors.Is(err, core.ErrNotFound) {
-			t.Errorf("CreateSSHKey for a missing user: %v, want ErrNotFound", err)
-		}
 		tok := core.Token{UserID: alice.ID, Kind: core.TokenOAuth, Label: "x", Created: time.Now(), Hash: []byte("h"), AppID: 424242}
 		if err := tx.CreateToken(ctx, &tok); !errors.Is(err, core.ErrNotFound) {
 			t.Errorf("CreateToken under a missing app: %v, want ErrNotFound", err)

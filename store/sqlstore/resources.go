@@ -31,7 +31,7 @@ func (r Reader) ListSSHKeys(ctx context.Context, userID int64, q core.ListQuery)
 }
 
 func (t Tx) CreateSSHKey(ctx context.Context, k *core.SSHKey) error {
-	return t.insert(ctx, "create ssh key", &k.ID,
+	return t.insertHeld(ctx, "create ssh key", &k.ID,
 		`INSERT INTO ssh_keys (user_id, label, key, fingerprint, created) VALUES (?, ?, ?, ?, ?) RETURNING id`,
 		k.UserID, k.Label, k.Key, k.Fingerprint, t.d.Time(k.Created))
 }

@@ -68,9 +68,11 @@ type GuardedWriter interface {
 // send it with the transaction's next statement or its commit, sparing
 // the write a round trip of its own (store/postgres). A held write that
 // fails fails the statement or the commit it went with, and every
-// statement after it. Without it, the write runs at once.
+// statement after it. A held write's Scan, if it has one, runs when its
+// row arrives: at the latest when the commit returns. Without a Deferrer,
+// the write runs at once.
 type Deferrer interface {
-	Defer(query string, args ...any)
+	Defer(s Stmt)
 }
 
 // IDInserter is a Querier of an engine that tells the id of the row an
@@ -187,7 +189,7 @@ func (r Reader) execAny(ctx context.Context, op, query string, args ...any) erro
 // the whole transaction (see Deferrer).
 func (t Tx) deferred(ctx context.Context, op, query string, args ...any) error {
 	if d, ok := t.q.(Deferrer); ok {
-		d.Defer(query, args...)
+		d.Defer(Stmt{SQL: query, Args: args})
 		return nil
 	}
 	return t.execAny(ctx, op, query, args...)
@@ -225,6 +227,23 @@ func (t Tx) insert(ctx context.Context, op string, id *int64, query string, args
 		}
 	}
 	return t.write(ctx, op, Stmt{SQL: query, Args: args, Scan: func(row Row) error { return row.Scan(id) }})
+}
+
+// insertHeld is insert for a row whose id the transaction's fn does not
+// read and whose failure (a reference to a row that is gone) fails the
+// whole transaction: on a Deferrer the INSERT goes with the next round
+// trip, the commit's when nothing follows, and sets *id when its row
+// arrives. On PostgreSQL that makes adding an SSH key one round trip
+// instead of two. The core's Tx says which methods set their ids only by
+// the time Update returns.
+func (t Tx) insertHeld(ctx context.Context, op string, id *int64, query string, args ...any) error {
+	if _, ok := t.q.(IDInserter); !ok {
+		if d, ok := t.q.(Deferrer); ok {
+			d.Defer(Stmt{SQL: query, Args: args, Scan: func(row Row) error { return row.Scan(id) }})
+			return nil
+		}
+	}
+	return t.insert(ctx, op, id, query, args...)
 }
 
 // userExists gives ErrNotFound for a missing user, for the writes that

@@ -12,7 +12,9 @@
 // Beyond the comments of core.Store, the suite holds every backend to:
 //   - a write naming a user or authorization that does not exist (the
 //     foreign key fails) returns ErrNotFound, as does any per-user setter
-//     for a missing user;
+//     for a missing user; a write core.Tx lets a store hold back to its
+//     commit (CreateSSHKey, CreateAccountEvent) may instead fail the
+//     whole Update with it;
 //   - lists return a non-nil empty slice when nothing matches, a PageSize of
 //     zero or less lists every matching row, and a filter or order_by the
 //     resource's whitelist does not allow is a *core.Error of KindInvalid;
@@ -77,6 +79,7 @@ func Run(t *testing.T, open func(t *testing.T) core.Store) {
 		{"RefundLimit", testRefundLimit},
 		{"FailedWriteFailsAlone", testFailedWriteFailsAlone},
 		{"HeldBackWrites", testHeldBackWrites},
+		{"HeldBackIDs", testHeldBackIDs},
 		{"UpdateRollsBack", testUpdateRollsBack},
 		{"UpdateRollsBackStoreError", testUpdateRollsBackStoreError},
 		{"UpdatePanics", testUpdatePanics},

@@ -80,15 +80,17 @@ func sshKeyCount(t *testing.T, s core.Store, userID int64) int {
 func testFailedWriteFailsAlone(t *testing.T, s core.Store) {
 	ctx := t.Context()
 	a := newUser(t, s, "alice")
-	// A key of a missing user: refused by the foreign key, at once.
-	orphanKey := func(tx core.Tx) error {
-		k := core.SSHKey{UserID: a.ID + 1000, Label: "k", Key: "k", Fingerprint: "f", Created: t0}
-		return tx.CreateSSHKey(ctx, &k)
+	// A token of a missing user: refused by the foreign key, at once. (Not
+	// an SSH key: a store may hold that insert back to its commit.)
+	orphanToken := func(tx core.Tx) error {
+		tok := core.Token{UserID: a.ID + 1000, Kind: core.TokenPersonal, Label: "t", Scopes: core.AllScopes,
+			Created: t0, Hash: tokenHash(a.ID+1000, "t"), Prefix: "p"}
+		return tx.CreateToken(ctx, &tok)
 	}
 	var bob core.User
 	update(t, s, func(tx core.Tx) error {
 		for range 2 {
-			wantErr(t, "a refused first statement", orphanKey(tx), core.ErrNotFound)
+			wantErr(t, "a refused first statement", orphanToken(tx), core.ErrNotFound)
 		}
 		bob = core.User{Username: "bob", Created: t0}
 		if err := tx.CreateUser(ctx, &bob); err != nil {
@@ -96,7 +98,7 @@ func testFailedWriteFailsAlone(t *testing.T, s core.Store) {
 		}
 		dup := core.User{Username: "alice", Created: t0}
 		wantErr(t, "a duplicate after a write", tx.CreateUser(ctx, &dup), core.ErrDuplicate)
-		wantErr(t, "a refused key after a write", orphanKey(tx), core.ErrNotFound)
+		wantErr(t, "a refused token after a write", orphanToken(tx), core.ErrNotFound)
 		k := core.SSHKey{UserID: bob.ID, Label: "k", Key: "k", Fingerprint: "f", Created: t0}
 		return tx.CreateSSHKey(ctx, &k)
 	})
@@ -117,7 +119,7 @@ func testFailedWriteFailsAlone(t *testing.T, s core.Store) {
 	// What follows a refused first statement is still one transaction.
 	refusal := errors.New("refused")
 	err = s.Update(ctx, func(tx core.Tx) error {
-		wantErr(t, "a refused first statement", orphanKey(tx), core.ErrNotFound)
+		wantErr(t, "a refused first statement", orphanToken(tx), core.ErrNotFound)
 		carol := core.User{Username: "carol", Created: t0}
 		if err := tx.CreateUser(ctx, &carol); err != nil {
 			return err
@@ -136,7 +138,7 @@ func testFailedWriteFailsAlone(t *testing.T, s core.Store) {
 		if _, err := tx.LockUser(ctx, a.ID); err != nil {
 			return err
 		}
-		wantErr(t, "a refused key after a lock", orphanKey(tx), core.ErrNotFound)
+		wantErr(t, "a refused token after a lock", orphanToken(tx), core.ErrNotFound)
 		k := core.SSHKey{UserID: a.ID, Label: "k", Key: "k", Fingerprint: "f", Created: t0}
 		return tx.CreateSSHKey(ctx, &k)
 	})
@@ -184,6 +186,58 @@ func testHeldBackWrites(t *testing.T, s core.Store) {
 	_, n, err = s.ListAccountEvents(ctx, a.AccountID, all)
 	noErr(t, "ListAccountEvents", err)
 	equal(t, "events after the failed Update", n, 2)
+}
+
+// testHeldBackIDs checks the inserts whose ids a store may learn only at
+// commit (CreateSSHKey): each id is set by the time Update returns, to its
+// own row's, whatever runs between them; a read in the transaction sees
+// the row; a recovered failure after it keeps it; and one for a user who
+// is not there fails the whole Update.
+func testHeldBackIDs(t *testing.T, s core.Store) {
+	ctx := t.Context()
+	a := newUser(t, s, "alice")
+	b := newUser(t, s, "bob")
+	key := func(userID int64, label string) core.SSHKey {
+		return core.SSHKey{UserID: userID, Label: label, Key: "ssh-ed25519 AAAA" + label, Fingerprint: "fp-" + label, Created: t0}
+	}
+	k1, k2, k3 := key(a.ID, "one"), key(b.ID, "two"), key(a.ID, "three")
+	update(t, s, func(tx core.Tx) error {
+		if err := tx.CreateSSHKey(ctx, &k1); err != nil {
+			return err
+		}
+		if err := tx.CreateSSHKey(ctx, &k2); err != nil {
+			return err
+		}
+		// A read in the same transaction sees both keys.
+		_, n, err := tx.ListSSHKeys(ctx, a.ID, all)
+		noErr(t, "tx.ListSSHKeys", err)
+		equal(t, "the transaction's own keys", n, 1)
+		// A failure fn recovers from leaves the keys before it.
+		dup := core.User{Username: "alice", Created: t0}
+		wantErr(t, "a duplicate user after the keys", tx.CreateUser(ctx, &dup), core.ErrDuplicate)
+		return tx.CreateSSHKey(ctx, &k3)
+	})
+	ids := map[int64]bool{}
+	for _, k := range []core.SSHKey{k1, k2, k3} {
+		if k.ID == 0 || ids[k.ID] {
+			t.Fatalf("ids after Update: %d, %d, %d", k1.ID, k2.ID, k3.ID)
+		}
+		ids[k.ID] = true
+		got, err := s.SSHKey(ctx, k.UserID, k.ID)
+		noErr(t, "SSHKey "+k.Label, err)
+		equal(t, "key "+k.Label, got, k)
+	}
+
+	// A key for a user who is not there, after one for a user who is.
+	err := s.Update(ctx, func(tx core.Tx) error {
+		ok, lost := key(a.ID, "kept?"), key(b.ID+1000, "lost")
+		if err := tx.CreateSSHKey(ctx, &ok); err != nil {
+			return err
+		}
+		return tx.CreateSSHKey(ctx, &lost)
+	})
+	wantErr(t, "Update with a key of a missing user", err, core.ErrNotFound)
+	equal(t, "alice's keys after the failed Update", sshKeyCount(t, s, a.ID), 2)
 }
 
 // testUpdateRollsBackStoreError checks that a store error inside fn, once
