@@ -70,10 +70,10 @@ func (t *pipeTx) queuePending(b *pgx.Batch) {
 	}
 }
 
-// readPending reads the results of what queuePending sent, each deferred
-// write's row through its Scan.
-func (t *pipeTx) readPending(br pgx.BatchResults, begun bool) error {
-	if !begun {
+// readPending reads the results of what queuePending sent (BEGIN first
+// if sentBegin), each deferred write's row through its Scan.
+func (t *pipeTx) readPending(br pgx.BatchResults, sentBegin bool) error {
+	if sentBegin {
 		if _, err := br.Exec(); err != nil {
 			return err
 		}
@@ -103,9 +103,9 @@ func (t *pipeTx) send(ctx context.Context, queue func(*pgx.Batch)) (pgx.BatchRes
 	t.queuePending(b)
 	queue(b)
 	br := t.conn.SendBatch(ctx, b)
-	begun := t.begun
+	sentBegin := !t.begun
 	t.begun = true
-	err := t.readPending(br, begun)
+	err := t.readPending(br, sentBegin)
 	t.deferred = t.deferred[:0]
 	if err != nil {
 		_ = br.Close()

@@ -226,8 +226,11 @@ func (t Tx) insert(ctx context.Context, op string, id *int64, query string, args
 			return nil
 		}
 	}
-	return t.write(ctx, op, Stmt{SQL: query, Args: args, Scan: func(row Row) error { return row.Scan(id) }})
+	return t.write(ctx, op, Stmt{SQL: query, Args: args, Scan: scanID(id)})
 }
+
+// scanID reads a RETURNING id into id.
+func scanID(id *int64) func(Row) error { return func(row Row) error { return row.Scan(id) } }
 
 // insertHeld is insert for a row whose id the transaction's fn does not
 // read and whose failure (a reference to a row that is gone) fails the
@@ -237,11 +240,9 @@ func (t Tx) insert(ctx context.Context, op string, id *int64, query string, args
 // instead of two. The core's Tx says which methods set their ids only by
 // the time Update returns.
 func (t Tx) insertHeld(ctx context.Context, op string, id *int64, query string, args ...any) error {
-	if _, ok := t.q.(IDInserter); !ok {
-		if d, ok := t.q.(Deferrer); ok {
-			d.Defer(Stmt{SQL: query, Args: args, Scan: func(row Row) error { return row.Scan(id) }})
-			return nil
-		}
+	if d, ok := t.q.(Deferrer); ok {
+		d.Defer(Stmt{SQL: query, Args: args, Scan: scanID(id)})
+		return nil
 	}
 	return t.insert(ctx, op, id, query, args...)
 }
