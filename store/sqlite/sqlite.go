@@ -172,14 +172,8 @@ func (s *Store) Migrate(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if latest := s.LatestVersion(); v > latest {
-		return fmt.Errorf("sqlite: the database schema is at version %d, newer than this binary's %d: upgrade profiled", v, latest)
-	}
-	if v == s.LatestVersion() {
-		// Up to date: goose would only parse every migration to find
-		// nothing to do, which was most of the start-up's allocations
-		// and memory (issue 16).
-		return nil
+	if pending, err := sqlstore.Pending("sqlite", v, s.LatestVersion()); !pending {
+		return err
 	}
 	files, err := fs.Sub(migrationFiles, "migrations")
 	if err != nil {
