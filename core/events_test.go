@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
@@ -147,6 +148,75 @@ func (r *flakyReceiver) documents() []string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return append([]string(nil), r.got...)
+}
+
+// refusingReceiver is a Deliverer that refuses, for good, the messages
+// whose ids it names, and keeps the ids of the others.
+type refusingReceiver struct {
+	mu      sync.Mutex
+	refuse  map[int64]bool
+	tries   map[int64]int
+	took    []int64
+	dropped []int64 // as OnError heard of them
+}
+
+func (r *refusingReceiver) Deliver(_ context.Context, m core.OutboxMessage) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.tries[m.ID]++
+	if r.refuse[m.ID] {
+		return fmt.Errorf("%w: 550 5.1.1 no such mailbox", core.ErrUndeliverable)
+	}
+	r.took = append(r.took, m.ID)
+	return nil
+}
+
+// TestOutboxDropsUndeliverable: a message its Deliverer calls
+// undeliverable is tried once, told to OnError and dropped, while the
+// messages around it are delivered; nothing is left to retry.
+func TestOutboxDropsUndeliverable(t *testing.T) {
+	e := newEnv(t)
+	e.svc = core.New(core.Config{PasswordCost: e.cost, Store: e.store, Box: e.box, SMS: e.sms, Now: e.clock.Now, Rand: rand.Reader,
+		Events: e.events, EventsOutbox: true})
+	a := e.user("alice", false) // message 1: user.created
+	for _, label := range []string{"two", "three"} {
+		_, _, err := e.svc.CreateToken(e.ctx, a, core.TokenCreate{Label: label})
+		noErr(t, err)
+	}
+	recv := &refusingReceiver{refuse: map[int64]bool{2: true}, tries: map[int64]int{}}
+	ctx, cancel := context.WithCancel(e.ctx)
+	done := make(chan error, 1)
+	go func() {
+		done <- e.svc.RunOutbox(ctx, core.OutboxEvents, recv, core.OutboxOptions{Poll: 5 * time.Millisecond,
+			OnError: func(m core.OutboxMessage, err error) {
+				recv.mu.Lock()
+				defer recv.mu.Unlock()
+				if errors.Is(err, core.ErrUndeliverable) {
+					recv.dropped = append(recv.dropped, m.ID)
+				}
+			}})
+	}()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		n, err := e.store.OutboxDepth(e.ctx, core.OutboxEvents)
+		noErr(t, err)
+		if n == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("outbox depth %d after 10 s", n)
+		}
+		e.clock.Advance(time.Hour) // any retry would be due at once
+	}
+	// Past every backoff: a message kept for a retry would be tried again.
+	e.clock.Advance(2 * time.Hour)
+	time.Sleep(50 * time.Millisecond)
+	cancel()
+	noErr(t, <-done)
+	recv.mu.Lock()
+	defer recv.mu.Unlock()
+	if !slices.Equal(recv.took, []int64{1, 3}) || !slices.Equal(recv.dropped, []int64{2}) || recv.tries[2] != 1 {
+		t.Fatalf("delivered %v, dropped %v, message 2 tried %d times; want [1 3], [2], once", recv.took, recv.dropped, recv.tries[2])
+	}
 }
 
 // TestEventsOutbox: with the outbox on, an event is queued in the

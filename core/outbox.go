@@ -6,14 +6,24 @@ import (
 	"time"
 )
 
-// Deliverer delivers one message of the outbox (the events webhook; mail
-// later). An error means not delivered: the message is tried again. A
-// message may be delivered more than once (a worker that dies after the
-// delivery and before it notes it), never lost: receivers drop repeats
-// by the message's id.
+// Deliverer delivers one message of the outbox (the events webhook,
+// mail). An error means not delivered: the message is tried again, unless
+// the error is ErrUndeliverable. A message may be delivered more than
+// once (a worker that dies after the delivery and before it notes it),
+// never lost: receivers drop repeats by the message's id.
 type Deliverer interface {
 	Deliver(ctx context.Context, m OutboxMessage) error
 }
+
+// ErrUndeliverable is wrapped by a Deliverer's error that no later attempt
+// can cure: a mail to an address the receiving server refuses for good
+// (SMTP 5xx to RCPT TO), a message that does not parse. RunOutbox drops
+// such a message and tells OnError, where it would otherwise try it again
+// every MaxBackoff forever and keep the outbox depth from ever falling
+// back to zero. Failures an operator can cure (a server down, a password
+// refused, a sender the server does not take) must not wrap it: their
+// messages wait for the cure.
+var ErrUndeliverable = errors.New("undeliverable")
 
 // OutboxOptions tune RunOutbox; the zero value takes the defaults.
 type OutboxOptions struct {
@@ -22,7 +32,8 @@ type OutboxOptions struct {
 	Timeout    time.Duration // the longest one delivery may take (10 s; less than Lease)
 	Batch      int           // messages claimed at once (16)
 	MaxBackoff time.Duration // the longest wait between attempts (1 h)
-	// OnError, if set, is told of each failed delivery (the log).
+	// OnError, if set, is told of each failed delivery (the log): of one
+	// dropped when err is ErrUndeliverable, else of one tried again.
 	OnError func(m OutboxMessage, err error)
 }
 
@@ -59,7 +70,8 @@ func backoff(attempts int, max time.Duration) time.Duration {
 // what it takes, so no two workers deliver a message at once, and a
 // worker that dies leaves its messages to the others once the lease ends.
 // A failed delivery is tried again after a backoff, for as long as it
-// takes: the outbox depth (metrics) shows a receiver that stays down.
+// takes: the outbox depth (metrics) shows a receiver that stays down. An
+// undeliverable one (ErrUndeliverable) is dropped.
 func (s *Service) RunOutbox(ctx context.Context, topic string, d Deliverer, o OutboxOptions) error {
 	o.defaults()
 	for {
@@ -97,7 +109,7 @@ func (s *Service) deliverBatch(ctx context.Context, topic string, d Deliverer, o
 			return len(batch), nil // shutting down: the lease returns the rest
 		}
 		err := s.store.Update(ctx, func(tx Tx) error {
-			if derr == nil {
+			if derr == nil || errors.Is(derr, ErrUndeliverable) {
 				return tx.FinishOutbox(ctx, m.ID)
 			}
 			return tx.RetryOutbox(ctx, m.ID, s.now().Add(backoff(m.Attempts, o.MaxBackoff)), clean(derr.Error(), 500))

@@ -157,10 +157,16 @@ func New(smtpURL, from string, templates *Templates) (*Sender, error) {
 // Deliver sends one mail of the outbox. Its message id is the outbox
 // message's, the same on every attempt, so a receiver that saw it already
 // can tell.
+//
+// A mail that can never be sent is core.ErrUndeliverable: one whose
+// payload does not parse, whose address is not one, or whose address the
+// server refuses for good (refusesAddress).
+// Everything else, the server's other refusals included (a password or a
+// sender it does not take), waits for the operator to cure it.
 func (s *Sender) Deliver(ctx context.Context, m core.OutboxMessage) error {
 	mail, err := core.ParseMail(m)
 	if err != nil {
-		return err
+		return fmt.Errorf("%w: %w", core.ErrUndeliverable, err)
 	}
 	subject, text, html, err := s.templates.render(mail.Template, mail.Data)
 	if err != nil {
@@ -171,7 +177,7 @@ func (s *Sender) Deliver(ctx context.Context, m core.OutboxMessage) error {
 		return err
 	}
 	if err := msg.To(mail.To); err != nil {
-		return fmt.Errorf("mail %d: the address %q: %w", m.ID, mail.To, err)
+		return fmt.Errorf("%w: mail %d: the address %q: %w", core.ErrUndeliverable, m.ID, mail.To, err)
 	}
 	msg.Subject(subject)
 	msg.SetMessageIDWithValue(fmt.Sprintf("profiled-%d-%d@%s", m.ID, m.Created.Unix(), domainOf(s.from)))
@@ -180,7 +186,22 @@ func (s *Sender) Deliver(ctx context.Context, m core.OutboxMessage) error {
 	if html != "" {
 		msg.AddAlternativeString(gomail.TypeTextHTML, html)
 	}
-	return s.client.DialAndSendWithContext(ctx, msg)
+	err = s.client.DialAndSendWithContext(ctx, msg)
+	if refusesAddress(err) {
+		return fmt.Errorf("%w: mail %d: the server refuses the address for good: %w", core.ErrUndeliverable, m.ID, err)
+	}
+	return err
+}
+
+// refusesAddress reports whether err is the SMTP server refusing the
+// recipient's address itself for good: at RCPT TO, with an enhanced status
+// of class 5.1 (RFC 3463: no such mailbox, no such system, a bad address).
+// The bare reply code cannot tell: "550 relaying denied" (5.7.1) is a
+// server that will take the mail once the operator lets profiled relay,
+// and a server that gives no enhanced status is never taken at its word.
+func refusesAddress(err error) bool {
+	var se *gomail.SendError
+	return errors.As(err, &se) && se.Reason == gomail.ErrSMTPRcptTo && strings.HasPrefix(se.EnhancedStatusCode(), "5.1.")
 }
 
 func domainOf(addr string) string {

@@ -2,11 +2,14 @@ package mailer_test
 
 import (
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/emersion/go-smtp"
 
 	"github.com/profiled/profiled/core"
 	"github.com/profiled/profiled/internal/smtptest"
@@ -18,19 +21,27 @@ func message(id int64, m core.Mail) core.OutboxMessage {
 	return core.OutboxMessage{ID: id, Topic: core.OutboxMail, Payload: b, Created: time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)}
 }
 
+// newSender is a Sender with the built-in templates, from
+// profiled@example.com through smtpURL.
+func newSender(t *testing.T, smtpURL string) *mailer.Sender {
+	t.Helper()
+	templates, err := mailer.LoadTemplates("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := mailer.New(smtpURL, "profiled@example.com", templates)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
 // TestDeliver: a mail of the outbox reaches a real SMTP server as a
 // multipart text and HTML message, from the sender, to the user, with the
 // template's subject and the data filled in (HTML-escaped in the HTML).
 func TestDeliver(t *testing.T) {
 	in := smtptest.Start(t)
-	templates, err := mailer.LoadTemplates("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := mailer.New(in.URL(), "profiled@example.com", templates)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := newSender(t, in.URL())
 	m := message(42, core.Mail{To: "alice@example.com", Template: "token_created",
 		Data: map[string]string{"username": "alice", "detail": "<ci>", "time": "Tue, 01 Dec 2026 12:00:00 UTC"}})
 	if err := s.Deliver(t.Context(), m); err != nil {
@@ -92,6 +103,48 @@ func TestOperatorTemplates(t *testing.T) {
 	write("broken.txt", "no subject line\n")
 	if _, err := mailer.LoadTemplates(dir); err == nil || !strings.Contains(err.Error(), "Subject") {
 		t.Errorf("a template without its subject: %v", err)
+	}
+}
+
+// TestUndeliverable: a mail that can never be sent says so
+// (core.ErrUndeliverable), so that the worker drops it instead of trying
+// it every hour forever; one that a cure on the operator's side would let
+// through does not. Each is sent to a real SMTP server that refuses as
+// mail servers do.
+func TestUndeliverable(t *testing.T) {
+	in := smtptest.Start(t)
+	in.Refuse("gone@example.com", &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "No such user"})
+	in.Refuse("elsewhere@example.net", &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 7, 1}, Message: "Relaying denied"})
+	in.Refuse("busy@example.com", &smtp.SMTPError{Code: 452, EnhancedCode: smtp.EnhancedCode{4, 2, 2}, Message: "Mailbox full"})
+	s := newSender(t, in.URL())
+	data := map[string]string{"username": "alice", "detail": "ci", "time": "Tue, 01 Dec 2026 12:00:00 UTC"}
+	for _, c := range []struct {
+		name          string
+		m             core.OutboxMessage
+		undeliverable bool
+	}{
+		{"no such mailbox (550 5.1.1)", message(1, core.Mail{To: "gone@example.com", Template: "token_created", Data: data}), true},
+		{"not an address", message(2, core.Mail{To: "alice at example.com", Template: "token_created", Data: data}), true},
+		{"a payload that does not parse", core.OutboxMessage{ID: 3, Topic: core.OutboxMail, Payload: []byte(`{"to":`)}, true},
+		{"relaying denied (550 5.7.1)", message(4, core.Mail{To: "elsewhere@example.net", Template: "token_created", Data: data}), false},
+		{"mailbox full (452 4.2.2)", message(5, core.Mail{To: "busy@example.com", Template: "token_created", Data: data}), false},
+		{"an unknown template", message(6, core.Mail{To: "alice@example.com", Template: "nope"}), false},
+	} {
+		err := s.Deliver(t.Context(), c.m)
+		if err == nil {
+			t.Errorf("%s: delivered", c.name)
+			continue
+		}
+		if got := errors.Is(err, core.ErrUndeliverable); got != c.undeliverable {
+			t.Errorf("%s: undeliverable = %v, want %v (%v)", c.name, got, c.undeliverable, err)
+		}
+	}
+	if got := in.Received(); len(got) != 0 {
+		t.Errorf("the server took %d mails", len(got))
+	}
+	// A server that is not there is a failure to wait out.
+	if err := newSender(t, "smtp://127.0.0.1:1").Deliver(t.Context(), message(7, core.Mail{To: "alice@example.com", Template: "token_created", Data: data})); err == nil || errors.Is(err, core.ErrUndeliverable) {
+		t.Errorf("a server that is down: %v, want an error to retry", err)
 	}
 }
 

@@ -9,6 +9,7 @@ package metrics
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -68,7 +69,7 @@ func New() *Metrics {
 		}, []string{"result"}),
 		delivery: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "profiled_outbox_deliveries_total",
-			Help: "Deliveries of outbox messages (the events webhook), by topic and result: delivered, or failed (tried again later).",
+			Help: "Deliveries of outbox messages (the events webhook, mail), by topic and result: delivered, failed (tried again later), or dropped (can never be delivered, such as a mail to a mailbox the server says does not exist).",
 		}, []string{"topic", "result"}),
 		pools: &poolCollector{},
 	}
@@ -184,7 +185,10 @@ type deliveryCounter struct {
 func (c deliveryCounter) Deliver(ctx context.Context, msg core.OutboxMessage) error {
 	err := c.next.Deliver(ctx, msg)
 	result := "delivered"
-	if err != nil {
+	switch {
+	case errors.Is(err, core.ErrUndeliverable):
+		result = "dropped"
+	case err != nil:
 		result = "failed"
 	}
 	c.m.delivery.WithLabelValues(c.topic, result).Inc()

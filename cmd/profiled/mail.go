@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 
 	"github.com/profiled/profiled/core"
@@ -56,8 +57,12 @@ func runWorker(ctx context.Context, svc *core.Service, topic string, d core.Deli
 	go func() {
 		defer close(stopped)
 		_ = svc.RunOutbox(wctx, topic, d, core.OutboxOptions{OnError: func(m core.OutboxMessage, err error) {
-			logger.Warn(what+" was not delivered; it will be tried again", slog.Int64("message_id", m.ID),
-				slog.Int("attempts", m.Attempts), slog.String("error", err.Error()))
+			attrs := []any{slog.Int64("message_id", m.ID), slog.Int("attempts", m.Attempts), slog.String("error", err.Error())}
+			if errors.Is(err, core.ErrUndeliverable) {
+				logger.Error(what+" can never be delivered and was dropped", attrs...)
+				return
+			}
+			logger.Warn(what+" was not delivered; it will be tried again", attrs...)
 		}})
 	}()
 	return func() { stop(); <-stopped }

@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/emersion/go-smtp"
+
 	"github.com/profiled/profiled/internal/pgtest"
 	"github.com/profiled/profiled/internal/smtptest"
 )
@@ -42,6 +44,42 @@ func TestNotificationMail(t *testing.T) {
 	m := inbox.Await(t, 10*time.Second, "Subject: A new personal access token")
 	if len(m.To) != 1 || m.To[0] != "admin@example.com" || m.From != "accounts@example.com" || !strings.Contains(m.Data, `"laptop"`) {
 		t.Errorf("the notification: from %q to %v:\n%s", m.From, m.To, m.Data)
+	}
+}
+
+// TestMailToAMailboxThatIsNot: a mail the SMTP server refuses for good
+// (550 5.1.1, no such mailbox) is tried once and dropped, said so in the
+// log at error level and in the metrics, instead of being tried every
+// hour forever; the outbox empties.
+func TestMailToAMailboxThatIsNot(t *testing.T) {
+	_, db := tempDB(t)
+	inbox := smtptest.Start(t)
+	inbox.Refuse("admin@example.com", &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "No such user here"})
+	s := startServe(t, map[string]string{"PROFILED_DB": db}, "--smtp-url", inbox.URL(), "--mail-from", "accounts@example.com",
+		"--metrics-addr", "127.0.0.1:0")
+	metricsURL := s.metricsURL(t)
+	if status, body := call(t, "POST", s.base+"/v4/profile/tokens", s.token, `{"label":"laptop"}`); status != http.StatusOK {
+		t.Fatalf("POST /v4/profile/tokens: %d %s", status, body)
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		fams := scrape(t, metricsURL)
+		dropped := sample(fams, "profiled_outbox_deliveries_total", map[string]string{"topic": "mail", "result": "dropped"})
+		depth := sample(fams, "profiled_outbox_depth", map[string]string{"topic": "mail"})
+		if dropped != nil && dropped.GetCounter().GetValue() == 1 && depth != nil && depth.GetGauge().GetValue() == 0 {
+			if failed := sample(fams, "profiled_outbox_deliveries_total", map[string]string{"topic": "mail", "result": "failed"}); failed != nil {
+				t.Errorf("failed deliveries = %v, want none: the refusal is for good", failed)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("dropped = %v, depth = %v; log:\n%s", dropped, depth, s.stderr)
+		}
+	}
+	if log := s.stderr.String(); !strings.Contains(log, "can never be delivered and was dropped") || !strings.Contains(log, "5.1.1") {
+		t.Errorf("the log does not say the mail was dropped, and why:\n%s", log)
+	}
+	if got := inbox.Received(); len(got) != 0 {
+		t.Errorf("the server took %d mails", len(got))
 	}
 }
 

@@ -35,9 +35,10 @@ func (m Mail) Decoded() string {
 
 // Server is a running SMTP server.
 type Server struct {
-	Addr string // host:port
-	mu   sync.Mutex
-	mail []Mail
+	Addr    string // host:port
+	mu      sync.Mutex
+	mail    []Mail
+	refused map[string]*smtp.SMTPError
 }
 
 // Start runs a server until t ends.
@@ -59,6 +60,18 @@ func Start(t testing.TB) *Server {
 
 // URL is the server's smtp:// URL, for --smtp-url.
 func (s *Server) URL() string { return "smtp://" + s.Addr }
+
+// Refuse makes the server answer RCPT TO addr with reply, as a server
+// refuses a mailbox it does not have (550 5.1.1) or will not relay to
+// (550 5.7.1).
+func (s *Server) Refuse(addr string, reply *smtp.SMTPError) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.refused == nil {
+		s.refused = map[string]*smtp.SMTPError{}
+	}
+	s.refused[addr] = reply
+}
 
 // Received returns what the server got so far.
 func (s *Server) Received() []Mail {
@@ -91,6 +104,12 @@ func (x *session) Reset()                                      { x.cur = Mail{} 
 func (x *session) Logout() error                               { return nil }
 func (x *session) Mail(from string, _ *smtp.MailOptions) error { x.cur.From = from; return nil }
 func (x *session) Rcpt(to string, _ *smtp.RcptOptions) error {
+	x.s.mu.Lock()
+	reply := x.s.refused[to]
+	x.s.mu.Unlock()
+	if reply != nil {
+		return reply
+	}
 	x.cur.To = append(x.cur.To, to)
 	return nil
 }
