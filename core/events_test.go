@@ -219,6 +219,41 @@ func TestOutboxDropsUndeliverable(t *testing.T) {
 	}
 }
 
+// TestOutboxWakesItsWorker: a change that queues an event wakes the idle
+// worker of this Service, which would otherwise look again only after its
+// Poll, here an hour.
+func TestOutboxWakesItsWorker(t *testing.T) {
+	e := newEnv(t)
+	e.svc = core.New(core.Config{PasswordCost: e.cost, Store: e.store, Box: e.box, SMS: e.sms, Now: e.clock.Now, Rand: rand.Reader,
+		Events: e.events, EventsOutbox: true})
+	a := e.user("alice", false)
+	recv := &flakyReceiver{}
+	ctx, cancel := context.WithCancel(e.ctx)
+	done := make(chan error, 1)
+	go func() { done <- e.svc.RunOutbox(ctx, core.OutboxEvents, recv, core.OutboxOptions{Poll: time.Hour}) }()
+	await := func(n int) {
+		t.Helper()
+		for deadline := time.Now().Add(10 * time.Second); len(recv.documents()) < n; time.Sleep(5 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("delivered %d events in 10 s, want %d", len(recv.documents()), n)
+			}
+		}
+	}
+	await(1) // user.created, found by the worker's first look
+	for i, label := range []string{"first", "second"} {
+		tok, _, err := e.svc.CreateToken(e.ctx, a, core.TokenCreate{Label: label})
+		noErr(t, err)
+		await(2 + 2*i)
+		noErr(t, e.svc.RevokeToken(e.ctx, a, tok.ID))
+		await(3 + 2*i)
+	}
+	cancel()
+	noErr(t, <-done)
+	if got := len(recv.documents()); got != 5 {
+		t.Fatalf("delivered %d events, want 5", got)
+	}
+}
+
 // TestEventsOutbox: with the outbox on, an event is queued in the
 // transaction of its change (a failed change queues nothing), and the
 // worker delivers it, again after failures, until the receiver takes it.

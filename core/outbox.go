@@ -69,6 +69,9 @@ func backoff(attempts int, max time.Duration) time.Duration {
 // of any number of workers on any number of replicas: each claim leases
 // what it takes, so no two workers deliver a message at once, and a
 // worker that dies leaves its messages to the others once the lease ends.
+// An idle worker looks for work every Poll, and at once when a change
+// made through this Service queues some: a mail or an event goes out as
+// soon as the change that queued it commits on this replica.
 // A failed delivery is tried again after a backoff, for as long as it
 // takes: the outbox depth (metrics) shows a receiver that stays down. An
 // undeliverable one (ErrUndeliverable) is dropped.
@@ -85,6 +88,7 @@ func (s *Service) RunOutbox(ctx context.Context, topic string, d Deliverer, o Ou
 			case <-ctx.Done():
 				return nil
 			case <-time.After(o.Poll):
+			case <-s.wake.of(topic):
 			}
 		}
 	}
@@ -122,4 +126,70 @@ func (s *Service) deliverBatch(ctx context.Context, topic string, d Deliverer, o
 		}
 	}
 	return len(batch), nil
+}
+
+// outboxWake is one signal per topic from the commits that queued work to
+// the idle worker of the topic in this process. A signal is kept until a
+// worker takes it, and one is enough however many commits sent it: the
+// worker then claims everything that is due. Workers on other replicas
+// learn of the work by polling.
+type outboxWake struct{ topics map[string]chan struct{} }
+
+func newOutboxWake() *outboxWake {
+	w := &outboxWake{topics: map[string]chan struct{}{}}
+	for _, topic := range []string{OutboxEvents, OutboxMail, OutboxRecovery} {
+		w.topics[topic] = make(chan struct{}, 1)
+	}
+	return w
+}
+
+// of is the channel a worker of topic waits on; nil (never ready) for a
+// topic no change queues, or without an outbox.
+func (w *outboxWake) of(topic string) <-chan struct{} {
+	if w == nil {
+		return nil
+	}
+	return w.topics[topic]
+}
+
+func (w *outboxWake) signal(topic string) {
+	select {
+	case w.topics[topic] <- struct{}{}:
+	default: // a signal is already waiting
+	}
+}
+
+// wakingStore is the Service's store when it has an outbox: each Update
+// that queued messages and committed wakes their topics' workers.
+type wakingStore struct {
+	Store
+	wake *outboxWake
+}
+
+func (w wakingStore) Update(ctx context.Context, fn func(Tx) error) error {
+	var queued []string
+	err := w.Store.Update(ctx, func(tx Tx) error {
+		queued = queued[:0] // a store may run fn again
+		return fn(enqueueNoting{Tx: tx, queued: &queued})
+	})
+	if err == nil {
+		for _, topic := range queued {
+			w.wake.signal(topic)
+		}
+	}
+	return err
+}
+
+// enqueueNoting is a Tx that notes the topics of the messages it queues.
+type enqueueNoting struct {
+	Tx
+	queued *[]string
+}
+
+func (t enqueueNoting) Enqueue(ctx context.Context, m *OutboxMessage) error {
+	err := t.Tx.Enqueue(ctx, m)
+	if err == nil {
+		*t.queued = append(*t.queued, m.Topic)
+	}
+	return err
 }

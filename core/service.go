@@ -67,6 +67,9 @@ type Service struct {
 	events  EventSink // may be nil
 	outbox  bool      // Config.EventsOutbox
 	mail    bool      // Config.Mail
+	// wake tells this process's outbox workers of a commit that queued
+	// work for them; nil without an outbox (outbox.go).
+	wake *outboxWake
 	// publicURL is Config.PublicURL, without a trailing slash.
 	publicURL string
 	signup    bool // Config.Signup
@@ -85,6 +88,10 @@ func New(c Config) *Service {
 	}
 	if s.rand == nil {
 		s.rand = rand.Reader
+	}
+	if s.outbox || s.mail {
+		s.wake = newOutboxWake()
+		s.store = wakingStore{Store: s.store, wake: s.wake}
 	}
 	return s
 }

@@ -197,6 +197,13 @@ func TestEventsSurviveKill9(t *testing.T) {
 	if status, body := call(t, "POST", p.base+"/v4/profile/tokens", p.token, `{"label":"before the crash"}`); status != http.StatusOK {
 		t.Fatalf("POST /v4/profile/tokens: %d %s", status, body)
 	}
+	// The commit wakes the worker, which tries the event at once: kill
+	// the server once the refusal is noted, not in the middle of the
+	// attempt, whose lease would keep the event from the next server for
+	// a minute. Message 1 is user.created, 2 token.created.
+	if !p.stderr.has(`"message_id":2`) {
+		t.Fatalf("no failed attempt of token.created in the log:\n%s", p.stderr)
+	}
 	p.kill()
 	recv.setDown(false)
 	start()

@@ -107,6 +107,11 @@ func TestMailSurvivesKill9(t *testing.T) {
 	if status, body := call(t, "POST", p.base+"/v4/profile/tokens", p.token, `{"label":"before the crash"}`); status != http.StatusOK {
 		t.Fatalf("POST /v4/profile/tokens: %d %s", status, body)
 	}
+	// Killed once the failed attempt is noted, not during it (see
+	// TestEventsSurviveKill9).
+	if !p.stderr.has("a mail was not delivered") {
+		t.Fatalf("no failed attempt of the mail in the log:\n%s", p.stderr)
+	}
 	p.kill()
 	inbox := smtptest.Start(t)
 	start(inbox.URL())
