@@ -130,8 +130,9 @@ func (s *Service) createExternalUser(ctx context.Context, raw string, id Externa
 	applyClaims(&u, &p, claims)
 	err = s.store.Update(ctx, func(tx Tx) error {
 		var err error
-		// The name the provider suggests, else the same with a suffix.
-		for i, name := range []string{base, base[:min(len(base), 23)] + "-" + suffix} {
+		// The name the provider suggests, else the same with a suffix (cut
+		// so that no separator comes before the suffix's own).
+		for i, name := range []string{base, strings.TrimRight(base[:min(len(base), 23)], "-_") + "-" + suffix} {
 			u.Username = name
 			if u.Email == "" || strings.HasSuffix(u.Email, externalDomain) {
 				u.Email = name + externalDomain
@@ -185,19 +186,30 @@ func usernameFrom(c ExternalClaims) string {
 	if base == "" {
 		base, _, _ = strings.Cut(c.Email, "@")
 	}
+	// Each run of characters a username cannot hold, or of separators,
+	// becomes one separator (the run's first, else '-'): "john..doe" is
+	// "john-doe".
 	var b strings.Builder
+	separated := false
 	for _, r := range base {
 		switch {
-		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '_', r == '-':
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9':
 			b.WriteRune(r)
-		default:
-			b.WriteByte('-')
+			separated = false
+		case !separated:
+			sep := byte('-')
+			if r == '_' {
+				sep = '_'
+			}
+			b.WriteByte(sep)
+			separated = true
 		}
 	}
-	name := strings.TrimLeft(b.String(), "-_")
+	name := b.String()
 	if len(name) > 32 {
 		name = name[:32]
 	}
+	name = strings.Trim(name, "-_")
 	if ValidateUsername("username", name) != nil {
 		return "user"
 	}

@@ -70,17 +70,22 @@ func TestExternalUsernames(t *testing.T) {
 	idp := oidctest.Start(t)
 	e.svc = core.New(core.Config{PasswordCost: testenv.FastPasswords, Store: e.store, Box: e.box, SMS: e.sms, Identity: mustProvider(t, idp)})
 	e.user("taken", false)
+	e.user("twenty-two-characterss-taken", false) // cut at 23 before a suffix, it ends in '-'
 	for sub, claims := range map[string]map[string]any{
 		"s-taken":    {"preferred_username": "taken", "email": "t@corp.example"},
 		"s-none":     {},
 		"s-email":    {"email": "grace.hopper@corp.example"},
 		"s-bad":      {"preferred_username": "日本", "email": "not an address"},
 		"s-too-long": {"preferred_username": "a-very-long-preferred-username-indeed-longer-than-32"},
+		"s-dots":     {"preferred_username": ".john..doe__smith-."},
+		"s-cut":      {"preferred_username": "thirty-one-characters-long-name-x"},
+		"s-taken-23": {"preferred_username": "twenty-two-characterss-taken"},
 	} {
 		idp.SetUser(sub, claims)
 	}
-	want := map[string]string{"s-none": "user", "s-email": "grace-hopper", "s-too-long": "a-very-long-preferred-username-i"}
-	for _, sub := range []string{"s-taken", "s-none", "s-email", "s-bad", "s-too-long"} {
+	want := map[string]string{"s-none": "user", "s-email": "grace-hopper", "s-too-long": "a-very-long-preferred-username-i",
+		"s-dots": "john-doe_smith", "s-cut": "thirty-one-characters-long-name"}
+	for _, sub := range []string{"s-taken", "s-none", "s-email", "s-bad", "s-too-long", "s-dots", "s-cut", "s-taken-23"} {
 		a, err := e.svc.AuthenticateBearer(e.ctx, idp.Issue(t, oidctest.Token{Subject: sub, Audience: testAudience}))
 		if err != nil {
 			t.Errorf("%s: %v", sub, err)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"strings"
 )
 
 // UserCreate is the input of CreateUser.
@@ -22,12 +23,28 @@ type UserCreate struct {
 	InvitedBy string
 }
 
-var usernamePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{2,31}$`)
+// usernameChars are the characters of a username, and its two ends.
+var (
+	usernameChars = regexp.MustCompile(`^[A-Za-z0-9_-]*$`)
+	usernameEnds  = regexp.MustCompile(`^[A-Za-z0-9](.*[A-Za-z0-9])?$`)
+)
 
-// ValidateUsername is the one username rule of every face and the CLI.
+// ValidateUsername is the one username rule of every face and the CLI,
+// the real API's as Cloud Manager checks it before sending a new user
+// (@linode/validation's usernameSchema): 3 to 32 ASCII letters, digits,
+// '-' and '_', beginning and ending with a letter or a digit, without
+// "--" or "__". A name an earlier profiled let through still signs in;
+// only making or renaming a user checks it.
 func ValidateUsername(field, name string) error {
-	if !usernamePattern.MatchString(name) {
-		return Invalid(field, "username must be 3 to 32 letters, digits, '-' or '_', starting with a letter or digit")
+	switch {
+	case len(name) < 3 || len(name) > 32:
+		return Invalid(field, "username must be between 3 and 32 characters")
+	case !usernameChars.MatchString(name):
+		return Invalid(field, "username may only contain letters, digits, '-' and '_' (ASCII, no spaces)")
+	case !usernameEnds.MatchString(name):
+		return Invalid(field, "username must begin and end with a letter or a digit")
+	case strings.Contains(name, "--") || strings.Contains(name, "__"):
+		return Invalid(field, "username must not include two dashes or two underscores in a row")
 	}
 	return nil
 }

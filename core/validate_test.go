@@ -45,15 +45,23 @@ func TestValidateTimezone(t *testing.T) {
 }
 
 func TestValidateUsername(t *testing.T) {
-	for _, ok := range []string{"abc", "admin", "a_b-c", "0user", "User_Name-1", strings.Repeat("a", 32)} {
+	for _, ok := range []string{"abc", "admin", "a_b-c", "0user", "User_Name-1", "a-_b", "a_-b", strings.Repeat("a", 32)} {
 		if err := core.ValidateUsername("username", ok); err != nil {
 			t.Errorf("ValidateUsername(%q): %v", ok, err)
 		}
 	}
-	for _, bad := range []string{
-		"", "ab", strings.Repeat("a", 33), "-abc", "_abc", "ab c", "ab.c", "ab@c", "jürgen", "abc\n",
+	// Each refusal says which rule the name breaks, in Cloud Manager's
+	// order of them.
+	for bad, reason := range map[string]string{
+		"": "between 3 and 32", "ab": "between 3 and 32", strings.Repeat("a", 33): "between 3 and 32",
+		"ab c": "only contain", "ab.c": "only contain", "ab@c": "only contain", "jürgen": "only contain", "abc\n": "only contain",
+		"-abc": "begin and end", "_abc": "begin and end", "abc-": "begin and end", "abc_": "begin and end",
+		"ab--c": "in a row", "ab__c": "in a row",
 	} {
 		wantErr(t, core.ValidateUsername("username", bad), core.KindInvalid, "username")
+		if err := core.ValidateUsername("username", bad); err == nil || !strings.Contains(err.Error(), reason) {
+			t.Errorf("ValidateUsername(%q) = %v, want a reason saying %q", bad, err, reason)
+		}
 	}
 }
 

@@ -53,7 +53,7 @@ var usersCreateCommand = command{
 		var username, email string
 		var restricted, passwordStdin bool
 		var accountOf string
-		fs.StringVar(&username, "username", "", "the new user's `NAME`: 3 to 32 letters, digits, '-' or '_' (required)")
+		fs.StringVar(&username, "username", "", "the new user's `NAME`: 3 to 32 letters, digits, '-' or '_', beginning and ending with a letter or digit, without \"--\" or \"__\" (required)")
 		fs.StringVar(&email, "email", "", "the new user's `EMAIL` address (required)")
 		fs.BoolVar(&restricted, "restricted", false, "make a restricted user (with --account-of)")
 		fs.StringVar(&accountOf, "account-of", "", "add the user to the account of the user `USER` (default: a new account)")

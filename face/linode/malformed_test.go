@@ -83,6 +83,8 @@ func testMalformed(t *testing.T, b testenv.Backend) {
 		{"user unknown field", "POST", "/v4/account/users", "application/json", `{"username":"newbie","email":"a@example.com","admin":true}`, nil, 400, "admin"},
 		{"user taken name", "POST", "/v4/account/users", "application/json", `{"username":"ADMIN","email":"a@example.com"}`, nil, 400, "username"},
 		{"rename to bad", "PUT", "/v4/account/users/admin", "application/json", `{"username":"x"}`, nil, 400, "username"},
+		{"user name with a double dash", "POST", "/v4/account/users", "application/json", `{"username":"new--bie","email":"a@example.com"}`, nil, 400, "username"},
+		{"rename to a trailing underscore", "PUT", "/v4/account/users/admin", "application/json", `{"username":"admin_"}`, nil, 400, "username"},
 		{"restrict last owner", "PUT", "/v4/account/users/admin", "application/json", `{"restricted":true}`, nil, 400, "restricted"},
 		{"delete last owner", "DELETE", "/v4/account/users/admin", "", ``, nil, 400, "username"},
 		{"missing user", "PUT", "/v4/account/users/nobody", "application/json", `{"email":"a@example.com"}`, nil, 404, ""},
