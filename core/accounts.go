@@ -119,16 +119,6 @@ func (s *Service) UpdateAccountUser(ctx context.Context, a Actor, username strin
 	if err := manage(a, true); err != nil {
 		return AccountUser{}, err
 	}
-	if in.Username != nil {
-		if err := ValidateUsername("username", *in.Username); err != nil {
-			return AccountUser{}, err
-		}
-	}
-	if in.Email != nil {
-		if err := ValidateEmail("email", *in.Email); err != nil {
-			return AccountUser{}, err
-		}
-	}
 	var u User
 	err := s.update(ctx, func(tx Tx, note func(Event)) error {
 		if err := tx.LockAccount(ctx, a.User.AccountID); err != nil {
@@ -143,10 +133,18 @@ func (s *Service) UpdateAccountUser(ctx context.Context, a Actor, username strin
 				return err
 			}
 		}
-		if in.Username != nil {
+		// A value sent back unchanged is not checked again (see
+		// unchanged).
+		if in.Username != nil && !unchanged(*in.Username, u.Username) {
+			if err := ValidateUsername("username", *in.Username); err != nil {
+				return err
+			}
 			u.Username = *in.Username
 		}
-		if in.Email != nil {
+		if in.Email != nil && !unchanged(*in.Email, u.Email) {
+			if err := ValidateEmail("email", *in.Email); err != nil {
+				return err
+			}
 			u.Email = *in.Email
 		}
 		if in.Restricted != nil {
@@ -364,7 +362,7 @@ func applyContact(c *AccountContact, in map[string]*string) error {
 		if err := checkText(name, *v); err != nil {
 			return err
 		}
-		if name == "email" && *v != "" {
+		if name == "email" && *v != "" && !unchanged(*v, *dst) {
 			if err := ValidateEmail(name, *v); err != nil {
 				return err
 			}

@@ -89,6 +89,45 @@ func TestAccountUserRenameKeepsTokens(t *testing.T) {
 	wantErr(t, err, core.KindInvalid, "email")
 }
 
+// TestOldValuesSentBackUnchanged: a username and an email taken under
+// looser rules of an earlier profiled (made here through the store, as an
+// old database holds them) still pass when an update sends them back
+// unchanged, as linodego and Terraform send the whole object; changing
+// them to something the rules refuse is still refused.
+func TestOldValuesSentBackUnchanged(t *testing.T) {
+	e := newEnv(t)
+	alice := e.user("alice", false)
+	const oldName, oldEmail = "alice_", "jürgen@example.com"
+	noErr(t, e.store.Update(e.ctx, func(tx core.Tx) error {
+		u, err := tx.UserByID(e.ctx, alice.User.ID)
+		if err != nil {
+			return err
+		}
+		u.Username, u.Email = oldName, oldEmail
+		return tx.UpdateUser(e.ctx, u)
+	}))
+	if core.ValidateUsername("username", oldName) == nil || core.ValidateEmail("email", oldEmail) == nil {
+		t.Fatal("the old values pass today's rules: the test proves nothing")
+	}
+	a := e.token(oldName, core.AllScopes)
+	u, err := e.svc.UpdateAccountUser(e.ctx, a, oldName, core.AccountUserUpdate{Username: ptr(oldName), Email: ptr(oldEmail), Restricted: ptr(false)})
+	noErr(t, err)
+	if u.User.Username != oldName || u.User.Email != oldEmail {
+		t.Fatalf("after an update that changed nothing: %+v", u.User)
+	}
+	p, err := e.svc.UpdateProfile(e.ctx, a, core.ProfileUpdate{Email: ptr(oldEmail), Timezone: ptr("Europe/Berlin")})
+	noErr(t, err)
+	if p.Email != oldEmail || p.Timezone != "Europe/Berlin" {
+		t.Fatalf("the profile after the update: %+v", p)
+	}
+	_, err = e.svc.UpdateMe(e.ctx, a, core.MeUpdate{Email: ptr(oldEmail), FirstName: ptr("Alice")})
+	noErr(t, err)
+	_, err = e.svc.UpdateAccountUser(e.ctx, a, oldName, core.AccountUserUpdate{Username: ptr("alice__")})
+	wantErr(t, err, core.KindInvalid, "username")
+	_, err = e.svc.UpdateProfile(e.ctx, a, core.ProfileUpdate{Email: ptr("josé@example.com")})
+	wantErr(t, err, core.KindInvalid, "email")
+}
+
 func TestAccountLastOwner(t *testing.T) {
 	e := newEnv(t)
 	alice := e.user("alice", false)

@@ -189,14 +189,12 @@ func applyMeUpdate(m *Me, in MeUpdate) error {
 			return err
 		}
 	}
-	if in.Email != nil {
+	if in.Email != nil && !unchanged(*in.Email, m.User.Email) {
 		if err := ValidateEmail("email", *in.Email); err != nil {
 			return err
 		}
-		if *in.Email != m.User.Email {
-			m.User.Email = *in.Email
-			m.Profile.EmailVerified = false
-		}
+		m.User.Email = *in.Email
+		m.Profile.EmailVerified = false
 	}
 	if in.Timezone != nil {
 		if err := ValidateTimezone("timezone", *in.Timezone); err != nil {

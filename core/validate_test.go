@@ -9,7 +9,7 @@ import (
 )
 
 func TestValidateEmail(t *testing.T) {
-	for _, ok := range []string{"user@example.com", "first.last+tag@sub.example.co.uk", "a@b.cd"} {
+	for _, ok := range []string{"user@example.com", "first.last+tag@sub.example.co.uk", "a@b.cd", "a_b-c@x-y.io", "a@b-c.d-e.fg"} {
 		if err := core.ValidateEmail("email", ok); err != nil {
 			t.Errorf("ValidateEmail(%q): %v", ok, err)
 		}
@@ -18,6 +18,9 @@ func TestValidateEmail(t *testing.T) {
 	for _, bad := range []string{
 		"", "user", "user@", "@example.com", "user@localhost", "User <user@example.com>",
 		"user@example.com ", " user@example.com", "user@@example.com", "a b@example.com", long,
+		// What the real API's own rule refuses and net/mail would take.
+		"-user@example.com", "user@-example.com", "user@example.com-", "user@exa_mple.com", "a!b@example.com",
+		"jürgen@example.com", "user@bücher.example", "user@example..com", "user@[192.0.2.1]",
 	} {
 		wantErr(t, core.ValidateEmail("email", bad), core.KindInvalid, "email")
 	}
