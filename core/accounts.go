@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/profiled/profiled/picture"
@@ -288,8 +290,21 @@ func (s *Service) Account(ctx context.Context, a Actor) (Account, error) {
 	return acc, notFound(err, "get account")
 }
 
-// maxContactField bounds each contact field of an account.
-const maxContactField = 128
+// contactLimits bound the contact fields of an account, in characters:
+// the real API's, as its description states them (maxLength) and Cloud
+// Manager checks them before it sends an update (@linode/validation's
+// updateAccountSchema); where the two differ (tax_id), the description's.
+// country is an ISO 3166 code of two letters, or empty.
+var contactLimits = map[string]int{"first_name": 50, "last_name": 50, "email": 128, "company": 128,
+	"address_1": 64, "address_2": 64, "city": 24, "state": 24, "zip": 16, "country": 2, "tax_id": 25, "phone": 32}
+
+// contactNames are the fields that may not hold < > ( ) " or =, and
+// zipShape is a zip code: ASCII letters, digits and dashes, at most nine
+// of them letters or digits (the description's rules).
+var (
+	contactNames = map[string]bool{"first_name": true, "last_name": true, "company": true}
+	zipShape     = regexp.MustCompile(`^[A-Za-z0-9-]*$`)
+)
 
 // AccountUpdate is a partial update of an account: nil contact fields and
 // settings stay as they are.
@@ -356,13 +371,25 @@ func applyContact(c *AccountContact, in map[string]*string) error {
 		if v == nil {
 			continue
 		}
-		if utf8.RuneCountInString(*v) > maxContactField {
-			return Invalid(name, "%s must be at most %d characters", name, maxContactField)
+		if unchanged(*v, *dst) {
+			continue // see unchanged
+		}
+		if n := utf8.RuneCountInString(*v); n > contactLimits[name] || (name == "country" && n == 1) {
+			if name == "country" {
+				return Invalid(name, "country must be a two-letter country code, like US")
+			}
+			return Invalid(name, "%s must be at most %d characters", name, contactLimits[name])
 		}
 		if err := checkText(name, *v); err != nil {
 			return err
 		}
-		if name == "email" && *v != "" && !unchanged(*v, *dst) {
+		if contactNames[name] && strings.ContainsAny(*v, `<>()"=`) {
+			return Invalid(name, `%s may not contain any of < > ( ) " =`, name)
+		}
+		if name == "zip" && (!zipShape.MatchString(*v) || len(*v)-strings.Count(*v, "-") > 9) {
+			return Invalid(name, "zip may only contain ASCII letters, digits and dashes, at most nine letters or digits")
+		}
+		if name == "email" && *v != "" {
 			if err := ValidateEmail(name, *v); err != nil {
 				return err
 			}

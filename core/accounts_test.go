@@ -284,7 +284,14 @@ func TestAccountAndSettings(t *testing.T) {
 	wantErr(t, err, core.KindForbidden, "")
 	for field, in := range map[string]core.AccountUpdate{
 		"email":                      {Contact: map[string]*string{"email": ptr("nope")}},
-		"zip":                        {Contact: map[string]*string{"zip": ptr(strings.Repeat("9", 200))}},
+		"zip":                        {Contact: map[string]*string{"zip": ptr("1234567890")}},
+		"city":                       {Contact: map[string]*string{"city": ptr(strings.Repeat("c", 25))}},
+		"first_name":                 {Contact: map[string]*string{"first_name": ptr(strings.Repeat("é", 51))}},
+		"phone":                      {Contact: map[string]*string{"phone": ptr(strings.Repeat("5", 33))}},
+		"country":                    {Contact: map[string]*string{"country": ptr("USA")}},
+		"company":                    {Contact: map[string]*string{"company": ptr("<script>")}},
+		"last_name":                  {Contact: map[string]*string{"last_name": ptr("a=b")}},
+		"tax_id":                     {Contact: map[string]*string{"tax_id": ptr(strings.Repeat("t", 26))}},
 		"balance":                    {Contact: map[string]*string{"balance": ptr("0")}},
 		"interfaces_for_new_linodes": {Settings: &core.AccountSettingsUpdate{InterfacesForNewLinodes: ptr("any")}},
 	} {
@@ -296,6 +303,18 @@ func TestAccountAndSettings(t *testing.T) {
 	if after.Contact != acc.Contact || after.Settings != acc.Settings {
 		t.Errorf("refused updates changed the account: %+v", after)
 	}
+	// At the limits, each field is taken; a value an earlier profiled
+	// took past them (128 characters for every field), sent back
+	// unchanged, is not checked again.
+	at := map[string]*string{"zip": ptr("19102-1234"), "city": ptr(strings.Repeat("c", 24)), "country": ptr("DE"),
+		"first_name": ptr(strings.Repeat("é", 50)), "phone": ptr(strings.Repeat("5", 32)), "tax_id": ptr(strings.Repeat("t", 25))}
+	_, err = e.svc.UpdateAccount(e.ctx, alice, core.AccountUpdate{Contact: at})
+	noErr(t, err)
+	old := after
+	old.Contact.City = strings.Repeat("c", 128)
+	noErr(t, e.store.Update(e.ctx, func(tx core.Tx) error { return tx.UpdateAccount(e.ctx, old) }))
+	_, err = e.svc.UpdateAccount(e.ctx, alice, core.AccountUpdate{Contact: map[string]*string{"city": ptr(old.Contact.City), "company": ptr("Again")}})
+	noErr(t, err)
 }
 
 func TestDisabledUser(t *testing.T) {
