@@ -77,12 +77,9 @@ func (s *Service) RenameSSHKey(ctx context.Context, a Actor, id int64, label str
 	}
 	var k SSHKey
 	err := s.store.Update(ctx, func(tx Tx) error {
-		if err := tx.UpdateSSHKeyLabel(ctx, a.User.ID, id, label); err != nil {
-			return notFound(err, "rename ssh key")
-		}
 		var err error
-		k, err = tx.SSHKey(ctx, a.User.ID, id)
-		return notFound(err, "get ssh key")
+		k, err = tx.UpdateSSHKeyLabel(ctx, a.User.ID, id, label)
+		return notFound(err, "rename ssh key")
 	})
 	return k, err
 }

@@ -101,7 +101,9 @@ type Writer interface {
 	// user), and learn its id only then: k.ID is set by the time Update
 	// returns nil, and fn must not read it.
 	CreateSSHKey(ctx context.Context, k *SSHKey) error
-	UpdateSSHKeyLabel(ctx context.Context, userID, id int64, label string) error
+	// UpdateSSHKeyLabel renames the key and returns it as it is now, in
+	// one statement.
+	UpdateSSHKeyLabel(ctx context.Context, userID, id int64, label string) (SSHKey, error)
 	DeleteSSHKey(ctx context.Context, userID, id int64) error
 
 	CreateToken(ctx context.Context, t *Token) error // sets t.ID

@@ -38,6 +38,10 @@ func TestRoundTrips(t *testing.T) {
 		return countingConn{c, &writes}, err
 	}})
 	u := newUser(t, s, "alice")
+	key := core.SSHKey{UserID: u.ID, Label: "k", Key: "renamed", Fingerprint: "renamed", Created: time.Now()}
+	if err := s.Update(ctx, func(tx core.Tx) error { return tx.CreateSSHKey(ctx, &key) }); err != nil {
+		t.Fatal(err)
+	}
 
 	for _, c := range []struct {
 		name string
@@ -53,6 +57,11 @@ func TestRoundTrips(t *testing.T) {
 				Action: "user_ssh_key_add", EntityType: "user_ssh_key", EntityID: u.ID, EntityLabel: "k", Created: time.Now()})
 		}},
 		{"preferences", 2, func(tx core.Tx) error { return tx.PutPreferences(ctx, u.ID, "c", []byte(`{}`)) }},
+		// The renamed key comes back from the UPDATE itself.
+		{"an SSH key's rename", 2, func(tx core.Tx) error {
+			_, err := tx.UpdateSSHKeyLabel(ctx, u.ID, key.ID, "renamed")
+			return err
+		}},
 		// A rule that reads before it writes: the lock reads the row too.
 		{"a locked user's change", 3, func(tx core.Tx) error {
 			locked, err := tx.LockUser(ctx, u.ID)

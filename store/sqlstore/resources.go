@@ -36,8 +36,9 @@ func (t Tx) CreateSSHKey(ctx context.Context, k *core.SSHKey) error {
 		k.UserID, k.Label, k.Key, k.Fingerprint, t.d.Time(k.Created))
 }
 
-func (t Tx) UpdateSSHKeyLabel(ctx context.Context, userID, id int64, label string) error {
-	return t.exec(ctx, "update ssh key", `UPDATE ssh_keys SET label = ? WHERE user_id = ? AND id = ?`, label, userID, id)
+func (t Tx) UpdateSSHKeyLabel(ctx context.Context, userID, id int64, label string) (core.SSHKey, error) {
+	return one(ctx, t.Reader, "update ssh key", scanSSHKey,
+		`UPDATE ssh_keys SET label = ? WHERE user_id = ? AND id = ? RETURNING `+SSHKeys.Columns, label, userID, id)
 }
 
 func (t Tx) DeleteSSHKey(ctx context.Context, userID, id int64) error {

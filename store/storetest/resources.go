@@ -35,17 +35,23 @@ func testSSHKeys(t *testing.T, s core.Store) {
 	b := newUser(t, s, "bob")
 	newSSHKey(t, s, b.ID, "same key", "SHA256:one")
 
-	update(t, s, func(tx core.Tx) error { return tx.UpdateSSHKeyLabel(ctx, u.ID, k.ID, "desktop") })
+	var renamed core.SSHKey
+	update(t, s, func(tx core.Tx) error {
+		var err error
+		renamed, err = tx.UpdateSSHKeyLabel(ctx, u.ID, k.ID, "desktop")
+		return err
+	})
 	got, err = s.SSHKey(ctx, u.ID, k.ID)
 	noErr(t, "SSHKey", err)
 	k.Label = "desktop"
 	equal(t, "SSHKey after UpdateSSHKeyLabel", got, k)
+	equal(t, "UpdateSSHKeyLabel's key", renamed, k)
 
 	update(t, s, func(tx core.Tx) error { return tx.DeleteSSHKey(ctx, u.ID, k.ID) })
 	_, err = s.SSHKey(ctx, u.ID, k.ID)
 	wantErr(t, "SSHKey after DeleteSSHKey", err, core.ErrNotFound)
 	wantErr(t, "DeleteSSHKey twice", updateErr(t, s, func(tx core.Tx) error { return tx.DeleteSSHKey(ctx, u.ID, k.ID) }), core.ErrNotFound)
-	wantErr(t, "UpdateSSHKeyLabel of a deleted key", updateErr(t, s, func(tx core.Tx) error { return tx.UpdateSSHKeyLabel(ctx, u.ID, k.ID, "x") }), core.ErrNotFound)
+	wantErr(t, "UpdateSSHKeyLabel of a deleted key", updateErr(t, s, func(tx core.Tx) error { _, err := tx.UpdateSSHKeyLabel(ctx, u.ID, k.ID, "x"); return err }), core.ErrNotFound)
 
 }
 
@@ -56,7 +62,7 @@ func testSSHKeyScoping(t *testing.T, s core.Store) {
 
 	_, err := s.SSHKey(ctx, b.ID, k.ID)
 	wantErr(t, "SSHKey of another user's key", err, core.ErrNotFound)
-	wantErr(t, "UpdateSSHKeyLabel of another user's key", updateErr(t, s, func(tx core.Tx) error { return tx.UpdateSSHKeyLabel(ctx, b.ID, k.ID, "mine") }), core.ErrNotFound)
+	wantErr(t, "UpdateSSHKeyLabel of another user's key", updateErr(t, s, func(tx core.Tx) error { _, err := tx.UpdateSSHKeyLabel(ctx, b.ID, k.ID, "mine"); return err }), core.ErrNotFound)
 	wantErr(t, "DeleteSSHKey of another user's key", updateErr(t, s, func(tx core.Tx) error { return tx.DeleteSSHKey(ctx, b.ID, k.ID) }), core.ErrNotFound)
 	keys, total, err := s.ListSSHKeys(ctx, b.ID, all)
 	noErr(t, "ListSSHKeys", err)

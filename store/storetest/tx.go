@@ -319,9 +319,11 @@ func testReadsYourWrites(t *testing.T, s core.Store) {
 		equal(t, "tx.ListSSHKeys total", total, 1)
 		equal(t, "tx.ListSSHKeys", keys, []core.SSHKey{k})
 
-		if err := tx.UpdateSSHKeyLabel(ctx, a.ID, k.ID, "renamed"); err != nil {
+		renamed, err := tx.UpdateSSHKeyLabel(ctx, a.ID, k.ID, "renamed")
+		if err != nil {
 			return err
 		}
+		equal(t, "tx.UpdateSSHKeyLabel's key", renamed.Label, "renamed")
 		got2, err := tx.SSHKey(ctx, a.ID, k.ID)
 		noErr(t, "tx.SSHKey", err)
 		equal(t, "tx.SSHKey label after update", got2.Label, "renamed")
