@@ -293,7 +293,8 @@ func (s *Service) Account(ctx context.Context, a Actor) (Account, error) {
 // contactLimits bound the contact fields of an account, in characters:
 // the real API's, as its description states them (maxLength) and Cloud
 // Manager checks them before it sends an update (@linode/validation's
-// updateAccountSchema); where the two differ (tax_id), the description's.
+// updateAccountSchema); where the two differ (tax_id, zip), the
+// description's stricter rule.
 // country is an ISO 3166 code of two letters, or empty.
 var contactLimits = map[string]int{"first_name": 50, "last_name": 50, "email": 128, "company": 128,
 	"address_1": 64, "address_2": 64, "city": 24, "state": 24, "zip": 16, "country": 2, "tax_id": 25, "phone": 32}

@@ -17,7 +17,8 @@ type Deliverer interface {
 
 // ErrUndeliverable is wrapped by a Deliverer's error that no later attempt
 // can cure: a mail to an address the receiving server refuses for good
-// (SMTP 5xx to RCPT TO), a message that does not parse. RunOutbox drops
+// (at RCPT TO, with an enhanced status of class 5.1: no such mailbox), a
+// message that does not parse. RunOutbox drops
 // such a message and tells OnError, where it would otherwise try it again
 // every MaxBackoff forever and keep the outbox depth from ever falling
 // back to zero. Failures an operator can cure (a server down, a password
