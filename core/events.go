@@ -145,11 +145,12 @@ func (s *Service) enqueueEvents(ctx context.Context, tx Tx, events []Event) erro
 
 // EventDocument is the JSON document of an event message of the outbox,
 // its id (the message's, the same on every delivery of it, for receivers
-// to drop a repeat) included.
+// to drop a repeat) included. A message that does not parse is
+// ErrUndeliverable.
 func EventDocument(m OutboxMessage) ([]byte, error) {
 	var r eventRecord
 	if err := json.Unmarshal(m.Payload, &r); err != nil {
-		return nil, fmt.Errorf("outbox message %d: %w", m.ID, err)
+		return nil, fmt.Errorf("%w: outbox message %d: %w", ErrUndeliverable, m.ID, err)
 	}
 	r.ID = m.ID
 	return json.Marshal(r)

@@ -219,6 +219,22 @@ func TestOutboxDropsUndeliverable(t *testing.T) {
 	}
 }
 
+// TestUnparsablePayloadsAreUndeliverable: a message whose payload does
+// not parse can never be delivered, by any of the outbox's deliverers, and
+// says so, for RunOutbox to drop it instead of trying it forever.
+func TestUnparsablePayloadsAreUndeliverable(t *testing.T) {
+	e := newEnv(t)
+	bad := core.OutboxMessage{ID: 9, Payload: []byte(`{"to":`)}
+	_, mailErr := core.ParseMail(bad)
+	_, eventErr := core.EventDocument(bad)
+	recoveryErr := e.svc.RecoveryRequests().Deliver(e.ctx, bad)
+	for name, err := range map[string]error{"ParseMail": mailErr, "EventDocument": eventErr, "RecoveryRequests": recoveryErr} {
+		if !errors.Is(err, core.ErrUndeliverable) {
+			t.Errorf("%s of an unparsable payload: %v, want ErrUndeliverable", name, err)
+		}
+	}
+}
+
 // TestOutboxWakesItsWorker: a change that queues an event wakes the idle
 // worker of this Service, which would otherwise look again only after its
 // Poll, here an hour.

@@ -23,11 +23,12 @@ type Mail struct {
 	Data     map[string]string `json:"data"`
 }
 
-// ParseMail reads a mail message of the outbox.
+// ParseMail reads a mail message of the outbox. One that does not parse
+// is ErrUndeliverable: no attempt will parse it.
 func ParseMail(m OutboxMessage) (Mail, error) {
 	var out Mail
 	if err := json.Unmarshal(m.Payload, &out); err != nil {
-		return Mail{}, fmt.Errorf("outbox mail %d: %w", m.ID, err)
+		return Mail{}, fmt.Errorf("%w: outbox mail %d: %w", ErrUndeliverable, m.ID, err)
 	}
 	return out, nil
 }

@@ -82,7 +82,7 @@ func (w recoveryWorker) Deliver(ctx context.Context, m OutboxMessage) error {
 	s := w.s
 	var in RecoveryRequest
 	if err := json.Unmarshal(m.Payload, &in); err != nil {
-		return fmt.Errorf("recovery request %d: %w", m.ID, err)
+		return fmt.Errorf("%w: recovery request %d: %w", ErrUndeliverable, m.ID, err)
 	}
 	var users []User
 	var err error

@@ -166,7 +166,7 @@ func New(smtpURL, from string, templates *Templates) (*Sender, error) {
 func (s *Sender) Deliver(ctx context.Context, m core.OutboxMessage) error {
 	mail, err := core.ParseMail(m)
 	if err != nil {
-		return fmt.Errorf("%w: %w", core.ErrUndeliverable, err)
+		return err // core.ErrUndeliverable
 	}
 	subject, text, html, err := s.templates.render(mail.Template, mail.Data)
 	if err != nil {
