@@ -25,7 +25,11 @@ import (
 // back to its savepoint and its caller gets its error, while the others in
 // the batch commit. A fn that succeeded is acknowledged only after the
 // COMMIT that contains it returned, so an acknowledged write is durable as
-// before. If the batch's transaction itself fails (BEGIN, a savepoint, or
+// before. A fn that failed is told only then too: it may have failed on
+// what an earlier fn of the batch wrote (a duplicate of its row), and its
+// caller, reading the row it collided with, must find it, as it would had
+// the two run one after the other. If that COMMIT fails, the failed fns
+// run again, since what they failed on was never committed. If the batch's transaction itself fails (BEGIN, a savepoint, or
 // an error that makes SQLite roll the whole transaction back), the fns
 // that had succeeded in it run again in a later batch: fn must be free of
 // side effects outside the transaction, which Update always required for
@@ -62,6 +66,7 @@ type writeRequest struct {
 	done    chan fnOutcome // the outcome: a nil err once committed
 	attempt int            // batches this request has been in
 	lastErr error          // why the last of them was abandoned
+	failed  fnOutcome      // how fn failed, told after the batch's COMMIT
 }
 
 // fnOutcome is how an Update ended: with err, or with fn panicking or
@@ -200,7 +205,8 @@ func (s *Store) commitBatch(batch []*writeRequest) (again []*writeRequest) {
 		return err
 	}
 	// abandon rolls the transaction back and sends the fns that had
-	// succeeded in it, and those not run yet, to run again.
+	// succeeded in it, those that failed in it (on what it held), and
+	// those not run yet, to run again.
 	abandon := func(cause error, rerun ...[]*writeRequest) []*writeRequest {
 		sqlTx.Rollback()
 		for _, rs := range rerun {
@@ -211,7 +217,8 @@ func (s *Store) commitBatch(batch []*writeRequest) (again []*writeRequest) {
 		}
 		return s.retryable(again)
 	}
-	var ok []*writeRequest // fn succeeded; acknowledged at COMMIT
+	var ok []*writeRequest     // fn succeeded; acknowledged at COMMIT
+	var failed []*writeRequest // fn failed; told after COMMIT
 	// If fn calls runtime.Goexit, this goroutine ends: the batch is
 	// abandoned, fn's caller follows it out, and a new committer runs the
 	// rest of the batch again and goes on.
@@ -221,18 +228,18 @@ func (s *Store) commitBatch(batch []*writeRequest) (again []*writeRequest) {
 			return
 		}
 		live[running].done <- fnOutcome{goexit: true}
-		go s.commitLoop(abandon(errGoexit, ok, live[running+1:]))
+		go s.commitLoop(abandon(errGoexit, ok, failed, live[running+1:]))
 	}()
 	for i, r := range live {
 		if err := exec("SAVEPOINT " + savepointName); err != nil {
-			return abandon(fmt.Errorf("sqlite: savepoint: %w", err), ok, live[i:])
+			return abandon(fmt.Errorf("sqlite: savepoint: %w", err), ok, failed, live[i:])
 		}
 		running = i
 		out := runFn(r.fn, t)
 		running = -1
 		if !out.failed() {
 			if err := exec("RELEASE " + savepointName); err != nil {
-				return abandon(fmt.Errorf("sqlite: release savepoint: %w", err), ok, live[i:])
+				return abandon(fmt.Errorf("sqlite: release savepoint: %w", err), ok, failed, live[i:])
 			}
 			ok = append(ok, r)
 			continue
@@ -241,27 +248,38 @@ func (s *Store) commitBatch(batch []*writeRequest) (again []*writeRequest) {
 		if err := exec("ROLLBACK TO " + savepointName); err != nil {
 			// fn's failure took the whole transaction with it.
 			r.done <- out
-			return abandon(fmt.Errorf("sqlite: rollback to savepoint: %w", err), ok, live[i+1:])
+			return abandon(fmt.Errorf("sqlite: rollback to savepoint: %w", err), ok, failed, live[i+1:])
 		}
 		if err := exec("RELEASE " + savepointName); err != nil {
 			r.done <- out
-			return abandon(fmt.Errorf("sqlite: release savepoint: %w", err), ok, live[i+1:])
+			return abandon(fmt.Errorf("sqlite: release savepoint: %w", err), ok, failed, live[i+1:])
 		}
 		if out.panic == nil && isBusy(out.err) && r.attempt < updateAttempts {
 			again = append(again, r)
 			continue
 		}
-		r.done <- out
+		r.failed = out
+		failed = append(failed, r)
 	}
 	if err := sqlTx.Commit(); err != nil {
 		err = fmt.Errorf("sqlite: commit: %w", err)
 		for _, r := range ok {
 			r.done <- fnOutcome{err: err}
 		}
+		for _, r := range failed {
+			if r.attempt < updateAttempts {
+				again = append(again, r)
+			} else {
+				r.done <- r.failed
+			}
+		}
 		return again
 	}
 	for _, r := range ok {
 		r.done <- fnOutcome{}
+	}
+	for _, r := range failed {
+		r.done <- r.failed
 	}
 	return again
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/profiled/profiled/core"
 	"github.com/profiled/profiled/store/sqlstore"
+	"github.com/profiled/profiled/store/storetest"
 )
 
 // holdCommitter starts an Update whose fn waits until release is called,
@@ -135,6 +136,27 @@ func TestGroupCommitIsolatesErrors(t *testing.T) {
 	u := core.User{Username: "after", AuthorizedKeys: []string{}}
 	if err := s.Update(ctx, func(tx core.Tx) error { return tx.CreateUser(ctx, &u) }); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestGroupCommitFailuresAfterCommit: a fn that fails because of what an
+// earlier fn of its batch wrote (a duplicate of its row) hears of its
+// failure only once that write is committed, as if they had run one after
+// the other: a caller that answers a duplicate by reading the row it
+// collided with finds it (core's first use of an external identity does).
+// The conformance check runs while the committer is held, so that its
+// Updates queue up and run as one batch.
+func TestGroupCommitFailuresAfterCommit(t *testing.T) {
+	s := openTest(t)
+	release := holdCommitter(t, s)
+	go func() {
+		waitQueued()
+		release()
+	}()
+	before := s.batches.Load()
+	storetest.DuplicateThenRead(t, s)
+	if b := s.batches.Load() - before; b > 3 {
+		t.Errorf("the Updates took %d transactions: they were not batched", b)
 	}
 }
 

@@ -85,6 +85,7 @@ func Run(t *testing.T, open func(t *testing.T) core.Store) {
 		{"UpdatePanics", testUpdatePanics},
 		{"ReadsYourWrites", testReadsYourWrites},
 		{"ConcurrentUpdates", testConcurrentUpdates},
+		{"DuplicateThenRead", DuplicateThenRead},
 		{"Ping", testPing},
 	}
 	tests = append(tests, authTests...)    // auth.go

@@ -391,3 +391,41 @@ func testConcurrentUpdates(t *testing.T, s core.Store) {
 	noErr(t, "ScratchCodes", err)
 	equal(t, "scratch codes appended concurrently", len(codes), goroutines*hits)
 }
+
+// DuplicateThenRead checks that an Update that fails on a row another
+// Update wrote at the same moment (a duplicate) returns only once that row
+// is committed: its caller, reading the row it collided with, finds it.
+// (PostgreSQL's unique index makes the loser wait for the winner's commit;
+// SQLite's group commit tells a failed fn after its batch's COMMIT, which
+// store/sqlite's TestGroupCommitFailuresAfterCommit holds to one batch by
+// calling this while its committer is held.) Run calls it too.
+func DuplicateThenRead(t *testing.T, s core.Store) {
+	ctx := t.Context()
+	const n = 16
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			errs[i] = s.Update(ctx, func(tx core.Tx) error {
+				u := core.User{Username: "same", AuthorizedKeys: []string{}}
+				return tx.CreateUser(ctx, &u)
+			})
+			if errors.Is(errs[i], core.ErrDuplicate) {
+				if _, err := s.UserByUsername(ctx, "same"); err != nil {
+					errs[i] = fmt.Errorf("a duplicate, then the row it collided with: %w", err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	created := 0
+	for i, err := range errs {
+		switch {
+		case err == nil:
+			created++
+		case !errors.Is(err, core.ErrDuplicate):
+			t.Errorf("Update %d: %v", i, err)
+		}
+	}
+	equal(t, "Updates that created the user", created, 1)
+}
