@@ -28,13 +28,17 @@ import (
 // before. A fn that failed is told only then too: it may have failed on
 // what an earlier fn of the batch wrote (a duplicate of its row), and its
 // caller, reading the row it collided with, must find it, as it would had
-// the two run one after the other. If that COMMIT fails, the failed fns
-// run again, since what they failed on was never committed. If the batch's transaction itself fails (BEGIN, a savepoint, or
-// an error that makes SQLite roll the whole transaction back), the fns
-// that had succeeded in it run again in a later batch: fn must be free of
-// side effects outside the transaction, which Update always required for
-// its retries. A failed COMMIT fails every fn of the batch, as it failed
-// the one fn of a transaction before.
+// the two run one after the other.
+//
+// If the batch's transaction itself fails (BEGIN, a savepoint, or an
+// error that makes SQLite roll the whole transaction back), the fns that
+// had run in it, succeeded or failed, run again in a later batch (all but
+// a fn whose own failure rolled it back, whose caller gets that): fn must
+// be free of side effects outside the transaction, which Update always
+// required for its retries. A failed COMMIT fails every fn that had
+// succeeded in the batch, as it failed the one fn of a transaction before,
+// and runs the failed ones again, since what they failed on was never
+// committed.
 //
 // fn runs on the committer's goroutine, one after the other, and its
 // caller waits for the outcome. Handing the transaction to each caller's
