@@ -192,7 +192,7 @@ func TestAccountUserGrants(t *testing.T) {
 	_, err = e.svc.SetAccountUserGrants(e.ctx, alice, "alice", []byte(`{"global":{}}`))
 	wantErr(t, err, core.KindInvalid, "username")
 
-	g, err = e.svc.SetAccountUserGrants(e.ctx, alice, "bob",
+	_, err = e.svc.SetAccountUserGrants(e.ctx, alice, "bob",
 		[]byte(`{"global":{"account_access":"read_only","add_linodes":true},"linode":[{"id":7,"label":"web","permissions":"read_write"},{"id":8,"permissions":"read_only"}]}`))
 	noErr(t, err)
 	// Only what a PUT names changes: here linode 8 and the volumes.
