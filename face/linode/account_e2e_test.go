@@ -16,6 +16,7 @@ import (
 	"github.com/linode/linodego"
 
 	"github.com/profiled/profiled/core"
+	"github.com/profiled/profiled/internal/testenv"
 )
 
 // wantAPIError checks that err is the Linode API's error of status code,
@@ -334,4 +335,44 @@ func (e *env) otherToken(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return raw
+}
+
+// TestOldValuesThroughLinodego: a user whose username and email an earlier,
+// looser profiled took (alice_, jürgen@example.com; written here through
+// the store, as an old database holds them) is still updated by linodego,
+// whose GetUpdateOptions send both back unchanged, on the profile and as an
+// account user; a new value that breaks the rules is refused.
+func TestOldValuesThroughLinodego(t *testing.T) {
+	for _, b := range testenv.Backends(t) {
+		t.Run(b.Name, func(t *testing.T) {
+			e := newEnv(t, b)
+			ctx := context.Background()
+			old := e.admin
+			old.Username, old.Email = "admin_", "jürgen@example.com"
+			if err := e.store.Update(ctx, func(tx core.Tx) error { return tx.UpdateUser(ctx, old) }); err != nil {
+				t.Fatal(err)
+			}
+			p, err := e.client.GetProfile(ctx)
+			if err != nil || p.Username != "admin_" {
+				t.Fatalf("GetProfile: %+v, %v", p, err)
+			}
+			opts := p.GetUpdateOptions()
+			opts.Timezone = "Europe/Berlin"
+			if p, err = e.client.UpdateProfile(ctx, opts); err != nil || p.Timezone != "Europe/Berlin" || p.Email != old.Email {
+				t.Fatalf("UpdateProfile with the old email sent back: %+v, %v", p, err)
+			}
+			u, err := e.client.GetUser(ctx, "admin_")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if u, err = e.client.UpdateUser(ctx, "admin_", u.GetUpdateOptions()); err != nil || u.Username != "admin_" {
+				t.Fatalf("UpdateUser with the old username and email sent back: %+v, %v", u, err)
+			}
+			_, err = e.client.UpdateUser(ctx, "admin_", linodego.UserUpdateOptions{Username: "admin__"})
+			wantAPIError(t, "a new username with two underscores", err, 400, "username")
+			opts.Email = "josé@example.com"
+			_, err = e.client.UpdateProfile(ctx, opts)
+			wantAPIError(t, "a new email that is not ASCII", err, 400, "email")
+		})
+	}
 }
