@@ -65,9 +65,7 @@ func (t *pipeTx) queuePending(b *pgx.Batch) {
 	if !t.begun {
 		b.Queue(beginSQL)
 	}
-	for _, s := range t.deferred {
-		b.Queue(numbered(s.SQL), s.Args...)
-	}
+	queueStmts(b, t.deferred)
 }
 
 // readPending reads the results of what queuePending sent (BEGIN first
@@ -78,7 +76,21 @@ func (t *pipeTx) readPending(br pgx.BatchResults, sentBegin bool) error {
 			return err
 		}
 	}
-	for _, s := range t.deferred {
+	return readStmts(br, t.deferred)
+}
+
+// queueStmts adds stmts to b, their placeholders numbered.
+func queueStmts(b *pgx.Batch, stmts []sqlstore.Stmt) {
+	for _, s := range stmts {
+		b.Queue(numbered(s.SQL), s.Args...)
+	}
+}
+
+// readStmts reads the results of stmts, queued by queueStmts, from br:
+// the row of each that has a Scan through it, the others executed. It
+// stops at the first error.
+func readStmts(br pgx.BatchResults, stmts []sqlstore.Stmt) error {
+	for _, s := range stmts {
 		var err error
 		if s.Scan != nil {
 			err = s.Scan(br.QueryRow())
@@ -184,9 +196,7 @@ func (t *pipeTx) Write(ctx context.Context, stmts ...sqlstore.Stmt) error {
 		if !first {
 			b.Queue("SAVEPOINT " + savepoint)
 		}
-		for _, s := range stmts {
-			b.Queue(numbered(s.SQL), s.Args...)
-		}
+		queueStmts(b, stmts)
 		if !first {
 			b.Queue("RELEASE SAVEPOINT " + savepoint)
 		}
@@ -200,17 +210,7 @@ func (t *pipeTx) Write(ctx context.Context, stmts ...sqlstore.Stmt) error {
 			return err
 		}
 	}
-	for _, s := range stmts {
-		if s.Scan != nil {
-			err = s.Scan(br.QueryRow())
-		} else {
-			_, err = br.Exec()
-		}
-		if err != nil {
-			break
-		}
-	}
-	err = closeAfter(err, br)
+	err = closeAfter(readStmts(br, stmts), br)
 	t.undo(ctx, err, first)
 	return err
 }
