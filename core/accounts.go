@@ -375,10 +375,11 @@ func applyContact(c *AccountContact, in map[string]*string) error {
 		if unchanged(*v, *dst) {
 			continue // see unchanged
 		}
-		if n := utf8.RuneCountInString(*v); n > contactLimits[name] || (name == "country" && n == 1) {
-			if name == "country" {
-				return Invalid(name, "country must be a two-letter country code, like US")
-			}
+		n := utf8.RuneCountInString(*v)
+		if name == "country" && n != 0 && n != 2 {
+			return Invalid(name, "country must be a two-letter country code, like US")
+		}
+		if n > contactLimits[name] {
 			return Invalid(name, "%s must be at most %d characters", name, contactLimits[name])
 		}
 		if err := checkText(name, *v); err != nil {
