@@ -235,7 +235,7 @@ func (s *Service) SetAccountUserGrants(ctx context.Context, a Actor, username st
 	if err := manage(a, true); err != nil {
 		return nil, err
 	}
-	if _, err := ParseGrants(patch); err != nil {
+	if _, err := parseGrants(patch, true); err != nil {
 		return nil, err
 	}
 	var out Grants
@@ -298,6 +298,10 @@ func (s *Service) Account(ctx context.Context, a Actor) (Account, error) {
 // country is an ISO 3166 code of two letters, or empty.
 var contactLimits = map[string]int{"first_name": 50, "last_name": 50, "email": 128, "company": 128,
 	"address_1": 64, "address_2": 64, "city": 24, "state": 24, "zip": 16, "country": 2, "tax_id": 25, "phone": 32}
+
+// IsContactField reports whether name is a field of the account's
+// contact, as the Linode API spells it.
+func IsContactField(name string) bool { _, ok := contactLimits[name]; return ok }
 
 // contactNames are the fields that may not hold < > ( ) " or =, and
 // zipShape is a zip code: ASCII letters, digits and dashes, at most nine

@@ -219,7 +219,6 @@ func TestAccountUserGrants(t *testing.T) {
 		`{"linode":[{"id":7,"permissions":"admin"}]}`: "linode.permissions",
 		`{"linode":[{"id":0,"permissions":null}]}`:    "linode.id",
 		`{"global":{"account_access":"owner"}}`:       "global.account_access",
-		`{"bogus":[]}`:                                "grants",
 		`[]`:                                          "grants",
 	} {
 		_, err := e.svc.SetAccountUserGrants(e.ctx, alice, "bob", []byte(body))
@@ -229,6 +228,18 @@ func TestAccountUserGrants(t *testing.T) {
 	noErr(t, err)
 	if string(after) != string(g) {
 		t.Errorf("refused PUTs changed the grants: %s", after)
+	}
+	// What a GrantsResponse does not have is ignored, as the Linode API
+	// ignores it, and changes nothing.
+	same, err := e.svc.SetAccountUserGrants(e.ctx, alice, "bob", []byte(`{"bogus":[],"lkecluster":[{"id":1,"permissions":"read_only"}]}`))
+	noErr(t, err)
+	if string(same) != string(g) {
+		t.Errorf("a PUT of fields grants do not have changed them: %s, want %s", same, g)
+	}
+	merged, err := e.svc.SetAccountUserGrants(e.ctx, alice, "bob", []byte(`{"global":{"add_kubernetes":true,"add_domains":true}}`))
+	noErr(t, err)
+	if !strings.Contains(string(merged), `"add_domains":true`) || strings.Contains(string(merged), "add_kubernetes") {
+		t.Errorf("a PUT with a global grant profiled does not have: %s", merged)
 	}
 	// linodego's update sends placement_group; it is kept and shown.
 	g, err = e.svc.SetAccountUserGrants(e.ctx, alice, "bob", []byte(`{"placement_group":[{"id":1,"permissions":"read_only"}],"global":{"account_access":null}}`))

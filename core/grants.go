@@ -64,10 +64,24 @@ const (
 	MaxGrantEntities = 5000
 )
 
-// ParseGrants validates a GrantsResponse document and returns it in canonical form.
-func ParseGrants(data []byte) (Grants, error) {
+// ParseGrants validates a GrantsResponse document and returns it in
+// canonical form. A field the document does not have is an error: the
+// document replaces the user's grants (SetGrants), and a misspelt grant
+// must not quietly become no grant.
+func ParseGrants(data []byte) (Grants, error) { return parseGrants(data, false) }
+
+// parseGrants is ParseGrants; with ignoreUnknown it drops the fields the
+// document does not have instead, as the Linode API ignores them in PUT
+// /account/users/{username}/grants: newer APIs and consoles know grants
+// profiled does not (add_buckets, add_kubernetes, lkecluster), and a
+// client that sends such a document back must not be refused for them.
+// That PUT changes only what it names (MergeGrants), so an ignored field
+// changes nothing.
+func parseGrants(data []byte, ignoreUnknown bool) (Grants, error) {
 	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
+	if !ignoreUnknown {
+		dec.DisallowUnknownFields()
+	}
 	var g GrantsDoc
 	if err := dec.Decode(&g); err != nil {
 		return nil, Invalid("grants", "grants must be a GrantsResponse object: %v", err)
@@ -115,9 +129,10 @@ func emptyGrants() Grants {
 // grants it gives replace the current ones, and each entity it lists
 // takes the permissions given (and the label, if one is given), while the
 // entities and lists it leaves out stay as they are, as the Linode API
-// says: "any that are not included will remain unchanged".
+// says: "any that are not included will remain unchanged". Fields a
+// GrantsResponse does not have are ignored (parseGrants).
 func MergeGrants(current Grants, patch []byte) (Grants, error) {
-	if _, err := ParseGrants(patch); err != nil {
+	if _, err := parseGrants(patch, true); err != nil {
 		return nil, err
 	}
 	var cur, in GrantsDoc

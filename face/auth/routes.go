@@ -232,4 +232,6 @@ func (s *server) fail(w http.ResponseWriter, r *http.Request, err error) {
 
 // decode reads one JSON object into v, refusing unknown fields, trailing
 // data and other content types; errors name the field.
-func decode(r *http.Request, v any) error { return httpx.DecodeObject(r, v, httpx.JSONError) }
+func decode(r *http.Request, v any) error {
+	return httpx.DecodeObject(r, v, httpx.RefuseUnknown, httpx.JSONError)
+}

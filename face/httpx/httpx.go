@@ -111,11 +111,22 @@ func RequireJSON(r *http.Request) error {
 	return nil
 }
 
+// Unknown says what DecodeObject does with a field that v does not have.
+type Unknown bool
+
+const (
+	// RefuseUnknown answers a field v does not have as an error naming it.
+	RefuseUnknown Unknown = false
+	// IgnoreUnknown skips it, at any depth, as the Linode API does.
+	IgnoreUnknown Unknown = true
+)
+
 // DecodeObject reads one JSON object from the body into v, refusing other
-// content types, unknown fields and trailing data. The errors of
-// encoding/json, and a body over an http.MaxBytesReader's limit, go
-// through wording, so each face names the field in its own words.
-func DecodeObject(r *http.Request, v any, wording func(error) error) error {
+// content types and trailing data, and fields v does not have unless
+// unknown is IgnoreUnknown. The errors of encoding/json, and a body over
+// an http.MaxBytesReader's limit, go through wording, so each face names
+// the field in its own words.
+func DecodeObject(r *http.Request, v any, unknown Unknown, wording func(error) error) error {
 	if err := RequireJSON(r); err != nil {
 		return err
 	}
@@ -129,7 +140,9 @@ func DecodeObject(r *http.Request, v any, wording func(error) error) error {
 		return core.Invalid("", "Request body must be valid UTF-8")
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
+	if unknown == RefuseUnknown {
+		dec.DisallowUnknownFields()
+	}
 	if err := dec.Decode(v); err != nil {
 		return wording(err)
 	}

@@ -301,11 +301,6 @@ func toAccount(acc core.Account) accountJSON {
 		BillingSource: "linode", Capabilities: capabilities, ActivePromotions: []struct{}{}}
 }
 
-// accountReadOnly are the fields of the Account object clients send back
-// that cannot change: accepted and ignored.
-var accountReadOnly = map[string]bool{"euuid": true, "active_since": true, "balance": true, "balance_uninvoiced": true,
-	"billing_source": true, "capabilities": true, "credit_card": true, "active_promotions": true}
-
 func (s *server) getAccount(w http.ResponseWriter, r *http.Request, a core.Actor) (any, error) {
 	acc, err := s.svc.Account(r.Context(), a)
 	return toAccount(acc), err
@@ -318,7 +313,10 @@ func (s *server) putAccount(w http.ResponseWriter, r *http.Request, a core.Actor
 	}
 	contact := map[string]*string{}
 	for name, raw := range in {
-		if accountReadOnly[name] {
+		// The Account object's other fields (euuid, balance, capabilities,
+		// ...), which clients send back, and fields it does not have are
+		// ignored, as decode ignores them.
+		if !core.IsContactField(name) {
 			continue
 		}
 		var v *string

@@ -113,9 +113,16 @@ func (f failer) fail(w http.ResponseWriter, r *http.Request, err error) {
 	writeError(w, status, e.Field, e.Reason)
 }
 
-// decode reads a JSON object body into v, refusing unknown fields, trailing
-// data, wrong content types and bodies over the limit. Errors name the field.
-func decode(r *http.Request, v any) error { return httpx.DecodeObject(r, v, httpx.JSONError) }
+// decode reads a JSON object body into v, refusing trailing data, wrong
+// content types and bodies over the limit; errors name the field. Fields
+// the endpoint does not know are ignored, as the Linode API ignores them:
+// Ansible's linode.cloud token module posts its own parameters (state,
+// api_url, api_version, ua_prefix, ca_path, even api_token) beside label,
+// scopes and expiry, and the real API creates the token. A known field of
+// the wrong type is still refused.
+func decode(r *http.Request, v any) error {
+	return httpx.DecodeObject(r, v, httpx.IgnoreUnknown, httpx.JSONError)
+}
 
 // listParams reads page and page_size.
 func listParams(r *http.Request) (core.ListQuery, error) {
