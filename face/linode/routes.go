@@ -8,6 +8,7 @@ package linode
 import (
 	"log/slog"
 	"net/http"
+	"strings"
 
 	"github.com/profiled/profiled/core"
 	"github.com/profiled/profiled/face/httpx"
@@ -62,6 +63,9 @@ func (s *server) routes() []route {
 		{"PUT", "/account/oauth-clients/{clientId}", write, s.putOAuthClient},
 		{"DELETE", "/account/oauth-clients/{clientId}", write, s.deleteOAuthClient},
 		{"POST", "/account/oauth-clients/{clientId}/reset-secret", write, s.resetOAuthClientSecret},
+		// linode_api4 (the Python SDK) posts to reset_secret, and the
+		// real API answers it: its integration tests reset a secret so.
+		{"POST", "/account/oauth-clients/{clientId}/reset_secret", write, s.resetOAuthClientSecret},
 		{"GET", "/account/oauth-clients/{clientId}/thumbnail", read, s.getOAuthClientThumbnail},
 		{"PUT", "/account/oauth-clients/{clientId}/thumbnail", write, s.putOAuthClientThumbnail},
 		{"GET", "/account/settings", read, s.getAccountSettings},
@@ -240,5 +244,17 @@ func (s *server) endpoint(rt route) http.Handler {
 
 var oauthScopesKey = http.CanonicalHeaderKey("X-OAuth-Scopes")
 
-// bearer returns the token of an "Authorization: Bearer <token>" header.
-func bearer(r *http.Request) string { return httpx.Bearer(r) }
+// bearer returns the token of an "Authorization: Bearer <token>" header,
+// or of "Authorization: token <token>", the scheme of the API's first
+// days, which linode_api4 (the Python SDK under Ansible's linode.cloud)
+// still sends to read and set an OAuth client's thumbnail.
+func bearer(r *http.Request) string {
+	if tok := httpx.Bearer(r); tok != "" {
+		return tok
+	}
+	scheme, tok, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+	if !ok || !strings.EqualFold(scheme, "token") {
+		return ""
+	}
+	return strings.TrimSpace(tok)
+}
