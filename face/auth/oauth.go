@@ -6,6 +6,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"strings"
 
 	"github.com/profiled/profiled/core"
 	"github.com/profiled/profiled/face/httpx"
@@ -14,6 +15,37 @@ import (
 // authorizeParams are the query parameters of an authorization request,
 // carried through the consent form in hidden fields.
 var authorizeParams = []string{"client_id", "redirect_uri", "response_type", "scope", "state", "code_challenge", "code_challenge_method"}
+
+// loginServerQuery is an authorization request's parameters as the Linode
+// login server reads them, so that what applications written for it send
+// works unchanged: the scopes may come as scopes (linode_api4's
+// LinodeLoginClient, linode-cli and many applications send that) as well
+// as scope, separated by commas as well as spaces, and <category>:*
+// (linode_api4's OAuthScopes.<Category>.all) asks for read_write. The
+// result carries them as scope, in the core's grammar, through the
+// consent form. v is not changed.
+func loginServerQuery(v url.Values) url.Values {
+	out := make(url.Values, len(v))
+	for k, vs := range v {
+		out[k] = vs
+	}
+	scope := v.Get("scope")
+	if !v.Has("scope") {
+		scope = v.Get("scopes")
+	}
+	delete(out, "scopes")
+	if scope == "" {
+		return out
+	}
+	entries := strings.FieldsFunc(scope, func(r rune) bool { return r == ',' || r == ' ' })
+	for i, e := range entries {
+		if category, all := strings.CutSuffix(e, ":*"); all && category != "" {
+			entries[i] = category + ":" + core.ReadWrite
+		}
+	}
+	out.Set("scope", strings.Join(entries, " "))
+	return out
+}
 
 func authorizeRequest(v url.Values) core.AuthorizeRequest {
 	return core.AuthorizeRequest{ClientID: v.Get("client_id"), RedirectURI: v.Get("redirect_uri"),
@@ -136,7 +168,7 @@ func (s *server) consent(w http.ResponseWriter, r *http.Request, status int, a c
 // authorizePage is GET /oauth/authorize: sign in first if needed, then
 // the consent page.
 func (s *server) authorizePage(w http.ResponseWriter, r *http.Request) {
-	v := r.URL.Query()
+	v := loginServerQuery(r.URL.Query())
 	az, ok := s.checkAuthorize(w, r, v)
 	if !ok {
 		return
@@ -152,7 +184,7 @@ func (s *server) authorizePage(w http.ResponseWriter, r *http.Request) {
 // authorizeSubmit is the consent form: approve with the scopes the user
 // left, or deny.
 func (s *server) authorizeSubmit(w http.ResponseWriter, r *http.Request) {
-	v := r.PostForm
+	v := loginServerQuery(r.PostForm)
 	az, ok := s.checkAuthorize(w, r, v)
 	if !ok {
 		return
@@ -323,12 +355,19 @@ func (s *server) oauthError(w http.ResponseWriter, r *http.Request, err error) {
 
 // token is POST /oauth/token (RFC 6749 4.1.3, 6). Parameters it does not
 // know, such as the state Cloud Manager sends, are ignored (RFC 6749 3.2).
+// A request with a code and no grant_type redeems the code, as the Linode
+// login server takes it: linode_api4's LinodeLoginClient.finish_oauth
+// sends only code, client_id and client_secret.
 func (s *server) token(w http.ResponseWriter, r *http.Request) {
 	f, id, secret, ok := clientForm(w, r, s.opts.MaxBodyBytes)
 	if !ok {
 		return
 	}
-	in := core.TokenRequest{GrantType: f.Get("grant_type"), ClientID: id, ClientSecret: secret,
+	grantType := f.Get("grant_type")
+	if grantType == "" && f.Get("code") != "" {
+		grantType = "authorization_code"
+	}
+	in := core.TokenRequest{GrantType: grantType, ClientID: id, ClientSecret: secret,
 		Code: f.Get("code"), RedirectURI: f.Get("redirect_uri"), CodeVerifier: f.Get("code_verifier"),
 		RefreshToken: f.Get("refresh_token"), Scope: f.Get("scope")}
 	g, err := s.svc.OAuthToken(r.Context(), in)
