@@ -290,6 +290,23 @@ func (s *Service) Account(ctx context.Context, a Actor) (Account, error) {
 	return acc, notFound(err, "get account")
 }
 
+// createUser adds u; without an account, it makes u's account too, whose
+// contact address is u's: an account of the Linode API always has one,
+// and the Terraform provider's linode_account_settings takes it for its
+// id (an account without one drops out of its state at every plan).
+func createUser(ctx context.Context, tx Tx, u *User) error {
+	newAccount := u.AccountID == 0
+	if err := tx.CreateUser(ctx, u); err != nil || !newAccount || u.Email == "" {
+		return err
+	}
+	acc, err := tx.Account(ctx, u.AccountID)
+	if err != nil {
+		return fmt.Errorf("read the new account: %w", err)
+	}
+	acc.Contact.Email = u.Email
+	return tx.UpdateAccount(ctx, acc)
+}
+
 // contactLimits bound the contact fields of an account, in characters:
 // the real API's, as its description states them (maxLength) and Cloud
 // Manager checks them before it sends an update (@linode/validation's
@@ -395,7 +412,10 @@ func applyContact(c *AccountContact, in map[string]*string) error {
 		if name == "zip" && (!zipShape.MatchString(*v) || len(*v)-strings.Count(*v, "-") > 9) {
 			return Invalid(name, "zip may only contain ASCII letters, digits and dashes, at most nine letters or digits")
 		}
-		if name == "email" && *v != "" {
+		if name == "email" {
+			if *v == "" {
+				return Invalid(name, "email is required: the account's contact address cannot be removed, only changed")
+			}
 			if err := ValidateEmail(name, *v); err != nil {
 				return err
 			}

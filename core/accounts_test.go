@@ -277,6 +277,10 @@ func TestAccountAndSettings(t *testing.T) {
 	e := newEnv(t)
 	alice := e.user("alice", false)
 	bob := e.member(alice, "bob", true)
+	// A new account's contact address is its first user's.
+	if acc, err := e.svc.Account(e.ctx, alice); err != nil || acc.Contact.Email != alice.User.Email || alice.User.Email == "" {
+		t.Fatalf("a new account's contact: %+v, %v; want the address %q", acc.Contact, err, alice.User.Email)
+	}
 	acc, err := e.svc.UpdateAccount(e.ctx, alice, core.AccountUpdate{
 		Contact:  map[string]*string{"company": ptr("Wonder"), "email": ptr("billing@example.com")},
 		Settings: &core.AccountSettingsUpdate{NetworkHelper: ptr(true), InterfacesForNewLinodes: ptr("linode_only")},
@@ -309,6 +313,9 @@ func TestAccountAndSettings(t *testing.T) {
 		_, err := e.svc.UpdateAccount(e.ctx, alice, in)
 		wantErr(t, err, core.KindInvalid, field)
 	}
+	// The address may change, but not go.
+	_, err = e.svc.UpdateAccount(e.ctx, alice, core.AccountUpdate{Contact: map[string]*string{"email": ptr("")}})
+	wantErr(t, err, core.KindInvalid, "email")
 	after, err := e.svc.Account(e.ctx, alice)
 	noErr(t, err)
 	if after.Contact != acc.Contact || after.Settings != acc.Settings {

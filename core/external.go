@@ -137,7 +137,7 @@ func (s *Service) createExternalUser(ctx context.Context, raw string, id Externa
 			if u.Email == "" || strings.HasSuffix(u.Email, externalDomain) {
 				u.Email = name + externalDomain
 			}
-			err := tx.CreateUser(ctx, &u)
+			err := createUser(ctx, tx, &u)
 			if err == nil {
 				break
 			}

@@ -71,7 +71,7 @@ func (s *Service) SignUp(ctx context.Context, in SignUpRequest) (User, error) {
 			return Invalid("email", "an account already uses %s: sign in, or recover its password", in.Email)
 		}
 		u.ID, u.AccountID = 0, 0
-		if err := tx.CreateUser(ctx, &u); err != nil {
+		if err := createUser(ctx, tx, &u); err != nil {
 			if errors.Is(err, ErrDuplicate) {
 				return Invalid("username", "username %s is taken", in.Username)
 			}

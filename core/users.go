@@ -85,7 +85,7 @@ func (s *Service) CreateUser(ctx context.Context, in UserCreate) (User, error) {
 		return User{}, Invalid("restricted", "the first user of a new account is its owner and cannot be restricted: add restricted users to an existing account")
 	}
 	err = s.update(ctx, func(tx Tx, note func(Event)) error {
-		err := tx.CreateUser(ctx, &u)
+		err := createUser(ctx, tx, &u)
 		if errors.Is(err, ErrDuplicate) {
 			return Conflict("username", "username %s is taken", in.Username)
 		}

@@ -774,3 +774,11 @@ func TestMigration96MakesAccounts(t *testing.T) {
 		t.Errorf("a new user after 00096 got account %d, not one after the migrated %d", u.AccountID, ids[1])
 	}
 }
+
+// TestMigration101GivesAccountsAnEmail: see store/sqlite's.
+func TestMigration101GivesAccountsAnEmail(t *testing.T) {
+	t.Parallel()
+	s, _ := openTest(t, Options{})
+	migrateDown(t, s, 100)
+	storetest.AccountsWithoutEmail(t, s, s.Migrate)
+}

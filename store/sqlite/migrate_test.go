@@ -9,6 +9,7 @@ import (
 	"github.com/pressly/goose/v3"
 
 	"github.com/profiled/profiled/core"
+	"github.com/profiled/profiled/store/storetest"
 )
 
 // migrations is goose's view of s's migrations, for tests that go down and
@@ -166,4 +167,16 @@ func TestMigration96MakesAccounts(t *testing.T) {
 	if err := s.Update(ctx, func(tx core.Tx) error { return tx.CreateUser(ctx, &u) }); err != nil || u.AccountID <= bob {
 		t.Errorf("a new user after 00096: account %d, %v", u.AccountID, err)
 	}
+}
+
+// TestMigration101GivesAccountsAnEmail: an account without a contact
+// address takes its oldest user's after 00101; one with an address keeps
+// it, and one whose users have none stays without.
+func TestMigration101GivesAccountsAnEmail(t *testing.T) {
+	ctx := t.Context()
+	s := openTest(t)
+	if _, err := migrations(t, s).DownTo(ctx, 100); err != nil {
+		t.Fatalf("down to 00100: %v", err)
+	}
+	storetest.AccountsWithoutEmail(t, s, s.Migrate)
 }

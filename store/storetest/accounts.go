@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"context"
 	"regexp"
 	"testing"
 	"time"
@@ -360,4 +361,52 @@ func testMailTokens(t *testing.T, s core.Store) {
 	update(t, s, func(tx core.Tx) error { return tx.DeleteMailTokens(ctx, bob.ID, core.MailTokenRecovery) })
 	_, err = s.MailToken(ctx, []byte("bobs"))
 	wantErr(t, "a deleted token", err, core.ErrNotFound)
+}
+
+// AccountsWithoutEmail checks migration 00101 of an engine: s is at
+// version 100, and migrate takes it to the latest. An account without a
+// contact address takes the address of its oldest user that has one; one
+// with an address keeps it; one whose users have none stays without.
+func AccountsWithoutEmail(t *testing.T, s core.Store, migrate func(context.Context) error) {
+	t.Helper()
+	ctx := t.Context()
+	user := func(name, email string, owner *core.User) core.User {
+		u := core.User{Username: name, Email: email, AuthorizedKeys: []string{}, Created: at(1)}
+		if owner != nil {
+			u.AccountID = owner.AccountID
+		}
+		update(t, s, func(tx core.Tx) error { return tx.CreateUser(ctx, &u) })
+		return u
+	}
+	alice := user("alice", "alice@example.com", nil)
+	user("bob", "bob@example.com", &alice)
+	carol := user("carol", "carol@example.com", nil)
+	update(t, s, func(tx core.Tx) error {
+		acc, err := tx.Account(ctx, carol.AccountID)
+		if err != nil {
+			return err
+		}
+		acc.Contact.Email, acc.Contact.City = "billing@example.com", "Philadelphia"
+		return tx.UpdateAccount(ctx, acc)
+	})
+	dave := user("dave", "", nil)
+	erin := user("erin", "", nil)
+	user("frank", "frank@example.com", &erin)
+	if err := migrate(ctx); err != nil {
+		t.Fatalf("migrate: %v", err)
+	}
+	for _, c := range []struct {
+		owner core.User
+		want  core.AccountContact
+	}{
+		{alice, core.AccountContact{Email: "alice@example.com"}},
+		{carol, core.AccountContact{Email: "billing@example.com", City: "Philadelphia"}},
+		{dave, core.AccountContact{}},
+		{erin, core.AccountContact{Email: "frank@example.com"}},
+	} {
+		owner, want := c.owner, c.want
+		acc, err := s.Account(ctx, owner.AccountID)
+		noErr(t, "Account", err)
+		equal(t, "the contact of "+owner.Username+"'s account", acc.Contact, want)
+	}
 }
