@@ -380,6 +380,29 @@ func (s *server) putAccountSettings(w http.ResponseWriter, r *http.Request, a co
 	return toSettings(acc.Settings), err
 }
 
+// longviewPlanInput is the body of PUT /longview/plan.
+type longviewPlanInput struct {
+	LongviewSubscription *string `json:"longview_subscription"`
+}
+
+// getLongviewPlan answers the free plan, the only one profiled has, which
+// the Linode API shows as an empty object.
+func (s *server) getLongviewPlan(w http.ResponseWriter, r *http.Request, a core.Actor) (any, error) {
+	return struct{}{}, s.svc.LongviewPlan(r.Context(), a)
+}
+
+func (s *server) putLongviewPlan(w http.ResponseWriter, r *http.Request, a core.Actor) (any, error) {
+	var in longviewPlanInput
+	if err := decode(r, &in); err != nil {
+		return nil, err
+	}
+	plan := ""
+	if in.LongviewSubscription != nil {
+		plan = *in.LongviewSubscription
+	}
+	return struct{}{}, s.svc.SetLongviewPlan(r.Context(), a, plan)
+}
+
 // listNotifications answers what profiled never has: no notifications.
 func (s *server) listNotifications(w http.ResponseWriter, r *http.Request, a core.Actor) (any, error) {
 	if _, err := s.svc.Account(r.Context(), a); err != nil {

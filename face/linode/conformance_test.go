@@ -83,6 +83,26 @@ func servedSpec(t *testing.T) *openapi3.T {
 	types.Tags = []string{"Linode Types"}
 	types.AddResponse(200, openapi3.NewResponse().WithDescription("An empty page.").WithJSONSchema(page))
 	doc.AddOperation("/linode/types", http.MethodGet, types)
+	// The Longview plan, always none (profiled serves no Longview), which
+	// the Terraform provider's linode_account_settings sets.
+	plan := openapi3.NewObjectSchema().
+		WithProperty("id", openapi3.NewStringSchema()).WithProperty("label", openapi3.NewStringSchema()).
+		WithProperty("clients_included", openapi3.NewIntegerSchema())
+	for _, m := range []struct{ method, scope, id, summary string }{
+		{http.MethodGet, "longview:read_only", "getLongviewPlan", "The Longview plan: always none, an empty object (profiled serves no Longview)"},
+		{http.MethodPut, "longview:read_write", "updateLongviewPlan", "Set the Longview plan: none (null or \"\") is the only one"},
+	} {
+		op := openapi3.NewOperation()
+		op.OperationID, op.Summary, op.Tags = m.id, m.summary, []string{"Longview"}
+		op.Security = &openapi3.SecurityRequirements{{"personalAccessToken": {}}, {"oauth": {m.scope}}}
+		if m.method == http.MethodPut {
+			body := openapi3.NewObjectSchema().WithProperty("longview_subscription", openapi3.NewStringSchema().WithNullable())
+			op.RequestBody = &openapi3.RequestBodyRef{Value: openapi3.NewRequestBody().WithRequired(true).WithJSONSchema(body)}
+		}
+		op.AddResponse(200, openapi3.NewResponse().WithDescription("The plan: {} for none.").WithJSONSchema(plan))
+		op.Responses.Set("default", doc.Paths.Value("/account/settings").Put.Responses.Default())
+		doc.AddOperation("/longview/plan", m.method, op)
+	}
 	doc.Info.Description = "The Linode API v4 /profile and /account (users, grants, logins, OAuth clients, settings) as profiled serves it: Linode's description (" + doc.Info.Version +
 		") with the deviations of the real API that its clients rely on written in (user_type on the profile, " +
 		"a null response of an unanswered security question), and GET /linode/types. Date-times are UTC " +

@@ -72,6 +72,7 @@ func TestLinodegoEndToEnd(t *testing.T) {
 			t.Run("grants", e.testGrants)
 			t.Run("account", e.testAccount)
 			t.Run("events", e.testEvents)
+			t.Run("longview plan", e.testLongviewPlan)
 			t.Run("v4beta", func(t *testing.T) {
 				c := e.clientFor(e.token)
 				c.SetAPIVersion("v4beta")

@@ -34,6 +34,9 @@ const (
 	write    = "account:read_write"
 	// eventsRead is the one scope of the Events API, its marks included.
 	eventsRead = "events:read_only"
+	// longviewRead and longviewWrite are the Longview plan's.
+	longviewRead  = "longview:read_only"
+	longviewWrite = "longview:read_write"
 )
 
 // route is one operation: the scope it needs is enforced by the core and
@@ -77,6 +80,8 @@ func (s *server) routes() []route {
 		{"DELETE", "/account/users/{username}", write, s.deleteAccountUser},
 		{"GET", "/account/users/{username}/grants", read, s.getAccountUserGrants},
 		{"PUT", "/account/users/{username}/grants", write, s.putAccountUserGrants},
+		{"GET", "/longview/plan", longviewRead, s.getLongviewPlan},
+		{"PUT", "/longview/plan", longviewWrite, s.putLongviewPlan},
 
 		{"GET", "/profile", anyToken, s.getProfile},
 		{"PUT", "/profile", write, s.putProfile},
