@@ -446,8 +446,12 @@ func (s *Service) exchangeCode(ctx context.Context, c OAuthClient, in TokenReque
 		return TokenGrant{}, invalidGrant("code_verifier", "code_verifier was sent but the authorization request had no code_challenge")
 	}
 	now := s.clock()
+	// The authorization lives as long as its refresh token: each refresh
+	// moves its expiry (refresh), and once the last one lapses, the
+	// application's access has ended, as /profile/apps then shows.
+	expiry := now.Add(RefreshTokenLifetime)
 	app := App{UserID: code.UserID, ClientID: c.ID, Label: c.Label, Scopes: code.Scopes, Website: c.Website,
-		ThumbnailURL: c.ThumbnailURL, Created: now}
+		ThumbnailURL: c.ThumbnailURL, Created: now, Expiry: &expiry}
 	var g TokenGrant
 	err = s.update(ctx, func(tx Tx, note func(Event)) error {
 		u, err := tx.UserByID(ctx, code.UserID)
@@ -555,6 +559,9 @@ func (s *Service) refresh(ctx context.Context, c OAuthClient, in TokenRequest) (
 		}
 		if u.Disabled {
 			return bad // a disabled user gets no new tokens until enabled
+		}
+		if err := tx.ExtendApp(ctx, app.UserID, app.ID, now.Add(RefreshTokenLifetime)); err != nil {
+			return err
 		}
 		g, err = s.issueOAuthTokens(ctx, tx, app, scopes, now)
 		return err

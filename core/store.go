@@ -111,6 +111,9 @@ type Writer interface {
 	DeleteToken(ctx context.Context, userID, id int64) error
 
 	CreateApp(ctx context.Context, a *App) error
+	// ExtendApp sets the expiry of the authorization, if it exists: a
+	// refresh gave it a new refresh token, which lives until then.
+	ExtendApp(ctx context.Context, userID, id int64, expiry time.Time) error
 	// DeleteApp removes the authorization and every token issued under it.
 	DeleteApp(ctx context.Context, userID, id int64) error
 

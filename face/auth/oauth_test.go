@@ -216,12 +216,30 @@ func TestOAuthAuthorizationCode(t *testing.T) {
 			if len(prefs) != 0 {
 				t.Fatalf("the personal namespace has %v", prefs)
 			}
+			// The authorization lives as long as its refresh token, and a
+			// refresh moves its expiry.
+			appExpiry := func() string {
+				var page struct{ Data []struct{ Expiry *string } }
+				e.call("GET", "/v4/profile/apps", personal, "", 200, &page)
+				if len(page.Data) != 1 || page.Data[0].Expiry == nil {
+					t.Fatalf("apps: %+v", page.Data)
+				}
+				return *page.Data[0].Expiry
+			}
+			inThirtyDays := func() string { return e.clock.Now().Add(core.RefreshTokenLifetime).Format("2006-01-02T15:04:05") }
+			if got, want := appExpiry(), inThirtyDays(); got != want {
+				t.Fatalf("a new authorization's expiry: %s, want %s", got, want)
+			}
+			e.clock.Advance(10 * time.Minute)
 			first := *tok
 			expired := first
 			expired.Expiry = time.Now().Add(-time.Minute)
 			rotated, err := conf.TokenSource(ctx, &expired).Token()
 			if err != nil {
 				t.Fatal(err)
+			}
+			if got, want := appExpiry(), inThirtyDays(); got != want {
+				t.Fatalf("the authorization's expiry after a refresh: %s, want %s", got, want)
 			}
 			if rotated.AccessToken == first.AccessToken || rotated.RefreshToken == first.RefreshToken {
 				t.Fatal("refresh did not rotate the tokens")

@@ -782,3 +782,11 @@ func TestMigration101GivesAccountsAnEmail(t *testing.T) {
 	migrateDown(t, s, 100)
 	storetest.AccountsWithoutEmail(t, s, s.Migrate)
 }
+
+// TestMigration102GivesAppsAnExpiry: see storetest.AppsWithoutExpiry.
+func TestMigration102GivesAppsAnExpiry(t *testing.T) {
+	t.Parallel()
+	s, _ := openTest(t, Options{})
+	migrateDown(t, s, 101)
+	storetest.AppsWithoutExpiry(t, s, s.Migrate)
+}

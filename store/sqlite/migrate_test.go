@@ -180,3 +180,13 @@ func TestMigration101GivesAccountsAnEmail(t *testing.T) {
 	}
 	storetest.AccountsWithoutEmail(t, s, s.Migrate)
 }
+
+// TestMigration102GivesAppsAnExpiry: see storetest.AppsWithoutExpiry.
+func TestMigration102GivesAppsAnExpiry(t *testing.T) {
+	ctx := t.Context()
+	s := openTest(t)
+	if _, err := migrations(t, s).DownTo(ctx, 101); err != nil {
+		t.Fatalf("down to 00101: %v", err)
+	}
+	storetest.AppsWithoutExpiry(t, s, s.Migrate)
+}

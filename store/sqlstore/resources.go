@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"time"
 
 	"github.com/profiled/profiled/core"
 )
@@ -66,6 +67,10 @@ func (t Tx) CreateApp(ctx context.Context, a *core.App) error {
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 		a.UserID, a.ClientID, a.Label, string(a.Scopes), a.Website, a.ThumbnailURL,
 		t.d.Time(a.Created), t.nullTime(a.Expiry))
+}
+
+func (t Tx) ExtendApp(ctx context.Context, userID, id int64, expiry time.Time) error {
+	return t.deferred(ctx, "extend app", `UPDATE apps SET expiry = ? WHERE user_id = ? AND id = ?`, t.d.Time(expiry), userID, id)
 }
 
 // DeleteApp deletes the authorization and the tokens issued under it. The

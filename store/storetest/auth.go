@@ -2,6 +2,8 @@ package storetest
 
 import (
 	"bytes"
+	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -261,4 +263,37 @@ func testPeekLimit(t *testing.T, s core.Store) {
 	n, _, err = s.PeekLimit(ctx, "bad\x00key", t0)
 	noErr(t, "PeekLimit of a key with NUL", err)
 	equal(t, "PeekLimit of a key with NUL", n, 0)
+}
+
+// AppsWithoutExpiry checks migration 00102 of an engine: s is at version
+// 101, and migrate takes it to the latest. An authorization without an
+// expiry takes that of its latest refresh token; one with an expiry keeps
+// it, and one without refresh tokens stays without.
+func AppsWithoutExpiry(t *testing.T, s core.Store, migrate func(context.Context) error) {
+	t.Helper()
+	ctx := t.Context()
+	a := newUser(t, s, "alice")
+	cl := newOAuthClient(t, s, "client", true)
+	refreshed := newApp(t, s, core.App{UserID: a.ID, ClientID: cl.ID, Label: "refreshed"})
+	kept := newApp(t, s, core.App{UserID: a.ID, ClientID: cl.ID, Label: "kept", Expiry: ptr(at(10))})
+	bare := newApp(t, s, core.App{UserID: a.ID, ClientID: cl.ID, Label: "bare"})
+	for i, c := range []struct {
+		app    core.App
+		expiry time.Time
+	}{{refreshed, at(100)}, {refreshed, at(300)}, {refreshed, at(200)}, {kept, at(500)}} {
+		rt := core.RefreshToken{Hash: hash32(fmt.Sprint("r", i)), UserID: a.ID, AppID: c.app.ID, ClientID: cl.ID,
+			Scopes: "account:read_write", Created: t0, Expiry: c.expiry}
+		update(t, s, func(tx core.Tx) error { return tx.CreateRefreshToken(ctx, rt) })
+	}
+	if err := migrate(ctx); err != nil {
+		t.Fatalf("migrate: %v", err)
+	}
+	for _, c := range []struct {
+		app  core.App
+		want *time.Time
+	}{{refreshed, ptr(at(300))}, {kept, ptr(at(10))}, {bare, nil}} {
+		got, err := s.App(ctx, a.ID, c.app.ID)
+		noErr(t, "App", err)
+		equal(t, "the expiry of "+c.app.Label, got.Expiry, c.want)
+	}
 }

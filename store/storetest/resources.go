@@ -168,6 +168,17 @@ func testApps(t *testing.T, s core.Store) {
 	noErr(t, "App", err)
 	equal(t, "App with expiry", got, expiring)
 
+	// ExtendApp moves the expiry of the user's app, and of no other user's.
+	update(t, s, func(tx core.Tx) error { return tx.ExtendApp(ctx, a.ID, expiring.ID, at(120)) })
+	update(t, s, func(tx core.Tx) error { return tx.ExtendApp(ctx, b.ID, forever.ID, at(120)) })
+	expiring.Expiry = ptr(at(120))
+	got, err = s.App(ctx, a.ID, expiring.ID)
+	noErr(t, "App after ExtendApp", err)
+	equal(t, "App after ExtendApp", got, expiring)
+	got, err = s.App(ctx, a.ID, forever.ID)
+	noErr(t, "App after another user's ExtendApp", err)
+	equal(t, "App after another user's ExtendApp", got, forever)
+
 	_, err = s.App(ctx, b.ID, forever.ID)
 	wantErr(t, "App of another user's app", err, core.ErrNotFound)
 	wantErr(t, "DeleteApp of another user's app", updateErr(t, s, func(tx core.Tx) error { return tx.DeleteApp(ctx, b.ID, forever.ID) }), core.ErrNotFound)
