@@ -27,12 +27,21 @@ import (
 
 // Bearer returns the token of an "Authorization: Bearer <token>" header
 // (the scheme in any case), or "".
-func Bearer(r *http.Request) string {
+func Bearer(r *http.Request) string { return Credential(r, "bearer") }
+
+// Credential returns the token of an Authorization header whose scheme is
+// one of schemes (in any case), or "".
+func Credential(r *http.Request, schemes ...string) string {
 	scheme, tok, ok := strings.Cut(r.Header.Get("Authorization"), " ")
-	if !ok || !strings.EqualFold(scheme, "bearer") {
+	if !ok {
 		return ""
 	}
-	return strings.TrimSpace(tok)
+	for _, s := range schemes {
+		if strings.EqualFold(scheme, s) {
+			return strings.TrimSpace(tok)
+		}
+	}
+	return ""
 }
 
 // Status is the HTTP status of an error of kind: Invalid 400, NotFound

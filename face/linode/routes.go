@@ -8,7 +8,6 @@ package linode
 import (
 	"log/slog"
 	"net/http"
-	"strings"
 
 	"github.com/profiled/profiled/core"
 	"github.com/profiled/profiled/face/httpx"
@@ -253,13 +252,4 @@ var oauthScopesKey = http.CanonicalHeaderKey("X-OAuth-Scopes")
 // or of "Authorization: token <token>", the scheme of the API's first
 // days, which linode_api4 (the Python SDK under Ansible's linode.cloud)
 // still sends to read and set an OAuth client's thumbnail.
-func bearer(r *http.Request) string {
-	if tok := httpx.Bearer(r); tok != "" {
-		return tok
-	}
-	scheme, tok, ok := strings.Cut(r.Header.Get("Authorization"), " ")
-	if !ok || !strings.EqualFold(scheme, "token") {
-		return ""
-	}
-	return strings.TrimSpace(tok)
-}
+func bearer(r *http.Request) string { return httpx.Credential(r, "bearer", "token") }
