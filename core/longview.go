@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 )
 
 // profiled serves no Longview (no clients, no Pro plans): an account's
@@ -50,7 +51,7 @@ func (s *Service) longviewAccess(ctx context.Context, a Actor, level string) err
 	}
 	var doc GrantsDoc
 	if err := json.Unmarshal(g, &doc); err != nil {
-		return errors.Join(errors.New("stored grants"), err)
+		return fmt.Errorf("stored grants: %w", err)
 	}
 	if !doc.Global.LongviewSubscription {
 		return errNoLongviewGrant

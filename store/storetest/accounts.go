@@ -404,9 +404,8 @@ func AccountsWithoutEmail(t *testing.T, s core.Store, migrate func(context.Conte
 		{dave, core.AccountContact{}},
 		{erin, core.AccountContact{Email: "frank@example.com"}},
 	} {
-		owner, want := c.owner, c.want
-		acc, err := s.Account(ctx, owner.AccountID)
+		acc, err := s.Account(ctx, c.owner.AccountID)
 		noErr(t, "Account", err)
-		equal(t, "the contact of "+owner.Username+"'s account", acc.Contact, want)
+		equal(t, "the contact of "+c.owner.Username+"'s account", acc.Contact, c.want)
 	}
 }

@@ -101,10 +101,11 @@ func main() {
 			return os.WriteFile(*shots+"/"+name+".png", png, 0o644)
 		})
 	}
-	steps := []struct {
+	type step struct {
 		what string
 		do   []chromedp.Action[chromedp.Void]
-	}{
+	}
+	steps := []step{
 		{"sign in through profiled", []chromedp.Action[chromedp.Void]{chromedp.Navigate(*console + "/"),
 			chromedp.WaitVisible(chromedp.ID("username")), chromedp.SendKeys(chromedp.ID("username"), *username),
 			chromedp.SendKeys(chromedp.ID("password"), password), chromedp.Click(chromedp.ID("submit"))}},
@@ -131,11 +132,8 @@ func main() {
 	}
 	for _, p := range []string{"/profile/display", "/profile/auth", "/profile/settings", "/profile/lish", "/profile/referrals",
 		"/account/users", "/account/settings", "/account/login-history"} {
-		steps = append(steps, struct {
-			what string
-			do   []chromedp.Action[chromedp.Void]
-		}{"open " + p, []chromedp.Action[chromedp.Void]{chromedp.Navigate(*console + p), chromedp.Sleep(3 * time.Second),
-			shot(strings.ReplaceAll(strings.Trim(p, "/"), "/", "_"))}})
+		steps = append(steps, step{"open " + p, []chromedp.Action[chromedp.Void]{chromedp.Navigate(*console + p),
+			chromedp.Sleep(3 * time.Second), shot(strings.ReplaceAll(strings.Trim(p, "/"), "/", "_"))}})
 	}
 	ok := true
 	for _, s := range steps {
