@@ -3,6 +3,7 @@ package linode_test
 import (
 	"context"
 	"errors"
+	"sync"
 	"testing"
 
 	"github.com/linode/linodego"
@@ -51,6 +52,27 @@ func (e *env) testLongviewPlan(t *testing.T) {
 	}
 	if status, _, body := e.do("PUT", "/v4/longview/plan", "application/json", []byte(`{"longview_subscription":null}`)); status != 200 || string(body) != "{}\n" {
 		t.Fatalf("PUT /longview/plan null: %d %s", status, body)
+	}
+	// Side by side, every read and write of the plan answers as alone.
+	var wg sync.WaitGroup
+	failures := make(chan error, 64)
+	for i := range 64 {
+		wg.Go(func() {
+			var err error
+			if i%2 == 0 {
+				_, err = e.client.UpdateLongviewPlan(ctx, linodego.LongviewPlanUpdateOptions{})
+			} else {
+				_, err = e.client.GetLongviewPlan(ctx)
+			}
+			if err != nil {
+				failures <- err
+			}
+		})
+	}
+	wg.Wait()
+	close(failures)
+	for err := range failures {
+		t.Errorf("a Longview plan request among 64 at once: %v", err)
 	}
 	_, err := e.client.UpdateLongviewPlan(ctx, linodego.LongviewPlanUpdateOptions{LongviewSubscription: "longview-10"})
 	if le := (*linodego.Error)(nil); !errors.As(err, &le) || le.Code != 400 {
