@@ -37,6 +37,8 @@ type ConsentScope struct {
 	// Every marks the preferences lines of a "*" request, which stand for
 	// every namespace.
 	Every bool
+	// Identity is the name of an identity scope (ScopeOpenID, ...).
+	Identity string
 }
 
 // Choices returns what the user may choose on the line, the level asked for
@@ -54,7 +56,8 @@ func (c ConsentScope) Choices() []string {
 }
 
 // ConsentScopes returns the lines of a consent page for requested: a line
-// a Linode category and a line a preferences scope. "*" is every category
+// a Linode category, a line a preferences scope and a line an identity
+// scope. "*" is every category
 // at read_write and two lines, read and write, for every preferences
 // namespace.
 func ConsentScopes(requested Scopes) []ConsentScope {
@@ -74,9 +77,12 @@ func ConsentScopes(requested Scopes) []ConsentScope {
 		return out
 	}
 	for _, g := range requested.grants() {
-		if g.prefs == "" {
+		switch {
+		case g.identity != "":
+			out = append(out, ConsentScope{Key: g.identity, Identity: g.identity})
+		case g.prefs == "":
 			out = append(out, ConsentScope{Key: g.category, Category: g.category, Level: g.level})
-		} else {
+		default:
 			out = append(out, ConsentScope{Key: g.String(), Op: g.prefs, Client: g.client})
 		}
 	}
@@ -108,6 +114,8 @@ func GrantConsent(requested Scopes, choice func(key string) string) (Scopes, err
 			granted = append(granted, Scope(c.Category, v))
 		case v == ConsentEvery:
 			every = true
+		case c.Identity != "":
+			granted = append(granted, c.Identity)
 		default:
 			granted = append(granted, PreferencesScope(c.Op, c.Client))
 		}

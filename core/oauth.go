@@ -183,6 +183,7 @@ type AuthorizeRequest struct {
 	State               string
 	CodeChallenge       string
 	CodeChallengeMethod string // must be S256 when CodeChallenge is set
+	Nonce               string // OpenID Connect: given back in the ID token
 }
 
 // Authorization is a checked authorization request, ready for consent.
@@ -192,6 +193,7 @@ type Authorization struct {
 	Scopes        Scopes
 	State         string
 	CodeChallenge string
+	Nonce         string
 }
 
 // CheckAuthorize validates an authorization request. Errors are
@@ -232,8 +234,12 @@ func (s *Service) CheckAuthorize(ctx context.Context, in AuthorizeRequest) (Auth
 	}
 	scopes, err := ParseScopes(in.Scope)
 	if err != nil {
-		return fail(OAuthInvalidScope, "scope", "scope must be \"*\" or space-separated <category>:read_only|read_write, user:preferences:read|write or user:preferences:read|write:<clientId>")
+		return fail(OAuthInvalidScope, "scope", "scope must be \"*\" or space-separated <category>:read_only|read_write, user:preferences:read|write, user:preferences:read|write:<clientId>, openid, profile or email")
 	}
+	if len(in.Nonce) > maxStateLength || checkText("nonce", in.Nonce) != nil {
+		return fail(OAuthInvalidRequest, "nonce", "nonce must be at most %d characters", maxStateLength)
+	}
+	a.Nonce = in.Nonce
 	a.Scopes = scopes
 	switch {
 	case in.CodeChallenge == "" && in.CodeChallengeMethod != "":
@@ -306,7 +312,7 @@ func (s *Service) Approve(ctx context.Context, a Actor, az Authorization, grante
 	}
 	now := s.clock()
 	c := AuthCode{Hash: HashToken(raw), ClientID: az.Client.ID, UserID: a.User.ID, RedirectURI: az.RedirectURI,
-		Scopes: granted, Challenge: az.CodeChallenge, Created: now, Expiry: now.Add(AuthCodeLifetime)}
+		Scopes: granted, Challenge: az.CodeChallenge, Nonce: az.Nonce, Created: now, Expiry: now.Add(AuthCodeLifetime)}
 	err = s.store.Update(ctx, func(tx Tx) error { return notFound(tx.CreateAuthCode(ctx, c), "create auth code") })
 	if err != nil {
 		return "", err
@@ -333,6 +339,8 @@ type TokenGrant struct {
 	ExpiresIn    time.Duration
 	Scopes       Scopes
 	App          App
+	// ID is the ID token when the scopes hold openid, else nil.
+	ID *IDToken
 }
 
 // OAuthToken serves the token endpoint. Errors are *OAuthError.
@@ -445,6 +453,10 @@ func (s *Service) exchangeCode(ctx context.Context, c OAuthClient, in TokenReque
 	case in.CodeVerifier != "":
 		return TokenGrant{}, invalidGrant("code_verifier", "code_verifier was sent but the authorization request had no code_challenge")
 	}
+	key, err := s.idTokenKey(ctx, code.Scopes)
+	if err != nil {
+		return TokenGrant{}, err
+	}
 	now := s.clock()
 	// The authorization lives as long as its refresh token: each refresh
 	// moves its expiry (refresh), and once the last one lapses, the
@@ -472,6 +484,9 @@ func (s *Service) exchangeCode(ctx context.Context, c OAuthClient, in TokenReque
 			return err
 		}
 		g, err = s.issueOAuthTokens(ctx, tx, app, code.Scopes, now)
+		if err == nil {
+			g.ID, err = s.idToken(ctx, tx, key, app, code.Scopes, code.Nonce, now)
+		}
 		return err
 	})
 	return g, err
@@ -537,6 +552,10 @@ func (s *Service) refresh(ctx context.Context, c OAuthClient, in TokenRequest) (
 		}
 		scopes = narrowed
 	}
+	key, err := s.idTokenKey(ctx, scopes)
+	if err != nil {
+		return TokenGrant{}, err
+	}
 	now := s.clock()
 	var g TokenGrant
 	err = s.store.Update(ctx, func(tx Tx) error {
@@ -564,6 +583,9 @@ func (s *Service) refresh(ctx context.Context, c OAuthClient, in TokenRequest) (
 			return err
 		}
 		g, err = s.issueOAuthTokens(ctx, tx, app, scopes, now)
+		if err == nil {
+			g.ID, err = s.idToken(ctx, tx, key, app, scopes, "", now)
+		}
 		return err
 	})
 	return g, err

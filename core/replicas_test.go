@@ -12,6 +12,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"crypto/x509"
 	"encoding/json"
 	"fmt"
 	"path/filepath"
@@ -644,4 +645,61 @@ func TestReplicasCreateRevokeTokens(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestReplicasSigningKeys: the keys that sign ID tokens are the store's,
+// so replicas that make their first key at once agree on which one signs,
+// a rotation on one is the other's too, and what the store holds of a
+// private key is sealed, not the key.
+func TestReplicasSigningKeys(t *testing.T) {
+	forBackends(t, func(t *testing.T, r *replicas) {
+		var sets [2][]core.SigningKey
+		together(func() {
+			var err error
+			sets[0], err = r.A().SigningKeys(r.ctx)
+			noErr(t, err)
+		}, func() {
+			var err error
+			sets[1], err = r.B().SigningKeys(r.ctx)
+			noErr(t, err)
+		})
+		// Each replica may have made one; both see every key made.
+		a, err := r.A().SigningKeys(r.ctx)
+		noErr(t, err)
+		b, err := r.B().SigningKeys(r.ctx)
+		noErr(t, err)
+		if len(a) == 0 || len(a) > 2 || len(a) != len(b) {
+			t.Fatalf("A has %d keys, B %d", len(a), len(b))
+		}
+		for i := range a {
+			if a[i].ID != b[i].ID || !a[i].Private.Equal(b[i].Private) {
+				t.Fatalf("key %d: A has %s, B %s", i, a[i].ID, b[i].ID)
+			}
+		}
+		rotated, _, err := r.B().RotateSigningKey(r.ctx)
+		noErr(t, err)
+		a, err = r.A().SigningKeys(r.ctx)
+		noErr(t, err)
+		if a[0].ID != rotated.ID || !a[0].Private.Equal(rotated.Private) {
+			t.Fatalf("A's newest key is %s, B rotated to %s", a[0].ID, rotated.ID)
+		}
+		stored, err := r.stores[0].SigningKeys(r.ctx)
+		noErr(t, err)
+		for _, k := range stored {
+			if _, err := x509.ParsePKCS8PrivateKey(k.Sealed); err == nil {
+				t.Fatalf("the store holds key %s in the clear", k.ID)
+			}
+		}
+		// Another key file cannot open them.
+		other := core.New(core.Config{PasswordCost: testenv.FastPasswords, Store: r.stores[1], Box: otherKey(t), Now: r.clock.Now})
+		if _, err := other.SigningKeys(r.ctx); err == nil || !strings.Contains(err.Error(), "key file") {
+			t.Fatalf("keys opened with another key file: %v", err)
+		}
+	})
+}
+
+func otherKey(t *testing.T) *core.SecretBox {
+	box, err := core.NewSecretBox(bytes.Repeat([]byte{7}, 32))
+	noErr(t, err)
+	return box
 }

@@ -8,8 +8,11 @@ import (
 // Scopes is a token's OAuth scope string in canonical form: "*" for
 // everything, or space-separated scopes, sorted and without duplicates:
 // "<category>:read_only|read_write" entries of the Linode API, one per
-// category, and the preferences scopes of the PACE User API
-// ("user:preferences:read", "user:preferences:write:<clientId>", ...).
+// category, the preferences scopes of the PACE User API
+// ("user:preferences:read", "user:preferences:write:<clientId>", ...),
+// and OpenID Connect's identity scopes ("openid", "profile", "email"),
+// which open no API: they release the user's identity to an application
+// (idtoken.go).
 type Scopes string
 
 // AllScopes grants read/write on every category and every preferences
@@ -43,6 +46,18 @@ const (
 // preferencesScope begins every preferences scope.
 const preferencesScope = "user:preferences:"
 
+// OpenID Connect's identity scopes (OpenID Connect Core 1.0, 3.1.2.1 and
+// 5.4): openid asks for an ID token naming the user, profile and email
+// for the claims of those names.
+const (
+	ScopeOpenID  = "openid"
+	ScopeProfile = "profile"
+	ScopeEmail   = "email"
+)
+
+// identityScopes are the scopes of OpenID Connect profiled knows.
+var identityScopes = map[string]bool{ScopeOpenID: true, ScopeProfile: true, ScopeEmail: true}
+
 // grant is one entry of a scope string. parseGrant and String are the one
 // place the scope grammar is written down; ParseScopes, Allows,
 // AllowsPreferences, Within and Bind all read scopes through them.
@@ -51,14 +66,19 @@ const preferencesScope = "user:preferences:"
 // operation (PreferencesRead or PreferencesWrite) and a client: "" for the
 // namespace of the token's own client ("user:preferences:read"), else the
 // id of the client whose namespace it opens ("user:preferences:read:xyz",
-// where xyz may be PersonalNamespace).
+// where xyz may be PersonalNamespace). An identity grant has only its
+// name (identity), one of identityScopes.
 type grant struct {
 	category, level string
 	prefs, client   string
+	identity        string
 }
 
 // parseGrant parses one space-free entry; ok is false if it is not a scope.
 func parseGrant(f string) (g grant, ok bool) {
+	if identityScopes[f] {
+		return grant{identity: f}, true
+	}
 	if rest, found := strings.CutPrefix(f, preferencesScope); found {
 		op, client, qualified := strings.Cut(rest, ":")
 		if op != PreferencesRead && op != PreferencesWrite {
@@ -77,6 +97,9 @@ func parseGrant(f string) (g grant, ok bool) {
 }
 
 func (g grant) String() string {
+	if g.identity != "" {
+		return g.identity
+	}
 	if g.prefs == "" {
 		return g.category + ":" + g.level
 	}
@@ -114,14 +137,14 @@ func (s Scopes) grants() []grant {
 
 // ParseScopes validates s and returns its canonical form. An empty string
 // or "*" is AllScopes; duplicate Linode categories collapse to the highest
-// level, and repeated preferences scopes to one.
+// level, and repeated preferences and identity scopes to one.
 func ParseScopes(s string) (Scopes, error) {
 	s = strings.TrimSpace(s)
 	if s == "" || s == "*" {
 		return AllScopes, nil
 	}
 	levels := map[string]string{}
-	prefs := map[grant]bool{}
+	others := map[grant]bool{} // preferences and identity scopes
 	all := false
 	for _, f := range strings.Fields(s) {
 		if f == "*" {
@@ -130,10 +153,10 @@ func ParseScopes(s string) (Scopes, error) {
 		}
 		g, ok := parseGrant(f)
 		if !ok {
-			return "", Invalid("scopes", "%q is not a valid scope: use \"*\", or space-separated <category>:read_only|read_write, user:preferences:read|write or user:preferences:read|write:<clientId>", f)
+			return "", Invalid("scopes", "%q is not a valid scope: use \"*\", or space-separated <category>:read_only|read_write, user:preferences:read|write, user:preferences:read|write:<clientId>, openid, profile or email", f)
 		}
-		if g.prefs != "" {
-			prefs[g] = true
+		if g.category == "" {
+			others[g] = true
 		} else if levels[g.category] != ReadWrite {
 			levels[g.category] = g.level
 		}
@@ -141,11 +164,11 @@ func ParseScopes(s string) (Scopes, error) {
 	if all {
 		return AllScopes, nil
 	}
-	out := make([]string, 0, len(levels)+len(prefs))
+	out := make([]string, 0, len(levels)+len(others))
 	for cat, lvl := range levels {
 		out = append(out, grant{category: cat, level: lvl}.String())
 	}
-	for g := range prefs {
+	for g := range others {
 		out = append(out, g.String())
 	}
 	sort.Strings(out)
@@ -159,7 +182,7 @@ func (s Scopes) level(category string) string {
 	}
 	best := ""
 	for _, g := range s.grants() {
-		if g.prefs != "" || g.category != category {
+		if g.category != category {
 			continue
 		}
 		if g.level == ReadWrite {
@@ -210,15 +233,34 @@ func (s Scopes) Within(parent Scopes) bool {
 		if !ok {
 			return false
 		}
-		if g.prefs != "" {
+		switch {
+		case g.identity != "":
+			if !parent.AllowsIdentity(g.identity) {
+				return false
+			}
+		case g.prefs != "":
 			if !parent.AllowsPreferences(g.prefs, g.client) {
 				return false
 			}
-		} else if !parent.Allows(g.category, g.level) {
+		case !parent.Allows(g.category, g.level):
 			return false
 		}
 	}
 	return true
+}
+
+// AllowsIdentity reports whether s holds the identity scope name
+// (ScopeOpenID, ScopeProfile or ScopeEmail); "*" holds them all.
+func (s Scopes) AllowsIdentity(name string) bool {
+	if s == AllScopes {
+		return true
+	}
+	for f := range strings.FieldsSeq(string(s)) {
+		if f == name && identityScopes[f] {
+			return true
+		}
+	}
+	return false
 }
 
 // Bind returns s with every unqualified preferences scope qualified by

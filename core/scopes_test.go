@@ -180,3 +180,62 @@ func TestScope(t *testing.T) {
 		t.Fatalf("Scope = %q", got)
 	}
 }
+
+// TestIdentityScopes: OpenID Connect's openid, profile and email are
+// scopes of the grammar, canonical like the others, within "*" and within
+// a parent that holds them only; they open no API and no preferences.
+func TestIdentityScopes(t *testing.T) {
+	wantCanonical(t, []canonicalCase{
+		{"openid", "openid"},
+		{"profile openid email openid", "email openid profile"},
+		{"openid account:read_only", "account:read_only openid"},
+	})
+	wantInvalidScopes(t, "OpenID", "address", "openid:read_only", "phone", "offline_access")
+	wantWithin(t, []withinCase{
+		{"openid", "*", true},
+		{"openid email", "email openid profile", true},
+		{"openid email", "openid", false},
+		{"openid", "account:read_write", false},
+		{"account:read_only", "openid account:read_only", true},
+		{"openid", "user:preferences:read", false},
+	})
+	for _, s := range []core.Scopes{"openid", "email openid profile"} {
+		if s.AnyLinode() || s.Allows("account", core.ReadOnly) || s.AllowsPreferences(core.PreferencesRead, "") {
+			t.Errorf("%q opens an API", s)
+		}
+	}
+	for _, c := range []struct {
+		s    core.Scopes
+		name string
+		want bool
+	}{
+		{"*", core.ScopeEmail, true},
+		{"email openid", core.ScopeEmail, true},
+		{"email openid", core.ScopeProfile, false},
+		{"account:read_write", core.ScopeOpenID, false},
+		{"openid", "account:read_write", false},
+	} {
+		if got := c.s.AllowsIdentity(c.name); got != c.want {
+			t.Errorf("%q.AllowsIdentity(%s) = %v, want %v", c.s, c.name, got, c.want)
+		}
+	}
+	// The consent page has a line for each, and gives back what was left.
+	lines := core.ConsentScopes("email openid profile linodes:read_only")
+	if len(lines) != 4 {
+		t.Fatalf("consent lines: %+v", lines)
+	}
+	granted, err := core.GrantConsent("email openid profile linodes:read_only", func(key string) string {
+		if key == core.ScopeEmail {
+			return ""
+		}
+		for _, l := range lines {
+			if l.Key == key {
+				return l.Choices()[0]
+			}
+		}
+		return ""
+	})
+	if err != nil || granted != "linodes:read_only openid profile" {
+		t.Fatalf("granted %q, %v", granted, err)
+	}
+}

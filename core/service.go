@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -73,6 +74,9 @@ type Service struct {
 	// publicURL is Config.PublicURL, without a trailing slash.
 	publicURL string
 	signup    bool // Config.Signup
+	// parsedKeys holds the signing keys opened so far, by id (idtoken.go).
+	parsedKeys sync.Map
+	firstKey   sync.Mutex // held while this process makes the first signing key
 }
 
 // New builds a Service.

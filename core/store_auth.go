@@ -61,6 +61,7 @@ type AuthCode struct {
 	RedirectURI string
 	Scopes      Scopes
 	Challenge   string // the PKCE code_challenge (RFC 7636), "" if none
+	Nonce       string // OpenID Connect's nonce, for the ID token; "" if none
 	Created     time.Time
 	Expiry      time.Time
 	Used        bool
@@ -102,6 +103,9 @@ type AuthReader interface {
 	// counting: 0 and the zero time when there is none or its window
 	// ended at or before now.
 	PeekLimit(ctx context.Context, key string, now time.Time) (count int, resetAt time.Time, err error)
+	// SigningKeys returns every ID token signing key, newest first (by
+	// Created, then by ID).
+	SigningKeys(ctx context.Context) ([]StoredSigningKey, error)
 }
 
 // AuthWriter holds the changes of sign-in and OAuth.
@@ -133,4 +137,8 @@ type AuthWriter interface {
 	// ClaimRefreshToken marks an unused refresh token used; ErrNotFound if
 	// there is no such token or it was already used.
 	ClaimRefreshToken(ctx context.Context, hash []byte) error
+	// CreateSigningKey stores k; ErrDuplicate on a taken id.
+	CreateSigningKey(ctx context.Context, k StoredSigningKey) error
+	// DeleteSigningKey forgets a signing key; ErrNotFound if there is none.
+	DeleteSigningKey(ctx context.Context, id string) error
 }

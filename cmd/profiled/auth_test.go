@@ -110,3 +110,27 @@ func TestPasswordsAndOAuthClients(t *testing.T) {
 		t.Fatalf("the new password: %d %s", status, body)
 	}
 }
+
+// TestSigningKeysRotate: the operator's rotation makes a key the running
+// server publishes at once, in another process, without a restart.
+func TestSigningKeysRotate(t *testing.T) {
+	_, db := tempDB(t)
+	env := map[string]string{"PROFILED_DB": db}
+	s := startServe(t, env)
+	status, before := call(t, "GET", s.base+"/oauth/jwks", "", "")
+	if status != http.StatusOK || !strings.Contains(string(before), `"kid"`) {
+		t.Fatalf("GET /oauth/jwks: %d %s", status, before)
+	}
+	out := mustRun(t, env, "signing-keys", "rotate")
+	m := regexp.MustCompile(`^key_id=([0-9a-f]{16})\n$`).FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("signing-keys rotate printed %q", out)
+	}
+	status, after := call(t, "GET", s.base+"/oauth/jwks", "", "")
+	if status != http.StatusOK || !strings.Contains(string(after), `"kid":"`+m[1]+`"`) || strings.Count(string(after), `"kid"`) != 2 {
+		t.Fatalf("GET /oauth/jwks after the rotation: %d %s", status, after)
+	}
+	if _, _, err := runCmd(t, env, "signing-keys", "rotate", "--bogus"); err == nil {
+		t.Fatal("signing-keys rotate --bogus succeeded")
+	}
+}

@@ -17,7 +17,7 @@ import (
 // help shows them.
 var commands = []command{serveCommand, migrateCommand, usersCreateCommand, usersListCommand, usersShowCommand, usersSetPasswordCommand,
 	usersDisableCommand, usersEnableCommand, usersDeleteCommand, tfaResetCommand, tokensCreateCommand, tokensListCommand,
-	tokensRevokeCommand, grantsSetCommand, oauthClientsCreateCommand, serviceAccountsCreateCommand}
+	tokensRevokeCommand, grantsSetCommand, oauthClientsCreateCommand, signingKeysRotateCommand, serviceAccountsCreateCommand}
 
 var migrateCommand = command{
 	name:    "migrate",

@@ -14,7 +14,7 @@ import (
 
 // authorizeParams are the query parameters of an authorization request,
 // carried through the consent form in hidden fields.
-var authorizeParams = []string{"client_id", "redirect_uri", "response_type", "scope", "state", "code_challenge", "code_challenge_method"}
+var authorizeParams = []string{"client_id", "redirect_uri", "response_type", "scope", "state", "code_challenge", "code_challenge_method", "nonce"}
 
 // loginServerQuery is an authorization request's parameters as the Linode
 // login server reads them, so that what applications written for it send
@@ -50,7 +50,7 @@ func loginServerQuery(v url.Values) url.Values {
 func authorizeRequest(v url.Values) core.AuthorizeRequest {
 	return core.AuthorizeRequest{ClientID: v.Get("client_id"), RedirectURI: v.Get("redirect_uri"),
 		ResponseType: v.Get("response_type"), Scope: v.Get("scope"), State: v.Get("state"),
-		CodeChallenge: v.Get("code_challenge"), CodeChallengeMethod: v.Get("code_challenge_method")}
+		CodeChallenge: v.Get("code_challenge"), CodeChallengeMethod: v.Get("code_challenge_method"), Nonce: v.Get("nonce")}
 }
 
 // redirectTo sends the browser back to the application with params added
@@ -118,11 +118,21 @@ type consentData struct {
 	Error    string
 }
 
+// identityLabels word the identity scopes of OpenID Connect for the user.
+var identityLabels = map[string]string{
+	core.ScopeOpenID:  "know who you are (your user id)",
+	core.ScopeProfile: "see your username, name, language and time zone",
+	core.ScopeEmail:   "see your email address",
+}
+
 // consentRow words a line of the consent page for the user.
 func consentRow(c core.ConsentScope, client core.OAuthClient) scopeRow {
 	texts := map[string]string{core.ReadWrite: "read and write", core.ReadOnly: "read only", "": "none"}
 	label := c.Category
-	if c.Category == "" {
+	if c.Identity != "" {
+		label = identityLabels[c.Identity]
+		texts = map[string]string{core.ConsentAllow: "yes", "": "no"}
+	} else if c.Category == "" {
 		verb := "read"
 		if c.Op == core.PreferencesWrite {
 			verb = "write"
@@ -237,6 +247,7 @@ type tokenResponse struct {
 	RefreshToken string `json:"refresh_token"`
 	Scope        string `json:"scope"`
 	Scopes       string `json:"scopes"`
+	IDToken      string `json:"id_token,omitempty"` // OpenID Connect, when the scopes hold openid
 }
 
 // oauthErrorBody is RFC 6749 5.2.
@@ -260,6 +271,20 @@ var oauthCORS = httpx.CORS{
 	ExposeHeaders: "X-Request-Id, WWW-Authenticate",
 	MaxAge:        600,
 }
+
+// openIDCORS lets any origin read the provider's metadata, its key set
+// and userinfo, as a browser application signing its users in with
+// OpenID Connect does: none of them reads a cookie.
+var openIDCORS = httpx.CORS{
+	AllowOrigin:   "*",
+	AllowHeaders:  "Authorization, Content-Type, Accept",
+	AllowMethods:  "GET, POST, OPTIONS",
+	ExposeHeaders: "X-Request-Id, WWW-Authenticate",
+	MaxAge:        600,
+}
+
+// browserRead wraps an endpoint of openIDCORS.
+func browserRead(h http.HandlerFunc) http.HandlerFunc { return openIDCORS.Wrap(h).ServeHTTP }
 
 // browserFacing wraps an endpoint that browser consoles call across
 // origins: policy on every answer, preflights answered, and a plain
@@ -375,8 +400,15 @@ func (s *server) token(w http.ResponseWriter, r *http.Request) {
 		s.oauthError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, tokenResponse{AccessToken: g.AccessToken, TokenType: "bearer",
-		ExpiresIn: int(g.ExpiresIn.Seconds()), RefreshToken: g.RefreshToken, Scope: string(g.Scopes), Scopes: string(g.Scopes)})
+	resp := tokenResponse{AccessToken: g.AccessToken, TokenType: "bearer",
+		ExpiresIn: int(g.ExpiresIn.Seconds()), RefreshToken: g.RefreshToken, Scope: string(g.Scopes), Scopes: string(g.Scopes)}
+	if g.ID != nil {
+		if resp.IDToken, err = signIDToken(s.issuer(r), g.ID); err != nil {
+			oauthFail(w, http.StatusInternalServerError, "server_error", s.internal(r, err))
+			return
+		}
+	}
+	writeJSON(w, http.StatusOK, resp)
 }
 
 // revoke is POST /oauth/revoke (RFC 7009): 200 with an empty body for any

@@ -22,8 +22,9 @@ func (s *server) issuer(r *http.Request) string {
 	return scheme + "://" + r.Host
 }
 
-// metadata is RFC 8414's authorization server metadata: where the
-// endpoints are and what they take.
+// metadata is RFC 8414's authorization server metadata, which is also
+// OpenID Connect Discovery 1.0's provider metadata: where the endpoints
+// are and what they take. Both paths serve the same document.
 func (s *server) metadata(w http.ResponseWriter, r *http.Request) {
 	base := s.issuer(r)
 	w.Header().Set("Cache-Control", "public, max-age=3600")
@@ -40,6 +41,11 @@ func (s *server) metadata(w http.ResponseWriter, r *http.Request) {
 		"introspection_endpoint_auth_methods_supported": []string{"client_secret_basic", "client_secret_post"},
 		"revocation_endpoint_auth_methods_supported":    []string{"client_secret_basic", "client_secret_post", "none"},
 		"scopes_supported":                              scopesSupported(),
+		"userinfo_endpoint":                             base + "/oauth/userinfo",
+		"jwks_uri":                                      base + "/oauth/jwks",
+		"subject_types_supported":                       []string{"public"},
+		"id_token_signing_alg_values_supported":         []string{"RS256"},
+		"claims_supported":                              core.IdentityClaimsSupported(),
 	})
 }
 
@@ -49,7 +55,7 @@ func scopesSupported() []string {
 	for _, c := range core.SortedScopeCategories() {
 		out = append(out, core.Scope(c, core.ReadOnly), core.Scope(c, core.ReadWrite))
 	}
-	return append(out, "user:preferences:read", "user:preferences:write")
+	return append(out, "user:preferences:read", "user:preferences:write", core.ScopeOpenID, core.ScopeProfile, core.ScopeEmail)
 }
 
 // introspectionResponse is RFC 7662 2.2; an inactive token is exactly
@@ -111,18 +117,11 @@ func (s *server) verify(w http.ResponseWriter, r *http.Request) {
 		if gone {
 			return
 		}
-		switch {
-		case e != nil && e.Kind == core.KindUnauthorized:
-			h.Set("WWW-Authenticate", `Bearer realm="profiled", error="invalid_token"`)
-			if httpx.Bearer(r) == "" {
-				h.Set("WWW-Authenticate", `Bearer realm="profiled"`)
-			}
-		case e != nil && e.Kind == core.KindForbidden:
-			h.Set("WWW-Authenticate", `Bearer realm="profiled", error="insufficient_scope", scope="`+e.Required+`"`)
-		case e == nil:
+		if e == nil {
 			s.internal(r, err)
 			e = &core.Error{Kind: core.KindInternal}
 		}
+		bearerChallenge(w, r, e)
 		httpx.SetRetryAfter(h, e)
 		httpx.Write(w, httpx.Status(e.Kind), "text/plain; charset=utf-8", nil)
 		return

@@ -98,7 +98,14 @@ func (s *server) routes() {
 	// What the rest of a platform needs to trust profiled's tokens:
 	// authorization server metadata (RFC 8414), introspection for resource
 	// servers (RFC 7662), and forward authentication for gateways.
-	s.handle("GET /.well-known/oauth-authorization-server", s.metadata)
+	s.handle("GET /.well-known/oauth-authorization-server", browserRead(s.metadata))
+	// OpenID Connect: profiled as the identity provider of other
+	// applications (openid.go).
+	s.handle("GET /.well-known/openid-configuration", browserRead(s.metadata))
+	s.handle("GET /oauth/jwks", browserRead(s.keySet))
+	s.handle("GET /oauth/userinfo", browserRead(s.userInfo))
+	s.handle("POST /oauth/userinfo", browserRead(s.userInfo))
+	s.handle("OPTIONS /oauth/userinfo", browserRead(s.userInfo))
 	s.handle("POST /oauth/introspect", s.introspect)
 	s.handle("/auth/verify", s.verify)
 	// Envoy's ext_authz appends the original path to its path_prefix.
@@ -107,7 +114,8 @@ func (s *server) routes() {
 }
 
 // Paths are the path prefixes and paths the face answers, for mounting.
-var Paths = []string{"/auth/", "/oauth/", "/logout", "/forgot/", "/.well-known/oauth-authorization-server"}
+var Paths = []string{"/auth/", "/oauth/", "/logout", "/forgot/", "/.well-known/oauth-authorization-server",
+	"/.well-known/openid-configuration"}
 
 // New returns the handler of the face. Mount it on each of Paths.
 func New(svc *core.Service, opts Options) http.Handler {

@@ -55,7 +55,7 @@ func TestOpenAPIDocument(t *testing.T) {
 	for _, path := range doc.Paths.InMatchingOrder() {
 		n += len(doc.Paths.Value(path).Operations())
 	}
-	if n != 15 {
-		t.Errorf("the description has %d operations, want the 15 of the JSON API (sign-up, recovery and verification included), OAuth and the platform", n)
+	if n != 19 {
+		t.Errorf("the description has %d operations, want the 19 of the JSON API (sign-up, recovery and verification included), OAuth, OpenID Connect and the platform", n)
 	}
 }

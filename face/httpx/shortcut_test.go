@@ -20,7 +20,7 @@ func TestShortcutIsMux(t *testing.T) {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprintf(w, "%s %s", name, r.URL.Path) })
 	}
 	mux.Handle("GET /healthz", named("health"))
-	for _, p := range []string{"/auth/", "/oauth/", "/logout", "/forgot/", "/.well-known/oauth-authorization-server"} {
+	for _, p := range []string{"/auth/", "/oauth/", "/logout", "/forgot/", "/.well-known/oauth-authorization-server", "/.well-known/openid-configuration"} {
 		mux.Handle(p, named("auth"))
 	}
 	mux.Handle("/iam/v1/", named("iam"))
@@ -32,7 +32,7 @@ func TestShortcutIsMux(t *testing.T) {
 		"/v4/../auth/verify", "/v4/profile/", "/v4/profile/.", "/v4/%70rofile", "/v4%2Fprofile", "/v4/a%2Fb", "/auth%2Fverify", "/iam%2Fv1/users/me/",
 		"/auth/verify?scope=account:read_only", "/auth/verify", "/auth", "/auth/", "/oauth/token", "/iam/v1/users/me/",
 		"/iam/v1", "/iam/v1/users/me/avatar", "/user/2025-1/preferences/x", "/user", "/logout", "/forgot/x",
-		"/.well-known/oauth-authorization-server", "/healthz", "/", "//", "/v5/x", "/V4/profile", "*"}
+		"/.well-known/oauth-authorization-server", "/.well-known/openid-configuration", "/.well-known/x", "/healthz", "/", "//", "/v5/x", "/V4/profile", "*"}
 	for _, method := range []string{"GET", "POST", "OPTIONS", "CONNECT"} {
 		for _, target := range targets {
 			serve := func(h http.Handler) *httptest.ResponseRecorder {

@@ -104,9 +104,9 @@ func (t Tx) CreateOAuthClient(ctx context.Context, c core.OAuthClient) error {
 
 func (r Reader) AuthCode(ctx context.Context, hash []byte) (core.AuthCode, error) {
 	var c core.AuthCode
-	err := r.q.QueryRow(ctx, `SELECT hash, client_id, user_id, redirect_uri, scopes, challenge,
+	err := r.q.QueryRow(ctx, `SELECT hash, client_id, user_id, redirect_uri, scopes, challenge, nonce,
 		created, expiry, used, app_id FROM oauth_codes WHERE hash = ?`, hash).
-		Scan(&c.Hash, &c.ClientID, &c.UserID, &c.RedirectURI, &c.Scopes, &c.Challenge, at(&c.Created), at(&c.Expiry), &c.Used, idDest{&c.AppID})
+		Scan(&c.Hash, &c.ClientID, &c.UserID, &c.RedirectURI, &c.Scopes, &c.Challenge, &c.Nonce, at(&c.Created), at(&c.Expiry), &c.Used, idDest{&c.AppID})
 	return c, r.err("read auth code", err)
 }
 
@@ -114,9 +114,9 @@ func (t Tx) CreateAuthCode(ctx context.Context, c core.AuthCode) error {
 	return t.write(ctx, "create auth code",
 		Stmt{SQL: `DELETE FROM oauth_codes WHERE expiry < ?`, Args: []any{t.d.Time(c.Created)}},
 		Stmt{SQL: `INSERT INTO oauth_codes
-			(hash, client_id, user_id, redirect_uri, scopes, challenge, created, expiry, used, app_id)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, FALSE, NULL)`,
-			Args: []any{c.Hash, c.ClientID, c.UserID, c.RedirectURI, string(c.Scopes), c.Challenge, t.d.Time(c.Created), t.d.Time(c.Expiry)}})
+			(hash, client_id, user_id, redirect_uri, scopes, challenge, nonce, created, expiry, used, app_id)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, FALSE, NULL)`,
+			Args: []any{c.Hash, c.ClientID, c.UserID, c.RedirectURI, string(c.Scopes), c.Challenge, c.Nonce, t.d.Time(c.Created), t.d.Time(c.Expiry)}})
 }
 
 func (t Tx) ClaimAuthCode(ctx context.Context, hash []byte, appID int64) error {
@@ -193,4 +193,21 @@ func (t Tx) ResetLimit(ctx context.Context, key string) error {
 		return nil
 	}
 	return t.execAny(ctx, "reset limit", `DELETE FROM rate_limits WHERE key = ?`, key)
+}
+
+func (r Reader) SigningKeys(ctx context.Context) ([]core.StoredSigningKey, error) {
+	return collect(ctx, r, "read signing keys", func(row Row) (core.StoredSigningKey, error) {
+		var k core.StoredSigningKey
+		err := row.Scan(&k.ID, at(&k.Created), &k.Sealed)
+		return k, err
+	}, `SELECT id, created, sealed FROM signing_keys ORDER BY created DESC, id DESC`)
+}
+
+func (t Tx) CreateSigningKey(ctx context.Context, k core.StoredSigningKey) error {
+	return t.write(ctx, "create signing key", Stmt{SQL: `INSERT INTO signing_keys (id, created, sealed) VALUES (?, ?, ?)`,
+		Args: []any{k.ID, t.d.Time(k.Created), k.Sealed}})
+}
+
+func (t Tx) DeleteSigningKey(ctx context.Context, id string) error {
+	return t.exec(ctx, "delete signing key", `DELETE FROM signing_keys WHERE id = ?`, id)
 }

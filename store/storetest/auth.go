@@ -23,6 +23,7 @@ var authTests = []struct {
 	{"AuthCodes", testAuthCodes},
 	{"RefreshTokens", testRefreshTokens},
 	{"PeekLimit", testPeekLimit},
+	{"SigningKeys", testSigningKeys},
 }
 
 func hash32(s string) []byte {
@@ -166,7 +167,8 @@ func testAuthCodes(t *testing.T, s core.Store) {
 	a := newUser(t, s, "alice")
 	cl := newOAuthClient(t, s, "client", false)
 	c := core.AuthCode{Hash: hash32("code1"), ClientID: cl.ID, UserID: a.ID, RedirectURI: "https://example.com/cb",
-		Scopes: "account:read_only", Challenge: "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM", Created: t0, Expiry: at(2)}
+		Scopes: "account:read_only openid", Challenge: "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM", Nonce: "n-0S6_WzA2Mj",
+		Created: t0, Expiry: at(2)}
 	update(t, s, func(tx core.Tx) error { return tx.CreateAuthCode(ctx, c) })
 	got, err := s.AuthCode(ctx, c.Hash)
 	noErr(t, "AuthCode", err)
@@ -296,4 +298,32 @@ func AppsWithoutExpiry(t *testing.T, s core.Store, migrate func(context.Context)
 		noErr(t, "App", err)
 		equal(t, "the expiry of "+c.app.Label, got.Expiry, c.want)
 	}
+}
+
+func testSigningKeys(t *testing.T, s core.Store) {
+	ctx := t.Context()
+	keys, err := s.SigningKeys(ctx)
+	noErr(t, "SigningKeys of none", err)
+	if len(keys) != 0 {
+		t.Fatalf("SigningKeys of none = %v", keys)
+	}
+	a := core.StoredSigningKey{ID: "aaaa", Created: t0, Sealed: []byte("sealed a")}
+	b := core.StoredSigningKey{ID: "bbbb", Created: at(1), Sealed: []byte("sealed b")}
+	c := core.StoredSigningKey{ID: "cccc", Created: at(1), Sealed: []byte("sealed c")}
+	for _, k := range []core.StoredSigningKey{b, a, c} {
+		update(t, s, func(tx core.Tx) error { return tx.CreateSigningKey(ctx, k) })
+	}
+	keys, err = s.SigningKeys(ctx)
+	noErr(t, "SigningKeys", err)
+	equal(t, "SigningKeys, newest first, then by id", keys, []core.StoredSigningKey{c, b, a})
+	wantErr(t, "CreateSigningKey with a taken id",
+		updateErr(t, s, func(tx core.Tx) error {
+			return tx.CreateSigningKey(ctx, core.StoredSigningKey{ID: "aaaa", Created: at(2), Sealed: []byte("x")})
+		}),
+		core.ErrDuplicate)
+	update(t, s, func(tx core.Tx) error { return tx.DeleteSigningKey(ctx, "bbbb") })
+	wantErr(t, "DeleteSigningKey twice", updateErr(t, s, func(tx core.Tx) error { return tx.DeleteSigningKey(ctx, "bbbb") }), core.ErrNotFound)
+	keys, err = s.SigningKeys(ctx)
+	noErr(t, "SigningKeys after a delete", err)
+	equal(t, "SigningKeys after a delete", keys, []core.StoredSigningKey{c, a})
 }

@@ -1,0 +1,354 @@
+package auth_test
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/coreos/go-oidc/v3/oidc"
+	"golang.org/x/oauth2"
+
+	"github.com/profiled/profiled/core"
+	"github.com/profiled/profiled/internal/testenv"
+)
+
+// identity is what a relying party reads of an ID token or userinfo.
+type identity struct {
+	Subject       string `json:"sub"`
+	Username      string `json:"preferred_username"`
+	Email         string `json:"email"`
+	EmailVerified *bool  `json:"email_verified"`
+	Zoneinfo      string `json:"zoneinfo"`
+	Nonce         string `json:"nonce"`
+}
+
+// TestOpenIDConnect: an application signs its users in with profiled as
+// its OpenID Connect provider, through the real relying-party library
+// (github.com/coreos/go-oidc with golang.org/x/oauth2): discovery, the
+// code flow with PKCE and a nonce, the ID token checked against the
+// published keys, the claims each scope releases, userinfo, refresh, and a
+// key rotation that leaves every good ID token checkable.
+func TestOpenIDConnect(t *testing.T) {
+	for _, b := range testenv.Backends(t) {
+		t.Run(b.Name, func(t *testing.T) {
+			e := newEnv(t, b)
+			ctx := context.Background()
+			alice, _ := e.user("alice")
+			const redirect = "https://wiki.example/callback"
+			cl, clientSecret := e.app("Team Wiki", "https://wiki.example", redirect)
+
+			provider, err := oidc.NewProvider(ctx, e.srv.URL)
+			if err != nil {
+				t.Fatalf("discovery: %v", err)
+			}
+			var md struct {
+				UserInfo string   `json:"userinfo_endpoint"`
+				JWKS     string   `json:"jwks_uri"`
+				Algs     []string `json:"id_token_signing_alg_values_supported"`
+				Scopes   []string `json:"scopes_supported"`
+			}
+			if err := provider.Claims(&md); err != nil || md.UserInfo != e.srv.URL+"/oauth/userinfo" ||
+				md.JWKS != e.srv.URL+"/oauth/jwks" || strings.Join(md.Algs, ",") != "RS256" || !strings.Contains(strings.Join(md.Scopes, " "), "openid profile email") {
+				t.Fatalf("provider metadata: %+v %v", md, err)
+			}
+			conf := &oauth2.Config{ClientID: cl.ID, ClientSecret: clientSecret, RedirectURL: redirect,
+				Endpoint: provider.Endpoint(), Scopes: []string{oidc.ScopeOpenID, "profile", "email"}}
+			verifier := provider.Verifier(&oidc.Config{ClientID: cl.ID})
+			browser := client(t)
+			e.signInBrowser(browser, "")
+
+			// signIn runs the code flow with the consent form's choices.
+			signIn := func(nonce string, choices url.Values) (*oauth2.Token, *oidc.IDToken, identity) {
+				t.Helper()
+				pkce := oauth2.GenerateVerifier()
+				authURL := conf.AuthCodeURL("st", oauth2.S256ChallengeOption(pkce), oidc.Nonce(nonce))
+				choices.Set("decision", "approve")
+				back := e.consent(browser, authURL, choices)
+				tok, err := conf.Exchange(ctx, back.Query().Get("code"), oauth2.VerifierOption(pkce))
+				if err != nil {
+					t.Fatal(err)
+				}
+				raw, _ := tok.Extra("id_token").(string)
+				idt, err := verifier.Verify(ctx, raw)
+				if err != nil {
+					t.Fatalf("the ID token does not verify: %v (%q)", err, raw)
+				}
+				var claims identity
+				if err := idt.Claims(&claims); err != nil {
+					t.Fatal(err)
+				}
+				return tok, idt, claims
+			}
+
+			// The consent page words the identity scopes.
+			page := e.consentPage(browser, conf.AuthCodeURL("st", oauth2.S256ChallengeOption(oauth2.GenerateVerifier())))
+			for _, want := range []string{"know who you are", "see your username", "see your email address"} {
+				if !strings.Contains(page, want) {
+					t.Errorf("the consent page does not say %q", want)
+				}
+			}
+
+			tok, idt, claims := signIn("n-0S6_WzA2Mj", url.Values{})
+			if idt.Subject != itoa(alice.ID) || claims.Subject != itoa(alice.ID) || claims.Nonce != "n-0S6_WzA2Mj" ||
+				claims.Username != "alice" || claims.Email != "alice@example.com" || claims.EmailVerified == nil ||
+				idt.Issuer != e.srv.URL || len(idt.Audience) != 1 || idt.Audience[0] != cl.ID {
+				t.Fatalf("ID token: %+v claims %+v", idt, claims)
+			}
+			if tok.Extra("scope") != "email openid profile" {
+				t.Fatalf("scope %v", tok.Extra("scope"))
+			}
+			if d := time.Until(idt.Expiry); d < 50*time.Minute || d > 61*time.Minute {
+				t.Fatalf("the ID token expires in %s", d)
+			}
+			// Userinfo, through the library, tells the same.
+			info, err := provider.UserInfo(ctx, oauth2.StaticTokenSource(tok))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var infoClaims identity
+			if err := info.Claims(&infoClaims); err != nil || info.Subject != claims.Subject || infoClaims.Username != "alice" || info.Email != "alice@example.com" {
+				t.Fatalf("userinfo: %+v %+v %v", info, infoClaims, err)
+			}
+			// The identity scopes open no API.
+			e.call("GET", "/v4/profile", tok.AccessToken, "", 401, nil)
+
+			// With profile and email left out, only the subject is released.
+			tok2, _, claims := signIn("", url.Values{"scope_profile": {""}, "scope_email": {""}})
+			if claims.Username != "" || claims.Email != "" || claims.EmailVerified != nil || claims.Nonce != "" || claims.Subject != itoa(alice.ID) {
+				t.Fatalf("openid alone released %+v", claims)
+			}
+			var bare map[string]any
+			e.call("GET", "/oauth/userinfo", tok2.AccessToken, "", 200, &bare)
+			if len(bare) != 1 || bare["sub"] != itoa(alice.ID) {
+				t.Fatalf("userinfo of openid alone: %v", bare)
+			}
+
+			// A refresh brings a new ID token, without a nonce.
+			expired := *tok
+			expired.Expiry = time.Now().Add(-time.Minute)
+			refreshed, err := conf.TokenSource(ctx, &expired).Token()
+			if err != nil {
+				t.Fatal(err)
+			}
+			rawRefreshed, _ := refreshed.Extra("id_token").(string)
+			if idt, err := verifier.Verify(ctx, rawRefreshed); err != nil || idt.Nonce != "" || idt.Subject != itoa(alice.ID) {
+				t.Fatalf("the refreshed ID token: %+v %v", idt, err)
+			}
+
+			// "*" asks for every API, not for an ID token.
+			all := *conf
+			all.Scopes = []string{"*"}
+			if raw := tokenOf(t, signInRaw(t, e, browser, &all)).Extra("id_token"); raw != nil {
+				t.Fatalf("a \"*\" authorization got an ID token: %v", raw)
+			}
+
+			// Rotation: the new key is published at once and signs once
+			// relying parties' key sets have it; the old one stays while
+			// its tokens are good, then is retired.
+			keys := func() []string {
+				var set struct {
+					Keys []map[string]any `json:"keys"`
+				}
+				resp := e.call("GET", "/oauth/jwks", "", "", 200, &set)
+				if strings.Contains(string(resp), `"d"`) || strings.Contains(string(resp), `"p"`) {
+					t.Fatalf("the key set shows a private part: %s", resp)
+				}
+				var ids []string
+				for _, k := range set.Keys {
+					ids = append(ids, k["kid"].(string))
+				}
+				return ids
+			}
+			first := keys()
+			if len(first) != 1 {
+				t.Fatalf("keys before rotating: %v", first)
+			}
+			kidOf := func(raw string) string {
+				t.Helper()
+				var header struct{ Kid string }
+				h, _, _ := strings.Cut(raw, ".")
+				b, err := base64URL(h)
+				if err != nil || json.Unmarshal(b, &header) != nil {
+					t.Fatalf("ID token header %q: %v", h, err)
+				}
+				return header.Kid
+			}
+			if kidOf(rawRefreshed) != first[0] {
+				t.Fatalf("signed with %s, not the published %s", kidOf(rawRefreshed), first[0])
+			}
+			newKey, retired, err := e.svc.RotateSigningKey(ctx)
+			if err != nil || len(retired) != 0 {
+				t.Fatalf("rotate: %v, retired %v", err, retired)
+			}
+			if got := keys(); len(got) != 2 || got[0] != newKey.ID || got[1] != first[0] {
+				t.Fatalf("keys after rotating: %v, want %s then %s", got, newKey.ID, first[0])
+			}
+			rawBefore, _ := tokenOf(t, signInRaw(t, e, browser, conf)).Extra("id_token").(string)
+			if kidOf(rawBefore) != first[0] {
+				t.Fatal("a key signed before the key set's copies could have it")
+			}
+			e.clock.Advance(newKey.Created.Add(core.KeySetMaxAge).Sub(e.clock.Now()))
+			rawAfter, _ := tokenOf(t, signInRaw(t, e, browser, conf)).Extra("id_token").(string)
+			if kidOf(rawAfter) != newKey.ID {
+				t.Fatalf("after %s the new key does not sign", core.KeySetMaxAge)
+			}
+			for _, raw := range []string{rawBefore, rawAfter} {
+				if _, err := provider.Verifier(&oidc.Config{ClientID: cl.ID}).Verify(ctx, raw); err != nil {
+					t.Fatalf("after the rotation: %v", err)
+				}
+			}
+			// The old key's tokens are good for an hour after it stopped
+			// signing: a rotation before then keeps it.
+			if _, retired, _ := e.svc.RotateSigningKey(ctx); len(retired) != 0 {
+				t.Fatalf("a rotation retired %v while their tokens are good", retired)
+			}
+			e.clock.Advance(core.IDTokenLifetime + time.Minute)
+			third, retired, err := e.svc.RotateSigningKey(ctx)
+			if err != nil || len(retired) != 1 || retired[0].ID != first[0] {
+				t.Fatalf("the rotation after an hour retired %v (%v), want %s", retired, err, first[0])
+			}
+			if got := keys(); len(got) != 3 || got[0] != third.ID || got[2] != newKey.ID {
+				t.Fatalf("keys after retiring: %v", got)
+			}
+		})
+	}
+}
+
+// signInRaw runs the code flow with every scope asked for granted and
+// returns the token response.
+func signInRaw(t *testing.T, e *env, browser *http.Client, conf *oauth2.Config) func() (*oauth2.Token, error) {
+	pkce := oauth2.GenerateVerifier()
+	back := e.consent(browser, conf.AuthCodeURL("st", oauth2.S256ChallengeOption(pkce)), url.Values{"decision": {"approve"}})
+	return func() (*oauth2.Token, error) {
+		return conf.Exchange(context.Background(), back.Query().Get("code"), oauth2.VerifierOption(pkce))
+	}
+}
+
+func tokenOf(t *testing.T, exchange func() (*oauth2.Token, error)) *oauth2.Token {
+	t.Helper()
+	tok, err := exchange()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
+
+// TestOpenIDConnectRefusals: userinfo refuses a missing, unknown or
+// non-openid token as RFC 6750 says; a malformed nonce is refused to the
+// application; parallel first requests agree on one signing key.
+func TestOpenIDConnectRefusals(t *testing.T) {
+	for _, b := range testenv.Backends(t) {
+		t.Run(b.Name, func(t *testing.T) {
+			e := newEnv(t, b)
+			_, personal := e.user("alice")
+			for _, tc := range []struct {
+				method, token string
+				status        int
+				code, header  string
+			}{
+				{"GET", "", 401, "invalid_request", `Bearer realm="profiled"`},
+				{"POST", strings.Repeat("f", 64), 401, "invalid_token", `Bearer realm="profiled", error="invalid_token"`},
+			} {
+				req, _ := http.NewRequest(tc.method, e.srv.URL+"/oauth/userinfo", nil)
+				if tc.token != "" {
+					req.Header.Set("Authorization", "Bearer "+tc.token)
+				}
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var body struct{ Error string }
+				_ = jsonUnmarshal(readAll(resp), &body)
+				if resp.StatusCode != tc.status || body.Error != tc.code || resp.Header.Get("WWW-Authenticate") != tc.header ||
+					resp.Header.Get("Access-Control-Allow-Origin") != "*" {
+					t.Errorf("%s userinfo with %q: %d %q %q", tc.method, tc.token, resp.StatusCode, body.Error, resp.Header.Get("WWW-Authenticate"))
+				}
+			}
+			// A token without openid.
+			var tok struct{ Token string }
+			e.call("POST", "/v4/profile/tokens", personal, `{"label":"no identity","scopes":"account:read_only"}`, 200, &tok)
+			req, _ := http.NewRequest("GET", e.srv.URL+"/oauth/userinfo", nil)
+			req.Header.Set("Authorization", "Bearer "+tok.Token)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			readAll(resp)
+			if resp.StatusCode != 403 || !strings.Contains(resp.Header.Get("WWW-Authenticate"), `error="insufficient_scope", scope="openid"`) {
+				t.Fatalf("userinfo without openid: %d %q", resp.StatusCode, resp.Header.Get("WWW-Authenticate"))
+			}
+			// A personal token may hold openid when its maker does.
+			e.call("POST", "/v4/profile/tokens", personal, `{"label":"identity","scopes":"openid profile"}`, 200, &tok)
+			var claims identity
+			e.call("GET", "/oauth/userinfo", tok.Token, "", 200, &claims)
+			if claims.Username != "alice" || claims.Email != "" {
+				t.Fatalf("userinfo of openid profile: %+v", claims)
+			}
+			// It opens no API, so it makes no tokens either.
+			e.call("POST", "/v4/profile/tokens", tok.Token, `{"label":"more","scopes":"openid"}`, 401, nil)
+
+			// A nonce too long goes back to the application as an error.
+			cl, _ := e.app("Wiki", "https://wiki.example", "https://wiki.example/cb")
+			browser := client(t)
+			e.signInBrowser(browser, "")
+			q := url.Values{"client_id": {cl.ID}, "response_type": {"code"}, "scope": {"openid"}, "nonce": {strings.Repeat("n", 2049)}}
+			resp, err = browser.Get(e.srv.URL + "/oauth/authorize?" + q.Encode())
+			if err != nil {
+				t.Fatal(err)
+			}
+			readAll(resp)
+			loc, _ := url.Parse(resp.Header.Get("Location"))
+			if resp.StatusCode != 303 || loc == nil || loc.Query().Get("error") != "invalid_request" || !strings.Contains(loc.Query().Get("error_description"), "nonce") {
+				t.Fatalf("a long nonce: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+			}
+			// Unknown scopes are still refused.
+			q.Set("nonce", "ok")
+			q.Set("scope", "openid address")
+			resp, _ = browser.Get(e.srv.URL + "/oauth/authorize?" + q.Encode())
+			readAll(resp)
+			if loc, _ := url.Parse(resp.Header.Get("Location")); loc == nil || loc.Query().Get("error") != "invalid_scope" {
+				t.Fatalf("scope address: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+			}
+
+			// The first key, asked for by many at once, is one key set.
+			var wg sync.WaitGroup
+			sets := make([]string, 8)
+			for i := range sets {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					r, err := http.Get(e.srv.URL + "/oauth/jwks")
+					if err != nil || r.StatusCode != 200 {
+						t.Errorf("GET /oauth/jwks: %v %v", r, err)
+						return
+					}
+					sets[i] = readAll(r)
+				}()
+			}
+			wg.Wait()
+			keys, err := e.svc.SigningKeys(context.Background())
+			if err != nil || len(keys) == 0 {
+				t.Fatalf("keys: %v %v", keys, err)
+			}
+			if len(keys) != 1 {
+				t.Fatalf("parallel first requests made %d keys", len(keys))
+			}
+			for _, s := range sets {
+				if s != "" && !strings.Contains(s, keys[0].ID) {
+					t.Fatalf("a key set without the key: %s", s)
+				}
+			}
+		})
+	}
+}
+
+func itoa(id int64) string { return strconv.FormatInt(id, 10) }
+
+func base64URL(s string) ([]byte, error) { return base64.RawURLEncoding.DecodeString(s) }
