@@ -38,6 +38,36 @@ func signIDToken(issuer string, t *core.IDToken) (string, error) {
 	return jws.CompactSerialize()
 }
 
+// hintedClient is the audience of an ID token profiled signed (an
+// id_token_hint), expired or not, or "" for anything else.
+func (s *server) hintedClient(r *http.Request, hint string) string {
+	if len(hint) > 16<<10 {
+		return ""
+	}
+	jws, err := jose.ParseSigned(hint, []jose.SignatureAlgorithm{jose.RS256})
+	if err != nil || len(jws.Signatures) != 1 {
+		return ""
+	}
+	keys, err := s.svc.SigningKeys(r.Context())
+	if err != nil {
+		return ""
+	}
+	for _, k := range keys {
+		if k.ID != jws.Signatures[0].Header.KeyID {
+			continue
+		}
+		payload, err := jws.Verify(&k.Private.PublicKey)
+		var claims struct {
+			Aud string `json:"aud"`
+		}
+		if err != nil || json.Unmarshal(payload, &claims) != nil {
+			return ""
+		}
+		return claims.Aud
+	}
+	return ""
+}
+
 // keySet is GET /oauth/jwks: the public halves of the signing keys
 // (RFC 7517), which relying parties may keep for core.KeySetMaxAge.
 func (s *server) keySet(w http.ResponseWriter, r *http.Request) {

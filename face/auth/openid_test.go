@@ -217,6 +217,47 @@ func TestOpenIDConnect(t *testing.T) {
 			if got := keys(); len(got) != 3 || got[0] != third.ID || got[2] != newKey.ID {
 				t.Fatalf("keys after retiring: %v", got)
 			}
+
+			// RP-initiated logout: the ID token names the client, whose
+			// origin the browser returns to with its state; a forged hint
+			// or another origin goes to the sign-in page.
+			var end struct {
+				EndSession string `json:"end_session_endpoint"`
+			}
+			if err := provider.Claims(&end); err != nil || end.EndSession != e.srv.URL+"/logout" {
+				t.Fatalf("end_session_endpoint %q %v", end.EndSession, err)
+			}
+			logout := func(hint, back string) string {
+				t.Helper()
+				q := url.Values{"id_token_hint": {hint}, "post_logout_redirect_uri": {back}, "state": {"bye-1"}}
+				resp, err := browser.Get(end.EndSession + "?" + q.Encode())
+				if err != nil {
+					t.Fatal(err)
+				}
+				readAll(resp)
+				if resp.StatusCode != 303 {
+					t.Fatalf("logout: %d", resp.StatusCode)
+				}
+				return resp.Header.Get("Location")
+			}
+			forged := rawAfter[:len(rawAfter)-4] + "AAAA"
+			if loc := logout(forged, "https://wiki.example/bye"); strings.HasPrefix(loc, "https://") {
+				t.Fatalf("a forged hint returned to %s", loc)
+			}
+			if loc := logout(rawAfter, "https://evil.example/bye"); strings.HasPrefix(loc, "https://") {
+				t.Fatalf("another origin: returned to %s", loc)
+			}
+			if loc := logout(rawAfter, "https://wiki.example/bye"); loc != "https://wiki.example/bye?state=bye-1" {
+				t.Fatalf("logout returned to %q", loc)
+			}
+			resp, err := browser.Get(conf.AuthCodeURL("st", oauth2.S256ChallengeOption(oauth2.GenerateVerifier())))
+			if err != nil {
+				t.Fatal(err)
+			}
+			readAll(resp)
+			if resp.StatusCode != 303 || !strings.HasPrefix(resp.Header.Get("Location"), "/auth/signin") {
+				t.Fatalf("after logout, authorize: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+			}
 		})
 	}
 }

@@ -176,15 +176,35 @@ func (s *server) signOut(w http.ResponseWriter, r *http.Request) bool {
 // a path of this site; otherwise to the sign-in page. It is a GET because
 // the console navigates to it; a site that links to it can only sign the
 // user out, which SameSite=Lax already allows any top-level navigation.
+//
+// It is also OpenID Connect's end_session_endpoint (RP-Initiated Logout
+// 1.0): post_logout_redirect_uri is return_to, with the state given back
+// in its query, and the client may be named by the ID token profiled gave
+// it (id_token_hint, checked against the signing keys; expired or not)
+// instead of client_id.
 func (s *server) logoutPage(w http.ResponseWriter, r *http.Request) {
 	if !s.signOut(w, r) {
 		return
 	}
 	q := r.URL.Query()
-	back := safeNext(q.Get("return_to"))
-	if rt := q.Get("return_to"); rt != "" && back == defaultNext {
-		if s.svc.IsClientOrigin(r.Context(), q.Get("client_id"), rt) {
-			back = rt
+	rt, oidcLogout := q.Get("return_to"), false
+	if rt == "" {
+		rt, oidcLogout = q.Get("post_logout_redirect_uri"), true
+	}
+	client := q.Get("client_id")
+	if client == "" && q.Get("id_token_hint") != "" {
+		client = s.hintedClient(r, q.Get("id_token_hint"))
+	}
+	back := safeNext(rt)
+	if rt != "" && back == defaultNext && s.svc.IsClientOrigin(r.Context(), client, rt) {
+		back = rt
+		if state := q.Get("state"); oidcLogout && state != "" {
+			if u, err := url.Parse(rt); err == nil {
+				v := u.Query()
+				v.Set("state", state)
+				u.RawQuery = v.Encode()
+				back = u.String()
+			}
 		}
 	}
 	http.Redirect(w, r, back, http.StatusSeeOther)

@@ -43,6 +43,7 @@ func (s *server) metadata(w http.ResponseWriter, r *http.Request) {
 		"scopes_supported":                              scopesSupported(),
 		"userinfo_endpoint":                             base + "/oauth/userinfo",
 		"jwks_uri":                                      base + "/oauth/jwks",
+		"end_session_endpoint":                          base + "/logout",
 		"subject_types_supported":                       []string{"public"},
 		"id_token_signing_alg_values_supported":         []string{"RS256"},
 		"claims_supported":                              core.IdentityClaimsSupported(),
