@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"os"
+	"os/exec"
 	"strconv"
 	"strings"
 	"sync"
@@ -393,3 +395,81 @@ func TestOpenIDConnectRefusals(t *testing.T) {
 func itoa(id int64) string { return strconv.FormatInt(id, 10) }
 
 func base64URL(s string) ([]byte, error) { return base64.RawURLEncoding.DecodeString(s) }
+
+// oidcRPDir holds the Node relying party that signs in with openid-client,
+// pinned by its package-lock.json.
+const oidcRPDir = "testdata/oidcrp"
+
+var oidcRPInstall = sync.OnceValues(func() ([]byte, error) {
+	cmd := exec.Command("npm", "ci", "--no-audit", "--no-fund", "--prefer-offline")
+	cmd.Dir = oidcRPDir
+	return cmd.CombinedOutput()
+})
+
+// TestOpenIDConnectStrictRP: a second relying party, of another language
+// and a strict reading of the specifications (openid-client 6, from npm,
+// on oauth4webapi), signs alice in: discovery, the code flow with PKCE,
+// state and nonce, the ID token's claims and its signature against the
+// key set, userinfo against the ID token's subject, and a refresh. Without
+// Node the test is skipped, except under CI=true (.ci/run installs it).
+func TestOpenIDConnectStrictRP(t *testing.T) {
+	if _, err := exec.LookPath("node"); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("node is not installed: .ci/run installs it (apt-get install nodejs npm)")
+		}
+		t.Skip("node is not installed")
+	}
+	if out, err := oidcRPInstall(); err != nil {
+		t.Fatalf("npm ci in %s: %v\n%s", oidcRPDir, err, out)
+	}
+	for _, b := range testenv.Backends(t) {
+		t.Run(b.Name, func(t *testing.T) {
+			e := newEnv(t, b)
+			alice, _ := e.user("alice")
+			const redirect = "https://dashboard.example/oidc/callback"
+			cl, secret := e.app("Dashboard", "https://dashboard.example", redirect)
+			rp := func(args ...string) []byte {
+				t.Helper()
+				cmd := exec.Command("node", append([]string{"rp.mjs"}, args...)...)
+				cmd.Dir = oidcRPDir
+				var stderr strings.Builder
+				cmd.Stderr = &stderr
+				out, err := cmd.Output()
+				if err != nil {
+					t.Fatalf("node rp.mjs %s: %v\n%s", args[0], err, stderr.String())
+				}
+				return out
+			}
+			var start struct{ URL, Verifier, Nonce, State string }
+			if err := json.Unmarshal(rp("start", e.srv.URL, cl.ID, secret, redirect), &start); err != nil {
+				t.Fatal(err)
+			}
+			browser := client(t)
+			e.signInBrowser(browser, "")
+			back := e.consent(browser, start.URL, url.Values{"decision": {"approve"}})
+			var got struct {
+				Claims    map[string]any
+				UserInfo  map[string]any
+				Refreshed map[string]any
+				Scope     string
+			}
+			if err := json.Unmarshal(rp("finish", e.srv.URL, cl.ID, secret, back.String(), start.Verifier, start.Nonce, start.State), &got); err != nil {
+				t.Fatal(err)
+			}
+			sub := itoa(alice.ID)
+			if got.Claims["sub"] != sub || got.Claims["nonce"] != start.Nonce || got.Claims["aud"] != cl.ID || got.Claims["iss"] != e.srv.URL ||
+				got.Claims["email"] != "alice@example.com" || got.Claims["preferred_username"] != "alice" {
+				t.Errorf("ID token claims: %v", got.Claims)
+			}
+			if got.UserInfo["sub"] != sub || got.UserInfo["email"] != "alice@example.com" {
+				t.Errorf("userinfo: %v", got.UserInfo)
+			}
+			if got.Refreshed["sub"] != sub || got.Refreshed["nonce"] != nil {
+				t.Errorf("the refreshed ID token: %v", got.Refreshed)
+			}
+			if got.Scope != "email openid profile" {
+				t.Errorf("scope %q", got.Scope)
+			}
+		})
+	}
+}

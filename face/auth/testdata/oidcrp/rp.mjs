@@ -1,0 +1,58 @@
+// A relying party signing a user in to profiled with openid-client, run
+// in two steps by face/auth/openid_test.go (TestOpenIDConnectStrictRP),
+// which plays the browser in between:
+//
+//   node rp.mjs start  ISSUER CLIENT_ID CLIENT_SECRET REDIRECT_URI
+//     prints {"url", "verifier", "nonce", "state"}: the authorization URL
+//   node rp.mjs finish ISSUER CLIENT_ID CLIENT_SECRET CALLBACK_URL VERIFIER NONCE STATE
+//     redeems the code (the ID token's signature checked against the key
+//     set), reads userinfo, refreshes, and prints what it learned.
+//
+// Any check openid-client makes that fails is an exception: the process
+// exits non-zero with it on stderr.
+import * as client from 'openid-client'
+
+const [step, issuer, clientId, clientSecret, ...rest] = process.argv.slice(2)
+
+const config = await client.discovery(new URL(issuer), clientId, clientSecret, undefined, {
+  execute: [client.allowInsecureRequests], // the test server is plain http on loopback
+})
+// Check the ID tokens' signatures with the published keys, not only
+// their claims.
+client.enableNonRepudiationChecks(config)
+
+if (step === 'start') {
+  const [redirectUri] = rest
+  const verifier = client.randomPKCECodeVerifier()
+  const nonce = client.randomNonce()
+  const state = client.randomState()
+  const url = client.buildAuthorizationUrl(config, {
+    redirect_uri: redirectUri,
+    scope: 'openid profile email',
+    code_challenge: await client.calculatePKCECodeChallenge(verifier),
+    code_challenge_method: 'S256',
+    nonce,
+    state,
+  })
+  console.log(JSON.stringify({ url: url.href, verifier, nonce, state }))
+} else if (step === 'finish') {
+  const [callback, verifier, nonce, state] = rest
+  const tokens = await client.authorizationCodeGrant(config, new URL(callback), {
+    pkceCodeVerifier: verifier,
+    expectedNonce: nonce,
+    expectedState: state,
+    idTokenExpected: true,
+  })
+  const claims = tokens.claims()
+  const userinfo = await client.fetchUserInfo(config, tokens.access_token, claims.sub)
+  const refreshed = await client.refreshTokenGrant(config, tokens.refresh_token)
+  console.log(JSON.stringify({
+    claims,
+    userinfo,
+    refreshed: refreshed.claims(),
+    scope: tokens.scope,
+    metadata: config.serverMetadata(),
+  }))
+} else {
+  throw new Error(`unknown step ${step}`)
+}
