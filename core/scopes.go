@@ -55,8 +55,16 @@ const (
 	ScopeEmail   = "email"
 )
 
-// identityScopes are the scopes of OpenID Connect profiled knows.
-var identityScopes = map[string]bool{ScopeOpenID: true, ScopeProfile: true, ScopeEmail: true}
+// isIdentityScope reports whether f is one of the scopes of OpenID
+// Connect profiled knows. A switch, not a map: parseGrant reads every
+// scope of a token at every request.
+func isIdentityScope(f string) bool {
+	switch f {
+	case ScopeOpenID, ScopeProfile, ScopeEmail:
+		return true
+	}
+	return false
+}
 
 // grant is one entry of a scope string. parseGrant and String are the one
 // place the scope grammar is written down; ParseScopes, Allows,
@@ -67,7 +75,7 @@ var identityScopes = map[string]bool{ScopeOpenID: true, ScopeProfile: true, Scop
 // namespace of the token's own client ("user:preferences:read"), else the
 // id of the client whose namespace it opens ("user:preferences:read:xyz",
 // where xyz may be PersonalNamespace). An identity grant has only its
-// name (identity), one of identityScopes.
+// name (identity), one isIdentityScope accepts.
 type grant struct {
 	category, level string
 	prefs, client   string
@@ -76,7 +84,7 @@ type grant struct {
 
 // parseGrant parses one space-free entry; ok is false if it is not a scope.
 func parseGrant(f string) (g grant, ok bool) {
-	if identityScopes[f] {
+	if isIdentityScope(f) {
 		return grant{identity: f}, true
 	}
 	if rest, found := strings.CutPrefix(f, preferencesScope); found {
@@ -256,7 +264,7 @@ func (s Scopes) AllowsIdentity(name string) bool {
 		return true
 	}
 	for f := range strings.FieldsSeq(string(s)) {
-		if f == name && identityScopes[f] {
+		if f == name && isIdentityScope(f) {
 			return true
 		}
 	}
