@@ -42,6 +42,10 @@ const (
 	EventClientReset      = "oauth_client.secret_reset"
 	EventEmailChanged     = "email.changed"
 	EventEmailVerified    = "email.verified"
+	// The keys that sign ID tokens (idtoken.go), the key's id in Detail;
+	// of no user (UserID 0).
+	EventSigningKeyCreated = "signing_key.created"
+	EventSigningKeyRetired = "signing_key.retired"
 )
 
 // Event is one security event: its name, the user it happened to (0 and

@@ -327,3 +327,31 @@ func TestEventsOutbox(t *testing.T) {
 		t.Fatalf("depth after delivery = %d", n)
 	}
 }
+
+// TestSigningKeyEvents: the first signing key and each rotation are
+// security events of no user, naming the keys made and retired.
+func TestSigningKeyEvents(t *testing.T) {
+	e := newEnv(t)
+	keys, err := e.svc.SigningKeys(e.ctx)
+	noErr(t, err)
+	got := wantEvents(t, e, 0, core.EventSigningKeyCreated)
+	if got[0].Detail != "key "+keys[0].ID {
+		t.Fatalf("detail %q, want key %s", got[0].Detail, keys[0].ID)
+	}
+	_, err = e.svc.SigningKeys(e.ctx)
+	noErr(t, err)
+	wantEvents(t, e, 0) // reading the keys makes none
+	second, _, err := e.svc.RotateSigningKey(e.ctx)
+	noErr(t, err)
+	wantEvents(t, e, 0, core.EventSigningKeyCreated)
+	e.clock.Advance(core.KeySetMaxAge + core.IDTokenLifetime + time.Minute)
+	_, retired, err := e.svc.RotateSigningKey(e.ctx)
+	noErr(t, err)
+	if len(retired) != 1 || retired[0].ID != keys[0].ID {
+		t.Fatalf("retired %v, want %s (the key %s replaced)", retired, keys[0].ID, second.ID)
+	}
+	got = wantEvents(t, e, 0, core.EventSigningKeyRetired, core.EventSigningKeyCreated)
+	if got[0].Detail != "key "+keys[0].ID {
+		t.Fatalf("retired detail %q", got[0].Detail)
+	}
+}

@@ -136,12 +136,14 @@ func (s *Service) addSigningKey(ctx context.Context, created time.Time, retire [
 		return SigningKey{}, err
 	}
 	k := SigningKey{ID: id, Created: created, Private: priv}
-	err = s.store.Update(ctx, func(tx Tx) error {
+	err = s.update(ctx, func(tx Tx, note func(Event)) error {
 		for _, old := range retire {
 			if err := tx.DeleteSigningKey(ctx, old.ID); err != nil && !errors.Is(err, ErrNotFound) {
 				return err
 			}
+			note(Event{Name: EventSigningKeyRetired, Detail: "key " + old.ID})
 		}
+		note(Event{Name: EventSigningKeyCreated, Detail: "key " + id})
 		return tx.CreateSigningKey(ctx, StoredSigningKey{ID: id, Created: k.Created, Sealed: s.box.Seal(der, signingKeyAD(id))})
 	})
 	if err != nil {
