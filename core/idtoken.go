@@ -96,7 +96,7 @@ func (s *Service) loadSigningKeys(ctx context.Context) ([]SigningKey, error) {
 		}
 		der, err := s.box.Open(k.Sealed, signingKeyAD(k.ID))
 		if err != nil {
-			return nil, fmt.Errorf("signing key %s does not open with this key file: %w", k.ID, err)
+			return nil, fmt.Errorf("signing key %s does not open with this key file: start profiled with the secret key its database was made with: %w", k.ID, err)
 		}
 		parsed, err := x509.ParsePKCS8PrivateKey(der)
 		p, ok := parsed.(*rsa.PrivateKey)

@@ -113,9 +113,12 @@ type consentData struct {
 	Username string
 	Client   core.OAuthClient
 	All      bool // the application asks for "*"
-	Scopes   []scopeRow
-	Params   map[string]string
-	Error    string
+	// SignInOnly: the application asks only for identity scopes (OpenID
+	// Connect), to sign the user in, not to act on the account.
+	SignInOnly bool
+	Scopes     []scopeRow
+	Params     map[string]string
+	Error      string
 }
 
 // identityLabels word the identity scopes of OpenID Connect for the user.
@@ -169,8 +172,10 @@ func (s *server) consent(w http.ResponseWriter, r *http.Request, status int, a c
 			d.Params[p] = x
 		}
 	}
+	d.SignInOnly = az.Scopes != core.AllScopes
 	for _, c := range core.ConsentScopes(az.Scopes) {
 		d.Scopes = append(d.Scopes, consentRow(c, az.Client))
+		d.SignInOnly = d.SignInOnly && c.Identity != ""
 	}
 	s.render(w, r, status, "consent", d)
 }

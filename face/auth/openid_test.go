@@ -91,7 +91,7 @@ func TestOpenIDConnect(t *testing.T) {
 
 			// The consent page words the identity scopes.
 			page := e.consentPage(browser, conf.AuthCodeURL("st", oauth2.S256ChallengeOption(oauth2.GenerateVerifier())))
-			for _, want := range []string{"know who you are", "see your username", "see your email address"} {
+			for _, want := range []string{"know who you are", "see your username", "see your email address", `id="sign-in-only"`} {
 				if !strings.Contains(page, want) {
 					t.Errorf("the consent page does not say %q", want)
 				}
@@ -144,6 +144,13 @@ func TestOpenIDConnect(t *testing.T) {
 				t.Fatalf("the refreshed ID token: %+v %v", idt, err)
 			}
 
+			// A request for an API too is not a sign-in only.
+			withAPI := *conf
+			withAPI.Scopes = []string{"openid linodes:read_only"}
+			if page := e.consentPage(browser, withAPI.AuthCodeURL("st", oauth2.S256ChallengeOption(oauth2.GenerateVerifier()))); strings.Contains(page, "sign-in-only") ||
+				!strings.Contains(page, "act on your account") {
+				t.Fatal("the consent page of openid and an API scope says it is a sign-in only")
+			}
 			// "*" asks for every API, not for an ID token.
 			all := *conf
 			all.Scopes = []string{"*"}
