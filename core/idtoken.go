@@ -269,3 +269,27 @@ func IdentityClaimsSupported() []string {
 	slices.Sort(c)
 	return c
 }
+
+// PriorConsent reports whether the user already granted az's client at
+// least az's scopes, through an authorization still live: then a request
+// with OpenID Connect's prompt=none may be approved without asking
+// (Core 3.1.2.1). A user who narrowed the scopes on the consent page has
+// not granted the wider ones.
+func (s *Service) PriorConsent(ctx context.Context, a Actor, az Authorization) (bool, error) {
+	q := s.activeOnly(ListQuery{Page: 1, PageSize: MaxPageSize})
+	for {
+		apps, n, err := s.store.ListApps(ctx, a.User.ID, q)
+		if err != nil {
+			return false, notFound(err, "list apps")
+		}
+		for _, app := range apps {
+			if app.ClientID == az.Client.ID && az.Scopes.Within(app.Scopes) {
+				return true, nil
+			}
+		}
+		if q.Offset()+len(apps) >= n || len(apps) == 0 {
+			return false, nil
+		}
+		q.Page++
+	}
+}

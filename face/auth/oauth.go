@@ -6,6 +6,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/profiled/profiled/core"
@@ -181,19 +182,75 @@ func (s *server) consent(w http.ResponseWriter, r *http.Request, status int, a c
 }
 
 // authorizePage is GET /oauth/authorize: sign in first if needed, then
-// the consent page.
+// the consent page. OpenID Connect's prompt (Core 3.1.2.1) changes that:
+// none shows no page at all, for a relying party checking in the
+// background whether the user is still signed in: the code at once if
+// the user is signed in and already granted the scopes, else the error
+// login_required or consent_required; login asks for the password again
+// even of a signed-in user. consent and select_account are what the page
+// always does.
 func (s *server) authorizePage(w http.ResponseWriter, r *http.Request) {
 	v := loginServerQuery(r.URL.Query())
 	az, ok := s.checkAuthorize(w, r, v)
 	if !ok {
 		return
 	}
+	prompt := strings.Fields(v.Get("prompt"))
+	fail := func(code, why string) {
+		back := url.Values{"error": {code}, "error_description": {why}}
+		if az.State != "" {
+			back.Set("state", az.State)
+		}
+		redirectTo(w, r, az.RedirectURI, back)
+	}
+	if slices.Contains(prompt, "none") && len(prompt) > 1 {
+		fail(core.OAuthInvalidRequest, "prompt=none may not be sent with another prompt")
+		return
+	}
 	a, ok := s.session(r)
-	if !ok {
+	switch {
+	case slices.Contains(prompt, "none") && !ok:
+		fail("login_required", "The user is not signed in")
+		return
+	case slices.Contains(prompt, "none"):
+		s.approvePrior(w, r, a, az, fail)
+		return
+	case slices.Contains(prompt, "login"):
+		if !s.signOut(w, r) {
+			return
+		}
+		// Back to this request, without prompt=login, which would ask again.
+		v.Del("prompt")
+		signInFirst(w, r, "/oauth/authorize?"+v.Encode())
+		return
+	case !ok:
 		signInFirst(w, r, r.URL.RequestURI())
 		return
 	}
 	s.consent(w, r, http.StatusOK, a, az, v, "")
+}
+
+// approvePrior answers prompt=none for a signed-in user: the code, when
+// they already granted the scopes, else consent_required.
+func (s *server) approvePrior(w http.ResponseWriter, r *http.Request, a core.Actor, az core.Authorization, fail func(code, why string)) {
+	granted, err := s.svc.PriorConsent(r.Context(), a, az)
+	var code string
+	if err == nil && granted {
+		code, err = s.svc.Approve(r.Context(), a, az, az.Scopes)
+	}
+	switch {
+	case err != nil:
+		st, msg := s.pageError(w, r, err)
+		s.errorPage(w, r, st, msg)
+	case !granted:
+		fail("consent_required", "The user has not granted these scopes to this application")
+	default:
+		back := url.Values{"code": {code}}
+		if az.State != "" {
+			back.Set("state", az.State)
+		}
+		redirectTo(w, r, az.RedirectURI, back)
+	}
 }
 
 // authorizeSubmit is the consent form: approve with the scopes the user

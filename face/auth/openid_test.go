@@ -480,3 +480,102 @@ func TestOpenIDConnectStrictRP(t *testing.T) {
 		})
 	}
 }
+
+// TestOpenIDConnectPrompt: prompt=none answers without a page (a code
+// when the user is signed in and already granted the scopes, else
+// login_required or consent_required, with the state), and prompt=login
+// asks a signed-in user for the password again.
+func TestOpenIDConnectPrompt(t *testing.T) {
+	for _, b := range testenv.Backends(t) {
+		t.Run(b.Name, func(t *testing.T) {
+			e := newEnv(t, b)
+			ctx := context.Background()
+			alice, personal := e.user("alice")
+			const redirect = "https://spa.example/cb"
+			cl, clientSecret := e.app("SPA", "https://spa.example", redirect)
+			conf := &oauth2.Config{ClientID: cl.ID, ClientSecret: clientSecret, RedirectURL: redirect,
+				Endpoint: e.endpoint(), Scopes: []string{"openid profile"}}
+			browser := client(t)
+			// silent asks with prompt and returns the redirect's query.
+			silent := func(prompt string, scopes ...string) url.Values {
+				t.Helper()
+				c := *conf
+				if scopes != nil {
+					c.Scopes = scopes
+				}
+				resp, err := browser.Get(c.AuthCodeURL("st8", oauth2.SetAuthURLParam("prompt", prompt), oauth2.SetAuthURLParam("nonce", "n1")))
+				if err != nil {
+					t.Fatal(err)
+				}
+				readAll(resp)
+				loc, err := url.Parse(resp.Header.Get("Location"))
+				if resp.StatusCode != 303 || err != nil || !strings.HasPrefix(loc.String(), redirect) {
+					t.Fatalf("prompt=%s: %d to %q", prompt, resp.StatusCode, resp.Header.Get("Location"))
+				}
+				if loc.Query().Get("state") != "st8" {
+					t.Fatalf("prompt=%s: no state in %s", prompt, loc)
+				}
+				return loc.Query()
+			}
+			if q := silent("none"); q.Get("error") != "login_required" {
+				t.Fatalf("prompt=none before sign-in: %v", q)
+			}
+			e.signInBrowser(browser, "")
+			if q := silent("none"); q.Get("error") != "consent_required" {
+				t.Fatalf("prompt=none before consent: %v", q)
+			}
+			// A code not redeemed yet is no authorization.
+			first := e.consent(browser, conf.AuthCodeURL("st"), url.Values{"decision": {"approve"}})
+			if q := silent("none"); q.Get("error") != "consent_required" {
+				t.Fatalf("prompt=none before the code was redeemed: %v", q)
+			}
+			if _, err := conf.Exchange(ctx, first.Query().Get("code")); err != nil {
+				t.Fatal(err)
+			}
+			q := silent("none")
+			tok, err := conf.Exchange(ctx, q.Get("code"))
+			if err != nil || q.Get("error") != "" {
+				t.Fatalf("prompt=none after consent: %v %v", q, err)
+			}
+			raw, _ := tok.Extra("id_token").(string)
+			_, payload, _ := strings.Cut(raw, ".")
+			payload, _, _ = strings.Cut(payload, ".")
+			b, err := base64URL(payload)
+			var claims identity
+			if err != nil || json.Unmarshal(b, &claims) != nil || claims.Nonce != "n1" || claims.Subject != itoa(alice.ID) || claims.Username != "alice" {
+				t.Fatalf("the silent ID token: %s %v", b, err)
+			}
+			// Wider scopes than granted need the page.
+			if q := silent("none", "openid profile email"); q.Get("error") != "consent_required" {
+				t.Fatalf("prompt=none for more scopes: %v", q)
+			}
+			if q := silent("none login"); q.Get("error") != "invalid_request" {
+				t.Fatalf("prompt=none login: %v", q)
+			}
+			// Once the user revokes the authorizations, none is granted.
+			var apps struct{ Data []struct{ ID int64 } }
+			e.call("GET", "/v4/profile/apps", personal, "", 200, &apps)
+			for _, app := range apps.Data {
+				e.call("DELETE", "/v4/profile/apps/"+itoa(app.ID), personal, "", 200, nil)
+			}
+			if q := silent("none"); q.Get("error") != "consent_required" {
+				t.Fatalf("prompt=none after the revocation: %v", q)
+			}
+
+			// prompt=login signs the browser out and comes back without it.
+			resp, err := browser.Get(conf.AuthCodeURL("st8", oauth2.SetAuthURLParam("prompt", "login")))
+			if err != nil {
+				t.Fatal(err)
+			}
+			readAll(resp)
+			loc := resp.Header.Get("Location")
+			next, _ := url.Parse(loc)
+			if resp.StatusCode != 303 || !strings.HasPrefix(loc, "/auth/signin?next=") || strings.Contains(next.Query().Get("next"), "prompt") {
+				t.Fatalf("prompt=login: %d to %q", resp.StatusCode, loc)
+			}
+			if q := silent("none"); q.Get("error") != "login_required" {
+				t.Fatalf("after prompt=login the browser is still signed in: %v", q)
+			}
+		})
+	}
+}
