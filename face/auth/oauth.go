@@ -72,6 +72,15 @@ func redirectTo(w http.ResponseWriter, r *http.Request, redirectURI string, para
 	http.Redirect(w, r, u.String(), http.StatusSeeOther)
 }
 
+// answerApp sends the browser back to the application that made the
+// authorization request az, with params and the request's state.
+func answerApp(w http.ResponseWriter, r *http.Request, az core.Authorization, params url.Values) {
+	if az.State != "" {
+		params.Set("state", az.State)
+	}
+	redirectTo(w, r, az.RedirectURI, params)
+}
+
 // checkAuthorize validates the request; on an error it answers (a page
 // for the user, or a redirect for the application) and returns false.
 func (s *server) checkAuthorize(w http.ResponseWriter, r *http.Request, v url.Values) (core.Authorization, bool) {
@@ -89,11 +98,7 @@ func (s *server) checkAuthorize(w http.ResponseWriter, r *http.Request, v url.Va
 		s.errorPage(w, r, http.StatusBadRequest, "The application sent an invalid authorization request: "+oe.Err.Reason+".")
 		return az, false
 	}
-	params := url.Values{"error": {oe.Code}, "error_description": {oe.Err.Reason}}
-	if az.State != "" {
-		params.Set("state", az.State)
-	}
-	redirectTo(w, r, az.RedirectURI, params)
+	answerApp(w, r, az, url.Values{"error": {oe.Code}, "error_description": {oe.Err.Reason}})
 	return az, false
 }
 
@@ -196,13 +201,7 @@ func (s *server) authorizePage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	prompt := strings.Fields(v.Get("prompt"))
-	fail := func(code, why string) {
-		back := url.Values{"error": {code}, "error_description": {why}}
-		if az.State != "" {
-			back.Set("state", az.State)
-		}
-		redirectTo(w, r, az.RedirectURI, back)
-	}
+	fail := func(code, why string) { answerApp(w, r, az, url.Values{"error": {code}, "error_description": {why}}) }
 	if slices.Contains(prompt, "none") && len(prompt) > 1 {
 		fail(core.OAuthInvalidRequest, "prompt=none may not be sent with another prompt")
 		return
@@ -245,11 +244,7 @@ func (s *server) approvePrior(w http.ResponseWriter, r *http.Request, a core.Act
 	case !granted:
 		fail("consent_required", "The user has not granted these scopes to this application")
 	default:
-		back := url.Values{"code": {code}}
-		if az.State != "" {
-			back.Set("state", az.State)
-		}
-		redirectTo(w, r, az.RedirectURI, back)
+		answerApp(w, r, az, url.Values{"code": {code}})
 	}
 }
 
@@ -272,15 +267,9 @@ func (s *server) authorizeSubmit(w http.ResponseWriter, r *http.Request) {
 		signInFirst(w, r, "/oauth/authorize?"+q.Encode())
 		return
 	}
-	back := url.Values{}
-	if az.State != "" {
-		back.Set("state", az.State)
-	}
 	switch v.Get("decision") {
 	case "deny":
-		back.Set("error", core.OAuthAccessDenied)
-		back.Set("error_description", "The user denied the request")
-		redirectTo(w, r, az.RedirectURI, back)
+		answerApp(w, r, az, url.Values{"error": {core.OAuthAccessDenied}, "error_description": {"The user denied the request"}})
 		return
 	case "approve":
 	default:
@@ -291,8 +280,7 @@ func (s *server) authorizeSubmit(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		var code string
 		if code, err = s.svc.Approve(r.Context(), a, az, scopes); err == nil {
-			back.Set("code", code)
-			redirectTo(w, r, az.RedirectURI, back)
+			answerApp(w, r, az, url.Values{"code": {code}})
 			return
 		}
 	}
