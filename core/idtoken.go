@@ -199,9 +199,10 @@ func (s *Service) idTokenKey(ctx context.Context, scopes Scopes) (*SigningKey, e
 }
 
 // idToken makes the ID token of app's new tokens, signed with key (nil:
-// none asked for), read through r. nonce is the authorization request's,
-// "" after a refresh (Core 12.2).
-func (s *Service) idToken(ctx context.Context, r Reader, key *SigningKey, app App, scopes Scopes, nonce string, now time.Time) (*IDToken, error) {
+// none asked for), read through r. nonce and authTime (when the user
+// typed their password) are the authorization's, none after a refresh
+// (Core 12.2).
+func (s *Service) idToken(ctx context.Context, r Reader, key *SigningKey, app App, scopes Scopes, nonce string, authTime, now time.Time) (*IDToken, error) {
 	if key == nil {
 		return nil, nil
 	}
@@ -215,6 +216,9 @@ func (s *Service) idToken(ctx context.Context, r Reader, key *SigningKey, app Ap
 	c["exp"] = now.Add(IDTokenLifetime).Unix()
 	if nonce != "" {
 		c["nonce"] = nonce
+	}
+	if !authTime.IsZero() {
+		c["auth_time"] = authTime.Unix()
 	}
 	return &IDToken{Claims: c, Key: *key}, nil
 }
@@ -264,7 +268,7 @@ func (s *Service) UserInfo(ctx context.Context, a Actor) (map[string]any, error)
 // IdentityClaimsSupported are the claims identityClaims may release, for
 // the provider's metadata.
 func IdentityClaimsSupported() []string {
-	c := []string{"sub", "preferred_username", "name", "given_name", "family_name", "locale", "zoneinfo", "picture",
+	c := []string{"auth_time", "sub", "preferred_username", "name", "given_name", "family_name", "locale", "zoneinfo", "picture",
 		"email", "email_verified", "aud", "exp", "iat", "iss", "nonce"}
 	slices.Sort(c)
 	return c
@@ -292,4 +296,11 @@ func (s *Service) PriorConsent(ctx context.Context, a Actor, az Authorization) (
 		}
 		q.Page++
 	}
+}
+
+// SignInTooOld reports whether the actor's sign-in is older than the
+// authorization request's max_age allows: then the user must type their
+// password again (Core 3.1.2.1).
+func (s *Service) SignInTooOld(a Actor, az Authorization) bool {
+	return az.MaxAge != nil && s.clock().Sub(a.Token.Created) > *az.MaxAge
 }

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -184,6 +185,9 @@ type AuthorizeRequest struct {
 	CodeChallenge       string
 	CodeChallengeMethod string // must be S256 when CodeChallenge is set
 	Nonce               string // OpenID Connect: given back in the ID token
+	// MaxAge is OpenID Connect's max_age: the most seconds since the user
+	// last typed their password, as sent ("" for no limit).
+	MaxAge string
 }
 
 // Authorization is a checked authorization request, ready for consent.
@@ -194,6 +198,7 @@ type Authorization struct {
 	State         string
 	CodeChallenge string
 	Nonce         string
+	MaxAge        *time.Duration // nil: any sign-in will do
 }
 
 // CheckAuthorize validates an authorization request. Errors are
@@ -240,6 +245,14 @@ func (s *Service) CheckAuthorize(ctx context.Context, in AuthorizeRequest) (Auth
 		return fail(OAuthInvalidRequest, "nonce", "nonce must be at most %d characters", maxStateLength)
 	}
 	a.Nonce = in.Nonce
+	if in.MaxAge != "" {
+		n, err := strconv.ParseUint(in.MaxAge, 10, 31)
+		if err != nil {
+			return fail(OAuthInvalidRequest, "max_age", "max_age must be a whole number of seconds")
+		}
+		d := time.Duration(n) * time.Second
+		a.MaxAge = &d
+	}
 	a.Scopes = scopes
 	switch {
 	case in.CodeChallenge == "" && in.CodeChallengeMethod != "":
@@ -312,7 +325,7 @@ func (s *Service) Approve(ctx context.Context, a Actor, az Authorization, grante
 	}
 	now := s.clock()
 	c := AuthCode{Hash: HashToken(raw), ClientID: az.Client.ID, UserID: a.User.ID, RedirectURI: az.RedirectURI,
-		Scopes: granted, Challenge: az.CodeChallenge, Nonce: az.Nonce, Created: now, Expiry: now.Add(AuthCodeLifetime)}
+		Scopes: granted, Challenge: az.CodeChallenge, Nonce: az.Nonce, AuthTime: a.Token.Created, Created: now, Expiry: now.Add(AuthCodeLifetime)}
 	err = s.store.Update(ctx, func(tx Tx) error { return notFound(tx.CreateAuthCode(ctx, c), "create auth code") })
 	if err != nil {
 		return "", err
@@ -485,7 +498,7 @@ func (s *Service) exchangeCode(ctx context.Context, c OAuthClient, in TokenReque
 		}
 		g, err = s.issueOAuthTokens(ctx, tx, app, code.Scopes, now)
 		if err == nil {
-			g.ID, err = s.idToken(ctx, tx, key, app, code.Scopes, code.Nonce, now)
+			g.ID, err = s.idToken(ctx, tx, key, app, code.Scopes, code.Nonce, code.AuthTime, now)
 		}
 		return err
 	})
@@ -584,7 +597,7 @@ func (s *Service) refresh(ctx context.Context, c OAuthClient, in TokenRequest) (
 		}
 		g, err = s.issueOAuthTokens(ctx, tx, app, scopes, now)
 		if err == nil {
-			g.ID, err = s.idToken(ctx, tx, key, app, scopes, "", now)
+			g.ID, err = s.idToken(ctx, tx, key, app, scopes, "", time.Time{}, now)
 		}
 		return err
 	})

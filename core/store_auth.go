@@ -60,8 +60,9 @@ type AuthCode struct {
 	UserID      int64
 	RedirectURI string
 	Scopes      Scopes
-	Challenge   string // the PKCE code_challenge (RFC 7636), "" if none
-	Nonce       string // OpenID Connect's nonce, for the ID token; "" if none
+	Challenge   string    // the PKCE code_challenge (RFC 7636), "" if none
+	Nonce       string    // OpenID Connect's nonce, for the ID token; "" if none
+	AuthTime    time.Time // when the user signed in to approve it, for the ID token
 	Created     time.Time
 	Expiry      time.Time
 	Used        bool

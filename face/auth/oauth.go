@@ -15,7 +15,8 @@ import (
 
 // authorizeParams are the query parameters of an authorization request,
 // carried through the consent form in hidden fields.
-var authorizeParams = []string{"client_id", "redirect_uri", "response_type", "scope", "state", "code_challenge", "code_challenge_method", "nonce"}
+var authorizeParams = []string{"client_id", "redirect_uri", "response_type", "scope", "state", "code_challenge", "code_challenge_method", "nonce",
+	"max_age"}
 
 // loginServerQuery is an authorization request's parameters as the Linode
 // login server reads them, so that what applications written for it send
@@ -51,7 +52,8 @@ func loginServerQuery(v url.Values) url.Values {
 func authorizeRequest(v url.Values) core.AuthorizeRequest {
 	return core.AuthorizeRequest{ClientID: v.Get("client_id"), RedirectURI: v.Get("redirect_uri"),
 		ResponseType: v.Get("response_type"), Scope: v.Get("scope"), State: v.Get("state"),
-		CodeChallenge: v.Get("code_challenge"), CodeChallengeMethod: v.Get("code_challenge_method"), Nonce: v.Get("nonce")}
+		CodeChallenge: v.Get("code_challenge"), CodeChallengeMethod: v.Get("code_challenge_method"), Nonce: v.Get("nonce"),
+		MaxAge: v.Get("max_age")}
 }
 
 // redirectTo sends the browser back to the application with params added
@@ -192,8 +194,8 @@ func (s *server) consent(w http.ResponseWriter, r *http.Request, status int, a c
 // background whether the user is still signed in: the code at once if
 // the user is signed in and already granted the scopes, else the error
 // login_required or consent_required; login asks for the password again
-// even of a signed-in user. consent and select_account are what the page
-// always does.
+// even of a signed-in user, as max_age does of one who typed it longer
+// ago. consent and select_account are what the page always does.
 func (s *server) authorizePage(w http.ResponseWriter, r *http.Request) {
 	v := loginServerQuery(r.URL.Query())
 	az, ok := s.checkAuthorize(w, r, v)
@@ -207,19 +209,22 @@ func (s *server) authorizePage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a, ok := s.session(r)
+	tooOld := ok && s.svc.SignInTooOld(a, az)
 	switch {
-	case slices.Contains(prompt, "none") && !ok:
-		fail("login_required", "The user is not signed in")
+	case slices.Contains(prompt, "none") && (!ok || tooOld):
+		fail("login_required", "The user is not signed in, or signed in longer ago than max_age")
 		return
 	case slices.Contains(prompt, "none"):
 		s.approvePrior(w, r, a, az, fail)
 		return
-	case slices.Contains(prompt, "login"):
+	case slices.Contains(prompt, "login") || tooOld:
 		if !s.signOut(w, r) {
 			return
 		}
-		// Back to this request, without prompt=login, which would ask again.
+		// Back to this request, without what would ask again: the new
+		// sign-in is as fresh as can be.
 		v.Del("prompt")
+		v.Del("max_age")
 		signInFirst(w, r, "/oauth/authorize?"+v.Encode())
 		return
 	case !ok:

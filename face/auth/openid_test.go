@@ -496,14 +496,23 @@ func TestOpenIDConnectPrompt(t *testing.T) {
 			conf := &oauth2.Config{ClientID: cl.ID, ClientSecret: clientSecret, RedirectURL: redirect,
 				Endpoint: e.endpoint(), Scopes: []string{"openid profile"}}
 			browser := client(t)
+			var silentWith func(prompt, maxAge string, scopes ...string) url.Values
 			// silent asks with prompt and returns the redirect's query.
 			silent := func(prompt string, scopes ...string) url.Values {
+				t.Helper()
+				return silentWith(prompt, "", scopes...)
+			}
+			silentWith = func(prompt, maxAge string, scopes ...string) url.Values {
 				t.Helper()
 				c := *conf
 				if scopes != nil {
 					c.Scopes = scopes
 				}
-				resp, err := browser.Get(c.AuthCodeURL("st8", oauth2.SetAuthURLParam("prompt", prompt), oauth2.SetAuthURLParam("nonce", "n1")))
+				opts := []oauth2.AuthCodeOption{oauth2.SetAuthURLParam("prompt", prompt), oauth2.SetAuthURLParam("nonce", "n1")}
+				if maxAge != "" {
+					opts = append(opts, oauth2.SetAuthURLParam("max_age", maxAge))
+				}
+				resp, err := browser.Get(c.AuthCodeURL("st8", opts...))
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -521,6 +530,7 @@ func TestOpenIDConnectPrompt(t *testing.T) {
 				t.Fatalf("prompt=none before sign-in: %v", q)
 			}
 			e.signInBrowser(browser, "")
+			signedInAt := e.clock.Now().Unix()
 			if q := silent("none"); q.Get("error") != "consent_required" {
 				t.Fatalf("prompt=none before consent: %v", q)
 			}
@@ -541,9 +551,26 @@ func TestOpenIDConnectPrompt(t *testing.T) {
 			_, payload, _ := strings.Cut(raw, ".")
 			payload, _, _ = strings.Cut(payload, ".")
 			b, err := base64URL(payload)
-			var claims identity
-			if err != nil || json.Unmarshal(b, &claims) != nil || claims.Nonce != "n1" || claims.Subject != itoa(alice.ID) || claims.Username != "alice" {
-				t.Fatalf("the silent ID token: %s %v", b, err)
+			var claims struct {
+				identity
+				AuthTime int64 `json:"auth_time"`
+			}
+			if err != nil || json.Unmarshal(b, &claims) != nil || claims.Nonce != "n1" || claims.Subject != itoa(alice.ID) || claims.Username != "alice" ||
+				claims.AuthTime != signedInAt {
+				t.Fatalf("the silent ID token: %s %v, want auth_time %d", b, err, signedInAt)
+			}
+			// max_age: a sign-in older than it is no sign-in.
+			e.clock.Advance(2 * time.Minute)
+			if q := silentWith("none", "3600"); q.Get("code") == "" {
+				t.Fatalf("prompt=none within max_age: %v", q)
+			}
+			if q := silentWith("none", "60"); q.Get("error") != "login_required" {
+				t.Fatalf("prompt=none past max_age: %v", q)
+			}
+			for _, bad := range []string{"-1", "1.5", "soon", "99999999999"} {
+				if q := silentWith("none", bad); q.Get("error") != "invalid_request" || !strings.Contains(q.Get("error_description"), "max_age") {
+					t.Fatalf("max_age=%s: %v", bad, q)
+				}
 			}
 			// Wider scopes than granted need the page.
 			if q := silent("none", "openid profile email"); q.Get("error") != "consent_required" {
@@ -562,19 +589,25 @@ func TestOpenIDConnectPrompt(t *testing.T) {
 				t.Fatalf("prompt=none after the revocation: %v", q)
 			}
 
-			// prompt=login signs the browser out and comes back without it.
-			resp, err := browser.Get(conf.AuthCodeURL("st8", oauth2.SetAuthURLParam("prompt", "login")))
-			if err != nil {
-				t.Fatal(err)
-			}
-			readAll(resp)
-			loc := resp.Header.Get("Location")
-			next, _ := url.Parse(loc)
-			if resp.StatusCode != 303 || !strings.HasPrefix(loc, "/auth/signin?next=") || strings.Contains(next.Query().Get("next"), "prompt") {
-				t.Fatalf("prompt=login: %d to %q", resp.StatusCode, loc)
-			}
-			if q := silent("none"); q.Get("error") != "login_required" {
-				t.Fatalf("after prompt=login the browser is still signed in: %v", q)
+			// prompt=login, and a max_age the sign-in is older than, sign
+			// the browser out and come back without them.
+			for _, opt := range []oauth2.AuthCodeOption{oauth2.SetAuthURLParam("prompt", "login"), oauth2.SetAuthURLParam("max_age", "60")} {
+				e.signInBrowser(browser, "")
+				e.clock.Advance(2 * time.Minute)
+				resp, err := browser.Get(conf.AuthCodeURL("st8", opt))
+				if err != nil {
+					t.Fatal(err)
+				}
+				readAll(resp)
+				loc := resp.Header.Get("Location")
+				next, _ := url.Parse(loc)
+				if resp.StatusCode != 303 || !strings.HasPrefix(loc, "/auth/signin?next=") || strings.Contains(next.Query().Get("next"), "prompt") ||
+					strings.Contains(next.Query().Get("next"), "max_age") {
+					t.Fatalf("%v: %d to %q", opt, resp.StatusCode, loc)
+				}
+				if q := silent("none"); q.Get("error") != "login_required" {
+					t.Fatalf("after %v the browser is still signed in: %v", opt, q)
+				}
 			}
 		})
 	}

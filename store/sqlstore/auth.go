@@ -104,9 +104,10 @@ func (t Tx) CreateOAuthClient(ctx context.Context, c core.OAuthClient) error {
 
 func (r Reader) AuthCode(ctx context.Context, hash []byte) (core.AuthCode, error) {
 	var c core.AuthCode
-	err := r.q.QueryRow(ctx, `SELECT hash, client_id, user_id, redirect_uri, scopes, challenge, nonce,
+	err := r.q.QueryRow(ctx, `SELECT hash, client_id, user_id, redirect_uri, scopes, challenge, nonce, auth_time,
 		created, expiry, used, app_id FROM oauth_codes WHERE hash = ?`, hash).
-		Scan(&c.Hash, &c.ClientID, &c.UserID, &c.RedirectURI, &c.Scopes, &c.Challenge, &c.Nonce, at(&c.Created), at(&c.Expiry), &c.Used, idDest{&c.AppID})
+		Scan(&c.Hash, &c.ClientID, &c.UserID, &c.RedirectURI, &c.Scopes, &c.Challenge, &c.Nonce, at(&c.AuthTime), at(&c.Created), at(&c.Expiry),
+			&c.Used, idDest{&c.AppID})
 	return c, r.err("read auth code", err)
 }
 
@@ -114,9 +115,10 @@ func (t Tx) CreateAuthCode(ctx context.Context, c core.AuthCode) error {
 	return t.write(ctx, "create auth code",
 		Stmt{SQL: `DELETE FROM oauth_codes WHERE expiry < ?`, Args: []any{t.d.Time(c.Created)}},
 		Stmt{SQL: `INSERT INTO oauth_codes
-			(hash, client_id, user_id, redirect_uri, scopes, challenge, nonce, created, expiry, used, app_id)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, FALSE, NULL)`,
-			Args: []any{c.Hash, c.ClientID, c.UserID, c.RedirectURI, string(c.Scopes), c.Challenge, c.Nonce, t.d.Time(c.Created), t.d.Time(c.Expiry)}})
+			(hash, client_id, user_id, redirect_uri, scopes, challenge, nonce, auth_time, created, expiry, used, app_id)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, FALSE, NULL)`,
+			Args: []any{c.Hash, c.ClientID, c.UserID, c.RedirectURI, string(c.Scopes), c.Challenge, c.Nonce, t.zeroNull(c.AuthTime),
+				t.d.Time(c.Created), t.d.Time(c.Expiry)}})
 }
 
 func (t Tx) ClaimAuthCode(ctx context.Context, hash []byte, appID int64) error {

@@ -168,7 +168,7 @@ func testAuthCodes(t *testing.T, s core.Store) {
 	cl := newOAuthClient(t, s, "client", false)
 	c := core.AuthCode{Hash: hash32("code1"), ClientID: cl.ID, UserID: a.ID, RedirectURI: "https://example.com/cb",
 		Scopes: "account:read_only openid", Challenge: "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM", Nonce: "n-0S6_WzA2Mj",
-		Created: t0, Expiry: at(2)}
+		AuthTime: t0.Add(-time.Hour), Created: t0, Expiry: at(2)}
 	update(t, s, func(tx core.Tx) error { return tx.CreateAuthCode(ctx, c) })
 	got, err := s.AuthCode(ctx, c.Hash)
 	noErr(t, "AuthCode", err)

@@ -2,6 +2,7 @@
 
 -- +goose Up
 ALTER TABLE oauth_codes ADD COLUMN nonce text NOT NULL DEFAULT '';
+ALTER TABLE oauth_codes ADD COLUMN auth_time timestamptz;
 CREATE TABLE signing_keys (
     id      text        PRIMARY KEY,
     created timestamptz NOT NULL,
@@ -10,4 +11,5 @@ CREATE TABLE signing_keys (
 
 -- +goose Down
 DROP TABLE signing_keys;
+ALTER TABLE oauth_codes DROP COLUMN auth_time;
 ALTER TABLE oauth_codes DROP COLUMN nonce;
