@@ -8,6 +8,7 @@
 //     redeems the code (the ID token's signature checked against the key
 //     set), reads userinfo, refreshes, and prints what it learned.
 //
+// The request sends max_age, so openid-client also checks auth_time.
 // Any check openid-client makes that fails is an exception: the process
 // exits non-zero with it on stderr.
 import * as client from 'openid-client'
@@ -33,6 +34,7 @@ if (step === 'start') {
     code_challenge_method: 'S256',
     nonce,
     state,
+    max_age: '3600',
   })
   console.log(JSON.stringify({ url: url.href, verifier, nonce, state }))
 } else if (step === 'finish') {
@@ -41,6 +43,7 @@ if (step === 'start') {
     pkceCodeVerifier: verifier,
     expectedNonce: nonce,
     expectedState: state,
+    maxAge: 3600, // auth_time must be there, and within it
     idTokenExpected: true,
   })
   const claims = tokens.claims()
