@@ -274,12 +274,17 @@ func IdentityClaimsSupported() []string {
 	return c
 }
 
-// PriorConsent reports whether the user already granted az's client at
-// least az's scopes, through an authorization still live: then a request
-// with OpenID Connect's prompt=none may be approved without asking
-// (Core 3.1.2.1). A user who narrowed the scopes on the consent page has
-// not granted the wider ones.
-func (s *Service) PriorConsent(ctx context.Context, a Actor, az Authorization) (bool, error) {
+// ConsentGiven reports whether az may be approved without asking the
+// user: its client is the platform's own (FirstParty: the console, which
+// a sign-in trusts anyway), or the user already granted it at least az's
+// scopes through an authorization still live (redeemed, not revoked or
+// expired). A user who narrowed the scopes on the consent page has not
+// granted the wider ones. OpenID Connect's prompt=none relies on it
+// (Core 3.1.2.1); prompt=consent asks all the same.
+func (s *Service) ConsentGiven(ctx context.Context, a Actor, az Authorization) (bool, error) {
+	if az.Client.FirstParty {
+		return true, nil
+	}
 	q := s.activeOnly(ListQuery{Page: 1, PageSize: MaxPageSize})
 	for {
 		apps, n, err := s.store.ListApps(ctx, a.User.ID, q)

@@ -189,13 +189,16 @@ func (s *server) consent(w http.ResponseWriter, r *http.Request, status int, a c
 }
 
 // authorizePage is GET /oauth/authorize: sign in first if needed, then
-// the consent page. OpenID Connect's prompt (Core 3.1.2.1) changes that:
-// none shows no page at all, for a relying party checking in the
-// background whether the user is still signed in: the code at once if
-// the user is signed in and already granted the scopes, else the error
-// login_required or consent_required; login asks for the password again
-// even of a signed-in user, as max_age does of one who typed it longer
-// ago. consent and select_account are what the page always does.
+// the consent page, unless the user's consent is known already
+// (core.ConsentGiven: the platform's own console, or an application
+// they authorized for these scopes before), when the code comes at once.
+// OpenID Connect's prompt (Core 3.1.2.1) changes that: none shows no page
+// at all, for a relying party checking in the background whether the
+// user is still signed in: the code when the consent is known, else the
+// error login_required or consent_required; login asks for the password
+// again even of a signed-in user, as max_age does of one who typed it
+// longer ago; consent asks for consent again. select_account is what the
+// page always does.
 func (s *server) authorizePage(w http.ResponseWriter, r *http.Request) {
 	v := loginServerQuery(r.URL.Query())
 	az, ok := s.checkAuthorize(w, r, v)
@@ -203,19 +206,17 @@ func (s *server) authorizePage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	prompt := strings.Fields(v.Get("prompt"))
+	none := slices.Contains(prompt, "none")
 	fail := func(code, why string) { answerApp(w, r, az, url.Values{"error": {code}, "error_description": {why}}) }
-	if slices.Contains(prompt, "none") && len(prompt) > 1 {
+	if none && len(prompt) > 1 {
 		fail(core.OAuthInvalidRequest, "prompt=none may not be sent with another prompt")
 		return
 	}
 	a, ok := s.session(r)
 	tooOld := ok && s.svc.SignInTooOld(a, az)
 	switch {
-	case slices.Contains(prompt, "none") && (!ok || tooOld):
+	case none && (!ok || tooOld):
 		fail("login_required", "The user is not signed in, or signed in longer ago than max_age")
-		return
-	case slices.Contains(prompt, "none"):
-		s.approvePrior(w, r, a, az, fail)
 		return
 	case slices.Contains(prompt, "login") || tooOld:
 		if !s.signOut(w, r) {
@@ -231,25 +232,28 @@ func (s *server) authorizePage(w http.ResponseWriter, r *http.Request) {
 		signInFirst(w, r, r.URL.RequestURI())
 		return
 	}
-	s.consent(w, r, http.StatusOK, a, az, v, "")
-}
-
-// approvePrior answers prompt=none for a signed-in user: the code, when
-// they already granted the scopes, else consent_required.
-func (s *server) approvePrior(w http.ResponseWriter, r *http.Request, a core.Actor, az core.Authorization, fail func(code, why string)) {
-	granted, err := s.svc.PriorConsent(r.Context(), a, az)
-	var code string
-	if err == nil && granted {
-		code, err = s.svc.Approve(r.Context(), a, az, az.Scopes)
+	known := false
+	if !slices.Contains(prompt, "consent") {
+		var err error
+		if known, err = s.svc.ConsentGiven(r.Context(), a, az); err != nil {
+			st, msg := s.pageError(w, r, err)
+			s.errorPage(w, r, st, msg)
+			return
+		}
 	}
 	switch {
-	case err != nil:
-		st, msg := s.pageError(w, r, err)
-		s.errorPage(w, r, st, msg)
-	case !granted:
+	case known:
+		code, err := s.svc.Approve(r.Context(), a, az, az.Scopes)
+		if err != nil {
+			st, msg := s.pageError(w, r, err)
+			s.errorPage(w, r, st, msg)
+			return
+		}
+		answerApp(w, r, az, url.Values{"code": {code}})
+	case none:
 		fail("consent_required", "The user has not granted these scopes to this application")
 	default:
-		answerApp(w, r, az, url.Values{"code": {code}})
+		s.consent(w, r, http.StatusOK, a, az, v, "")
 	}
 }
 

@@ -36,9 +36,17 @@ func (e *env) signInBrowser(c *http.Client, secret string) {
 }
 
 // consentPage opens authURL in the signed-in browser c and returns the
-// consent page.
+// consent page. Without a prompt of its own, authURL is sent with
+// prompt=consent, so that the page shows even when the user's consent is
+// known (TestOAuthKnownConsent).
 func (e *env) consentPage(c *http.Client, authURL string) string {
 	e.t.Helper()
+	if u, err := url.Parse(authURL); err == nil && !u.Query().Has("prompt") {
+		q := u.Query()
+		q.Set("prompt", "consent")
+		u.RawQuery = q.Encode()
+		authURL = u.String()
+	}
 	resp, err := c.Get(authURL)
 	if err != nil {
 		e.t.Fatal(err)
@@ -351,7 +359,7 @@ func TestOAuthPublicClientAndErrors(t *testing.T) {
 	e.call("GET", "/v4/profile", tok.AccessToken, "", 200, nil)
 	// Granting nothing is refused, granting more than asked too.
 	for _, f := range []url.Values{{"scope_account": {""}}, {"scope_account": {"read_write"}}, {"scope_account": {"root"}}} {
-		resp, _ := browser.Get(conf.AuthCodeURL("p", oauth2.S256ChallengeOption(verifier)))
+		resp, _ := browser.Get(conf.AuthCodeURL("p", oauth2.S256ChallengeOption(verifier), oauth2.SetAuthURLParam("prompt", "consent")))
 		body := readAll(resp)
 		form := url.Values{"decision": {"approve"}}
 		for _, m := range regexp.MustCompile(`<input type="hidden" name="([^"]+)" value="([^"]*)">`).FindAllStringSubmatch(body, -1) {
@@ -393,4 +401,107 @@ func mustQuery(t *testing.T, s string) url.Values {
 		t.Fatal(err)
 	}
 	return q
+}
+
+// TestOAuthKnownConsent: the consent page asks once. An application the
+// user authorized for the scopes it asks (or more) gets the code at
+// once, while the authorization lives; wider scopes than the user granted,
+// prompt=consent or a revoked authorization bring the page back. The
+// platform's own console (a first-party client) is never asked.
+func TestOAuthKnownConsent(t *testing.T) {
+	for _, b := range testenv.Backends(t) {
+		t.Run(b.Name, func(t *testing.T) {
+			e := newEnv(t, b)
+			ctx := context.Background()
+			_, personal := e.user("alice")
+			const redirect = "https://app.example/cb"
+			cl, secret := e.app("App", "https://app.example", redirect)
+			browser := client(t)
+			e.signInBrowser(browser, "")
+			// ask opens the authorization request and returns the code, or
+			// "" when the consent page came.
+			ask := func(scope string, opts ...oauth2.AuthCodeOption) string {
+				t.Helper()
+				conf := &oauth2.Config{ClientID: cl.ID, ClientSecret: secret, RedirectURL: redirect, Endpoint: e.endpoint(), Scopes: []string{scope}}
+				resp, err := browser.Get(conf.AuthCodeURL("s", opts...))
+				if err != nil {
+					t.Fatal(err)
+				}
+				body := readAll(resp)
+				switch {
+				case resp.StatusCode == 200 && strings.Contains(body, `id="approve"`):
+					return ""
+				case resp.StatusCode == 303 && strings.HasPrefix(resp.Header.Get("Location"), redirect+"?"):
+					loc, _ := url.Parse(resp.Header.Get("Location"))
+					if loc.Query().Get("state") != "s" || loc.Query().Get("code") == "" {
+						t.Fatalf("%s: redirected to %s", scope, loc)
+					}
+					if _, err := conf.Exchange(ctx, loc.Query().Get("code")); err != nil {
+						t.Fatalf("%s: the code does not redeem: %v", scope, err)
+					}
+					return loc.Query().Get("code")
+				}
+				t.Fatalf("%s: %d %s %s", scope, resp.StatusCode, resp.Header.Get("Location"), body)
+				return ""
+			}
+			approve := func(scope string, choices url.Values) {
+				t.Helper()
+				conf := &oauth2.Config{ClientID: cl.ID, ClientSecret: secret, RedirectURL: redirect, Endpoint: e.endpoint(), Scopes: []string{scope}}
+				choices.Set("decision", "approve")
+				back := e.consent(browser, conf.AuthCodeURL("s"), choices)
+				if _, err := conf.Exchange(ctx, back.Query().Get("code")); err != nil {
+					t.Fatal(err)
+				}
+			}
+
+			if ask("account:read_write linodes:read_only") != "" {
+				t.Fatal("the first request skipped the consent page")
+			}
+			// The user lowers account to read_only: that much is known.
+			approve("account:read_write linodes:read_only", url.Values{"scope_account": {"read_only"}})
+			if ask("account:read_write linodes:read_only") != "" {
+				t.Fatal("a request wider than the consent skipped the page")
+			}
+			if ask("account:read_only linodes:read_only") == "" || ask("linodes:read_only") == "" {
+				t.Fatal("a request within the consent showed the page")
+			}
+			if ask("linodes:read_only", oauth2.SetAuthURLParam("prompt", "consent")) != "" {
+				t.Fatal("prompt=consent skipped the page")
+			}
+			// Revoking every authorization of the application forgets it.
+			var apps struct{ Data []struct{ ID int64 } }
+			e.call("GET", "/v4/profile/apps", personal, "", 200, &apps)
+			if len(apps.Data) < 3 {
+				t.Fatalf("apps: %+v", apps.Data)
+			}
+			for _, a := range apps.Data {
+				e.call("DELETE", fmt.Sprintf("/v4/profile/apps/%d", a.ID), personal, "", 200, nil)
+			}
+			if ask("linodes:read_only") != "" {
+				t.Fatal("a revoked authorization still counts as consent")
+			}
+
+			// The platform's console is not asked, the first time either.
+			console, _, err := e.svc.CreateOAuthClient(ctx, core.OAuthClientCreate{Label: "Console", Website: "https://console.example",
+				RedirectURIs: []string{"https://console.example/cb"}, Public: true, FirstParty: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			verifier := oauth2.GenerateVerifier()
+			conf := &oauth2.Config{ClientID: console.ID, RedirectURL: "https://console.example/cb", Endpoint: e.endpoint(), Scopes: []string{"*"}}
+			resp, err := browser.Get(conf.AuthCodeURL("c", oauth2.S256ChallengeOption(verifier)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			readAll(resp)
+			loc, _ := url.Parse(resp.Header.Get("Location"))
+			if resp.StatusCode != 303 || loc == nil || loc.Host != "console.example" {
+				t.Fatalf("the first-party console: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+			}
+			tok, err := conf.Exchange(ctx, loc.Query().Get("code"), oauth2.VerifierOption(verifier))
+			if err != nil || tok.Extra("scope") != "*" {
+				t.Fatalf("the console's token: %v %v", tok, err)
+			}
+		})
+	}
 }

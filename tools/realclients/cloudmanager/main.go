@@ -18,6 +18,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"net/http"
@@ -109,8 +110,26 @@ func main() {
 		{"sign in through profiled", []chromedp.Action[chromedp.Void]{chromedp.Navigate(*console + "/"),
 			chromedp.WaitVisible(chromedp.ID("username")), chromedp.SendKeys(chromedp.ID("username"), *username),
 			chromedp.SendKeys(chromedp.ID("password"), password), chromedp.Click(chromedp.ID("submit"))}},
-		{"approve the console", []chromedp.Action[chromedp.Void]{chromedp.WaitVisible(chromedp.ID("approve")),
-			chromedp.Click(chromedp.ID("approve")), chromedp.WaitVisible(chromedp.CSS(`#main-content`)), chromedp.Sleep(3 * time.Second)}},
+		// A --first-party console is not asked for consent; another one is,
+		// once: approve the page if it comes.
+		{"reach the console", []chromedp.Action[chromedp.Void]{
+			chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+				for range 150 {
+					where, err := chromedp.Evaluate[string](`document.getElementById('approve') ? 'consent' :
+						document.querySelector('#main-content') ? 'console' : ''`)(ctx, t)
+					switch {
+					case err != nil:
+					case where == "consent":
+						_, err := chromedp.Click(chromedp.ID("approve"))(ctx, t)
+						return err
+					case where == "console":
+						return nil
+					}
+					time.Sleep(200 * time.Millisecond)
+				}
+				return errors.New("neither the consent page nor the console came")
+			}),
+			chromedp.WaitVisible(chromedp.CSS(`#main-content`)), chromedp.Sleep(3 * time.Second)}},
 		{"add an SSH key", []chromedp.Action[chromedp.Void]{chromedp.Navigate(*console + "/profile/keys"),
 			chromedp.Click(chromedp.Search(`//button[normalize-space()='Add an SSH Key']`)),
 			chromedp.SendKeys(chromedp.ID("label"), "cloudmanager-check"),
