@@ -274,35 +274,6 @@ func IdentityClaimsSupported() []string {
 	return c
 }
 
-// ConsentGiven reports whether az may be approved without asking the
-// user: its client is the platform's own (FirstParty: the console, which
-// a sign-in trusts anyway), or the user already granted it at least az's
-// scopes through an authorization still live (redeemed, not revoked or
-// expired). A user who narrowed the scopes on the consent page has not
-// granted the wider ones. OpenID Connect's prompt=none relies on it
-// (Core 3.1.2.1); prompt=consent asks all the same.
-func (s *Service) ConsentGiven(ctx context.Context, a Actor, az Authorization) (bool, error) {
-	if az.Client.FirstParty {
-		return true, nil
-	}
-	q := s.activeOnly(ListQuery{Page: 1, PageSize: MaxPageSize})
-	for {
-		apps, n, err := s.store.ListApps(ctx, a.User.ID, q)
-		if err != nil {
-			return false, notFound(err, "list apps")
-		}
-		for _, app := range apps {
-			if app.ClientID == az.Client.ID && az.Scopes.Within(app.Scopes) {
-				return true, nil
-			}
-		}
-		if q.Offset()+len(apps) >= n || len(apps) == 0 {
-			return false, nil
-		}
-		q.Page++
-	}
-}
-
 // SignInTooOld reports whether the actor's sign-in is older than the
 // authorization request's max_age allows: then the user must type their
 // password again (Core 3.1.2.1).
