@@ -44,7 +44,7 @@ func (s *server) hintedClient(r *http.Request, hint string) string {
 	if len(hint) > 16<<10 {
 		return ""
 	}
-	jws, err := jose.ParseSigned(hint, []jose.SignatureAlgorithm{jose.RS256})
+	jws, err := jose.ParseSignedCompact(hint, []jose.SignatureAlgorithm{jose.RS256})
 	if err != nil || len(jws.Signatures) != 1 {
 		return ""
 	}
