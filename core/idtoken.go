@@ -224,11 +224,13 @@ func (s *Service) idToken(ctx context.Context, r Reader, key *SigningKey, app Ap
 }
 
 // identityClaims are the claims about m that scopes release (Core 5.1,
-// 5.4): the subject, the user's id, always; with profile, the username,
-// names, locale and time zone; with email, the address and whether it was
-// verified.
+// 5.4): the subject, the user's id, and account, the id of the user's
+// account (as introspection and forward authentication name it: the
+// tenant of a platform's other applications), always; with profile, the
+// username, names, locale and time zone; with email, the address and
+// whether it was verified.
 func identityClaims(m Me, scopes Scopes) map[string]any {
-	c := map[string]any{"sub": strconv.FormatInt(m.User.ID, 10)}
+	c := map[string]any{"sub": strconv.FormatInt(m.User.ID, 10), "account": strconv.FormatInt(m.User.AccountID, 10)}
 	if scopes.AllowsIdentity(ScopeProfile) {
 		c["preferred_username"] = m.User.Username
 		for claim, v := range map[string]string{
@@ -268,7 +270,7 @@ func (s *Service) UserInfo(ctx context.Context, a Actor) (map[string]any, error)
 // IdentityClaimsSupported are the claims identityClaims may release, for
 // the provider's metadata.
 func IdentityClaimsSupported() []string {
-	c := []string{"auth_time", "sub", "preferred_username", "name", "given_name", "family_name", "locale", "zoneinfo", "picture",
+	c := []string{"account", "auth_time", "sub", "preferred_username", "name", "given_name", "family_name", "locale", "zoneinfo", "picture",
 		"email", "email_verified", "aud", "exp", "iat", "iss", "nonce"}
 	slices.Sort(c)
 	return c

@@ -128,7 +128,7 @@ func TestOpenIDConnect(t *testing.T) {
 			}
 			var bare map[string]any
 			e.call("GET", "/oauth/userinfo", tok2.AccessToken, "", 200, &bare)
-			if len(bare) != 1 || bare["sub"] != itoa(alice.ID) {
+			if len(bare) != 2 || bare["sub"] != itoa(alice.ID) || bare["account"] != itoa(alice.AccountID) {
 				t.Fatalf("userinfo of openid alone: %v", bare)
 			}
 
@@ -464,7 +464,7 @@ func TestOpenIDConnectStrictRP(t *testing.T) {
 				t.Fatal(err)
 			}
 			sub := itoa(alice.ID)
-			if got.Claims["sub"] != sub || got.Claims["nonce"] != start.Nonce || got.Claims["aud"] != cl.ID || got.Claims["iss"] != e.srv.URL ||
+			if got.Claims["sub"] != sub || got.Claims["account"] != itoa(alice.AccountID) || got.Claims["nonce"] != start.Nonce || got.Claims["aud"] != cl.ID || got.Claims["iss"] != e.srv.URL ||
 				got.Claims["email"] != "alice@example.com" || got.Claims["preferred_username"] != "alice" {
 				t.Errorf("ID token claims: %v", got.Claims)
 			}
