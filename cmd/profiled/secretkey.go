@@ -146,7 +146,7 @@ func keyBesideDatabase(k *keyConfig, c *dbConfig, getenv func(string) string) st
 
 // keyCreatedNotice is what the operator is told when a key file is made.
 func keyCreatedNotice(path string) string {
-	return "created the secret key file " + path + " (mode 0600): back it up with the database; without it, TFA secrets and security answers cannot be read"
+	return "created the secret key file " + path + " (mode 0600): back it up with the database; without it, TFA secrets, security answers and the keys that sign ID tokens cannot be read"
 }
 
 // decodeKey reads a key written as 64 hex digits or as base64 (standard
