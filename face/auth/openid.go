@@ -113,8 +113,7 @@ func (s *server) userInfo(w http.ResponseWriter, r *http.Request) {
 		if code == "" {
 			code = core.OAuthInvalidRequest
 		}
-		httpx.SetRetryAfter(w.Header(), e)
-		oauthFail(w, httpx.Status(e.Kind), code, e.Reason)
+		oauthFail(w, status(w, e), code, e.Reason)
 		return
 	}
 	writeJSON(w, http.StatusOK, claims)
