@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
-	"os"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -154,7 +153,7 @@ func TestOpenIDConnect(t *testing.T) {
 			// "*" asks for every API, not for an ID token.
 			all := *conf
 			all.Scopes = []string{"*"}
-			if raw := tokenOf(t, signInRaw(t, e, browser, &all)).Extra("id_token"); raw != nil {
+			if raw := e.approved(&all).Extra("id_token"); raw != nil {
 				t.Fatalf("a \"*\" authorization got an ID token: %v", raw)
 			}
 
@@ -199,12 +198,12 @@ func TestOpenIDConnect(t *testing.T) {
 			if got := keys(); len(got) != 2 || got[0] != newKey.ID || got[1] != first[0] {
 				t.Fatalf("keys after rotating: %v, want %s then %s", got, newKey.ID, first[0])
 			}
-			rawBefore, _ := tokenOf(t, signInRaw(t, e, browser, conf)).Extra("id_token").(string)
+			rawBefore, _ := e.approved(conf).Extra("id_token").(string)
 			if kidOf(rawBefore) != first[0] {
 				t.Fatal("a key signed before the key set's copies could have it")
 			}
 			e.clock.Advance(newKey.Created.Add(core.KeySetMaxAge).Sub(e.clock.Now()))
-			rawAfter, _ := tokenOf(t, signInRaw(t, e, browser, conf)).Extra("id_token").(string)
+			rawAfter, _ := e.approved(conf).Extra("id_token").(string)
 			if kidOf(rawAfter) != newKey.ID {
 				t.Fatalf("after %s the new key does not sign", core.KeySetMaxAge)
 			}
@@ -269,25 +268,6 @@ func TestOpenIDConnect(t *testing.T) {
 			}
 		})
 	}
-}
-
-// signInRaw runs the code flow with every scope asked for granted and
-// returns the token response.
-func signInRaw(t *testing.T, e *env, browser *http.Client, conf *oauth2.Config) func() (*oauth2.Token, error) {
-	pkce := oauth2.GenerateVerifier()
-	back := e.consent(browser, conf.AuthCodeURL("st", oauth2.S256ChallengeOption(pkce)), url.Values{"decision": {"approve"}})
-	return func() (*oauth2.Token, error) {
-		return conf.Exchange(context.Background(), back.Query().Get("code"), oauth2.VerifierOption(pkce))
-	}
-}
-
-func tokenOf(t *testing.T, exchange func() (*oauth2.Token, error)) *oauth2.Token {
-	t.Helper()
-	tok, err := exchange()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tok
 }
 
 // TestOpenIDConnectRefusals: userinfo refuses a missing, unknown or
@@ -407,12 +387,6 @@ func base64URL(s string) ([]byte, error) { return base64.RawURLEncoding.DecodeSt
 // pinned by its package-lock.json.
 const oidcRPDir = "testdata/oidcrp"
 
-var oidcRPInstall = sync.OnceValues(func() ([]byte, error) {
-	cmd := exec.Command("npm", "ci", "--no-audit", "--no-fund", "--prefer-offline")
-	cmd.Dir = oidcRPDir
-	return cmd.CombinedOutput()
-})
-
 // TestOpenIDConnectStrictRP: a second relying party, of another language
 // and a strict reading of the specifications (openid-client 6, from npm,
 // on oauth4webapi), signs alice in: discovery, the code flow with PKCE,
@@ -420,15 +394,7 @@ var oidcRPInstall = sync.OnceValues(func() ([]byte, error) {
 // key set, userinfo against the ID token's subject, and a refresh. Without
 // Node the test is skipped, except under CI=true (.ci/run installs it).
 func TestOpenIDConnectStrictRP(t *testing.T) {
-	if _, err := exec.LookPath("node"); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("node is not installed: .ci/run installs it (apt-get install nodejs npm)")
-		}
-		t.Skip("node is not installed")
-	}
-	if out, err := oidcRPInstall(); err != nil {
-		t.Fatalf("npm ci in %s: %v\n%s", oidcRPDir, err, out)
-	}
+	testenv.NodePackages(t, oidcRPDir)
 	for _, b := range testenv.Backends(t) {
 		t.Run(b.Name, func(t *testing.T) {
 			e := newEnv(t, b)

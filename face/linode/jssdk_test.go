@@ -9,7 +9,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -25,12 +24,6 @@ import (
 // @linode/api-v4, pinned by its package-lock.json.
 const jssdkDir = "testdata/jssdk"
 
-var npmCI = sync.OnceValues(func() ([]byte, error) {
-	cmd := exec.Command("npm", "ci", "--no-audit", "--no-fund", "--prefer-offline")
-	cmd.Dir = jssdkDir
-	return cmd.CombinedOutput()
-})
-
 // TestJSSDK runs testdata/jssdk/profile.mjs and account.mjs, which call
 // every /profile function, and every /account function profiled serves, of
 // @linode/api-v4 0.158 (Cloud Manager's SDK, installed from npm
@@ -38,15 +31,7 @@ var npmCI = sync.OnceValues(func() ([]byte, error) {
 // face on each backend. Without Node the test is skipped, except under
 // CI=true, where it fails: .ci/run installs Node.
 func TestJSSDK(t *testing.T) {
-	if _, err := exec.LookPath("node"); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("node is not installed: .ci/run installs it (apt-get install nodejs npm)")
-		}
-		t.Skip("node is not installed")
-	}
-	if out, err := npmCI(); err != nil {
-		t.Fatalf("npm ci in %s: %v\n%s", jssdkDir, err, out)
-	}
+	testenv.NodePackages(t, jssdkDir)
 	for _, b := range testenv.Backends(t) {
 		t.Run(b.Name, func(t *testing.T) {
 			ctx := context.Background()
