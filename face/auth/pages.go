@@ -197,15 +197,11 @@ func (s *server) logoutPage(w http.ResponseWriter, r *http.Request) {
 	}
 	back := safeNext(rt)
 	if rt != "" && back == defaultNext && s.svc.IsClientOrigin(r.Context(), client, rt) {
-		back = rt
 		if state := q.Get("state"); oidcLogout && state != "" {
-			if u, err := url.Parse(rt); err == nil {
-				v := u.Query()
-				v.Set("state", state)
-				u.RawQuery = v.Encode()
-				back = u.String()
-			}
+			redirectTo(w, r, rt, url.Values{"state": {state}})
+			return
 		}
+		back = rt
 	}
 	http.Redirect(w, r, back, http.StatusSeeOther)
 }
