@@ -142,4 +142,9 @@ type AuthWriter interface {
 	CreateSigningKey(ctx context.Context, k StoredSigningKey) error
 	// DeleteSigningKey forgets a signing key; ErrNotFound if there is none.
 	DeleteSigningKey(ctx context.Context, id string) error
+	// DeleteExpired deletes at most limit rows of each kind whose expiry
+	// is before t: tokens, refresh tokens, authorizations (with whatever
+	// was issued under them) and trusted devices. It returns how many rows
+	// it deleted in all.
+	DeleteExpired(ctx context.Context, t time.Time, limit int) (int64, error)
 }

@@ -262,6 +262,7 @@ func serve(ctx context.Context, e *env, c serveConfig) error {
 		discover(ctx, idp, c.iam.issuer, logger)
 	}
 	svc := core.New(cfg)
+	defer runPurger(ctx, svc, logger)() // before the store closes
 	if deliverer != nil {
 		defer runWorker(ctx, svc, core.OutboxEvents, deliverer, logger, "an event")() // before the store closes
 	}

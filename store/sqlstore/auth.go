@@ -213,3 +213,39 @@ func (t Tx) CreateSigningKey(ctx context.Context, k core.StoredSigningKey) error
 func (t Tx) DeleteSigningKey(ctx context.Context, id string) error {
 	return t.exec(ctx, "delete signing key", `DELETE FROM signing_keys WHERE id = ?`, id)
 }
+
+// expiredDeletes are DeleteExpired's statements, in the order that keeps
+// every reference whole: what was issued under an expired authorization
+// goes before it (all of it: an access token or a refresh token outlives
+// none of its authorization's, so there is next to nothing), and each
+// table's own expired rows go in batches of at most the limit, over the
+// expiry indexes of migration 00104.
+var expiredDeletes = []struct {
+	op, sql string
+	limited bool // the statement takes the limit after the time
+}{
+	{"delete expired refresh tokens", `DELETE FROM refresh_tokens WHERE hash IN
+		(SELECT hash FROM refresh_tokens WHERE expiry < ? LIMIT ?)`, true},
+	{"delete expired tokens", `DELETE FROM tokens WHERE id IN (SELECT id FROM tokens WHERE expiry < ? LIMIT ?)`, true},
+	{"delete expired apps' tokens", `DELETE FROM tokens WHERE app_id IN (SELECT id FROM apps WHERE expiry < ?)`, false},
+	{"delete expired apps' refresh tokens", `DELETE FROM refresh_tokens WHERE app_id IN
+		(SELECT id FROM apps WHERE expiry < ?)`, false},
+	{"delete expired apps", `DELETE FROM apps WHERE id IN (SELECT id FROM apps WHERE expiry < ? LIMIT ?)`, true},
+	{"delete expired devices", `DELETE FROM devices WHERE id IN (SELECT id FROM devices WHERE expiry < ? LIMIT ?)`, true},
+}
+
+func (t Tx) DeleteExpired(ctx context.Context, before time.Time, limit int) (int64, error) {
+	var deleted int64
+	for _, d := range expiredDeletes {
+		args := []any{t.d.Time(before)}
+		if d.limited {
+			args = append(args, limit)
+		}
+		n, err := t.q.Exec(ctx, d.sql, args...)
+		if err != nil {
+			return deleted, t.err(d.op, err)
+		}
+		deleted += n
+	}
+	return deleted, nil
+}

@@ -3,6 +3,7 @@ package storetest
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"testing"
 	"time"
@@ -24,6 +25,7 @@ var authTests = []struct {
 	{"RefreshTokens", testRefreshTokens},
 	{"PeekLimit", testPeekLimit},
 	{"SigningKeys", testSigningKeys},
+	{"DeleteExpired", testDeleteExpired},
 }
 
 func hash32(s string) []byte {
@@ -326,4 +328,82 @@ func testSigningKeys(t *testing.T, s core.Store) {
 	keys, err = s.SigningKeys(ctx)
 	noErr(t, "SigningKeys after a delete", err)
 	equal(t, "SigningKeys after a delete", keys, []core.StoredSigningKey{c, a})
+}
+
+// testDeleteExpired deletes, in batches of one row of each kind, what
+// expired before at(20), and keeps the rest: what was issued under an
+// expired authorization goes with it, even if it had not expired itself.
+func testDeleteExpired(t *testing.T, s core.Store) {
+	ctx := t.Context()
+	u := newUser(t, s, "alice")
+	cl := newOAuthClient(t, s, "client", true)
+	oldApp := newApp(t, s, core.App{UserID: u.ID, ClientID: cl.ID, Label: "old", Expiry: ptr(at(10))})
+	liveApp := newApp(t, s, core.App{UserID: u.ID, ClientID: cl.ID, Label: "live", Expiry: ptr(at(1000))})
+	oauth := func(label string, app core.App, expiry time.Time) core.Token {
+		return newToken(t, s, core.Token{UserID: u.ID, Label: label, Kind: core.TokenOAuth, ClientID: cl.ID, AppID: app.ID, Expiry: &expiry})
+	}
+	gone := []core.Token{
+		oauth("old access", oldApp, at(5)),
+		oauth("old app, not expired itself", oldApp, at(100)),
+		oauth("live app, expired access", liveApp, at(5)),
+		newToken(t, s, core.Token{UserID: u.ID, Label: "expired personal", Expiry: ptr(at(19))}),
+	}
+	kept := []core.Token{
+		oauth("live access", liveApp, at(20)),
+		newToken(t, s, core.Token{UserID: u.ID, Label: "personal for ever"}),
+	}
+	refresh := func(name string, app core.App, expiry time.Time) core.RefreshToken {
+		rt := core.RefreshToken{Hash: hash32(name), UserID: u.ID, AppID: app.ID, ClientID: cl.ID, Scopes: "account:read_only",
+			Created: t0, Expiry: expiry}
+		update(t, s, func(tx core.Tx) error { return tx.CreateRefreshToken(ctx, rt) })
+		return rt
+	}
+	goneRefresh := []core.RefreshToken{refresh("old app's", oldApp, at(10)), refresh("live app's used", liveApp, at(5))}
+	keptRefresh := refresh("live app's", liveApp, at(1000))
+	oldDevice := core.Device{UserID: u.ID, Created: t0, Expiry: at(19), LastAuthenticated: t0}
+	liveDevice := core.Device{UserID: u.ID, Created: t0, Expiry: at(21), LastAuthenticated: t0}
+	update(t, s, func(tx core.Tx) error {
+		return errors.Join(tx.CreateDevice(ctx, &oldDevice), tx.CreateDevice(ctx, &liveDevice))
+	})
+
+	var total int64
+	for i := 0; ; i++ {
+		var n int64
+		update(t, s, func(tx core.Tx) error {
+			var err error
+			n, err = tx.DeleteExpired(ctx, at(20), 1)
+			return err
+		})
+		if n == 0 {
+			break
+		}
+		if i == 10 {
+			t.Fatal("DeleteExpired keeps deleting")
+		}
+		total += n
+	}
+	equal(t, "rows DeleteExpired deleted", total, int64(len(gone)+len(goneRefresh)+2))
+
+	for _, tok := range gone {
+		_, _, err := s.TokenByHash(ctx, tok.Hash)
+		wantErr(t, "TokenByHash of deleted "+tok.Label, err, core.ErrNotFound)
+	}
+	for _, tok := range kept {
+		_, _, err := s.TokenByHash(ctx, tok.Hash)
+		noErr(t, "TokenByHash of kept "+tok.Label, err)
+	}
+	for _, rt := range goneRefresh {
+		_, err := s.RefreshToken(ctx, rt.Hash)
+		wantErr(t, "RefreshToken of a deleted one", err, core.ErrNotFound)
+	}
+	_, err := s.RefreshToken(ctx, keptRefresh.Hash)
+	noErr(t, "RefreshToken of the kept one", err)
+	_, err = s.App(ctx, u.ID, oldApp.ID)
+	wantErr(t, "App of the expired authorization", err, core.ErrNotFound)
+	_, err = s.App(ctx, u.ID, liveApp.ID)
+	noErr(t, "App of the live authorization", err)
+	_, err = s.Device(ctx, u.ID, oldDevice.ID)
+	wantErr(t, "Device expired", err, core.ErrNotFound)
+	_, err = s.Device(ctx, u.ID, liveDevice.ID)
+	noErr(t, "Device live", err)
 }

@@ -1,0 +1,41 @@
+package core
+
+import (
+	"context"
+	"fmt"
+)
+
+// purgeBatch bounds the rows of each kind one transaction of PurgeExpired
+// deletes, so that it never holds the database's writer for long.
+const purgeBatch = 1000
+
+// PurgeExpired deletes the credentials that have expired: tokens (the
+// one-hour access tokens of every refresh and the sessions of every
+// sign-in among them), refresh tokens, authorizations and trusted
+// devices. No rule reads them once expired (lists hide them, and each is
+// refused as unknown), but without this every sign-in and refresh would
+// leave a row forever. It deletes in transactions of at most purgeBatch
+// rows of each kind until none is left or ctx ends, and returns how many
+// rows it deleted. Any number of processes may run it at once.
+func (s *Service) PurgeExpired(ctx context.Context) (int64, error) {
+	var total int64
+	for {
+		if err := ctx.Err(); err != nil {
+			return total, err
+		}
+		now := s.clock()
+		var n int64
+		err := s.store.Update(ctx, func(tx Tx) error {
+			var err error
+			n, err = tx.DeleteExpired(ctx, now, purgeBatch)
+			return err
+		})
+		if err != nil {
+			return total, fmt.Errorf("purge expired credentials: %w", err)
+		}
+		total += n
+		if n == 0 {
+			return total, nil
+		}
+	}
+}
