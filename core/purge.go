@@ -15,7 +15,8 @@ const purgeBatch = 1000
 // devices. No rule reads them once expired (lists hide them, and each is
 // refused as unknown), but without this every sign-in and refresh would
 // leave a row forever. It deletes in transactions of at most purgeBatch
-// rows of each kind until none is left or ctx ends, and returns how many
+// rows of each kind until none is left or ctx ends (one transaction
+// when there are fewer), and returns how many
 // rows it deleted. Any number of processes may run it at once.
 func (s *Service) PurgeExpired(ctx context.Context) (int64, error) {
 	var total int64
@@ -34,7 +35,10 @@ func (s *Service) PurgeExpired(ctx context.Context) (int64, error) {
 			return total, fmt.Errorf("purge expired credentials: %w", err)
 		}
 		total += n
-		if n == 0 {
+		// Fewer rows than one batch in all: no kind filled its batch, so
+		// nothing expired before now is left, and another transaction
+		// would only find nothing.
+		if n < purgeBatch {
 			return total, nil
 		}
 	}
