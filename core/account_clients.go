@@ -102,10 +102,16 @@ func (s *Service) CreateAccountOAuthClient(ctx context.Context, a Actor, in Acco
 		c.SecretHash = HashToken(secret)
 	}
 	err = s.update(ctx, func(tx Tx, note func(Event)) error {
+		if err := s.holdQuota(ctx, tx, QuotaOAuthClients, c.AccountID); err != nil {
+			return err
+		}
 		note(eventOf(EventClientCreated, a, c.Label))
 		return notFound(tx.CreateOAuthClient(ctx, c), "create oauth client")
 	})
-	return c, secret, err
+	if err = s.overQuota(err, QuotaOAuthClients); err != nil {
+		return OAuthClient{}, "", err
+	}
+	return c, secret, nil
 }
 
 // UpdateAccountOAuthClient changes a client's label or redirect URI. A

@@ -46,6 +46,8 @@ type env struct {
 	cost *core.PasswordCost
 	// events records the security events the service reported.
 	events *eventLog
+	// quotas are the service's (zero: the defaults); set them, then reopen.
+	quotas core.Quotas
 }
 
 // start is a whole second on a TOTP step boundary.
@@ -86,7 +88,7 @@ func (e *env) open() {
 	}
 	e.store = st
 	e.svc = core.New(core.Config{PasswordCost: e.cost, Store: st, Box: e.box, SMS: e.sms, Now: e.clock.Now, Rand: rand.Reader,
-		Events: e.events})
+		Events: e.events, Quotas: e.quotas})
 }
 
 // reopen closes the store and builds a new Service on the same file, as a

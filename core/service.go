@@ -52,6 +52,9 @@ type Config struct {
 	// (internal/testenv.FastPasswords); nil, as cmd/profiled leaves it, is
 	// ProductionPasswordCost.
 	PasswordCost *PasswordCost
+	// Quotas bound the objects one user or account keeps; zero fields
+	// are DefaultQuotas.
+	Quotas Quotas
 }
 
 // Service enforces every rule of the account domain, once, for all faces.
@@ -74,6 +77,7 @@ type Service struct {
 	// publicURL is Config.PublicURL, without a trailing slash.
 	publicURL string
 	signup    bool // Config.Signup
+	quotas    Quotas
 	// parsedKeys holds the signing keys opened so far, by id (idtoken.go).
 	parsedKeys sync.Map
 	firstKey   sync.Mutex // held while this process makes the first signing key
@@ -83,7 +87,7 @@ type Service struct {
 func New(c Config) *Service {
 	s := &Service{store: c.Store, box: c.Box, sms: c.SMS, now: c.Now, rand: c.Rand, idp: c.Identity, clients: c.Clients,
 		cost: ProductionPasswordCost, events: c.Events, outbox: c.EventsOutbox, mail: c.Mail,
-		publicURL: strings.TrimRight(c.PublicURL, "/"), signup: c.Signup}
+		publicURL: strings.TrimRight(c.PublicURL, "/"), signup: c.Signup, quotas: c.Quotas.withDefaults()}
 	if c.PasswordCost != nil {
 		s.cost = *c.PasswordCost
 	}

@@ -61,10 +61,13 @@ func (s *Service) AddSSHKey(ctx context.Context, a Actor, in SSHKeyCreate) (SSHK
 	}
 	k := SSHKey{UserID: a.User.ID, Label: in.Label, Key: in.Key, Fingerprint: ssh.FingerprintSHA256(pub), Created: s.clock()}
 	err = s.update(ctx, func(tx Tx, note func(Event)) error {
+		if err := s.holdQuota(ctx, tx, QuotaSSHKeys, a.User.ID); err != nil {
+			return err
+		}
 		note(eventOf(EventSSHKeyAdded, a, k.Label))
 		return notFound(tx.CreateSSHKey(ctx, &k), "create ssh key")
 	})
-	return k, err
+	return k, s.overQuota(err, QuotaSSHKeys)
 }
 
 // RenameSSHKey changes a key's label, the only thing about a key that can change.

@@ -134,6 +134,15 @@ type Writer interface {
 	DeletePhoneVerification(ctx context.Context, userID int64) error
 	SetGrants(ctx context.Context, userID int64, g Grants) error
 
+	// HoldQuota makes the transaction fail with ErrOverQuota, at this
+	// call or at the latest at commit, if ownerID already has max or more
+	// objects of kind q (live ones, for tokens, at now). It first takes
+	// the owner's row lock (the user's; the account's for
+	// QuotaOAuthClients) where transactions run side by side, so that the
+	// count sees every add committed before, and adds that race on
+	// several replicas pass the bound one at a time.
+	HoldQuota(ctx context.Context, q Quota, ownerID int64, max int, now time.Time) error
+
 	// HitLimit counts one attempt against key in a fixed window that starts
 	// at the first attempt and lasts window. It returns the count including
 	// this attempt and when the window ends. Counters live in the database

@@ -115,7 +115,7 @@ func (s *Service) CreateToken(ctx context.Context, a Actor, in TokenCreate) (Tok
 		}
 	}
 	return s.issueToken(ctx, Token{UserID: a.User.ID, Kind: TokenPersonal, Label: in.Label, Scopes: scopes, Expiry: expiry, AppID: appID},
-		eventOf(EventTokenCreated, a, in.Label))
+		true, eventOf(EventTokenCreated, a, in.Label))
 }
 
 // trust is how far a token is trusted with the account itself.
@@ -179,18 +179,21 @@ func (s *Service) stepUp(ctx context.Context, a Actor) error {
 }
 
 // IssueToken creates a personal access token for a user by name, for
-// operators (the CLI) rather than API callers.
+// operators (the CLI) rather than API callers. The token counts toward the
+// user's quota, which bounds what API callers add, but an operator may
+// pass it.
 func (s *Service) IssueToken(ctx context.Context, username, label string, scopes Scopes, expiry *time.Time) (Token, string, error) {
 	u, err := s.store.UserByUsername(ctx, username)
 	if err != nil {
 		return Token{}, "", notFound(err, "find user")
 	}
-	return s.issueToken(ctx, Token{UserID: u.ID, Kind: TokenPersonal, Label: label, Scopes: scopes, Expiry: expiry})
+	return s.issueToken(ctx, Token{UserID: u.ID, Kind: TokenPersonal, Label: label, Scopes: scopes, Expiry: expiry}, false)
 }
 
 // issueToken stores t, a new token: its label checked, its expiry in the
-// future, with a new secret. It returns t and the raw token.
-func (s *Service) issueToken(ctx context.Context, t Token, events ...Event) (Token, string, error) {
+// future, with a new secret, within the user's quota of tokens if quota.
+// It returns t and the raw token.
+func (s *Service) issueToken(ctx context.Context, t Token, quota bool, events ...Event) (Token, string, error) {
 	if err := validateTokenLabel(t.Label); err != nil {
 		return Token{}, "", err
 	}
@@ -208,12 +211,17 @@ func (s *Service) issueToken(ctx context.Context, t Token, events ...Event) (Tok
 	}
 	t.Created, t.Prefix, t.Hash = now, raw[:TokenPrefixLength], HashToken(raw)
 	err = s.update(ctx, func(tx Tx, note func(Event)) error {
+		if quota {
+			if err := s.holdQuota(ctx, tx, QuotaPersonalTokens, t.UserID); err != nil {
+				return err
+			}
+		}
 		for _, e := range events {
 			note(e)
 		}
 		return notFound(tx.CreateToken(ctx, &t), "create token")
 	})
-	if err != nil {
+	if err = s.overQuota(err, QuotaPersonalTokens); err != nil {
 		return Token{}, "", err
 	}
 	return t, raw, nil

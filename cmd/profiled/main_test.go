@@ -1026,3 +1026,33 @@ func TestReadinessDrains(t *testing.T) {
 		t.Fatalf("serve stopped %v after SIGTERM, before its 1 s drain", took)
 	}
 }
+
+// TestServeQuotas: --quota-ssh-keys and PROFILED_QUOTA_TOKENS reach the
+// rules, and a refused add says what to do; a quota must be a whole
+// number above zero.
+func TestServeQuotas(t *testing.T) {
+	_, db := tempDB(t)
+	s := startServe(t, map[string]string{"PROFILED_DB": db, "PROFILED_QUOTA_TOKENS": "1"}, "--quota-ssh-keys", "1")
+	addKey := func() (int, []byte) {
+		body, _ := json.Marshal(map[string]string{"label": "k", "ssh_key": testenv.NewSSHKey(t, "")})
+		return call(t, "POST", s.base+"/v4/profile/sshkeys", s.token, string(body))
+	}
+	if status, body := addKey(); status != http.StatusOK {
+		t.Fatalf("the first SSH key: %d %s", status, body)
+	}
+	if status, body := addKey(); status != http.StatusBadRequest || !strings.Contains(string(body), "at most 1 SSH keys: delete one") {
+		t.Fatalf("the second SSH key past --quota-ssh-keys 1: %d %s", status, body)
+	}
+	// The bootstrap token is admin's one personal token.
+	if status, body := call(t, "POST", s.base+"/v4/profile/tokens", s.token, `{"label":"more"}`); status != http.StatusBadRequest ||
+		!strings.Contains(string(body), "at most 1 personal access tokens") {
+		t.Fatalf("a token past PROFILED_QUOTA_TOKENS=1: %d %s", status, body)
+	}
+
+	for _, bad := range []string{"0", "-3", "many"} {
+		_, errOut, err := runCmd(t, map[string]string{"PROFILED_DB": db}, "serve", "--addr", "127.0.0.1:0", "--quota-oauth-clients", bad)
+		if err == nil || !strings.Contains(errOut+err.Error(), "quota-oauth-clients") {
+			t.Errorf("--quota-oauth-clients %s: err %v, stderr %q; want a usage error naming the flag", bad, err, errOut)
+		}
+	}
+}

@@ -96,15 +96,17 @@ var serveCommand = command{
 			"the longest a request's work may take, its database calls included: past it the request answers 503 (a database link that hangs holds no request longer); 0 for none")
 		iamConf := iamFlags(fs)
 		mail := mailFlags(fs)
+		quotas := quotaFlags(fs)
 		clients := clientsFlag(fs)
 		return func(ctx context.Context, e *env) error {
-			return serve(ctx, e, serveConfig{db: db, key: key, addr: addr, webhook: webhook, logFormat: logFormat, trustProxy: trustProxy, iam: iamConf, clients: *clients, tokenFile: tokenFile, requestTimeout: requestTimeout, budget: budget, drain: drain, origins: origins, tlsCert: tlsCert, tlsKey: tlsKey, metricsAddr: metricsAddr, eventsURL: eventsURL, eventsSecret: eventsSecret, mail: mail})
+			return serve(ctx, e, serveConfig{db: db, key: key, addr: addr, webhook: webhook, logFormat: logFormat, trustProxy: trustProxy, iam: iamConf, clients: *clients, tokenFile: tokenFile, requestTimeout: requestTimeout, budget: budget, drain: drain, origins: origins, tlsCert: tlsCert, tlsKey: tlsKey, metricsAddr: metricsAddr, eventsURL: eventsURL, eventsSecret: eventsSecret, mail: mail, quotas: quotas})
 		}
 	},
 }
 
 type serveConfig struct {
 	db        *dbConfig
+	quotas    *quotaConfig
 	key       *keyConfig
 	addr      string
 	webhook   string
@@ -256,7 +258,7 @@ func serve(ctx context.Context, e *env, c serveConfig) error {
 	// and those named on the command line.
 	directory := core.ClientDirectories{core.RegisteredClients{Store: store}, clients}
 	cfg := core.Config{Store: store, Box: box, SMS: sender, Clients: directory, Events: events, EventsOutbox: deliverer != nil,
-		Mail: mailSender != nil, PublicURL: c.iam.publicURL, Signup: c.mail.signup}
+		Mail: mailSender != nil, PublicURL: c.iam.publicURL, Signup: c.mail.signup, Quotas: c.quotas.core()}
 	if idp != nil {
 		cfg.Identity = idp
 		discover(ctx, idp, c.iam.issuer, logger)
@@ -522,4 +524,23 @@ Use it as a bearer token, for example:
 Make more users and tokens with "profiled users create" and "profiled tokens create".
 
 `, token, base)
+}
+
+// quotaConfig holds the --quota-* flags.
+type quotaConfig struct{ sshKeys, tokens, oauthClients int64 }
+
+func quotaFlags(fs *flagSet) *quotaConfig {
+	c := &quotaConfig{}
+	d := core.DefaultQuotas
+	fs.envInt64(&c.sshKeys, "quota-ssh-keys", "PROFILED_QUOTA_SSH_KEYS", int64(d.SSHKeys),
+		"each user keeps at most `N` SSH keys: past it, adding one answers 400, saying to delete one first")
+	fs.envInt64(&c.tokens, "quota-tokens", "PROFILED_QUOTA_TOKENS", int64(d.PersonalTokens),
+		"each user keeps at most `N` live personal access tokens: past it, creating one answers 400 (the command line's tokens create counts toward it, but may pass it)")
+	fs.envInt64(&c.oauthClients, "quota-oauth-clients", "PROFILED_QUOTA_OAUTH_CLIENTS", int64(d.OAuthClients),
+		"each account registers at most `N` OAuth clients through /account/oauth-clients: past it, registering one answers 400")
+	return c
+}
+
+func (c *quotaConfig) core() core.Quotas {
+	return core.Quotas{SSHKeys: int(c.sshKeys), PersonalTokens: int(c.tokens), OAuthClients: int(c.oauthClients)}
 }

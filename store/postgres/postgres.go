@@ -288,6 +288,7 @@ var dialect = sqlstore.Dialect{
 const (
 	uniqueViolation      = "23505"
 	foreignKeyViolation  = "23503"
+	checkViolation       = "23514"
 	serializationFailure = "40001"
 	deadlockDetected     = "40P01"
 )
@@ -300,8 +301,9 @@ func retryable(err error) bool {
 }
 
 // classify maps a missing row or a reference to one (a foreign key naming
-// a user or an authorization that is not there) to ErrNotFound, and a
-// unique violation to ErrDuplicate.
+// a user or an authorization that is not there) to ErrNotFound, a
+// unique violation to ErrDuplicate, and a quota guard's refusal to
+// ErrOverQuota.
 func classify(err error) error {
 	if errors.Is(err, pgx.ErrNoRows) {
 		return core.ErrNotFound
@@ -313,6 +315,10 @@ func classify(err error) error {
 			return core.ErrDuplicate
 		case foreignKeyViolation:
 			return core.ErrNotFound
+		case checkViolation:
+			if pe.ConstraintName == "over_quota" {
+				return core.ErrOverQuota // a quota guard (sqlstore's HoldQuota)
+			}
 		}
 	}
 	return nil

@@ -286,8 +286,9 @@ var dialect = sqlstore.Dialect{
 }
 
 // classify maps a missing row or a reference to one (a foreign key naming
-// a user or an authorization that is not there) to ErrNotFound, and a
-// unique violation to ErrDuplicate.
+// a user or an authorization that is not there) to ErrNotFound, a
+// unique violation to ErrDuplicate, and a quota guard's refusal to
+// ErrOverQuota.
 func classify(err error) error {
 	if errors.Is(err, sql.ErrNoRows) {
 		return core.ErrNotFound
@@ -299,6 +300,10 @@ func classify(err error) error {
 			return core.ErrDuplicate
 		case sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY:
 			return core.ErrNotFound
+		case sqlite3.SQLITE_CONSTRAINT_CHECK:
+			if strings.Contains(se.Error(), "CHECK constraint failed: over_quota") {
+				return core.ErrOverQuota // a quota guard (sqlstore's HoldQuota)
+			}
 		}
 	}
 	return nil

@@ -107,8 +107,9 @@ type Dialect struct {
 	// SkipLocked a SELECT that takes only the rows no one else locked.
 	ForUpdate, SkipLocked string
 	// Classify maps a driver error to core.ErrNotFound (no row, or a
-	// foreign key naming a missing row) or core.ErrDuplicate (a unique
-	// violation), and returns nil for any other error.
+	// foreign key naming a missing row), core.ErrDuplicate (a unique
+	// violation) or core.ErrOverQuota (the CHECK of over_quota, which
+	// HoldQuota trips), and returns nil for any other error.
 	Classify func(error) error
 	// Retryable reports an error after which the engine runs the whole
 	// transaction again (nil: none).

@@ -91,6 +91,7 @@ func Run(t *testing.T, open func(t *testing.T) core.Store) {
 	tests = append(tests, authTests...)    // auth.go
 	tests = append(tests, outboxTests...)  // outbox.go
 	tests = append(tests, accountTests...) // accounts.go
+	tests = append(tests, quotaTests...)   // quota.go
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

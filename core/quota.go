@@ -1,0 +1,82 @@
+package core
+
+import (
+	"context"
+	"errors"
+	"fmt"
+)
+
+// Quota names a kind of object whose number per owner is bounded: without
+// a bound, one user's token (or a script gone wrong) adding SSH keys at
+// thousands a second would fill the database's disk for everyone.
+type Quota int
+
+const (
+	QuotaSSHKeys        Quota = iota + 1 // a user's SSH keys
+	QuotaPersonalTokens                  // a user's live personal access tokens
+	QuotaOAuthClients                    // an account's OAuth clients
+)
+
+// Quotas are the bounds, each the most objects of its kind one owner may
+// keep. A zero field is its default (DefaultQuotas).
+type Quotas struct {
+	SSHKeys        int
+	PersonalTokens int
+	OAuthClients   int
+}
+
+// DefaultQuotas are far above what a person or a console keeps (the real
+// API's clients, Terraform's acceptance tests included, keep a few dozen),
+// and low enough that every list stays a few pages.
+var DefaultQuotas = Quotas{SSHKeys: 1000, PersonalTokens: 1000, OAuthClients: 1000}
+
+// withDefaults fills the zero fields of q from DefaultQuotas.
+func (q Quotas) withDefaults() Quotas {
+	if q.SSHKeys <= 0 {
+		q.SSHKeys = DefaultQuotas.SSHKeys
+	}
+	if q.PersonalTokens <= 0 {
+		q.PersonalTokens = DefaultQuotas.PersonalTokens
+	}
+	if q.OAuthClients <= 0 {
+		q.OAuthClients = DefaultQuotas.OAuthClients
+	}
+	return q
+}
+
+// max is the bound of k, and what a client is told it counts.
+func (q Quotas) max(k Quota) (int, string) {
+	switch k {
+	case QuotaSSHKeys:
+		return q.SSHKeys, "SSH keys"
+	case QuotaPersonalTokens:
+		return q.PersonalTokens, "personal access tokens"
+	case QuotaOAuthClients:
+		return q.OAuthClients, "OAuth clients in an account"
+	}
+	panic(fmt.Sprintf("core: unknown quota %d", k))
+}
+
+// ErrOverQuota is what a store's HoldQuota fails with, at once or at the
+// latest at commit, when the owner already has as many objects as allowed.
+var ErrOverQuota = errors.New("over quota")
+
+// holdQuota makes tx fail unless ownerID (a user, or an account for
+// QuotaOAuthClients) has fewer objects of kind k than its quota, counted
+// under the owner's row lock so that adds sent at once, to any replica,
+// cannot pass the bound together. Call it in the transaction that adds
+// the object, before the add, and pass Update's error to overQuota.
+func (s *Service) holdQuota(ctx context.Context, tx Tx, k Quota, ownerID int64) error {
+	limit, _ := s.quotas.max(k)
+	return tx.HoldQuota(ctx, k, ownerID, limit, s.clock())
+}
+
+// overQuota turns the store's ErrOverQuota for k into the client's answer.
+func (s *Service) overQuota(err error, k Quota) error {
+	if !errors.Is(err, ErrOverQuota) {
+		return err
+	}
+	limit, what := s.quotas.max(k)
+	return &Error{Kind: KindConflict, Code: "quota-exceeded",
+		Reason: fmt.Sprintf("You may have at most %d %s: delete one before adding another", limit, what)}
+}

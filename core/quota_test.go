@@ -1,0 +1,129 @@
+package core_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/profiled/profiled/core"
+	"github.com/profiled/profiled/internal/testenv"
+)
+
+// overQuota checks the answer to an add past a quota: a conflict that
+// names the bound and what to do, with no event for the refused add.
+func overQuota(t *testing.T, e *env, err error, want string) {
+	t.Helper()
+	ce := wantErr(t, err, core.KindConflict, "")
+	if ce.Code != "quota-exceeded" || !strings.Contains(ce.Reason, want) || !strings.Contains(ce.Reason, "delete one") {
+		t.Fatalf("over quota: code %q, reason %q; want quota-exceeded and %q", ce.Code, ce.Reason, want)
+	}
+	if got := e.events.take(); len(got) != 0 {
+		t.Fatalf("a refused add reported events %v", got)
+	}
+}
+
+func TestQuotaSSHKeys(t *testing.T) {
+	e := newEnv(t)
+	e.quotas = core.Quotas{SSHKeys: 2}
+	e.reopen()
+	a, b := e.user("alice", false), e.user("bob", false)
+	add := func(a core.Actor) (core.SSHKey, error) {
+		return e.svc.AddSSHKey(e.ctx, a, core.SSHKeyCreate{Label: "k", Key: testenv.NewSSHKey(t, "")})
+	}
+	first, err := add(a)
+	noErr(t, err)
+	_, err = add(a)
+	noErr(t, err)
+	e.events.take()
+	_, err = add(a)
+	overQuota(t, e, err, "at most 2 SSH keys")
+	page, err := e.svc.SSHKeys(e.ctx, a, core.ListQuery{Page: 1, PageSize: 100})
+	noErr(t, err)
+	if page.Results != 2 {
+		t.Fatalf("alice has %d keys after the refused add, want 2", page.Results)
+	}
+	_, err = add(b) // bob's quota is his own
+	noErr(t, err)
+	noErr(t, e.svc.DeleteSSHKey(e.ctx, a, first.ID))
+	_, err = add(a)
+	noErr(t, err)
+}
+
+func TestQuotaPersonalTokens(t *testing.T) {
+	e := newEnv(t)
+	e.quotas = core.Quotas{PersonalTokens: 3}
+	e.reopen()
+	a := e.user("alice", false) // its token is the first of three
+	soon := e.clock.Now().Add(time.Hour)
+	short, _, err := e.svc.CreateToken(e.ctx, a, core.TokenCreate{Label: "short", Expiry: &soon})
+	noErr(t, err)
+	_, _, err = e.svc.CreateToken(e.ctx, a, core.TokenCreate{Label: "third"})
+	noErr(t, err)
+	e.events.take()
+	_, _, err = e.svc.CreateToken(e.ctx, a, core.TokenCreate{Label: "fourth"})
+	overQuota(t, e, err, "at most 3 personal access tokens")
+
+	// An expired token no longer counts, even before the purge deletes it.
+	e.clock.Advance(time.Hour + time.Second)
+	_, _, err = e.svc.CreateToken(e.ctx, a, core.TokenCreate{Label: "after short"})
+	noErr(t, err)
+	if _, err := e.svc.Token(e.ctx, a, short.ID); err == nil {
+		t.Fatal("the expired token is still listed")
+	}
+
+	// An operator (the command line) may pass the quota; what they issue
+	// counts toward it.
+	_, _, err = e.svc.IssueToken(e.ctx, "alice", "cli", core.AllScopes, nil)
+	noErr(t, err)
+	e.events.take()
+	_, _, err = e.svc.CreateToken(e.ctx, a, core.TokenCreate{Label: "fifth"})
+	overQuota(t, e, err, "at most 3 personal access tokens")
+}
+
+func TestQuotaOAuthClients(t *testing.T) {
+	e := newEnv(t)
+	e.quotas = core.Quotas{OAuthClients: 2}
+	e.reopen()
+	a := e.user("alice", false)
+	add := func(i int) error {
+		label, uri := fmt.Sprint("app ", i), "https://app.example/cb"
+		_, _, err := e.svc.CreateAccountOAuthClient(e.ctx, a, core.AccountClientInput{Label: &label, RedirectURI: &uri})
+		return err
+	}
+	noErr(t, add(1))
+	noErr(t, add(2))
+	e.events.take()
+	overQuota(t, e, add(3), "at most 2 OAuth clients in an account")
+	page, err := e.svc.AccountOAuthClients(e.ctx, a, core.ListQuery{Page: 1, PageSize: 100})
+	noErr(t, err)
+	if page.Results != 2 {
+		t.Fatalf("the account has %d clients after the refused add, want 2", page.Results)
+	}
+}
+
+// TestQuotaDefaults: a Service without quotas takes DefaultQuotas.
+func TestQuotaDefaults(t *testing.T) {
+	e := newEnv(t)
+	a := e.user("alice", false)
+	limit := core.DefaultQuotas.SSHKeys
+	if limit < 100 {
+		t.Fatalf("DefaultQuotas.SSHKeys is %d: it should be far above what a person keeps", limit)
+	}
+	line := testenv.NewSSHKey(t, "")
+	noErr(t, e.store.Update(e.ctx, func(tx core.Tx) error {
+		for range limit - 1 {
+			if err := tx.CreateSSHKey(e.ctx, &core.SSHKey{UserID: a.User.ID, Key: line, Fingerprint: "f", Created: e.clock.Now()}); err != nil {
+				return err
+			}
+		}
+		return nil
+	}))
+	add := func() error {
+		_, err := e.svc.AddSSHKey(e.ctx, a, core.SSHKeyCreate{Label: "k", Key: line})
+		return err
+	}
+	noErr(t, add())
+	e.events.take()
+	overQuota(t, e, add(), fmt.Sprintf("at most %d SSH keys", limit))
+}

@@ -1,0 +1,128 @@
+package storetest
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/profiled/profiled/core"
+)
+
+var quotaTests = []struct {
+	name string
+	fn   func(*testing.T, core.Store)
+}{
+	{"QuotaSSHKeys", testQuotaSSHKeys},
+	{"QuotaPersonalTokens", testQuotaPersonalTokens},
+	{"QuotaOAuthClients", testQuotaOAuthClients},
+	{"QuotaConcurrent", testQuotaConcurrent},
+}
+
+// addKeyUnderQuota adds an SSH key to the user in a transaction that holds
+// the quota of max keys first, as the core does.
+func addKeyUnderQuota(t *testing.T, s core.Store, userID int64, max int, label string) error {
+	k := core.SSHKey{UserID: userID, Label: label, Key: "ssh-ed25519 AAAA" + label, Fingerprint: "SHA256:" + label, Created: t0}
+	return updateErr(t, s, func(tx core.Tx) error {
+		if err := tx.HoldQuota(t.Context(), core.QuotaSSHKeys, userID, max, t0); err != nil {
+			return err
+		}
+		return tx.CreateSSHKey(t.Context(), &k)
+	})
+}
+
+func countSSHKeys(t *testing.T, s core.Store, userID int64) int {
+	t.Helper()
+	_, n, err := s.ListSSHKeys(t.Context(), userID, all)
+	noErr(t, "ListSSHKeys", err)
+	return n
+}
+
+// testQuotaSSHKeys: the adds up to the bound pass, the next fails with
+// ErrOverQuota and stores nothing, another user's keys do not count, and a
+// delete makes room again.
+func testQuotaSSHKeys(t *testing.T, s core.Store) {
+	u, other := newUser(t, s, "alice"), newUser(t, s, "bob")
+	newSSHKey(t, s, other.ID, "bob's", "SHA256:bob")
+	for i := range 3 {
+		noErr(t, fmt.Sprintf("add key %d of 3", i+1), addKeyUnderQuota(t, s, u.ID, 3, fmt.Sprint("k", i)))
+	}
+	wantErr(t, "add key 4 of 3", addKeyUnderQuota(t, s, u.ID, 3, "k3"), core.ErrOverQuota)
+	equal(t, "keys after the refused add", countSSHKeys(t, s, u.ID), 3)
+
+	keys, _, err := s.ListSSHKeys(t.Context(), u.ID, all)
+	noErr(t, "ListSSHKeys", err)
+	update(t, s, func(tx core.Tx) error { return tx.DeleteSSHKey(t.Context(), u.ID, keys[0].ID) })
+	noErr(t, "add after a delete", addKeyUnderQuota(t, s, u.ID, 3, "k4"))
+	equal(t, "keys at the end", countSSHKeys(t, s, u.ID), 3)
+	equal(t, "bob's keys", countSSHKeys(t, s, other.ID), 1)
+}
+
+// testQuotaPersonalTokens counts only the user's live personal tokens:
+// neither expired ones nor sessions nor OAuth tokens.
+func testQuotaPersonalTokens(t *testing.T, s core.Store) {
+	u := newUser(t, s, "alice")
+	newToken(t, s, core.Token{UserID: u.ID, Label: "live"})
+	newToken(t, s, core.Token{UserID: u.ID, Label: "live until 20", Expiry: ptr(at(20))})
+	newToken(t, s, core.Token{UserID: u.ID, Label: "expired", Expiry: ptr(at(5))})
+	newToken(t, s, core.Token{UserID: u.ID, Label: "session", Kind: core.TokenSession, Expiry: ptr(at(100))})
+	hold := func(max int, now time.Time) error {
+		return updateErr(t, s, func(tx core.Tx) error {
+			return tx.HoldQuota(t.Context(), core.QuotaPersonalTokens, u.ID, max, now)
+		})
+	}
+	noErr(t, "2 live personal tokens, quota 3", hold(3, at(10)))
+	wantErr(t, "2 live personal tokens, quota 2", hold(2, at(10)), core.ErrOverQuota)
+	noErr(t, "1 live personal token at minute 30, quota 2", hold(2, at(30)))
+}
+
+func testQuotaOAuthClients(t *testing.T, s core.Store) {
+	u, other := newUser(t, s, "alice"), newUser(t, s, "bob")
+	add := func(accountID int64, id string) error {
+		c := core.OAuthClient{ID: id, Label: "App " + id, RedirectURIs: []string{"https://example.com/cb"}, Public: true,
+			Created: t0, AccountID: accountID, Status: core.OAuthClientActive}
+		return updateErr(t, s, func(tx core.Tx) error {
+			if err := tx.HoldQuota(t.Context(), core.QuotaOAuthClients, accountID, 2, t0); err != nil {
+				return err
+			}
+			return tx.CreateOAuthClient(t.Context(), c)
+		})
+	}
+	noErr(t, "bob's client", add(other.AccountID, "b1"))
+	noErr(t, "client 1 of 2", add(u.AccountID, "a1"))
+	noErr(t, "client 2 of 2", add(u.AccountID, "a2"))
+	wantErr(t, "client 3 of 2", add(u.AccountID, "a3"), core.ErrOverQuota)
+	_, err := s.OAuthClient(t.Context(), "a3")
+	wantErr(t, "the refused client", err, core.ErrNotFound)
+}
+
+// testQuotaConcurrent sends more adds at once than the quota allows: on
+// PostgreSQL they run side by side, and only the owner's row lock keeps
+// two of them from counting the same keys. Exactly the quota passes.
+func testQuotaConcurrent(t *testing.T, s core.Store) {
+	u := newUser(t, s, "alice")
+	const max, adds = 5, 24
+	var wg sync.WaitGroup
+	errs := make([]error, adds)
+	start := make(chan struct{})
+	for i := range adds {
+		wg.Go(func() {
+			<-start
+			errs[i] = addKeyUnderQuota(t, s, u.ID, max, fmt.Sprint("k", i))
+		})
+	}
+	close(start)
+	wg.Wait()
+	passed := 0
+	for i, err := range errs {
+		switch {
+		case err == nil:
+			passed++
+		case !errors.Is(err, core.ErrOverQuota):
+			t.Errorf("add %d: %v, want nil or ErrOverQuota", i, err)
+		}
+	}
+	equal(t, "adds that passed", passed, max)
+	equal(t, "keys stored", countSSHKeys(t, s, u.ID), max)
+}
