@@ -6,13 +6,14 @@ import "context"
 // events of the account's users that have a Linode action, kept in the
 // transaction of the change they report (Service.update). Unrestricted
 // users see every event of the account; a restricted user sees their own.
+// Both see the last 90 days (History), as the Linode API shows.
 
 func (s *Service) visibleEvent(ctx context.Context, a Actor, id int64) (AccountEvent, error) {
 	e, err := s.store.AccountEvent(ctx, a.User.AccountID, id)
 	if err != nil {
 		return AccountEvent{}, notFound(err, "get event")
 	}
-	if a.User.Restricted && e.UserID != a.User.ID {
+	if a.User.Restricted && e.UserID != a.User.ID || e.Created.Before(s.historyStart()) {
 		return AccountEvent{}, NotFound()
 	}
 	return e, nil
@@ -31,7 +32,7 @@ func (s *Service) AccountEvents(ctx context.Context, a Actor, q ListQuery) (Page
 		mine := Match("user_id", OpEq, a.User.ID)
 		q.Filter = AllOf(q.Filter, &mine)
 	}
-	data, n, err := s.store.ListAccountEvents(ctx, a.User.AccountID, q)
+	data, n, err := s.store.ListAccountEvents(ctx, a.User.AccountID, s.recentOnly(q, "created"))
 	return Page[AccountEvent]{Data: data, Page: q.Page, PageSize: q.PageSize, Results: n}, notFound(err, "list events")
 }
 

@@ -267,7 +267,7 @@ func (s *Service) AccountLogins(ctx context.Context, a Actor, q ListQuery) (Page
 	if err := manage(a, false); err != nil {
 		return Page[Login]{}, err
 	}
-	data, n, err := s.store.ListAccountLogins(ctx, a.User.AccountID, q)
+	data, n, err := s.store.ListAccountLogins(ctx, a.User.AccountID, s.recentOnly(q, "datetime"))
 	return Page[Login]{Data: data, Page: q.Page, PageSize: q.PageSize, Results: n}, notFound(err, "list logins")
 }
 
@@ -276,8 +276,7 @@ func (s *Service) AccountLogin(ctx context.Context, a Actor, id int64) (Login, e
 	if err := manage(a, false); err != nil {
 		return Login{}, err
 	}
-	l, err := s.store.AccountLogin(ctx, a.User.AccountID, id)
-	return l, notFound(err, "get login")
+	return s.recentLogin(s.store.AccountLogin(ctx, a.User.AccountID, id))
 }
 
 // Account returns the actor's account. Any user of the account may read

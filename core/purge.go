@@ -12,12 +12,14 @@ const purgeBatch = 1000
 // PurgeExpired deletes the credentials that have expired: tokens (the
 // one-hour access tokens of every refresh and the sessions of every
 // sign-in among them), refresh tokens, authorizations and trusted
-// devices. No rule reads them once expired (lists hide them, and each is
-// refused as unknown), but without this every sign-in and refresh would
-// leave a row forever. It deletes in transactions of at most purgeBatch
-// rows of each kind until none is left or ctx ends (one transaction
-// when there are fewer), and returns how many
-// rows it deleted. Any number of processes may run it at once.
+// devices; the rate-limit counters whose window ended, which count as
+// none; and the logins and account events older than History, which no
+// list shows. No rule reads any of them (lists hide them, and each
+// credential is refused as unknown), but without this every sign-in and
+// refresh would leave a row forever. It deletes in transactions of at
+// most purgeBatch rows of each kind until none is left or ctx ends (one
+// transaction when there are fewer), and returns how many rows it
+// deleted. Any number of processes may run it at once.
 func (s *Service) PurgeExpired(ctx context.Context) (int64, error) {
 	var total int64
 	for {
@@ -28,7 +30,12 @@ func (s *Service) PurgeExpired(ctx context.Context) (int64, error) {
 		var n int64
 		err := s.store.Update(ctx, func(tx Tx) error {
 			var err error
-			n, err = tx.DeleteExpired(ctx, now, purgeBatch)
+			expired, err := tx.DeleteExpired(ctx, now, purgeBatch)
+			if err != nil {
+				return err
+			}
+			old, err := tx.DeleteHistory(ctx, now.Add(-History), purgeBatch)
+			n = expired + old
 			return err
 		})
 		if err != nil {

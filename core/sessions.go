@@ -69,25 +69,43 @@ func (s *Service) RevokeDevice(ctx context.Context, a Actor, id int64) error {
 	})
 }
 
-// LoginHistory is how far back the login list reaches.
-const LoginHistory = 90 * 24 * time.Hour
+// History is how far back the lists of logins and events reach: "the
+// last 90 days", as the Linode API's do. What is older is not shown, and
+// PurgeExpired deletes it.
+const History = 90 * 24 * time.Hour
+
+// historyStart is the oldest time the history lists show.
+func (s *Service) historyStart() time.Time { return s.clock().Add(-History) }
+
+// recentOnly limits q to what was made since historyStart: column is the
+// time it was made.
+func (s *Service) recentOnly(q ListQuery, column string) ListQuery {
+	recent := Match(column, OpGte, s.historyStart())
+	q.Filter = AllOf(q.Filter, &recent)
+	return q
+}
+
+// recentLogin is l, or NotFound for one older than History.
+func (s *Service) recentLogin(l Login, err error) (Login, error) {
+	if err == nil && l.Datetime.Before(s.historyStart()) {
+		return Login{}, NotFound()
+	}
+	return l, notFound(err, "get login")
+}
 
 // Logins lists the actor's sign-ins of the last 90 days.
 func (s *Service) Logins(ctx context.Context, a Actor, q ListQuery) (Page[Login], error) {
 	if err := mustRead(a); err != nil {
 		return Page[Login]{}, err
 	}
-	recent := Match("datetime", OpGte, s.clock().Add(-LoginHistory))
-	q.Filter = AllOf(q.Filter, &recent)
-	data, n, err := s.store.ListLogins(ctx, a.User.ID, q)
+	data, n, err := s.store.ListLogins(ctx, a.User.ID, s.recentOnly(q, "datetime"))
 	return Page[Login]{Data: data, Page: q.Page, PageSize: q.PageSize, Results: n}, notFound(err, "list logins")
 }
 
-// Login returns one sign-in record.
+// Login returns one sign-in record of the last 90 days.
 func (s *Service) Login(ctx context.Context, a Actor, id int64) (Login, error) {
 	if err := mustRead(a); err != nil {
 		return Login{}, err
 	}
-	l, err := s.store.Login(ctx, a.User.ID, id)
-	return l, notFound(err, "get login")
+	return s.recentLogin(s.store.Login(ctx, a.User.ID, id))
 }

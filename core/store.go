@@ -121,6 +121,10 @@ type Writer interface {
 	DeleteDevice(ctx context.Context, userID, id int64) error
 
 	CreateLogin(ctx context.Context, l *Login) error
+	// DeleteHistory deletes at most limit logins and at most limit account
+	// events made before t, but each user's newest login (their last
+	// login, UserSummary's), and returns how many rows it deleted in all.
+	DeleteHistory(ctx context.Context, t time.Time, limit int) (int64, error)
 
 	PutPreferences(ctx context.Context, userID int64, clientID string, value json.RawMessage) error
 	// SetSecurityAnswers replaces all of the user's answers.

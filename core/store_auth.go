@@ -144,7 +144,7 @@ type AuthWriter interface {
 	DeleteSigningKey(ctx context.Context, id string) error
 	// DeleteExpired deletes at most limit rows of each kind whose expiry
 	// is before t: tokens, refresh tokens, authorizations (with whatever
-	// was issued under them) and trusted devices. It returns how many rows
-	// it deleted in all.
+	// was issued under them), trusted devices, and the HitLimit counters
+	// whose window ended. It returns how many rows it deleted in all.
 	DeleteExpired(ctx context.Context, t time.Time, limit int) (int64, error)
 }

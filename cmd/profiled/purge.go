@@ -8,9 +8,10 @@ import (
 	"github.com/profiled/profiled/core"
 )
 
-// purgeInterval is how often serve deletes expired credentials. Expired
-// rows are refused and hidden at once; this only keeps the database from
-// growing with every sign-in and refresh, so an hour is soon enough.
+// purgeInterval is how often serve deletes expired credentials and old
+// history (core.PurgeExpired). Expired rows are refused and hidden at
+// once; this only keeps the database from growing with every sign-in and
+// refresh, so an hour is soon enough.
 const purgeInterval = time.Hour
 
 // runPurger deletes expired credentials at start and every purgeInterval
@@ -29,9 +30,9 @@ func runPurger(ctx context.Context, svc *core.Service, logger *slog.Logger) func
 			case pctx.Err() != nil:
 				return
 			case err != nil:
-				logger.Warn("could not delete expired credentials; trying again in an hour", slog.String("error", err.Error()))
+				logger.Warn("could not delete expired credentials and old history; trying again in an hour", slog.String("error", err.Error()))
 			case n > 0:
-				logger.Info("deleted expired credentials", slog.Int64("rows", n))
+				logger.Info("deleted expired credentials and old history", slog.Int64("rows", n))
 			}
 			select {
 			case <-pctx.Done():

@@ -220,10 +220,7 @@ func (t Tx) DeleteSigningKey(ctx context.Context, id string) error {
 // none of its authorization's, so there is next to nothing), and each
 // table's own expired rows go in batches of at most the limit, over the
 // expiry indexes of migration 00104.
-var expiredDeletes = []struct {
-	op, sql string
-	limited bool // the statement takes the limit after the time
-}{
+var expiredDeletes = []timedDelete{
 	{"delete expired refresh tokens", `DELETE FROM refresh_tokens WHERE hash IN
 		(SELECT hash FROM refresh_tokens WHERE expiry < ? LIMIT ?)`, true},
 	{"delete expired tokens", `DELETE FROM tokens WHERE id IN (SELECT id FROM tokens WHERE expiry < ? LIMIT ?)`, true},
@@ -232,11 +229,42 @@ var expiredDeletes = []struct {
 		(SELECT id FROM apps WHERE expiry < ?)`, false},
 	{"delete expired apps", `DELETE FROM apps WHERE id IN (SELECT id FROM apps WHERE expiry < ? LIMIT ?)`, true},
 	{"delete expired devices", `DELETE FROM devices WHERE id IN (SELECT id FROM devices WHERE expiry < ? LIMIT ?)`, true},
+	// A counter whose window ended counts as none (HitLimit starts it
+	// again at 1), but one is left by every username and address guessed
+	// at: over the index of migration 00106.
+	{"delete ended rate limits", `DELETE FROM rate_limits WHERE key IN
+		(SELECT key FROM rate_limits WHERE reset_at < ? LIMIT ?)`, true},
 }
 
 func (t Tx) DeleteExpired(ctx context.Context, before time.Time, limit int) (int64, error) {
+	return t.deleteBefore(ctx, expiredDeletes, before, limit)
+}
+
+// historyDeletes are DeleteHistory's, over the indexes of migration 00106.
+// Each user's newest login stays, however old: it is their last_login on
+// /account/users.
+var historyDeletes = []timedDelete{
+	{"delete old logins", `DELETE FROM logins WHERE id IN (SELECT id FROM logins l WHERE datetime < ?
+		AND id < (SELECT max(id) FROM logins n WHERE n.user_id = l.user_id) LIMIT ?)`, true},
+	{"delete old account events", `DELETE FROM account_events WHERE id IN
+		(SELECT id FROM account_events WHERE created < ? LIMIT ?)`, true},
+}
+
+func (t Tx) DeleteHistory(ctx context.Context, before time.Time, limit int) (int64, error) {
+	return t.deleteBefore(ctx, historyDeletes, before, limit)
+}
+
+// timedDelete is a DELETE of the rows older than a time.
+type timedDelete struct {
+	op, sql string
+	limited bool // the statement takes the limit after the time
+}
+
+// deleteBefore runs deletes, each with the time and, if limited, the
+// limit, and returns how many rows they deleted in all.
+func (t Tx) deleteBefore(ctx context.Context, deletes []timedDelete, before time.Time, limit int) (int64, error) {
 	var deleted int64
-	for _, d := range expiredDeletes {
+	for _, d := range deletes {
 		args := []any{t.d.Time(before)}
 		if d.limited {
 			args = append(args, limit)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -26,6 +27,7 @@ var authTests = []struct {
 	{"PeekLimit", testPeekLimit},
 	{"SigningKeys", testSigningKeys},
 	{"DeleteExpired", testDeleteExpired},
+	{"DeleteHistory", testDeleteHistory},
 }
 
 func hash32(s string) []byte {
@@ -365,6 +367,8 @@ func testDeleteExpired(t *testing.T, s core.Store) {
 	update(t, s, func(tx core.Tx) error {
 		return errors.Join(tx.CreateDevice(ctx, &oldDevice), tx.CreateDevice(ctx, &liveDevice))
 	})
+	hit(t, s, "ended", time.Minute, at(10)) // its window ends at minute 11
+	hit(t, s, "open", time.Hour, at(10))
 
 	var total int64
 	for i := 0; ; i++ {
@@ -382,7 +386,7 @@ func testDeleteExpired(t *testing.T, s core.Store) {
 		}
 		total += n
 	}
-	equal(t, "rows DeleteExpired deleted", total, int64(len(gone)+len(goneRefresh)+2))
+	equal(t, "rows DeleteExpired deleted", total, int64(len(gone)+len(goneRefresh)+2+1))
 
 	for _, tok := range gone {
 		_, _, err := s.TokenByHash(ctx, tok.Hash)
@@ -406,4 +410,73 @@ func testDeleteExpired(t *testing.T, s core.Store) {
 	wantErr(t, "Device expired", err, core.ErrNotFound)
 	_, err = s.Device(ctx, u.ID, liveDevice.ID)
 	noErr(t, "Device live", err)
+	// Counted again at a time inside the old windows: the ended counter
+	// was deleted (it starts at 1), the open one was kept.
+	if n, _ := hit(t, s, "ended", time.Minute, at(10)); n != 1 {
+		t.Errorf("the ended counter was kept: a hit counts %d", n)
+	}
+	if n, _ := hit(t, s, "open", time.Hour, at(10)); n != 2 {
+		t.Errorf("the open counter was deleted: a hit counts %d", n)
+	}
+}
+
+// testDeleteHistory deletes, in batches of one row of each kind, the
+// logins and account events made before the time, of every user and
+// account, and keeps those made at it or after, and each user's newest
+// login, even an old one.
+func testDeleteHistory(t *testing.T, s core.Store) {
+	ctx := t.Context()
+	alice, bob, carol := newUser(t, s, "alice"), newUser(t, s, "bob"), newUser(t, s, "carol")
+	var logins []core.Login
+	update(t, s, func(tx core.Tx) error {
+		for i, m := range []int{1, 5, 19, 20, 30, 2} {
+			u := []core.User{alice, bob, alice, bob, alice, carol}[i]
+			l := core.Login{UserID: u.ID, Datetime: at(m), IP: "192.0.2.1", Username: u.Username, Status: core.LoginSuccessful}
+			if err := tx.CreateLogin(ctx, &l); err != nil {
+				return err
+			}
+			logins = append(logins, l)
+			e := core.AccountEvent{AccountID: u.AccountID, UserID: u.ID, Username: u.Username, Action: "token_create",
+				EntityType: "token", EntityID: int64(m), EntityLabel: "t", Created: at(m)}
+			if err := tx.CreateAccountEvent(ctx, e); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	var total int64
+	for i := 0; ; i++ {
+		var n int64
+		update(t, s, func(tx core.Tx) error {
+			var err error
+			n, err = tx.DeleteHistory(ctx, at(20), 1)
+			return err
+		})
+		if n == 0 {
+			break
+		}
+		if i == 10 {
+			t.Fatal("DeleteHistory keeps deleting")
+		}
+		total += n
+	}
+	equal(t, "rows DeleteHistory deleted", total, int64(3+4))
+	for _, l := range logins {
+		_, err := s.Login(ctx, l.UserID, l.ID)
+		if l.Datetime.Before(at(20)) && l.UserID != carol.ID {
+			wantErr(t, fmt.Sprintf("login at %s", l.Datetime), err, core.ErrNotFound)
+		} else {
+			noErr(t, fmt.Sprintf("login at %s", l.Datetime), err)
+		}
+	}
+	var left []int64
+	for _, u := range []core.User{alice, bob, carol} {
+		events, _, err := s.ListAccountEvents(ctx, u.AccountID, core.ListQuery{Page: 1, PageSize: 25, OrderBy: "id"})
+		noErr(t, "ListAccountEvents", err)
+		for _, e := range events {
+			left = append(left, e.EntityID)
+		}
+	}
+	slices.Sort(left)
+	equal(t, "the events left, by minute", left, []int64{20, 30})
 }
