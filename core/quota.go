@@ -27,8 +27,10 @@ type Quotas struct {
 
 // DefaultQuotas are far above what a person or a console keeps (the real
 // API's clients, Terraform's acceptance tests included, keep a few dozen),
-// and low enough that every list stays a few pages.
-var DefaultQuotas = Quotas{SSHKeys: 1000, PersonalTokens: 1000, OAuthClients: 1000}
+// and low enough that every list stays a few pages. OAuth clients get
+// fewer: an account registers a handful, and each one is a namespace of
+// per-client preferences (up to 10 values of 10 MiB) for every user.
+var DefaultQuotas = Quotas{SSHKeys: 1000, PersonalTokens: 1000, OAuthClients: 100}
 
 // withDefaults fills the zero fields of q from DefaultQuotas.
 func (q Quotas) withDefaults() Quotas {
