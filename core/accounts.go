@@ -100,7 +100,7 @@ func (s *Service) CreateAccountUser(ctx context.Context, a Actor, in UserCreate)
 		return AccountUser{}, err
 	}
 	in.AccountID, in.InvitedBy = a.User.AccountID, a.User.Username
-	u, err := s.CreateUser(ctx, in)
+	u, err := s.createUser(ctx, in, true)
 	if err != nil {
 		return AccountUser{}, err
 	}

@@ -15,6 +15,7 @@ const (
 	QuotaSSHKeys        Quota = iota + 1 // a user's SSH keys
 	QuotaPersonalTokens                  // a user's live personal access tokens
 	QuotaOAuthClients                    // an account's OAuth clients
+	QuotaAccountUsers                    // an account's users
 )
 
 // Quotas are the bounds, each the most objects of its kind one owner may
@@ -23,6 +24,7 @@ type Quotas struct {
 	SSHKeys        int
 	PersonalTokens int
 	OAuthClients   int
+	AccountUsers   int
 }
 
 // DefaultQuotas are far above what a person or a console keeps (the real
@@ -30,7 +32,9 @@ type Quotas struct {
 // and low enough that every list stays a few pages. OAuth clients get
 // fewer: an account registers a handful, and each one is a namespace of
 // per-client preferences (up to 10 values of 10 MiB) for every user.
-var DefaultQuotas = Quotas{SSHKeys: 1000, PersonalTokens: 1000, OAuthClients: 100}
+// Users are many more: a company's console may keep all its people in one
+// account; each one added through the API is also an invitation mail.
+var DefaultQuotas = Quotas{SSHKeys: 1000, PersonalTokens: 1000, OAuthClients: 100, AccountUsers: 10000}
 
 // withDefaults fills the zero fields of q from DefaultQuotas.
 func (q Quotas) withDefaults() Quotas {
@@ -42,6 +46,9 @@ func (q Quotas) withDefaults() Quotas {
 	}
 	if q.OAuthClients <= 0 {
 		q.OAuthClients = DefaultQuotas.OAuthClients
+	}
+	if q.AccountUsers <= 0 {
+		q.AccountUsers = DefaultQuotas.AccountUsers
 	}
 	return q
 }
@@ -55,6 +62,8 @@ func (q Quotas) max(k Quota) (int, string) {
 		return q.PersonalTokens, "personal access tokens"
 	case QuotaOAuthClients:
 		return q.OAuthClients, "OAuth clients in an account"
+	case QuotaAccountUsers:
+		return q.AccountUsers, "users in an account"
 	}
 	panic(fmt.Sprintf("core: unknown quota %d", k))
 }
@@ -64,7 +73,7 @@ func (q Quotas) max(k Quota) (int, string) {
 var ErrOverQuota = errors.New("over quota")
 
 // holdQuota makes tx fail unless ownerID (a user, or an account for
-// QuotaOAuthClients) has fewer objects of kind k than its quota, counted
+// QuotaOAuthClients and QuotaAccountUsers) has fewer objects of kind k than its quota, counted
 // under the owner's row lock so that adds sent at once, to any replica,
 // cannot pass the bound together. Call it in the transaction that adds
 // the object, before the add, and pass Update's error to overQuota.

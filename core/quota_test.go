@@ -102,6 +102,28 @@ func TestQuotaOAuthClients(t *testing.T) {
 	}
 }
 
+// TestQuotaAccountUsers: an owner adds users up to the quota (themself
+// included), then gets a conflict and no invitation; the operator's
+// command line may pass it.
+func TestQuotaAccountUsers(t *testing.T) {
+	e := newEnv(t)
+	e.quotas = core.Quotas{AccountUsers: 2}
+	e.reopen()
+	a := e.user("alice", false)
+	add := func(name string) error {
+		_, err := e.svc.CreateAccountUser(e.ctx, a, core.UserCreate{Username: name, Email: name + "@example.com", Restricted: true})
+		return err
+	}
+	noErr(t, add("bob"))
+	e.events.take()
+	overQuota(t, e, add("carol"), "at most 2 users in an account")
+	if _, err := e.store.UserByUsername(e.ctx, "carol"); err == nil {
+		t.Fatal("the refused user was stored")
+	}
+	_, err := e.svc.CreateUser(e.ctx, core.UserCreate{Username: "dave", Email: "dave@example.com", AccountOf: "alice", Restricted: true})
+	noErr(t, err)
+}
+
 // TestQuotaDefaults: a Service without quotas takes DefaultQuotas.
 func TestQuotaDefaults(t *testing.T) {
 	e := newEnv(t)

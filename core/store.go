@@ -142,7 +142,7 @@ type Writer interface {
 	// call or at the latest at commit, if ownerID already has max or more
 	// objects of kind q (live ones, for tokens, at now). It first takes
 	// the owner's row lock (the user's; the account's for
-	// QuotaOAuthClients) where transactions run side by side, so that the
+	// QuotaOAuthClients and QuotaAccountUsers) where transactions run side by side, so that the
 	// count sees every add committed before, and adds that race on
 	// several replicas pass the bound one at a time.
 	HoldQuota(ctx context.Context, q Quota, ownerID int64, max int, now time.Time) error

@@ -58,6 +58,12 @@ func lockUser(ctx context.Context, tx Tx, userID int64) (User, error) {
 
 // CreateUser adds a user with profiled's defaults.
 func (s *Service) CreateUser(ctx context.Context, in UserCreate) (User, error) {
+	return s.createUser(ctx, in, false)
+}
+
+// createUser is CreateUser, within the account's quota of users if quota
+// (an API caller's add, which the operator's command line may pass).
+func (s *Service) createUser(ctx context.Context, in UserCreate, quota bool) (User, error) {
 	if err := ValidateUsername("username", in.Username); err != nil {
 		return User{}, err
 	}
@@ -85,6 +91,11 @@ func (s *Service) CreateUser(ctx context.Context, in UserCreate) (User, error) {
 		return User{}, Invalid("restricted", "the first user of a new account is its owner and cannot be restricted: add restricted users to an existing account")
 	}
 	err = s.update(ctx, func(tx Tx, note func(Event)) error {
+		if quota {
+			if err := s.holdQuota(ctx, tx, QuotaAccountUsers, u.AccountID); err != nil {
+				return err
+			}
+		}
 		err := createUser(ctx, tx, &u)
 		if errors.Is(err, ErrDuplicate) {
 			return Conflict("username", "username %s is taken", in.Username)
@@ -98,7 +109,7 @@ func (s *Service) CreateUser(ctx context.Context, in UserCreate) (User, error) {
 		}
 		return nil
 	})
-	return u, err
+	return u, s.overQuota(err, QuotaAccountUsers)
 }
 
 // Bootstrap makes the first user, admin, with one "*" token, on an empty

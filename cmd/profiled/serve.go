@@ -527,7 +527,7 @@ Make more users and tokens with "profiled users create" and "profiled tokens cre
 }
 
 // quotaConfig holds the --quota-* flags.
-type quotaConfig struct{ sshKeys, tokens, oauthClients int64 }
+type quotaConfig struct{ sshKeys, tokens, oauthClients, users int64 }
 
 func quotaFlags(fs *flagSet) *quotaConfig {
 	c := &quotaConfig{}
@@ -538,9 +538,11 @@ func quotaFlags(fs *flagSet) *quotaConfig {
 		"each user keeps at most `N` live personal access tokens: past it, creating one answers 400 (the command line's tokens create counts toward it, but may pass it)")
 	fs.envInt64(&c.oauthClients, "quota-oauth-clients", "PROFILED_QUOTA_OAUTH_CLIENTS", int64(d.OAuthClients),
 		"each account registers at most `N` OAuth clients through /account/oauth-clients: past it, registering one answers 400")
+	fs.envInt64(&c.users, "quota-users", "PROFILED_QUOTA_USERS", int64(d.AccountUsers),
+		"an account may have at most `N` users, its owners included, when one more is added through /account/users: past it, adding one answers 400 (the command line's users create may pass it)")
 	return c
 }
 
 func (c *quotaConfig) core() core.Quotas {
-	return core.Quotas{SSHKeys: int(c.sshKeys), PersonalTokens: int(c.tokens), OAuthClients: int(c.oauthClients)}
+	return core.Quotas{SSHKeys: int(c.sshKeys), PersonalTokens: int(c.tokens), OAuthClients: int(c.oauthClients), AccountUsers: int(c.users)}
 }

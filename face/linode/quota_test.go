@@ -24,7 +24,7 @@ func TestQuotasWithLinodego(t *testing.T) {
 		t.Run(b.Name, func(t *testing.T) {
 			ctx := context.Background()
 			svc := core.New(core.Config{PasswordCost: testenv.FastPasswords, Store: b.Open(t), Box: testenv.TestKey(),
-				SMS: &testenv.SMSInbox{}, Quotas: core.Quotas{SSHKeys: 5, PersonalTokens: 2, OAuthClients: 1}})
+				SMS: &testenv.SMSInbox{}, Quotas: core.Quotas{SSHKeys: 5, PersonalTokens: 2, OAuthClients: 1, AccountUsers: 2}})
 			tok, err := svc.Bootstrap(ctx) // the first of admin's two tokens
 			if err != nil {
 				t.Fatal(err)
@@ -77,6 +77,13 @@ func TestQuotasWithLinodego(t *testing.T) {
 			}
 			_, err = c.CreateOAuthClient(ctx, linodego.OAuthClientCreateOptions{Label: "two", RedirectURI: "https://app.example/cb"})
 			overQuota("an OAuth client", err, "at most 1 OAuth clients in an account")
+
+			_, err = c.CreateUser(ctx, linodego.UserCreateOptions{Username: "bob", Email: "bob@example.com", Restricted: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = c.CreateUser(ctx, linodego.UserCreateOptions{Username: "carol", Email: "carol@example.com", Restricted: true})
+			overQuota("a user", err, "at most 2 users in an account")
 		})
 	}
 }

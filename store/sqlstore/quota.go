@@ -19,6 +19,7 @@ var quotaCounts = map[core.Quota]struct {
 		`SELECT count(*) FROM tokens WHERE user_id = ? AND kind = ? AND (expiry IS NULL OR expiry > ?)`,
 		func(ownerID int64, now any) []any { return []any{ownerID, string(core.TokenPersonal), now} }},
 	core.QuotaOAuthClients: {`SELECT 1 FROM accounts WHERE id = ?`, `SELECT count(*) FROM oauth_clients WHERE account_id = ?`, owner},
+	core.QuotaAccountUsers: {`SELECT 1 FROM accounts WHERE id = ?`, `SELECT count(*) FROM users WHERE account_id = ?`, owner},
 }
 
 // owner is the arguments of a count that takes only the owner.

@@ -17,6 +17,7 @@ var quotaTests = []struct {
 	{"QuotaSSHKeys", testQuotaSSHKeys},
 	{"QuotaPersonalTokens", testQuotaPersonalTokens},
 	{"QuotaOAuthClients", testQuotaOAuthClients},
+	{"QuotaAccountUsers", testQuotaAccountUsers},
 	{"QuotaConcurrent", testQuotaConcurrent},
 }
 
@@ -95,6 +96,27 @@ func testQuotaOAuthClients(t *testing.T, s core.Store) {
 	wantErr(t, "client 3 of 2", add(u.AccountID, "a3"), core.ErrOverQuota)
 	_, err := s.OAuthClient(t.Context(), "a3")
 	wantErr(t, "the refused client", err, core.ErrNotFound)
+}
+
+// testQuotaAccountUsers counts the users of the account, its owner
+// included, and no other account's.
+func testQuotaAccountUsers(t *testing.T, s core.Store) {
+	owner := newUser(t, s, "alice")
+	newUser(t, s, "bob") // an account of his own
+	add := func(name string) error {
+		u := core.User{AccountID: owner.AccountID, Username: name, Email: name + "@example.com", Timezone: "UTC",
+			LishAuthMethod: core.LishKeysOnly, AuthorizedKeys: []string{}, AuthenticationType: "password", Created: t0}
+		return updateErr(t, s, func(tx core.Tx) error {
+			if err := tx.HoldQuota(t.Context(), core.QuotaAccountUsers, owner.AccountID, 2, t0); err != nil {
+				return err
+			}
+			return tx.CreateUser(t.Context(), &u)
+		})
+	}
+	noErr(t, "the second user of 2", add("carol"))
+	wantErr(t, "a third user of 2", add("dave"), core.ErrOverQuota)
+	_, err := s.UserByUsername(t.Context(), "dave")
+	wantErr(t, "the refused user", err, core.ErrNotFound)
 }
 
 // testQuotaConcurrent sends more adds at once than the quota allows: on
