@@ -50,7 +50,7 @@ func errChanged() *Error {
 // putPreferences stores v under the namespace id, inside one transaction
 // with the check of cond against what is stored.
 func (s *Service) putPreferences(ctx context.Context, userID int64, id string, v json.RawMessage, cond Precondition) error {
-	return s.store.Update(ctx, func(tx Tx) error {
+	err := s.store.Update(ctx, func(tx Tx) error {
 		if cond != nil {
 			// Writers that read the same version take turns, so only
 			// the first finds it still current (PostgreSQL's READ
@@ -69,8 +69,12 @@ func (s *Service) putPreferences(ctx context.Context, userID int64, id string, v
 				return errChanged()
 			}
 		}
-		return notFound(tx.PutPreferences(ctx, userID, id, v), "put preferences")
+		if err := tx.PutPreferences(ctx, userID, id, v); err != nil {
+			return notFound(err, "put preferences")
+		}
+		return tx.HoldPreferenceBytes(ctx, userID, s.quotas.PreferenceBytes)
 	})
+	return s.overQuota(err, QuotaPreferenceBytes)
 }
 
 // PutPreferences replaces the preferences of the actor's client namespace.

@@ -16,6 +16,10 @@ const (
 	QuotaPersonalTokens                  // a user's live personal access tokens
 	QuotaOAuthClients                    // an account's OAuth clients
 	QuotaAccountUsers                    // an account's users
+	// QuotaPreferenceBytes bounds the bytes of a user's preferences, in
+	// every namespace together: a namespace may hold 10 values of 10 MiB
+	// (the PACE limits), and every registered client is a namespace.
+	QuotaPreferenceBytes
 )
 
 // Quotas are the bounds, each the most objects of its kind one owner may
@@ -25,6 +29,8 @@ type Quotas struct {
 	PersonalTokens int
 	OAuthClients   int
 	AccountUsers   int
+	// PreferenceBytes is in bytes of stored JSON.
+	PreferenceBytes int
 }
 
 // DefaultQuotas are far above what a person or a console keeps (the real
@@ -34,7 +40,10 @@ type Quotas struct {
 // per-client preferences (up to 10 values of 10 MiB) for every user.
 // Users are many more: a company's console may keep all its people in one
 // account; each one added through the API is also an invitation mail.
-var DefaultQuotas = Quotas{SSHKeys: 1000, PersonalTokens: 1000, OAuthClients: 100, AccountUsers: 10000}
+// Preferences get 256 MiB: two namespaces filled to the PACE limits, and
+// thousands of times what a console keeps.
+var DefaultQuotas = Quotas{SSHKeys: 1000, PersonalTokens: 1000, OAuthClients: 100, AccountUsers: 10000,
+	PreferenceBytes: 256 << 20}
 
 // withDefaults fills the zero fields of q from DefaultQuotas.
 func (q Quotas) withDefaults() Quotas {
@@ -50,20 +59,27 @@ func (q Quotas) withDefaults() Quotas {
 	if q.AccountUsers <= 0 {
 		q.AccountUsers = DefaultQuotas.AccountUsers
 	}
+	if q.PreferenceBytes <= 0 {
+		q.PreferenceBytes = DefaultQuotas.PreferenceBytes
+	}
 	return q
 }
 
-// max is the bound of k, and what a client is told it counts.
-func (q Quotas) max(k Quota) (int, string) {
+// max is the bound of k, and what a client is told past it.
+func (q Quotas) max(k Quota) (limit int, reason string) {
+	objects := "You may have at most %d %s: delete one before adding another"
 	switch k {
 	case QuotaSSHKeys:
-		return q.SSHKeys, "SSH keys"
+		return q.SSHKeys, fmt.Sprintf(objects, q.SSHKeys, "SSH keys")
 	case QuotaPersonalTokens:
-		return q.PersonalTokens, "personal access tokens"
+		return q.PersonalTokens, fmt.Sprintf(objects, q.PersonalTokens, "personal access tokens")
 	case QuotaOAuthClients:
-		return q.OAuthClients, "OAuth clients in an account"
+		return q.OAuthClients, fmt.Sprintf(objects, q.OAuthClients, "OAuth clients in an account")
 	case QuotaAccountUsers:
-		return q.AccountUsers, "users in an account"
+		return q.AccountUsers, fmt.Sprintf(objects, q.AccountUsers, "users in an account")
+	case QuotaPreferenceBytes:
+		return q.PreferenceBytes, fmt.Sprintf("Your preferences, in every namespace together, may take at most %d bytes: "+
+			"store less here, or empty another namespace (PUT {})", q.PreferenceBytes)
 	}
 	panic(fmt.Sprintf("core: unknown quota %d", k))
 }
@@ -73,9 +89,9 @@ func (q Quotas) max(k Quota) (int, string) {
 var ErrOverQuota = errors.New("over quota")
 
 // holdQuota makes tx fail unless ownerID (a user, or an account for
-// QuotaOAuthClients and QuotaAccountUsers) has fewer objects of kind k than its quota, counted
-// under the owner's row lock so that adds sent at once, to any replica,
-// cannot pass the bound together. Call it in the transaction that adds
+// QuotaOAuthClients and QuotaAccountUsers) has fewer objects of kind k
+// than its quota, counted under the owner's row lock so that adds sent at
+// once, to any replica, cannot pass the bound together. Call it in the transaction that adds
 // the object, before the add, and pass Update's error to overQuota.
 func (s *Service) holdQuota(ctx context.Context, tx Tx, k Quota, ownerID int64) error {
 	limit, _ := s.quotas.max(k)
@@ -87,7 +103,9 @@ func (s *Service) overQuota(err error, k Quota) error {
 	if !errors.Is(err, ErrOverQuota) {
 		return err
 	}
-	limit, what := s.quotas.max(k)
-	return &Error{Kind: KindConflict, Code: "quota-exceeded",
-		Reason: fmt.Sprintf("You may have at most %d %s: delete one before adding another", limit, what)}
+	_, reason := s.quotas.max(k)
+	return &Error{Kind: KindConflict, Code: CodeQuotaExceeded, Reason: reason}
 }
+
+// CodeQuotaExceeded is the Code of every answer past a quota.
+const CodeQuotaExceeded = "quota-exceeded"

@@ -126,7 +126,15 @@ type Writer interface {
 	// login, UserSummary's), and returns how many rows it deleted in all.
 	DeleteHistory(ctx context.Context, t time.Time, limit int) (int64, error)
 
+	// PutPreferences takes the user's row lock (where transactions run
+	// side by side) before it writes, so that HoldPreferenceBytes after it
+	// counts every other namespace's last write.
 	PutPreferences(ctx context.Context, userID int64, clientID string, value json.RawMessage) error
+	// HoldPreferenceBytes makes the transaction fail with ErrOverQuota, at
+	// this call or at the latest at commit, if the user's preferences, in
+	// every namespace, take more than max bytes. Call it after the
+	// transaction's PutPreferences.
+	HoldPreferenceBytes(ctx context.Context, userID int64, max int) error
 	// SetSecurityAnswers replaces all of the user's answers.
 	SetSecurityAnswers(ctx context.Context, userID int64, answers []SecurityAnswer) error
 	SetTFA(ctx context.Context, userID int64, s TFAState) error

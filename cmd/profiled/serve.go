@@ -527,7 +527,7 @@ Make more users and tokens with "profiled users create" and "profiled tokens cre
 }
 
 // quotaConfig holds the --quota-* flags.
-type quotaConfig struct{ sshKeys, tokens, oauthClients, users int64 }
+type quotaConfig struct{ sshKeys, tokens, oauthClients, users, preferenceBytes int64 }
 
 func quotaFlags(fs *flagSet) *quotaConfig {
 	c := &quotaConfig{}
@@ -540,9 +540,12 @@ func quotaFlags(fs *flagSet) *quotaConfig {
 		"each account registers at most `N` OAuth clients through /account/oauth-clients: past it, registering one answers 400")
 	fs.envInt64(&c.users, "quota-users", "PROFILED_QUOTA_USERS", int64(d.AccountUsers),
 		"an account may have at most `N` users, its owners included, when one more is added through /account/users: past it, adding one answers 400 (the command line's users create may pass it)")
+	fs.envInt64(&c.preferenceBytes, "quota-preferences-bytes", "PROFILED_QUOTA_PREFERENCES_BYTES", int64(d.PreferenceBytes),
+		"each user's preferences, in every namespace together (/v4/profile/preferences and every client's), take at most `BYTES`: past it, a PUT answers 409 (400 on the Linode face)")
 	return c
 }
 
 func (c *quotaConfig) core() core.Quotas {
-	return core.Quotas{SSHKeys: int(c.sshKeys), PersonalTokens: int(c.tokens), OAuthClients: int(c.oauthClients), AccountUsers: int(c.users)}
+	return core.Quotas{SSHKeys: int(c.sshKeys), PersonalTokens: int(c.tokens), OAuthClients: int(c.oauthClients), AccountUsers: int(c.users),
+		PreferenceBytes: int(c.preferenceBytes)}
 }

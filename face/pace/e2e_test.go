@@ -56,13 +56,19 @@ const (
 
 func newEnv(t testing.TB, b testenv.Backend) *env {
 	t.Helper()
+	return newEnvQuotas(t, b, core.Quotas{})
+}
+
+// newEnvQuotas is newEnv with the service's quotas (zero: the defaults).
+func newEnvQuotas(t testing.TB, b testenv.Backend, quotas core.Quotas) *env {
+	t.Helper()
 	ctx := context.Background()
 	e := &env{t: t, store: b.Open(t), logs: &syncbuf.Buffer{}, errors: map[string]int{}}
 	dir, err := core.NewStaticClients(appA, appB)
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.svc = core.New(core.Config{PasswordCost: testenv.FastPasswords, Store: e.store, Box: testenv.TestKey(), Clients: dir})
+	e.svc = core.New(core.Config{PasswordCost: testenv.FastPasswords, Store: e.store, Box: testenv.TestKey(), Clients: dir, Quotas: quotas})
 	if e.root, err = e.svc.Bootstrap(ctx); err != nil || e.root == "" {
 		t.Fatalf("bootstrap: %v", err)
 	}

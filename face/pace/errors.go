@@ -63,6 +63,7 @@ var titles = map[string]string{
 	codeUnknownVersion:         "Unknown API version",
 	codeInvalidToken:           "OAuth token missing or invalid",
 	core.CodeInsufficientScope: "Insufficient scope",
+	core.CodeQuotaExceeded:     "Quota exceeded",
 }
 
 // kindCodes are the codes of errors that have none of their own.

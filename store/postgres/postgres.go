@@ -379,8 +379,14 @@ func (t tx) PutPreferences(ctx context.Context, userID int64, clientID string, v
 	} else {
 		b.ExecParams("SAVEPOINT "+savepoint, nil, nil, nil, nil)
 	}
-	b.ExecParams(numbered(sqlstore.PutPreferencesSQL), [][]byte{strconv.AppendInt(nil, userID, 10), []byte(clientID), value},
-		[]uint32{pgtype.Int8OID, pgtype.TextOID, pgtype.TextOID}, nil, nil)
+	user := strconv.AppendInt(nil, userID, 10)
+	// The user's row lock first, in the same round trip: the quota guard
+	// that follows (HoldPreferenceBytes) then counts every other write
+	// to the user's preferences, and writers with and without If-Match
+	// (which locks the user before it reads) lock in the same order.
+	b.ExecParams(numbered(sqlstore.UserRowSQL+dialect.ForUpdate), [][]byte{user}, []uint32{pgtype.Int8OID}, nil, nil)
+	b.ExecParams(numbered(sqlstore.PutPreferencesSQL), [][]byte{user, []byte(clientID), value, strconv.AppendInt(nil, int64(len(value)), 10)},
+		[]uint32{pgtype.Int8OID, pgtype.TextOID, pgtype.TextOID, pgtype.Int8OID}, nil, nil)
 	if !first {
 		b.ExecParams("RELEASE SAVEPOINT "+savepoint, nil, nil, nil, nil)
 	}

@@ -119,17 +119,25 @@ func (r Reader) Preferences(ctx context.Context, userID int64, clientID string) 
 
 // PutPreferencesSQL stores a client's preferences byte for byte (text,
 // not PostgreSQL's jsonb, which would reorder keys), replacing what the
-// client stored before; its arguments are the user id, the client id and
-// the value.
-const PutPreferencesSQL = `INSERT INTO preferences (user_id, client_id, value) VALUES (?, ?, CAST(? AS TEXT))
-		ON CONFLICT (user_id, client_id) DO UPDATE SET value = excluded.value`
+// client stored before; its arguments are the user id, the client id, the
+// value and its length in bytes.
+const PutPreferencesSQL = `INSERT INTO preferences (user_id, client_id, value, bytes) VALUES (?, ?, CAST(? AS TEXT), ?)
+		ON CONFLICT (user_id, client_id) DO UPDATE SET value = excluded.value, bytes = excluded.bytes`
 
 // PutPreferences stores value; a missing user gives ErrNotFound. The
 // bytes go to the driver as they are (bound as bytes, made text by the
 // CAST) rather than as a string(value) copy: a value may be 100 MB. An
 // engine may send it more cheaply still (store/postgres).
 func (t Tx) PutPreferences(ctx context.Context, userID int64, clientID string, value json.RawMessage) error {
-	return t.write(ctx, "put preferences", Stmt{SQL: PutPreferencesSQL, Args: []any{userID, clientID, []byte(value)}})
+	return t.write(ctx, "put preferences", Stmt{SQL: PutPreferencesSQL, Args: []any{userID, clientID, []byte(value), len(value)}})
+}
+
+// HoldPreferenceBytes is a quota guard (see HoldQuota) over the bytes of
+// every namespace of the user. It follows the transaction's
+// PutPreferences, which took the user's row lock.
+func (t Tx) HoldPreferenceBytes(ctx context.Context, userID int64, max int) error {
+	return t.deferred(ctx, "hold preference bytes", `INSERT INTO over_quota (never) SELECT 1
+		WHERE (SELECT coalesce(sum(bytes), 0) FROM preferences WHERE user_id = ?) > ?`, userID, max)
 }
 
 // Grants returns ErrNotFound both for a missing user and for a user

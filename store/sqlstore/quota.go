@@ -14,13 +14,17 @@ var quotaCounts = map[core.Quota]struct {
 	lock, count string
 	args        func(ownerID int64, now any) []any
 }{
-	core.QuotaSSHKeys: {`SELECT 1 FROM users WHERE id = ?`, `SELECT count(*) FROM ssh_keys WHERE user_id = ?`, owner},
-	core.QuotaPersonalTokens: {`SELECT 1 FROM users WHERE id = ?`,
+	core.QuotaSSHKeys: {UserRowSQL, `SELECT count(*) FROM ssh_keys WHERE user_id = ?`, owner},
+	core.QuotaPersonalTokens: {UserRowSQL,
 		`SELECT count(*) FROM tokens WHERE user_id = ? AND kind = ? AND (expiry IS NULL OR expiry > ?)`,
 		func(ownerID int64, now any) []any { return []any{ownerID, string(core.TokenPersonal), now} }},
 	core.QuotaOAuthClients: {`SELECT 1 FROM accounts WHERE id = ?`, `SELECT count(*) FROM oauth_clients WHERE account_id = ?`, owner},
 	core.QuotaAccountUsers: {`SELECT 1 FROM accounts WHERE id = ?`, `SELECT count(*) FROM users WHERE account_id = ?`, owner},
 }
+
+// UserRowSQL reads a user's row, for the engines to lock it (with the
+// dialect's ForUpdate) where sqlstore's own statements cannot.
+const UserRowSQL = `SELECT 1 FROM users WHERE id = ?`
 
 // owner is the arguments of a count that takes only the owner.
 func owner(ownerID int64, _ any) []any { return []any{ownerID} }

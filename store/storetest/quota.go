@@ -1,8 +1,10 @@
 package storetest
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -18,6 +20,8 @@ var quotaTests = []struct {
 	{"QuotaPersonalTokens", testQuotaPersonalTokens},
 	{"QuotaOAuthClients", testQuotaOAuthClients},
 	{"QuotaAccountUsers", testQuotaAccountUsers},
+	{"QuotaPreferenceBytes", testQuotaPreferenceBytes},
+	{"QuotaPreferenceBytesConcurrent", testQuotaPreferenceBytesConcurrent},
 	{"QuotaConcurrent", testQuotaConcurrent},
 }
 
@@ -125,13 +129,62 @@ func testQuotaAccountUsers(t *testing.T, s core.Store) {
 func testQuotaConcurrent(t *testing.T, s core.Store) {
 	u := newUser(t, s, "alice")
 	const max, adds = 5, 24
+	passed := passedAtOnce(t, adds, func(i int) error { return addKeyUnderQuota(t, s, u.ID, max, fmt.Sprint("k", i)) })
+	equal(t, "adds that passed", passed, max)
+	equal(t, "keys stored", countSSHKeys(t, s, u.ID), max)
+}
+
+// putUnderQuota replaces the user's preferences of client with a JSON
+// object of size bytes, in a transaction that holds max bytes in all.
+func putUnderQuota(t *testing.T, s core.Store, userID int64, client string, size, max int) error {
+	value := json.RawMessage(`{"k":"` + strings.Repeat("x", size-8) + `"}`)
+	return updateErr(t, s, func(tx core.Tx) error {
+		if err := tx.PutPreferences(t.Context(), userID, client, value); err != nil {
+			return err
+		}
+		return tx.HoldPreferenceBytes(t.Context(), userID, max)
+	})
+}
+
+// testQuotaPreferenceBytes sums every namespace of the user, a replaced
+// value counted once at its new size; a refused put stores nothing.
+func testQuotaPreferenceBytes(t *testing.T, s core.Store) {
+	ctx := t.Context()
+	u, other := newUser(t, s, "alice"), newUser(t, s, "bob")
+	noErr(t, "bob's 500 bytes", putUnderQuota(t, s, other.ID, "a", 500, 1000))
+	noErr(t, "a: 400 of 1000", putUnderQuota(t, s, u.ID, "a", 400, 1000))
+	noErr(t, "b: 600, 1000 of 1000", putUnderQuota(t, s, u.ID, "b", 600, 1000))
+	wantErr(t, "c: 1 more byte", putUnderQuota(t, s, u.ID, "c", 9, 1000), core.ErrOverQuota)
+	_, err := s.Preferences(ctx, u.ID, "c")
+	wantErr(t, "the refused namespace", err, core.ErrNotFound)
+	wantErr(t, "a: 401 instead of 400", putUnderQuota(t, s, u.ID, "a", 401, 1000), core.ErrOverQuota)
+	v, err := s.Preferences(ctx, u.ID, "a")
+	noErr(t, "Preferences a", err)
+	equal(t, "a after the refused replacement", len(v), 400)
+	noErr(t, "a: 100 instead of 400", putUnderQuota(t, s, u.ID, "a", 100, 1000))
+	noErr(t, "c: 300, in the room a left", putUnderQuota(t, s, u.ID, "c", 300, 1000))
+}
+
+// testQuotaPreferenceBytesConcurrent puts into many namespaces of one
+// user at once: whatever passes, the sum stays within the quota, and the
+// puts that pass are as many as fit.
+func testQuotaPreferenceBytesConcurrent(t *testing.T, s core.Store) {
+	u := newUser(t, s, "alice")
+	const puts, size, max = 16, 100, 550
+	passed := passedAtOnce(t, puts, func(i int) error { return putUnderQuota(t, s, u.ID, fmt.Sprint("ns", i), size, max) })
+	equal(t, "puts that passed", passed, max/size)
+}
+
+// passedAtOnce runs write(0) to write(n-1) at once and returns how many
+// passed; each of the others must fail with ErrOverQuota.
+func passedAtOnce(t *testing.T, n int, write func(i int) error) int {
 	var wg sync.WaitGroup
-	errs := make([]error, adds)
+	errs := make([]error, n)
 	start := make(chan struct{})
-	for i := range adds {
+	for i := range n {
 		wg.Go(func() {
 			<-start
-			errs[i] = addKeyUnderQuota(t, s, u.ID, max, fmt.Sprint("k", i))
+			errs[i] = write(i)
 		})
 	}
 	close(start)
@@ -142,9 +195,8 @@ func testQuotaConcurrent(t *testing.T, s core.Store) {
 		case err == nil:
 			passed++
 		case !errors.Is(err, core.ErrOverQuota):
-			t.Errorf("add %d: %v, want nil or ErrOverQuota", i, err)
+			t.Errorf("write %d: %v, want nil or ErrOverQuota", i, err)
 		}
 	}
-	equal(t, "adds that passed", passed, max)
-	equal(t, "keys stored", countSSHKeys(t, s, u.ID), max)
+	return passed
 }

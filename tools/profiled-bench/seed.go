@@ -250,7 +250,7 @@ var seedTables = []struct {
 		"verified_phone_number", "referral_code", "created"}},
 	{"tokens", []string{"user_id", "kind", "label", "scopes", "created", "expiry", "prefix", "hash", "client_id"}},
 	{"ssh_keys", []string{"user_id", "label", "key", "fingerprint", "created"}},
-	{"preferences", []string{"user_id", "client_id", "value"}},
+	{"preferences", []string{"user_id", "client_id", "value", "bytes"}},
 }
 
 // seedRows appends the rows of a chunk of users to rows, one list per
@@ -272,7 +272,7 @@ func seedRows(chunk []seedUser, ts func(time.Time) any) (rows [5][][]any) {
 		for _, k := range u.keys {
 			rows[3] = append(rows[3], []any{u.id, k.label, k.key, k.fingerprint, created})
 		}
-		rows[4] = append(rows[4], []any{u.id, "", seedPrefs})
+		rows[4] = append(rows[4], []any{u.id, "", seedPrefs, len(seedPrefs)})
 	}
 	return rows
 }
