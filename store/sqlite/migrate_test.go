@@ -190,3 +190,37 @@ func TestMigration102GivesAppsAnExpiry(t *testing.T) {
 	}
 	storetest.AppsWithoutExpiry(t, s, s.Migrate)
 }
+
+// TestMigration107CountsBytes: 00107 rebuilds preferences with bytes, the
+// size of each stored value in bytes (not characters), and keeps every
+// value; going down keeps them too.
+func TestMigration107CountsBytes(t *testing.T) {
+	ctx := t.Context()
+	s := openTest(t)
+	p := migrations(t, s)
+	if _, err := p.DownTo(ctx, 106); err != nil {
+		t.Fatalf("down to 00106: %v", err)
+	}
+	id := oldUser(t, s, "alice")
+	const value = `{"name":"Zoë ✓"}` // 16 characters, 19 bytes
+	if _, err := s.write.ExecContext(ctx, `INSERT INTO preferences (user_id, client_id, value) VALUES (?, 'app', ?)`, id, value); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Up(ctx); err != nil {
+		t.Fatalf("up: %v", err)
+	}
+	var bytes int
+	var got string
+	if err := s.write.QueryRowContext(ctx, `SELECT bytes, value FROM preferences WHERE user_id = ?`, id).Scan(&bytes, &got); err != nil {
+		t.Fatal(err)
+	}
+	if bytes != len(value) || got != value {
+		t.Fatalf("after 00107: bytes %d, value %q; want %d and %q", bytes, got, len(value), value)
+	}
+	if _, err := p.DownTo(ctx, 106); err != nil {
+		t.Fatalf("down to 00106 again: %v", err)
+	}
+	if err := s.write.QueryRowContext(ctx, `SELECT value FROM preferences WHERE user_id = ?`, id).Scan(&got); err != nil || got != value {
+		t.Fatalf("after going down: %q, %v", got, err)
+	}
+}
