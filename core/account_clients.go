@@ -108,7 +108,7 @@ func (s *Service) CreateAccountOAuthClient(ctx context.Context, a Actor, in Acco
 		note(eventOf(EventClientCreated, a, c.Label))
 		return notFound(tx.CreateOAuthClient(ctx, c), "create oauth client")
 	})
-	if err = s.overQuota(err, QuotaOAuthClients); err != nil {
+	if err = s.overQuota(ctx, err, QuotaOAuthClients, a); err != nil {
 		return OAuthClient{}, "", err
 	}
 	return c, secret, nil

@@ -102,7 +102,7 @@ func (s *Service) CreateAccountUser(ctx context.Context, a Actor, in UserCreate)
 	in.AccountID, in.InvitedBy = a.User.AccountID, a.User.Username
 	u, err := s.createUser(ctx, in, true)
 	if err != nil {
-		return AccountUser{}, err
+		return AccountUser{}, s.overQuota(ctx, err, QuotaAccountUsers, a)
 	}
 	return s.summarize(ctx, u)
 }

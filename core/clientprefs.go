@@ -52,7 +52,7 @@ func (s *Service) PutClientPreferences(ctx context.Context, a Actor, client stri
 		return nil, err
 	}
 	if err := s.putPreferences(ctx, a.User.ID, id, v, cond); err != nil {
-		return nil, err
+		return nil, s.overQuota(ctx, err, QuotaPreferenceBytes, a)
 	}
 	return v, nil
 }

@@ -18,6 +18,9 @@ const (
 	EventSignInSucceeded = "signin.succeeded"
 	EventSignInFailed    = "signin.failed"
 	EventSignInLocked    = "signin.locked" // an attempt refused while locked out
+	// EventQuotaExceeded: an add refused by a quota (core/quota.go), the
+	// quota in Detail. Logged and counted, not sent: it changed nothing.
+	EventQuotaExceeded = "quota.exceeded"
 	// EventSignInNewAddress follows a sign-in from an address the user
 	// never signed in from before (not through a trusted device).
 	EventSignInNewAddress = "signin.new_address"

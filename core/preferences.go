@@ -48,7 +48,8 @@ func errChanged() *Error {
 }
 
 // putPreferences stores v under the namespace id, inside one transaction
-// with the check of cond against what is stored.
+// with the check of cond against what is stored and the user's quota of
+// preference bytes (ErrOverQuota, for the caller's overQuota).
 func (s *Service) putPreferences(ctx context.Context, userID int64, id string, v json.RawMessage, cond Precondition) error {
 	err := s.store.Update(ctx, func(tx Tx) error {
 		if cond != nil {
@@ -74,7 +75,7 @@ func (s *Service) putPreferences(ctx context.Context, userID int64, id string, v
 		}
 		return tx.HoldPreferenceBytes(ctx, userID, s.quotas.PreferenceBytes)
 	})
-	return s.overQuota(err, QuotaPreferenceBytes)
+	return err
 }
 
 // PutPreferences replaces the preferences of the actor's client namespace.
@@ -89,7 +90,7 @@ func (s *Service) PutPreferences(ctx context.Context, a Actor, value json.RawMes
 	if utf8.RuneCount(compact) > MaxPreferencesLength {
 		return nil, &Error{Kind: KindInvalid, Field: "preferences", Reason: "preferences may not exceed 65,535 characters"}
 	}
-	return compact, s.putPreferences(ctx, a.User.ID, a.Token.ClientID, compact, cond)
+	return compact, s.overQuota(ctx, s.putPreferences(ctx, a.User.ID, a.Token.ClientID, compact, cond), QuotaPreferenceBytes, a)
 }
 
 // compactObject checks that v is one JSON object and returns it without insignificant whitespace.

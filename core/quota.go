@@ -92,19 +92,33 @@ var ErrOverQuota = errors.New("over quota")
 // QuotaOAuthClients and QuotaAccountUsers) has fewer objects of kind k
 // than its quota, counted under the owner's row lock so that adds sent at
 // once, to any replica, cannot pass the bound together. Call it in the transaction that adds
-// the object, before the add, and pass Update's error to overQuota.
+// the object, before the add, and pass Update's error to overQuota where
+// the actor is known.
 func (s *Service) holdQuota(ctx context.Context, tx Tx, k Quota, ownerID int64) error {
 	limit, _ := s.quotas.max(k)
 	return tx.HoldQuota(ctx, k, ownerID, limit, s.clock())
 }
 
-// overQuota turns the store's ErrOverQuota for k into the client's answer.
-func (s *Service) overQuota(err error, k Quota) error {
+// overQuota turns the store's ErrOverQuota for k into the client's
+// answer, and reports the refusal as the security event quota.exceeded
+// (logged and counted, not sent: it changed nothing), so that operators
+// see who reaches a quota, and how often.
+func (s *Service) overQuota(ctx context.Context, err error, k Quota, a Actor) error {
 	if !errors.Is(err, ErrOverQuota) {
 		return err
 	}
 	_, reason := s.quotas.max(k)
+	s.emit(ctx, eventOf(EventQuotaExceeded, a, quotaNames[k]))
 	return &Error{Kind: KindConflict, Code: CodeQuotaExceeded, Reason: reason}
+}
+
+// quotaNames are the quotas as the event quota.exceeded names them.
+var quotaNames = map[Quota]string{
+	QuotaSSHKeys:         "ssh_keys",
+	QuotaPersonalTokens:  "personal_tokens",
+	QuotaOAuthClients:    "oauth_clients",
+	QuotaAccountUsers:    "account_users",
+	QuotaPreferenceBytes: "preference_bytes",
 }
 
 // CodeQuotaExceeded is the Code of every answer past a quota.

@@ -11,15 +11,16 @@ import (
 )
 
 // overQuota checks the answer to an add past a quota: a conflict that
-// names the bound and what to do, with no event for the refused add.
-func overQuota(t *testing.T, e *env, err error, want string) {
+// names the bound and what to do, and one event for the refused add,
+// quota.exceeded with the quota's name, and no other.
+func overQuota(t *testing.T, e *env, err error, want, quota string) {
 	t.Helper()
 	ce := wantErr(t, err, core.KindConflict, "")
-	if ce.Code != "quota-exceeded" || !strings.Contains(ce.Reason, want) || !strings.Contains(ce.Reason, "delete one") {
+	if ce.Code != core.CodeQuotaExceeded || !strings.Contains(ce.Reason, want) || !strings.Contains(ce.Reason, "delete one") {
 		t.Fatalf("over quota: code %q, reason %q; want quota-exceeded and %q", ce.Code, ce.Reason, want)
 	}
-	if got := e.events.take(); len(got) != 0 {
-		t.Fatalf("a refused add reported events %v", got)
+	if got := e.events.take(); len(got) != 1 || got[0].Name != core.EventQuotaExceeded || got[0].Detail != quota || got[0].UserID == 0 {
+		t.Fatalf("a refused add reported events %+v; want one %s of %s", got, core.EventQuotaExceeded, quota)
 	}
 }
 
@@ -37,7 +38,7 @@ func TestQuotaSSHKeys(t *testing.T) {
 	noErr(t, err)
 	e.events.take()
 	_, err = add(a)
-	overQuota(t, e, err, "at most 2 SSH keys")
+	overQuota(t, e, err, "at most 2 SSH keys", "ssh_keys")
 	page, err := e.svc.SSHKeys(e.ctx, a, core.ListQuery{Page: 1, PageSize: 100})
 	noErr(t, err)
 	if page.Results != 2 {
@@ -62,7 +63,7 @@ func TestQuotaPersonalTokens(t *testing.T) {
 	noErr(t, err)
 	e.events.take()
 	_, _, err = e.svc.CreateToken(e.ctx, a, core.TokenCreate{Label: "fourth"})
-	overQuota(t, e, err, "at most 3 personal access tokens")
+	overQuota(t, e, err, "at most 3 personal access tokens", "personal_tokens")
 
 	// An expired token no longer counts, even before the purge deletes it.
 	e.clock.Advance(time.Hour + time.Second)
@@ -78,7 +79,7 @@ func TestQuotaPersonalTokens(t *testing.T) {
 	noErr(t, err)
 	e.events.take()
 	_, _, err = e.svc.CreateToken(e.ctx, a, core.TokenCreate{Label: "fifth"})
-	overQuota(t, e, err, "at most 3 personal access tokens")
+	overQuota(t, e, err, "at most 3 personal access tokens", "personal_tokens")
 }
 
 func TestQuotaOAuthClients(t *testing.T) {
@@ -94,7 +95,7 @@ func TestQuotaOAuthClients(t *testing.T) {
 	noErr(t, add(1))
 	noErr(t, add(2))
 	e.events.take()
-	overQuota(t, e, add(3), "at most 2 OAuth clients in an account")
+	overQuota(t, e, add(3), "at most 2 OAuth clients in an account", "oauth_clients")
 	page, err := e.svc.AccountOAuthClients(e.ctx, a, core.ListQuery{Page: 1, PageSize: 100})
 	noErr(t, err)
 	if page.Results != 2 {
@@ -116,7 +117,7 @@ func TestQuotaAccountUsers(t *testing.T) {
 	}
 	noErr(t, add("bob"))
 	e.events.take()
-	overQuota(t, e, add("carol"), "at most 2 users in an account")
+	overQuota(t, e, add("carol"), "at most 2 users in an account", "account_users")
 	if _, err := e.store.UserByUsername(e.ctx, "carol"); err == nil {
 		t.Fatal("the refused user was stored")
 	}
@@ -147,5 +148,5 @@ func TestQuotaDefaults(t *testing.T) {
 	}
 	noErr(t, add())
 	e.events.take()
-	overQuota(t, e, add(), fmt.Sprintf("at most %d SSH keys", limit))
+	overQuota(t, e, add(), fmt.Sprintf("at most %d SSH keys", limit), "ssh_keys")
 }

@@ -67,7 +67,7 @@ func (s *Service) AddSSHKey(ctx context.Context, a Actor, in SSHKeyCreate) (SSHK
 		note(eventOf(EventSSHKeyAdded, a, k.Label))
 		return notFound(tx.CreateSSHKey(ctx, &k), "create ssh key")
 	})
-	return k, s.overQuota(err, QuotaSSHKeys)
+	return k, s.overQuota(ctx, err, QuotaSSHKeys, a)
 }
 
 // RenameSSHKey changes a key's label, the only thing about a key that can change.

@@ -114,8 +114,9 @@ func (s *Service) CreateToken(ctx context.Context, a Actor, in TokenCreate) (Tok
 			return Token{}, "", Invalid("scopes", "scopes may not exceed the scopes of the token making the request (%s)", parent)
 		}
 	}
-	return s.issueToken(ctx, Token{UserID: a.User.ID, Kind: TokenPersonal, Label: in.Label, Scopes: scopes, Expiry: expiry, AppID: appID},
+	t, raw, err := s.issueToken(ctx, Token{UserID: a.User.ID, Kind: TokenPersonal, Label: in.Label, Scopes: scopes, Expiry: expiry, AppID: appID},
 		true, eventOf(EventTokenCreated, a, in.Label))
+	return t, raw, s.overQuota(ctx, err, QuotaPersonalTokens, a)
 }
 
 // trust is how far a token is trusted with the account itself.
@@ -221,7 +222,7 @@ func (s *Service) issueToken(ctx context.Context, t Token, quota bool, events ..
 		}
 		return notFound(tx.CreateToken(ctx, &t), "create token")
 	})
-	if err = s.overQuota(err, QuotaPersonalTokens); err != nil {
+	if err != nil {
 		return Token{}, "", err
 	}
 	return t, raw, nil

@@ -109,7 +109,7 @@ func (s *Service) createUser(ctx context.Context, in UserCreate, quota bool) (Us
 		}
 		return nil
 	})
-	return u, s.overQuota(err, QuotaAccountUsers)
+	return u, err
 }
 
 // Bootstrap makes the first user, admin, with one "*" token, on an empty

@@ -31,7 +31,7 @@ var _ core.EventSink = SecurityEvents{}
 func (s SecurityEvents) Event(ctx context.Context, e core.Event) {
 	ev := eventLine{event: e.Name, userID: e.UserID, username: clip(e.Username, 128),
 		detail: clip(e.Detail, 256), request: from(ctx)}
-	warn := e.Name == core.EventSignInFailed || e.Name == core.EventSignInLocked
+	warn := e.Name == core.EventSignInFailed || e.Name == core.EventSignInLocked || e.Name == core.EventQuotaExceeded
 	if s.Lines != nil && !warn {
 		ev.time = time.Now() // slog takes its own
 		s.Lines.writeEvent(&ev)

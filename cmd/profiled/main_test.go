@@ -1043,6 +1043,11 @@ func TestServeQuotas(t *testing.T) {
 	if status, body := addKey(); status != http.StatusBadRequest || !strings.Contains(string(body), "at most 1 SSH keys: delete one") {
 		t.Fatalf("the second SSH key past --quota-ssh-keys 1: %d %s", status, body)
 	}
+	// The operator sees it: a security event at WARN, with the quota.
+	if log := s.stderr.String(); !strings.Contains(log, `"level":"WARN","msg":"security event","event":"quota.exceeded"`) ||
+		!strings.Contains(log, `"detail":"ssh_keys"`) {
+		t.Errorf("no quota.exceeded event in the log:\n%s", log)
+	}
 	// The bootstrap token is admin's one personal token.
 	if status, body := call(t, "POST", s.base+"/v4/profile/tokens", s.token, `{"label":"more"}`); status != http.StatusBadRequest ||
 		!strings.Contains(string(body), "at most 1 personal access tokens") {
