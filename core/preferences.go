@@ -73,7 +73,7 @@ func (s *Service) putPreferences(ctx context.Context, userID int64, id string, v
 		if err := tx.PutPreferences(ctx, userID, id, v); err != nil {
 			return notFound(err, "put preferences")
 		}
-		return tx.HoldPreferenceBytes(ctx, userID, s.quotas.PreferenceBytes)
+		return tx.HoldPreferenceBytes(ctx, userID, s.quotas.limit(QuotaPreferenceBytes))
 	})
 	return err
 }

@@ -45,44 +45,42 @@ type Quotas struct {
 var DefaultQuotas = Quotas{SSHKeys: 1000, PersonalTokens: 1000, OAuthClients: 100, AccountUsers: 10000,
 	PreferenceBytes: 256 << 20}
 
+// quotaKinds describe each quota once: its field of Quotas, its name in
+// the event quota.exceeded, and what the client is told past it.
+var quotaKinds = map[Quota]struct {
+	field  func(*Quotas) *int
+	name   string
+	reason func(limit int) string
+}{
+	QuotaSSHKeys:        {func(q *Quotas) *int { return &q.SSHKeys }, "ssh_keys", objects("SSH keys")},
+	QuotaPersonalTokens: {func(q *Quotas) *int { return &q.PersonalTokens }, "personal_tokens", objects("personal access tokens")},
+	QuotaOAuthClients:   {func(q *Quotas) *int { return &q.OAuthClients }, "oauth_clients", objects("OAuth clients in an account")},
+	QuotaAccountUsers:   {func(q *Quotas) *int { return &q.AccountUsers }, "account_users", objects("users in an account")},
+	QuotaPreferenceBytes: {func(q *Quotas) *int { return &q.PreferenceBytes }, "preference_bytes", func(limit int) string {
+		return fmt.Sprintf("Your preferences, in every namespace together, may take at most %d bytes: "+
+			"store less here, or empty another namespace (PUT {})", limit)
+	}},
+}
+
+// objects is the reason of a quota on a number of things.
+func objects(what string) func(limit int) string {
+	return func(limit int) string {
+		return fmt.Sprintf("You may have at most %d %s: delete one before adding another", limit, what)
+	}
+}
+
 // withDefaults fills the zero fields of q from DefaultQuotas.
 func (q Quotas) withDefaults() Quotas {
-	if q.SSHKeys <= 0 {
-		q.SSHKeys = DefaultQuotas.SSHKeys
-	}
-	if q.PersonalTokens <= 0 {
-		q.PersonalTokens = DefaultQuotas.PersonalTokens
-	}
-	if q.OAuthClients <= 0 {
-		q.OAuthClients = DefaultQuotas.OAuthClients
-	}
-	if q.AccountUsers <= 0 {
-		q.AccountUsers = DefaultQuotas.AccountUsers
-	}
-	if q.PreferenceBytes <= 0 {
-		q.PreferenceBytes = DefaultQuotas.PreferenceBytes
+	for _, k := range quotaKinds {
+		if f := k.field(&q); *f <= 0 {
+			*f = *k.field(&DefaultQuotas)
+		}
 	}
 	return q
 }
 
-// max is the bound of k, and what a client is told past it.
-func (q Quotas) max(k Quota) (limit int, reason string) {
-	objects := "You may have at most %d %s: delete one before adding another"
-	switch k {
-	case QuotaSSHKeys:
-		return q.SSHKeys, fmt.Sprintf(objects, q.SSHKeys, "SSH keys")
-	case QuotaPersonalTokens:
-		return q.PersonalTokens, fmt.Sprintf(objects, q.PersonalTokens, "personal access tokens")
-	case QuotaOAuthClients:
-		return q.OAuthClients, fmt.Sprintf(objects, q.OAuthClients, "OAuth clients in an account")
-	case QuotaAccountUsers:
-		return q.AccountUsers, fmt.Sprintf(objects, q.AccountUsers, "users in an account")
-	case QuotaPreferenceBytes:
-		return q.PreferenceBytes, fmt.Sprintf("Your preferences, in every namespace together, may take at most %d bytes: "+
-			"store less here, or empty another namespace (PUT {})", q.PreferenceBytes)
-	}
-	panic(fmt.Sprintf("core: unknown quota %d", k))
-}
+// limit is the bound of k.
+func (q Quotas) limit(k Quota) int { return *quotaKinds[k].field(&q) }
 
 // ErrOverQuota is what a store's HoldQuota fails with, at once or at the
 // latest at commit, when the owner already has as many objects as allowed.
@@ -91,12 +89,11 @@ var ErrOverQuota = errors.New("over quota")
 // holdQuota makes tx fail unless ownerID (a user, or an account for
 // QuotaOAuthClients and QuotaAccountUsers) has fewer objects of kind k
 // than its quota, counted under the owner's row lock so that adds sent at
-// once, to any replica, cannot pass the bound together. Call it in the transaction that adds
-// the object, before the add, and pass Update's error to overQuota where
-// the actor is known.
+// once, to any replica, cannot pass the bound together. Call it in the
+// transaction that adds the object, before the add, and pass Update's
+// error to overQuota where the actor is known.
 func (s *Service) holdQuota(ctx context.Context, tx Tx, k Quota, ownerID int64) error {
-	limit, _ := s.quotas.max(k)
-	return tx.HoldQuota(ctx, k, ownerID, limit, s.clock())
+	return tx.HoldQuota(ctx, k, ownerID, s.quotas.limit(k), s.clock())
 }
 
 // overQuota turns the store's ErrOverQuota for k into the client's
@@ -107,18 +104,9 @@ func (s *Service) overQuota(ctx context.Context, err error, k Quota, a Actor) er
 	if !errors.Is(err, ErrOverQuota) {
 		return err
 	}
-	_, reason := s.quotas.max(k)
-	s.emit(ctx, eventOf(EventQuotaExceeded, a, quotaNames[k]))
-	return &Error{Kind: KindConflict, Code: CodeQuotaExceeded, Reason: reason}
-}
-
-// quotaNames are the quotas as the event quota.exceeded names them.
-var quotaNames = map[Quota]string{
-	QuotaSSHKeys:         "ssh_keys",
-	QuotaPersonalTokens:  "personal_tokens",
-	QuotaOAuthClients:    "oauth_clients",
-	QuotaAccountUsers:    "account_users",
-	QuotaPreferenceBytes: "preference_bytes",
+	kind := quotaKinds[k]
+	s.emit(ctx, eventOf(EventQuotaExceeded, a, kind.name))
+	return &Error{Kind: KindConflict, Code: CodeQuotaExceeded, Reason: kind.reason(s.quotas.limit(k))}
 }
 
 // CodeQuotaExceeded is the Code of every answer past a quota.
