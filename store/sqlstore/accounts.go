@@ -50,7 +50,7 @@ func (t Tx) UpdateAccount(ctx context.Context, a core.Account) error {
 
 func (t Tx) LockAccount(ctx context.Context, id int64) error {
 	var one int
-	err := t.q.QueryRow(ctx, `SELECT 1 FROM accounts WHERE id = ?`+t.d.ForUpdate, id).Scan(&one)
+	err := t.q.QueryRow(ctx, accountRowSQL+t.d.ForUpdate, id).Scan(&one)
 	return t.err("lock account", err)
 }
 

@@ -136,8 +136,8 @@ func (t Tx) PutPreferences(ctx context.Context, userID int64, clientID string, v
 // every namespace of the user. It follows the transaction's
 // PutPreferences, which took the user's row lock.
 func (t Tx) HoldPreferenceBytes(ctx context.Context, userID int64, max int) error {
-	return t.deferred(ctx, "hold preference bytes", `INSERT INTO over_quota (never) SELECT 1
-		WHERE (SELECT coalesce(sum(bytes), 0) FROM preferences WHERE user_id = ?) > ?`, userID, max)
+	return t.refuseWhen(ctx, "hold preference bytes",
+		`(SELECT coalesce(sum(bytes), 0) FROM preferences WHERE user_id = ?) > ?`, userID, max)
 }
 
 // Grants returns ErrNotFound both for a missing user and for a user

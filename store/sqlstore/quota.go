@@ -18,12 +18,16 @@ var quotaCounts = map[core.Quota]struct {
 	core.QuotaPersonalTokens: {UserRowSQL,
 		`SELECT count(*) FROM tokens WHERE user_id = ? AND kind = ? AND (expiry IS NULL OR expiry > ?)`,
 		func(ownerID int64, now any) []any { return []any{ownerID, string(core.TokenPersonal), now} }},
-	core.QuotaOAuthClients: {`SELECT 1 FROM accounts WHERE id = ?`, `SELECT count(*) FROM oauth_clients WHERE account_id = ?`, owner},
-	core.QuotaAccountUsers: {`SELECT 1 FROM accounts WHERE id = ?`, `SELECT count(*) FROM users WHERE account_id = ?`, owner},
+	core.QuotaOAuthClients: {accountRowSQL, `SELECT count(*) FROM oauth_clients WHERE account_id = ?`, owner},
+	core.QuotaAccountUsers: {accountRowSQL, `SELECT count(*) FROM users WHERE account_id = ?`, owner},
 }
 
-// UserRowSQL reads a user's row, for the engines to lock it (with the
-// dialect's ForUpdate) where sqlstore's own statements cannot.
+// accountRowSQL reads an account's row, to lock it (LockAccount, HoldQuota).
+const accountRowSQL = `SELECT 1 FROM accounts WHERE id = ?`
+
+// UserRowSQL reads a user's row: whether it exists (userExists), or, with
+// the dialect's ForUpdate, to lock it, here and in the engines where
+// sqlstore's own statements cannot.
 const UserRowSQL = `SELECT 1 FROM users WHERE id = ?`
 
 // owner is the arguments of a count that takes only the owner.
@@ -47,6 +51,12 @@ func (t Tx) HoldQuota(ctx context.Context, q core.Quota, ownerID int64, max int,
 			return err
 		}
 	}
-	args := c.args(ownerID, t.d.Time(now))
-	return t.deferred(ctx, "hold quota", `INSERT INTO over_quota (never) SELECT 1 WHERE (`+c.count+`) >= ?`, append(args, max)...)
+	return t.refuseWhen(ctx, "hold quota", `(`+c.count+`) >= ?`, append(c.args(ownerID, t.d.Time(now)), max)...)
+}
+
+// refuseWhen fails the transaction, as a deferred write, with
+// core.ErrOverQuota if condition holds: it inserts a row into
+// over_quota, whose CHECK refuses every one.
+func (t Tx) refuseWhen(ctx context.Context, op, condition string, args ...any) error {
+	return t.deferred(ctx, op, `INSERT INTO over_quota (never) SELECT 1 WHERE `+condition, args...)
 }

@@ -253,7 +253,7 @@ func (t Tx) insertHeld(ctx context.Context, op string, id *int64, query string, 
 // notice.
 func (t Tx) userExists(ctx context.Context, op string, userID int64) error {
 	var one int
-	return t.err(op, t.q.QueryRow(ctx, `SELECT 1 FROM users WHERE id = ?`, userID).Scan(&one))
+	return t.err(op, t.q.QueryRow(ctx, UserRowSQL, userID).Scan(&one))
 }
 
 // storable reports whether both engines can hold s in a text column:
