@@ -370,22 +370,7 @@ func testDeleteExpired(t *testing.T, s core.Store) {
 	hit(t, s, "ended", time.Minute, at(10)) // its window ends at minute 11
 	hit(t, s, "open", time.Hour, at(10))
 
-	var total int64
-	for i := 0; ; i++ {
-		var n int64
-		update(t, s, func(tx core.Tx) error {
-			var err error
-			n, err = tx.DeleteExpired(ctx, at(20), 1)
-			return err
-		})
-		if n == 0 {
-			break
-		}
-		if i == 10 {
-			t.Fatal("DeleteExpired keeps deleting")
-		}
-		total += n
-	}
+	total := deleteInBatchesOfOne(t, s, "DeleteExpired", func(tx core.Tx) (int64, error) { return tx.DeleteExpired(ctx, at(20), 1) })
 	equal(t, "rows DeleteExpired deleted", total, int64(len(gone)+len(goneRefresh)+2+1))
 
 	for _, tok := range gone {
@@ -444,22 +429,7 @@ func testDeleteHistory(t *testing.T, s core.Store) {
 		}
 		return nil
 	})
-	var total int64
-	for i := 0; ; i++ {
-		var n int64
-		update(t, s, func(tx core.Tx) error {
-			var err error
-			n, err = tx.DeleteHistory(ctx, at(20), 1)
-			return err
-		})
-		if n == 0 {
-			break
-		}
-		if i == 10 {
-			t.Fatal("DeleteHistory keeps deleting")
-		}
-		total += n
-	}
+	total := deleteInBatchesOfOne(t, s, "DeleteHistory", func(tx core.Tx) (int64, error) { return tx.DeleteHistory(ctx, at(20), 1) })
 	equal(t, "rows DeleteHistory deleted", total, int64(3+4))
 	for _, l := range logins {
 		_, err := s.Login(ctx, l.UserID, l.ID)
@@ -479,4 +449,27 @@ func testDeleteHistory(t *testing.T, s core.Store) {
 	}
 	slices.Sort(left)
 	equal(t, "the events left, by minute", left, []int64{20, 30})
+}
+
+// deleteInBatchesOfOne runs del, a purge of at most one row of each kind,
+// in transactions until it deletes nothing, and returns how many rows it
+// deleted in all; more than ten rounds fail the test.
+func deleteInBatchesOfOne(t *testing.T, s core.Store, name string, del func(core.Tx) (int64, error)) int64 {
+	t.Helper()
+	var total int64
+	for i := 0; ; i++ {
+		var n int64
+		update(t, s, func(tx core.Tx) error {
+			var err error
+			n, err = del(tx)
+			return err
+		})
+		if n == 0 {
+			return total
+		}
+		if i == 10 {
+			t.Fatalf("%s keeps deleting", name)
+		}
+		total += n
+	}
 }
