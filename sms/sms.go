@@ -5,16 +5,15 @@
 package sms
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"time"
 
 	"github.com/profiled/profiled/core"
+	"github.com/profiled/profiled/internal/outbound"
 )
 
 // DefaultTimeout bounds one webhook call, connection and response included,
@@ -55,25 +54,16 @@ func (w *Webhook) SendSMS(ctx context.Context, to, message string) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, DefaultTimeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, w.URL, bytes.NewReader(body))
-	if err != nil {
-		return fmt.Errorf("sms webhook: %w", err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("User-Agent", "profiled-sms-webhook")
 	client := w.Client
 	if client == nil {
 		client = defaultClient
 	}
-	resp, err := client.Do(req)
+	// The answer's body is not put in the error: a gateway may echo the
+	// message, and the message holds a code that must not reach a log.
+	resp, _, err := outbound.Post(ctx, client, w.URL, "application/json", "profiled-sms-webhook", body, nil)
 	if err != nil {
 		return fmt.Errorf("sms webhook: %w", err)
 	}
-	defer resp.Body.Close()
-	// Drain a little of the body so the connection can be reused. Its
-	// content is not put in the error: a gateway may echo the message,
-	// and the message holds a code that must not reach a log.
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return fmt.Errorf("sms webhook: answered %s, want a 2xx status", resp.Status)
 	}

@@ -4,17 +4,16 @@
 package webhook
 
 import (
-	"bytes"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"io"
 	"net/http"
 	"strconv"
 
 	"github.com/profiled/profiled/core"
+	"github.com/profiled/profiled/internal/outbound"
 )
 
 // Events POSTs each event as its JSON document (core.EventDocument):
@@ -51,24 +50,13 @@ func (e *Events) Deliver(ctx context.Context, m core.OutboxMessage) error {
 	if err != nil {
 		return err
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, e.URL, bytes.NewReader(body))
+	resp, _, err := outbound.Post(ctx, e.Client, e.URL, "application/json", "profiled-events-webhook", body, map[string]string{
+		"X-Profiled-Event-Id":  strconv.FormatInt(m.ID, 10),
+		"X-Profiled-Signature": Sign(e.Secret, body),
+	})
 	if err != nil {
 		return fmt.Errorf("events webhook: %w", err)
 	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("User-Agent", "profiled-events-webhook")
-	req.Header.Set("X-Profiled-Event-Id", strconv.FormatInt(m.ID, 10))
-	req.Header.Set("X-Profiled-Signature", Sign(e.Secret, body))
-	client := e.Client
-	if client == nil {
-		client = http.DefaultClient
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		return fmt.Errorf("events webhook: %w", err)
-	}
-	defer resp.Body.Close()
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10)) // so the connection is reused
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return fmt.Errorf("events webhook: %s answered %s, want a 2xx status", e.URL, resp.Status)
 	}
