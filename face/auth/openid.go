@@ -9,6 +9,7 @@ import (
 
 	"github.com/profiled/profiled/core"
 	"github.com/profiled/profiled/face/httpx"
+	"github.com/profiled/profiled/internal/jwt"
 )
 
 // OpenID Connect's wire (core/idtoken.go holds its rules): ID tokens as
@@ -22,20 +23,7 @@ func signIDToken(issuer string, t *core.IDToken) (string, error) {
 		claims[k] = v
 	}
 	claims["iss"] = issuer
-	payload, err := json.Marshal(claims)
-	if err != nil {
-		return "", err
-	}
-	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.RS256, Key: jose.JSONWebKey{Key: t.Key.Private, KeyID: t.Key.ID}},
-		(&jose.SignerOptions{}).WithType("JWT"))
-	if err != nil {
-		return "", err
-	}
-	jws, err := signer.Sign(payload)
-	if err != nil {
-		return "", err
-	}
-	return jws.CompactSerialize()
+	return jwt.Sign(claims, t.Key, "JWT")
 }
 
 // hintedClient is the audience of an ID token profiled signed (an
