@@ -33,6 +33,9 @@ type OAuthClient struct {
 	// HasThumbnail reports a stored thumbnail (read only: the store
 	// sets it, SetOAuthClientThumbnail changes it).
 	HasThumbnail bool
+	// BackchannelLogoutURI is where the client takes logout tokens
+	// (OpenID Connect Back-Channel Logout 1.0); "" for none.
+	BackchannelLogoutURI string
 }
 
 // OAuth client statuses.
@@ -63,6 +66,7 @@ type AuthCode struct {
 	Challenge   string    // the PKCE code_challenge (RFC 7636), "" if none
 	Nonce       string    // OpenID Connect's nonce, for the ID token; "" if none
 	AuthTime    time.Time // when the user signed in to approve it, for the ID token
+	SID         string    // the sid of the session that approved it (logout.go)
 	Created     time.Time
 	Expiry      time.Time
 	Used        bool
@@ -107,6 +111,10 @@ type AuthReader interface {
 	// SigningKeys returns every ID token signing key, newest first (by
 	// Created, then by ID).
 	SigningKeys(ctx context.Context) ([]StoredSigningKey, error)
+	// LoggedInApps returns the user's authorizations approved in the
+	// session sid, unexpired at now, whose clients have a
+	// BackchannelLogoutURI.
+	LoggedInApps(ctx context.Context, userID int64, sid string, now time.Time) ([]App, error)
 }
 
 // AuthWriter holds the changes of sign-in and OAuth.

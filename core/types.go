@@ -82,6 +82,12 @@ type App struct {
 	ThumbnailURL string // empty: none
 	Created      time.Time
 	Expiry       *time.Time
+	// SID is the sid of the sign-in session the user approved it in
+	// (logout.go), "" for one made before profiled kept it.
+	SID string
+	// Issuer is the iss of the ID tokens its client got at the exchange,
+	// which its logout tokens name too ("" before profiled kept it).
+	Issuer string
 }
 
 // Device is a trusted ("remember me") browser session.

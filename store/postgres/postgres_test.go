@@ -787,6 +787,6 @@ func TestMigration101GivesAccountsAnEmail(t *testing.T) {
 func TestMigration102GivesAppsAnExpiry(t *testing.T) {
 	t.Parallel()
 	s, _ := openTest(t, Options{})
-	migrateDown(t, s, 101)
-	storetest.AppsWithoutExpiry(t, s, s.Migrate)
+	down := func(context.Context) error { migrateDown(t, s, 101); return nil }
+	storetest.AppsWithoutExpiry(t, s, down, s.Migrate)
 }

@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"context"
 	"io/fs"
 	"strings"
 	"testing"
@@ -183,12 +184,12 @@ func TestMigration101GivesAccountsAnEmail(t *testing.T) {
 
 // TestMigration102GivesAppsAnExpiry: see storetest.AppsWithoutExpiry.
 func TestMigration102GivesAppsAnExpiry(t *testing.T) {
-	ctx := t.Context()
 	s := openTest(t)
-	if _, err := migrations(t, s).DownTo(ctx, 101); err != nil {
-		t.Fatalf("down to 00101: %v", err)
+	down := func(ctx context.Context) error {
+		_, err := migrations(t, s).DownTo(ctx, 101)
+		return err
 	}
-	storetest.AppsWithoutExpiry(t, s, s.Migrate)
+	storetest.AppsWithoutExpiry(t, s, down, s.Migrate)
 }
 
 // TestMigration107CountsBytes: 00107 rebuilds preferences with bytes, the

@@ -66,12 +66,12 @@ func (t Tx) DeleteLoginChallenge(ctx context.Context, hash []byte) error {
 
 // oauthClientColumns is the select list of a core.OAuthClient.
 const oauthClientColumns = `id, secret_hash, label, website, thumbnail_url, redirect_uris, public, first_party, created,
-	account_id, status, thumbnail IS NOT NULL`
+	account_id, status, thumbnail IS NOT NULL, backchannel_logout_uri`
 
 func scanOAuthClient(row Row) (core.OAuthClient, error) {
 	var c core.OAuthClient
 	err := row.Scan(&c.ID, &c.SecretHash, &c.Label, &c.Website, &c.ThumbnailURL, stringsDest{&c.RedirectURIs},
-		&c.Public, &c.FirstParty, at(&c.Created), idDest{&c.AccountID}, &c.Status, &c.HasThumbnail)
+		&c.Public, &c.FirstParty, at(&c.Created), idDest{&c.AccountID}, &c.Status, &c.HasThumbnail, &c.BackchannelLogoutURI)
 	if c.RedirectURIs == nil {
 		c.RedirectURIs = []string{}
 	}
@@ -96,18 +96,19 @@ func (t Tx) CreateOAuthClient(ctx context.Context, c core.OAuthClient) error {
 		account = c.AccountID
 	}
 	return t.write(ctx, "create oauth client", Stmt{SQL: `INSERT INTO oauth_clients
-		(id, secret_hash, label, website, thumbnail_url, redirect_uris, public, first_party, created, account_id, status)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		(id, secret_hash, label, website, thumbnail_url, redirect_uris, public, first_party, created, account_id, status,
+		backchannel_logout_uri)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		Args: []any{c.ID, nonEmpty(c.SecretHash), c.Label, c.Website, c.ThumbnailURL, jsonText(uris), c.Public, c.FirstParty,
-			t.d.Time(c.Created), account, c.Status}})
+			t.d.Time(c.Created), account, c.Status, c.BackchannelLogoutURI}})
 }
 
 func (r Reader) AuthCode(ctx context.Context, hash []byte) (core.AuthCode, error) {
 	var c core.AuthCode
 	err := r.q.QueryRow(ctx, `SELECT hash, client_id, user_id, redirect_uri, scopes, challenge, nonce, auth_time,
-		created, expiry, used, app_id FROM oauth_codes WHERE hash = ?`, hash).
+		created, expiry, used, app_id, sid FROM oauth_codes WHERE hash = ?`, hash).
 		Scan(&c.Hash, &c.ClientID, &c.UserID, &c.RedirectURI, &c.Scopes, &c.Challenge, &c.Nonce, at(&c.AuthTime), at(&c.Created), at(&c.Expiry),
-			&c.Used, idDest{&c.AppID})
+			&c.Used, idDest{&c.AppID}, &c.SID)
 	return c, r.err("read auth code", err)
 }
 
@@ -115,10 +116,10 @@ func (t Tx) CreateAuthCode(ctx context.Context, c core.AuthCode) error {
 	return t.write(ctx, "create auth code",
 		Stmt{SQL: `DELETE FROM oauth_codes WHERE expiry < ?`, Args: []any{t.d.Time(c.Created)}},
 		Stmt{SQL: `INSERT INTO oauth_codes
-			(hash, client_id, user_id, redirect_uri, scopes, challenge, nonce, auth_time, created, expiry, used, app_id)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, FALSE, NULL)`,
+			(hash, client_id, user_id, redirect_uri, scopes, challenge, nonce, auth_time, created, expiry, used, app_id, sid)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, FALSE, NULL, ?)`,
 			Args: []any{c.Hash, c.ClientID, c.UserID, c.RedirectURI, string(c.Scopes), c.Challenge, c.Nonce, t.zeroNull(c.AuthTime),
-				t.d.Time(c.Created), t.d.Time(c.Expiry)}})
+				t.d.Time(c.Created), t.d.Time(c.Expiry), c.SID}})
 }
 
 func (t Tx) ClaimAuthCode(ctx context.Context, hash []byte, appID int64) error {

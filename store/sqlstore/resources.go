@@ -49,7 +49,7 @@ func (t Tx) DeleteSSHKey(ctx context.Context, userID, id int64) error {
 func scanApp(row Row) (core.App, error) {
 	var a core.App
 	err := row.Scan(&a.ID, &a.UserID, &a.ClientID, &a.Label, &a.Scopes, &a.Website,
-		&a.ThumbnailURL, at(&a.Created), nullTimeDest{&a.Expiry})
+		&a.ThumbnailURL, at(&a.Created), nullTimeDest{&a.Expiry}, &a.SID, &a.Issuer)
 	return a, err
 }
 
@@ -61,12 +61,20 @@ func (r Reader) ListApps(ctx context.Context, userID int64, q core.ListQuery) ([
 	return apps.list(ctx, r, userID, q)
 }
 
+// LoggedInApps reads on the index of apps by user.
+func (r Reader) LoggedInApps(ctx context.Context, userID int64, sid string, now time.Time) ([]core.App, error) {
+	return collect(ctx, r, "read logged-in apps", scanApp, `SELECT `+Apps.Qualified("a")+` FROM apps a
+		JOIN oauth_clients c ON c.id = a.client_id
+		WHERE a.user_id = ? AND a.sid = ? AND c.backchannel_logout_uri <> '' AND (a.expiry IS NULL OR a.expiry > ?)`,
+		userID, sid, r.d.Time(now))
+}
+
 func (t Tx) CreateApp(ctx context.Context, a *core.App) error {
 	return t.insert(ctx, "create app", &a.ID, `INSERT INTO apps
-		(user_id, client_id, label, scopes, website, thumbnail_url, created, expiry)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		(user_id, client_id, label, scopes, website, thumbnail_url, created, expiry, sid, issuer)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 		a.UserID, a.ClientID, a.Label, string(a.Scopes), a.Website, a.ThumbnailURL,
-		t.d.Time(a.Created), t.nullTime(a.Expiry))
+		t.d.Time(a.Created), t.nullTime(a.Expiry), a.SID, a.Issuer)
 }
 
 func (t Tx) ExtendApp(ctx context.Context, userID, id int64, expiry time.Time) error {

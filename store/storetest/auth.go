@@ -26,6 +26,7 @@ var authTests = []struct {
 	{"RefreshTokens", testRefreshTokens},
 	{"PeekLimit", testPeekLimit},
 	{"SigningKeys", testSigningKeys},
+	{"LoggedInApps", testLoggedInApps},
 	{"DeleteExpired", testDeleteExpired},
 	{"DeleteHistory", testDeleteHistory},
 }
@@ -146,7 +147,8 @@ func testOAuthClients(t *testing.T, s core.Store) {
 	conf := newOAuthClient(t, s, "0123456789abcdef0123", false)
 	conf.ThumbnailURL = ""
 	pub := core.OAuthClient{ID: "pub", Label: "Public", Website: "https://pub.example", ThumbnailURL: "https://pub.example/t.png",
-		RedirectURIs: []string{"https://pub.example/cb"}, Public: true, FirstParty: true, Created: at(1)}
+		RedirectURIs: []string{"https://pub.example/cb"}, Public: true, FirstParty: true, Created: at(1),
+		BackchannelLogoutURI: "https://pub.example/logout?from=profiled"}
 	update(t, s, func(tx core.Tx) error { return tx.CreateOAuthClient(ctx, pub) })
 
 	got, err := s.OAuthClient(ctx, conf.ID)
@@ -172,7 +174,7 @@ func testAuthCodes(t *testing.T, s core.Store) {
 	cl := newOAuthClient(t, s, "client", false)
 	c := core.AuthCode{Hash: hash32("code1"), ClientID: cl.ID, UserID: a.ID, RedirectURI: "https://example.com/cb",
 		Scopes: "account:read_only openid", Challenge: "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM", Nonce: "n-0S6_WzA2Mj",
-		AuthTime: t0.Add(-time.Hour), Created: t0, Expiry: at(2)}
+		AuthTime: t0.Add(-time.Hour), SID: "5f1c0e2a9b8d7c6e5f1c0e2a9b8d7c6e", Created: t0, Expiry: at(2)}
 	update(t, s, func(tx core.Tx) error { return tx.CreateAuthCode(ctx, c) })
 	got, err := s.AuthCode(ctx, c.Hash)
 	noErr(t, "AuthCode", err)
@@ -271,11 +273,13 @@ func testPeekLimit(t *testing.T, s core.Store) {
 	equal(t, "PeekLimit of a key with NUL", n, 0)
 }
 
-// AppsWithoutExpiry checks migration 00102 of an engine: s is at version
-// 101, and migrate takes it to the latest. An authorization without an
-// expiry takes that of its latest refresh token; one with an expiry keeps
-// it, and one without refresh tokens stays without.
-func AppsWithoutExpiry(t *testing.T, s core.Store, migrate func(context.Context) error) {
+// AppsWithoutExpiry checks migration 00102 of an engine: the rows are
+// written at the latest version (the statements are the latest schema's),
+// down takes s to version 101, keeping them, and migrate back to the
+// latest. An authorization without an expiry takes that of its latest
+// refresh token; one with an expiry keeps it, and one without refresh
+// tokens stays without.
+func AppsWithoutExpiry(t *testing.T, s core.Store, down, migrate func(context.Context) error) {
 	t.Helper()
 	ctx := t.Context()
 	a := newUser(t, s, "alice")
@@ -291,6 +295,9 @@ func AppsWithoutExpiry(t *testing.T, s core.Store, migrate func(context.Context)
 			Scopes: "account:read_write", Created: t0, Expiry: c.expiry}
 		update(t, s, func(tx core.Tx) error { return tx.CreateRefreshToken(ctx, rt) })
 	}
+	if err := down(ctx); err != nil {
+		t.Fatalf("down to 00101: %v", err)
+	}
 	if err := migrate(ctx); err != nil {
 		t.Fatalf("migrate: %v", err)
 	}
@@ -302,6 +309,32 @@ func AppsWithoutExpiry(t *testing.T, s core.Store, migrate func(context.Context)
 		noErr(t, "App", err)
 		equal(t, "the expiry of "+c.app.Label, got.Expiry, c.want)
 	}
+}
+
+// testLoggedInApps: the authorizations a session's sign-out must tell are
+// the user's, of that session, unexpired, and of clients that take
+// logout tokens.
+func testLoggedInApps(t *testing.T, s core.Store) {
+	ctx := t.Context()
+	a, b := newUser(t, s, "alice"), newUser(t, s, "bob")
+	listening := core.OAuthClient{ID: "rp", Label: "RP", Website: "https://rp.example", RedirectURIs: []string{"https://rp.example/cb"},
+		Public: true, Created: t0, BackchannelLogoutURI: "https://rp.example/backchannel"}
+	update(t, s, func(tx core.Tx) error { return tx.CreateOAuthClient(ctx, listening) })
+	deaf := newOAuthClient(t, s, "deaf", true)
+	const sid, other = "aaaa", "bbbb"
+	app := func(u core.User, client, sid string, expiry *time.Time) core.App {
+		return newApp(t, s, core.App{UserID: u.ID, ClientID: client, Label: client, SID: sid, Issuer: "https://id.example", Expiry: expiry})
+	}
+	want := []core.App{app(a, listening.ID, sid, nil), app(a, listening.ID, sid, ptr(at(10)))}
+	app(a, listening.ID, other, nil)   // another session
+	app(a, deaf.ID, sid, nil)          // a client without a logout URI
+	app(a, listening.ID, sid, ptr(t0)) // expired at now
+	app(b, listening.ID, sid, nil)     // another user's
+	app(a, listening.ID, "", nil)      // made before sids were kept
+	got, err := s.LoggedInApps(ctx, a.ID, sid, t0)
+	noErr(t, "LoggedInApps", err)
+	slices.SortFunc(got, func(x, y core.App) int { return int(x.ID - y.ID) })
+	equal(t, "LoggedInApps", got, want)
 }
 
 func testSigningKeys(t *testing.T, s core.Store) {
