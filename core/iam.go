@@ -272,7 +272,7 @@ func (s *Service) ChangePassword(ctx context.Context, a Actor, current, next str
 		if err := s.setPassword(ctx, tx, a.User.ID, hash); err != nil {
 			return err
 		}
-		if err := endSessions(ctx, tx, a.User.ID, a.Token.ID); err != nil {
+		if err := s.endSessions(ctx, tx, a.User.ID, a.Token.ID); err != nil {
 			return err
 		}
 		note(eventOf(EventPasswordChanged, a, ""))

@@ -220,6 +220,9 @@ func (s *Service) idToken(ctx context.Context, r Reader, key *SigningKey, app Ap
 	if !authTime.IsZero() {
 		c["auth_time"] = authTime.Unix()
 	}
+	if app.SID != "" {
+		c["sid"] = app.SID // the session a logout token will name (logout.go)
+	}
 	return &IDToken{Claims: c, Key: *key}, nil
 }
 
@@ -271,7 +274,7 @@ func (s *Service) UserInfo(ctx context.Context, a Actor) (map[string]any, error)
 // the provider's metadata.
 func IdentityClaimsSupported() []string {
 	c := []string{"account", "auth_time", "sub", "preferred_username", "name", "given_name", "family_name", "locale", "zoneinfo", "picture",
-		"email", "email_verified", "aud", "exp", "iat", "iss", "nonce"}
+		"email", "email_verified", "aud", "exp", "iat", "iss", "nonce", "sid"}
 	slices.Sort(c)
 	return c
 }

@@ -83,6 +83,9 @@ type OAuthClientCreate struct {
 	RedirectURIs []string
 	Public       bool
 	FirstParty   bool // the platform's own application (Service.delegated)
+	// BackchannelLogoutURI is where the client takes logout tokens
+	// (logout.go); optional.
+	BackchannelLogoutURI string
 }
 
 // validateWebURL accepts an absolute http or https URL without credentials.
@@ -142,13 +145,20 @@ func (s *Service) CreateOAuthClient(ctx context.Context, in OAuthClientCreate) (
 			return OAuthClient{}, "", err
 		}
 	}
+	// The same rule as a redirect URI's (Back-Channel Logout 2.2: no
+	// fragment): it is the relying party's own server.
+	if in.BackchannelLogoutURI != "" {
+		if err := validateRedirectURI("backchannel_logout_uri", in.BackchannelLogoutURI); err != nil {
+			return OAuthClient{}, "", err
+		}
+	}
 	id, err := s.newSecret(oauthClientIDBytes)
 	if err != nil {
 		return OAuthClient{}, "", err
 	}
 	c := OAuthClient{ID: id, Label: in.Label, Website: in.Website, ThumbnailURL: in.ThumbnailURL,
 		RedirectURIs: slices.Compact(slices.Clone(in.RedirectURIs)), Public: in.Public, FirstParty: in.FirstParty, Created: s.clock(),
-		Status: OAuthClientActive}
+		Status: OAuthClientActive, BackchannelLogoutURI: in.BackchannelLogoutURI}
 	var secret string
 	if !in.Public {
 		if secret, err = s.newSecret(oauthSecretBytes); err != nil {
@@ -325,7 +335,8 @@ func (s *Service) Approve(ctx context.Context, a Actor, az Authorization, grante
 	}
 	now := s.clock()
 	c := AuthCode{Hash: HashToken(raw), ClientID: az.Client.ID, UserID: a.User.ID, RedirectURI: az.RedirectURI,
-		Scopes: granted, Challenge: az.CodeChallenge, Nonce: az.Nonce, AuthTime: a.Token.Created, Created: now, Expiry: now.Add(AuthCodeLifetime)}
+		Scopes: granted, Challenge: az.CodeChallenge, Nonce: az.Nonce, AuthTime: a.Token.Created, SID: sessionID(a.Token), Created: now,
+		Expiry: now.Add(AuthCodeLifetime)}
 	err = s.store.Update(ctx, func(tx Tx) error { return notFound(tx.CreateAuthCode(ctx, c), "create auth code") })
 	if err != nil {
 		return "", err
@@ -343,6 +354,9 @@ type TokenRequest struct {
 	CodeVerifier string
 	RefreshToken string
 	Scope        string // refresh only: narrows the scopes
+	// Issuer is the iss the face signs ID tokens with, kept on the
+	// authorization for its logout tokens (logout.go).
+	Issuer string
 }
 
 // TokenGrant is what the token endpoint answers.
@@ -476,7 +490,7 @@ func (s *Service) exchangeCode(ctx context.Context, c OAuthClient, in TokenReque
 	// application's access has ended, as /profile/apps then shows.
 	expiry := now.Add(RefreshTokenLifetime)
 	app := App{UserID: code.UserID, ClientID: c.ID, Label: c.Label, Scopes: code.Scopes, Website: c.Website,
-		ThumbnailURL: c.ThumbnailURL, Created: now, Expiry: &expiry}
+		ThumbnailURL: c.ThumbnailURL, Created: now, Expiry: &expiry, SID: code.SID, Issuer: in.Issuer}
 	var g TokenGrant
 	err = s.update(ctx, func(tx Tx, note func(Event)) error {
 		u, err := tx.UserByID(ctx, code.UserID)

@@ -108,7 +108,7 @@ func (s *Service) ResetTFA(ctx context.Context, username string) error {
 			return notFound(err, "reset tfa")
 		}
 		note(Event{Name: EventTFADisabled, UserID: u.ID, Username: u.Username, Detail: "operator"})
-		return endSessions(ctx, tx, u.ID, 0)
+		return s.endSessions(ctx, tx, u.ID, 0)
 	})
 }
 
@@ -130,7 +130,11 @@ func (s *Service) RevokeUserToken(ctx context.Context, username string, id int64
 		if err != nil {
 			return err
 		}
-		if err := tx.DeleteToken(ctx, u.ID, id); err != nil {
+		t, err := tx.Token(ctx, u.ID, id)
+		if err != nil {
+			return notFound(err, "revoke token")
+		}
+		if err := s.endSession(ctx, tx, t); err != nil { // a session's relying parties are told
 			return notFound(err, "revoke token")
 		}
 		note(Event{Name: EventTokenRevoked, UserID: u.ID, Username: u.Username, Detail: "operator"})

@@ -138,7 +138,7 @@ type outboxWake struct{ topics map[string]chan struct{} }
 
 func newOutboxWake() *outboxWake {
 	w := &outboxWake{topics: map[string]chan struct{}{}}
-	for _, topic := range []string{OutboxEvents, OutboxMail, OutboxRecovery} {
+	for _, topic := range []string{OutboxEvents, OutboxMail, OutboxRecovery, OutboxLogout} {
 		w.topics[topic] = make(chan struct{}, 1)
 	}
 	return w

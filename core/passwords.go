@@ -330,7 +330,7 @@ func (s *Service) ResetPassword(ctx context.Context, username, pw string) error 
 			return err
 		}
 		note(Event{Name: EventPasswordReset, UserID: u.ID, Username: u.Username, Detail: "operator"})
-		return endSessions(ctx, tx, u.ID, 0)
+		return s.endSessions(ctx, tx, u.ID, 0)
 	})
 }
 
@@ -343,9 +343,10 @@ func (s *Service) checkedHash(ctx context.Context, pw string, u User) (string, e
 }
 
 // endSessions deletes the user's sign-in sessions but the token keep (0:
-// none kept), and every trusted device: a device trusted under the old
-// password must not skip the second factor under the new one.
-func endSessions(ctx context.Context, tx Tx, userID, keep int64) error {
+// none kept), telling the relying parties they signed in to, and every
+// trusted device: a device trusted under the old password must not skip
+// the second factor under the new one.
+func (s *Service) endSessions(ctx context.Context, tx Tx, userID, keep int64) error {
 	devices, _, err := tx.ListDevices(ctx, userID, ListQuery{Page: 1})
 	if err != nil {
 		return err
@@ -364,7 +365,7 @@ func endSessions(ctx context.Context, tx Tx, userID, keep int64) error {
 		if t.ID == keep {
 			continue
 		}
-		if err := tx.DeleteToken(ctx, userID, t.ID); err != nil {
+		if err := s.endSession(ctx, tx, t); err != nil {
 			return notFound(err, "end session")
 		}
 	}

@@ -234,7 +234,7 @@ func (s *Service) CompleteRecovery(ctx context.Context, in RecoveryComplete) err
 			return err
 		}
 		note(Event{Name: EventPasswordReset, UserID: u.ID, Username: u.Username, Detail: "recovery", AccountID: u.AccountID})
-		return endSessions(ctx, tx, u.ID, 0)
+		return s.endSessions(ctx, tx, u.ID, 0)
 	})
 	if err != nil {
 		return err

@@ -55,6 +55,10 @@ type Config struct {
 	// Quotas bound the objects one user or account keeps; zero fields
 	// are DefaultQuotas.
 	Quotas Quotas
+	// Logouts says this process runs a worker of OutboxLogout, to wake
+	// at each commit that queues a logout. Logouts are queued either way
+	// (logout.go): the server's worker takes those a command line queued.
+	Logouts bool
 }
 
 // Service enforces every rule of the account domain, once, for all faces.
@@ -97,7 +101,7 @@ func New(c Config) *Service {
 	if s.rand == nil {
 		s.rand = rand.Reader
 	}
-	if s.outbox || s.mail {
+	if s.outbox || s.mail || c.Logouts {
 		s.wake = newOutboxWake()
 		s.store = wakingStore{Store: s.store, wake: s.wake}
 	}

@@ -567,13 +567,14 @@ func (s *Service) completeSignIn(ctx context.Context, u User, resv reservation, 
 	return res, nil
 }
 
-// SignOut ends the session the actor signed in with.
+// SignOut ends the session the actor signed in with, and tells the
+// relying parties it signed in to (logout.go).
 func (s *Service) SignOut(ctx context.Context, a Actor) error {
 	if a.Token.Kind != TokenSession {
 		return Invalid("", "Only a sign-in session can sign out; revoke personal access tokens with DELETE /v4/profile/tokens/{tokenId}")
 	}
 	return s.store.Update(ctx, func(tx Tx) error {
-		return notFound(tx.DeleteToken(ctx, a.User.ID, a.Token.ID), "sign out")
+		return notFound(s.endSession(ctx, tx, a.Token), "sign out")
 	})
 }
 

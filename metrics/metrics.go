@@ -200,7 +200,7 @@ func (c deliveryCounter) Deliver(ctx context.Context, msg core.OutboxMessage) er
 func (m *Metrics) WatchOutbox(topic string, depth func(context.Context) (int, error)) {
 	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name:        "profiled_outbox_depth",
-		Help:        "Messages in the outbox not yet delivered (the events webhook).",
+		Help:        "Messages in the outbox not yet delivered, by topic (events, mail, recovery, backchannel-logout).",
 		ConstLabels: prometheus.Labels{"topic": topic},
 	}, func() float64 {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)

@@ -40,12 +40,12 @@ func (s *stringsFlag) Set(v string) error {
 var oauthClientsCreateCommand = command{
 	name:    "oauth-clients create",
 	short:   "register an OAuth client (a third-party application)",
-	args:    "--label L --redirect-uri URI [--redirect-uri URI ...] --website URL [--public] [--first-party] [--thumbnail-url URL] [--db DSN]",
+	args:    "--label L --redirect-uri URI [--redirect-uri URI ...] --website URL [--public] [--first-party] [--thumbnail-url URL] [--backchannel-logout-uri URI] [--db DSN]",
 	summary: "Register an OAuth 2.0 client and print client_id=... and, for a confidential client, client_secret=...\nThe secret is shown only this once: only its SHA-256 is stored. A --public client (a browser or\nnative app that cannot keep a secret) gets no secret and must use PKCE (S256). A --first-party client is the\nplatform's own console: its tokens may make personal access tokens of any lifetime and change TFA, the password\nand the email, which third-party applications' tokens may not, whatever their scopes.",
 	setup: func(fs *flagSet) func(context.Context, *env) error {
 		db := dbFlags(fs)
 		key := keyFlags(fs)
-		var label, website, thumb string
+		var label, website, thumb, logoutURI string
 		var redirects stringsFlag
 		var public, firstParty bool
 		fs.StringVar(&label, "label", "", "the application's `NAME`, shown on the consent page and in /v4/profile/apps: 1 to 100 characters (required)")
@@ -54,6 +54,8 @@ var oauthClientsCreateCommand = command{
 		fs.StringVar(&thumb, "thumbnail-url", "", "the `URL` of the application's logo (optional)")
 		fs.BoolVar(&public, "public", false, "a public client: no secret, PKCE required")
 		fs.BoolVar(&firstParty, "first-party", false, "the platform's own application (its console), trusted as a sign-in session is")
+		fs.StringVar(&logoutURI, "backchannel-logout-uri", "",
+			"the `URI` where the relying party takes OpenID Connect back-channel logout tokens, told of each sign-out of a session it signed in from: https, or http on loopback (optional)")
 		return func(ctx context.Context, e *env) error {
 			const cmd = "oauth-clients create"
 			if err := required(cmd, "label", label); err != nil {
@@ -71,7 +73,7 @@ var oauthClientsCreateCommand = command{
 			}
 			defer done()
 			c, secret, err := svc.CreateOAuthClient(ctx, core.OAuthClientCreate{Label: label, Website: website,
-				ThumbnailURL: thumb, RedirectURIs: redirects, Public: public, FirstParty: firstParty})
+				ThumbnailURL: thumb, RedirectURIs: redirects, Public: public, FirstParty: firstParty, BackchannelLogoutURI: logoutURI})
 			if ce := core.AsError(err); ce != nil {
 				// The core names fields redirect_uri, thumbnail_url; the flags have dashes.
 				c := *ce
@@ -79,7 +81,7 @@ var oauthClientsCreateCommand = command{
 				err = &c
 			}
 			if err != nil {
-				return cliError(cmd, err, "label", "redirect-uri", "website", "thumbnail-url")
+				return cliError(cmd, err, "label", "redirect-uri", "website", "thumbnail-url", "backchannel-logout-uri")
 			}
 			fmt.Fprintf(e.stdout, "client_id=%s\n", c.ID)
 			if secret != "" {

@@ -19,6 +19,7 @@ import (
 
 	"golang.org/x/term"
 
+	"github.com/profiled/profiled/backchannel"
 	"github.com/profiled/profiled/core"
 	"github.com/profiled/profiled/face/auth"
 	"github.com/profiled/profiled/face/httpx"
@@ -230,6 +231,9 @@ func serve(ctx context.Context, e *env, c serveConfig) error {
 	var observe func(reqlog.Observed)
 	var store core.Store = st
 	var deliverer core.Deliverer
+	// counted wraps the deliverer of back-channel logouts, which needs the
+	// service, made below, in the metrics.
+	counted := func(d core.Deliverer) core.Deliverer { return d }
 	if c.eventsURL != "" {
 		deliverer = &webhook.Events{URL: c.eventsURL, Secret: []byte(c.eventsSecret)}
 	}
@@ -243,6 +247,8 @@ func serve(ctx context.Context, e *env, c serveConfig) error {
 			mailSender = m.Deliveries(core.OutboxMail, mailSender)
 			m.WatchOutbox(core.OutboxMail, func(ctx context.Context) (int, error) { return st.OutboxDepth(ctx, core.OutboxMail) })
 		}
+		counted = func(d core.Deliverer) core.Deliverer { return m.Deliveries(core.OutboxLogout, d) }
+		m.WatchOutbox(core.OutboxLogout, func(ctx context.Context) (int, error) { return st.OutboxDepth(ctx, core.OutboxLogout) })
 		watchStore(m, st)
 		events, observe = m.Events(events), m.Observe
 		store, sender = m.Store(st), m.SMS(sender)
@@ -258,13 +264,14 @@ func serve(ctx context.Context, e *env, c serveConfig) error {
 	// and those named on the command line.
 	directory := core.ClientDirectories{core.RegisteredClients{Store: store}, clients}
 	cfg := core.Config{Store: store, Box: box, SMS: sender, Clients: directory, Events: events, EventsOutbox: deliverer != nil,
-		Mail: mailSender != nil, PublicURL: c.iam.publicURL, Signup: c.mail.signup, Quotas: c.quotas.core()}
+		Mail: mailSender != nil, PublicURL: c.iam.publicURL, Signup: c.mail.signup, Quotas: c.quotas.core(), Logouts: true}
 	if idp != nil {
 		cfg.Identity = idp
 		discover(ctx, idp, c.iam.issuer, logger)
 	}
 	svc := core.New(cfg)
 	defer runPurger(ctx, svc, logger)() // before the store closes
+	defer runWorker(ctx, svc, core.OutboxLogout, counted(&backchannel.Logouts{Tokens: svc}), logger, "a back-channel logout")()
 	if deliverer != nil {
 		defer runWorker(ctx, svc, core.OutboxEvents, deliverer, logger, "an event")() // before the store closes
 	}

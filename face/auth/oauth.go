@@ -453,7 +453,7 @@ func (s *server) token(w http.ResponseWriter, r *http.Request) {
 	}
 	in := core.TokenRequest{GrantType: grantType, ClientID: id, ClientSecret: secret,
 		Code: f.Get("code"), RedirectURI: f.Get("redirect_uri"), CodeVerifier: f.Get("code_verifier"),
-		RefreshToken: f.Get("refresh_token"), Scope: f.Get("scope")}
+		RefreshToken: f.Get("refresh_token"), Scope: f.Get("scope"), Issuer: s.issuer(r)}
 	g, err := s.svc.OAuthToken(r.Context(), in)
 	if err != nil {
 		s.oauthError(w, r, err)

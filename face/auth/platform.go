@@ -44,6 +44,8 @@ func (s *server) metadata(w http.ResponseWriter, r *http.Request) {
 		"userinfo_endpoint":                             base + "/oauth/userinfo",
 		"jwks_uri":                                      base + "/oauth/jwks",
 		"end_session_endpoint":                          base + "/logout",
+		"backchannel_logout_supported":                  true,
+		"backchannel_logout_session_supported":          true,
 		"subject_types_supported":                       []string{"public"},
 		"id_token_signing_alg_values_supported":         []string{"RS256"},
 		"claims_supported":                              core.IdentityClaimsSupported(),

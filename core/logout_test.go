@@ -1,0 +1,177 @@
+package core_test
+
+import (
+	"errors"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/profiled/profiled/core"
+)
+
+const testIssuer = "https://id.example"
+
+// relyingParty registers a confidential client that signs users in with
+// OpenID Connect, taking logout tokens at logoutURI ("" for none).
+func relyingParty(t *testing.T, e *env, label, logoutURI string) (core.OAuthClient, string) {
+	t.Helper()
+	c, secret, err := e.svc.CreateOAuthClient(e.ctx, core.OAuthClientCreate{Label: label, Website: "https://rp.example",
+		RedirectURIs: []string{"https://rp.example/cb"}, BackchannelLogoutURI: logoutURI})
+	noErr(t, err)
+	return c, secret
+}
+
+// signInTo runs the authorization code flow of c in session and returns
+// the grant, ID token included.
+func signInTo(t *testing.T, e *env, session core.Actor, c core.OAuthClient, secret string) core.TokenGrant {
+	t.Helper()
+	az, err := e.svc.CheckAuthorize(e.ctx, core.AuthorizeRequest{ClientID: c.ID, ResponseType: "code", Scope: "openid profile",
+		RedirectURI: "https://rp.example/cb", Nonce: "n-1"})
+	noErr(t, err)
+	code, err := e.svc.Approve(e.ctx, session, az, az.Scopes)
+	noErr(t, err)
+	g, err := e.svc.OAuthToken(e.ctx, core.TokenRequest{GrantType: "authorization_code", ClientID: c.ID, ClientSecret: secret,
+		Code: code, RedirectURI: "https://rp.example/cb", Issuer: testIssuer})
+	noErr(t, err)
+	if g.ID == nil {
+		t.Fatal("no ID token for scope openid")
+	}
+	return g
+}
+
+func session(t *testing.T, e *env) core.Actor {
+	t.Helper()
+	res, err := signIn(e, "alice", alicePassword)
+	noErr(t, err)
+	a, err := e.svc.Authenticate(e.ctx, res.SessionSecret)
+	noErr(t, err)
+	return a
+}
+
+// logouts claims every queued logout.
+func logouts(t *testing.T, e *env) []core.OutboxMessage {
+	t.Helper()
+	var ms []core.OutboxMessage
+	noErr(t, e.store.Update(e.ctx, func(tx core.Tx) error {
+		var err error
+		ms, err = tx.ClaimOutbox(e.ctx, core.OutboxLogout, e.clock.Now(), time.Hour, 100)
+		return err
+	}))
+	return ms
+}
+
+// TestBackchannelLogout: a session's ID tokens name it by sid, refreshed
+// ones too; signing out queues one logout for each client that takes
+// them and that the user signed in to from that session, and its token
+// names the session, the user and the client as Back-Channel Logout 2.4
+// asks.
+func TestBackchannelLogout(t *testing.T) {
+	e := newEnv(t)
+	alice := withPassword(t, e, "alice")
+	rp, rpSecret := relyingParty(t, e, "RP", "https://rp.example/backchannel")
+	deaf, deafSecret := relyingParty(t, e, "Deaf", "")
+	one, other := session(t, e), session(t, e)
+
+	g := signInTo(t, e, one, rp, rpSecret)
+	sid, _ := g.ID.Claims["sid"].(string)
+	if len(sid) != 32 {
+		t.Fatalf("the ID token's sid = %q, want 32 hex characters", sid)
+	}
+	signInTo(t, e, one, rp, rpSecret) // signed in twice to rp: told once
+	signInTo(t, e, one, deaf, deafSecret)
+	if s := signInTo(t, e, other, rp, rpSecret).ID.Claims["sid"]; s == sid || s == "" {
+		t.Fatalf("another session's sid = %v, want one of its own (not %q)", s, sid)
+	}
+	r, err := e.svc.OAuthToken(e.ctx, core.TokenRequest{GrantType: "refresh_token", ClientID: rp.ID, ClientSecret: rpSecret,
+		RefreshToken: g.RefreshToken})
+	noErr(t, err)
+	if r.ID == nil || r.ID.Claims["sid"] != sid {
+		t.Fatalf("a refreshed ID token's sid = %v, want the session's %q", r.ID, sid)
+	}
+
+	noErr(t, e.svc.SignOut(e.ctx, one))
+	ms := logouts(t, e)
+	if len(ms) != 1 {
+		t.Fatalf("signing out queued %d logouts, want 1 (rp's; deaf takes none, the other session is not over)", len(ms))
+	}
+	lt, err := e.svc.LogoutToken(e.ctx, ms[0])
+	noErr(t, err)
+	if lt == nil || lt.URI != rp.BackchannelLogoutURI {
+		t.Fatalf("LogoutToken = %+v, want one for %s", lt, rp.BackchannelLogoutURI)
+	}
+	c := lt.Claims
+	events, _ := c["events"].(map[string]any)
+	if c["iss"] != testIssuer || c["aud"] != rp.ID || c["sub"] != g.ID.Claims["sub"] || c["sid"] != sid ||
+		c["sub"] != strconv.FormatInt(alice.User.ID, 10) || events == nil || events[core.BackchannelLogoutEvent] == nil {
+		t.Fatalf("logout token claims = %v", c)
+	}
+	if _, ok := c["nonce"]; ok {
+		t.Fatalf("a logout token has a nonce (2.4 forbids it): %v", c)
+	}
+	iat, exp := c["iat"].(int64), c["exp"].(int64)
+	if iat != e.clock.Now().Unix() || exp-iat != int64(core.LogoutTokenLifetime.Seconds()) {
+		t.Fatalf("iat %d, exp %d: want now and %v later", iat, exp, core.LogoutTokenLifetime)
+	}
+	keys, err := e.svc.SigningKeys(e.ctx)
+	noErr(t, err)
+	if lt.Key.ID != keys[0].ID {
+		t.Fatalf("signed by %s, want the ID tokens' key %s", lt.Key.ID, keys[0].ID)
+	}
+	again, err := e.svc.LogoutToken(e.ctx, ms[0])
+	noErr(t, err)
+	if again.Claims["jti"] != c["jti"] || c["jti"] == "" {
+		t.Fatalf("jti %v then %v: a repeated delivery must keep it, for the relying party to drop the repeat", c["jti"], again.Claims["jti"])
+	}
+
+	// Signing out again is no session: nothing more.
+	if err := e.svc.SignOut(e.ctx, one); !errors.Is(err, core.ErrNotFound) && core.AsError(err) == nil {
+		t.Fatalf("signing out of an ended session: %v", err)
+	}
+	if ms := logouts(t, e); len(ms) != 0 {
+		t.Fatalf("%d logouts after signing out of an ended session", len(ms))
+	}
+}
+
+// TestSessionsEndedTellRelyingParties: the session a password reset ends
+// is a logout too, and a message whose client was deleted since has
+// nothing to send.
+func TestSessionsEndedTellRelyingParties(t *testing.T) {
+	e := newEnv(t)
+	withPassword(t, e, "alice")
+	rp, secret := relyingParty(t, e, "RP", "https://rp.example/backchannel")
+	g := signInTo(t, e, session(t, e), rp, secret)
+	noErr(t, e.svc.ResetPassword(e.ctx, "alice", "another long and unusual passphrase"))
+	ms := logouts(t, e)
+	if len(ms) != 1 {
+		t.Fatalf("a password reset queued %d logouts, want 1", len(ms))
+	}
+	lt, err := e.svc.LogoutToken(e.ctx, ms[0])
+	noErr(t, err)
+	if lt == nil || lt.Claims["sid"] != g.ID.Claims["sid"] {
+		t.Fatalf("LogoutToken = %+v, want the session of %v", lt, g.ID.Claims["sid"])
+	}
+	noErr(t, e.store.Update(e.ctx, func(tx core.Tx) error { return tx.DeleteOAuthClient(e.ctx, rp.ID) }))
+	if lt, err := e.svc.LogoutToken(e.ctx, ms[0]); err != nil || lt != nil {
+		t.Fatalf("LogoutToken of a deleted client = %+v, %v; want nothing to send", lt, err)
+	}
+	_, err = e.svc.LogoutToken(e.ctx, core.OutboxMessage{ID: 9, Topic: core.OutboxLogout, Payload: []byte("{")})
+	if !errors.Is(err, core.ErrUndeliverable) {
+		t.Fatalf("LogoutToken of a bad payload: %v, want ErrUndeliverable", err)
+	}
+}
+
+// TestBackchannelLogoutURI: the URI is checked as a redirect URI is.
+func TestBackchannelLogoutURI(t *testing.T) {
+	e := newEnv(t)
+	for _, bad := range []string{"http://rp.example/logout", "https://rp.example/logout#x", "ftp://rp.example/", "/logout"} {
+		_, _, err := e.svc.CreateOAuthClient(e.ctx, core.OAuthClientCreate{Label: "RP", Website: "https://rp.example",
+			RedirectURIs: []string{"https://rp.example/cb"}, BackchannelLogoutURI: bad})
+		wantErr(t, err, core.KindInvalid, "backchannel_logout_uri")
+	}
+	c, _ := relyingParty(t, e, "RP", "http://127.0.0.1:8080/logout?x=1")
+	got, err := e.svc.OAuthClient(e.ctx, c.ID)
+	noErr(t, err)
+	if got.BackchannelLogoutURI != "http://127.0.0.1:8080/logout?x=1" {
+		t.Fatalf("stored %q", got.BackchannelLogoutURI)
+	}
+}
