@@ -197,7 +197,7 @@ func (s *Service) DeleteAccountUser(ctx context.Context, a Actor, username strin
 				return err
 			}
 		}
-		if err := tx.DeleteUser(ctx, u.ID); err != nil {
+		if err := s.deleteUser(ctx, tx, u.ID); err != nil {
 			return notFound(err, "delete user")
 		}
 		note(Event{Name: EventUserDeleted, UserID: u.ID, Username: u.Username, Detail: "by " + a.User.Username, AccountID: u.AccountID})

@@ -225,7 +225,7 @@ func (s *Service) DeleteMe(ctx context.Context, a Actor) error {
 			return err
 		}
 		note(eventOf(EventUserDeleted, a, ""))
-		return notFound(tx.DeleteUser(ctx, a.User.ID), "delete user")
+		return notFound(s.deleteUser(ctx, tx, a.User.ID), "delete user")
 	})
 }
 

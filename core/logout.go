@@ -13,7 +13,7 @@ import (
 
 // OpenID Connect Back-Channel Logout 1.0: when a sign-in session ends
 // (the user signs out, or a password change or reset, a TFA reset or the
-// operator ends it), each relying party the user signed in to from that
+// operator ends it, or disables or deletes the user), each relying party the user signed in to from that
 // session, whose client has a BackchannelLogoutURI, is told so server to
 // server by a logout token, and ends its own session of the user.
 //
@@ -68,6 +68,41 @@ func (s *Service) endSession(ctx context.Context, tx Tx, t Token) error {
 	if err := tx.DeleteToken(ctx, t.UserID, t.ID); err != nil {
 		return err
 	}
+	return s.queueLogouts(ctx, tx, t)
+}
+
+// logOutEverywhere queues the logouts of every sign-in session of the
+// user, for a user disabled or deleted: relying parties end their
+// sessions of them, as profiled refuses or forgets its own.
+func (s *Service) logOutEverywhere(ctx context.Context, tx Tx, userID int64) error {
+	toks, err := sessionsOf(ctx, tx, userID)
+	for _, t := range toks {
+		if err == nil {
+			err = s.queueLogouts(ctx, tx, t)
+		}
+	}
+	return err
+}
+
+// deleteUser deletes the user and all they own, after queueing the
+// logouts of their sessions.
+func (s *Service) deleteUser(ctx context.Context, tx Tx, userID int64) error {
+	if err := s.logOutEverywhere(ctx, tx, userID); err != nil {
+		return err
+	}
+	return tx.DeleteUser(ctx, userID)
+}
+
+// sessionsOf lists the user's sign-in sessions.
+func sessionsOf(ctx context.Context, r Reader, userID int64) ([]Token, error) {
+	sessions := Match("kind", OpEq, string(TokenSession))
+	toks, _, err := r.ListTokens(ctx, userID, ListQuery{Filter: &sessions, Page: 1})
+	return toks, err
+}
+
+// queueLogouts queues a logout for each relying party the user signed in
+// to from the session t (nothing for a token that is not a session).
+func (s *Service) queueLogouts(ctx context.Context, tx Tx, t Token) error {
 	sid := sessionID(t)
 	if sid == "" {
 		return nil

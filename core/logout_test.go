@@ -175,3 +175,56 @@ func TestBackchannelLogoutURI(t *testing.T) {
 		t.Fatalf("stored %q", got.BackchannelLogoutURI)
 	}
 }
+
+// TestDisabledAndDeletedUsersLogOut: disabling a user tells the relying
+// parties of each of their sessions (which stay, refused until enabled),
+// once; deleting them, in each of the three ways, does too.
+func TestDisabledAndDeletedUsersLogOut(t *testing.T) {
+	e := newEnv(t)
+	withPassword(t, e, "alice")
+	rp, secret := relyingParty(t, e, "RP", "https://rp.example/backchannel")
+	res, err := signIn(e, "alice", alicePassword)
+	noErr(t, err)
+	one, err := e.svc.Authenticate(e.ctx, res.SessionSecret)
+	noErr(t, err)
+	signInTo(t, e, one, rp, secret)
+	signInTo(t, e, session(t, e), rp, secret)
+	noErr(t, e.svc.SetDisabled(e.ctx, "alice", true))
+	if ms := logouts(t, e); len(ms) != 2 {
+		t.Fatalf("disabling alice queued %d logouts, want one per session (2)", len(ms))
+	}
+	noErr(t, e.svc.SetDisabled(e.ctx, "alice", true))
+	if ms := logouts(t, e); len(ms) != 0 {
+		t.Fatalf("disabling alice again queued %d logouts", len(ms))
+	}
+	noErr(t, e.svc.SetDisabled(e.ctx, "alice", false))
+	if _, err := e.svc.Authenticate(e.ctx, res.SessionSecret); err != nil {
+		t.Fatalf("a session after enabling alice again: %v", err)
+	}
+
+	for name, del := range map[string]func(e *env, alice core.Actor) error{
+		"by the operator": func(e *env, _ core.Actor) error { return e.svc.DeleteUser(e.ctx, "alice") },
+		"by themselves":   func(e *env, alice core.Actor) error { return e.svc.DeleteMe(e.ctx, alice) },
+		"by the account's owner": func(e *env, _ core.Actor) error {
+			return e.svc.DeleteAccountUser(e.ctx, e.token("alice-owner", core.AllScopes), "alice")
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			e := newEnv(t)
+			alice := e.user("alice", true) // a restricted user of alice-owner's account
+			noErr(t, e.svc.SetPassword(e.ctx, alice.User.ID, alicePassword))
+			rp, secret := relyingParty(t, e, "RP", "https://rp.example/backchannel")
+			g := signInTo(t, e, session(t, e), rp, secret)
+			noErr(t, del(e, alice))
+			ms := logouts(t, e)
+			if len(ms) != 1 {
+				t.Fatalf("deleting alice queued %d logouts, want 1", len(ms))
+			}
+			lt, err := e.svc.LogoutToken(e.ctx, ms[0])
+			noErr(t, err)
+			if lt == nil || lt.Claims["sid"] != g.ID.Claims["sid"] || lt.Claims["sub"] != strconv.FormatInt(alice.User.ID, 10) {
+				t.Fatalf("the logout of a deleted user: %+v", lt)
+			}
+		})
+	}
+}

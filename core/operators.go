@@ -52,6 +52,13 @@ func (s *Service) SetDisabled(ctx context.Context, username string, disabled boo
 		if err != nil {
 			return err
 		}
+		if disabled && !u.Disabled {
+			// The sessions stay, refused until enabled; the relying
+			// parties' end (logout.go).
+			if err := s.logOutEverywhere(ctx, tx, u.ID); err != nil {
+				return notFound(err, "log out")
+			}
+		}
 		u.Disabled = disabled
 		return notFound(tx.UpdateUser(ctx, u), "update user")
 	})
@@ -80,7 +87,7 @@ func (s *Service) DeleteUser(ctx context.Context, username string) error {
 				}
 			}
 		}
-		if err := tx.DeleteUser(ctx, u.ID); err != nil {
+		if err := s.deleteUser(ctx, tx, u.ID); err != nil {
 			return notFound(err, "delete user")
 		}
 		note(Event{Name: EventUserDeleted, UserID: u.ID, Username: u.Username, Detail: "operator", AccountID: u.AccountID})

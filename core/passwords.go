@@ -356,8 +356,7 @@ func (s *Service) endSessions(ctx context.Context, tx Tx, userID, keep int64) er
 			return err
 		}
 	}
-	sessions := Match("kind", OpEq, string(TokenSession))
-	toks, _, err := tx.ListTokens(ctx, userID, ListQuery{Filter: &sessions, Page: 1})
+	toks, err := sessionsOf(ctx, tx, userID)
 	if err != nil {
 		return err
 	}
