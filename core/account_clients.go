@@ -124,24 +124,17 @@ func (s *Service) UpdateAccountOAuthClient(ctx context.Context, a Actor, id stri
 	if err := validateClientInput(in); err != nil {
 		return OAuthClient{}, err
 	}
-	var c OAuthClient
-	err := s.store.Update(ctx, func(tx Tx) error {
-		var err error
-		if c, err = s.accountClient(ctx, tx, a, id); err != nil {
-			return err
-		}
-		if in.Public != nil && *in.Public != c.Public {
-			return Invalid("public", "a client stays public or confidential as it was created: create a new client instead")
-		}
-		if in.Label != nil {
-			c.Label = *in.Label
-		}
-		if in.RedirectURI != nil {
-			c.RedirectURIs = []string{*in.RedirectURI}
-		}
-		return notFound(tx.UpdateOAuthClient(ctx, c), "update oauth client")
-	})
-	return c, err
+	return s.changeClient(ctx, func(tx Tx) (OAuthClient, error) { return s.accountClient(ctx, tx, a, id) },
+		func(c *OAuthClient, _ func(Event)) error {
+			if in.Public != nil && *in.Public != c.Public {
+				return Invalid("public", "a client stays public or confidential as it was created: create a new client instead")
+			}
+			set(&c.Label, in.Label)
+			if in.RedirectURI != nil {
+				c.RedirectURIs = []string{*in.RedirectURI}
+			}
+			return nil
+		})
 }
 
 // DeleteAccountOAuthClient deletes a client, the authorizations users
@@ -166,24 +159,8 @@ func (s *Service) ResetAccountOAuthClientSecret(ctx context.Context, a Actor, id
 	if err := manage(a, true); err != nil {
 		return OAuthClient{}, "", err
 	}
-	secret, err := s.newSecret(oauthSecretBytes)
-	if err != nil {
-		return OAuthClient{}, "", err
-	}
-	var c OAuthClient
-	err = s.update(ctx, func(tx Tx, note func(Event)) error {
-		var err error
-		if c, err = s.accountClient(ctx, tx, a, id); err != nil {
-			return err
-		}
-		if c.Public {
-			return Invalid("public", "a public client has no secret to reset")
-		}
-		c.SecretHash = HashToken(secret)
-		note(eventOf(EventClientReset, a, c.Label))
-		return notFound(tx.UpdateOAuthClient(ctx, c), "reset oauth client secret")
-	})
-	return c, secret, err
+	return s.resetClientSecret(ctx, func(tx Tx) (OAuthClient, error) { return s.accountClient(ctx, tx, a, id) },
+		func(c OAuthClient) Event { return eventOf(EventClientReset, a, c.Label) })
 }
 
 // AccountOAuthClientThumbnail returns a client's thumbnail, a PNG.

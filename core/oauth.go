@@ -126,31 +126,11 @@ func validateRedirectURI(field, raw string) error {
 // CreateOAuthClient registers a client, for operators. It returns the
 // client and, for a confidential client, its secret, shown only then.
 func (s *Service) CreateOAuthClient(ctx context.Context, in OAuthClientCreate) (OAuthClient, string, error) {
-	if err := validateTokenLabel(in.Label); err != nil {
+	// Every field is checked, in this order: none given is an empty list.
+	err := validateClientUpdate(OAuthClientUpdate{Label: &in.Label, Website: &in.Website, ThumbnailURL: &in.ThumbnailURL,
+		RedirectURIs: append([]string{}, in.RedirectURIs...), BackchannelLogoutURI: &in.BackchannelLogoutURI})
+	if err != nil {
 		return OAuthClient{}, "", err
-	}
-	if _, err := validateWebURL("website", in.Website); err != nil {
-		return OAuthClient{}, "", err
-	}
-	if in.ThumbnailURL != "" {
-		if _, err := validateWebURL("thumbnail_url", in.ThumbnailURL); err != nil {
-			return OAuthClient{}, "", err
-		}
-	}
-	if len(in.RedirectURIs) == 0 || len(in.RedirectURIs) > maxRedirectURIs {
-		return OAuthClient{}, "", Invalid("redirect_uri", "give 1 to %d redirect URIs", maxRedirectURIs)
-	}
-	for _, r := range in.RedirectURIs {
-		if err := validateRedirectURI("redirect_uri", r); err != nil {
-			return OAuthClient{}, "", err
-		}
-	}
-	// The same rule as a redirect URI's (Back-Channel Logout 2.2: no
-	// fragment): it is the relying party's own server.
-	if in.BackchannelLogoutURI != "" {
-		if err := validateRedirectURI("backchannel_logout_uri", in.BackchannelLogoutURI); err != nil {
-			return OAuthClient{}, "", err
-		}
 	}
 	id, err := s.newSecret(oauthClientIDBytes)
 	if err != nil {

@@ -67,6 +67,9 @@ type AccountReader interface {
 	// UsersAfter returns up to limit users of every account with ids
 	// after afterID, in id order (the operator's list).
 	UsersAfter(ctx context.Context, afterID int64, limit int) ([]User, error)
+	// OAuthClientsAfter returns up to limit OAuth clients, the operator's
+	// and every account's, with ids after afterID, in id order.
+	OAuthClientsAfter(ctx context.Context, afterID string, limit int) ([]OAuthClient, error)
 	// OAuthClientThumbnail is the client's PNG; ErrNotFound if it has none.
 	OAuthClientThumbnail(ctx context.Context, clientID string) ([]byte, error)
 }
@@ -80,8 +83,8 @@ type AccountWriter interface {
 	// ends, so that the rules over all its users (the last owner) take
 	// turns. ErrNotFound if it is gone.
 	LockAccount(ctx context.Context, id int64) error
-	// UpdateOAuthClient writes the client's label, redirect URIs,
-	// public, secret hash and status.
+	// UpdateOAuthClient writes every field of the client but its id,
+	// created, account and thumbnail.
 	UpdateOAuthClient(ctx context.Context, c OAuthClient) error
 	DeleteOAuthClient(ctx context.Context, clientID string) error
 	// SetOAuthClientThumbnail stores the client's PNG; nil removes it.

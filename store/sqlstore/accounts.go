@@ -142,10 +142,16 @@ func (r Reader) OAuthClientThumbnail(ctx context.Context, clientID string) ([]by
 	return png, nil
 }
 
+func (r Reader) OAuthClientsAfter(ctx context.Context, afterID string, limit int) ([]core.OAuthClient, error) {
+	return collect(ctx, r, "list oauth clients", scanOAuthClient,
+		`SELECT `+oauthClientColumns+` FROM oauth_clients WHERE id > ? ORDER BY id LIMIT ?`, afterID, limit)
+}
+
 func (t Tx) UpdateOAuthClient(ctx context.Context, c core.OAuthClient) error {
-	return t.exec(ctx, "update oauth client", `UPDATE oauth_clients SET label = ?, redirect_uris = ?, public = ?,
-		secret_hash = ?, status = ? WHERE id = ?`,
-		c.Label, jsonText(c.RedirectURIs), c.Public, nonEmpty(c.SecretHash), c.Status, c.ID)
+	return t.exec(ctx, "update oauth client", `UPDATE oauth_clients SET label = ?, website = ?, thumbnail_url = ?,
+		redirect_uris = ?, public = ?, first_party = ?, secret_hash = ?, status = ?, backchannel_logout_uri = ? WHERE id = ?`,
+		c.Label, c.Website, c.ThumbnailURL, jsonText(c.RedirectURIs), c.Public, c.FirstParty, nonEmpty(c.SecretHash), c.Status,
+		c.BackchannelLogoutURI, c.ID)
 }
 
 // DeleteOAuthClient deletes the client and the authorizations users gave

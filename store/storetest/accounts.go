@@ -241,10 +241,23 @@ func testAccountOAuthClients(t *testing.T, s core.Store) {
 	}
 
 	a2.Label, a2.RedirectURIs, a2.Public, a2.SecretHash, a2.Status = "renamed", []string{"https://new.example/cb"}, true, nil, core.OAuthClientDisabled
+	a2.Website, a2.ThumbnailURL, a2.FirstParty, a2.BackchannelLogoutURI = "https://new.example", "https://new.example/t.png", true, "https://new.example/bcl"
 	update(t, s, func(tx core.Tx) error { return tx.UpdateOAuthClient(ctx, a2) })
 	got, err := s.OAuthClient(ctx, "a2")
 	noErr(t, "OAuthClient after update", err)
 	equal(t, "the updated client", got, a2)
+
+	// The operator pages through every account's clients, in id order.
+	op := newOAuthClient(t, s, "0p", true)
+	op.ThumbnailURL = ""
+	all, err := s.OAuthClientsAfter(ctx, "", 2)
+	noErr(t, "OAuthClientsAfter", err)
+	equal(t, "the first page of every client", all, []core.OAuthClient{op, a1})
+	all, err = s.OAuthClientsAfter(ctx, "a1", 10)
+	noErr(t, "OAuthClientsAfter a1", err)
+	if len(all) != 2 || all[0].ID != "a2" || all[1].ID != "b1" {
+		t.Errorf("the clients after a1: %+v", all)
+	}
 
 	_, err = s.OAuthClientThumbnail(ctx, "a1")
 	wantErr(t, "a client without a thumbnail", err, core.ErrNotFound)
