@@ -7,6 +7,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"text/tabwriter"
 	"time"
 
 	"github.com/profiled/profiled/core"
@@ -17,7 +18,8 @@ import (
 // help shows them.
 var commands = []command{serveCommand, migrateCommand, usersCreateCommand, usersListCommand, usersShowCommand, usersSetPasswordCommand,
 	usersDisableCommand, usersEnableCommand, usersDeleteCommand, tfaResetCommand, tokensCreateCommand, tokensListCommand,
-	tokensRevokeCommand, grantsSetCommand, oauthClientsCreateCommand, signingKeysRotateCommand, serviceAccountsCreateCommand}
+	tokensRevokeCommand, grantsSetCommand, oauthClientsCreateCommand, oauthClientsListCommand,
+	oauthClientsShowCommand, oauthClientsUpdateCommand, oauthClientsResetSecretCommand, oauthClientsDeleteCommand, signingKeysRotateCommand, serviceAccountsCreateCommand}
 
 var migrateCommand = command{
 	name:    "migrate",
@@ -258,4 +260,56 @@ func cliError(cmd string, err error, flags ...string) error {
 		return fmt.Errorf("%s: %s: %s", cmd, ce.Field, ce.Reason)
 	}
 	return fmt.Errorf("%s: %w", cmd, err)
+}
+
+// tableRow is a row of a list command's table: its columns' header and
+// format, and its values.
+type tableRow interface {
+	columns() (header, format string, values []any)
+}
+
+// listCommand is a command that prints every row of a kind, asked for in
+// pages of core.MaxPageSize each after the key of the last row before: a
+// table, or with --json a JSON array of toJSON's.
+func listCommand[T any, J tableRow, K any](name, short, summary string, list func(svc *core.Service, ctx context.Context, after K) ([]T, error),
+	key func(T) K, toJSON func(T) J) command {
+	return command{name: name, short: short, args: "[--json] [--db DSN]", summary: summary,
+		setup: func(fs *flagSet) func(context.Context, *env) error {
+			db, secretKey := dbFlags(fs), keyFlags(fs)
+			asJSON := fs.Bool("json", false, "print a JSON array instead of a table")
+			return func(ctx context.Context, e *env) error {
+				svc, done, err := openService(ctx, e, secretKey, db)
+				if err != nil {
+					return err
+				}
+				defer done()
+				out := []J{}
+				var after K
+				for {
+					page, err := list(svc, ctx, after)
+					if err != nil {
+						return cliError(name, err)
+					}
+					for _, v := range page {
+						out = append(out, toJSON(v))
+					}
+					if len(page) < core.MaxPageSize {
+						break
+					}
+					after = key(page[len(page)-1])
+				}
+				if *asJSON {
+					return printJSON(e.stdout, out)
+				}
+				tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+				var zero J
+				header, _, _ := zero.columns()
+				fmt.Fprintln(tw, header)
+				for _, v := range out {
+					_, format, values := v.columns()
+					fmt.Fprintf(tw, format, values...)
+				}
+				return tw.Flush()
+			}
+		}}
 }

@@ -43,45 +43,16 @@ func printJSON(w io.Writer, v any) error {
 	return enc.Encode(v)
 }
 
-var usersListCommand = command{
-	name:    "users list",
-	short:   "list every user of every account",
-	args:    "[--json] [--db DSN]",
-	summary: "List every user of every account, in id order: id, username, account, email and state.",
-	setup: func(fs *flagSet) func(context.Context, *env) error {
-		db, key := dbFlags(fs), keyFlags(fs)
-		asJSON := fs.Bool("json", false, "print a JSON array instead of a table")
-		return func(ctx context.Context, e *env) error {
-			svc, done, err := openService(ctx, e, key, db)
-			if err != nil {
-				return err
-			}
-			defer done()
-			out := []userJSON{}
-			for after := int64(0); ; {
-				page, err := svc.Users(ctx, after, core.MaxPageSize)
-				if err != nil {
-					return cliError("users list", err)
-				}
-				for _, u := range page {
-					out = append(out, toUserJSON(u))
-				}
-				if len(page) < core.MaxPageSize {
-					break
-				}
-				after = page[len(page)-1].ID
-			}
-			if *asJSON {
-				return printJSON(e.stdout, out)
-			}
-			tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "ID\tUSERNAME\tACCOUNT\tEMAIL\tRESTRICTED\tDISABLED\tTFA")
-			for _, u := range out {
-				fmt.Fprintf(tw, "%d\t%s\t%d\t%s\t%t\t%t\t%t\n", u.ID, u.Username, u.AccountID, u.Email, u.Restricted, u.Disabled, u.TFAEnabled)
-			}
-			return tw.Flush()
-		}
+var usersListCommand = listCommand("users list", "list every user of every account",
+	"List every user of every account, in id order: id, username, account, email and state.",
+	func(svc *core.Service, ctx context.Context, after int64) ([]core.User, error) {
+		return svc.Users(ctx, after, core.MaxPageSize)
 	},
+	func(u core.User) int64 { return u.ID }, toUserJSON)
+
+func (u userJSON) columns() (string, string, []any) {
+	return "ID\tUSERNAME\tACCOUNT\tEMAIL\tRESTRICTED\tDISABLED\tTFA", "%d\t%s\t%d\t%s\t%t\t%t\t%t\n",
+		[]any{u.ID, u.Username, u.AccountID, u.Email, u.Restricted, u.Disabled, u.TFAEnabled}
 }
 
 var usersShowCommand = command{

@@ -1,0 +1,110 @@
+package main
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// introspectAs is the status of POST /oauth/introspect authenticated as
+// the client with secret: 200 for a good secret, 401 for a bad one.
+func introspectAs(t *testing.T, base, id, secret string) int {
+	t.Helper()
+	req, _ := http.NewRequest("POST", base+"/oauth/introspect", strings.NewReader(url.Values{"token": {"nothing"}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.SetBasicAuth(id, secret)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// TestOAuthClientsCommands: the operator lists, shows, changes, resets
+// the secret of and deletes OAuth clients, and the running server sees
+// each change at once.
+func TestOAuthClientsCommands(t *testing.T) {
+	_, db := tempDB(t)
+	env := map[string]string{"PROFILED_DB": db}
+	out := mustRun(t, env, "oauth-clients", "create", "--label", "Wiki", "--website", "https://wiki.example", "--redirect-uri", "https://wiki.example/cb")
+	m := regexp.MustCompile(`client_id=(\S+)\nclient_secret=(\S+)`).FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("create printed %q", out)
+	}
+	wiki, secret := m[1], m[2]
+	out = mustRun(t, env, "oauth-clients", "create", "--label", "CLI", "--website", "https://cli.example", "--redirect-uri", "http://127.0.0.1:9/cb", "--public")
+	cli := strings.TrimPrefix(strings.TrimSpace(out), "client_id=")
+
+	var listed []oauthClientJSON
+	if err := json.Unmarshal([]byte(mustRun(t, env, "oauth-clients", "list", "--json")), &listed); err != nil || len(listed) != 2 {
+		t.Fatalf("list --json: %+v %v", listed, err)
+	}
+	if table := mustRun(t, env, "oauth-clients", "list"); !strings.Contains(table, "OWNER") || !strings.Contains(table, wiki) || !strings.Contains(table, "operator") {
+		t.Fatalf("list printed %q", table)
+	}
+
+	s := startServe(t, env)
+	if st := introspectAs(t, s.base, wiki, secret); st != http.StatusOK {
+		t.Fatalf("introspect with the secret: %d", st)
+	}
+
+	out = mustRun(t, env, "oauth-clients", "update", "--id", wiki, "--label", "Team Wiki", "--redirect-uri", "https://wiki.example/a",
+		"--redirect-uri", "https://wiki.example/b", "--backchannel-logout-uri", "https://wiki.example/bcl", "--disable")
+	for _, want := range []string{"Team Wiki", "https://wiki.example/a https://wiki.example/b", "https://wiki.example/bcl", "disabled"} {
+		if !strings.Contains(out, want) {
+			t.Fatalf("update printed %q, without %q", out, want)
+		}
+	}
+	if st := introspectAs(t, s.base, wiki, secret); st != http.StatusUnauthorized {
+		t.Fatalf("introspect as a disabled client: %d, want 401", st)
+	}
+	mustRun(t, env, "oauth-clients", "update", "--id", wiki, "--enable", "--backchannel-logout-uri", "")
+	var shown oauthClientJSON
+	if err := json.Unmarshal([]byte(mustRun(t, env, "oauth-clients", "show", "--id", wiki, "--json")), &shown); err != nil ||
+		shown.Status != "active" || shown.BackchannelLogoutURI != "" || shown.Label != "Team Wiki" || shown.Website != "https://wiki.example" || len(shown.RedirectURIs) != 2 {
+		t.Fatalf("show after enabling: %+v %v", shown, err)
+	}
+
+	out = mustRun(t, env, "oauth-clients", "reset-secret", "--id", wiki)
+	fresh := strings.TrimPrefix(strings.TrimSpace(out), "client_secret=")
+	if len(fresh) != 64 || fresh == secret {
+		t.Fatalf("reset-secret printed %q", out)
+	}
+	if old, now := introspectAs(t, s.base, wiki, secret), introspectAs(t, s.base, wiki, fresh); old != 401 || now != 200 {
+		t.Fatalf("after reset-secret: the old secret %d, the new %d; want 401 and 200", old, now)
+	}
+
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"update", "--id", wiki}, "nothing to change"},
+		{[]string{"update", "--id", wiki, "--disable", "--enable"}, "not both"},
+		{[]string{"update", "--id", wiki, "--backchannel-logout-uri", "http://wiki.example/bcl"}, "--backchannel-logout-uri"},
+		{[]string{"update", "--id", wiki, "--redirect-uri", "https://wiki.example/cb#x"}, "--redirect-uri"},
+		{[]string{"update", "--id", wiki, "--label", ""}, "--label"},
+		{[]string{"update", "--id", "nope", "--label", "X"}, `no OAuth client "nope"`},
+		{[]string{"reset-secret", "--id", cli}, "public client"},
+		{[]string{"show"}, "--id is required"},
+		{[]string{"delete", "--id", "nope"}, "oauth-clients list"},
+	} {
+		_, _, err := runCmd(t, env, append([]string{"oauth-clients"}, tc.args...)...)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("oauth-clients %v: err = %v, want one saying %q", tc.args, err, tc.want)
+		}
+	}
+
+	if out := mustRun(t, env, "oauth-clients", "delete", "--id", wiki); !strings.Contains(out, "deleted") {
+		t.Fatalf("delete printed %q", out)
+	}
+	if st := introspectAs(t, s.base, wiki, fresh); st != http.StatusUnauthorized {
+		t.Fatalf("introspect as a deleted client: %d, want 401", st)
+	}
+	if _, _, err := runCmd(t, env, "oauth-clients", "show", "--id", wiki); err == nil || !strings.Contains(err.Error(), "no OAuth client") {
+		t.Fatalf("show of a deleted client: %v", err)
+	}
+}
