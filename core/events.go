@@ -21,6 +21,8 @@ const (
 	// EventQuotaExceeded: an add refused by a quota (core/quota.go), the
 	// quota in Detail. Logged and counted, not sent: it changed nothing.
 	EventQuotaExceeded = "quota.exceeded"
+	// EventQuotaSet: the operator gave an account its own quota.
+	EventQuotaSet = "quota.set"
 	// EventSignInNewAddress follows a sign-in from an address the user
 	// never signed in from before (not through a trusted device).
 	EventSignInNewAddress = "signin.new_address"

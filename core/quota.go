@@ -62,6 +62,23 @@ var quotaKinds = map[Quota]struct {
 	}},
 }
 
+// AllQuotas are the quotas, in the order the operator's commands show them.
+var AllQuotas = []Quota{QuotaSSHKeys, QuotaPersonalTokens, QuotaOAuthClients, QuotaAccountUsers, QuotaPreferenceBytes}
+
+// Name is the quota's name: in the event quota.exceeded, the store's
+// account_quotas and the operator's commands (ssh_keys, ...).
+func (k Quota) Name() string { return quotaKinds[k].name }
+
+// ParseQuota is the quota named name.
+func ParseQuota(name string) (Quota, bool) {
+	for _, k := range AllQuotas {
+		if k.Name() == name {
+			return k, true
+		}
+	}
+	return 0, false
+}
+
 // objects is the reason of a quota on a number of things.
 func objects(what string) func(limit int) string {
 	return func(limit int) string {
@@ -106,7 +123,44 @@ func (s *Service) overQuota(ctx context.Context, err error, k Quota, a Actor) er
 	}
 	kind := quotaKinds[k]
 	s.emit(ctx, eventOf(EventQuotaExceeded, a, kind.name))
-	return &Error{Kind: KindConflict, Code: CodeQuotaExceeded, Reason: kind.reason(s.quotas.limit(k))}
+	limit := s.quotas.limit(k)
+	// Past the quota only, the bound the guard used, for the answer: the
+	// account's own, when it has one.
+	if own, err := s.store.AccountQuotas(ctx, a.User.AccountID); err == nil && own[k] > 0 {
+		limit = own[k]
+	}
+	return &Error{Kind: KindConflict, Code: CodeQuotaExceeded, Reason: kind.reason(limit)}
+}
+
+// maxQuota bounds an account's own quota: far above any real need, and
+// within what every engine's integer holds.
+const maxQuota = 1 << 40
+
+// SetAccountQuota gives an account its own bound of k, in place of the
+// server's (--quota-*), for the operator: a platform's tiers. max 0 gives
+// it back the server's. The next add of the account's users is held to
+// it, on every replica; what they already have stays, past it or not.
+func (s *Service) SetAccountQuota(ctx context.Context, accountID int64, k Quota, max int) error {
+	if _, ok := quotaKinds[k]; !ok {
+		return Invalid("quota", "unknown quota %d", k)
+	}
+	if max < 0 || max > maxQuota {
+		return Invalid(k.Name(), "%s must be 0 (the server's quota) to %d", k.Name(), maxQuota)
+	}
+	return s.update(ctx, func(tx Tx, note func(Event)) error {
+		note(Event{Name: EventQuotaSet, Detail: fmt.Sprintf("account %d: %s=%d", accountID, k.Name(), max)})
+		return notFound(tx.SetAccountQuota(ctx, accountID, k, max), "set account quota")
+	})
+}
+
+// AccountQuotas returns an account's own quotas (SetAccountQuota); the
+// others are the server's. NotFound for a missing account.
+func (s *Service) AccountQuotas(ctx context.Context, accountID int64) (map[Quota]int, error) {
+	if _, err := s.store.Account(ctx, accountID); err != nil {
+		return nil, notFound(err, "get account")
+	}
+	own, err := s.store.AccountQuotas(ctx, accountID)
+	return own, notFound(err, "get account quotas")
 }
 
 // CodeQuotaExceeded is the Code of every answer past a quota.

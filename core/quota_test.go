@@ -150,3 +150,44 @@ func TestQuotaDefaults(t *testing.T) {
 	e.events.take()
 	overQuota(t, e, add(), fmt.Sprintf("at most %d SSH keys", limit), "ssh_keys")
 }
+
+// TestAccountQuota: an account's own quota replaces the server's for its
+// users, the answer names it, 0 gives the server's back, and the bound is
+// checked as the flags are.
+func TestAccountQuota(t *testing.T) {
+	e := newEnv(t)
+	e.quotas = core.Quotas{SSHKeys: 2}
+	e.reopen()
+	a, b := e.user("alice", false), e.user("bob", false)
+	add := func(a core.Actor) error {
+		_, err := e.svc.AddSSHKey(e.ctx, a, core.SSHKeyCreate{Label: "k", Key: testenv.NewSSHKey(t, "")})
+		return err
+	}
+	noErr(t, e.svc.SetAccountQuota(e.ctx, a.User.AccountID, core.QuotaSSHKeys, 3))
+	for range 3 {
+		noErr(t, add(a))
+	}
+	e.events.take()
+	overQuota(t, e, add(a), "at most 3 SSH keys", "ssh_keys")
+	noErr(t, add(b))
+	noErr(t, add(b))
+	e.events.take()
+	overQuota(t, e, add(b), "at most 2 SSH keys", "ssh_keys") // the server's
+
+	own, err := e.svc.AccountQuotas(e.ctx, a.User.AccountID)
+	noErr(t, err)
+	if len(own) != 1 || own[core.QuotaSSHKeys] != 3 {
+		t.Fatalf("AccountQuotas = %v", own)
+	}
+	noErr(t, e.svc.SetAccountQuota(e.ctx, a.User.AccountID, core.QuotaSSHKeys, 0))
+	if got := e.events.take(); len(got) != 1 || got[0].Name != core.EventQuotaSet || got[0].Detail != "account 1: ssh_keys=0" {
+		t.Fatalf("setting a quota reported %+v", got)
+	}
+	overQuota(t, e, add(a), "at most 2 SSH keys", "ssh_keys")
+
+	wantErr(t, e.svc.SetAccountQuota(e.ctx, a.User.AccountID, core.QuotaSSHKeys, -1), core.KindInvalid, "ssh_keys")
+	wantErr(t, e.svc.SetAccountQuota(e.ctx, a.User.AccountID, core.QuotaPreferenceBytes, 1<<41), core.KindInvalid, "preference_bytes")
+	wantErr(t, e.svc.SetAccountQuota(e.ctx, 1<<40, core.QuotaSSHKeys, 5), core.KindNotFound, "")
+	_, err = e.svc.AccountQuotas(e.ctx, 1<<40)
+	wantErr(t, err, core.KindNotFound, "")
+}

@@ -132,7 +132,8 @@ type Writer interface {
 	PutPreferences(ctx context.Context, userID int64, clientID string, value json.RawMessage) error
 	// HoldPreferenceBytes makes the transaction fail with ErrOverQuota, at
 	// this call or at the latest at commit, if the user's preferences, in
-	// every namespace, take more than max bytes. Call it after the
+	// every namespace, take more than max bytes (or their account's own
+	// bound, SetAccountQuota). Call it after the
 	// transaction's PutPreferences.
 	HoldPreferenceBytes(ctx context.Context, userID int64, max int) error
 	// SetSecurityAnswers replaces all of the user's answers.
@@ -148,12 +149,17 @@ type Writer interface {
 
 	// HoldQuota makes the transaction fail with ErrOverQuota, at this
 	// call or at the latest at commit, if ownerID already has max or more
-	// objects of kind q (live ones, for tokens, at now). It first takes
+	// objects of kind q (live ones, for tokens, at now), or as many as the
+	// owner's account's own bound (SetAccountQuota). It first takes
 	// the owner's row lock (the user's; the account's for
 	// QuotaOAuthClients and QuotaAccountUsers) where transactions run side by side, so that the
 	// count sees every add committed before, and adds that race on
 	// several replicas pass the bound one at a time.
 	HoldQuota(ctx context.Context, q Quota, ownerID int64, max int, now time.Time) error
+	// SetAccountQuota sets the account's own bound of q, which HoldQuota
+	// and HoldPreferenceBytes then take instead of their max; max 0
+	// removes it. ErrNotFound for a missing account.
+	SetAccountQuota(ctx context.Context, accountID int64, q Quota, max int) error
 
 	// HitLimit counts one attempt against key in a fixed window that starts
 	// at the first attempt and lasts window. It returns the count including

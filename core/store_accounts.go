@@ -70,6 +70,9 @@ type AccountReader interface {
 	// OAuthClientsAfter returns up to limit OAuth clients, the operator's
 	// and every account's, with ids after afterID, in id order.
 	OAuthClientsAfter(ctx context.Context, afterID string, limit int) ([]OAuthClient, error)
+	// AccountQuotas returns the account's own quotas (SetAccountQuota),
+	// none for an account without any or a missing one.
+	AccountQuotas(ctx context.Context, accountID int64) (map[Quota]int, error)
 	// OAuthClientThumbnail is the client's PNG; ErrNotFound if it has none.
 	OAuthClientThumbnail(ctx context.Context, clientID string) ([]byte, error)
 }

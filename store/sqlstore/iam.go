@@ -137,7 +137,8 @@ func (t Tx) PutPreferences(ctx context.Context, userID int64, clientID string, v
 // PutPreferences, which took the user's row lock.
 func (t Tx) HoldPreferenceBytes(ctx context.Context, userID int64, max int) error {
 	return t.refuseWhen(ctx, "hold preference bytes",
-		`(SELECT coalesce(sum(bytes), 0) FROM preferences WHERE user_id = ?) > ?`, userID, max)
+		`(SELECT coalesce(sum(bytes), 0) FROM preferences WHERE user_id = ?) > `+limitSQL(userAccountSQL),
+		userID, userID, core.QuotaPreferenceBytes.Name(), max)
 }
 
 // Grants returns ErrNotFound both for a missing user and for a user

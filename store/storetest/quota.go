@@ -23,6 +23,7 @@ var quotaTests = []struct {
 	{"QuotaPreferenceBytes", testQuotaPreferenceBytes},
 	{"QuotaPreferenceBytesConcurrent", testQuotaPreferenceBytesConcurrent},
 	{"QuotaConcurrent", testQuotaConcurrent},
+	{"AccountQuotas", testAccountQuotas},
 }
 
 // addKeyUnderQuota adds an SSH key to the user in a transaction that holds
@@ -199,4 +200,52 @@ func passedAtOnce(t *testing.T, n int, write func(i int) error) int {
 		}
 	}
 	return passed
+}
+
+// testAccountQuotas: an account's own quota takes the place of the
+// server's in the guards, for its users' objects and its own, and no other
+// account's; 0 gives the server's back; a missing account is ErrNotFound.
+func testAccountQuotas(t *testing.T, s core.Store) {
+	ctx := t.Context()
+	u, other := newUser(t, s, "alice"), newUser(t, s, "bob")
+	set := func(accountID int64, q core.Quota, max int) error {
+		return updateErr(t, s, func(tx core.Tx) error { return tx.SetAccountQuota(ctx, accountID, q, max) })
+	}
+	own, err := s.AccountQuotas(ctx, u.AccountID)
+	noErr(t, "AccountQuotas of none", err)
+	equal(t, "AccountQuotas of none", own, map[core.Quota]int{})
+	noErr(t, "set ssh_keys 2", set(u.AccountID, core.QuotaSSHKeys, 2))
+	noErr(t, "set ssh_keys 1", set(u.AccountID, core.QuotaSSHKeys, 1)) // replaces it
+	noErr(t, "set preference_bytes 50", set(u.AccountID, core.QuotaPreferenceBytes, 50))
+	noErr(t, "set account_users 1", set(u.AccountID, core.QuotaAccountUsers, 1))
+	own, err = s.AccountQuotas(ctx, u.AccountID)
+	noErr(t, "AccountQuotas", err)
+	equal(t, "AccountQuotas", own, map[core.Quota]int{core.QuotaSSHKeys: 1, core.QuotaPreferenceBytes: 50, core.QuotaAccountUsers: 1})
+	wantErr(t, "SetAccountQuota of a missing account", set(1<<40, core.QuotaSSHKeys, 5), core.ErrNotFound)
+
+	// The server's bound is 3; alice's account allows her 1 key, bob's the 3.
+	noErr(t, "alice's key 1 of 1", addKeyUnderQuota(t, s, u.ID, 3, "a1"))
+	wantErr(t, "alice's key 2 of 1", addKeyUnderQuota(t, s, u.ID, 3, "a2"), core.ErrOverQuota)
+	for i := range 3 {
+		noErr(t, fmt.Sprintf("bob's key %d of 3", i+1), addKeyUnderQuota(t, s, other.ID, 3, fmt.Sprint("b", i)))
+	}
+	// An account's own bound may be above the server's, too.
+	noErr(t, "set bob's ssh_keys 4", set(other.AccountID, core.QuotaSSHKeys, 4))
+	noErr(t, "bob's key 4 of 4", addKeyUnderQuota(t, s, other.ID, 3, "b3"))
+	wantErr(t, "bob's key 5 of 4", addKeyUnderQuota(t, s, other.ID, 3, "b4"), core.ErrOverQuota)
+	// An account-owned quota: alice's account holds 1 user, her.
+	hold := func(q core.Quota, ownerID int64, max int) error {
+		return updateErr(t, s, func(tx core.Tx) error { return tx.HoldQuota(ctx, q, ownerID, max, t0) })
+	}
+	wantErr(t, "a second user of alice's account", hold(core.QuotaAccountUsers, u.AccountID, 100), core.ErrOverQuota)
+	noErr(t, "a second user of bob's", hold(core.QuotaAccountUsers, other.AccountID, 100))
+	// Preference bytes: 50 for alice, the server's 1000 for bob.
+	wantErr(t, "alice's 60 bytes of 50", putUnderQuota(t, s, u.ID, "a", 60, 1000), core.ErrOverQuota)
+	noErr(t, "bob's 60 bytes of 1000", putUnderQuota(t, s, other.ID, "a", 60, 1000))
+
+	noErr(t, "set ssh_keys 0", set(u.AccountID, core.QuotaSSHKeys, 0))
+	noErr(t, "alice's key 2 of the server's 3", addKeyUnderQuota(t, s, u.ID, 3, "a2"))
+	own, err = s.AccountQuotas(ctx, u.AccountID)
+	noErr(t, "AccountQuotas after a reset", err)
+	equal(t, "AccountQuotas after a reset", own, map[core.Quota]int{core.QuotaPreferenceBytes: 50, core.QuotaAccountUsers: 1})
 }
