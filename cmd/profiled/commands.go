@@ -18,7 +18,7 @@ import (
 // help shows them.
 var commands = []command{serveCommand, migrateCommand, usersCreateCommand, usersListCommand, usersShowCommand, usersSetPasswordCommand,
 	usersDisableCommand, usersEnableCommand, usersDeleteCommand, tfaResetCommand, tokensCreateCommand, tokensListCommand,
-	tokensRevokeCommand, grantsSetCommand, oauthClientsCreateCommand, oauthClientsListCommand,
+	tokensRevokeCommand, grantsSetCommand, quotasShowCommand, quotasSetCommand, oauthClientsCreateCommand, oauthClientsListCommand,
 	oauthClientsShowCommand, oauthClientsUpdateCommand, oauthClientsResetSecretCommand, oauthClientsDeleteCommand, signingKeysRotateCommand, serviceAccountsCreateCommand}
 
 var migrateCommand = command{
