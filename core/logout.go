@@ -13,9 +13,10 @@ import (
 
 // OpenID Connect Back-Channel Logout 1.0: when a sign-in session ends
 // (the user signs out, or a password change or reset, a TFA reset or the
-// operator ends it, or disables or deletes the user), each relying party the user signed in to from that
-// session, whose client has a BackchannelLogoutURI, is told so server to
-// server by a logout token, and ends its own session of the user.
+// operator ends it, or disables or deletes the user), each relying party
+// the user signed in to from that session, whose client has a
+// BackchannelLogoutURI, is told so server to server by a logout token,
+// and ends its own session of the user.
 //
 // The session is named to relying parties by its sid: the ID tokens of an
 // authorization the user approved in it carry it, and so does the logout

@@ -1061,3 +1061,21 @@ func TestServeQuotas(t *testing.T) {
 		}
 	}
 }
+
+// TestPurgeIntervalFlag: --purge-interval refuses a busy loop, and
+// accepts 0 (a purge at start only) and a longer interval, from the flag
+// or its variable.
+func TestPurgeIntervalFlag(t *testing.T) {
+	_, db := tempDB(t)
+	for _, bad := range []string{"30s", "-1m", "soon"} {
+		_, errOut, err := runCmd(t, map[string]string{"PROFILED_DB": db}, "serve", "--addr", "127.0.0.1:0", "--purge-interval", bad)
+		if err == nil || !strings.Contains(errOut+err.Error(), "purge-interval") {
+			t.Errorf("--purge-interval %s: err %v, stderr %q; want a usage error naming the flag", bad, err, errOut)
+		}
+	}
+	startServe(t, map[string]string{"PROFILED_DB": db}, "--purge-interval", "0").stop(t)
+	s := startServe(t, map[string]string{"PROFILED_DB": db, "PROFILED_PURGE_INTERVAL": "2h"})
+	if status, _ := call(t, "GET", s.base+"/healthz", "", ""); status != http.StatusOK {
+		t.Fatalf("GET /healthz with PROFILED_PURGE_INTERVAL=2h: %d", status)
+	}
+}

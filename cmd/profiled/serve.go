@@ -66,7 +66,7 @@ var serveCommand = command{
 		key := keyFlags(fs)
 		var addr, webhook, logFormat, tokenFile string
 		var trustProxy bool
-		var requestTimeout, drain time.Duration
+		var requestTimeout, drain, purgeInterval time.Duration
 		var budget int64
 		var origins originsValue
 		var tlsCert, tlsKey, metricsAddr, eventsURL, eventsSecret string
@@ -95,12 +95,14 @@ var serveCommand = command{
 			"after SIGTERM, how long /readyz answers 503 while the server still serves, so that load balancers stop sending before it closes its listener")
 		fs.envDuration(&requestTimeout, "request-timeout", "PROFILED_REQUEST_TIMEOUT", defaultRequestTimeout,
 			"the longest a request's work may take, its database calls included: past it the request answers 503 (a database link that hangs holds no request longer); 0 for none")
+		fs.envDuration(&purgeInterval, "purge-interval", "PROFILED_PURGE_INTERVAL", defaultPurgeInterval,
+			"how often to delete expired credentials and logins and events older than 90 days (also at start): 1m or more; 0 for at start only")
 		iamConf := iamFlags(fs)
 		mail := mailFlags(fs)
 		quotas := quotaFlags(fs)
 		clients := clientsFlag(fs)
 		return func(ctx context.Context, e *env) error {
-			return serve(ctx, e, serveConfig{db: db, key: key, addr: addr, webhook: webhook, logFormat: logFormat, trustProxy: trustProxy, iam: iamConf, clients: *clients, tokenFile: tokenFile, requestTimeout: requestTimeout, budget: budget, drain: drain, origins: origins, tlsCert: tlsCert, tlsKey: tlsKey, metricsAddr: metricsAddr, eventsURL: eventsURL, eventsSecret: eventsSecret, mail: mail, quotas: quotas})
+			return serve(ctx, e, serveConfig{db: db, key: key, addr: addr, webhook: webhook, logFormat: logFormat, trustProxy: trustProxy, iam: iamConf, clients: *clients, tokenFile: tokenFile, requestTimeout: requestTimeout, budget: budget, drain: drain, origins: origins, tlsCert: tlsCert, tlsKey: tlsKey, metricsAddr: metricsAddr, eventsURL: eventsURL, eventsSecret: eventsSecret, mail: mail, quotas: quotas, purgeInterval: purgeInterval})
 		}
 	},
 }
@@ -121,6 +123,8 @@ type serveConfig struct {
 	tokenFile string
 	// requestTimeout bounds each request's work (httpx.Deadline).
 	requestTimeout time.Duration
+	// purgeInterval is runPurger's (0: at start only).
+	purgeInterval time.Duration
 	// budget bounds the bytes large bodies hold at once (httpx.ByteBudget).
 	budget int64
 	// drain is how long /readyz says 503 after SIGTERM before the listener closes.
@@ -169,6 +173,9 @@ func serve(ctx context.Context, e *env, c serveConfig) error {
 		sender = &sms.Webhook{URL: c.webhook}
 	} else {
 		sender = sms.Log{Logger: logger}
+	}
+	if c.purgeInterval != 0 && c.purgeInterval < minPurgeInterval {
+		return usagef("--purge-interval (PROFILED_PURGE_INTERVAL) must be %s or more, or 0 for a purge at start only, not %s", minPurgeInterval, c.purgeInterval)
 	}
 	if err := c.iam.validate(); err != nil {
 		return err
@@ -270,7 +277,7 @@ func serve(ctx context.Context, e *env, c serveConfig) error {
 		discover(ctx, idp, c.iam.issuer, logger)
 	}
 	svc := core.New(cfg)
-	defer runPurger(ctx, svc, logger)() // before the store closes
+	defer runPurger(ctx, svc, logger, c.purgeInterval)() // before the store closes
 	defer runWorker(ctx, svc, core.OutboxLogout, counted(&backchannel.Logouts{Tokens: svc}), logger, "a back-channel logout")()
 	if deliverer != nil {
 		defer runWorker(ctx, svc, core.OutboxEvents, deliverer, logger, "an event")() // before the store closes
