@@ -75,11 +75,15 @@ func redirectTo(w http.ResponseWriter, r *http.Request, redirectURI string, para
 }
 
 // answerApp sends the browser back to the application that made the
-// authorization request az, with params and the request's state.
-func answerApp(w http.ResponseWriter, r *http.Request, az core.Authorization, params url.Values) {
+// authorization request az, with params, the request's state and the
+// issuer (RFC 9207): a client that talks to several authorization servers
+// then knows which one answered, and a code sent back by another is not
+// redeemed here (the mix-up attack).
+func (s *server) answerApp(w http.ResponseWriter, r *http.Request, az core.Authorization, params url.Values) {
 	if az.State != "" {
 		params.Set("state", az.State)
 	}
+	params.Set("iss", s.issuer(r))
 	redirectTo(w, r, az.RedirectURI, params)
 }
 
@@ -100,7 +104,7 @@ func (s *server) checkAuthorize(w http.ResponseWriter, r *http.Request, v url.Va
 		s.errorPage(w, r, http.StatusBadRequest, "The application sent an invalid authorization request: "+oe.Err.Reason+".")
 		return az, false
 	}
-	answerApp(w, r, az, url.Values{"error": {oe.Code}, "error_description": {oe.Err.Reason}})
+	s.answerApp(w, r, az, url.Values{"error": {oe.Code}, "error_description": {oe.Err.Reason}})
 	return az, false
 }
 
@@ -207,7 +211,7 @@ func (s *server) authorizePage(w http.ResponseWriter, r *http.Request) {
 	}
 	prompt := strings.Fields(v.Get("prompt"))
 	none := slices.Contains(prompt, "none")
-	fail := func(code, why string) { answerApp(w, r, az, url.Values{"error": {code}, "error_description": {why}}) }
+	fail := func(code, why string) { s.answerApp(w, r, az, url.Values{"error": {code}, "error_description": {why}}) }
 	if none && len(prompt) > 1 {
 		fail(core.OAuthInvalidRequest, "prompt=none may not be sent with another prompt")
 		return
@@ -249,7 +253,7 @@ func (s *server) authorizePage(w http.ResponseWriter, r *http.Request) {
 			s.errorPage(w, r, st, msg)
 			return
 		}
-		answerApp(w, r, az, url.Values{"code": {code}})
+		s.answerApp(w, r, az, url.Values{"code": {code}})
 	case none:
 		fail("consent_required", "The user has not granted these scopes to this application")
 	default:
@@ -278,7 +282,7 @@ func (s *server) authorizeSubmit(w http.ResponseWriter, r *http.Request) {
 	}
 	switch v.Get("decision") {
 	case "deny":
-		answerApp(w, r, az, url.Values{"error": {core.OAuthAccessDenied}, "error_description": {"The user denied the request"}})
+		s.answerApp(w, r, az, url.Values{"error": {core.OAuthAccessDenied}, "error_description": {"The user denied the request"}})
 		return
 	case "approve":
 	default:
@@ -289,7 +293,7 @@ func (s *server) authorizeSubmit(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		var code string
 		if code, err = s.svc.Approve(r.Context(), a, az, scopes); err == nil {
-			answerApp(w, r, az, url.Values{"code": {code}})
+			s.answerApp(w, r, az, url.Values{"code": {code}})
 			return
 		}
 	}

@@ -158,6 +158,11 @@ func TestOAuthAuthorizationCode(t *testing.T) {
 			if back.Scheme+"://"+back.Host+back.Path != redirect || back.Query().Get("state") != "st4te" || code == "" {
 				t.Fatalf("consent redirected to %s", back)
 			}
+			// RFC 9207: the issuer of the metadata, so a client of several
+			// servers knows which one answered.
+			if iss := back.Query().Get("iss"); iss != e.srv.URL {
+				t.Fatalf("the authorization response's iss is %q, want %q", iss, e.srv.URL)
+			}
 			// The wrong verifier fails and does not spend the code.
 			_, err := conf.Exchange(ctx, code, oauth2.VerifierOption(oauth2.GenerateVerifier()))
 			if c := oauthCode(t, err); c != "invalid_grant" {
@@ -287,7 +292,7 @@ func TestOAuthAuthorizationCode(t *testing.T) {
 
 			// Deny.
 			back = e.consent(browser, conf.AuthCodeURL("s4"), url.Values{"decision": {"deny"}})
-			if back.Query().Get("error") != "access_denied" || back.Query().Get("state") != "s4" {
+			if back.Query().Get("error") != "access_denied" || back.Query().Get("state") != "s4" || back.Query().Get("iss") != e.srv.URL {
 				t.Fatalf("deny redirected to %s", back)
 			}
 			// The client's secret is checked.
@@ -340,7 +345,7 @@ func TestOAuthPublicClientAndErrors(t *testing.T) {
 		resp := authz(mustQuery(t, q+"&state=x&client_id="+cl.ID))
 		readAll(resp)
 		loc, _ := url.Parse(resp.Header.Get("Location"))
-		if resp.StatusCode != 303 || loc.Query().Get("error") != want || loc.Query().Get("state") != "x" {
+		if resp.StatusCode != 303 || loc.Query().Get("error") != want || loc.Query().Get("state") != "x" || loc.Query().Get("iss") != e.srv.URL {
 			t.Fatalf("authorize %s: %d to %s, want error %s", q, resp.StatusCode, loc, want)
 		}
 	}

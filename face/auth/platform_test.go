@@ -31,6 +31,9 @@ func TestAuthorizationServerMetadata(t *testing.T) {
 	if s, _ := json.Marshal(md["code_challenge_methods_supported"]); string(s) != `["S256"]` {
 		t.Errorf("code_challenge_methods_supported = %s", s)
 	}
+	if md["authorization_response_iss_parameter_supported"] != true {
+		t.Errorf("authorization_response_iss_parameter_supported = %v, want true (RFC 9207)", md["authorization_response_iss_parameter_supported"])
+	}
 	if s, _ := json.Marshal(md["scopes_supported"]); !strings.Contains(string(s), `"linodes:read_write"`) || !strings.Contains(string(s), `"*"`) {
 		t.Errorf("scopes_supported = %s", s)
 	}
