@@ -136,20 +136,39 @@ func (s *Service) overQuota(ctx context.Context, err error, k Quota, a Actor) er
 // within what every engine's integer holds.
 const maxQuota = 1 << 40
 
-// SetAccountQuota gives an account its own bound of k, in place of the
-// server's (--quota-*), for the operator: a platform's tiers. max 0 gives
-// it back the server's. The next add of the account's users is held to
-// it, on every replica; what they already have stays, past it or not.
-func (s *Service) SetAccountQuota(ctx context.Context, accountID int64, k Quota, max int) error {
-	if _, ok := quotaKinds[k]; !ok {
-		return Invalid("quota", "unknown quota %d", k)
+// SetAccountQuotas gives an account its own bounds, in place of the
+// server's (--quota-*), for the operator: a platform's tiers. A bound of 0
+// gives the account back the server's. They are set together or, when
+// one is out of range or the account is missing, not at all. The next add
+// of the account's users is held to them, on every replica; what they
+// already have stays, past them or not.
+func (s *Service) SetAccountQuotas(ctx context.Context, accountID int64, bounds map[Quota]int) error {
+	if len(bounds) == 0 {
+		return Invalid("quota", "give at least one quota to set")
 	}
-	if max < 0 || max > maxQuota {
-		return Invalid(k.Name(), "%s must be 0 (the server's quota) to %d", k.Name(), maxQuota)
+	for _, k := range AllQuotas { // in a fixed order, so the first refusal is always the same
+		max, ok := bounds[k]
+		if ok && (max < 0 || max > maxQuota) {
+			return Invalid(k.Name(), "%s must be 0 (the server's quota) to %d", k.Name(), maxQuota)
+		}
+	}
+	for k := range bounds {
+		if _, ok := quotaKinds[k]; !ok {
+			return Invalid("quota", "unknown quota %d", k)
+		}
 	}
 	return s.update(ctx, func(tx Tx, note func(Event)) error {
-		note(Event{Name: EventQuotaSet, Detail: fmt.Sprintf("account %d: %s=%d", accountID, k.Name(), max)})
-		return notFound(tx.SetAccountQuota(ctx, accountID, k, max), "set account quota")
+		for _, k := range AllQuotas {
+			max, ok := bounds[k]
+			if !ok {
+				continue
+			}
+			if err := tx.SetAccountQuota(ctx, accountID, k, max); err != nil {
+				return notFound(err, "set account quota")
+			}
+			note(Event{Name: EventQuotaSet, Detail: fmt.Sprintf("account %d: %s=%d", accountID, k.Name(), max)})
+		}
+		return nil
 	})
 }
 

@@ -163,7 +163,7 @@ func TestAccountQuota(t *testing.T) {
 		_, err := e.svc.AddSSHKey(e.ctx, a, core.SSHKeyCreate{Label: "k", Key: testenv.NewSSHKey(t, "")})
 		return err
 	}
-	noErr(t, e.svc.SetAccountQuota(e.ctx, a.User.AccountID, core.QuotaSSHKeys, 3))
+	noErr(t, e.svc.SetAccountQuotas(e.ctx, a.User.AccountID, map[core.Quota]int{core.QuotaSSHKeys: 3}))
 	for range 3 {
 		noErr(t, add(a))
 	}
@@ -179,15 +179,34 @@ func TestAccountQuota(t *testing.T) {
 	if len(own) != 1 || own[core.QuotaSSHKeys] != 3 {
 		t.Fatalf("AccountQuotas = %v", own)
 	}
-	noErr(t, e.svc.SetAccountQuota(e.ctx, a.User.AccountID, core.QuotaSSHKeys, 0))
+	noErr(t, e.svc.SetAccountQuotas(e.ctx, a.User.AccountID, map[core.Quota]int{core.QuotaSSHKeys: 0}))
 	if got := e.events.take(); len(got) != 1 || got[0].Name != core.EventQuotaSet || got[0].Detail != "account 1: ssh_keys=0" {
 		t.Fatalf("setting a quota reported %+v", got)
 	}
 	overQuota(t, e, add(a), "at most 2 SSH keys", "ssh_keys")
 
-	wantErr(t, e.svc.SetAccountQuota(e.ctx, a.User.AccountID, core.QuotaSSHKeys, -1), core.KindInvalid, "ssh_keys")
-	wantErr(t, e.svc.SetAccountQuota(e.ctx, a.User.AccountID, core.QuotaPreferenceBytes, 1<<41), core.KindInvalid, "preference_bytes")
-	wantErr(t, e.svc.SetAccountQuota(e.ctx, 1<<40, core.QuotaSSHKeys, 5), core.KindNotFound, "")
+	set := func(account int64, bounds map[core.Quota]int) error {
+		return e.svc.SetAccountQuotas(e.ctx, account, bounds)
+	}
+	wantErr(t, set(a.User.AccountID, map[core.Quota]int{core.QuotaSSHKeys: -1}), core.KindInvalid, "ssh_keys")
+	wantErr(t, set(a.User.AccountID, map[core.Quota]int{core.QuotaPreferenceBytes: 1 << 41}), core.KindInvalid, "preference_bytes")
+	wantErr(t, set(1<<40, map[core.Quota]int{core.QuotaSSHKeys: 5}), core.KindNotFound, "")
+	wantErr(t, set(a.User.AccountID, nil), core.KindInvalid, "quota")
+	// One bound out of range sets none of the others.
+	wantErr(t, set(a.User.AccountID, map[core.Quota]int{core.QuotaSSHKeys: 7, core.QuotaPersonalTokens: -1}), core.KindInvalid, "personal_tokens")
+	if own, err = e.svc.AccountQuotas(e.ctx, a.User.AccountID); err != nil || len(own) != 0 {
+		t.Fatalf("a refused set left %v, %v", own, err)
+	}
+	// Several at once, in one transaction, an event each.
+	noErr(t, set(a.User.AccountID, map[core.Quota]int{core.QuotaSSHKeys: 4, core.QuotaPersonalTokens: 9}))
+	if got := e.events.take(); len(got) != 2 {
+		t.Fatalf("setting two quotas reported %+v", got)
+	}
+	own, err = e.svc.AccountQuotas(e.ctx, a.User.AccountID)
+	noErr(t, err)
+	if len(own) != 2 || own[core.QuotaSSHKeys] != 4 || own[core.QuotaPersonalTokens] != 9 {
+		t.Fatalf("AccountQuotas after setting two = %v", own)
+	}
 	_, err = e.svc.AccountQuotas(e.ctx, 1<<40)
 	wantErr(t, err, core.KindNotFound, "")
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"net/http"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -58,6 +59,9 @@ func TestQuotasCommands(t *testing.T) {
 	}{
 		{[]string{"set", "--ssh-keys", "3"}, "--account is required"},
 		{[]string{"set", "--account", "1"}, "give the quotas to set"},
+		// Checked before the database opens: none is made here.
+		{[]string{"set", "--account", "1", "--db", filepath.Join(t.TempDir(), "none", "x.db")}, "give the quotas to set"},
+		{[]string{"set", "--account", account, "--ssh-keys", "7", "--tokens", "-1"}, "--tokens:"},
 		{[]string{"set", "--account", "1", "--ssh-keys", "-2"}, "--ssh-keys:"},
 		{[]string{"set", "--account", "9", "--ssh-keys", "2"}, "no account 9"},
 		{[]string{"show", "--account", "9"}, "no account 9"},
@@ -66,5 +70,11 @@ func TestQuotasCommands(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("quotas %v: err = %v, want one saying %q", tc.args, err, tc.want)
 		}
+	}
+	// The refused "--ssh-keys 7 --tokens -1" set neither.
+	own = nil
+	if err := json.Unmarshal([]byte(mustRun(t, env, "quotas", "show", "--account", account, "--json")), &own); err != nil ||
+		len(own) != 1 || own["personal_tokens"] != 5 {
+		t.Fatalf("quotas show --json after a refused set: %v %v", own, err)
 	}
 }
