@@ -45,7 +45,7 @@ func TestDeliver(t *testing.T) {
 		"/down": 503, "/busy": 429, "/slow": 408, "/moved": 302} {
 		mux.HandleFunc("POST "+path, func(w http.ResponseWriter, r *http.Request) {
 			raw := r.PostFormValue("logout_token")
-			jws, err := jose.ParseSigned(raw, []jose.SignatureAlgorithm{jose.RS256})
+			jws, err := jose.ParseSignedCompact(raw, []jose.SignatureAlgorithm{jose.RS256})
 			if err != nil {
 				http.Error(w, "no logout token: "+err.Error(), http.StatusUnprocessableEntity)
 				return

@@ -123,7 +123,7 @@ var _ core.Deliverer = (*Sender)(nil)
 func New(smtpURL, from string, templates *Templates) (*Sender, error) {
 	u, err := url.Parse(smtpURL)
 	if err != nil || u.Hostname() == "" || (u.Scheme != "smtp" && u.Scheme != "smtps") {
-		return nil, errors.New("the SMTP URL must be smtp://[user:password@]host[:port] or smtps://...")
+		return nil, errors.New("the SMTP URL must be smtp://[user:password@]host[:port] or smtps://[user:password@]host[:port]")
 	}
 	if from == "" {
 		return nil, errors.New("the mail sender (--mail-from) is required: an address such as profiled@example.com")

@@ -135,7 +135,7 @@ func TestBackchannelLogout(t *testing.T) {
 				t.Fatal("no logout token reached the relying party in 10 s")
 			}
 			raw := form.Get("logout_token")
-			jws, err := jose.ParseSigned(raw, []jose.SignatureAlgorithm{jose.RS256})
+			jws, err := jose.ParseSignedCompact(raw, []jose.SignatureAlgorithm{jose.RS256})
 			if err != nil || jws.Signatures[0].Protected.ExtraHeaders["typ"] != "logout+jwt" {
 				t.Fatalf("logout token %q: %v, header %+v", raw, err, jws)
 			}
