@@ -109,6 +109,9 @@ type Writer interface {
 	CreateToken(ctx context.Context, t *Token) error // sets t.ID
 	UpdateTokenLabel(ctx context.Context, userID, id int64, label string) error
 	DeleteToken(ctx context.Context, userID, id int64) error
+	// DeleteSessionApps deletes the user's authorizations that are
+	// SessionBound to the session sid, with their tokens; none is no error.
+	DeleteSessionApps(ctx context.Context, userID int64, sid string) error
 
 	CreateApp(ctx context.Context, a *App) error
 	// ExtendApp sets the expiry of the authorization, if it exists: a

@@ -88,6 +88,11 @@ type App struct {
 	// Issuer is the iss of the ID tokens its client got at the exchange,
 	// which its logout tokens name too ("" before profiled kept it).
 	Issuer string
+	// SessionBound: its tokens end with the sign-in session SID, as an
+	// OpenID Connect sign-in without offline_access should (Core 11,
+	// Back-Channel Logout 2.7): none expires after the session, and
+	// signing out of it, or any other end of it, revokes them.
+	SessionBound bool
 }
 
 // Device is a trusted ("remember me") browser session.

@@ -39,7 +39,7 @@ var Tokens = Listing{
 var Apps = Listing{
 	Table:   "apps",
 	ID:      "id",
-	Columns: "id, user_id, client_id, label, scopes, website, thumbnail_url, created, expiry, sid, issuer",
+	Columns: "id, user_id, client_id, label, scopes, website, thumbnail_url, created, expiry, sid, issuer, session_bound",
 	Fields: Columns{
 		"id":            {Name: "id", Type: core.FieldInt},
 		"label":         {Name: "label", Type: core.FieldString},

@@ -49,7 +49,7 @@ func (t Tx) DeleteSSHKey(ctx context.Context, userID, id int64) error {
 func scanApp(row Row) (core.App, error) {
 	var a core.App
 	err := row.Scan(&a.ID, &a.UserID, &a.ClientID, &a.Label, &a.Scopes, &a.Website,
-		&a.ThumbnailURL, at(&a.Created), nullTimeDest{&a.Expiry}, &a.SID, &a.Issuer)
+		&a.ThumbnailURL, at(&a.Created), nullTimeDest{&a.Expiry}, &a.SID, &a.Issuer, &a.SessionBound)
 	return a, err
 }
 
@@ -71,10 +71,22 @@ func (r Reader) LoggedInApps(ctx context.Context, userID int64, sid string, now 
 
 func (t Tx) CreateApp(ctx context.Context, a *core.App) error {
 	return t.insert(ctx, "create app", &a.ID, `INSERT INTO apps
-		(user_id, client_id, label, scopes, website, thumbnail_url, created, expiry, sid, issuer)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		(user_id, client_id, label, scopes, website, thumbnail_url, created, expiry, sid, issuer, session_bound)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 		a.UserID, a.ClientID, a.Label, string(a.Scopes), a.Website, a.ThumbnailURL,
-		t.d.Time(a.Created), t.nullTime(a.Expiry), a.SID, a.Issuer)
+		t.d.Time(a.Created), t.nullTime(a.Expiry), a.SID, a.Issuer, a.SessionBound)
+}
+
+// DeleteSessionApps deletes the user's authorizations bound to the
+// session sid, and their tokens (refresh tokens by the foreign key), with
+// the transaction's next round trip: nothing reads what they change.
+func (t Tx) DeleteSessionApps(ctx context.Context, userID int64, sid string) error {
+	const bound = `SELECT id FROM apps WHERE user_id = ? AND sid = ? AND session_bound`
+	if err := t.deferred(ctx, "delete session apps' tokens", `DELETE FROM tokens WHERE user_id = ? AND app_id IN (`+bound+`)`,
+		userID, userID, sid); err != nil {
+		return err
+	}
+	return t.deferred(ctx, "delete session apps", `DELETE FROM apps WHERE user_id = ? AND sid = ? AND session_bound`, userID, sid)
 }
 
 func (t Tx) ExtendApp(ctx context.Context, userID, id int64, expiry time.Time) error {

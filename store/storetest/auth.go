@@ -27,6 +27,7 @@ var authTests = []struct {
 	{"PeekLimit", testPeekLimit},
 	{"SigningKeys", testSigningKeys},
 	{"LoggedInApps", testLoggedInApps},
+	{"DeleteSessionApps", testDeleteSessionApps},
 	{"DeleteExpired", testDeleteExpired},
 	{"DeleteHistory", testDeleteHistory},
 }
@@ -335,6 +336,52 @@ func testLoggedInApps(t *testing.T, s core.Store) {
 	noErr(t, "LoggedInApps", err)
 	slices.SortFunc(got, func(x, y core.App) int { return int(x.ID - y.ID) })
 	equal(t, "LoggedInApps", got, want)
+}
+
+// testDeleteSessionApps: a session's end deletes the user's authorizations
+// bound to it, with their access and refresh tokens, and nothing else:
+// not those of the session that are not bound, nor those of another
+// session or another user.
+func testDeleteSessionApps(t *testing.T, s core.Store) {
+	ctx := t.Context()
+	a, b := newUser(t, s, "alice"), newUser(t, s, "bob")
+	cl := newOAuthClient(t, s, "rp", true)
+	const sid, other = "aaaa", "bbbb"
+	app := func(u core.User, sid string, bound bool) core.App {
+		app := newApp(t, s, core.App{UserID: u.ID, ClientID: cl.ID, Label: "rp", SID: sid, SessionBound: bound})
+		rt := core.RefreshToken{Hash: tokenHash(app.ID, "refresh"), UserID: u.ID, AppID: app.ID, ClientID: cl.ID,
+			Scopes: "openid", Created: t0, Expiry: at(60)}
+		update(t, s, func(tx core.Tx) error { return tx.CreateRefreshToken(ctx, rt) })
+		newToken(t, s, core.Token{UserID: u.ID, Kind: core.TokenOAuth, Label: fmt.Sprint("access ", app.ID), ClientID: cl.ID, AppID: app.ID})
+		return app
+	}
+	gone := []core.App{app(a, sid, true), app(a, sid, true)}
+	kept := []core.App{app(a, sid, false), app(a, other, true), app(b, sid, true)}
+	update(t, s, func(tx core.Tx) error { return tx.DeleteSessionApps(ctx, a.ID, sid) })
+	for _, x := range gone {
+		_, err := s.App(ctx, x.UserID, x.ID)
+		wantErr(t, "a bound app after DeleteSessionApps", err, core.ErrNotFound)
+		_, err = s.RefreshToken(ctx, tokenHash(x.ID, "refresh"))
+		wantErr(t, "a bound app's refresh token after DeleteSessionApps", err, core.ErrNotFound)
+	}
+	for _, x := range kept {
+		got, err := s.App(ctx, x.UserID, x.ID)
+		noErr(t, "an app DeleteSessionApps must keep", err)
+		equal(t, "a kept app", got, x)
+		_, err = s.RefreshToken(ctx, tokenHash(x.ID, "refresh"))
+		noErr(t, "a kept app's refresh token", err)
+	}
+	toks, _, err := s.ListTokens(ctx, a.ID, all)
+	noErr(t, "ListTokens", err)
+	if len(toks) != 2 {
+		t.Fatalf("alice has %d access tokens after DeleteSessionApps, want the 2 of her kept apps", len(toks))
+	}
+	for _, tok := range toks {
+		if tok.AppID == gone[0].ID || tok.AppID == gone[1].ID {
+			t.Fatalf("a bound app's access token survived: %+v", tok)
+		}
+	}
+	update(t, s, func(tx core.Tx) error { return tx.DeleteSessionApps(ctx, a.ID, "none") }) // none bound: no error
 }
 
 func testSigningKeys(t *testing.T, s core.Store) {
