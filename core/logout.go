@@ -25,10 +25,14 @@ import (
 // by a worker on any replica (RunOutbox(OutboxLogout)); each delivery
 // signs a fresh logout token with the key that signs ID tokens then.
 //
-// The authorizations stay: a relying party's refresh token goes on
-// working, as the Linode API's OAuth applications do when the console
-// signs out. The relying party that wants them gone revokes them (RFC
-// 7009) when it takes the logout token.
+// The authorizations of OpenID Connect sign-ins approved in the session
+// without offline_access (App.SessionBound) end with it, their access and
+// refresh tokens revoked in the same transaction, as Back-Channel Logout
+// 2.7 asks: a relying party that takes no logout tokens then loses the
+// user too, at its next refresh. Others stay: an application's API
+// access (no openid), or one the user let go on (offline_access), goes
+// on working, as the Linode API's OAuth applications do when the console
+// signs out.
 const (
 	// OutboxLogout is the outbox topic of back-channel logouts.
 	OutboxLogout = "backchannel-logout"
@@ -94,6 +98,28 @@ func (s *Service) deleteUser(ctx context.Context, tx Tx, userID int64) error {
 	return tx.DeleteUser(ctx, userID)
 }
 
+// sessionEnd is when the user's sign-in session sid expires, or the zero
+// time when it has ended.
+func sessionEnd(ctx context.Context, r Reader, userID int64, sid string, now time.Time) (time.Time, error) {
+	toks, err := sessionsOf(ctx, r, userID)
+	if err != nil {
+		return time.Time{}, err
+	}
+	for _, t := range toks {
+		if sessionID(t) == sid && t.Expiry != nil && now.Before(*t.Expiry) {
+			return *t.Expiry, nil
+		}
+	}
+	return time.Time{}, nil
+}
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
+}
+
 // sessionsOf lists the user's sign-in sessions.
 func sessionsOf(ctx context.Context, r Reader, userID int64) ([]Token, error) {
 	sessions := Match("kind", OpEq, string(TokenSession))
@@ -102,7 +128,8 @@ func sessionsOf(ctx context.Context, r Reader, userID int64) ([]Token, error) {
 }
 
 // queueLogouts queues a logout for each relying party the user signed in
-// to from the session t (nothing for a token that is not a session).
+// to from the session t, and revokes the authorizations bound to it
+// (nothing for a token that is not a session).
 func (s *Service) queueLogouts(ctx context.Context, tx Tx, t Token) error {
 	sid := sessionID(t)
 	if sid == "" {
@@ -110,6 +137,9 @@ func (s *Service) queueLogouts(ctx context.Context, tx Tx, t Token) error {
 	}
 	apps, err := tx.LoggedInApps(ctx, t.UserID, sid, s.now())
 	if err != nil {
+		return err
+	}
+	if err := tx.DeleteSessionApps(ctx, t.UserID, sid); err != nil {
 		return err
 	}
 	told := map[string]bool{}

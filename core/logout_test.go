@@ -25,18 +25,120 @@ func relyingParty(t *testing.T, e *env, label, logoutURI string) (core.OAuthClie
 // the grant, ID token included.
 func signInTo(t *testing.T, e *env, session core.Actor, c core.OAuthClient, secret string) core.TokenGrant {
 	t.Helper()
-	az, err := e.svc.CheckAuthorize(e.ctx, core.AuthorizeRequest{ClientID: c.ID, ResponseType: "code", Scope: "openid profile",
-		RedirectURI: "https://rp.example/cb", Nonce: "n-1"})
-	noErr(t, err)
-	code, err := e.svc.Approve(e.ctx, session, az, az.Scopes)
-	noErr(t, err)
-	g, err := e.svc.OAuthToken(e.ctx, core.TokenRequest{GrantType: "authorization_code", ClientID: c.ID, ClientSecret: secret,
-		Code: code, RedirectURI: "https://rp.example/cb", Issuer: testIssuer})
+	g, err := authorizeIn(t, e, session, c, secret, "openid profile")
 	noErr(t, err)
 	if g.ID == nil {
 		t.Fatal("no ID token for scope openid")
 	}
 	return g
+}
+
+// authorizeIn runs the authorization code flow of c for scope in session
+// and returns what the code's exchange gave.
+func authorizeIn(t *testing.T, e *env, session core.Actor, c core.OAuthClient, secret, scope string) (core.TokenGrant, error) {
+	t.Helper()
+	code := approveIn(t, e, session, c, scope)
+	return e.svc.OAuthToken(e.ctx, core.TokenRequest{GrantType: "authorization_code", ClientID: c.ID, ClientSecret: secret,
+		Code: code, RedirectURI: "https://rp.example/cb", Issuer: testIssuer})
+}
+
+// approveIn returns the code of c's authorization request for scope,
+// approved in session.
+func approveIn(t *testing.T, e *env, session core.Actor, c core.OAuthClient, scope string) string {
+	t.Helper()
+	az, err := e.svc.CheckAuthorize(e.ctx, core.AuthorizeRequest{ClientID: c.ID, ResponseType: "code", Scope: scope,
+		RedirectURI: "https://rp.example/cb", Nonce: "n-1"})
+	noErr(t, err)
+	code, err := e.svc.Approve(e.ctx, session, az, az.Scopes)
+	noErr(t, err)
+	return code
+}
+
+// TestSessionBoundSignIns: an OpenID Connect sign-in without
+// offline_access ends with the session it was approved in: its tokens
+// expire with the session, and signing out revokes them at once, while
+// one with offline_access and an application's API access (no openid)
+// go on; a code whose session ended is refused.
+func TestSessionBoundSignIns(t *testing.T) {
+	e := newEnv(t)
+	withPassword(t, e, "alice")
+	rp, secret := relyingParty(t, e, "RP", "")
+	one := session(t, e)
+	sessionEnd := *one.Token.Expiry
+
+	bound := signInTo(t, e, one, rp, secret)
+	offline, err := authorizeIn(t, e, one, rp, secret, "openid offline_access")
+	noErr(t, err)
+	api, err := authorizeIn(t, e, one, rp, secret, "account:read_only")
+	noErr(t, err)
+	if !bound.App.SessionBound || offline.App.SessionBound || api.App.SessionBound {
+		t.Fatalf("SessionBound: openid %v, offline_access %v, no openid %v; want true, false, false",
+			bound.App.SessionBound, offline.App.SessionBound, api.App.SessionBound)
+	}
+	if !bound.App.Expiry.Equal(sessionEnd) || !offline.App.Expiry.After(sessionEnd) {
+		t.Fatalf("app expiry: bound %v, offline %v; the session ends %v", bound.App.Expiry, offline.App.Expiry, sessionEnd)
+	}
+	refresh := func(g core.TokenGrant) (core.TokenGrant, error) {
+		return e.svc.OAuthToken(e.ctx, core.TokenRequest{GrantType: "refresh_token", ClientID: rp.ID, ClientSecret: secret,
+			RefreshToken: g.RefreshToken})
+	}
+	wantInvalidGrant := func(what string, err error) {
+		t.Helper()
+		if oe := core.AsOAuthError(err); oe == nil || oe.Code != core.OAuthInvalidGrant {
+			t.Fatalf("%s: %v, want invalid_grant", what, err)
+		}
+	}
+
+	// Near the session's end, a refresh gives no more than what is left.
+	e.clock.Advance(core.SessionLifetime - 10*time.Minute)
+	bound, err = refresh(bound)
+	noErr(t, err)
+	if bound.ExpiresIn != 10*time.Minute {
+		t.Fatalf("a bound access token 10 minutes before the session ends lasts %v", bound.ExpiresIn)
+	}
+	if a, err := e.svc.Authenticate(e.ctx, bound.AccessToken); err != nil || !a.Token.Expiry.Equal(sessionEnd) {
+		t.Fatalf("the bound access token: %v, %v; want one expiring with the session at %v", a.Token.Expiry, err, sessionEnd)
+	}
+	if app, err := e.svc.App(e.ctx, one, bound.App.ID); err != nil || !app.Expiry.Equal(sessionEnd) {
+		t.Fatalf("after a refresh the bound app expires %v (%v), want the session's end %v", app.Expiry, err, sessionEnd)
+	}
+
+	// Signing out revokes the bound one at once, and only it.
+	code := approveIn(t, e, one, rp, "openid")
+	noErr(t, e.svc.SignOut(e.ctx, one))
+	if _, err := e.svc.Authenticate(e.ctx, bound.AccessToken); err == nil {
+		t.Fatal("a bound access token outlived the sign-out")
+	}
+	_, err = refresh(bound)
+	wantInvalidGrant("refreshing a bound sign-in after sign-out", err)
+	_, err = e.svc.OAuthToken(e.ctx, core.TokenRequest{GrantType: "authorization_code", ClientID: rp.ID, ClientSecret: secret,
+		Code: code, RedirectURI: "https://rp.example/cb", Issuer: testIssuer})
+	wantInvalidGrant("a code of a session signed out of", err)
+	other := session(t, e)
+	apps, err := e.svc.Apps(e.ctx, other, core.ListQuery{Page: 1, PageSize: 100})
+	noErr(t, err)
+	if len(apps.Data) != 2 {
+		t.Fatalf("after sign-out %d apps are listed, want the 2 not bound to the session", len(apps.Data))
+	}
+	for _, a := range apps.Data {
+		if a.ID == bound.App.ID {
+			t.Fatalf("the bound app is still listed: %+v", a)
+		}
+	}
+	if _, err := refresh(api); err != nil {
+		t.Fatalf("an application's API access ended with the session: %v", err)
+	}
+	offline, err = refresh(offline)
+	noErr(t, err)
+
+	// A bound sign-in of a session that expires, untouched, ends with it.
+	late := signInTo(t, e, other, rp, secret)
+	e.clock.Advance(core.SessionLifetime)
+	_, err = refresh(late)
+	wantInvalidGrant("refreshing a bound sign-in after its session expired", err)
+	if _, err := refresh(offline); err != nil {
+		t.Fatalf("offline_access ended with the session: %v", err)
+	}
 }
 
 func session(t *testing.T, e *env) core.Actor {

@@ -470,7 +470,10 @@ func (s *Service) exchangeCode(ctx context.Context, c OAuthClient, in TokenReque
 	// application's access has ended, as /profile/apps then shows.
 	expiry := now.Add(RefreshTokenLifetime)
 	app := App{UserID: code.UserID, ClientID: c.ID, Label: c.Label, Scopes: code.Scopes, Website: c.Website,
-		ThumbnailURL: c.ThumbnailURL, Created: now, Expiry: &expiry, SID: code.SID, Issuer: in.Issuer}
+		ThumbnailURL: c.ThumbnailURL, Created: now, Expiry: &expiry, SID: code.SID, Issuer: in.Issuer,
+		// An ID token is issued (key): a sign-in, which ends with its
+		// session unless the user let it go on (offline_access).
+		SessionBound: key != nil && code.SID != "" && !code.Scopes.AllowsIdentity(ScopeOfflineAccess)}
 	var g TokenGrant
 	err = s.update(ctx, func(tx Tx, note func(Event)) error {
 		u, err := tx.UserByID(ctx, code.UserID)
@@ -479,6 +482,16 @@ func (s *Service) exchangeCode(ctx context.Context, c OAuthClient, in TokenReque
 		}
 		if u.Disabled {
 			return invalidGrant("code", "code is unknown, expired or used") // disabled since it was made
+		}
+		if app.SessionBound {
+			end, err := sessionEnd(ctx, tx, code.UserID, code.SID, now)
+			if err != nil {
+				return err
+			}
+			if end.IsZero() {
+				return invalidGrant("code", "the sign-in session that approved this code has ended: sign in again")
+			}
+			expiry = minTime(expiry, end)
 		}
 		if err := tx.CreateApp(ctx, &app); err != nil {
 			return notFound(err, "create app")
@@ -499,7 +512,8 @@ func (s *Service) exchangeCode(ctx context.Context, c OAuthClient, in TokenReque
 	return g, err
 }
 
-// issueOAuthTokens makes an access token and a refresh token for app.
+// issueOAuthTokens makes an access token and a refresh token for app,
+// neither of which outlives a session-bound app.
 func (s *Service) issueOAuthTokens(ctx context.Context, tx Tx, app App, scopes Scopes, now time.Time) (TokenGrant, error) {
 	access, err := s.newSecret(tokenBytes)
 	if err != nil {
@@ -509,21 +523,24 @@ func (s *Service) issueOAuthTokens(ctx context.Context, tx Tx, app App, scopes S
 	if err != nil {
 		return TokenGrant{}, err
 	}
-	exp := now.Add(AccessTokenLifetime)
+	exp, refreshExp := now.Add(AccessTokenLifetime), now.Add(RefreshTokenLifetime)
+	if app.SessionBound && app.Expiry != nil {
+		exp, refreshExp = minTime(exp, *app.Expiry), minTime(refreshExp, *app.Expiry)
+	}
 	t := Token{UserID: app.UserID, Kind: TokenOAuth, Label: app.Label, Scopes: scopes, Created: now, Expiry: &exp,
 		Prefix: access[:TokenPrefixLength], Hash: HashToken(access), ClientID: app.ClientID, AppID: app.ID}
 	if err := tx.CreateToken(ctx, &t); err != nil {
 		return TokenGrant{}, notFound(err, "create access token")
 	}
 	rt := RefreshToken{Hash: HashToken(refresh), UserID: app.UserID, AppID: app.ID, ClientID: app.ClientID,
-		Scopes: scopes, Created: now, Expiry: now.Add(RefreshTokenLifetime)}
+		Scopes: scopes, Created: now, Expiry: refreshExp}
 	if err := tx.CreateRefreshToken(ctx, rt); err != nil {
 		if errors.Is(err, ErrNotFound) {
 			return TokenGrant{}, invalidGrant("refresh_token", "the authorization was revoked")
 		}
 		return TokenGrant{}, err
 	}
-	return TokenGrant{AccessToken: access, RefreshToken: refresh, ExpiresIn: AccessTokenLifetime, Scopes: scopes, App: app}, nil
+	return TokenGrant{AccessToken: access, RefreshToken: refresh, ExpiresIn: exp.Sub(now), Scopes: scopes, App: app}, nil
 }
 
 func (s *Service) refresh(ctx context.Context, c OAuthClient, in TokenRequest) (TokenGrant, error) {
@@ -586,8 +603,11 @@ func (s *Service) refresh(ctx context.Context, c OAuthClient, in TokenRequest) (
 		if u.Disabled {
 			return bad // a disabled user gets no new tokens until enabled
 		}
-		if err := tx.ExtendApp(ctx, app.UserID, app.ID, now.Add(RefreshTokenLifetime)); err != nil {
-			return err
+		// A session-bound app keeps its session's end.
+		if !app.SessionBound {
+			if err := tx.ExtendApp(ctx, app.UserID, app.ID, now.Add(RefreshTokenLifetime)); err != nil {
+				return err
+			}
 		}
 		g, err = s.issueOAuthTokens(ctx, tx, app, scopes, now)
 		if err == nil {

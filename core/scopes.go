@@ -46,13 +46,15 @@ const (
 // preferencesScope begins every preferences scope.
 const preferencesScope = "user:preferences:"
 
-// OpenID Connect's identity scopes (OpenID Connect Core 1.0, 3.1.2.1 and
-// 5.4): openid asks for an ID token naming the user, profile and email
-// for the claims of those names.
+// OpenID Connect's identity scopes (OpenID Connect Core 1.0, 3.1.2.1,
+// 5.4 and 11): openid asks for an ID token naming the user, profile and
+// email for the claims of those names, and offline_access for access that
+// outlasts the sign-in session (App.SessionBound).
 const (
-	ScopeOpenID  = "openid"
-	ScopeProfile = "profile"
-	ScopeEmail   = "email"
+	ScopeOpenID        = "openid"
+	ScopeProfile       = "profile"
+	ScopeEmail         = "email"
+	ScopeOfflineAccess = "offline_access"
 )
 
 // isIdentityScope reports whether f is one of the scopes of OpenID
@@ -60,7 +62,7 @@ const (
 // scope of a token at every request.
 func isIdentityScope(f string) bool {
 	switch f {
-	case ScopeOpenID, ScopeProfile, ScopeEmail:
+	case ScopeOpenID, ScopeProfile, ScopeEmail, ScopeOfflineAccess:
 		return true
 	}
 	return false

@@ -181,7 +181,8 @@ func TestScope(t *testing.T) {
 	}
 }
 
-// TestIdentityScopes: OpenID Connect's openid, profile and email are
+// TestIdentityScopes: OpenID Connect's openid, profile, email and
+// offline_access are
 // scopes of the grammar, canonical like the others, within "*" and within
 // a parent that holds them only; they open no API and no preferences.
 func TestIdentityScopes(t *testing.T) {
@@ -189,12 +190,15 @@ func TestIdentityScopes(t *testing.T) {
 		{"openid", "openid"},
 		{"profile openid email openid", "email openid profile"},
 		{"openid account:read_only", "account:read_only openid"},
+		{"offline_access openid", "offline_access openid"},
 	})
-	wantInvalidScopes(t, "OpenID", "address", "openid:read_only", "phone", "offline_access")
+	wantInvalidScopes(t, "OpenID", "address", "openid:read_only", "phone", "offline_access:read_only")
 	wantWithin(t, []withinCase{
 		{"openid", "*", true},
 		{"openid email", "email openid profile", true},
 		{"openid email", "openid", false},
+		{"openid offline_access", "openid", false},
+		{"openid", "openid offline_access", true},
 		{"openid", "account:read_write", false},
 		{"account:read_only", "openid account:read_only", true},
 		{"openid", "user:preferences:read", false},

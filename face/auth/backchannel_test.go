@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -166,6 +167,82 @@ func TestBackchannelLogout(t *testing.T) {
 					t.Fatalf("outbox depth %d, %v after the delivery", n, err)
 				}
 				time.Sleep(20 * time.Millisecond)
+			}
+		})
+	}
+}
+
+// TestSignInEndsWithSession: a relying party that signs alice in with
+// openid alone (go-oidc and golang.org/x/oauth2) loses her when she signs
+// out of profiled, whether or not it takes logout tokens: its refresh
+// token is refused and its access token no longer reads userinfo. One
+// she let go on (offline_access, a line of the consent page) keeps
+// refreshing.
+func TestSignInEndsWithSession(t *testing.T) {
+	for _, b := range testenv.Backends(t) {
+		t.Run(b.Name, func(t *testing.T) {
+			e, ctx := newEnv(t, b), t.Context()
+			e.user("alice")
+			const redirect = "https://rp.example/callback"
+			cl, secret := e.app("Wiki", "https://rp.example", redirect)
+			provider, err := oidc.NewProvider(ctx, e.srv.URL)
+			if err != nil {
+				t.Fatalf("discovery: %v", err)
+			}
+			var md struct {
+				Scopes []string `json:"scopes_supported"`
+			}
+			if err := provider.Claims(&md); err != nil || !slices.Contains(md.Scopes, oidc.ScopeOfflineAccess) {
+				t.Fatalf("scopes_supported %v (%v), want offline_access among them", md.Scopes, err)
+			}
+			browser := client(t)
+			e.signInBrowser(browser, "")
+			signIn := func(scopes ...string) (*oauth2.Config, *oauth2.Token) {
+				conf := &oauth2.Config{ClientID: cl.ID, ClientSecret: secret, RedirectURL: redirect,
+					Endpoint: provider.Endpoint(), Scopes: scopes}
+				pkce := oauth2.GenerateVerifier()
+				authURL := conf.AuthCodeURL("st", oauth2.S256ChallengeOption(pkce))
+				if page := e.consentPage(browser, authURL); slices.Contains(scopes, oidc.ScopeOfflineAccess) &&
+					!strings.Contains(page, "keep its access after you sign out") {
+					t.Fatalf("the consent page does not ask for offline_access:\n%s", page)
+				}
+				back := e.consent(browser, authURL, url.Values{"decision": {"approve"}})
+				tok, err := conf.Exchange(ctx, back.Query().Get("code"), oauth2.VerifierOption(pkce))
+				if err != nil {
+					t.Fatal(err)
+				}
+				return conf, tok
+			}
+			boundConf, bound := signIn(oidc.ScopeOpenID)
+			offlineConf, offline := signIn(oidc.ScopeOpenID, oidc.ScopeOfflineAccess)
+			if _, err := provider.UserInfo(ctx, oauth2.StaticTokenSource(bound)); err != nil {
+				t.Fatalf("userinfo before sign-out: %v", err)
+			}
+
+			resp, err := browser.Get(e.srv.URL + "/logout")
+			if err != nil {
+				t.Fatal(err)
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+
+			if _, err := provider.UserInfo(ctx, oauth2.StaticTokenSource(bound)); err == nil {
+				t.Fatal("the openid sign-in's access token read userinfo after sign-out")
+			}
+			expired := func(tok *oauth2.Token) *oauth2.Token {
+				c := *tok
+				c.Expiry = time.Now().Add(-time.Minute)
+				return &c
+			}
+			if _, err := boundConf.TokenSource(ctx, expired(bound)).Token(); oauthCode(t, err) != "invalid_grant" {
+				t.Fatalf("refreshing the openid sign-in after sign-out: %v, want invalid_grant", err)
+			}
+			refreshed, err := offlineConf.TokenSource(ctx, expired(offline)).Token()
+			if err != nil {
+				t.Fatalf("refreshing the offline_access sign-in after sign-out: %v", err)
+			}
+			if _, err := provider.UserInfo(ctx, oauth2.StaticTokenSource(refreshed)); err != nil {
+				t.Fatalf("userinfo with the refreshed offline_access token: %v", err)
 			}
 		})
 	}

@@ -135,9 +135,10 @@ type consentData struct {
 
 // identityLabels word the identity scopes of OpenID Connect for the user.
 var identityLabels = map[string]string{
-	core.ScopeOpenID:  "know who you are (your user id)",
-	core.ScopeProfile: "see your username, name, language and time zone",
-	core.ScopeEmail:   "see your email address",
+	core.ScopeOpenID:        "know who you are (your user id)",
+	core.ScopeProfile:       "see your username, name, language and time zone",
+	core.ScopeEmail:         "see your email address",
+	core.ScopeOfflineAccess: "keep its access after you sign out",
 }
 
 // consentRow words a line of the consent page for the user.

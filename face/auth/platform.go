@@ -59,7 +59,7 @@ func scopesSupported() []string {
 	for _, c := range core.SortedScopeCategories() {
 		out = append(out, core.Scope(c, core.ReadOnly), core.Scope(c, core.ReadWrite))
 	}
-	return append(out, "user:preferences:read", "user:preferences:write", core.ScopeOpenID, core.ScopeProfile, core.ScopeEmail)
+	return append(out, "user:preferences:read", "user:preferences:write", core.ScopeOpenID, core.ScopeProfile, core.ScopeEmail, core.ScopeOfflineAccess)
 }
 
 // introspectionResponse is RFC 7662 2.2; an inactive token is exactly
