@@ -36,6 +36,9 @@ type OAuthClient struct {
 	// BackchannelLogoutURI is where the client takes logout tokens
 	// (OpenID Connect Back-Channel Logout 1.0); "" for none.
 	BackchannelLogoutURI string
+	// DeviceGrant allows the client the device authorization grant
+	// (RFC 8628, device.go), which the operator turns on.
+	DeviceGrant bool
 }
 
 // OAuth client statuses.
@@ -73,6 +76,36 @@ type AuthCode struct {
 	AppID       int64 // the authorization the exchange created; 0 before
 }
 
+// DeviceCode is a device authorization request (RFC 8628) awaiting the
+// user's decision and the device's poll.
+type DeviceCode struct {
+	Hash     []byte // SHA-256 of the device_code
+	UserCode []byte // SHA-256 of the user code, without its dash
+	ClientID string
+	Scopes   Scopes // asked for
+	Created  time.Time
+	Expiry   time.Time
+	// Interval is how long the device waits between polls; each poll
+	// sooner than that adds five seconds (slow_down).
+	Interval time.Duration
+	Status   string // a DeviceCode* status
+	// Once decided: the user, the scopes they granted, and the session
+	// and sign-in time of the approval, as an AuthCode has them.
+	UserID   int64
+	Granted  Scopes
+	SID      string
+	AuthTime time.Time
+	AppID    int64 // the authorization the tokens made; 0 before
+}
+
+// Device code statuses.
+const (
+	DeviceCodePending  = "pending"
+	DeviceCodeApproved = "approved"
+	DeviceCodeDenied   = "denied"
+	DeviceCodeUsed     = "used"
+)
+
 // RefreshToken is an OAuth refresh token. Each is used once: refreshing
 // marks it used and issues a new one; presenting a used one again revokes
 // the whole authorization (RFC 6819 5.2.2.3, OAuth 2.1 4.3.1).
@@ -101,6 +134,9 @@ type AuthReader interface {
 	OAuthClient(ctx context.Context, clientID string) (OAuthClient, error)
 	// AuthCode returns the code with this hash, used or not, or ErrNotFound.
 	AuthCode(ctx context.Context, hash []byte) (AuthCode, error)
+	// DeviceCodeByUserCode returns the device code whose user code has
+	// this SHA-256, in any status, expired or not, or ErrNotFound.
+	DeviceCodeByUserCode(ctx context.Context, userCodeHash []byte) (DeviceCode, error)
 	// RefreshToken returns the refresh token with this hash, used or not,
 	// or ErrNotFound (also once its authorization is revoked).
 	RefreshToken(ctx context.Context, hash []byte) (RefreshToken, error)
@@ -141,6 +177,24 @@ type AuthWriter interface {
 	// ClaimAuthCode marks an unused code used by the authorization appID;
 	// ErrNotFound if there is no such code or it was already used.
 	ClaimAuthCode(ctx context.Context, hash []byte, appID int64) error
+	// CreateDeviceCode stores d, pollable at once, and forgets device
+	// codes that expired before d.Created; ErrDuplicate when its hash or
+	// its user code is taken.
+	CreateDeviceCode(ctx context.Context, d DeviceCode) error
+	// DecideDeviceCode records the user's decision (d.Status approved or
+	// denied, with d.UserID, d.Granted, d.SID, d.AuthTime) on the pending
+	// device code with d.UserCode unexpired at now; ErrNotFound if there
+	// is none, so that of two decisions only one counts.
+	DecideDeviceCode(ctx context.Context, d DeviceCode, now time.Time) error
+	// PollDeviceCode records a poll of the device code with this hash at
+	// now and returns it; soon reports a poll before the interval since
+	// the last one had passed, which also adds five seconds to the
+	// interval. ErrNotFound if there is no such code.
+	PollDeviceCode(ctx context.Context, hash []byte, now time.Time) (d DeviceCode, soon bool, err error)
+	// ClaimDeviceCode marks an approved device code used by the
+	// authorization appID; ErrNotFound if it is not approved (or was
+	// used already).
+	ClaimDeviceCode(ctx context.Context, hash []byte, appID int64) error
 	// CreateRefreshToken stores r; ErrNotFound if its authorization is gone.
 	CreateRefreshToken(ctx context.Context, r RefreshToken) error
 	// ClaimRefreshToken marks an unused refresh token used; ErrNotFound if

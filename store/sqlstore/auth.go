@@ -66,12 +66,12 @@ func (t Tx) DeleteLoginChallenge(ctx context.Context, hash []byte) error {
 
 // oauthClientColumns is the select list of a core.OAuthClient.
 const oauthClientColumns = `id, secret_hash, label, website, thumbnail_url, redirect_uris, public, first_party, created,
-	account_id, status, thumbnail IS NOT NULL, backchannel_logout_uri`
+	account_id, status, thumbnail IS NOT NULL, backchannel_logout_uri, device_grant`
 
 func scanOAuthClient(row Row) (core.OAuthClient, error) {
 	var c core.OAuthClient
 	err := row.Scan(&c.ID, &c.SecretHash, &c.Label, &c.Website, &c.ThumbnailURL, stringsDest{&c.RedirectURIs},
-		&c.Public, &c.FirstParty, at(&c.Created), idDest{&c.AccountID}, &c.Status, &c.HasThumbnail, &c.BackchannelLogoutURI)
+		&c.Public, &c.FirstParty, at(&c.Created), idDest{&c.AccountID}, &c.Status, &c.HasThumbnail, &c.BackchannelLogoutURI, &c.DeviceGrant)
 	if c.RedirectURIs == nil {
 		c.RedirectURIs = []string{}
 	}
@@ -97,10 +97,10 @@ func (t Tx) CreateOAuthClient(ctx context.Context, c core.OAuthClient) error {
 	}
 	return t.write(ctx, "create oauth client", Stmt{SQL: `INSERT INTO oauth_clients
 		(id, secret_hash, label, website, thumbnail_url, redirect_uris, public, first_party, created, account_id, status,
-		backchannel_logout_uri)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		backchannel_logout_uri, device_grant)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		Args: []any{c.ID, nonEmpty(c.SecretHash), c.Label, c.Website, c.ThumbnailURL, jsonText(uris), c.Public, c.FirstParty,
-			t.d.Time(c.Created), account, c.Status, c.BackchannelLogoutURI}})
+			t.d.Time(c.Created), account, c.Status, c.BackchannelLogoutURI, c.DeviceGrant}})
 }
 
 func (r Reader) AuthCode(ctx context.Context, hash []byte) (core.AuthCode, error) {
@@ -230,6 +230,8 @@ var expiredDeletes = []timedDelete{
 		(SELECT id FROM apps WHERE expiry < ?)`, false},
 	{"delete expired apps", `DELETE FROM apps WHERE id IN (SELECT id FROM apps WHERE expiry < ? LIMIT ?)`, true},
 	{"delete expired devices", `DELETE FROM devices WHERE id IN (SELECT id FROM devices WHERE expiry < ? LIMIT ?)`, true},
+	{"delete expired device codes", `DELETE FROM device_codes WHERE hash IN
+		(SELECT hash FROM device_codes WHERE expiry < ? LIMIT ?)`, true},
 	// A counter whose window ended counts as none (HitLimit starts it
 	// again at 1), but one is left by every username and address guessed
 	// at: over the index of migration 00106.

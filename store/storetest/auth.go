@@ -28,6 +28,7 @@ var authTests = []struct {
 	{"SigningKeys", testSigningKeys},
 	{"LoggedInApps", testLoggedInApps},
 	{"DeleteSessionApps", testDeleteSessionApps},
+	{"DeviceCodes", testDeviceCodes},
 	{"DeleteExpired", testDeleteExpired},
 	{"DeleteHistory", testDeleteHistory},
 }
@@ -382,6 +383,92 @@ func testDeleteSessionApps(t *testing.T, s core.Store) {
 		}
 	}
 	update(t, s, func(tx core.Tx) error { return tx.DeleteSessionApps(ctx, a.ID, "none") }) // none bound: no error
+}
+
+// testDeviceCodes: a device code is found by its user code; decided once,
+// while pending and unexpired; each poll sooner than the interval since
+// the last says so and adds five seconds; claimed once, when approved; a
+// taken user code is a duplicate, and an expired code goes with the next
+// one made.
+func testDeviceCodes(t *testing.T, s core.Store) {
+	ctx := t.Context()
+	a := newUser(t, s, "alice")
+	cl := newOAuthClient(t, s, "cli", true)
+	d := core.DeviceCode{Hash: hash32("device"), UserCode: hash32("user"), ClientID: cl.ID, Scopes: "account:read_only",
+		Created: t0, Expiry: at(10), Interval: 5 * time.Second, Status: core.DeviceCodePending}
+	update(t, s, func(tx core.Tx) error { return tx.CreateDeviceCode(ctx, d) })
+	got, err := s.DeviceCodeByUserCode(ctx, d.UserCode)
+	noErr(t, "DeviceCodeByUserCode", err)
+	equal(t, "DeviceCodeByUserCode", got, d)
+	_, err = s.DeviceCodeByUserCode(ctx, hash32("other"))
+	wantErr(t, "DeviceCodeByUserCode of another code", err, core.ErrNotFound)
+	taken := d
+	taken.Hash = hash32("device 2")
+	wantErr(t, "CreateDeviceCode with a taken user code",
+		updateErr(t, s, func(tx core.Tx) error { return tx.CreateDeviceCode(ctx, taken) }), core.ErrDuplicate)
+
+	poll := func(now time.Time) (core.DeviceCode, bool) {
+		t.Helper()
+		var got core.DeviceCode
+		var soon bool
+		update(t, s, func(tx core.Tx) error {
+			var err error
+			got, soon, err = tx.PollDeviceCode(ctx, d.Hash, now)
+			return err
+		})
+		return got, soon
+	}
+	if _, soon := poll(t0); soon {
+		t.Fatal("the first poll was too soon")
+	}
+	if got, soon := poll(t0.Add(4 * time.Second)); !soon || got.Interval != 10*time.Second {
+		t.Fatalf("a poll 4 s after: soon %v, interval %v; want true, 10s", soon, got.Interval)
+	}
+	if _, soon := poll(t0.Add(13 * time.Second)); !soon { // 4 s + 10 s is when the next may come
+		t.Fatal("a poll 9 s after the slowed one was in time")
+	}
+	if got, soon := poll(t0.Add(28 * time.Second)); soon || got.Interval != 15*time.Second {
+		t.Fatalf("a poll after the interval: soon %v, interval %v", soon, got.Interval)
+	}
+	wantErr(t, "PollDeviceCode of another code", updateErr(t, s, func(tx core.Tx) error {
+		_, _, err := tx.PollDeviceCode(ctx, hash32("other"), t0)
+		return err
+	}), core.ErrNotFound)
+
+	wantErr(t, "ClaimDeviceCode of a pending code",
+		updateErr(t, s, func(tx core.Tx) error { return tx.ClaimDeviceCode(ctx, d.Hash, 1) }), core.ErrNotFound)
+	decision := core.DeviceCode{UserCode: d.UserCode, Status: core.DeviceCodeApproved, UserID: a.ID, Granted: "account:read_only",
+		SID: "aaaa", AuthTime: at(-5)}
+	wantErr(t, "DecideDeviceCode once expired",
+		updateErr(t, s, func(tx core.Tx) error { return tx.DecideDeviceCode(ctx, decision, at(10)) }), core.ErrNotFound)
+	update(t, s, func(tx core.Tx) error { return tx.DecideDeviceCode(ctx, decision, at(1)) })
+	wantErr(t, "DecideDeviceCode a second time",
+		updateErr(t, s, func(tx core.Tx) error { return tx.DecideDeviceCode(ctx, decision, at(1)) }), core.ErrNotFound)
+	app := newApp(t, s, core.App{UserID: a.ID, ClientID: cl.ID, Label: "cli"})
+	update(t, s, func(tx core.Tx) error { return tx.ClaimDeviceCode(ctx, d.Hash, app.ID) })
+	wantErr(t, "ClaimDeviceCode a second time",
+		updateErr(t, s, func(tx core.Tx) error { return tx.ClaimDeviceCode(ctx, d.Hash, app.ID) }), core.ErrNotFound)
+	got, err = s.DeviceCodeByUserCode(ctx, d.UserCode)
+	noErr(t, "DeviceCodeByUserCode once used", err)
+	want := d
+	want.Interval, want.Status, want.UserID, want.Granted, want.SID, want.AuthTime, want.AppID =
+		15*time.Second, core.DeviceCodeUsed, a.ID, "account:read_only", "aaaa", at(-5), app.ID
+	equal(t, "a used device code", got, want)
+
+	next := core.DeviceCode{Hash: hash32("device 3"), UserCode: hash32("user 3"), ClientID: cl.ID, Scopes: "*",
+		Created: at(11), Expiry: at(21), Interval: 5 * time.Second, Status: core.DeviceCodePending}
+	update(t, s, func(tx core.Tx) error { return tx.CreateDeviceCode(ctx, next) })
+	_, err = s.DeviceCodeByUserCode(ctx, d.UserCode)
+	wantErr(t, "an expired device code after the next is made", err, core.ErrNotFound)
+	var n int64
+	update(t, s, func(tx core.Tx) error {
+		var err error
+		n, err = tx.DeleteExpired(ctx, at(30), 100)
+		return err
+	})
+	if _, err := s.DeviceCodeByUserCode(ctx, next.UserCode); !errors.Is(err, core.ErrNotFound) || n < 1 {
+		t.Fatalf("DeleteExpired left the expired device code (%v), deleted %d", err, n)
+	}
 }
 
 func testSigningKeys(t *testing.T, s core.Store) {

@@ -1,0 +1,62 @@
+package sqlstore
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/profiled/profiled/core"
+)
+
+// The device codes of RFC 8628 (core/device.go, migration 00111).
+
+const deviceCodeColumns = `hash, user_code, client_id, scopes, created, expiry, poll_interval, status,
+	user_id, granted, sid, auth_time, app_id`
+
+func scanDeviceCode(row Row) (core.DeviceCode, error) {
+	var d core.DeviceCode
+	var interval int64
+	err := row.Scan(&d.Hash, &d.UserCode, &d.ClientID, &d.Scopes, at(&d.Created), at(&d.Expiry), &interval, &d.Status,
+		idDest{&d.UserID}, &d.Granted, &d.SID, at(&d.AuthTime), idDest{&d.AppID})
+	d.Interval = time.Duration(interval) * time.Second
+	return d, err
+}
+
+func (r Reader) DeviceCodeByUserCode(ctx context.Context, userCodeHash []byte) (core.DeviceCode, error) {
+	return one(ctx, r, "read device code", scanDeviceCode, `SELECT `+deviceCodeColumns+` FROM device_codes WHERE user_code = ?`, userCodeHash)
+}
+
+func (t Tx) CreateDeviceCode(ctx context.Context, d core.DeviceCode) error {
+	return t.write(ctx, "create device code",
+		Stmt{SQL: `DELETE FROM device_codes WHERE expiry < ?`, Args: []any{t.d.Time(d.Created)}},
+		Stmt{SQL: `INSERT INTO device_codes (hash, user_code, client_id, scopes, created, expiry, poll_interval, next_poll, status)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			Args: []any{d.Hash, d.UserCode, d.ClientID, string(d.Scopes), t.d.Time(d.Created), t.d.Time(d.Expiry),
+				int64(d.Interval / time.Second), d.Created.Unix(), core.DeviceCodePending}})
+}
+
+func (t Tx) DecideDeviceCode(ctx context.Context, d core.DeviceCode, now time.Time) error {
+	return t.exec(ctx, "decide device code", `UPDATE device_codes SET status = ?, user_id = ?, granted = ?, sid = ?, auth_time = ?
+		WHERE user_code = ? AND status = ? AND expiry > ?`,
+		d.Status, d.UserID, string(d.Granted), d.SID, t.zeroNull(d.AuthTime), d.UserCode, core.DeviceCodePending, t.d.Time(now))
+}
+
+// PollDeviceCode is one statement when the poll is in time, and a second
+// when it is not: each UPDATE reads next_poll under the row's lock, so
+// of polls sent at once to any number of replicas one is in time.
+func (t Tx) PollDeviceCode(ctx context.Context, hash []byte, now time.Time) (core.DeviceCode, bool, error) {
+	d, err := one(ctx, t.Reader, "poll device code", scanDeviceCode, `UPDATE device_codes SET next_poll = ? + poll_interval
+		WHERE hash = ? AND next_poll <= ? RETURNING `+deviceCodeColumns, now.Unix(), hash, now.Unix())
+	if !errors.Is(err, core.ErrNotFound) {
+		return d, false, err
+	}
+	d, err = one(ctx, t.Reader, "slow device code", scanDeviceCode, `UPDATE device_codes
+		SET poll_interval = poll_interval + 5, next_poll = ? + poll_interval + 5 WHERE hash = ? RETURNING `+deviceCodeColumns,
+		now.Unix(), hash)
+	return d, err == nil, err
+}
+
+func (t Tx) ClaimDeviceCode(ctx context.Context, hash []byte, appID int64) error {
+	return t.exec(ctx, "claim device code", `UPDATE device_codes SET status = ?, app_id = ? WHERE hash = ? AND status = ?`,
+		core.DeviceCodeUsed, appID, hash, core.DeviceCodeApproved)
+}
