@@ -86,6 +86,8 @@ type OAuthClientCreate struct {
 	// BackchannelLogoutURI is where the client takes logout tokens
 	// (logout.go); optional.
 	BackchannelLogoutURI string
+	// DeviceGrant allows the device authorization grant (device.go).
+	DeviceGrant bool
 }
 
 // validateWebURL accepts an absolute http or https URL without credentials.
@@ -138,7 +140,7 @@ func (s *Service) CreateOAuthClient(ctx context.Context, in OAuthClientCreate) (
 	}
 	c := OAuthClient{ID: id, Label: in.Label, Website: in.Website, ThumbnailURL: in.ThumbnailURL,
 		RedirectURIs: slices.Compact(slices.Clone(in.RedirectURIs)), Public: in.Public, FirstParty: in.FirstParty, Created: s.clock(),
-		Status: OAuthClientActive, BackchannelLogoutURI: in.BackchannelLogoutURI}
+		Status: OAuthClientActive, BackchannelLogoutURI: in.BackchannelLogoutURI, DeviceGrant: in.DeviceGrant}
 	var secret string
 	if !in.Public {
 		if secret, err = s.newSecret(oauthSecretBytes); err != nil {
@@ -326,13 +328,14 @@ func (s *Service) Approve(ctx context.Context, a Actor, az Authorization, grante
 
 // TokenRequest is a request to the token endpoint (RFC 6749 4.1.3, 6).
 type TokenRequest struct {
-	GrantType    string // authorization_code or refresh_token
+	GrantType    string // authorization_code, refresh_token or GrantTypeDeviceCode
 	ClientID     string
 	ClientSecret string
 	Code         string
 	RedirectURI  string
 	CodeVerifier string
 	RefreshToken string
+	DeviceCode   string // GrantTypeDeviceCode (device.go)
 	Scope        string // refresh only: narrows the scopes
 	// Issuer is the iss the face signs ID tokens with, kept on the
 	// authorization for its logout tokens (logout.go).
@@ -361,10 +364,12 @@ func (s *Service) OAuthToken(ctx context.Context, in TokenRequest) (TokenGrant, 
 		return s.exchangeCode(ctx, c, in)
 	case "refresh_token":
 		return s.refresh(ctx, c, in)
+	case GrantTypeDeviceCode:
+		return s.pollDevice(ctx, c, in)
 	case "":
 		return TokenGrant{}, oauthErr(OAuthInvalidRequest, KindInvalid, "grant_type", "grant_type is required")
 	}
-	return TokenGrant{}, oauthErr(OAuthUnsupportedGrantType, KindInvalid, "grant_type", "grant_type must be authorization_code or refresh_token")
+	return TokenGrant{}, oauthErr(OAuthUnsupportedGrantType, KindInvalid, "grant_type", "grant_type must be authorization_code, refresh_token or "+GrantTypeDeviceCode)
 }
 
 func (s *Service) authenticateClient(ctx context.Context, id, secret string) (OAuthClient, error) {
@@ -460,7 +465,28 @@ func (s *Service) exchangeCode(ctx context.Context, c OAuthClient, in TokenReque
 	case in.CodeVerifier != "":
 		return TokenGrant{}, invalidGrant("code_verifier", "code_verifier was sent but the authorization request had no code_challenge")
 	}
-	key, err := s.idTokenKey(ctx, code.Scopes)
+	return s.grantApp(ctx, c, approval{userID: code.UserID, scopes: code.Scopes, sid: code.SID, nonce: code.Nonce,
+		authTime: code.AuthTime, issuer: in.Issuer, field: "code"},
+		func(tx Tx, appID int64) error { return tx.ClaimAuthCode(ctx, hash, appID) })
+}
+
+// approval is what a user approved, by an authorization code or a device
+// code, for grantApp to turn into an authorization and its tokens.
+type approval struct {
+	userID   int64
+	scopes   Scopes
+	sid      string // the session it was approved in
+	nonce    string
+	authTime time.Time
+	issuer   string
+	field    string // the request's field that carried the grant, for errors
+}
+
+// grantApp makes the authorization (an App) of what the user approved,
+// and its first tokens, in one transaction with claim, which spends the
+// grant (ErrNotFound: spent already).
+func (s *Service) grantApp(ctx context.Context, c OAuthClient, ap approval, claim func(tx Tx, appID int64) error) (TokenGrant, error) {
+	key, err := s.idTokenKey(ctx, ap.scopes)
 	if err != nil {
 		return TokenGrant{}, err
 	}
@@ -469,43 +495,44 @@ func (s *Service) exchangeCode(ctx context.Context, c OAuthClient, in TokenReque
 	// moves its expiry (refresh), and once the last one lapses, the
 	// application's access has ended, as /profile/apps then shows.
 	expiry := now.Add(RefreshTokenLifetime)
-	app := App{UserID: code.UserID, ClientID: c.ID, Label: c.Label, Scopes: code.Scopes, Website: c.Website,
-		ThumbnailURL: c.ThumbnailURL, Created: now, Expiry: &expiry, SID: code.SID, Issuer: in.Issuer,
+	app := App{UserID: ap.userID, ClientID: c.ID, Label: c.Label, Scopes: ap.scopes, Website: c.Website,
+		ThumbnailURL: c.ThumbnailURL, Created: now, Expiry: &expiry, SID: ap.sid, Issuer: ap.issuer,
 		// An ID token is issued (key): a sign-in, which ends with its
 		// session unless the user let it go on (offline_access).
-		SessionBound: key != nil && code.SID != "" && !code.Scopes.AllowsIdentity(ScopeOfflineAccess)}
+		SessionBound: key != nil && ap.sid != "" && !ap.scopes.AllowsIdentity(ScopeOfflineAccess)}
+	spent := invalidGrant(ap.field, "%s is unknown, expired or used", ap.field)
 	var g TokenGrant
 	err = s.update(ctx, func(tx Tx, note func(Event)) error {
-		u, err := tx.UserByID(ctx, code.UserID)
+		u, err := tx.UserByID(ctx, ap.userID)
 		if err != nil {
-			return notFound(err, "exchange: user")
+			return notFound(err, "grant: user")
 		}
 		if u.Disabled {
-			return invalidGrant("code", "code is unknown, expired or used") // disabled since it was made
+			return spent // disabled since it was approved
 		}
 		if app.SessionBound {
-			end, err := sessionEnd(ctx, tx, code.UserID, code.SID, now)
+			end, err := sessionEnd(ctx, tx, ap.userID, ap.sid, now)
 			if err != nil {
 				return err
 			}
 			if end.IsZero() {
-				return invalidGrant("code", "the sign-in session that approved this code has ended: sign in again")
+				return invalidGrant(ap.field, "the sign-in session that approved this %s has ended: sign in again", ap.field)
 			}
 			expiry = minTime(expiry, end)
 		}
 		if err := tx.CreateApp(ctx, &app); err != nil {
 			return notFound(err, "create app")
 		}
-		note(Event{Name: EventAppAuthorized, UserID: code.UserID, Detail: "client " + c.ID})
-		if err := tx.ClaimAuthCode(ctx, hash, app.ID); err != nil {
+		note(Event{Name: EventAppAuthorized, UserID: ap.userID, Detail: "client " + c.ID})
+		if err := claim(tx, app.ID); err != nil {
 			if errors.Is(err, ErrNotFound) {
-				return invalidGrant("code", "code is unknown, expired or used")
+				return spent
 			}
 			return err
 		}
-		g, err = s.issueOAuthTokens(ctx, tx, app, code.Scopes, now)
+		g, err = s.issueOAuthTokens(ctx, tx, app, ap.scopes, now)
 		if err == nil {
-			g.ID, err = s.idToken(ctx, tx, key, app, code.Scopes, code.Nonce, code.AuthTime, now)
+			g.ID, err = s.idToken(ctx, tx, key, app, ap.scopes, ap.nonce, ap.authTime, now)
 		}
 		return err
 	})

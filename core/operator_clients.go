@@ -19,6 +19,7 @@ type OAuthClientUpdate struct {
 	RedirectURIs         []string
 	FirstParty           *bool
 	BackchannelLogoutURI *string
+	DeviceGrant          *bool
 	Disabled             *bool // refused at /oauth/authorize and /oauth/token while true
 }
 
@@ -95,6 +96,7 @@ func (s *Service) UpdateOAuthClient(ctx context.Context, id string, in OAuthClie
 			set(&c.ThumbnailURL, in.ThumbnailURL)
 			set(&c.FirstParty, in.FirstParty)
 			set(&c.BackchannelLogoutURI, in.BackchannelLogoutURI)
+			set(&c.DeviceGrant, in.DeviceGrant)
 			if in.RedirectURIs != nil {
 				c.RedirectURIs = slices.Compact(slices.Clone(in.RedirectURIs))
 			}

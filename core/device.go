@@ -1,0 +1,267 @@
+package core
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+)
+
+// The device authorization grant (RFC 8628), for a command line or a
+// device without a browser: the device asks for a device code and a user
+// code (DeviceAuthorize), shows the user code and where to type it, and
+// polls the token endpoint; the user, signed in on any other screen, types
+// the code and approves or denies the device (DeviceRequest, DecideDevice).
+//
+// Only clients the operator allowed it (OAuthClient.DeviceGrant) may use
+// it: anyone who knows a public client's id could otherwise start one and
+// show a user that client's name (the remote phishing of RFC 8628 5.4).
+// The user always sees the consent page, whatever they approved before,
+// so that no code is approved without them reading which device asks.
+//
+// Both codes are stored as SHA-256 hashes. A user code is 8 letters of
+// 20 (about 34 bits), guessable only by typing: each signed-in user may
+// type DeviceCodeAttempts of them per window, counted in the database so
+// that the limit holds across replicas.
+const (
+	DeviceCodeLifetime = 10 * time.Minute
+	DevicePollInterval = 5 * time.Second
+	// GrantTypeDeviceCode is the grant_type of a device's poll.
+	GrantTypeDeviceCode = "urn:ietf:params:oauth:grant-type:device_code"
+	// DeviceCodeAttempts bound the user codes a user may type (each one
+	// typed, right or wrong, approved or not) per DeviceCodeWindow.
+	DeviceCodeAttempts = 20
+	DeviceCodeWindow   = 15 * time.Minute
+	// DeviceAuthorizations bound the device codes one address may ask for
+	// per DeviceCodeWindow: each is a row until it expires.
+	DeviceAuthorizations = 100
+
+	// userCodeAlphabet has no vowels, so that no code spells a word, and
+	// no digits to take for letters (RFC 8628 6.1).
+	userCodeAlphabet = "BCDFGHJKLMNPQRSTVWXZ"
+	userCodeLength   = 8
+)
+
+// The errors of a device's poll (RFC 8628 3.5).
+const (
+	OAuthAuthorizationPending = "authorization_pending"
+	OAuthSlowDown             = "slow_down"
+	OAuthExpiredToken         = "expired_token"
+)
+
+// DeviceAuthorizeRequest is a request to the device authorization
+// endpoint (RFC 8628 3.1).
+type DeviceAuthorizeRequest struct {
+	ClientID     string
+	ClientSecret string
+	Scope        string // "" or "*": every scope
+	IP           string // the requester's address, for the limit
+}
+
+// DeviceAuthorization is its answer (3.2).
+type DeviceAuthorization struct {
+	DeviceCode string
+	UserCode   string // as the user types it: XXXX-XXXX
+	ExpiresIn  time.Duration
+	Interval   time.Duration
+}
+
+// DeviceAuthorize starts a device authorization. Errors are *OAuthError,
+// or TooManyRequests past DeviceAuthorizations.
+func (s *Service) DeviceAuthorize(ctx context.Context, in DeviceAuthorizeRequest) (DeviceAuthorization, error) {
+	c, err := s.authenticateClient(ctx, in.ClientID, in.ClientSecret)
+	if err != nil {
+		return DeviceAuthorization{}, err
+	}
+	if !c.DeviceGrant {
+		return DeviceAuthorization{}, oauthErr(OAuthUnauthorizedClient, KindInvalid, "client_id",
+			"this client may not use the device authorization grant: its operator allows it with \"profiled oauth-clients update --device-grant\"")
+	}
+	scopes, err := ParseScopes(in.Scope)
+	if err != nil {
+		return DeviceAuthorization{}, oauthErr(OAuthInvalidScope, KindInvalid, "scope",
+			"scope must be \"*\" or space-separated scopes, as /oauth/authorize takes them")
+	}
+	if err := s.attempt(ctx, "device-authorization:"+in.IP, DeviceAuthorizations, DeviceCodeWindow); err != nil {
+		return DeviceAuthorization{}, err
+	}
+	now := s.clock()
+	d := DeviceCode{ClientID: c.ID, Scopes: scopes, Created: now, Expiry: now.Add(DeviceCodeLifetime), Interval: DevicePollInterval,
+		Status: DeviceCodePending}
+	// A taken user code (one of 20^8, among the live ones) is drawn again.
+	for try := 1; ; try++ {
+		device, err := s.newSecret(tokenBytes)
+		if err != nil {
+			return DeviceAuthorization{}, err
+		}
+		user, err := s.newUserCode()
+		if err != nil {
+			return DeviceAuthorization{}, err
+		}
+		d.Hash, d.UserCode = HashToken(device), HashToken(user)
+		err = s.store.Update(ctx, func(tx Tx) error { return tx.CreateDeviceCode(ctx, d) })
+		if errors.Is(err, ErrDuplicate) && try < 3 {
+			continue
+		}
+		if err != nil {
+			return DeviceAuthorization{}, notFound(err, "create device code")
+		}
+		return DeviceAuthorization{DeviceCode: device, UserCode: user[:4] + "-" + user[4:], ExpiresIn: DeviceCodeLifetime,
+			Interval: DevicePollInterval}, nil
+	}
+}
+
+// newUserCode draws userCodeLength letters of userCodeAlphabet, without
+// the bias of a modulo (rejection sampling).
+func (s *Service) newUserCode() (string, error) {
+	const limit = 256 - 256%len(userCodeAlphabet)
+	out := make([]byte, 0, userCodeLength)
+	buf := make([]byte, 16)
+	for len(out) < userCodeLength {
+		if _, err := io.ReadFull(s.rand, buf); err != nil {
+			return "", fmt.Errorf("random: %w", err)
+		}
+		for _, b := range buf {
+			if int(b) < limit && len(out) < userCodeLength {
+				out = append(out, userCodeAlphabet[int(b)%len(userCodeAlphabet)])
+			}
+		}
+	}
+	return string(out), nil
+}
+
+// normalUserCode is a user code as typed, in capitals without dashes or
+// spaces; "" when it cannot be one.
+func normalUserCode(typed string) string {
+	if len(typed) > 32 {
+		return ""
+	}
+	var b strings.Builder
+	for _, r := range strings.ToUpper(typed) {
+		switch {
+		case r == '-' || r == ' ':
+		case strings.ContainsRune(userCodeAlphabet, r):
+			b.WriteRune(r)
+		default:
+			return ""
+		}
+	}
+	if b.Len() != userCodeLength {
+		return ""
+	}
+	return b.String()
+}
+
+// DeviceConsent is a device's pending request, for the consent page.
+type DeviceConsent struct {
+	Client   OAuthClient
+	Scopes   Scopes
+	UserCode string // XXXX-XXXX
+}
+
+// pendingDevice finds the pending, unexpired request of the user code the
+// signed-in user typed, counting the attempt.
+func (s *Service) pendingDevice(ctx context.Context, a Actor, typed string) (DeviceCode, OAuthClient, error) {
+	if a.Token.Kind != TokenSession {
+		return DeviceCode{}, OAuthClient{}, &Error{Kind: KindForbidden, Reason: "Only a signed-in user can approve a device"}
+	}
+	if err := s.attempt(ctx, fmt.Sprintf("device-user-code:%d", a.User.ID), DeviceCodeAttempts, DeviceCodeWindow); err != nil {
+		return DeviceCode{}, OAuthClient{}, err
+	}
+	unknown := Invalid("user_code", "That code is unknown, expired or used: check the code your device shows, or start again there")
+	code := normalUserCode(typed)
+	if code == "" {
+		return DeviceCode{}, OAuthClient{}, Invalid("user_code", "A code is 8 letters, as your device shows it (XXXX-XXXX)")
+	}
+	d, err := s.store.DeviceCodeByUserCode(ctx, HashToken(code))
+	if errors.Is(err, ErrNotFound) || (err == nil && (d.Status != DeviceCodePending || !s.now().Before(d.Expiry))) {
+		return DeviceCode{}, OAuthClient{}, unknown
+	}
+	if err != nil {
+		return DeviceCode{}, OAuthClient{}, fmt.Errorf("device code: %w", err)
+	}
+	c, err := s.OAuthClient(ctx, d.ClientID)
+	if KindOf(err) == KindNotFound || (err == nil && !c.DeviceGrant) {
+		return DeviceCode{}, OAuthClient{}, unknown // deleted, disabled or no longer allowed since
+	}
+	return d, c, err
+}
+
+// DeviceRequest returns the pending request of the user code the
+// signed-in user typed, for them to approve or deny (DecideDevice).
+func (s *Service) DeviceRequest(ctx context.Context, a Actor, userCode string) (DeviceConsent, error) {
+	d, c, err := s.pendingDevice(ctx, a, userCode)
+	if err != nil {
+		return DeviceConsent{}, err
+	}
+	code := normalUserCode(userCode)
+	return DeviceConsent{Client: c, Scopes: d.Scopes, UserCode: code[:4] + "-" + code[4:]}, nil
+}
+
+// DecideDevice records the signed-in user's decision on the device's
+// request: approved with the scopes they granted (within what it asked
+// for and what their session holds), or denied. The device's next poll
+// gets the tokens, or access_denied.
+func (s *Service) DecideDevice(ctx context.Context, a Actor, userCode string, approve bool, granted Scopes) error {
+	d, _, err := s.pendingDevice(ctx, a, userCode)
+	if err != nil {
+		return err
+	}
+	decision := DeviceCode{UserCode: d.UserCode, Status: DeviceCodeDenied, UserID: a.User.ID}
+	if approve {
+		if !granted.Within(d.Scopes) || !granted.Within(a.Token.Scopes) {
+			return Invalid("scopes", "the granted scopes may not exceed what the device asked for (%s)", d.Scopes)
+		}
+		decision.Status, decision.Granted, decision.SID, decision.AuthTime = DeviceCodeApproved, granted, sessionID(a.Token), a.Token.Created
+	}
+	err = s.store.Update(ctx, func(tx Tx) error { return tx.DecideDeviceCode(ctx, decision, s.now()) })
+	if errors.Is(err, ErrNotFound) {
+		return Invalid("user_code", "This device's request was decided already, or has expired")
+	}
+	return notFound(err, "decide device code")
+}
+
+// pollDevice is a device's poll of the token endpoint (RFC 8628 3.4).
+func (s *Service) pollDevice(ctx context.Context, c OAuthClient, in TokenRequest) (TokenGrant, error) {
+	if in.DeviceCode == "" {
+		return TokenGrant{}, oauthErr(OAuthInvalidRequest, KindInvalid, "device_code", "device_code is required")
+	}
+	unknown := invalidGrant("device_code", "device_code is unknown")
+	if len(in.DeviceCode) > 256 || !c.DeviceGrant {
+		return TokenGrant{}, unknown
+	}
+	hash := HashToken(in.DeviceCode)
+	now := s.clock()
+	// The poll commits on its own: a pending answer must still count it.
+	var d DeviceCode
+	var soon bool
+	err := s.store.Update(ctx, func(tx Tx) error {
+		var err error
+		d, soon, err = tx.PollDeviceCode(ctx, hash, now)
+		return err
+	})
+	if errors.Is(err, ErrNotFound) || (err == nil && d.ClientID != c.ID) {
+		return TokenGrant{}, unknown
+	}
+	if err != nil {
+		return TokenGrant{}, fmt.Errorf("poll device code: %w", err)
+	}
+	switch {
+	case !now.Before(d.Expiry):
+		return TokenGrant{}, oauthErr(OAuthExpiredToken, KindInvalid, "device_code", "device_code has expired: start again")
+	case d.Status == DeviceCodePending && soon:
+		return TokenGrant{}, oauthErr(OAuthSlowDown, KindInvalid, "device_code",
+			"polled too soon: wait %d seconds between polls", int(d.Interval/time.Second))
+	case d.Status == DeviceCodePending:
+		return TokenGrant{}, oauthErr(OAuthAuthorizationPending, KindInvalid, "device_code", "the user has not decided yet")
+	case d.Status == DeviceCodeDenied:
+		return TokenGrant{}, oauthErr(OAuthAccessDenied, KindInvalid, "device_code", "the user denied the request")
+	case d.Status != DeviceCodeApproved:
+		return TokenGrant{}, invalidGrant("device_code", "device_code was used already")
+	}
+	return s.grantApp(ctx, c, approval{userID: d.UserID, scopes: d.Granted, sid: d.SID, authTime: d.AuthTime,
+		issuer: in.Issuer, field: "device_code"},
+		func(tx Tx, appID int64) error { return tx.ClaimDeviceCode(ctx, hash, appID) })
+}
