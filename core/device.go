@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"strings"
 	"time"
 )
@@ -118,10 +117,10 @@ func (s *Service) DeviceAuthorize(ctx context.Context, in DeviceAuthorizeRequest
 func (s *Service) newUserCode() (string, error) {
 	const limit = 256 - 256%len(userCodeAlphabet)
 	out := make([]byte, 0, userCodeLength)
-	buf := make([]byte, 16)
 	for len(out) < userCodeLength {
-		if _, err := io.ReadFull(s.rand, buf); err != nil {
-			return "", fmt.Errorf("random: %w", err)
+		buf, err := s.random(16)
+		if err != nil {
+			return "", err
 		}
 		for _, b := range buf {
 			if int(b) < limit && len(out) < userCodeLength {

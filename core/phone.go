@@ -5,7 +5,6 @@ import (
 	"crypto/subtle"
 	"errors"
 	"fmt"
-	"io"
 	"strconv"
 	"strings"
 	"time"
@@ -93,8 +92,8 @@ func (s *Service) SendPhoneCode(ctx context.Context, a Actor, isoCode, number st
 }
 
 func (s *Service) sixDigits() (string, error) {
-	b := make([]byte, 4)
-	if _, err := io.ReadFull(s.rand, b); err != nil {
+	b, err := s.random(4)
+	if err != nil {
 		return "", err
 	}
 	n := (uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])) % 1000000

@@ -212,13 +212,10 @@ func (s *Service) CompleteRecovery(ctx context.Context, in RecoveryComplete) err
 				return notFound(err, "lock user")
 			}
 		} else {
-			ok, err := s.lockedSecondFactor(ctx, tx, u.ID, code, now)
-			if err != nil {
+			// A wrong code commits, with the failure reserved for it.
+			if ok, err := s.lockedSecondFactor(ctx, tx, u.ID, code, now); err != nil || !ok {
+				wrong = err == nil
 				return err
-			}
-			if !ok {
-				wrong = true
-				return nil
 			}
 			if err := resv.succeed(ctx, tx, now); err != nil {
 				return err

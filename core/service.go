@@ -144,11 +144,20 @@ func HashToken(raw string) []byte {
 
 // newSecret returns n random bytes as lowercase hex (2n characters).
 func (s *Service) newSecret(n int) (string, error) {
-	b := make([]byte, n)
-	if _, err := io.ReadFull(s.rand, b); err != nil {
-		return "", fmt.Errorf("random: %w", err)
+	b, err := s.random(n)
+	if err != nil {
+		return "", err
 	}
 	return hex.EncodeToString(b), nil
+}
+
+// random reads n bytes of the service's random source.
+func (s *Service) random(n int) ([]byte, error) {
+	b := make([]byte, n)
+	if _, err := io.ReadFull(s.rand, b); err != nil {
+		return nil, fmt.Errorf("random: %w", err)
+	}
+	return b, nil
 }
 
 // require checks that the actor's token grants level on category. A

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -416,13 +415,10 @@ func (s *Service) SignInTFA(ctx context.Context, in TFASignInRequest) (SignInRes
 	now := s.now()
 	var wrong bool
 	err = s.store.Update(ctx, func(tx Tx) error {
-		ok, err := s.lockedSecondFactor(ctx, tx, u.ID, code, now)
-		if err != nil {
+		// A wrong code commits, with the failure reserved for it.
+		if ok, err := s.lockedSecondFactor(ctx, tx, u.ID, code, now); err != nil || !ok {
+			wrong = err == nil
 			return err
-		}
-		if !ok {
-			wrong = true
-			return nil
 		}
 		if err := tx.DeleteLoginChallenge(ctx, hash); err != nil {
 			if errors.Is(err, ErrNotFound) {
@@ -605,9 +601,9 @@ func (s *Service) RegenerateScratchCodes(ctx context.Context, a Actor) ([]string
 	codes := make([]string, ScratchCodeCount)
 	hashes := make([][]byte, ScratchCodeCount)
 	for i := range codes {
-		b := make([]byte, scratchBytes)
-		if _, err := io.ReadFull(s.rand, b); err != nil {
-			return nil, fmt.Errorf("random: %w", err)
+		b, err := s.random(scratchBytes)
+		if err != nil {
+			return nil, err
 		}
 		codes[i] = b32.EncodeToString(b)
 		hashes[i] = HashToken(codes[i])

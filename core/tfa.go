@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/subtle"
 	"encoding/base32"
-	"io"
 	"strconv"
 	"strings"
 	"time"
@@ -47,13 +46,13 @@ func (s *Service) EnableTFA(ctx context.Context, a Actor) (TFASecret, error) {
 	if err := s.stepUp(ctx, a); err != nil {
 		return TFASecret{}, err
 	}
-	raw := make([]byte, 20) // 160 bits, the RFC 4226 recommendation
-	if _, err := io.ReadFull(s.rand, raw); err != nil {
+	raw, err := s.random(20) // 160 bits, the RFC 4226 recommendation
+	if err != nil {
 		return TFASecret{}, err
 	}
 	secret := b32.EncodeToString(raw)
 	expiry := s.clock().Add(PendingSecretLifetime)
-	err := s.store.Update(ctx, func(tx Tx) error {
+	err = s.store.Update(ctx, func(tx Tx) error {
 		if _, err := tx.LockUser(ctx, a.User.ID); err != nil {
 			return notFound(err, "lock user")
 		}
@@ -98,13 +97,13 @@ func (s *Service) ConfirmTFA(ctx context.Context, a Actor, code string) (string,
 	if err := s.attempt(ctx, limitKey, codeAttempts, codeWindow); err != nil {
 		return "", err
 	}
-	scratch := make([]byte, scratchBytes)
-	if _, err := io.ReadFull(s.rand, scratch); err != nil {
+	scratch, err := s.random(scratchBytes)
+	if err != nil {
 		return "", err
 	}
 	scratchCode := b32.EncodeToString(scratch)
 	now := s.now()
-	err := s.update(ctx, func(tx Tx, note func(Event)) error {
+	err = s.update(ctx, func(tx Tx, note func(Event)) error {
 		if _, err := tx.LockUser(ctx, a.User.ID); err != nil {
 			return notFound(err, "lock user")
 		}
