@@ -52,6 +52,30 @@ func TestOAuthClientsCommands(t *testing.T) {
 		t.Fatalf("introspect with the secret: %d", st)
 	}
 
+	// The device grant, off until the operator turns it on.
+	deviceAuthorize := func() int {
+		t.Helper()
+		resp, err := http.PostForm(s.base+"/oauth/device_authorization", url.Values{"client_id": {cli}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if st := deviceAuthorize(); st != http.StatusBadRequest {
+		t.Fatalf("a device authorization before --device-grant: %d, want 400", st)
+	}
+	if out := mustRun(t, env, "oauth-clients", "update", "--id", cli, "--device-grant"); !regexp.MustCompile(`device grant\s+true`).MatchString(out) {
+		t.Fatalf("update --device-grant printed %q", out)
+	}
+	if st := deviceAuthorize(); st != http.StatusOK {
+		t.Fatalf("a device authorization after --device-grant: %d, want 200", st)
+	}
+	mustRun(t, env, "oauth-clients", "update", "--id", cli, "--device-grant=false")
+	if st := deviceAuthorize(); st != http.StatusBadRequest {
+		t.Fatalf("a device authorization after --device-grant=false: %d, want 400", st)
+	}
+
 	out = mustRun(t, env, "oauth-clients", "update", "--id", wiki, "--label", "Team Wiki", "--redirect-uri", "https://wiki.example/a",
 		"--redirect-uri", "https://wiki.example/b", "--backchannel-logout-uri", "https://wiki.example/bcl", "--disable")
 	for _, want := range []string{"Team Wiki", "https://wiki.example/a https://wiki.example/b", "https://wiki.example/bcl", "disabled"} {

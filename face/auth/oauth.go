@@ -129,8 +129,11 @@ type consentData struct {
 	// Connect), to sign the user in, not to act on the account.
 	SignInOnly bool
 	Scopes     []scopeRow
-	Params     map[string]string
-	Error      string
+	// Action is where the form posts: /oauth/authorize, or the device
+	// form (device.go) for a device's request.
+	Action string
+	Params map[string]string
+	Error  string
 }
 
 // identityLabels word the identity scopes of OpenID Connect for the user.
@@ -178,13 +181,21 @@ func consentRow(c core.ConsentScope, client core.OAuthClient) scopeRow {
 }
 
 func (s *server) consent(w http.ResponseWriter, r *http.Request, status int, a core.Actor, az core.Authorization, v url.Values, msg string) {
-	d := consentData{CSRF: s.csrfToken(w, r), Username: a.User.Username, Client: az.Client, All: az.Scopes == core.AllScopes,
-		Params: map[string]string{}, Error: msg}
+	params := map[string]string{}
 	for _, p := range authorizeParams {
 		if x := v.Get(p); x != "" {
-			d.Params[p] = x
+			params[p] = x
 		}
 	}
+	s.consentPage(w, r, status, a, az, "/oauth/authorize", params, msg)
+}
+
+// consentPage renders the consent page of az, whose form posts params to
+// action.
+func (s *server) consentPage(w http.ResponseWriter, r *http.Request, status int, a core.Actor, az core.Authorization,
+	action string, params map[string]string, msg string) {
+	d := consentData{CSRF: s.csrfToken(w, r), Username: a.User.Username, Client: az.Client, All: az.Scopes == core.AllScopes,
+		Action: action, Params: params, Error: msg}
 	d.SignInOnly = az.Scopes != core.AllScopes
 	for _, c := range core.ConsentScopes(az.Scopes) {
 		d.Scopes = append(d.Scopes, consentRow(c, az.Client))
@@ -458,7 +469,7 @@ func (s *server) token(w http.ResponseWriter, r *http.Request) {
 	}
 	in := core.TokenRequest{GrantType: grantType, ClientID: id, ClientSecret: secret,
 		Code: f.Get("code"), RedirectURI: f.Get("redirect_uri"), CodeVerifier: f.Get("code_verifier"),
-		RefreshToken: f.Get("refresh_token"), Scope: f.Get("scope"), Issuer: s.issuer(r)}
+		RefreshToken: f.Get("refresh_token"), DeviceCode: f.Get("device_code"), Scope: f.Get("scope"), Issuer: s.issuer(r)}
 	g, err := s.svc.OAuthToken(r.Context(), in)
 	if err != nil {
 		s.oauthError(w, r, err)

@@ -62,7 +62,16 @@ func (e *env) consentPage(c *http.Client, authURL string) string {
 // consent form, as the page fills it, with the given overrides.
 func (e *env) submitConsent(c *http.Client, authURL string, fields url.Values) *http.Response {
 	e.t.Helper()
-	body := e.consentPage(c, authURL)
+	form := pageForm(e.consentPage(c, authURL))
+	for k, v := range fields {
+		form[k] = v
+	}
+	return e.post(c, "/oauth/authorize", form)
+}
+
+// pageForm is the form of a page as a browser would send it untouched:
+// its hidden fields and the option each select has selected.
+func pageForm(body string) url.Values {
 	form := url.Values{}
 	for _, m := range regexp.MustCompile(`<input type="hidden" name="([^"]+)" value="([^"]*)">`).FindAllStringSubmatch(body, -1) {
 		form.Set(m[1], htmlUnescape(m[2]))
@@ -73,10 +82,7 @@ func (e *env) submitConsent(c *http.Client, authURL string, fields url.Values) *
 			form.Set("scope_"+m[1], sel[1])
 		}
 	}
-	for k, v := range fields {
-		form[k] = v
-	}
-	return e.post(c, "/oauth/authorize", form)
+	return form
 }
 
 // consent submits the consent form (see submitConsent) and returns where

@@ -94,6 +94,10 @@ func (s *server) routes() {
 	s.handle("OPTIONS /oauth/token", browserFacing(oauth, s.token))
 	s.handle("POST /oauth/revoke", browserFacing(oauth, s.revoke))
 	s.handle("OPTIONS /oauth/revoke", browserFacing(oauth, s.revoke))
+	// The device authorization grant (RFC 8628, device.go).
+	s.handle("POST /oauth/device_authorization", s.deviceAuthorization)
+	s.handle("GET "+devicePath, s.devicePage)
+	s.handle("POST "+devicePath, s.form(s.deviceSubmit))
 
 	// What the rest of a platform needs to trust profiled's tokens:
 	// authorization server metadata (RFC 8414), introspection for resource
