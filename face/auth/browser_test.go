@@ -298,3 +298,57 @@ func mailEnv(t *testing.T, b testenv.Backend, signup bool) (*env, *smtptest.Serv
 	t.Cleanup(func() { stop(); <-workers; <-workers })
 	return e, inbox
 }
+
+// TestBrowserDeviceFlow: a command line (golang.org/x/oauth2) asks for a
+// device code; alice opens the verification URI in headless Chromium,
+// signs in, types the code as her device shows it, and approves; the
+// command line's poll then gets a token that acts as her.
+func TestBrowserDeviceFlow(t *testing.T) {
+	exe := chromium(t)
+	for _, b := range testenv.Backends(t) {
+		t.Run(b.Name, func(t *testing.T) {
+			e, ctx := newEnv(t, b), t.Context()
+			e.user("alice")
+			cl, _, err := e.svc.CreateOAuthClient(ctx, core.OAuthClientCreate{Label: "Deploy CLI", Website: "https://cli.example",
+				RedirectURIs: []string{"http://127.0.0.1/cb"}, Public: true, DeviceGrant: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			conf := &oauth2.Config{ClientID: cl.ID, Scopes: []string{"account:read_only"},
+				Endpoint: oauth2.Endpoint{DeviceAuthURL: e.srv.URL + "/oauth/device_authorization", TokenURL: e.srv.URL + "/oauth/token",
+					AuthStyle: oauth2.AuthStyleInParams}}
+			da, err := conf.DeviceAuth(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			step, text := browser(t, exe)
+			step("open the verification URI", chromedp.Navigate(da.VerificationURI))
+			step("the sign-in page", chromedp.WaitVisible(chromedp.ID("username")))
+			step("type the username", chromedp.SendKeys(chromedp.ID("username"), "alice"))
+			step("type the password", chromedp.SendKeys(chromedp.ID("password"), password))
+			step("sign in", chromedp.Click(chromedp.ID("submit")))
+			step("the device page", chromedp.WaitVisible(chromedp.ID("user_code")))
+			step("type the code", chromedp.SendKeys(chromedp.ID("user_code"), da.UserCode))
+			step("continue", chromedp.Click(chromedp.ID("submit")))
+			step("the consent page", chromedp.WaitVisible(chromedp.ID("app-label")))
+			if label := text("app-label"); label != "Deploy CLI" {
+				t.Fatalf("the consent page names %q", label)
+			}
+			step("authorize", chromedp.Click(chromedp.ID("approve")))
+			step("the page that says so", chromedp.WaitVisible(chromedp.ID("done")))
+			if done := text("done"); !strings.Contains(done, "go back to your device") {
+				t.Fatalf("after approving: %q", done)
+			}
+			da.Interval = 1
+			tok, err := conf.DeviceAccessToken(ctx, da)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var prof struct{ Username string }
+			e.call("GET", "/v4/profile", tok.AccessToken, "", 200, &prof)
+			if prof.Username != "alice" {
+				t.Fatalf("the device's token acts as %q", prof.Username)
+			}
+		})
+	}
+}
