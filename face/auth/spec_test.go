@@ -55,7 +55,7 @@ func TestOpenAPIDocument(t *testing.T) {
 	for _, path := range doc.Paths.InMatchingOrder() {
 		n += len(doc.Paths.Value(path).Operations())
 	}
-	if n != 19 {
-		t.Errorf("the description has %d operations, want the 19 of the JSON API (sign-up, recovery and verification included), OAuth, OpenID Connect and the platform", n)
+	if n != 20 {
+		t.Errorf("the description has %d operations, want the 20 of the JSON API (sign-up, recovery and verification included), OAuth (the device grant included), OpenID Connect and the platform", n)
 	}
 }
