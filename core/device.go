@@ -261,6 +261,6 @@ func (s *Service) pollDevice(ctx context.Context, c OAuthClient, in TokenRequest
 		return TokenGrant{}, invalidGrant("device_code", "device_code was used already")
 	}
 	return s.grantApp(ctx, c, approval{userID: d.UserID, scopes: d.Granted, sid: d.SID, authTime: d.AuthTime,
-		issuer: in.Issuer, field: "device_code"},
+		issuer: in.Issuer, field: "device_code", device: true},
 		func(tx Tx, appID int64) error { return tx.ClaimDeviceCode(ctx, hash, appID) })
 }

@@ -162,3 +162,33 @@ func TestDeviceUserCodeLimit(t *testing.T) {
 		}
 	}
 }
+
+// TestDeviceAuthorizedMail: a device that got its tokens is mailed to the
+// user, with the client and the scopes; a denied one is not.
+func TestDeviceAuthorizedMail(t *testing.T) {
+	e := newEnv(t)
+	e.mailOn()
+	withPassword(t, e, "alice")
+	alice := session(t, e)
+	cli := deviceClient(t, e, true)
+	e.queuedMails() // the sign-in's
+	for _, approve := range []bool{false, true} {
+		da, err := e.svc.DeviceAuthorize(e.ctx, core.DeviceAuthorizeRequest{ClientID: cli.ID, Scope: "account:read_only", IP: "192.0.2.7"})
+		noErr(t, err)
+		noErr(t, e.svc.DecideDevice(e.ctx, alice, da.UserCode, approve, "account:read_only"))
+		_, err = e.svc.OAuthToken(e.ctx, core.TokenRequest{GrantType: core.GrantTypeDeviceCode, ClientID: cli.ID, DeviceCode: da.DeviceCode})
+		if approve {
+			noErr(t, err)
+		}
+	}
+	var got []core.Mail
+	for _, m := range e.queuedMails() {
+		if m.Template == "device_authorized" {
+			got = append(got, m)
+		}
+	}
+	if len(got) != 1 || got[0].To != "alice@example.com" || !strings.Contains(got[0].Data["detail"], "CLI (client "+cli.ID+")") ||
+		!strings.Contains(got[0].Data["detail"], "account:read_only") {
+		t.Fatalf("device mails: %+v, want one for the approved device", got)
+	}
+}

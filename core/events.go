@@ -37,6 +37,10 @@ const (
 	EventPhoneVerified    = "phone.verified"
 	EventPhoneRemoved     = "phone.removed"
 	EventAppAuthorized    = "app.authorized"
+	// EventDeviceAuthorized follows app.authorized when a device got the
+	// tokens the user approved for it (device.go): the grant a phisher
+	// would talk a user into, so it mails them.
+	EventDeviceAuthorized = "device.authorized"
 	EventAppRevoked       = "app.revoked"
 	EventUserCreated      = "user.created"
 	EventUserDeleted      = "user.deleted"

@@ -47,6 +47,7 @@ var notifications = map[string]string{
 	EventPhoneVerified:    "phone_verified",
 	EventPhoneRemoved:     "phone_removed",
 	EventSignInNewAddress: "new_signin",
+	EventDeviceAuthorized: "device_authorized",
 }
 
 // queueNotifications queues, in tx, the mail of each event that has one.

@@ -480,6 +480,7 @@ type approval struct {
 	authTime time.Time
 	issuer   string
 	field    string // the request's field that carried the grant, for errors
+	device   bool   // a device's (device.go): noted, and mailed, as such
 }
 
 // grantApp makes the authorization (an App) of what the user approved,
@@ -524,6 +525,9 @@ func (s *Service) grantApp(ctx context.Context, c OAuthClient, ap approval, clai
 			return notFound(err, "create app")
 		}
 		note(Event{Name: EventAppAuthorized, UserID: ap.userID, Detail: "client " + c.ID})
+		if ap.device {
+			note(Event{Name: EventDeviceAuthorized, UserID: ap.userID, Detail: fmt.Sprintf("%s (client %s), with the scopes %s", c.Label, c.ID, ap.scopes)})
+		}
 		if err := claim(tx, app.ID); err != nil {
 			if errors.Is(err, ErrNotFound) {
 				return spent

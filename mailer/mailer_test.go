@@ -73,14 +73,10 @@ func TestDeliver(t *testing.T) {
 
 // TestOperatorTemplates: a template in the operator's directory replaces
 // the default; one that does not parse is refused at start.
-func TestOperatorTemplates(t *testing.T) {
-	dir := t.TempDir()
-	write := func(name, body string) {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	write("tfa_disabled.txt", "Subject: TFA off for {{.username}}\n\nOurs.\n")
+// senderOf is a Sender of the templates of dir ("" for the embedded
+// ones) to a real SMTP server, and that server.
+func senderOf(t *testing.T, dir string) (*mailer.Sender, *smtptest.Server) {
+	t.Helper()
 	templates, err := mailer.LoadTemplates(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -90,6 +86,33 @@ func TestOperatorTemplates(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return s, in
+}
+
+// TestDeviceAuthorizedTemplate: the mail of a device's access renders
+// through a real SMTP server, its subject and the device named.
+func TestDeviceAuthorizedTemplate(t *testing.T) {
+	s, in := senderOf(t, "")
+	m := core.Mail{To: "a@example.com", Template: "device_authorized",
+		Data: map[string]string{"username": "alice", "detail": "Deploy CLI (client 3f9a), with the scopes account:read_only", "time": "now"}}
+	if err := s.Deliver(t.Context(), message(1, m)); err != nil {
+		t.Fatal(err)
+	}
+	if got := in.Received(); len(got) != 1 || !strings.Contains(got[0].Data, "Subject: A device was connected to your account") ||
+		!strings.Contains(got[0].Data, "Deploy CLI") {
+		t.Errorf("received %+v", got)
+	}
+}
+
+func TestOperatorTemplates(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, body string) {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("tfa_disabled.txt", "Subject: TFA off for {{.username}}\n\nOurs.\n")
+	s, in := senderOf(t, dir)
 	if err := s.Deliver(t.Context(), message(1, core.Mail{To: "a@example.com", Template: "tfa_disabled", Data: map[string]string{"username": "alice"}})); err != nil {
 		t.Fatal(err)
 	}
