@@ -401,20 +401,8 @@ func TestOpenIDConnectStrictRP(t *testing.T) {
 			alice, _ := e.user("alice")
 			const redirect = "https://dashboard.example/oidc/callback"
 			cl, secret := e.app("Dashboard", "https://dashboard.example", redirect)
-			rp := func(args ...string) []byte {
-				t.Helper()
-				cmd := exec.Command("node", append([]string{"rp.mjs"}, args...)...)
-				cmd.Dir = oidcRPDir
-				var stderr strings.Builder
-				cmd.Stderr = &stderr
-				out, err := cmd.Output()
-				if err != nil {
-					t.Fatalf("node rp.mjs %s: %v\n%s", args[0], err, stderr.String())
-				}
-				return out
-			}
 			var start struct{ URL, Verifier, Nonce, State string }
-			if err := json.Unmarshal(rp("start", e.srv.URL, cl.ID, secret, redirect), &start); err != nil {
+			if err := json.Unmarshal(nodeRP(t, "start", e.srv.URL, cl.ID, secret, redirect), &start); err != nil {
 				t.Fatal(err)
 			}
 			browser := client(t)
@@ -426,7 +414,7 @@ func TestOpenIDConnectStrictRP(t *testing.T) {
 				Refreshed map[string]any
 				Scope     string
 			}
-			if err := json.Unmarshal(rp("finish", e.srv.URL, cl.ID, secret, back.String(), start.Verifier, start.Nonce, start.State), &got); err != nil {
+			if err := json.Unmarshal(nodeRP(t, "finish", e.srv.URL, cl.ID, secret, back.String(), start.Verifier, start.Nonce, start.State), &got); err != nil {
 				t.Fatal(err)
 			}
 			sub := itoa(alice.ID)
@@ -445,6 +433,72 @@ func TestOpenIDConnectStrictRP(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestDeviceFlowStrictClient: openid-client's device grant
+// (initiateDeviceAuthorization, pollDeviceAuthorizationGrant) signs alice
+// in from a "device": its polls wait while she approves in a browser,
+// and it checks the ID token it gets, signature included.
+func TestDeviceFlowStrictClient(t *testing.T) {
+	testenv.NodePackages(t, oidcRPDir)
+	for _, b := range testenv.Backends(t) {
+		t.Run(b.Name, func(t *testing.T) {
+			e := newEnv(t, b)
+			alice, _ := e.user("alice")
+			cl, secret, err := e.svc.CreateOAuthClient(context.Background(), core.OAuthClientCreate{Label: "Kiosk",
+				Website: "https://kiosk.example", RedirectURIs: []string{"https://kiosk.example/cb"}, DeviceGrant: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var da map[string]any
+			if err := json.Unmarshal(nodeRP(t, "device-start", e.srv.URL, cl.ID, secret), &da); err != nil {
+				t.Fatal(err)
+			}
+			code, _ := da["user_code"].(string)
+			browser := client(t)
+			e.signInBrowser(browser, "")
+			resp, err := browser.Get(e.srv.URL + "/oauth/device")
+			if err != nil {
+				t.Fatal(err)
+			}
+			form := pageForm(readAll(resp))
+			form.Set("user_code", code)
+			approve := pageForm(readAll(e.post(browser, "/oauth/device", form)))
+			approve.Set("decision", "approve")
+			if resp := e.post(browser, "/oauth/device", approve); resp.StatusCode != 200 {
+				t.Fatalf("approving: %d %s", resp.StatusCode, readAll(resp))
+			}
+			da["interval"] = 1
+			raw, _ := json.Marshal(da)
+			var got struct {
+				Claims   map[string]any
+				UserInfo map[string]any
+				Scope    string
+			}
+			if err := json.Unmarshal(nodeRP(t, "device-finish", e.srv.URL, cl.ID, secret, string(raw)), &got); err != nil {
+				t.Fatal(err)
+			}
+			if sub := itoa(alice.ID); got.Claims["sub"] != sub || got.Claims["aud"] != cl.ID || got.UserInfo["preferred_username"] != "alice" ||
+				got.Scope != "openid profile" {
+				t.Errorf("the device learned %+v", got)
+			}
+		})
+	}
+}
+
+// nodeRP runs a step of the Node relying party (rp.mjs) and returns what
+// it printed.
+func nodeRP(t *testing.T, args ...string) []byte {
+	t.Helper()
+	cmd := exec.Command("node", append([]string{"rp.mjs"}, args...)...)
+	cmd.Dir = oidcRPDir
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("node rp.mjs %s: %v\n%s", args[0], err, stderr.String())
+	}
+	return out
 }
 
 // TestOpenIDConnectPrompt: prompt=none answers without a page (a code

@@ -7,6 +7,10 @@
 //   node rp.mjs finish ISSUER CLIENT_ID CLIENT_SECRET CALLBACK_URL VERIFIER NONCE STATE
 //     redeems the code (the ID token's signature checked against the key
 //     set), reads userinfo, refreshes, and prints what it learned.
+//   node rp.mjs device-start  ISSUER CLIENT_ID CLIENT_SECRET
+//     asks for a device code (RFC 8628) and prints the response
+//   node rp.mjs device-finish ISSUER CLIENT_ID CLIENT_SECRET RESPONSE
+//     polls until the user decided, checks the ID token, reads userinfo
 //
 // The request sends max_age, so openid-client also checks auth_time.
 // Any check openid-client makes that fails is an exception: the process
@@ -56,6 +60,16 @@ if (step === 'start') {
     scope: tokens.scope,
     metadata: config.serverMetadata(),
   }))
+} else if (step === 'device-start') {
+  const response = await client.initiateDeviceAuthorization(config, { scope: 'openid profile' })
+  console.log(JSON.stringify(response))
+} else if (step === 'device-finish') {
+  // The response of device-start, with the interval the test allows.
+  const [responseJSON] = rest
+  const tokens = await client.pollDeviceAuthorizationGrant(config, JSON.parse(responseJSON))
+  const claims = tokens.claims()
+  const userinfo = await client.fetchUserInfo(config, tokens.access_token, claims.sub)
+  console.log(JSON.stringify({ claims, userinfo, scope: tokens.scope }))
 } else {
   throw new Error(`unknown step ${step}`)
 }
