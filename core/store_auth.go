@@ -98,6 +98,16 @@ type DeviceCode struct {
 	AppID    int64 // the authorization the tokens made; 0 before
 }
 
+// PushedAuthorization is an authorization request a client pushed
+// (RFC 9126), awaiting the browser at the authorization endpoint.
+type PushedAuthorization struct {
+	Hash     []byte // SHA-256 of the request_uri
+	ClientID string
+	Params   map[string]string // the request's parameters
+	Created  time.Time
+	Expiry   time.Time
+}
+
 // Device code statuses.
 const (
 	DeviceCodePending  = "pending"
@@ -134,6 +144,9 @@ type AuthReader interface {
 	OAuthClient(ctx context.Context, clientID string) (OAuthClient, error)
 	// AuthCode returns the code with this hash, used or not, or ErrNotFound.
 	AuthCode(ctx context.Context, hash []byte) (AuthCode, error)
+	// PushedAuthorization returns the pushed request with this hash,
+	// expired or not, or ErrNotFound.
+	PushedAuthorization(ctx context.Context, hash []byte) (PushedAuthorization, error)
 	// DeviceCodeByUserCode returns the device code whose user code has
 	// this SHA-256, in any status, expired or not, or ErrNotFound.
 	DeviceCodeByUserCode(ctx context.Context, userCodeHash []byte) (DeviceCode, error)
@@ -177,6 +190,12 @@ type AuthWriter interface {
 	// ClaimAuthCode marks an unused code used by the authorization appID;
 	// ErrNotFound if there is no such code or it was already used.
 	ClaimAuthCode(ctx context.Context, hash []byte, appID int64) error
+	// CreatePushedAuthorization stores p, and forgets pushed requests
+	// that expired before p.Created.
+	CreatePushedAuthorization(ctx context.Context, p PushedAuthorization) error
+	// DeletePushedAuthorization forgets a pushed request; ErrNotFound if
+	// there is none, so that of two uses only one succeeds.
+	DeletePushedAuthorization(ctx context.Context, hash []byte) error
 	// CreateDeviceCode stores d, pollable at once, and forgets device
 	// codes that expired before d.Created; ErrDuplicate when its hash or
 	// its user code is taken.

@@ -232,6 +232,8 @@ var expiredDeletes = []timedDelete{
 	{"delete expired devices", `DELETE FROM devices WHERE id IN (SELECT id FROM devices WHERE expiry < ? LIMIT ?)`, true},
 	{"delete expired device codes", `DELETE FROM device_codes WHERE hash IN
 		(SELECT hash FROM device_codes WHERE expiry < ? LIMIT ?)`, true},
+	{"delete expired pushed authorizations", `DELETE FROM pushed_authorizations WHERE hash IN
+		(SELECT hash FROM pushed_authorizations WHERE expiry < ? LIMIT ?)`, true},
 	// A counter whose window ended counts as none (HitLimit starts it
 	// again at 1), but one is left by every username and address guessed
 	// at: over the index of migration 00106.

@@ -2,13 +2,16 @@ package sqlstore
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"time"
 
 	"github.com/profiled/profiled/core"
 )
 
-// The device codes of RFC 8628 (core/device.go, migration 00111).
+// The device codes of RFC 8628 (core/device.go, migration 00111), and the
+// pushed authorization requests of RFC 9126 below: the requests that wait
+// for a browser or a device.
 
 const deviceCodeColumns = `hash, user_code, client_id, scopes, created, expiry, poll_interval, status,
 	user_id, granted, sid, auth_time, app_id`
@@ -59,4 +62,33 @@ func (t Tx) PollDeviceCode(ctx context.Context, hash []byte, now time.Time) (cor
 func (t Tx) ClaimDeviceCode(ctx context.Context, hash []byte, appID int64) error {
 	return t.exec(ctx, "claim device code", `UPDATE device_codes SET status = ?, app_id = ? WHERE hash = ? AND status = ?`,
 		core.DeviceCodeUsed, appID, hash, core.DeviceCodeApproved)
+}
+
+// The pushed authorization requests of RFC 9126 (core/par.go, migration
+// 00112), whose parameters are a JSON object.
+
+func (r Reader) PushedAuthorization(ctx context.Context, hash []byte) (core.PushedAuthorization, error) {
+	var p core.PushedAuthorization
+	var params string
+	err := r.q.QueryRow(ctx, `SELECT hash, client_id, params, created, expiry FROM pushed_authorizations WHERE hash = ?`, hash).
+		Scan(&p.Hash, &p.ClientID, &params, at(&p.Created), at(&p.Expiry))
+	if err != nil {
+		return p, r.err("read pushed authorization", err)
+	}
+	return p, json.Unmarshal([]byte(params), &p.Params)
+}
+
+func (t Tx) CreatePushedAuthorization(ctx context.Context, p core.PushedAuthorization) error {
+	params, err := json.Marshal(p.Params)
+	if err != nil {
+		return err
+	}
+	return t.write(ctx, "create pushed authorization",
+		Stmt{SQL: `DELETE FROM pushed_authorizations WHERE expiry < ?`, Args: []any{t.d.Time(p.Created)}},
+		Stmt{SQL: `INSERT INTO pushed_authorizations (hash, client_id, params, created, expiry) VALUES (?, ?, ?, ?, ?)`,
+			Args: []any{p.Hash, p.ClientID, string(params), t.d.Time(p.Created), t.d.Time(p.Expiry)}})
+}
+
+func (t Tx) DeletePushedAuthorization(ctx context.Context, hash []byte) error {
+	return t.exec(ctx, "delete pushed authorization", `DELETE FROM pushed_authorizations WHERE hash = ?`, hash)
 }

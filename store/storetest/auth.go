@@ -29,6 +29,7 @@ var authTests = []struct {
 	{"LoggedInApps", testLoggedInApps},
 	{"DeleteSessionApps", testDeleteSessionApps},
 	{"DeviceCodes", testDeviceCodes},
+	{"PushedAuthorizations", testPushedAuthorizations},
 	{"DeleteExpired", testDeleteExpired},
 	{"DeleteHistory", testDeleteHistory},
 }
@@ -469,6 +470,32 @@ func testDeviceCodes(t *testing.T, s core.Store) {
 	if _, err := s.DeviceCodeByUserCode(ctx, next.UserCode); !errors.Is(err, core.ErrNotFound) || n < 1 {
 		t.Fatalf("DeleteExpired left the expired device code (%v), deleted %d", err, n)
 	}
+}
+
+// testPushedAuthorizations: a pushed request keeps its parameters, is
+// deleted once, and an expired one goes with the next one made.
+func testPushedAuthorizations(t *testing.T, s core.Store) {
+	ctx := t.Context()
+	cl := newOAuthClient(t, s, "rp", false)
+	p := core.PushedAuthorization{Hash: hash32("request 1"), ClientID: cl.ID, Created: t0, Expiry: at(5),
+		Params: map[string]string{"response_type": "code", "scope": "openid", "state": "é\u2028"}}
+	update(t, s, func(tx core.Tx) error { return tx.CreatePushedAuthorization(ctx, p) })
+	got, err := s.PushedAuthorization(ctx, p.Hash)
+	noErr(t, "PushedAuthorization", err)
+	equal(t, "PushedAuthorization", got, p)
+	_, err = s.PushedAuthorization(ctx, hash32("other"))
+	wantErr(t, "PushedAuthorization of another hash", err, core.ErrNotFound)
+	update(t, s, func(tx core.Tx) error { return tx.DeletePushedAuthorization(ctx, p.Hash) })
+	wantErr(t, "DeletePushedAuthorization a second time",
+		updateErr(t, s, func(tx core.Tx) error { return tx.DeletePushedAuthorization(ctx, p.Hash) }), core.ErrNotFound)
+
+	old := p
+	old.Hash = hash32("request 2")
+	update(t, s, func(tx core.Tx) error { return tx.CreatePushedAuthorization(ctx, old) })
+	next := core.PushedAuthorization{Hash: hash32("request 3"), ClientID: cl.ID, Created: at(6), Expiry: at(11), Params: map[string]string{}}
+	update(t, s, func(tx core.Tx) error { return tx.CreatePushedAuthorization(ctx, next) })
+	_, err = s.PushedAuthorization(ctx, old.Hash)
+	wantErr(t, "an expired pushed request after the next is made", err, core.ErrNotFound)
 }
 
 func testSigningKeys(t *testing.T, s core.Store) {
