@@ -191,6 +191,9 @@ type Authorization struct {
 	CodeChallenge string
 	Nonce         string
 	MaxAge        *time.Duration // nil: any sign-in will do
+	// Pushed is the request_uri of a pushed request (par.go), which the
+	// code's approval spends; "" for a request the browser carried.
+	Pushed string
 }
 
 // CheckAuthorize validates an authorization request. Errors are
@@ -213,7 +216,7 @@ func (s *Service) CheckAuthorize(ctx context.Context, in AuthorizeRequest) (Auth
 			return Authorization{}, oauthErr(OAuthInvalidRequest, KindInvalid, "redirect_uri", "redirect_uri is required: this application registered several")
 		}
 		redirect = c.RedirectURIs[0]
-	} else if !redirectMatches(c.RedirectURIs, redirect) {
+	} else if !redirectMatches(c.RedirectURIs, redirect) || checkText("redirect_uri", redirect) != nil {
 		return Authorization{}, oauthErr(OAuthInvalidRequest, KindInvalid, "redirect_uri", "redirect_uri is not one this application registered")
 	}
 	a := Authorization{Client: c, RedirectURI: redirect, State: in.State}
@@ -319,7 +322,14 @@ func (s *Service) Approve(ctx context.Context, a Actor, az Authorization, grante
 	c := AuthCode{Hash: HashToken(raw), ClientID: az.Client.ID, UserID: a.User.ID, RedirectURI: az.RedirectURI,
 		Scopes: granted, Challenge: az.CodeChallenge, Nonce: az.Nonce, AuthTime: a.Token.Created, SID: sessionID(a.Token), Created: now,
 		Expiry: now.Add(AuthCodeLifetime)}
-	err = s.store.Update(ctx, func(tx Tx) error { return notFound(tx.CreateAuthCode(ctx, c), "create auth code") })
+	err = s.store.Update(ctx, func(tx Tx) error {
+		if az.Pushed != "" {
+			if err := spendPushed(ctx, tx, az.Pushed); err != nil {
+				return err
+			}
+		}
+		return notFound(tx.CreateAuthCode(ctx, c), "create auth code")
+	})
 	if err != nil {
 		return "", err
 	}

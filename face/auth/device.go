@@ -30,21 +30,16 @@ type deviceAuthorizationResponse struct {
 }
 
 // deviceAuthorization is POST /oauth/device_authorization.
-func (s *server) deviceAuthorization(w http.ResponseWriter, r *http.Request) {
-	f, id, secret, ok := clientForm(w, r, s.opts.MaxBodyBytes)
-	if !ok {
-		return
-	}
+func (s *server) deviceAuthorization(r *http.Request, f url.Values, id, secret string) (int, any, error) {
 	da, err := s.svc.DeviceAuthorize(r.Context(), core.DeviceAuthorizeRequest{ClientID: id, ClientSecret: secret,
 		Scope: f.Get("scope"), IP: s.clientIP(r)})
 	if err != nil {
-		s.oauthError(w, r, err)
-		return
+		return 0, nil, err
 	}
 	uri := s.issuer(r) + devicePath
-	writeJSON(w, http.StatusOK, deviceAuthorizationResponse{DeviceCode: da.DeviceCode, UserCode: da.UserCode,
+	return http.StatusOK, deviceAuthorizationResponse{DeviceCode: da.DeviceCode, UserCode: da.UserCode,
 		VerificationURI: uri, VerificationURIComplete: uri + "?user_code=" + url.QueryEscape(da.UserCode),
-		ExpiresIn: int(da.ExpiresIn.Seconds()), Interval: int(da.Interval.Seconds())})
+		ExpiresIn: int(da.ExpiresIn.Seconds()), Interval: int(da.Interval.Seconds())}, nil
 }
 
 type deviceData struct {

@@ -16,73 +16,92 @@ import (
 )
 
 // FuzzOAuthEndpoints sends any form to the OAuth endpoints that take one
-// (token, device authorization, revocation, introspection) and any query
+// (token, device authorization, revocation, introspection, pushed
+// requests) and any query
 // to the pages (authorization, the device page, sign-out): no answer is a
 // 5xx, and every error of an endpoint is RFC 6749's JSON. The seeds name
 // real clients, so that the fuzzer reaches past client authentication.
 func FuzzOAuthEndpoints(f *testing.F) {
-	st := testenv.OpenSQLite(f)
-	svc := core.New(core.Config{PasswordCost: testenv.FastPasswords, Store: st, Box: testenv.TestKey(), SMS: &testenv.SMSInbox{},
-		Now: testenv.NewClock(time.Now().UTC()).Now, Clients: core.RegisteredClients{Store: st}})
-	ctx := context.Background()
-	device, _, err := svc.CreateOAuthClient(ctx, core.OAuthClientCreate{Label: "CLI", Website: "https://cli.example",
-		RedirectURIs: []string{"http://127.0.0.1/cb"}, Public: true, DeviceGrant: true})
-	if err != nil {
-		f.Fatal(err)
+	// Each input goes to a server on every engine: PostgreSQL refuses text
+	// that SQLite keeps.
+	type target struct {
+		url            string
+		device, web    core.OAuthClient
+		secret, engine string
 	}
-	web, secret, err := svc.CreateOAuthClient(ctx, core.OAuthClientCreate{Label: "Web", Website: "https://web.example",
-		RedirectURIs: []string{"https://web.example/cb"}})
-	if err != nil {
-		f.Fatal(err)
+	var targets []target
+	for _, b := range testenv.Backends(f) {
+		st := b.Open(f)
+		svc := core.New(core.Config{PasswordCost: testenv.FastPasswords, Store: st, Box: testenv.TestKey(), SMS: &testenv.SMSInbox{},
+			Now: testenv.NewClock(time.Now().UTC()).Now, Clients: core.RegisteredClients{Store: st}})
+		ctx := context.Background()
+		device, _, err := svc.CreateOAuthClient(ctx, core.OAuthClientCreate{Label: "CLI", Website: "https://cli.example",
+			RedirectURIs: []string{"http://127.0.0.1/cb"}, Public: true, DeviceGrant: true})
+		if err != nil {
+			f.Fatal(err)
+		}
+		web, secret, err := svc.CreateOAuthClient(ctx, core.OAuthClientCreate{Label: "Web", Website: "https://web.example",
+			RedirectURIs: []string{"https://web.example/cb"}})
+		if err != nil {
+			f.Fatal(err)
+		}
+		srv := httptest.NewServer(handler(svc))
+		f.Cleanup(srv.Close)
+		targets = append(targets, target{srv.URL, device, web, secret, b.Name})
 	}
-	srv := httptest.NewServer(handler(svc))
-	f.Cleanup(srv.Close)
 	// A bound on each answer: an input that makes the server hang fails.
 	client := &http.Client{Timeout: 10 * time.Second,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	// The seeds name the first engine's clients; "{device}", "{web}" and
+	// "{secret}" stand for each engine's own.
 	for _, s := range []string{
-		"grant_type=" + url.QueryEscape(core.GrantTypeDeviceCode) + "&client_id=" + device.ID + "&device_code=x",
-		"grant_type=authorization_code&code=abc&client_id=" + web.ID + "&client_secret=" + secret,
-		"grant_type=refresh_token&refresh_token=r&scope=account:read_only&client_id=" + web.ID + "&client_secret=" + secret,
-		"client_id=" + device.ID + "&scope=openid%20offline_access",
-		"client_id=" + device.ID + "&scope=*",
-		"token=abc&client_id=" + web.ID + "&client_secret=" + secret,
-		"response_type=code&client_id=" + web.ID + "&redirect_uri=https://web.example/cb&state=s&scope=openid&prompt=none",
-		"user_code=BCDF-GHJK", "user_code=%FF%00", "client_id=a&client_id=b", "%zz", "",
+		"grant_type=" + url.QueryEscape(core.GrantTypeDeviceCode) + "&client_id={device}&device_code=x",
+		"grant_type=authorization_code&code=abc&client_id={web}&client_secret={secret}",
+		"grant_type=refresh_token&refresh_token=r&scope=account:read_only&client_id={web}&client_secret={secret}",
+		"client_id={device}&scope=openid%20offline_access",
+		"client_id={device}&scope=*",
+		"token=abc&client_id={web}&client_secret={secret}",
+		"response_type=code&client_id={web}&redirect_uri=https://web.example/cb&state=s&scope=openid&prompt=none",
+		"response_type=code&client_id={web}&client_secret={secret}&redirect_uri=https://web.example/cb&nonce=%FF&state=%FE",
+		"user_code=BCDF-GHJK", "user_code=%FF%00", "client_id={web}&request_uri=urn:ietf:params:oauth:request_uri:x",
+		"client_id=a&client_id=b", "%zz", "",
 	} {
-		for i := range 7 {
+		for i := range 8 {
 			f.Add(uint8(i), s)
 		}
 	}
 	f.Fuzz(func(t *testing.T, which uint8, form string) {
-		posts := []string{"/oauth/token", "/oauth/device_authorization", "/oauth/revoke", "/oauth/introspect"}
+		posts := []string{"/oauth/token", "/oauth/device_authorization", "/oauth/revoke", "/oauth/introspect", "/oauth/par"}
 		gets := []string{"/oauth/authorize", "/oauth/device", "/logout"}
-		var resp *http.Response
-		var err error
 		i := int(which) % (len(posts) + len(gets))
-		if i < len(posts) {
-			resp, err = client.Post(srv.URL+posts[i], "application/x-www-form-urlencoded", strings.NewReader(form))
-		} else {
-			req, perr := http.NewRequest("GET", srv.URL+gets[i-len(posts)]+"?"+form, nil)
-			if perr != nil {
-				t.Skip("no client can send this query")
+		for _, tg := range targets {
+			form := strings.NewReplacer("{device}", tg.device.ID, "{web}", tg.web.ID, "{secret}", tg.secret).Replace(form)
+			var resp *http.Response
+			var err error
+			if i < len(posts) {
+				resp, err = client.Post(tg.url+posts[i], "application/x-www-form-urlencoded", strings.NewReader(form))
+			} else {
+				req, perr := http.NewRequest("GET", tg.url+gets[i-len(posts)]+"?"+form, nil)
+				if perr != nil {
+					t.Skip("no client can send this query")
+				}
+				resp, err = client.Do(req)
 			}
-			resp, err = client.Do(req)
-		}
-		if err != nil {
-			t.Fatalf("%q (endpoint %d): %v", form, i, err)
-		}
-		body, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode >= 500 {
-			t.Fatalf("%d for %q (endpoint %d): %s", resp.StatusCode, form, i, body)
-		}
-		if i < len(posts) && resp.StatusCode >= 400 {
-			var e struct {
-				Error string `json:"error"`
+			if err != nil {
+				t.Fatalf("%s: %q (endpoint %d): %v", tg.engine, form, i, err)
 			}
-			if json.Unmarshal(body, &e) != nil || e.Error == "" {
-				t.Fatalf("%d for %q (endpoint %d) is not an OAuth error: %s", resp.StatusCode, form, i, body)
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode >= 500 {
+				t.Fatalf("%s: %d for %q (endpoint %d): %s", tg.engine, resp.StatusCode, form, i, body)
+			}
+			if i < len(posts) && resp.StatusCode >= 400 {
+				var e struct {
+					Error string `json:"error"`
+				}
+				if json.Unmarshal(body, &e) != nil || e.Error == "" {
+					t.Fatalf("%s: %d for %q (endpoint %d) is not an OAuth error: %s", tg.engine, resp.StatusCode, form, i, body)
+				}
 			}
 		}
 	})

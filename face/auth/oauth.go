@@ -18,6 +18,58 @@ import (
 var authorizeParams = []string{"client_id", "redirect_uri", "response_type", "scope", "state", "code_challenge", "code_challenge_method", "nonce",
 	"max_age"}
 
+// pushedParams are what a pushed request (RFC 9126) keeps: those, and
+// prompt, which the authorization page reads.
+var pushedParams = append(slices.Clone(authorizeParams), "prompt")
+
+// carried is what the consent form and a sign-in's way back carry of an
+// authorization request v: its client_id and request_uri for a pushed
+// request, whose parameters are read again from the server, else every
+// parameter.
+func carried(v url.Values) url.Values {
+	q := url.Values{}
+	if v.Get("request_uri") != "" {
+		q.Set("client_id", v.Get("client_id"))
+		q.Set("request_uri", v.Get("request_uri"))
+		return q
+	}
+	for _, p := range authorizeParams {
+		if x := v.Get(p); x != "" {
+			q.Set(p, x)
+		}
+	}
+	return q
+}
+
+// resolvePushed replaces the parameters of an authorization request that
+// names a pushed request (request_uri) with those pushed, keeping the
+// other fields of v (a consent form's decision and scopes). On an error
+// it shows the user the error page and returns ok false.
+func (s *server) resolvePushed(w http.ResponseWriter, r *http.Request, v url.Values) (url.Values, bool) {
+	uri := v.Get("request_uri")
+	if uri == "" {
+		return v, true
+	}
+	params, err := s.svc.PushedParams(r.Context(), v.Get("client_id"), uri)
+	if err != nil {
+		st, msg := s.pageError(w, r, err)
+		s.errorPage(w, r, st, msg)
+		return nil, false
+	}
+	out := url.Values{}
+	for k, vs := range v {
+		if !slices.Contains(pushedParams, k) {
+			out[k] = vs
+		}
+	}
+	for _, p := range pushedParams {
+		if x, ok := params[p]; ok {
+			out.Set(p, x)
+		}
+	}
+	return out, true
+}
+
 // loginServerQuery is an authorization request's parameters as the Linode
 // login server reads them, so that what applications written for it send
 // works unchanged: the scopes may come as scopes (linode_api4's
@@ -92,6 +144,7 @@ func (s *server) answerApp(w http.ResponseWriter, r *http.Request, az core.Autho
 func (s *server) checkAuthorize(w http.ResponseWriter, r *http.Request, v url.Values) (core.Authorization, bool) {
 	az, err := s.svc.CheckAuthorize(r.Context(), authorizeRequest(v))
 	if err == nil {
+		az.Pushed = v.Get("request_uri") // resolved (resolvePushed)
 		return az, true
 	}
 	oe := core.AsOAuthError(err)
@@ -182,10 +235,8 @@ func consentRow(c core.ConsentScope, client core.OAuthClient) scopeRow {
 
 func (s *server) consent(w http.ResponseWriter, r *http.Request, status int, a core.Actor, az core.Authorization, v url.Values, msg string) {
 	params := map[string]string{}
-	for _, p := range authorizeParams {
-		if x := v.Get(p); x != "" {
-			params[p] = x
-		}
+	for k := range carried(v) {
+		params[k] = v.Get(k)
 	}
 	s.consentPage(w, r, status, a, az, "/oauth/authorize", params, msg)
 }
@@ -216,7 +267,10 @@ func (s *server) consentPage(w http.ResponseWriter, r *http.Request, status int,
 // longer ago; consent asks for consent again. select_account is what the
 // page always does.
 func (s *server) authorizePage(w http.ResponseWriter, r *http.Request) {
-	v := loginServerQuery(r.URL.Query())
+	v, ok := s.resolvePushed(w, r, loginServerQuery(r.URL.Query()))
+	if !ok {
+		return
+	}
 	az, ok := s.checkAuthorize(w, r, v)
 	if !ok {
 		return
@@ -242,6 +296,7 @@ func (s *server) authorizePage(w http.ResponseWriter, r *http.Request) {
 		// sign-in is as fresh as can be.
 		v.Del("prompt")
 		v.Del("max_age")
+		v.Del("request_uri") // whose pushed prompt would ask again
 		signInFirst(w, r, "/oauth/authorize?"+v.Encode())
 		return
 	case !ok:
@@ -276,20 +331,17 @@ func (s *server) authorizePage(w http.ResponseWriter, r *http.Request) {
 // authorizeSubmit is the consent form: approve with the scopes the user
 // left, or deny.
 func (s *server) authorizeSubmit(w http.ResponseWriter, r *http.Request) {
-	v := loginServerQuery(r.PostForm)
+	v, ok := s.resolvePushed(w, r, loginServerQuery(r.PostForm))
+	if !ok {
+		return
+	}
 	az, ok := s.checkAuthorize(w, r, v)
 	if !ok {
 		return
 	}
 	a, ok := s.session(r)
 	if !ok {
-		q := url.Values{}
-		for _, p := range authorizeParams {
-			if x := v.Get(p); x != "" {
-				q.Set(p, x)
-			}
-		}
-		signInFirst(w, r, "/oauth/authorize?"+q.Encode())
+		signInFirst(w, r, "/oauth/authorize?"+carried(v).Encode())
 		return
 	}
 	switch v.Get("decision") {
@@ -453,16 +505,30 @@ func (s *server) oauthError(w http.ResponseWriter, r *http.Request, err error) {
 	oauthFail(w, st, oe.Code, oe.Err.Reason)
 }
 
+// clientJSON serves an endpoint that takes a client's form (clientForm)
+// and answers JSON: do returns the status and the value, or an error,
+// which is answered in the form of RFC 6749.
+func (s *server) clientJSON(do func(r *http.Request, f url.Values, id, secret string) (int, any, error)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		f, id, secret, ok := clientForm(w, r, s.opts.MaxBodyBytes)
+		if !ok {
+			return
+		}
+		status, v, err := do(r, f, id, secret)
+		if err != nil {
+			s.oauthError(w, r, err)
+			return
+		}
+		writeJSON(w, status, v)
+	}
+}
+
 // token is POST /oauth/token (RFC 6749 4.1.3, 6). Parameters it does not
 // know, such as the state Cloud Manager sends, are ignored (RFC 6749 3.2).
 // A request with a code and no grant_type redeems the code, as the Linode
 // login server takes it: linode_api4's LinodeLoginClient.finish_oauth
 // sends only code, client_id and client_secret.
-func (s *server) token(w http.ResponseWriter, r *http.Request) {
-	f, id, secret, ok := clientForm(w, r, s.opts.MaxBodyBytes)
-	if !ok {
-		return
-	}
+func (s *server) token(r *http.Request, f url.Values, id, secret string) (int, any, error) {
 	grantType := f.Get("grant_type")
 	if grantType == "" && f.Get("code") != "" {
 		grantType = "authorization_code"
@@ -472,18 +538,16 @@ func (s *server) token(w http.ResponseWriter, r *http.Request) {
 		RefreshToken: f.Get("refresh_token"), DeviceCode: f.Get("device_code"), Scope: f.Get("scope"), Issuer: s.issuer(r)}
 	g, err := s.svc.OAuthToken(r.Context(), in)
 	if err != nil {
-		s.oauthError(w, r, err)
-		return
+		return 0, nil, err
 	}
 	resp := tokenResponse{AccessToken: g.AccessToken, TokenType: "bearer",
 		ExpiresIn: int(g.ExpiresIn.Seconds()), RefreshToken: g.RefreshToken, Scope: string(g.Scopes), Scopes: string(g.Scopes)}
 	if g.ID != nil {
 		if resp.IDToken, err = signIDToken(s.issuer(r), g.ID); err != nil {
-			oauthFail(w, http.StatusInternalServerError, "server_error", s.internal(r, err))
-			return
+			return 0, nil, err // a server_error, logged
 		}
 	}
-	writeJSON(w, http.StatusOK, resp)
+	return http.StatusOK, resp, nil
 }
 
 // revoke is POST /oauth/revoke (RFC 7009): 200 with an empty body for any

@@ -435,6 +435,58 @@ func TestOpenIDConnectStrictRP(t *testing.T) {
 	}
 }
 
+// TestPushedAuthorizationStrictRP: openid-client pushes its
+// authorization request (buildAuthorizationUrlWithPAR) and sends the
+// browser only the client_id and request_uri; the consent page carries
+// no more than those, the code comes back and redeems as any other, and
+// the request_uri gives no second code.
+func TestPushedAuthorizationStrictRP(t *testing.T) {
+	testenv.NodePackages(t, oidcRPDir)
+	for _, b := range testenv.Backends(t) {
+		t.Run(b.Name, func(t *testing.T) {
+			e := newEnv(t, b)
+			alice, _ := e.user("alice")
+			const redirect = "https://dashboard.example/oidc/callback"
+			cl, secret := e.app("Dashboard", "https://dashboard.example", redirect)
+			var start struct{ URL, Verifier, Nonce, State string }
+			if err := json.Unmarshal(nodeRP(t, "par-start", e.srv.URL, cl.ID, secret, redirect), &start); err != nil {
+				t.Fatal(err)
+			}
+			u, err := url.Parse(start.URL)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if q := u.Query(); len(q) != 2 || q.Get("client_id") != cl.ID || !strings.HasPrefix(q.Get("request_uri"), core.RequestURIPrefix) {
+				t.Fatalf("the browser is sent to %s, want client_id and request_uri alone", start.URL)
+			}
+			browser := client(t)
+			e.signInBrowser(browser, "")
+			form := pageForm(e.consentPage(browser, start.URL))
+			if form.Get("request_uri") != u.Query().Get("request_uri") || form.Has("state") || form.Has("nonce") || form.Has("redirect_uri") {
+				t.Fatalf("the consent form carries %v, want the request_uri in place of the parameters", form)
+			}
+			form.Set("decision", "approve")
+			resp := e.post(browser, "/oauth/authorize", form)
+			readAll(resp)
+			back, err := url.Parse(resp.Header.Get("Location"))
+			if err != nil || resp.StatusCode != 303 || back.Query().Get("state") != start.State {
+				t.Fatalf("approving: %d to %v", resp.StatusCode, back)
+			}
+			var got struct{ Claims map[string]any }
+			if err := json.Unmarshal(nodeRP(t, "finish", e.srv.URL, cl.ID, secret, back.String(), start.Verifier, start.Nonce, start.State), &got); err != nil {
+				t.Fatal(err)
+			}
+			if got.Claims["sub"] != itoa(alice.ID) || got.Claims["nonce"] != start.Nonce {
+				t.Errorf("ID token claims: %v", got.Claims)
+			}
+			resp = e.post(browser, "/oauth/authorize", form)
+			if body := readAll(resp); resp.StatusCode != 400 || !strings.Contains(body, "request_uri") {
+				t.Fatalf("a second approval of the pushed request: %d %s", resp.StatusCode, body)
+			}
+		})
+	}
+}
+
 // TestDeviceFlowStrictClient: openid-client's device grant
 // (initiateDeviceAuthorization, pollDeviceAuthorizationGrant) signs alice
 // in from a "device": its polls wait while she approves in a browser,

@@ -2,6 +2,7 @@ package auth
 
 import (
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 
@@ -37,6 +38,8 @@ func (s *server) metadata(w http.ResponseWriter, r *http.Request) {
 		"response_types_supported":                       []string{"code"},
 		"grant_types_supported":                          []string{"authorization_code", "refresh_token", core.GrantTypeDeviceCode},
 		"device_authorization_endpoint":                  base + "/oauth/device_authorization",
+		"pushed_authorization_request_endpoint":          base + "/oauth/par",
+		"require_pushed_authorization_requests":          false,
 		"code_challenge_methods_supported":               []string{"S256"},
 		"authorization_response_iss_parameter_supported": true,
 		"token_endpoint_auth_methods_supported":          []string{"client_secret_basic", "client_secret_post", "none"},
@@ -79,15 +82,10 @@ type introspectionResponse struct {
 
 // introspect is POST /oauth/introspect (RFC 7662): a confidential client
 // authenticates (HTTP Basic or the form) and posts token=.
-func (s *server) introspect(w http.ResponseWriter, r *http.Request) {
-	f, id, secret, ok := clientForm(w, r, s.opts.MaxBodyBytes)
-	if !ok {
-		return
-	}
+func (s *server) introspect(r *http.Request, f url.Values, id, secret string) (int, any, error) {
 	in, err := s.svc.Introspect(r.Context(), id, secret, f.Get("token"))
 	if err != nil {
-		s.oauthError(w, r, err)
-		return
+		return 0, nil, err
 	}
 	out := introspectionResponse{Active: in.Active}
 	if in.Active {
@@ -98,7 +96,7 @@ func (s *server) introspect(w http.ResponseWriter, r *http.Request) {
 			out.Exp = in.Expiry.Unix()
 		}
 	}
-	writeJSON(w, http.StatusOK, out)
+	return http.StatusOK, out, nil
 }
 
 // Headers of a verified request, for the services behind the gateway.

@@ -90,12 +90,14 @@ func (s *server) routes() {
 	s.handle("GET /oauth/authorize", s.authorizePage)
 	s.handle("POST /oauth/authorize", s.form(s.authorizeSubmit))
 	oauth := oauthCORS.WithOrigins(s.opts.CORSOrigins)
-	s.handle("POST /oauth/token", browserFacing(oauth, s.token))
-	s.handle("OPTIONS /oauth/token", browserFacing(oauth, s.token))
+	s.handle("POST /oauth/token", browserFacing(oauth, s.clientJSON(s.token)))
+	s.handle("OPTIONS /oauth/token", browserFacing(oauth, s.clientJSON(s.token)))
 	s.handle("POST /oauth/revoke", browserFacing(oauth, s.revoke))
 	s.handle("OPTIONS /oauth/revoke", browserFacing(oauth, s.revoke))
+	// Pushed authorization requests (RFC 9126, par.go).
+	s.handle("POST /oauth/par", s.clientJSON(s.pushAuthorization))
 	// The device authorization grant (RFC 8628, device.go).
-	s.handle("POST /oauth/device_authorization", s.deviceAuthorization)
+	s.handle("POST /oauth/device_authorization", s.clientJSON(s.deviceAuthorization))
 	s.handle("GET "+devicePath, s.devicePage)
 	s.handle("POST "+devicePath, s.form(s.deviceSubmit))
 
@@ -110,7 +112,7 @@ func (s *server) routes() {
 	s.handle("GET /oauth/userinfo", browserRead(s.userInfo))
 	s.handle("POST /oauth/userinfo", browserRead(s.userInfo))
 	s.handle("OPTIONS /oauth/userinfo", browserRead(s.userInfo))
-	s.handle("POST /oauth/introspect", s.introspect)
+	s.handle("POST /oauth/introspect", s.clientJSON(s.introspect))
 	s.handle("/auth/verify", s.verify)
 	// Envoy's ext_authz appends the original path to its path_prefix.
 	s.handle("/auth/verify/", s.verify)

@@ -1,0 +1,32 @@
+package auth
+
+import (
+	"net/http"
+	"net/url"
+)
+
+// pushedResponse is RFC 9126 2.2.
+type pushedResponse struct {
+	RequestURI string `json:"request_uri"`
+	ExpiresIn  int    `json:"expires_in"`
+}
+
+// pushAuthorization is POST /oauth/par (RFC 9126, core/par.go): the
+// client's authenticated request, read as the authorization endpoint
+// reads a query (the login server's scopes included), kept for the
+// browser to bring back by its request_uri.
+func (s *server) pushAuthorization(r *http.Request, f url.Values, id, secret string) (int, any, error) {
+	v := loginServerQuery(f)
+	params := map[string]string{}
+	for _, p := range append(pushedParams, "request_uri") {
+		if v.Has(p) {
+			params[p] = v.Get(p)
+		}
+	}
+	delete(params, "client_id") // the client's that authenticated
+	p, err := s.svc.PushAuthorization(r.Context(), id, secret, authorizeRequest(v), params)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusCreated, pushedResponse{RequestURI: p.RequestURI, ExpiresIn: int(p.ExpiresIn.Seconds())}, nil
+}
