@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Kind classifies a domain error. Each HTTP face maps a Kind to its own
@@ -94,11 +95,16 @@ func AsError(err error) *Error {
 	return nil
 }
 
-// checkText refuses text no store can keep: the NUL character (PostgreSQL
-// text cannot hold it). JSON decoding has already replaced invalid UTF-8.
+// checkText refuses text no store can keep: the NUL character and
+// invalid UTF-8 (PostgreSQL text holds neither, and refuses the whole
+// statement). JSON decoding replaces invalid UTF-8, but a form or a query
+// (OAuth's) arrives as it was sent.
 func checkText(field, s string) error {
 	if strings.IndexByte(s, 0) >= 0 {
 		return Invalid(field, "%s may not contain the NUL character", field)
+	}
+	if !utf8.ValidString(s) {
+		return Invalid(field, "%s must be UTF-8 text", field)
 	}
 	return nil
 }

@@ -516,3 +516,61 @@ func TestOAuthKnownConsent(t *testing.T) {
 		})
 	}
 }
+
+// TestAuthorizeRefusesBytesNoStoreKeeps: a nonce, a state or a redirect
+// URI's query that is not UTF-8 (a query arrives as sent; PostgreSQL
+// refuses such text and, with it, the whole statement) is refused, on the
+// page, in the consent form and when pushed, never a 500 on either engine.
+func TestAuthorizeRefusesBytesNoStoreKeeps(t *testing.T) {
+	for _, b := range testenv.Backends(t) {
+		t.Run(b.Name, func(t *testing.T) {
+			e := newEnv(t, b)
+			e.user("alice")
+			const redirect = "https://app.example/cb"
+			cl, secret := e.app("App", "https://app.example", redirect)
+			browser := client(t)
+			e.signInBrowser(browser, "")
+			base := url.Values{"response_type": {"code"}, "client_id": {cl.ID}, "redirect_uri": {redirect}, "scope": {"openid"}, "state": {"s"}}
+			with := func(k, v string) url.Values {
+				q := url.Values{}
+				for key, vs := range base {
+					q[key] = vs
+				}
+				q.Set(k, v)
+				return q
+			}
+			for _, q := range []url.Values{with("nonce", "n\xff"), with("state", "s\xfe")} {
+				resp, err := browser.Get(e.srv.URL + "/oauth/authorize?" + q.Encode())
+				if err != nil {
+					t.Fatal(err)
+				}
+				readAll(resp)
+				loc, _ := url.Parse(resp.Header.Get("Location"))
+				if resp.StatusCode != 303 || loc.Query().Get("error") != "invalid_request" {
+					t.Fatalf("authorize %v: %d to %v, want invalid_request", q, resp.StatusCode, loc)
+				}
+			}
+			resp, err := browser.Get(e.srv.URL + "/oauth/authorize?" + with("redirect_uri", redirect+"?x=\xff").Encode())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if body := readAll(resp); resp.StatusCode != 400 || !strings.Contains(body, "redirect_uri") {
+				t.Fatalf("a redirect URI's query that is not UTF-8: %d %s", resp.StatusCode, body)
+			}
+			form := pageForm(e.consentPage(browser, e.srv.URL+"/oauth/authorize?"+base.Encode()))
+			form.Set("nonce", "n\xff")
+			form.Set("decision", "approve")
+			resp = e.post(browser, "/oauth/authorize", form)
+			readAll(resp)
+			if loc, _ := url.Parse(resp.Header.Get("Location")); resp.StatusCode != 303 || loc.Query().Get("error") != "invalid_request" {
+				t.Fatalf("a consent form with a nonce that is not UTF-8: %d to %v", resp.StatusCode, loc)
+			}
+			pushed := with("nonce", "n\xff")
+			pushed.Set("client_secret", secret)
+			resp = e.post(http.DefaultClient, "/oauth/par", pushed)
+			if body := readAll(resp); resp.StatusCode != 400 || !strings.Contains(body, `"error":"invalid_request"`) {
+				t.Fatalf("a pushed nonce that is not UTF-8: %d %s", resp.StatusCode, body)
+			}
+		})
+	}
+}
