@@ -3,7 +3,7 @@ package core
 import (
 	"context"
 	"errors"
-	"fmt"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -166,7 +166,7 @@ func (s *Service) pendingDevice(ctx context.Context, a Actor, typed string) (Dev
 	if a.Token.Kind != TokenSession {
 		return DeviceCode{}, OAuthClient{}, &Error{Kind: KindForbidden, Reason: "Only a signed-in user can approve a device"}
 	}
-	if err := s.attempt(ctx, fmt.Sprintf("device-user-code:%d", a.User.ID), DeviceCodeAttempts, DeviceCodeWindow); err != nil {
+	if err := s.attempt(ctx, "device-user-code:"+strconv.FormatInt(a.User.ID, 10), DeviceCodeAttempts, DeviceCodeWindow); err != nil {
 		return DeviceCode{}, OAuthClient{}, err
 	}
 	unknown := Invalid("user_code", "That code is unknown, expired or used: check the code your device shows, or start again there")
@@ -179,7 +179,7 @@ func (s *Service) pendingDevice(ctx context.Context, a Actor, typed string) (Dev
 		return DeviceCode{}, OAuthClient{}, unknown
 	}
 	if err != nil {
-		return DeviceCode{}, OAuthClient{}, fmt.Errorf("device code: %w", err)
+		return DeviceCode{}, OAuthClient{}, notFound(err, "device code")
 	}
 	c, err := s.OAuthClient(ctx, d.ClientID)
 	if KindOf(err) == KindNotFound || (err == nil && !c.DeviceGrant) {
@@ -245,7 +245,7 @@ func (s *Service) pollDevice(ctx context.Context, c OAuthClient, in TokenRequest
 		return TokenGrant{}, unknown
 	}
 	if err != nil {
-		return TokenGrant{}, fmt.Errorf("poll device code: %w", err)
+		return TokenGrant{}, notFound(err, "poll device code")
 	}
 	switch {
 	case !now.Before(d.Expiry):

@@ -3,7 +3,6 @@ package core
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strings"
 	"time"
 )
@@ -92,7 +91,7 @@ func (s *Service) PushedParams(ctx context.Context, clientID, requestURI string)
 		return nil, unknown
 	}
 	if err != nil {
-		return nil, fmt.Errorf("pushed authorization: %w", err)
+		return nil, notFound(err, "pushed authorization")
 	}
 	return p.Params, nil
 }
