@@ -118,8 +118,8 @@ var oauthClientsListCommand = listCommand("oauth-clients list", "list every OAut
 	func(c core.OAuthClient) string { return c.ID }, toClientJSON)
 
 func (c oauthClientJSON) columns() (string, string, []any) {
-	return "ID\tLABEL\tOWNER\tPUBLIC\tFIRST-PARTY\tSTATUS\tBACKCHANNEL-LOGOUT", "%s\t%s\t%s\t%t\t%t\t%s\t%t\n",
-		[]any{c.ID, c.Label, c.owner(), c.Public, c.FirstParty, c.Status, c.BackchannelLogoutURI != ""}
+	return "ID\tLABEL\tOWNER\tPUBLIC\tFIRST-PARTY\tSTATUS\tBACKCHANNEL-LOGOUT\tDEVICE-GRANT", "%s\t%s\t%s\t%t\t%t\t%s\t%t\t%t\n",
+		[]any{c.ID, c.Label, c.owner(), c.Public, c.FirstParty, c.Status, c.BackchannelLogoutURI != "", c.DeviceGrant}
 }
 
 // clientNotFound says where to find a client when --id names none.
