@@ -703,3 +703,101 @@ func otherKey(t *testing.T) *core.SecretBox {
 	noErr(t, err)
 	return box
 }
+
+// TestReplicasDeviceCodes: the device grant's limits and decisions hold
+// across replicas when the requests arrive at once: a user typing codes
+// gets DeviceCodeAttempts looked at, however they are spread; of polls
+// sent together one is in time and the rest are told to slow down; of an
+// approval and a denial at once one counts; of polls for an approved
+// code at once, one gets the tokens.
+func TestReplicasDeviceCodes(t *testing.T) {
+	forBackends(t, func(t *testing.T, r *replicas) {
+		noErr(t, r.A().SetPassword(r.ctx, r.user("bob").User.ID, alicePassword))
+		res, err := r.A().SignIn(r.ctx, core.SignInRequest{Username: "bob", Password: alicePassword, IP: "192.0.2.1"})
+		noErr(t, err)
+		bob, err := r.B().Authenticate(r.ctx, res.SessionSecret)
+		noErr(t, err)
+		cli, _, err := r.A().CreateOAuthClient(r.ctx, core.OAuthClientCreate{Label: "CLI", Website: "https://cli.example",
+			RedirectURIs: []string{"http://127.0.0.1/cb"}, Public: true, DeviceGrant: true})
+		noErr(t, err)
+		poll := func(svc *core.Service, code string) (core.TokenGrant, error) {
+			return svc.OAuthToken(r.ctx, core.TokenRequest{GrantType: core.GrantTypeDeviceCode, ClientID: cli.ID, DeviceCode: code})
+		}
+		oauthCodes := func(errs []error) map[string]int {
+			out := map[string]int{}
+			for _, err := range errs {
+				switch oe := core.AsOAuthError(err); {
+				case err == nil:
+					out["ok"]++
+				case oe != nil:
+					out[oe.Code]++
+				default:
+					t.Fatalf("a poll failed inside: %v", err)
+				}
+			}
+			return out
+		}
+
+		t.Run("user codes at once", func(t *testing.T) {
+			errs := make([]error, 2*core.DeviceCodeAttempts)
+			fns := make([]func(), len(errs))
+			for i := range fns {
+				svc := r.svc[i%2]
+				fns[i] = func() { _, errs[i] = svc.DeviceRequest(r.ctx, bob, "BBBB-BBBB") }
+			}
+			together(fns...)
+			kinds := map[core.Kind]int{}
+			for _, err := range errs {
+				kinds[core.KindOf(err)]++
+			}
+			if kinds[core.KindInvalid] != core.DeviceCodeAttempts || kinds[core.KindTooManyRequests] != core.DeviceCodeAttempts {
+				t.Fatalf("%d codes typed at once on two replicas: %v, want %d looked at (Invalid) and the rest 429",
+					len(errs), kinds, core.DeviceCodeAttempts)
+			}
+		})
+		r.clock.Advance(core.DeviceCodeWindow)
+
+		da, err := r.A().DeviceAuthorize(r.ctx, core.DeviceAuthorizeRequest{ClientID: cli.ID, IP: "192.0.2.7"})
+		noErr(t, err)
+		t.Run("polls at once", func(t *testing.T) {
+			errs := make([]error, 8)
+			fns := make([]func(), len(errs))
+			for i := range fns {
+				svc := r.svc[i%2]
+				fns[i] = func() { _, errs[i] = poll(svc, da.DeviceCode) }
+			}
+			together(fns...)
+			if got := oauthCodes(errs); got[core.OAuthAuthorizationPending] != 1 || got[core.OAuthSlowDown] != len(errs)-1 {
+				t.Fatalf("%d polls at once: %v, want one in time (authorization_pending) and the rest slow_down", len(errs), got)
+			}
+		})
+		t.Run("an approval and a denial at once", func(t *testing.T) {
+			var approveErr, denyErr error
+			together(func() { approveErr = r.A().DecideDevice(r.ctx, bob, da.UserCode, true, core.AllScopes) },
+				func() { denyErr = r.B().DecideDevice(r.ctx, bob, da.UserCode, false, "") })
+			if (approveErr == nil) == (denyErr == nil) {
+				t.Fatalf("approve: %v, deny: %v; want exactly one to count", approveErr, denyErr)
+			}
+		})
+		t.Run("polls at once for an approved code", func(t *testing.T) {
+			approved, err := r.B().DeviceAuthorize(r.ctx, core.DeviceAuthorizeRequest{ClientID: cli.ID, IP: "192.0.2.7"})
+			noErr(t, err)
+			noErr(t, r.A().DecideDevice(r.ctx, bob, approved.UserCode, true, core.AllScopes))
+			errs := make([]error, 6)
+			fns := make([]func(), len(errs))
+			for i := range fns {
+				svc := r.svc[i%2]
+				fns[i] = func() { _, errs[i] = poll(svc, approved.DeviceCode) }
+			}
+			together(fns...)
+			if got := oauthCodes(errs); got["ok"] != 1 || got[core.OAuthInvalidGrant] != len(errs)-1 {
+				t.Fatalf("%d polls at once for an approved code: %v, want one with the tokens and the rest invalid_grant", len(errs), got)
+			}
+			apps, err := r.B().Apps(r.ctx, bob, core.ListQuery{Page: 1, PageSize: 100})
+			noErr(t, err)
+			if len(apps.Data) != 1 {
+				t.Fatalf("bob has %d authorizations, want the one the device got", len(apps.Data))
+			}
+		})
+	})
+}
