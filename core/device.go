@@ -107,7 +107,7 @@ func (s *Service) DeviceAuthorize(ctx context.Context, in DeviceAuthorizeRequest
 		if err != nil {
 			return DeviceAuthorization{}, notFound(err, "create device code")
 		}
-		return DeviceAuthorization{DeviceCode: device, UserCode: user[:4] + "-" + user[4:], ExpiresIn: DeviceCodeLifetime,
+		return DeviceAuthorization{DeviceCode: device, UserCode: shownUserCode(user), ExpiresIn: DeviceCodeLifetime,
 			Interval: DevicePollInterval}, nil
 	}
 }
@@ -130,6 +130,9 @@ func (s *Service) newUserCode() (string, error) {
 	}
 	return string(out), nil
 }
+
+// shownUserCode is a user code as the device shows it: XXXX-XXXX.
+func shownUserCode(code string) string { return code[:4] + "-" + code[4:] }
 
 // normalUserCode is a user code as typed, in capitals without dashes or
 // spaces; "" when it cannot be one.
@@ -161,65 +164,69 @@ type DeviceConsent struct {
 }
 
 // pendingDevice finds the pending, unexpired request of the user code the
-// signed-in user typed, counting the attempt.
-func (s *Service) pendingDevice(ctx context.Context, a Actor, typed string) (DeviceCode, OAuthClient, error) {
+// signed-in user typed, counting the attempt, and the request as the
+// consent page shows it.
+func (s *Service) pendingDevice(ctx context.Context, a Actor, typed string) (DeviceCode, DeviceConsent, error) {
 	if a.Token.Kind != TokenSession {
-		return DeviceCode{}, OAuthClient{}, &Error{Kind: KindForbidden, Reason: "Only a signed-in user can approve a device"}
+		return DeviceCode{}, DeviceConsent{}, &Error{Kind: KindForbidden, Reason: "Only a signed-in user can approve a device"}
 	}
 	if err := s.attempt(ctx, "device-user-code:"+strconv.FormatInt(a.User.ID, 10), DeviceCodeAttempts, DeviceCodeWindow); err != nil {
-		return DeviceCode{}, OAuthClient{}, err
+		return DeviceCode{}, DeviceConsent{}, err
 	}
 	unknown := Invalid("user_code", "That code is unknown, expired or used: check the code your device shows, or start again there")
 	code := normalUserCode(typed)
 	if code == "" {
-		return DeviceCode{}, OAuthClient{}, Invalid("user_code", "A code is 8 letters, as your device shows it (XXXX-XXXX)")
+		return DeviceCode{}, DeviceConsent{}, Invalid("user_code", "A code is 8 letters, as your device shows it (XXXX-XXXX)")
 	}
 	d, err := s.store.DeviceCodeByUserCode(ctx, HashToken(code))
 	if errors.Is(err, ErrNotFound) || (err == nil && (d.Status != DeviceCodePending || !s.now().Before(d.Expiry))) {
-		return DeviceCode{}, OAuthClient{}, unknown
+		return DeviceCode{}, DeviceConsent{}, unknown
 	}
 	if err != nil {
-		return DeviceCode{}, OAuthClient{}, notFound(err, "device code")
+		return DeviceCode{}, DeviceConsent{}, notFound(err, "device code")
 	}
 	c, err := s.OAuthClient(ctx, d.ClientID)
 	if KindOf(err) == KindNotFound || (err == nil && !c.DeviceGrant) {
-		return DeviceCode{}, OAuthClient{}, unknown // deleted, disabled or no longer allowed since
+		return DeviceCode{}, DeviceConsent{}, unknown // deleted, disabled or no longer allowed since
 	}
-	return d, c, err
+	return d, DeviceConsent{Client: c, Scopes: d.Scopes, UserCode: shownUserCode(code)}, err
 }
 
 // DeviceRequest returns the pending request of the user code the
 // signed-in user typed, for them to approve or deny (DecideDevice).
 func (s *Service) DeviceRequest(ctx context.Context, a Actor, userCode string) (DeviceConsent, error) {
-	d, c, err := s.pendingDevice(ctx, a, userCode)
-	if err != nil {
-		return DeviceConsent{}, err
-	}
-	code := normalUserCode(userCode)
-	return DeviceConsent{Client: c, Scopes: d.Scopes, UserCode: code[:4] + "-" + code[4:]}, nil
+	_, req, err := s.pendingDevice(ctx, a, userCode)
+	return req, err
 }
 
 // DecideDevice records the signed-in user's decision on the device's
-// request: approved with the scopes they granted (within what it asked
-// for and what their session holds), or denied. The device's next poll
-// gets the tokens, or access_denied.
-func (s *Service) DecideDevice(ctx context.Context, a Actor, userCode string, approve bool, granted Scopes) error {
-	d, _, err := s.pendingDevice(ctx, a, userCode)
+// request, and returns the request (for a consent page to show again when
+// the grant is refused). grant, given the scopes the device asked for,
+// returns those the user granted, which must be within them and within
+// what the user's session holds; a nil grant denies. The device's next
+// poll gets the tokens, or access_denied. The user code counts as typed
+// once (DeviceCodeAttempts), however the decision goes.
+func (s *Service) DecideDevice(ctx context.Context, a Actor, userCode string, grant func(asked Scopes) (Scopes, error)) (DeviceConsent, error) {
+	d, req, err := s.pendingDevice(ctx, a, userCode)
 	if err != nil {
-		return err
+		return req, err
 	}
 	decision := DeviceCode{UserCode: d.UserCode, Status: DeviceCodeDenied, UserID: a.User.ID}
-	if approve {
-		if !granted.Within(d.Scopes) || !granted.Within(a.Token.Scopes) {
-			return Invalid("scopes", "the granted scopes may not exceed what the device asked for (%s)", d.Scopes)
+	if grant != nil {
+		granted, err := grant(d.Scopes)
+		if err == nil && (!granted.Within(d.Scopes) || !granted.Within(a.Token.Scopes)) {
+			err = Invalid("scopes", "the granted scopes may not exceed what the device asked for (%s)", d.Scopes)
+		}
+		if err != nil {
+			return req, err
 		}
 		decision.Status, decision.Granted, decision.SID, decision.AuthTime = DeviceCodeApproved, granted, sessionID(a.Token), a.Token.Created
 	}
 	err = s.store.Update(ctx, func(tx Tx) error { return tx.DecideDeviceCode(ctx, decision, s.now()) })
 	if errors.Is(err, ErrNotFound) {
-		return Invalid("user_code", "This device's request was decided already, or has expired")
+		return req, Invalid("user_code", "This device's request was decided already, or has expired")
 	}
-	return notFound(err, "decide device code")
+	return req, notFound(err, "decide device code")
 }
 
 // pollDevice is a device's poll of the token endpoint (RFC 8628 3.4).

@@ -19,6 +19,18 @@ func deviceClient(t *testing.T, e *env, allowed bool) core.OAuthClient {
 	return c
 }
 
+// granting is the grant of DecideDevice that grants scopes, whatever the
+// device asked for.
+func granting(scopes core.Scopes) func(core.Scopes) (core.Scopes, error) {
+	return func(core.Scopes) (core.Scopes, error) { return scopes, nil }
+}
+
+// decide is DecideDevice's error; a nil grant denies.
+func decide(e *env, a core.Actor, userCode string, grant func(core.Scopes) (core.Scopes, error)) error {
+	_, err := e.svc.DecideDevice(e.ctx, a, userCode, grant)
+	return err
+}
+
 func wantOAuthCode(t *testing.T, what string, err error, code string) {
 	t.Helper()
 	if oe := core.AsOAuthError(err); oe == nil || oe.Code != code {
@@ -78,9 +90,9 @@ func TestDeviceAuthorization(t *testing.T) {
 	}
 	_, err = e.svc.DeviceRequest(e.ctx, e.token("alice", core.AllScopes), da.UserCode)
 	wantErr(t, err, core.KindForbidden, "")
-	wantErr(t, e.svc.DecideDevice(e.ctx, alice, da.UserCode, true, "account:read_write linodes:read_write"), core.KindInvalid, "scopes")
-	noErr(t, e.svc.DecideDevice(e.ctx, alice, da.UserCode, true, "account:read_only"))
-	wantErr(t, e.svc.DecideDevice(e.ctx, alice, da.UserCode, false, ""), core.KindInvalid, "user_code")
+	wantErr(t, decide(e, alice, da.UserCode, granting("account:read_write linodes:read_write")), core.KindInvalid, "scopes")
+	noErr(t, decide(e, alice, da.UserCode, granting("account:read_only")))
+	wantErr(t, decide(e, alice, da.UserCode, nil), core.KindInvalid, "user_code")
 
 	e.clock.Advance(time.Minute)
 	g, err := poll(cli, da.DeviceCode)
@@ -100,13 +112,13 @@ func TestDeviceAuthorization(t *testing.T) {
 	wantErr(t, err, core.KindInvalid, "user_code")
 
 	denied := start("")
-	noErr(t, e.svc.DecideDevice(e.ctx, alice, denied.UserCode, false, ""))
+	noErr(t, decide(e, alice, denied.UserCode, nil))
 	_, err = poll(cli, denied.DeviceCode)
 	wantOAuthCode(t, "a denied request's poll", err, core.OAuthAccessDenied)
 
 	// Signing in with openid from a device ends with the approving session.
 	signIn := start("openid")
-	noErr(t, e.svc.DecideDevice(e.ctx, alice, signIn.UserCode, true, "openid"))
+	noErr(t, decide(e, alice, signIn.UserCode, granting("openid")))
 	g, err = poll(cli, signIn.DeviceCode)
 	noErr(t, err)
 	if !g.App.SessionBound || g.ID == nil || !g.App.Expiry.Equal(*alice.Token.Expiry) {
@@ -172,12 +184,12 @@ func TestDeviceAuthorizedMail(t *testing.T) {
 	alice := session(t, e)
 	cli := deviceClient(t, e, true)
 	e.queuedMails() // the sign-in's
-	for _, approve := range []bool{false, true} {
+	for _, grant := range []func(core.Scopes) (core.Scopes, error){nil, granting("account:read_only")} {
 		da, err := e.svc.DeviceAuthorize(e.ctx, core.DeviceAuthorizeRequest{ClientID: cli.ID, Scope: "account:read_only", IP: "192.0.2.7"})
 		noErr(t, err)
-		noErr(t, e.svc.DecideDevice(e.ctx, alice, da.UserCode, approve, "account:read_only"))
+		noErr(t, decide(e, alice, da.UserCode, grant))
 		_, err = e.svc.OAuthToken(e.ctx, core.TokenRequest{GrantType: core.GrantTypeDeviceCode, ClientID: cli.ID, DeviceCode: da.DeviceCode})
-		if approve {
+		if grant != nil {
 			noErr(t, err)
 		}
 	}

@@ -773,8 +773,8 @@ func TestReplicasDeviceCodes(t *testing.T) {
 		})
 		t.Run("an approval and a denial at once", func(t *testing.T) {
 			var approveErr, denyErr error
-			together(func() { approveErr = r.A().DecideDevice(r.ctx, bob, da.UserCode, true, core.AllScopes) },
-				func() { denyErr = r.B().DecideDevice(r.ctx, bob, da.UserCode, false, "") })
+			together(func() { _, approveErr = r.A().DecideDevice(r.ctx, bob, da.UserCode, granting(core.AllScopes)) },
+				func() { _, denyErr = r.B().DecideDevice(r.ctx, bob, da.UserCode, nil) })
 			if (approveErr == nil) == (denyErr == nil) {
 				t.Fatalf("approve: %v, deny: %v; want exactly one to count", approveErr, denyErr)
 			}
@@ -782,7 +782,8 @@ func TestReplicasDeviceCodes(t *testing.T) {
 		t.Run("polls at once for an approved code", func(t *testing.T) {
 			approved, err := r.B().DeviceAuthorize(r.ctx, core.DeviceAuthorizeRequest{ClientID: cli.ID, IP: "192.0.2.7"})
 			noErr(t, err)
-			noErr(t, r.A().DecideDevice(r.ctx, bob, approved.UserCode, true, core.AllScopes))
+			_, err = r.A().DecideDevice(r.ctx, bob, approved.UserCode, granting(core.AllScopes))
+			noErr(t, err)
 			errs := make([]error, 6)
 			fns := make([]func(), len(errs))
 			for i := range fns {

@@ -77,37 +77,36 @@ func (s *server) deviceSubmit(w http.ResponseWriter, r *http.Request) {
 		st, msg := s.pageError(w, r, err)
 		s.render(w, r, st, "device", deviceData{CSRF: s.csrfToken(w, r), Username: a.User.Username, Error: msg})
 	}
-	req, err := s.svc.DeviceRequest(r.Context(), a, code)
-	if err != nil {
-		again(err)
-		return
-	}
 	decision := r.PostForm.Get("decision")
+	var grant func(core.Scopes) (core.Scopes, error) // nil: deny
 	switch decision {
-	case "":
-		s.deviceConsent(w, r, http.StatusOK, a, req, "")
-		return
 	case "deny":
-		err = s.svc.DecideDevice(r.Context(), a, code, false, "")
 	case "approve":
-		var granted core.Scopes
-		if granted, err = core.GrantConsent(req.Scopes, func(key string) string { return r.PostForm.Get("scope_" + key) }); err == nil {
-			err = s.svc.DecideDevice(r.Context(), a, code, true, granted)
+		grant = func(asked core.Scopes) (core.Scopes, error) {
+			return core.GrantConsent(asked, func(key string) string { return r.PostForm.Get("scope_" + key) })
 		}
-		if core.KindOf(err) == core.KindInvalid && core.AsError(err).Field == "scopes" {
-			st, msg := s.pageError(w, r, err)
-			s.deviceConsent(w, r, st, a, req, msg)
-			return
+	default: // the code's form, or a consent form without a decision
+		req, err := s.svc.DeviceRequest(r.Context(), a, code)
+		switch {
+		case err != nil:
+			again(err)
+		case decision == "":
+			s.deviceConsent(w, r, http.StatusOK, a, req, "")
+		default:
+			s.deviceConsent(w, r, http.StatusBadRequest, a, req, "Choose Authorize or Deny.")
 		}
-	default:
-		s.deviceConsent(w, r, http.StatusBadRequest, a, req, "Choose Authorize or Deny.")
 		return
 	}
-	if err != nil {
+	req, err := s.svc.DecideDevice(r.Context(), a, code, grant)
+	switch {
+	case core.KindOf(err) == core.KindInvalid && core.AsError(err).Field == "scopes":
+		st, msg := s.pageError(w, r, err)
+		s.deviceConsent(w, r, st, a, req, msg)
+	case err != nil:
 		again(err)
-		return
+	default:
+		s.render(w, r, http.StatusOK, "devicedone", grant != nil)
 	}
-	s.render(w, r, http.StatusOK, "devicedone", decision == "approve")
 }
 
 // deviceConsent is the consent page of a device's request, posting back
