@@ -18,12 +18,14 @@ type pushedResponse struct {
 func (s *server) pushAuthorization(r *http.Request, f url.Values, id, secret string) (int, any, error) {
 	v := loginServerQuery(f)
 	params := map[string]string{}
-	for _, p := range append(pushedParams, "request_uri") {
-		if v.Has(p) {
+	for _, p := range pushedParams {
+		if v.Has(p) && p != "client_id" { // client_id: the client's that authenticated
 			params[p] = v.Get(p)
 		}
 	}
-	delete(params, "client_id") // the client's that authenticated
+	if v.Has("request_uri") {
+		params["request_uri"] = v.Get("request_uri") // for the core to refuse
+	}
 	p, err := s.svc.PushAuthorization(r.Context(), id, secret, authorizeRequest(v), params)
 	if err != nil {
 		return 0, nil, err
