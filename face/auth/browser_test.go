@@ -309,11 +309,7 @@ func TestBrowserDeviceFlow(t *testing.T) {
 		t.Run(b.Name, func(t *testing.T) {
 			e, ctx := newEnv(t, b), t.Context()
 			e.user("alice")
-			cl, _, err := e.svc.CreateOAuthClient(ctx, core.OAuthClientCreate{Label: "Deploy CLI", Website: "https://cli.example",
-				RedirectURIs: []string{"http://127.0.0.1/cb"}, Public: true, DeviceGrant: true})
-			if err != nil {
-				t.Fatal(err)
-			}
+			cl := e.deviceApp("Deploy CLI")
 			conf := &oauth2.Config{ClientID: cl.ID, Scopes: []string{"account:read_only"},
 				Endpoint: oauth2.Endpoint{DeviceAuthURL: e.srv.URL + "/oauth/device_authorization", TokenURL: e.srv.URL + "/oauth/token",
 					AuthStyle: oauth2.AuthStyleInParams}}

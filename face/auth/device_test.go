@@ -24,11 +24,7 @@ func TestDeviceFlow(t *testing.T) {
 		t.Run(b.Name, func(t *testing.T) {
 			e, ctx := newEnv(t, b), t.Context()
 			e.user("alice")
-			cl, _, err := e.svc.CreateOAuthClient(ctx, core.OAuthClientCreate{Label: "Deploy CLI", Website: "https://cli.example",
-				RedirectURIs: []string{"http://127.0.0.1/cb"}, Public: true, DeviceGrant: true})
-			if err != nil {
-				t.Fatal(err)
-			}
+			cl := e.deviceApp("Deploy CLI")
 			var md struct {
 				Device     string   `json:"device_authorization_endpoint"`
 				Token      string   `json:"token_endpoint"`

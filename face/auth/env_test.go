@@ -88,6 +88,18 @@ func (e *env) user(name string) (core.User, string) {
 	return u, raw
 }
 
+// deviceApp registers a public OAuth client the operator allowed the
+// device authorization grant, as a command line is.
+func (e *env) deviceApp(label string) core.OAuthClient {
+	e.t.Helper()
+	c, _, err := e.svc.CreateOAuthClient(context.Background(), core.OAuthClientCreate{Label: label, Website: "https://cli.example",
+		RedirectURIs: []string{"http://127.0.0.1/cb"}, Public: true, DeviceGrant: true})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return c
+}
+
 // app registers a confidential OAuth client and returns it and its secret.
 func (e *env) app(label, website string, redirectURIs ...string) (core.OAuthClient, string) {
 	e.t.Helper()

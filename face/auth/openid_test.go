@@ -399,12 +399,7 @@ func TestOpenIDConnectStrictRP(t *testing.T) {
 		t.Run(b.Name, func(t *testing.T) {
 			e := newEnv(t, b)
 			alice, _ := e.user("alice")
-			const redirect = "https://dashboard.example/oidc/callback"
-			cl, secret := e.app("Dashboard", "https://dashboard.example", redirect)
-			var start struct{ URL, Verifier, Nonce, State string }
-			if err := json.Unmarshal(nodeRP(t, "start", e.srv.URL, cl.ID, secret, redirect), &start); err != nil {
-				t.Fatal(err)
-			}
+			cl, secret, start := e.strictRPStart(t, "start")
 			browser := client(t)
 			e.signInBrowser(browser, "")
 			back := e.consent(browser, start.URL, url.Values{"decision": {"approve"}})
@@ -446,12 +441,7 @@ func TestPushedAuthorizationStrictRP(t *testing.T) {
 		t.Run(b.Name, func(t *testing.T) {
 			e := newEnv(t, b)
 			alice, _ := e.user("alice")
-			const redirect = "https://dashboard.example/oidc/callback"
-			cl, secret := e.app("Dashboard", "https://dashboard.example", redirect)
-			var start struct{ URL, Verifier, Nonce, State string }
-			if err := json.Unmarshal(nodeRP(t, "par-start", e.srv.URL, cl.ID, secret, redirect), &start); err != nil {
-				t.Fatal(err)
-			}
+			cl, secret, start := e.strictRPStart(t, "par-start")
 			u, err := url.Parse(start.URL)
 			if err != nil {
 				t.Fatal(err)
@@ -536,6 +526,23 @@ func TestDeviceFlowStrictClient(t *testing.T) {
 			}
 		})
 	}
+}
+
+// rpStart is what the Node relying party's first step prints: where it
+// sends the browser, and what it keeps for the second step.
+type rpStart struct{ URL, Verifier, Nonce, State string }
+
+// strictRPStart registers the relying party "Dashboard" and runs its
+// first step, start or par-start (which pushes the request).
+func (e *env) strictRPStart(t *testing.T, step string) (core.OAuthClient, string, rpStart) {
+	t.Helper()
+	const redirect = "https://dashboard.example/oidc/callback"
+	cl, secret := e.app("Dashboard", "https://dashboard.example", redirect)
+	var start rpStart
+	if err := json.Unmarshal(nodeRP(t, step, e.srv.URL, cl.ID, secret, redirect), &start); err != nil {
+		t.Fatal(err)
+	}
+	return cl, secret, start
 }
 
 // nodeRP runs a step of the Node relying party (rp.mjs) and returns what

@@ -24,11 +24,7 @@ func TestPushAndDeviceEndpointsAtLoad(t *testing.T) {
 			e := newEnv(t, b)
 			const redirect = "https://app.example/cb"
 			web, secret := e.app("Web", "https://app.example", redirect)
-			cli, _, err := e.svc.CreateOAuthClient(t.Context(), core.OAuthClientCreate{Label: "CLI", Website: "https://cli.example",
-				RedirectURIs: []string{"http://127.0.0.1/cb"}, Public: true, DeviceGrant: true})
-			if err != nil {
-				t.Fatal(err)
-			}
+			cli := e.deviceApp("CLI")
 			pushed := url.Values{"client_id": {web.ID}, "client_secret": {secret}, "response_type": {"code"},
 				"redirect_uri": {redirect}, "scope": {"openid"}, "state": {"s"}}
 			device := url.Values{"client_id": {cli.ID}, "scope": {"account:read_only"}}
