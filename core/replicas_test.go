@@ -738,14 +738,24 @@ func TestReplicasDeviceCodes(t *testing.T) {
 			return out
 		}
 
-		t.Run("user codes at once", func(t *testing.T) {
-			errs := make([]error, 2*core.DeviceCodeAttempts)
-			fns := make([]func(), len(errs))
+		// atOnce sends n calls together, alternating the replicas, and
+		// returns their errors.
+		atOnce := func(n int, call func(svc *core.Service) error) []error {
+			errs := make([]error, n)
+			fns := make([]func(), n)
 			for i := range fns {
 				svc := r.svc[i%2]
-				fns[i] = func() { _, errs[i] = svc.DeviceRequest(r.ctx, bob, "BBBB-BBBB") }
+				fns[i] = func() { errs[i] = call(svc) }
 			}
 			together(fns...)
+			return errs
+		}
+
+		t.Run("user codes at once", func(t *testing.T) {
+			errs := atOnce(2*core.DeviceCodeAttempts, func(svc *core.Service) error {
+				_, err := svc.DeviceRequest(r.ctx, bob, "BBBB-BBBB")
+				return err
+			})
 			kinds := map[core.Kind]int{}
 			for _, err := range errs {
 				kinds[core.KindOf(err)]++
@@ -760,13 +770,7 @@ func TestReplicasDeviceCodes(t *testing.T) {
 		da, err := r.A().DeviceAuthorize(r.ctx, core.DeviceAuthorizeRequest{ClientID: cli.ID, IP: "192.0.2.7"})
 		noErr(t, err)
 		t.Run("polls at once", func(t *testing.T) {
-			errs := make([]error, 8)
-			fns := make([]func(), len(errs))
-			for i := range fns {
-				svc := r.svc[i%2]
-				fns[i] = func() { _, errs[i] = poll(svc, da.DeviceCode) }
-			}
-			together(fns...)
+			errs := atOnce(8, func(svc *core.Service) error { _, err := poll(svc, da.DeviceCode); return err })
 			if got := oauthCodes(errs); got[core.OAuthAuthorizationPending] != 1 || got[core.OAuthSlowDown] != len(errs)-1 {
 				t.Fatalf("%d polls at once: %v, want one in time (authorization_pending) and the rest slow_down", len(errs), got)
 			}
@@ -784,13 +788,7 @@ func TestReplicasDeviceCodes(t *testing.T) {
 			noErr(t, err)
 			_, err = r.A().DecideDevice(r.ctx, bob, approved.UserCode, granting(core.AllScopes))
 			noErr(t, err)
-			errs := make([]error, 6)
-			fns := make([]func(), len(errs))
-			for i := range fns {
-				svc := r.svc[i%2]
-				fns[i] = func() { _, errs[i] = poll(svc, approved.DeviceCode) }
-			}
-			together(fns...)
+			errs := atOnce(6, func(svc *core.Service) error { _, err := poll(svc, approved.DeviceCode); return err })
 			if got := oauthCodes(errs); got["ok"] != 1 || got[core.OAuthInvalidGrant] != len(errs)-1 {
 				t.Fatalf("%d polls at once for an approved code: %v, want one with the tokens and the rest invalid_grant", len(errs), got)
 			}
