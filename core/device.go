@@ -27,6 +27,9 @@ import (
 const (
 	DeviceCodeLifetime = 10 * time.Minute
 	DevicePollInterval = 5 * time.Second
+	// DeviceSlowDown is what a poll sooner than the interval adds to it
+	// (RFC 8628 3.5).
+	DeviceSlowDown = 5 * time.Second
 	// GrantTypeDeviceCode is the grant_type of a device's poll.
 	GrantTypeDeviceCode = "urn:ietf:params:oauth:grant-type:device_code"
 	// DeviceCodeAttempts bound the user codes a user may type (each one
@@ -245,7 +248,7 @@ func (s *Service) pollDevice(ctx context.Context, c OAuthClient, in TokenRequest
 	var soon bool
 	err := s.store.Update(ctx, func(tx Tx) error {
 		var err error
-		d, soon, err = tx.PollDeviceCode(ctx, hash, now)
+		d, soon, err = tx.PollDeviceCode(ctx, hash, now, DeviceSlowDown)
 		return err
 	})
 	if errors.Is(err, ErrNotFound) || (err == nil && d.ClientID != c.ID) {

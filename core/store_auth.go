@@ -86,7 +86,7 @@ type DeviceCode struct {
 	Created  time.Time
 	Expiry   time.Time
 	// Interval is how long the device waits between polls; each poll
-	// sooner than that adds five seconds (slow_down).
+	// sooner than that adds DeviceSlowDown (slow_down).
 	Interval time.Duration
 	Status   string // a DeviceCode* status
 	// Once decided: the user, the scopes they granted, and the session
@@ -207,9 +207,9 @@ type AuthWriter interface {
 	DecideDeviceCode(ctx context.Context, d DeviceCode, now time.Time) error
 	// PollDeviceCode records a poll of the device code with this hash at
 	// now and returns it; soon reports a poll before the interval since
-	// the last one had passed, which also adds five seconds to the
-	// interval. ErrNotFound if there is no such code.
-	PollDeviceCode(ctx context.Context, hash []byte, now time.Time) (d DeviceCode, soon bool, err error)
+	// the last one had passed, which also adds slowDown (whole seconds) to
+	// the interval. ErrNotFound if there is no such code.
+	PollDeviceCode(ctx context.Context, hash []byte, now time.Time, slowDown time.Duration) (d DeviceCode, soon bool, err error)
 	// ClaimDeviceCode marks an approved device code used by the
 	// authorization appID; ErrNotFound if it is not approved (or was
 	// used already).

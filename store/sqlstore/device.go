@@ -47,15 +47,16 @@ func (t Tx) DecideDeviceCode(ctx context.Context, d core.DeviceCode, now time.Ti
 // PollDeviceCode is one statement when the poll is in time, and a second
 // when it is not: each UPDATE reads next_poll under the row's lock, so
 // of polls sent at once to any number of replicas one is in time.
-func (t Tx) PollDeviceCode(ctx context.Context, hash []byte, now time.Time) (core.DeviceCode, bool, error) {
+func (t Tx) PollDeviceCode(ctx context.Context, hash []byte, now time.Time, slowDown time.Duration) (core.DeviceCode, bool, error) {
 	d, err := one(ctx, t.Reader, "poll device code", scanDeviceCode, `UPDATE device_codes SET next_poll = ? + poll_interval
 		WHERE hash = ? AND next_poll <= ? RETURNING `+deviceCodeColumns, now.Unix(), hash, now.Unix())
 	if !errors.Is(err, core.ErrNotFound) {
 		return d, false, err
 	}
+	step := int64(slowDown / time.Second)
 	d, err = one(ctx, t.Reader, "slow device code", scanDeviceCode, `UPDATE device_codes
-		SET poll_interval = poll_interval + 5, next_poll = ? + poll_interval + 5 WHERE hash = ? RETURNING `+deviceCodeColumns,
-		now.Unix(), hash)
+		SET poll_interval = poll_interval + ?, next_poll = ? + poll_interval + ? WHERE hash = ? RETURNING `+deviceCodeColumns,
+		step, now.Unix(), step, hash)
 	return d, err == nil, err
 }
 

@@ -414,7 +414,7 @@ func testDeviceCodes(t *testing.T, s core.Store) {
 		var soon bool
 		update(t, s, func(tx core.Tx) error {
 			var err error
-			got, soon, err = tx.PollDeviceCode(ctx, d.Hash, now)
+			got, soon, err = tx.PollDeviceCode(ctx, d.Hash, now, 5*time.Second)
 			return err
 		})
 		return got, soon
@@ -432,7 +432,7 @@ func testDeviceCodes(t *testing.T, s core.Store) {
 		t.Fatalf("a poll after the interval: soon %v, interval %v", soon, got.Interval)
 	}
 	wantErr(t, "PollDeviceCode of another code", updateErr(t, s, func(tx core.Tx) error {
-		_, _, err := tx.PollDeviceCode(ctx, hash32("other"), t0)
+		_, _, err := tx.PollDeviceCode(ctx, hash32("other"), t0, 5*time.Second)
 		return err
 	}), core.ErrNotFound)
 
