@@ -285,3 +285,18 @@ func IdentityClaimsSupported() []string {
 func (s *Service) SignInTooOld(a Actor, az Authorization) bool {
 	return az.MaxAge != nil && s.clock().Sub(a.Token.Created) > *az.MaxAge
 }
+
+// MustSignInAgain reports whether the user of session a must type their
+// password again before az is answered: its max_age asks it
+// (SignInTooOld), or OpenID Connect's prompt=login does (promptLogin).
+// A sign-in since a pushed request was pushed answers both: the request
+// comes back by its request_uri after that sign-in, with its prompt and
+// max_age unchanged, and would otherwise ask again without end. (Times
+// are kept to the second, so a sign-in in the second of the push counts
+// as after it.) A request the browser carried comes back without them.
+func (s *Service) MustSignInAgain(a Actor, az Authorization, promptLogin bool) bool {
+	if az.Pushed != "" && !a.Token.Created.Before(az.PushedAt.Truncate(time.Second)) {
+		return false
+	}
+	return promptLogin || s.SignInTooOld(a, az)
+}

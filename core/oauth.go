@@ -88,6 +88,9 @@ type OAuthClientCreate struct {
 	BackchannelLogoutURI string
 	// DeviceGrant allows the device authorization grant (device.go).
 	DeviceGrant bool
+	// RequirePushed holds the client to pushed authorization requests
+	// (par.go).
+	RequirePushed bool
 }
 
 // validateWebURL accepts an absolute http or https URL without credentials.
@@ -140,7 +143,8 @@ func (s *Service) CreateOAuthClient(ctx context.Context, in OAuthClientCreate) (
 	}
 	c := OAuthClient{ID: id, Label: in.Label, Website: in.Website, ThumbnailURL: in.ThumbnailURL,
 		RedirectURIs: slices.Compact(slices.Clone(in.RedirectURIs)), Public: in.Public, FirstParty: in.FirstParty, Created: s.clock(),
-		Status: OAuthClientActive, BackchannelLogoutURI: in.BackchannelLogoutURI, DeviceGrant: in.DeviceGrant}
+		Status: OAuthClientActive, BackchannelLogoutURI: in.BackchannelLogoutURI, DeviceGrant: in.DeviceGrant,
+		RequirePushed: in.RequirePushed}
 	var secret string
 	if !in.Public {
 		if secret, err = s.newSecret(oauthSecretBytes); err != nil {
@@ -180,6 +184,11 @@ type AuthorizeRequest struct {
 	// MaxAge is OpenID Connect's max_age: the most seconds since the user
 	// last typed their password, as sent ("" for no limit).
 	MaxAge string
+	// RequestURI is the request_uri of a pushed request (par.go) whose
+	// parameters these are, and PushedAt when it was pushed; "" for a
+	// request the browser carried whole.
+	RequestURI string
+	PushedAt   time.Time
 }
 
 // Authorization is a checked authorization request, ready for consent.
@@ -193,13 +202,21 @@ type Authorization struct {
 	MaxAge        *time.Duration // nil: any sign-in will do
 	// Pushed is the request_uri of a pushed request (par.go), which the
 	// code's approval spends; "" for a request the browser carried.
-	Pushed string
+	Pushed   string
+	PushedAt time.Time
 }
 
 // CheckAuthorize validates an authorization request. Errors are
 // *OAuthError; those with Redirect false must be shown to the user, never
 // sent to the redirect URI.
 func (s *Service) CheckAuthorize(ctx context.Context, in AuthorizeRequest) (Authorization, error) {
+	return s.checkAuthorize(ctx, in, false)
+}
+
+// checkAuthorize is CheckAuthorize, or with pushing the check of a
+// request being pushed (PushAuthorization), which a client held to
+// pushed requests may make.
+func (s *Service) checkAuthorize(ctx context.Context, in AuthorizeRequest, pushing bool) (Authorization, error) {
 	if in.ClientID == "" {
 		return Authorization{}, oauthErr(OAuthInvalidRequest, KindInvalid, "client_id", "client_id is required")
 	}
@@ -219,7 +236,7 @@ func (s *Service) CheckAuthorize(ctx context.Context, in AuthorizeRequest) (Auth
 	} else if !redirectMatches(c.RedirectURIs, redirect) || checkText("redirect_uri", redirect) != nil {
 		return Authorization{}, oauthErr(OAuthInvalidRequest, KindInvalid, "redirect_uri", "redirect_uri is not one this application registered")
 	}
-	a := Authorization{Client: c, RedirectURI: redirect, State: in.State}
+	a := Authorization{Client: c, RedirectURI: redirect, State: in.State, Pushed: in.RequestURI, PushedAt: in.PushedAt}
 	fail := func(code, field, format string, args ...any) (Authorization, error) {
 		e := oauthErr(code, KindInvalid, field, format, args...)
 		e.Redirect = true
@@ -228,6 +245,9 @@ func (s *Service) CheckAuthorize(ctx context.Context, in AuthorizeRequest) (Auth
 	if len(in.State) > maxStateLength || checkText("state", in.State) != nil {
 		a.State = ""
 		return fail(OAuthInvalidRequest, "state", "state must be at most %d characters", maxStateLength)
+	}
+	if c.RequirePushed && in.RequestURI == "" && !pushing {
+		return fail(OAuthInvalidRequest, "request_uri", "this application must push its authorization requests to the pushed authorization request endpoint first (RFC 9126)")
 	}
 	if in.ResponseType != "code" {
 		return fail(OAuthUnsupportedResponseType, "response_type", "response_type must be code")

@@ -20,6 +20,7 @@ type OAuthClientUpdate struct {
 	FirstParty           *bool
 	BackchannelLogoutURI *string
 	DeviceGrant          *bool
+	RequirePushed        *bool
 	Disabled             *bool // refused at /oauth/authorize and /oauth/token while true
 }
 
@@ -97,6 +98,7 @@ func (s *Service) UpdateOAuthClient(ctx context.Context, id string, in OAuthClie
 			set(&c.FirstParty, in.FirstParty)
 			set(&c.BackchannelLogoutURI, in.BackchannelLogoutURI)
 			set(&c.DeviceGrant, in.DeviceGrant)
+			set(&c.RequirePushed, in.RequirePushed)
 			if in.RedirectURIs != nil {
 				c.RedirectURIs = slices.Compact(slices.Clone(in.RedirectURIs))
 			}

@@ -52,7 +52,7 @@ func (s *Service) PushAuthorization(ctx context.Context, clientID, clientSecret 
 		}
 	}
 	req.ClientID = c.ID
-	if _, err := s.CheckAuthorize(ctx, req); err != nil {
+	if _, err := s.checkAuthorize(ctx, req, true); err != nil {
 		if oe := AsOAuthError(err); oe != nil {
 			oe.Redirect = false // the client asked, and is answered
 		}
@@ -76,24 +76,24 @@ func (s *Service) PushAuthorization(ctx context.Context, clientID, clientSecret 
 }
 
 // PushedParams returns the parameters of the pushed request requestURI
-// names, for the authorization endpoint of the client clientID. Errors
-// are *OAuthError, for the user: the request_uri is not the client's to
-// redirect to.
-func (s *Service) PushedParams(ctx context.Context, clientID, requestURI string) (map[string]string, error) {
+// names, and when it was pushed, for the authorization endpoint of the
+// client clientID. Errors are *OAuthError, for the user: the request_uri
+// is not the client's to redirect to.
+func (s *Service) PushedParams(ctx context.Context, clientID, requestURI string) (map[string]string, time.Time, error) {
 	unknown := oauthErr(OAuthInvalidRequest, KindInvalid, "request_uri",
 		"request_uri is unknown, expired or used: go back to the application and start again")
 	raw, ok := strings.CutPrefix(requestURI, RequestURIPrefix)
 	if !ok || raw == "" || len(raw) > 256 {
-		return nil, unknown
+		return nil, time.Time{}, unknown
 	}
 	p, err := s.store.PushedAuthorization(ctx, HashToken(raw))
 	if errors.Is(err, ErrNotFound) || (err == nil && (p.ClientID != clientID || !s.now().Before(p.Expiry))) {
-		return nil, unknown
+		return nil, time.Time{}, unknown
 	}
 	if err != nil {
-		return nil, notFound(err, "pushed authorization")
+		return nil, time.Time{}, notFound(err, "pushed authorization")
 	}
-	return p.Params, nil
+	return p.Params, p.Created, nil
 }
 
 // spendPushed spends the pushed request requestURI names, in the

@@ -44,16 +44,17 @@ func TestPushedAuthorization(t *testing.T) {
 	if !strings.HasPrefix(pushed.RequestURI, core.RequestURIPrefix) || pushed.ExpiresIn != core.PushedAuthorizationLifetime {
 		t.Fatalf("PushAuthorization = %+v", pushed)
 	}
-	_, err = e.svc.PushedParams(e.ctx, other.ID, pushed.RequestURI)
+	_, _, err = e.svc.PushedParams(e.ctx, other.ID, pushed.RequestURI)
 	wantOAuthCode(t, "another client's use of the request_uri", err, core.OAuthInvalidRequest)
 	for _, uri := range []string{"", "urn:x", core.RequestURIPrefix, core.RequestURIPrefix + "nope", pushed.RequestURI + "x"} {
-		_, err = e.svc.PushedParams(e.ctx, rp.ID, uri)
+		_, _, err = e.svc.PushedParams(e.ctx, rp.ID, uri)
 		wantOAuthCode(t, "the request_uri "+uri, err, core.OAuthInvalidRequest)
 	}
-	got, err := e.svc.PushedParams(e.ctx, rp.ID, pushed.RequestURI)
+	got, pushedAt, err := e.svc.PushedParams(e.ctx, rp.ID, pushed.RequestURI)
 	noErr(t, err)
-	if got["client_id"] != rp.ID || got["state"] != "s1" || got["prompt"] != "consent" || got["scope"] != "openid" {
-		t.Fatalf("PushedParams = %v", got)
+	if got["client_id"] != rp.ID || got["state"] != "s1" || got["prompt"] != "consent" || got["scope"] != "openid" ||
+		!pushedAt.Equal(e.clock.Now().Truncate(time.Second)) {
+		t.Fatalf("PushedParams = %v, %v", got, pushedAt)
 	}
 
 	az, err := e.svc.CheckAuthorize(e.ctx, core.AuthorizeRequest{ClientID: rp.ID, ResponseType: "code", RedirectURI: got["redirect_uri"], Scope: got["scope"]})
@@ -63,12 +64,103 @@ func TestPushedAuthorization(t *testing.T) {
 	noErr(t, err)
 	_, err = e.svc.Approve(e.ctx, alice, az, az.Scopes)
 	wantOAuthCode(t, "a second code for one pushed request", err, core.OAuthInvalidRequest)
-	_, err = e.svc.PushedParams(e.ctx, rp.ID, pushed.RequestURI)
+	_, _, err = e.svc.PushedParams(e.ctx, rp.ID, pushed.RequestURI)
 	wantOAuthCode(t, "a spent request_uri", err, core.OAuthInvalidRequest)
 
 	late, err := e.svc.PushAuthorization(e.ctx, rp.ID, secret, req, params)
 	noErr(t, err)
 	e.clock.Advance(core.PushedAuthorizationLifetime + time.Second)
-	_, err = e.svc.PushedParams(e.ctx, rp.ID, late.RequestURI)
+	_, _, err = e.svc.PushedParams(e.ctx, rp.ID, late.RequestURI)
 	wantOAuthCode(t, "an expired request_uri", err, core.OAuthInvalidRequest)
+}
+
+// pushAndCheck pushes req (params, as the face reads them) as rp, and
+// checks it as the authorization endpoint does when the browser brings
+// its request_uri back.
+func pushAndCheck(t *testing.T, e *env, rp core.OAuthClient, secret string, req core.AuthorizeRequest, params map[string]string) core.Authorization {
+	t.Helper()
+	pushed, err := e.svc.PushAuthorization(e.ctx, rp.ID, secret, req, params)
+	noErr(t, err)
+	_, pushedAt, err := e.svc.PushedParams(e.ctx, rp.ID, pushed.RequestURI)
+	noErr(t, err)
+	req.RequestURI, req.PushedAt = pushed.RequestURI, pushedAt
+	az, err := e.svc.CheckAuthorize(e.ctx, req)
+	noErr(t, err)
+	return az
+}
+
+// TestClientHeldToPushedRequests: a client the operator holds to pushed
+// requests (RFC 9126 6) has every request the browser carries whole
+// refused, to its redirect URI with the state, and its pushed requests
+// accepted; turned off again, it may send either.
+func TestClientHeldToPushedRequests(t *testing.T) {
+	e := newEnv(t)
+	rp, secret := relyingParty(t, e, "RP", "")
+	held := true
+	c, err := e.svc.UpdateOAuthClient(e.ctx, rp.ID, core.OAuthClientUpdate{RequirePushed: &held})
+	noErr(t, err)
+	if !c.RequirePushed {
+		t.Fatalf("UpdateOAuthClient = %+v, want RequirePushed", c)
+	}
+	req := core.AuthorizeRequest{ClientID: rp.ID, ResponseType: "code", RedirectURI: "https://rp.example/cb", Scope: "openid", State: "s1"}
+	az, err := e.svc.CheckAuthorize(e.ctx, req)
+	oe := core.AsOAuthError(err)
+	if oe == nil || oe.Code != core.OAuthInvalidRequest || !oe.Redirect || oe.Err.Field != "request_uri" || az.State != "s1" {
+		t.Fatalf("a request the browser carried: %v (%+v), want invalid_request to the redirect URI", err, az)
+	}
+	az = pushAndCheck(t, e, rp, secret, req, map[string]string{"response_type": "code", "redirect_uri": "https://rp.example/cb",
+		"scope": "openid", "state": "s1"})
+	if !strings.HasPrefix(az.Pushed, core.RequestURIPrefix) || !az.PushedAt.Equal(e.clock.Now().Truncate(time.Second)) {
+		t.Fatalf("CheckAuthorize of the pushed request = %+v", az)
+	}
+
+	held = false
+	_, err = e.svc.UpdateOAuthClient(e.ctx, rp.ID, core.OAuthClientUpdate{RequirePushed: &held})
+	noErr(t, err)
+	_, err = e.svc.CheckAuthorize(e.ctx, req)
+	noErr(t, err)
+}
+
+// TestSignInAgainForPushedRequests: prompt=login and max_age ask a session
+// older than the request to sign in again; a pushed request, which comes
+// back unchanged after that sign-in, is then answered, while a request the
+// browser carries asks every time (it comes back without them).
+func TestSignInAgainForPushedRequests(t *testing.T) {
+	e := newEnv(t)
+	withPassword(t, e, "alice")
+	before := session(t, e)
+	rp, secret := relyingParty(t, e, "RP", "")
+	e.clock.Advance(time.Minute)
+	req := core.AuthorizeRequest{ClientID: rp.ID, ResponseType: "code", RedirectURI: "https://rp.example/cb", Scope: "openid", MaxAge: "0"}
+	viaURI := pushAndCheck(t, e, rp, secret, req, map[string]string{"response_type": "code", "redirect_uri": "https://rp.example/cb",
+		"scope": "openid", "max_age": "0"})
+	carriedWhole, err := e.svc.CheckAuthorize(e.ctx, req)
+	noErr(t, err)
+	noMaxAge := req
+	noMaxAge.MaxAge = ""
+	plain, err := e.svc.CheckAuthorize(e.ctx, noMaxAge)
+	noErr(t, err)
+
+	e.clock.Advance(time.Second)
+	since := session(t, e)
+	e.clock.Advance(time.Second)
+	for _, c := range []struct {
+		what  string
+		a     core.Actor
+		az    core.Authorization
+		login bool
+		again bool
+	}{
+		{"pushed, prompt=login, a session from before the push", before, viaURI, true, true},
+		{"pushed, max_age=0, a session from before the push", before, viaURI, false, true},
+		{"pushed, prompt=login, a session since the push", since, viaURI, true, false},
+		{"pushed, max_age=0, a session since the push", since, viaURI, false, false},
+		{"carried, prompt=login", since, plain, true, true},
+		{"carried, max_age=0", since, carriedWhole, false, true},
+		{"carried, neither", before, plain, false, false},
+	} {
+		if got := e.svc.MustSignInAgain(c.a, c.az, c.login); got != c.again {
+			t.Errorf("%s: MustSignInAgain = %v, want %v", c.what, got, c.again)
+		}
+	}
 }

@@ -39,6 +39,9 @@ type OAuthClient struct {
 	// DeviceGrant allows the client the device authorization grant
 	// (RFC 8628, device.go), which the operator turns on.
 	DeviceGrant bool
+	// RequirePushed refuses the client's authorization requests that do
+	// not come by a request_uri (RFC 9126 6, par.go).
+	RequirePushed bool
 }
 
 // OAuth client statuses.

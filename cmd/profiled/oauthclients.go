@@ -32,14 +32,14 @@ func (s *stringsFlag) Set(v string) error {
 var oauthClientsCreateCommand = command{
 	name:    "oauth-clients create",
 	short:   "register an OAuth client (a third-party application)",
-	args:    "--label L --redirect-uri URI [--redirect-uri URI ...] --website URL [--public] [--first-party] [--thumbnail-url URL] [--backchannel-logout-uri URI] [--device-grant] [--db DSN]",
+	args:    "--label L --redirect-uri URI [--redirect-uri URI ...] --website URL [--public] [--first-party] [--thumbnail-url URL] [--backchannel-logout-uri URI] [--device-grant] [--require-par] [--db DSN]",
 	summary: "Register an OAuth 2.0 client and print client_id=... and, for a confidential client, client_secret=...\nThe secret is shown only this once: only its SHA-256 is stored. A --public client (a browser or\nnative app that cannot keep a secret) gets no secret and must use PKCE (S256). A --first-party client is the\nplatform's own console: its tokens may make personal access tokens of any lifetime and change TFA, the password\nand the email, which third-party applications' tokens may not, whatever their scopes.",
 	setup: func(fs *flagSet) func(context.Context, *env) error {
 		db := dbFlags(fs)
 		key := keyFlags(fs)
 		var label, website, thumb, logoutURI string
 		var redirects stringsFlag
-		var public, firstParty, deviceGrant bool
+		var public, firstParty, deviceGrant, requirePushed bool
 		fs.StringVar(&label, "label", "", "the application's `NAME`, shown on the consent page and in /v4/profile/apps: 1 to 100 characters (required)")
 		fs.Var(&redirects, "redirect-uri", "a redirect `URI` the application may use: https, or http on loopback; repeat for several (required)")
 		fs.StringVar(&website, "website", "", "the application's website `URL` (required)")
@@ -49,6 +49,7 @@ var oauthClientsCreateCommand = command{
 		fs.StringVar(&logoutURI, "backchannel-logout-uri", "",
 			"the `URI` where the relying party takes OpenID Connect back-channel logout tokens, told of each sign-out of a session it signed in from: https, or http on loopback (optional)")
 		fs.BoolVar(&deviceGrant, "device-grant", false, deviceGrantUsage)
+		fs.BoolVar(&requirePushed, "require-par", false, requirePushedUsage)
 		return func(ctx context.Context, e *env) error {
 			const cmd = "oauth-clients create"
 			for _, f := range [][2]string{{"label", label}, {"redirect-uri", redirects.String()}, {"website", website}} {
@@ -63,7 +64,7 @@ var oauthClientsCreateCommand = command{
 			defer done()
 			c, secret, err := svc.CreateOAuthClient(ctx, core.OAuthClientCreate{Label: label, Website: website,
 				ThumbnailURL: thumb, RedirectURIs: redirects, Public: public, FirstParty: firstParty, BackchannelLogoutURI: logoutURI,
-				DeviceGrant: deviceGrant})
+				DeviceGrant: deviceGrant, RequirePushed: requirePushed})
 			if err != nil {
 				return cliError(cmd, err, clientFields...)
 			}
@@ -80,6 +81,10 @@ var oauthClientsCreateCommand = command{
 const deviceGrantUsage = "whether the client may use the device authorization grant (RFC 8628), as a command line " +
 	"on a machine without a browser does: it shows a code the user types at /oauth/device"
 
+// requirePushedUsage words --require-par for create and update.
+const requirePushedUsage = "whether the client's authorization requests must be pushed to /oauth/par first (RFC 9126): " +
+	"/oauth/authorize then refuses any that the browser carries whole, whose parameters anyone could have written"
+
 // oauthClientJSON is a client as the commands print it.
 type oauthClientJSON struct {
 	ID                   string    `json:"id"`
@@ -93,13 +98,15 @@ type oauthClientJSON struct {
 	Status               string    `json:"status"`
 	BackchannelLogoutURI string    `json:"backchannel_logout_uri,omitempty"`
 	DeviceGrant          bool      `json:"device_grant"`
+	RequirePushed        bool      `json:"require_pushed_authorization_requests"`
 	Created              time.Time `json:"created"`
 }
 
 func toClientJSON(c core.OAuthClient) oauthClientJSON {
 	return oauthClientJSON{ID: c.ID, Label: c.Label, AccountID: c.AccountID, Website: c.Website, ThumbnailURL: c.ThumbnailURL,
 		RedirectURIs: c.RedirectURIs, Public: c.Public, FirstParty: c.FirstParty, Status: c.Status,
-		BackchannelLogoutURI: c.BackchannelLogoutURI, DeviceGrant: c.DeviceGrant, Created: c.Created}
+		BackchannelLogoutURI: c.BackchannelLogoutURI, DeviceGrant: c.DeviceGrant,
+		RequirePushed: c.RequirePushed, Created: c.Created}
 }
 
 // owner is who registered a client, for the table.
@@ -118,8 +125,9 @@ var oauthClientsListCommand = listCommand("oauth-clients list", "list every OAut
 	func(c core.OAuthClient) string { return c.ID }, toClientJSON)
 
 func (c oauthClientJSON) columns() (string, string, []any) {
-	return "ID\tLABEL\tOWNER\tPUBLIC\tFIRST-PARTY\tSTATUS\tBACKCHANNEL-LOGOUT\tDEVICE-GRANT", "%s\t%s\t%s\t%t\t%t\t%s\t%t\t%t\n",
-		[]any{c.ID, c.Label, c.owner(), c.Public, c.FirstParty, c.Status, c.BackchannelLogoutURI != "", c.DeviceGrant}
+	return "ID\tLABEL\tOWNER\tPUBLIC\tFIRST-PARTY\tSTATUS\tBACKCHANNEL-LOGOUT\tDEVICE-GRANT\tREQUIRE-PAR",
+		"%s\t%s\t%s\t%t\t%t\t%s\t%t\t%t\t%t\n",
+		[]any{c.ID, c.Label, c.owner(), c.Public, c.FirstParty, c.Status, c.BackchannelLogoutURI != "", c.DeviceGrant, c.RequirePushed}
 }
 
 // clientNotFound says where to find a client when --id names none.
@@ -139,7 +147,8 @@ func printClient(e *env, c oauthClientJSON, asJSON bool) error {
 	for _, row := range [][2]string{{"id", c.ID}, {"label", c.Label}, {"owner", c.owner()}, {"website", c.Website},
 		{"thumbnail url", c.ThumbnailURL}, {"redirect uris", strings.Join(c.RedirectURIs, " ")}, {"public", strconv.FormatBool(c.Public)},
 		{"first party", strconv.FormatBool(c.FirstParty)}, {"status", c.Status}, {"backchannel logout uri", c.BackchannelLogoutURI},
-		{"device grant", strconv.FormatBool(c.DeviceGrant)}, {"created", c.Created.Format(time.RFC3339)}} {
+		{"device grant", strconv.FormatBool(c.DeviceGrant)}, {"require par", strconv.FormatBool(c.RequirePushed)},
+		{"created", c.Created.Format(time.RFC3339)}} {
 		fmt.Fprintf(tw, "%s\t%s\n", row[0], row[1])
 	}
 	return tw.Flush()
@@ -198,7 +207,7 @@ var oauthClientsShowCommand = clientCommand("oauth-clients show", "show one OAut
 
 var oauthClientsUpdateCommand = clientCommand("oauth-clients update", "change an OAuth client",
 	"[--label L] [--website URL] [--thumbnail-url URL] [--redirect-uri URI ...] [--first-party=BOOL]\n"+
-		"    [--backchannel-logout-uri URI] [--device-grant=BOOL] [--disable | --enable] ",
+		"    [--backchannel-logout-uri URI] [--device-grant=BOOL] [--require-par=BOOL] [--disable | --enable] ",
 	"Change an OAuth client, the operator's or an account's, and print it as show does. Only the flags given change:\n"+
 		"--redirect-uri, repeated, replaces the whole list; --thumbnail-url \"\" and --backchannel-logout-uri \"\" remove them.\n"+
 		"--disable refuses the client at /oauth/authorize and /oauth/token until --enable. A client stays public or\n"+
@@ -206,7 +215,7 @@ var oauthClientsUpdateCommand = clientCommand("oauth-clients update", "change an
 	func(fs *flagSet) func(context.Context, *env, func() (*core.Service, error), string) error {
 		var label, website, thumb, logoutURI string
 		var redirects stringsFlag
-		var firstParty, deviceGrant, disable, enable bool
+		var firstParty, deviceGrant, requirePushed, disable, enable bool
 		fs.StringVar(&label, "label", "", "the application's new `NAME`: 1 to 100 characters")
 		fs.StringVar(&website, "website", "", "the application's website `URL`")
 		fs.StringVar(&thumb, "thumbnail-url", "", "the `URL` of the application's logo; \"\" removes it")
@@ -214,6 +223,7 @@ var oauthClientsUpdateCommand = clientCommand("oauth-clients update", "change an
 		fs.BoolVar(&firstParty, "first-party", false, "whether it is the platform's own application (its console), trusted as a sign-in session is")
 		fs.StringVar(&logoutURI, "backchannel-logout-uri", "", "where the relying party takes back-channel logout tokens; \"\" stops them")
 		fs.BoolVar(&deviceGrant, "device-grant", false, deviceGrantUsage)
+		fs.BoolVar(&requirePushed, "require-par", false, requirePushedUsage)
 		fs.BoolVar(&disable, "disable", false, "refuse the client at /oauth/authorize and /oauth/token")
 		fs.BoolVar(&enable, "enable", false, "accept a disabled client again")
 		return func(ctx context.Context, e *env, open func() (*core.Service, error), id string) error {
@@ -235,6 +245,8 @@ var oauthClientsUpdateCommand = clientCommand("oauth-clients update", "change an
 					in.BackchannelLogoutURI = &logoutURI
 				case "device-grant":
 					in.DeviceGrant = &deviceGrant
+				case "require-par":
+					in.RequirePushed = &requirePushed
 				case "disable", "enable":
 				default:
 					return

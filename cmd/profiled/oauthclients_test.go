@@ -9,6 +9,9 @@ import (
 	"testing"
 )
 
+// noRedirects is an HTTP client that reads redirects instead of following them.
+var noRedirects = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+
 // introspectAs is the status of POST /oauth/introspect authenticated as
 // the client with secret: 200 for a good secret, 401 for a bad one.
 func introspectAs(t *testing.T, base, id, secret string) int {
@@ -74,6 +77,35 @@ func TestOAuthClientsCommands(t *testing.T) {
 	mustRun(t, env, "oauth-clients", "update", "--id", cli, "--device-grant=false")
 	if st := deviceAuthorize(); st != http.StatusBadRequest {
 		t.Fatalf("a device authorization after --device-grant=false: %d, want 400", st)
+	}
+
+	// Pushed requests, required once the operator says so: a request
+	// the browser carries whole is then sent back to the client refused.
+	authorize := func() string {
+		t.Helper()
+		q := url.Values{"client_id": {wiki}, "response_type": {"code"}, "redirect_uri": {"https://wiki.example/cb"}, "state": {"s"}}
+		resp, err := noRedirects.Get(s.base + "/oauth/authorize?" + q.Encode())
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.Header.Get("Location")
+	}
+	if out := mustRun(t, env, "oauth-clients", "update", "--id", wiki, "--require-par"); !regexp.MustCompile(`require par\s+true`).MatchString(out) {
+		t.Fatalf("update --require-par printed %q", out)
+	}
+	if loc := authorize(); !strings.HasPrefix(loc, "https://wiki.example/cb?") || !strings.Contains(loc, "error=invalid_request") {
+		t.Fatalf("a request carried whole after --require-par: to %q, want invalid_request", loc)
+	}
+	mustRun(t, env, "oauth-clients", "update", "--id", wiki, "--require-par=false")
+	if loc := authorize(); !strings.HasPrefix(loc, "/auth/signin?") {
+		t.Fatalf("a request carried whole after --require-par=false: to %q, want the sign-in", loc)
+	}
+	out = mustRun(t, env, "oauth-clients", "create", "--label", "Bank", "--website", "https://bank.example", "--redirect-uri", "https://bank.example/cb", "--require-par")
+	bank := regexp.MustCompile(`client_id=(\S+)`).FindStringSubmatch(out)
+	var held oauthClientJSON
+	if bank == nil || json.Unmarshal([]byte(mustRun(t, env, "oauth-clients", "show", "--id", bank[1], "--json")), &held) != nil || !held.RequirePushed {
+		t.Fatalf("create --require-par: %q, shown as %+v", out, held)
 	}
 
 	out = mustRun(t, env, "oauth-clients", "update", "--id", wiki, "--label", "Team Wiki", "--redirect-uri", "https://wiki.example/a",

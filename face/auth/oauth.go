@@ -41,33 +41,37 @@ func carried(v url.Values) url.Values {
 	return q
 }
 
-// resolvePushed replaces the parameters of an authorization request that
-// names a pushed request (request_uri) with those pushed, keeping the
-// other fields of v (a consent form's decision and scopes). On an error
-// it shows the user the error page and returns ok false.
-func (s *server) resolvePushed(w http.ResponseWriter, r *http.Request, v url.Values) (url.Values, bool) {
-	uri := v.Get("request_uri")
-	if uri == "" {
-		return v, true
-	}
-	params, err := s.svc.PushedParams(r.Context(), v.Get("client_id"), uri)
-	if err != nil {
-		st, msg := s.pageError(w, r, err)
-		s.errorPage(w, r, st, msg)
-		return nil, false
-	}
-	out := url.Values{}
-	for k, vs := range v {
-		if !slices.Contains(pushedParams, k) {
-			out[k] = vs
+// readAuthorize reads the authorization request v and validates it. A
+// request that names a pushed request (request_uri) has its parameters
+// replaced by those pushed, and keeps the other fields of v (a consent
+// form's decision and scopes). On an error it answers (a page for the
+// user, or a redirect for the application) and returns ok false.
+func (s *server) readAuthorize(w http.ResponseWriter, r *http.Request, v url.Values) (core.Authorization, url.Values, bool) {
+	req := authorizeRequest(v)
+	if uri := v.Get("request_uri"); uri != "" {
+		params, pushedAt, err := s.svc.PushedParams(r.Context(), v.Get("client_id"), uri)
+		if err != nil {
+			st, msg := s.pageError(w, r, err)
+			s.errorPage(w, r, st, msg)
+			return core.Authorization{}, nil, false
 		}
-	}
-	for _, p := range pushedParams {
-		if x, ok := params[p]; ok {
-			out.Set(p, x)
+		out := url.Values{}
+		for k, vs := range v {
+			if !slices.Contains(pushedParams, k) {
+				out[k] = vs
+			}
 		}
+		for _, p := range pushedParams {
+			if x, ok := params[p]; ok {
+				out.Set(p, x)
+			}
+		}
+		v = out
+		req = authorizeRequest(v)
+		req.RequestURI, req.PushedAt = uri, pushedAt
 	}
-	return out, true
+	az, ok := s.checkAuthorize(w, r, req)
+	return az, v, ok
 }
 
 // loginServerQuery is an authorization request's parameters as the Linode
@@ -141,10 +145,9 @@ func (s *server) answerApp(w http.ResponseWriter, r *http.Request, az core.Autho
 
 // checkAuthorize validates the request; on an error it answers (a page
 // for the user, or a redirect for the application) and returns false.
-func (s *server) checkAuthorize(w http.ResponseWriter, r *http.Request, v url.Values) (core.Authorization, bool) {
-	az, err := s.svc.CheckAuthorize(r.Context(), authorizeRequest(v))
+func (s *server) checkAuthorize(w http.ResponseWriter, r *http.Request, req core.AuthorizeRequest) (core.Authorization, bool) {
+	az, err := s.svc.CheckAuthorize(r.Context(), req)
 	if err == nil {
-		az.Pushed = v.Get("request_uri") // resolved (resolvePushed)
 		return az, true
 	}
 	oe := core.AsOAuthError(err)
@@ -267,11 +270,7 @@ func (s *server) consentPage(w http.ResponseWriter, r *http.Request, status int,
 // longer ago; consent asks for consent again. select_account is what the
 // page always does.
 func (s *server) authorizePage(w http.ResponseWriter, r *http.Request) {
-	v, ok := s.resolvePushed(w, r, loginServerQuery(r.URL.Query()))
-	if !ok {
-		return
-	}
-	az, ok := s.checkAuthorize(w, r, v)
+	az, v, ok := s.readAuthorize(w, r, loginServerQuery(r.URL.Query()))
 	if !ok {
 		return
 	}
@@ -283,24 +282,29 @@ func (s *server) authorizePage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a, ok := s.session(r)
-	tooOld := ok && s.svc.SignInTooOld(a, az)
+	login := slices.Contains(prompt, "login")
 	switch {
-	case none && (!ok || tooOld):
+	case none && (!ok || s.svc.SignInTooOld(a, az)):
 		fail("login_required", "The user is not signed in, or signed in longer ago than max_age")
 		return
-	case slices.Contains(prompt, "login") || tooOld:
+	case !ok && (az.Pushed != "" || !login):
+		signInFirst(w, r, r.URL.RequestURI())
+		return
+	case !ok || s.svc.MustSignInAgain(a, az, login):
 		if !s.signOut(w, r) {
 			return
 		}
-		// Back to this request, without what would ask again: the new
-		// sign-in is as fresh as can be.
-		v.Del("prompt")
-		v.Del("max_age")
-		v.Del("request_uri") // whose pushed prompt would ask again
-		signInFirst(w, r, "/oauth/authorize?"+v.Encode())
-		return
-	case !ok:
-		signInFirst(w, r, r.URL.RequestURI())
+		// Back to this request after the sign-in. A pushed request comes
+		// back by its request_uri, and MustSignInAgain knows the sign-in
+		// is since it was pushed; the browser's comes back without what
+		// would ask again: the new sign-in is as fresh as can be.
+		back := carried(v)
+		if az.Pushed == "" {
+			v.Del("prompt")
+			v.Del("max_age")
+			back = v
+		}
+		signInFirst(w, r, "/oauth/authorize?"+back.Encode())
 		return
 	}
 	known := false
@@ -331,11 +335,7 @@ func (s *server) authorizePage(w http.ResponseWriter, r *http.Request) {
 // authorizeSubmit is the consent form: approve with the scopes the user
 // left, or deny.
 func (s *server) authorizeSubmit(w http.ResponseWriter, r *http.Request) {
-	v, ok := s.resolvePushed(w, r, loginServerQuery(r.PostForm))
-	if !ok {
-		return
-	}
-	az, ok := s.checkAuthorize(w, r, v)
+	az, v, ok := s.readAuthorize(w, r, loginServerQuery(r.PostForm))
 	if !ok {
 		return
 	}

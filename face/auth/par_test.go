@@ -1,6 +1,7 @@
 package auth_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -8,6 +9,9 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
+
+	"golang.org/x/oauth2"
 
 	"github.com/profiled/profiled/core"
 	"github.com/profiled/profiled/internal/testenv"
@@ -105,4 +109,100 @@ func withField(form url.Values, key, value string) url.Values {
 	}
 	out.Set(key, value)
 	return out
+}
+
+// TestPushedRequestsHeldAndSignedInAgain: a client the operator holds to
+// pushed requests has a request the browser carries whole refused to its
+// redirect URI. Its pushed request with prompt=login and max_age=0 signs
+// out a session from before the push, comes back by its request_uri alone
+// after the new sign-in, and is answered then instead of asking again;
+// golang.org/x/oauth2 redeems the code, and the ID token's auth_time is
+// the new sign-in's.
+func TestPushedRequestsHeldAndSignedInAgain(t *testing.T) {
+	for _, b := range testenv.Backends(t) {
+		t.Run(b.Name, func(t *testing.T) {
+			e := newEnv(t, b)
+			ctx := context.Background()
+			e.user("alice")
+			const redirect = "https://rp.example/cb"
+			cl, secret := e.app("RP", "https://rp.example", redirect)
+			held := true
+			if _, err := e.svc.UpdateOAuthClient(ctx, cl.ID, core.OAuthClientUpdate{RequirePushed: &held}); err != nil {
+				t.Fatal(err)
+			}
+			conf := &oauth2.Config{ClientID: cl.ID, ClientSecret: secret, RedirectURL: redirect, Endpoint: e.endpoint(), Scopes: []string{"openid"}}
+			verifier := oauth2.GenerateVerifier()
+			browser := client(t)
+			resp, err := browser.Get(conf.AuthCodeURL("st", oauth2.S256ChallengeOption(verifier)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			readAll(resp)
+			loc, _ := url.Parse(resp.Header.Get("Location"))
+			if q := loc.Query(); resp.StatusCode != 303 || !strings.HasPrefix(loc.String(), redirect) || q.Get("error") != "invalid_request" ||
+				!strings.Contains(q.Get("error_description"), "push") || q.Get("state") != "st" || q.Get("iss") != e.srv.URL {
+				t.Fatalf("a request the browser carried whole: %d to %v", resp.StatusCode, loc)
+			}
+
+			e.signInBrowser(browser, "")
+			e.clock.Advance(time.Minute)
+			push := url.Values{"client_id": {cl.ID}, "client_secret": {secret}, "response_type": {"code"}, "redirect_uri": {redirect},
+				"scope": {"openid"}, "state": {"st2"}, "prompt": {"login"}, "max_age": {"0"},
+				"code_challenge": {oauth2.S256ChallengeFromVerifier(verifier)}, "code_challenge_method": {"S256"}}
+			resp = e.post(http.DefaultClient, "/oauth/par", push)
+			var pushed struct {
+				RequestURI string `json:"request_uri"`
+			}
+			if body := readAll(resp); resp.StatusCode != 201 || jsonUnmarshal(body, &pushed) != nil {
+				t.Fatalf("POST /oauth/par: %d %s", resp.StatusCode, body)
+			}
+			byURI := "/oauth/authorize?" + url.Values{"client_id": {cl.ID}, "request_uri": {pushed.RequestURI}}.Encode()
+			// signInAsked opens the pushed request and checks it asks for a
+			// sign-in that comes back to it by its request_uri alone.
+			signInAsked := func(what string) string {
+				t.Helper()
+				resp, err := browser.Get(e.srv.URL + byURI)
+				if err != nil {
+					t.Fatal(err)
+				}
+				readAll(resp)
+				loc, _ := url.Parse(resp.Header.Get("Location"))
+				if resp.StatusCode != 303 || loc.Path != "/auth/signin" || loc.Query().Get("next") != byURI {
+					t.Fatalf("%s: %d to %v, want the sign-in and back to %s", what, resp.StatusCode, loc, byURI)
+				}
+				return loc.RequestURI()
+			}
+			signInAsked("a session from before the push")
+			page := signInAsked("the browser signed out") // the session is gone, not merely passed over
+			resp = e.form(browser, page, "/auth/signin", url.Values{"username": {"alice"}, "password": {password}, "next": {byURI}})
+			readAll(resp)
+			if resp.StatusCode != 303 || resp.Header.Get("Location") != byURI {
+				t.Fatalf("the sign-in: %d to %q, want back to %s", resp.StatusCode, resp.Header.Get("Location"), byURI)
+			}
+			signedInAt := e.clock.Now().Unix()
+			form := pageForm(e.consentPage(browser, e.srv.URL+byURI))
+			form.Set("decision", "approve")
+			resp = e.post(browser, "/oauth/authorize", form)
+			readAll(resp)
+			back, _ := url.Parse(resp.Header.Get("Location"))
+			if resp.StatusCode != 303 || back.Query().Get("code") == "" || back.Query().Get("state") != "st2" {
+				t.Fatalf("approving the pushed request: %d to %v", resp.StatusCode, back)
+			}
+			tok, err := conf.Exchange(ctx, back.Query().Get("code"), oauth2.VerifierOption(verifier))
+			if err != nil {
+				t.Fatal(err)
+			}
+			raw, _ := tok.Extra("id_token").(string)
+			parts := strings.Split(raw, ".")
+			var claims struct {
+				AuthTime int64 `json:"auth_time"`
+			}
+			if len(parts) != 3 {
+				t.Fatalf("no ID token: %q", raw)
+			}
+			if b, err := base64URL(parts[1]); err != nil || json.Unmarshal(b, &claims) != nil || claims.AuthTime != signedInAt {
+				t.Fatalf("the ID token's auth_time is %d, want the new sign-in's %d", claims.AuthTime, signedInAt)
+			}
+		})
+	}
 }
