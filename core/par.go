@@ -21,6 +21,13 @@ const (
 	RequestURIPrefix = "urn:ietf:params:oauth:request_uri:"
 	// maxPushedParams bounds the parameters a pushed request keeps.
 	maxPushedParams = 32
+	// PushedAuthorizations bound the requests one address may push per
+	// PushedWindow for public clients, which authenticate with their id
+	// alone: each is a row until it expires. A confidential client's
+	// server pushes for all of its users from one address, and holds a
+	// secret, so its pushes are not counted.
+	PushedAuthorizations = 100
+	PushedWindow         = 15 * time.Minute
 )
 
 // PushedRequest is the answer to a pushed request.
@@ -30,10 +37,11 @@ type PushedRequest struct {
 }
 
 // PushAuthorization validates and keeps an authorization request the
-// client pushed: req as CheckAuthorize reads it, and params, all of its
-// parameters as the authorization endpoint will read them again. Errors
-// are *OAuthError, for the client (none is sent to a redirect URI).
-func (s *Service) PushAuthorization(ctx context.Context, clientID, clientSecret string, req AuthorizeRequest, params map[string]string) (PushedRequest, error) {
+// client pushed from the address ip: req as CheckAuthorize reads it, and
+// params, all of its parameters as the authorization endpoint will read
+// them again. Errors are *OAuthError, for the client (none is sent to a
+// redirect URI), or TooManyRequests past PushedAuthorizations.
+func (s *Service) PushAuthorization(ctx context.Context, clientID, clientSecret, ip string, req AuthorizeRequest, params map[string]string) (PushedRequest, error) {
 	c, err := s.authenticateClient(ctx, clientID, clientSecret)
 	if err != nil {
 		return PushedRequest{}, err
@@ -57,6 +65,11 @@ func (s *Service) PushAuthorization(ctx context.Context, clientID, clientSecret 
 			oe.Redirect = false // the client asked, and is answered
 		}
 		return PushedRequest{}, err
+	}
+	if c.Public {
+		if err := s.attempt(ctx, "pushed-authorization:"+ip, PushedAuthorizations, PushedWindow); err != nil {
+			return PushedRequest{}, err
+		}
 	}
 	raw, err := s.newSecret(tokenBytes)
 	if err != nil {

@@ -1,7 +1,10 @@
 package core_test
 
 import (
+	"crypto/sha256"
+	"encoding/base64"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -22,24 +25,24 @@ func TestPushedAuthorization(t *testing.T) {
 	req := core.AuthorizeRequest{ResponseType: "code", RedirectURI: "https://rp.example/cb", Scope: "openid", State: "s1"}
 	params := map[string]string{"response_type": "code", "redirect_uri": "https://rp.example/cb", "scope": "openid", "state": "s1", "prompt": "consent"}
 
-	_, err := e.svc.PushAuthorization(e.ctx, rp.ID, "wrong", req, params)
+	_, err := e.svc.PushAuthorization(e.ctx, rp.ID, "wrong", "192.0.2.1", req, params)
 	wantOAuthCode(t, "a wrong secret", err, core.OAuthInvalidClient)
 	bad := req
 	bad.RedirectURI = "https://evil.example/cb"
-	_, err = e.svc.PushAuthorization(e.ctx, rp.ID, secret, bad, params)
+	_, err = e.svc.PushAuthorization(e.ctx, rp.ID, secret, "192.0.2.1", bad, params)
 	if oe := core.AsOAuthError(err); oe == nil || oe.Code != core.OAuthInvalidRequest || oe.Redirect {
 		t.Fatalf("an unregistered redirect URI: %v, want invalid_request for the client", err)
 	}
 	bad = req
 	bad.ClientID = other.ID
-	_, err = e.svc.PushAuthorization(e.ctx, rp.ID, secret, bad, params)
+	_, err = e.svc.PushAuthorization(e.ctx, rp.ID, secret, "192.0.2.1", bad, params)
 	wantOAuthCode(t, "another client's id", err, core.OAuthInvalidRequest)
-	_, err = e.svc.PushAuthorization(e.ctx, rp.ID, secret, req, map[string]string{"request_uri": core.RequestURIPrefix + "x"})
+	_, err = e.svc.PushAuthorization(e.ctx, rp.ID, secret, "192.0.2.1", req, map[string]string{"request_uri": core.RequestURIPrefix + "x"})
 	wantOAuthCode(t, "a request_uri pushed", err, core.OAuthInvalidRequest)
-	_, err = e.svc.PushAuthorization(e.ctx, rp.ID, secret, req, map[string]string{"state": "\xff"})
+	_, err = e.svc.PushAuthorization(e.ctx, rp.ID, secret, "192.0.2.1", req, map[string]string{"state": "\xff"})
 	wantOAuthCode(t, "a parameter that is not UTF-8", err, core.OAuthInvalidRequest)
 
-	pushed, err := e.svc.PushAuthorization(e.ctx, rp.ID, secret, req, params)
+	pushed, err := e.svc.PushAuthorization(e.ctx, rp.ID, secret, "192.0.2.1", req, params)
 	noErr(t, err)
 	if !strings.HasPrefix(pushed.RequestURI, core.RequestURIPrefix) || pushed.ExpiresIn != core.PushedAuthorizationLifetime {
 		t.Fatalf("PushAuthorization = %+v", pushed)
@@ -67,7 +70,7 @@ func TestPushedAuthorization(t *testing.T) {
 	_, _, err = e.svc.PushedParams(e.ctx, rp.ID, pushed.RequestURI)
 	wantOAuthCode(t, "a spent request_uri", err, core.OAuthInvalidRequest)
 
-	late, err := e.svc.PushAuthorization(e.ctx, rp.ID, secret, req, params)
+	late, err := e.svc.PushAuthorization(e.ctx, rp.ID, secret, "192.0.2.1", req, params)
 	noErr(t, err)
 	e.clock.Advance(core.PushedAuthorizationLifetime + time.Second)
 	_, _, err = e.svc.PushedParams(e.ctx, rp.ID, late.RequestURI)
@@ -79,7 +82,7 @@ func TestPushedAuthorization(t *testing.T) {
 // its request_uri back.
 func pushAndCheck(t *testing.T, e *env, rp core.OAuthClient, secret string, req core.AuthorizeRequest, params map[string]string) core.Authorization {
 	t.Helper()
-	pushed, err := e.svc.PushAuthorization(e.ctx, rp.ID, secret, req, params)
+	pushed, err := e.svc.PushAuthorization(e.ctx, rp.ID, secret, "192.0.2.1", req, params)
 	noErr(t, err)
 	_, pushedAt, err := e.svc.PushedParams(e.ctx, rp.ID, pushed.RequestURI)
 	noErr(t, err)
@@ -163,4 +166,47 @@ func TestSignInAgainForPushedRequests(t *testing.T) {
 			t.Errorf("%s: MustSignInAgain = %v, want %v", c.what, got, c.again)
 		}
 	}
+}
+
+// TestPushedRequestsLimitedPerAddress: a public client, which anyone may
+// push for with its id alone, gets PushedAuthorizations requests per
+// address per window, sent at once or not; another address, a
+// confidential client from the same address and the next window are not
+// held by them.
+func TestPushedRequestsLimitedPerAddress(t *testing.T) {
+	e := newEnv(t)
+	spa, _, err := e.svc.CreateOAuthClient(e.ctx, core.OAuthClientCreate{Label: "SPA", Website: "https://spa.example",
+		RedirectURIs: []string{"http://127.0.0.1/cb"}, Public: true})
+	noErr(t, err)
+	rp, secret := relyingParty(t, e, "RP", "")
+	challenge := sha256.Sum256([]byte("a verifier"))
+	req := core.AuthorizeRequest{ResponseType: "code", RedirectURI: "http://127.0.0.1/cb", Scope: "openid",
+		CodeChallenge: base64.RawURLEncoding.EncodeToString(challenge[:]), CodeChallengeMethod: "S256"}
+	params := map[string]string{"response_type": "code", "redirect_uri": "http://127.0.0.1/cb", "scope": "openid"}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	kinds := map[core.Kind]int{}
+	for range core.PushedAuthorizations + 20 {
+		wg.Go(func() {
+			_, err := e.svc.PushAuthorization(e.ctx, spa.ID, "", "192.0.2.7", req, params)
+			mu.Lock()
+			kinds[core.KindOf(err)]++
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	if kinds[core.KindOf(nil)] != core.PushedAuthorizations || kinds[core.KindTooManyRequests] != 20 {
+		t.Fatalf("%d pushes at once from one address: %v, want %d pushed and 20 refused", core.PushedAuthorizations+20, kinds,
+			core.PushedAuthorizations)
+	}
+	_, err = e.svc.PushAuthorization(e.ctx, spa.ID, "", "192.0.2.8", req, params)
+	noErr(t, err)
+	rpReq := core.AuthorizeRequest{ResponseType: "code", RedirectURI: "https://rp.example/cb", Scope: "openid"}
+	for range 3 {
+		_, err = e.svc.PushAuthorization(e.ctx, rp.ID, secret, "192.0.2.7", rpReq, map[string]string{"scope": "openid"})
+		noErr(t, err)
+	}
+	e.clock.Advance(core.PushedWindow)
+	_, err = e.svc.PushAuthorization(e.ctx, spa.ID, "", "192.0.2.7", req, params)
+	noErr(t, err)
 }

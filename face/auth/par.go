@@ -26,7 +26,7 @@ func (s *server) pushAuthorization(r *http.Request, f url.Values, id, secret str
 	if v.Has("request_uri") {
 		params["request_uri"] = v.Get("request_uri") // for the core to refuse
 	}
-	p, err := s.svc.PushAuthorization(r.Context(), id, secret, authorizeRequest(v), params)
+	p, err := s.svc.PushAuthorization(r.Context(), id, secret, s.clientIP(r), authorizeRequest(v), params)
 	if err != nil {
 		return 0, nil, err
 	}

@@ -206,3 +206,46 @@ func TestPushedRequestsHeldAndSignedInAgain(t *testing.T) {
 		})
 	}
 }
+
+// TestPushedRequestsLimitedAtOnce: on both engines, requests pushed all
+// at once for a public client from one address get exactly
+// core.PushedAuthorizations request_uris; the rest are 429 with
+// Retry-After, in RFC 6749's JSON.
+func TestPushedRequestsLimitedAtOnce(t *testing.T) {
+	for _, b := range testenv.Backends(t) {
+		t.Run(b.Name, func(t *testing.T) {
+			e := newEnv(t, b)
+			spa := e.deviceApp("SPA") // public; the device grant is beside the point
+			form := url.Values{"client_id": {spa.ID}, "response_type": {"code"}, "redirect_uri": {"http://127.0.0.1/cb"}, "scope": {"openid"},
+				"code_challenge": {oauth2.S256ChallengeFromVerifier(oauth2.GenerateVerifier())}, "code_challenge_method": {"S256"}}
+			const extra = 10
+			var mu sync.Mutex
+			var wg sync.WaitGroup
+			counts := map[int]int{}
+			for range core.PushedAuthorizations + extra {
+				wg.Go(func() {
+					resp, err := http.PostForm(e.srv.URL+"/oauth/par", form)
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					var body struct {
+						Error string `json:"error"`
+					}
+					err = json.NewDecoder(resp.Body).Decode(&body)
+					resp.Body.Close()
+					mu.Lock()
+					defer mu.Unlock()
+					counts[resp.StatusCode]++
+					if resp.StatusCode == http.StatusTooManyRequests && (resp.Header.Get("Retry-After") == "" || body.Error == "" || err != nil) {
+						t.Errorf("a 429 with Retry-After %q and body %+v (%v)", resp.Header.Get("Retry-After"), body, err)
+					}
+				})
+			}
+			wg.Wait()
+			if counts[http.StatusCreated] != core.PushedAuthorizations || counts[http.StatusTooManyRequests] != extra {
+				t.Fatalf("%d pushes at once: %v, want %d 201 and %d 429", core.PushedAuthorizations+extra, counts, core.PushedAuthorizations, extra)
+			}
+		})
+	}
+}
