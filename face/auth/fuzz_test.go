@@ -106,3 +106,125 @@ func FuzzOAuthEndpoints(f *testing.F) {
 		}
 	})
 }
+
+// FuzzSignedInPages sends any query and any form, as a signed-in user,
+// to the pages that act for them: the authorization page and its consent
+// form, and the device page and its form (with the session's CSRF token,
+// or none). Their approvals store what the input holds, so every input
+// goes to every engine; no answer is a 5xx. The seeds hold a pushed
+// request's request_uri, a user code and the parameters that approve.
+func FuzzSignedInPages(f *testing.F) {
+	type target struct {
+		url, engine          string
+		svc                  *core.Service
+		web                  core.OAuthClient
+		requestURI, userCode string
+		session, csrf        string
+	}
+	var targets []*target
+	ctx := context.Background()
+	for _, b := range testenv.Backends(f) {
+		st := b.Open(f)
+		svc := core.New(core.Config{PasswordCost: testenv.FastPasswords, Store: st, Box: testenv.TestKey(), SMS: &testenv.SMSInbox{},
+			Now: testenv.NewClock(time.Now().UTC()).Now, Clients: core.RegisteredClients{Store: st}})
+		u, err := svc.CreateUser(ctx, core.UserCreate{Username: "alice", Email: "alice@example.com"})
+		if err != nil {
+			f.Fatal(err)
+		}
+		if err := svc.SetPassword(ctx, u.ID, password); err != nil {
+			f.Fatal(err)
+		}
+		web, secret, err := svc.CreateOAuthClient(ctx, core.OAuthClientCreate{Label: "Web", Website: "https://web.example",
+			RedirectURIs: []string{"https://web.example/cb"}, DeviceGrant: true})
+		if err != nil {
+			f.Fatal(err)
+		}
+		pushed, err := svc.PushAuthorization(ctx, web.ID, secret, "192.0.2.1", core.AuthorizeRequest{ResponseType: "code",
+			RedirectURI: "https://web.example/cb", Scope: "openid"}, map[string]string{"response_type": "code", "scope": "openid",
+			"redirect_uri": "https://web.example/cb", "prompt": "consent"})
+		if err != nil {
+			f.Fatal(err)
+		}
+		dev, err := svc.DeviceAuthorize(ctx, core.DeviceAuthorizeRequest{ClientID: web.ID, ClientSecret: secret, Scope: "openid", IP: "192.0.2.1"})
+		if err != nil {
+			f.Fatal(err)
+		}
+		srv := httptest.NewServer(handler(svc))
+		f.Cleanup(srv.Close)
+		targets = append(targets, &target{url: srv.URL, engine: b.Name, svc: svc, web: web, requestURI: pushed.RequestURI, userCode: dev.UserCode})
+	}
+	client := &http.Client{Timeout: 10 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	// signIn gives tg a live session, and its CSRF token from a page.
+	signIn := func(t *testing.T, tg *target) {
+		if tg.session != "" {
+			if _, err := tg.svc.Authenticate(ctx, tg.session); err == nil {
+				return
+			}
+		}
+		res, err := tg.svc.SignIn(ctx, core.SignInRequest{Username: "alice", Password: password, IP: "192.0.2.1", UserAgent: "fuzz"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		req, _ := http.NewRequest("GET", tg.url+"/oauth/device", nil)
+		req.AddCookie(&http.Cookie{Name: "profiled_session", Value: res.SessionSecret})
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		m := csrfPattern.FindSubmatch(body)
+		if m == nil {
+			t.Fatalf("%s: no CSRF token on the signed-in device page: %d %s", tg.engine, resp.StatusCode, body)
+		}
+		tg.session, tg.csrf = res.SessionSecret, string(m[1])
+	}
+	for _, s := range []string{
+		"response_type=code&client_id={web}&redirect_uri=https://web.example/cb&scope=openid&state=s&decision=approve&scope_openid=allow",
+		"client_id={web}&request_uri={request_uri}&decision=approve",
+		"client_id={web}&request_uri={request_uri}&decision=deny",
+		"response_type=code&client_id={web}&scope=*&nonce=%FF&decision=approve&scope_account=read_write",
+		"user_code={user_code}", "user_code={user_code}&decision=approve&scope_openid=allow", "user_code=%FF%00&decision=deny",
+		"client_id={web}&prompt=login&max_age=0", "%zz", "",
+	} {
+		for i := range 8 {
+			f.Add(uint8(i), s)
+		}
+	}
+	f.Fuzz(func(t *testing.T, which uint8, form string) {
+		paths := []string{"/oauth/authorize", "/oauth/device"}
+		path, post, withCSRF := paths[which%2], which&2 != 0, which&4 == 0
+		for _, tg := range targets {
+			signIn(t, tg)
+			form := strings.NewReplacer("{web}", tg.web.ID, "{request_uri}", url.QueryEscape(tg.requestURI),
+				"{user_code}", tg.userCode).Replace(form)
+			var req *http.Request
+			var err error
+			if post {
+				if withCSRF {
+					form += "&csrf_token=" + url.QueryEscape(tg.csrf)
+				}
+				req, err = http.NewRequest("POST", tg.url+path, strings.NewReader(form))
+				if err == nil {
+					req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+				}
+			} else {
+				req, err = http.NewRequest("GET", tg.url+path+"?"+form, nil)
+			}
+			if err != nil {
+				t.Skip("no client can send this request")
+			}
+			req.AddCookie(&http.Cookie{Name: "profiled_session", Value: tg.session})
+			resp, err := client.Do(req)
+			if err != nil {
+				t.Fatalf("%s: %s %s %q: %v", tg.engine, req.Method, path, form, err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode >= 500 {
+				t.Fatalf("%s: %d for %s %s %q: %s", tg.engine, resp.StatusCode, req.Method, path, form, body)
+			}
+		}
+	})
+}
