@@ -477,6 +477,64 @@ func TestPushedAuthorizationStrictRP(t *testing.T) {
 	}
 }
 
+// TestPushedSignInAgainStrictRP: openid-client pushes a request with
+// prompt=login for a client the operator holds to pushed requests, to a
+// browser signed in before the push. The browser is signed out, signs in
+// again, comes back by the request_uri alone and approves; openid-client
+// takes the code and checks the ID token's nonce, its signature and that
+// auth_time is within the request's max_age; auth_time is the new
+// sign-in's.
+func TestPushedSignInAgainStrictRP(t *testing.T) {
+	testenv.NodePackages(t, oidcRPDir)
+	for _, b := range testenv.Backends(t) {
+		t.Run(b.Name, func(t *testing.T) {
+			e := newEnv(t, b)
+			e.user("alice")
+			browser := client(t)
+			e.signInBrowser(browser, "")
+			e.clock.Advance(time.Minute)
+			cl, secret, start := e.strictRPStart(t, "par-login-start")
+			held := true
+			if _, err := e.svc.UpdateOAuthClient(context.Background(), cl.ID, core.OAuthClientUpdate{RequirePushed: &held}); err != nil {
+				t.Fatal(err)
+			}
+			resp, err := browser.Get(start.URL)
+			if err != nil {
+				t.Fatal(err)
+			}
+			readAll(resp)
+			signIn, _ := url.Parse(resp.Header.Get("Location"))
+			next := signIn.Query().Get("next")
+			if back, _ := url.Parse(next); resp.StatusCode != 303 || signIn.Path != "/auth/signin" || back == nil ||
+				back.Query().Get("request_uri") == "" || len(back.Query()) != 2 {
+				t.Fatalf("prompt=login, pushed: %d to %v, want the sign-in and back by the request_uri", resp.StatusCode, signIn)
+			}
+			e.clock.Advance(time.Minute)
+			resp = e.form(browser, signIn.RequestURI(), "/auth/signin", url.Values{"username": {"alice"}, "password": {password}, "next": {next}})
+			readAll(resp)
+			if resp.StatusCode != 303 || resp.Header.Get("Location") != next {
+				t.Fatalf("the sign-in: %d to %q, want %q", resp.StatusCode, resp.Header.Get("Location"), next)
+			}
+			signedInAt := e.clock.Now().Unix()
+			form := pageForm(e.consentPage(browser, e.srv.URL+next))
+			form.Set("decision", "approve")
+			resp = e.post(browser, "/oauth/authorize", form)
+			readAll(resp)
+			back, err := url.Parse(resp.Header.Get("Location"))
+			if err != nil || resp.StatusCode != 303 || back.Query().Get("code") == "" {
+				t.Fatalf("approving: %d to %v", resp.StatusCode, back)
+			}
+			var got struct{ Claims map[string]any }
+			if err := json.Unmarshal(nodeRP(t, "finish", e.srv.URL, cl.ID, secret, back.String(), start.Verifier, start.Nonce, start.State), &got); err != nil {
+				t.Fatal(err)
+			}
+			if at, _ := got.Claims["auth_time"].(float64); int64(at) != signedInAt || got.Claims["nonce"] != start.Nonce {
+				t.Errorf("ID token claims %v, want auth_time %d", got.Claims, signedInAt)
+			}
+		})
+	}
+}
+
 // TestDeviceFlowStrictClient: openid-client's device grant
 // (initiateDeviceAuthorization, pollDeviceAuthorizationGrant) signs alice
 // in from a "device": its polls wait while she approves in a browser,

@@ -4,7 +4,8 @@
 //
 //   node rp.mjs start  ISSUER CLIENT_ID CLIENT_SECRET REDIRECT_URI
 //     prints {"url", "verifier", "nonce", "state"}: the authorization URL
-//     (par-start: the same, its request pushed first, RFC 9126)
+//     (par-start: the same, its request pushed first, RFC 9126;
+//     par-login-start: pushed, with prompt=login)
 //   node rp.mjs finish ISSUER CLIENT_ID CLIENT_SECRET CALLBACK_URL VERIFIER NONCE STATE
 //     redeems the code (the ID token's signature checked against the key
 //     set), reads userinfo, refreshes, and prints what it learned.
@@ -27,15 +28,16 @@ const config = await client.discovery(new URL(issuer), clientId, clientSecret, u
 // their claims.
 client.enableNonRepudiationChecks(config)
 
-if (step === 'start' || step === 'par-start') {
+if (step === 'start' || step === 'par-start' || step === 'par-login-start') {
   const [redirectUri] = rest
   const verifier = client.randomPKCECodeVerifier()
   const nonce = client.randomNonce()
   const state = client.randomState()
   // par-start pushes the request (RFC 9126) and sends the browser only
   // its request_uri.
-  const build = step === 'par-start' ? client.buildAuthorizationUrlWithPAR : client.buildAuthorizationUrl
+  const build = step === 'start' ? client.buildAuthorizationUrl : client.buildAuthorizationUrlWithPAR
   const url = await build(config, {
+    ...(step === 'par-login-start' ? { prompt: 'login' } : {}),
     redirect_uri: redirectUri,
     scope: 'openid profile email',
     code_challenge: await client.calculatePKCECodeChallenge(verifier),
