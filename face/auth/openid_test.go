@@ -510,20 +510,7 @@ func TestPushedSignInAgainStrictRP(t *testing.T) {
 				t.Fatalf("prompt=login, pushed: %d to %v, want the sign-in and back by the request_uri", resp.StatusCode, signIn)
 			}
 			e.clock.Advance(time.Minute)
-			resp = e.form(browser, signIn.RequestURI(), "/auth/signin", url.Values{"username": {"alice"}, "password": {password}, "next": {next}})
-			readAll(resp)
-			if resp.StatusCode != 303 || resp.Header.Get("Location") != next {
-				t.Fatalf("the sign-in: %d to %q, want %q", resp.StatusCode, resp.Header.Get("Location"), next)
-			}
-			signedInAt := e.clock.Now().Unix()
-			form := pageForm(e.consentPage(browser, e.srv.URL+next))
-			form.Set("decision", "approve")
-			resp = e.post(browser, "/oauth/authorize", form)
-			readAll(resp)
-			back, err := url.Parse(resp.Header.Get("Location"))
-			if err != nil || resp.StatusCode != 303 || back.Query().Get("code") == "" {
-				t.Fatalf("approving: %d to %v", resp.StatusCode, back)
-			}
+			back, signedInAt := e.signInBackAndApprove(browser, signIn.RequestURI(), next)
 			var got struct{ Claims map[string]any }
 			if err := json.Unmarshal(nodeRP(t, "finish", e.srv.URL, cl.ID, secret, back.String(), start.Verifier, start.Nonce, start.State), &got); err != nil {
 				t.Fatal(err)

@@ -111,6 +111,28 @@ func withField(form url.Values, key, value string) url.Values {
 	return out
 }
 
+// signInBackAndApprove signs alice in on the sign-in page page, checks
+// the sign-in goes back to next, approves the consent page there and
+// returns where it redirects, with a code, and the sign-in's time.
+func (e *env) signInBackAndApprove(browser *http.Client, page, next string) (*url.URL, int64) {
+	e.t.Helper()
+	resp := e.form(browser, page, "/auth/signin", url.Values{"username": {"alice"}, "password": {password}, "next": {next}})
+	readAll(resp)
+	if resp.StatusCode != 303 || resp.Header.Get("Location") != next {
+		e.t.Fatalf("the sign-in: %d to %q, want back to %s", resp.StatusCode, resp.Header.Get("Location"), next)
+	}
+	signedInAt := e.clock.Now().Unix()
+	form := pageForm(e.consentPage(browser, e.srv.URL+next))
+	form.Set("decision", "approve")
+	resp = e.post(browser, "/oauth/authorize", form)
+	readAll(resp)
+	back, err := url.Parse(resp.Header.Get("Location"))
+	if err != nil || resp.StatusCode != 303 || back.Query().Get("code") == "" {
+		e.t.Fatalf("approving after the sign-in: %d to %v", resp.StatusCode, back)
+	}
+	return back, signedInAt
+}
+
 // TestPushedRequestsHeldAndSignedInAgain: a client the operator holds to
 // pushed requests has a request the browser carries whole refused to its
 // redirect URI. Its pushed request with prompt=login and max_age=0 signs
@@ -174,19 +196,9 @@ func TestPushedRequestsHeldAndSignedInAgain(t *testing.T) {
 			}
 			signInAsked("a session from before the push")
 			page := signInAsked("the browser signed out") // the session is gone, not merely passed over
-			resp = e.form(browser, page, "/auth/signin", url.Values{"username": {"alice"}, "password": {password}, "next": {byURI}})
-			readAll(resp)
-			if resp.StatusCode != 303 || resp.Header.Get("Location") != byURI {
-				t.Fatalf("the sign-in: %d to %q, want back to %s", resp.StatusCode, resp.Header.Get("Location"), byURI)
-			}
-			signedInAt := e.clock.Now().Unix()
-			form := pageForm(e.consentPage(browser, e.srv.URL+byURI))
-			form.Set("decision", "approve")
-			resp = e.post(browser, "/oauth/authorize", form)
-			readAll(resp)
-			back, _ := url.Parse(resp.Header.Get("Location"))
-			if resp.StatusCode != 303 || back.Query().Get("code") == "" || back.Query().Get("state") != "st2" {
-				t.Fatalf("approving the pushed request: %d to %v", resp.StatusCode, back)
+			back, signedInAt := e.signInBackAndApprove(browser, page, byURI)
+			if back.Query().Get("state") != "st2" {
+				t.Fatalf("approving the pushed request: to %v, without its state", back)
 			}
 			tok, err := conf.Exchange(ctx, back.Query().Get("code"), oauth2.VerifierOption(verifier))
 			if err != nil {
