@@ -344,7 +344,7 @@ func TestDisabledUser(t *testing.T) {
 	rs, secret, err := e.svc.CreateOAuthClient(e.ctx, core.OAuthClientCreate{Label: "billing", Website: "https://billing.example",
 		RedirectURIs: []string{"https://billing.example/cb"}})
 	noErr(t, err)
-	if in, err := e.svc.Introspect(e.ctx, rs.ID, secret, raw); err != nil || !in.Active {
+	if in, err := e.svc.Introspect(e.ctx, core.ClientAuth{ClientID: rs.ID, ClientSecret: secret}, raw); err != nil || !in.Active {
 		t.Fatalf("introspection before: %+v, %v", in, err)
 	}
 	noErr(t, e.svc.SetDisabled(e.ctx, "alice", true))
@@ -352,7 +352,7 @@ func TestDisabledUser(t *testing.T) {
 		t.Errorf("a disabled user's token: %v, want refused", err)
 	}
 	// Services that introspect refuse it too.
-	if in, err := e.svc.Introspect(e.ctx, rs.ID, secret, raw); err != nil || in.Active {
+	if in, err := e.svc.Introspect(e.ctx, core.ClientAuth{ClientID: rs.ID, ClientSecret: secret}, raw); err != nil || in.Active {
 		t.Errorf("introspection of a disabled user's token: %+v, %v, want inactive", in, err)
 	}
 	_, err = e.svc.SignIn(e.ctx, core.SignInRequest{Username: "alice", Password: "correct horse battery staple", IP: "192.0.2.1"})

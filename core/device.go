@@ -58,8 +58,12 @@ const (
 type DeviceAuthorizeRequest struct {
 	ClientID     string
 	ClientSecret string
-	Scope        string // "" or "*": every scope
-	IP           string // the requester's address, for the limit
+	// ClientAssertion and Audiences authenticate a client with keys
+	// (clientkeys.go).
+	ClientAssertion string
+	Audiences       []string
+	Scope           string // "" or "*": every scope
+	IP              string // the requester's address, for the limit
 }
 
 // DeviceAuthorization is its answer (3.2).
@@ -73,7 +77,8 @@ type DeviceAuthorization struct {
 // DeviceAuthorize starts a device authorization. Errors are *OAuthError,
 // or TooManyRequests past DeviceAuthorizations.
 func (s *Service) DeviceAuthorize(ctx context.Context, in DeviceAuthorizeRequest) (DeviceAuthorization, error) {
-	c, err := s.authenticateClient(ctx, in.ClientID, in.ClientSecret)
+	c, err := s.authenticateClient(ctx, ClientAuth{ClientID: in.ClientID, ClientSecret: in.ClientSecret, Assertion: in.ClientAssertion,
+		Audiences: in.Audiences})
 	if err != nil {
 		return DeviceAuthorization{}, err
 	}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/profiled/profiled/core"
+	"github.com/profiled/profiled/internal/clientjwt"
 	"github.com/profiled/profiled/internal/testenv"
 	"github.com/profiled/profiled/store/sqlite"
 )
@@ -88,7 +89,7 @@ func (e *env) open() {
 	}
 	e.store = st
 	e.svc = core.New(core.Config{PasswordCost: e.cost, Store: st, Box: e.box, SMS: e.sms, Now: e.clock.Now, Rand: rand.Reader,
-		Events: e.events, Quotas: e.quotas})
+		Events: e.events, Quotas: e.quotas, ClientKeys: clientjwt.Keys{}})
 }
 
 // reopen closes the store and builds a new Service on the same file, as a

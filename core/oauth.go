@@ -91,6 +91,9 @@ type OAuthClientCreate struct {
 	// RequirePushed holds the client to pushed authorization requests
 	// (par.go).
 	RequirePushed bool
+	// JWKS is the JWK Set of the client's public keys (clientkeys.go):
+	// it then authenticates with them, and gets no secret.
+	JWKS string
 }
 
 // validateWebURL accepts an absolute http or https URL without credentials.
@@ -137,6 +140,14 @@ func (s *Service) CreateOAuthClient(ctx context.Context, in OAuthClientCreate) (
 	if err != nil {
 		return OAuthClient{}, "", err
 	}
+	if in.JWKS != "" {
+		if in.Public {
+			return OAuthClient{}, "", Invalid("jwks", "a public client cannot keep a private key: register keys for a confidential client")
+		}
+		if err := s.checkKeySet(in.JWKS); err != nil {
+			return OAuthClient{}, "", err
+		}
+	}
 	id, err := s.newSecret(oauthClientIDBytes)
 	if err != nil {
 		return OAuthClient{}, "", err
@@ -144,9 +155,9 @@ func (s *Service) CreateOAuthClient(ctx context.Context, in OAuthClientCreate) (
 	c := OAuthClient{ID: id, Label: in.Label, Website: in.Website, ThumbnailURL: in.ThumbnailURL,
 		RedirectURIs: slices.Compact(slices.Clone(in.RedirectURIs)), Public: in.Public, FirstParty: in.FirstParty, Created: s.clock(),
 		Status: OAuthClientActive, BackchannelLogoutURI: in.BackchannelLogoutURI, DeviceGrant: in.DeviceGrant,
-		RequirePushed: in.RequirePushed}
+		RequirePushed: in.RequirePushed, JWKS: in.JWKS}
 	var secret string
-	if !in.Public {
+	if !in.Public && in.JWKS == "" {
 		if secret, err = s.newSecret(oauthSecretBytes); err != nil {
 			return OAuthClient{}, "", err
 		}
@@ -370,6 +381,15 @@ type TokenRequest struct {
 	// Issuer is the iss the face signs ID tokens with, kept on the
 	// authorization for its logout tokens (logout.go).
 	Issuer string
+	// ClientAssertion and Audiences authenticate a client with keys
+	// (clientkeys.go).
+	ClientAssertion string
+	Audiences       []string
+}
+
+// client is how the request's client authenticates.
+func (in TokenRequest) client() ClientAuth {
+	return ClientAuth{ClientID: in.ClientID, ClientSecret: in.ClientSecret, Assertion: in.ClientAssertion, Audiences: in.Audiences}
 }
 
 // TokenGrant is what the token endpoint answers.
@@ -385,7 +405,7 @@ type TokenGrant struct {
 
 // OAuthToken serves the token endpoint. Errors are *OAuthError.
 func (s *Service) OAuthToken(ctx context.Context, in TokenRequest) (TokenGrant, error) {
-	c, err := s.authenticateClient(ctx, in.ClientID, in.ClientSecret)
+	c, err := s.authenticateClient(ctx, in.client())
 	if err != nil {
 		return TokenGrant{}, err
 	}
@@ -402,7 +422,11 @@ func (s *Service) OAuthToken(ctx context.Context, in TokenRequest) (TokenGrant, 
 	return TokenGrant{}, oauthErr(OAuthUnsupportedGrantType, KindInvalid, "grant_type", "grant_type must be authorization_code, refresh_token or "+GrantTypeDeviceCode)
 }
 
-func (s *Service) authenticateClient(ctx context.Context, id, secret string) (OAuthClient, error) {
+func (s *Service) authenticateClient(ctx context.Context, in ClientAuth) (OAuthClient, error) {
+	if in.Assertion != "" {
+		return s.authenticateAssertion(ctx, in)
+	}
+	id, secret := in.ClientID, in.ClientSecret
 	bad := oauthErr(OAuthInvalidClient, KindUnauthorized, "client_id", "Client authentication failed: unknown client_id or wrong client_secret")
 	if id == "" {
 		return OAuthClient{}, oauthErr(OAuthInvalidRequest, KindInvalid, "client_id", "client_id is required")
@@ -419,6 +443,10 @@ func (s *Service) authenticateClient(ctx context.Context, id, secret string) (OA
 			return OAuthClient{}, bad
 		}
 		return c, nil
+	}
+	if c.JWKS != "" {
+		return OAuthClient{}, oauthErr(OAuthInvalidClient, KindUnauthorized, "client_assertion",
+			"Client authentication failed: this client authenticates with a client_assertion signed by its key (private_key_jwt)")
 	}
 	if len(secret) > 256 || subtle.ConstantTimeCompare(HashToken(secret), c.SecretHash) != 1 {
 		return OAuthClient{}, bad
@@ -686,8 +714,8 @@ func (s *Service) refresh(ctx context.Context, c OAuthClient, in TokenRequest) (
 // expired, already revoked or another client's is no error: the answer is
 // the same, so it tells nothing. Errors are *OAuthError (client
 // authentication) or the store's.
-func (s *Service) RevokeOAuthToken(ctx context.Context, clientID, clientSecret, token string) error {
-	c, err := s.authenticateClient(ctx, clientID, clientSecret)
+func (s *Service) RevokeOAuthToken(ctx context.Context, auth ClientAuth, token string) error {
+	c, err := s.authenticateClient(ctx, auth)
 	if err != nil {
 		return err
 	}
@@ -764,13 +792,13 @@ type Introspection struct {
 // issued to, for that is what a resource server needs to know; public
 // clients, which cannot keep the secret that proves who asks, may not ask.
 // Errors are *OAuthError (client authentication) or the store's.
-func (s *Service) Introspect(ctx context.Context, clientID, clientSecret, token string) (Introspection, error) {
-	if clientID == "" {
+func (s *Service) Introspect(ctx context.Context, auth ClientAuth, token string) (Introspection, error) {
+	if auth.ClientID == "" && auth.Assertion == "" {
 		// RFC 7662 2.1: the endpoint requires client authentication.
 		return Introspection{}, oauthErr(OAuthInvalidClient, KindUnauthorized, "client_id",
 			"Client authentication is required: send the client's id and secret (HTTP Basic or the form)")
 	}
-	c, err := s.authenticateClient(ctx, clientID, clientSecret)
+	c, err := s.authenticateClient(ctx, auth)
 	if err != nil {
 		return Introspection{}, err
 	}

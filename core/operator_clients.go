@@ -21,7 +21,8 @@ type OAuthClientUpdate struct {
 	BackchannelLogoutURI *string
 	DeviceGrant          *bool
 	RequirePushed        *bool
-	Disabled             *bool // refused at /oauth/authorize and /oauth/token while true
+	JWKS                 *string // "" removes the keys
+	Disabled             *bool   // refused at /oauth/authorize and /oauth/token while true
 }
 
 // validateClientUpdate checks the fields in sets, by the rules of
@@ -90,6 +91,11 @@ func (s *Service) UpdateOAuthClient(ctx context.Context, id string, in OAuthClie
 	if err := validateClientUpdate(in); err != nil {
 		return OAuthClient{}, err
 	}
+	if in.JWKS != nil && *in.JWKS != "" {
+		if err := s.checkKeySet(*in.JWKS); err != nil {
+			return OAuthClient{}, err
+		}
+	}
 	return s.changeClient(ctx, func(tx Tx) (OAuthClient, error) { return operatorClient(ctx, tx, id) },
 		func(c *OAuthClient, _ func(Event)) error {
 			set(&c.Label, in.Label)
@@ -99,6 +105,10 @@ func (s *Service) UpdateOAuthClient(ctx context.Context, id string, in OAuthClie
 			set(&c.BackchannelLogoutURI, in.BackchannelLogoutURI)
 			set(&c.DeviceGrant, in.DeviceGrant)
 			set(&c.RequirePushed, in.RequirePushed)
+			if in.JWKS != nil && *in.JWKS != "" && c.Public {
+				return Invalid("jwks", "a public client cannot keep a private key: register keys for a confidential client")
+			}
+			set(&c.JWKS, in.JWKS)
 			if in.RedirectURIs != nil {
 				c.RedirectURIs = slices.Compact(slices.Clone(in.RedirectURIs))
 			}
@@ -159,6 +169,9 @@ func (s *Service) resetClientSecret(ctx context.Context, find func(Tx) (OAuthCli
 	c, err := s.changeClient(ctx, find, func(c *OAuthClient, note func(Event)) error {
 		if c.Public {
 			return Invalid("public", "a public client has no secret to reset")
+		}
+		if c.JWKS != "" {
+			return Invalid("jwks", "this client authenticates with its keys, not a secret: remove them first (oauth-clients update --jwks-file \"\")")
 		}
 		c.SecretHash = HashToken(secret)
 		note(event(*c))

@@ -41,8 +41,8 @@ type PushedRequest struct {
 // params, all of its parameters as the authorization endpoint will read
 // them again. Errors are *OAuthError, for the client (none is sent to a
 // redirect URI), or TooManyRequests past PushedAuthorizations.
-func (s *Service) PushAuthorization(ctx context.Context, clientID, clientSecret, ip string, req AuthorizeRequest, params map[string]string) (PushedRequest, error) {
-	c, err := s.authenticateClient(ctx, clientID, clientSecret)
+func (s *Service) PushAuthorization(ctx context.Context, auth ClientAuth, ip string, req AuthorizeRequest, params map[string]string) (PushedRequest, error) {
+	c, err := s.authenticateClient(ctx, auth)
 	if err != nil {
 		return PushedRequest{}, err
 	}

@@ -25,24 +25,24 @@ func TestPushedAuthorization(t *testing.T) {
 	req := core.AuthorizeRequest{ResponseType: "code", RedirectURI: "https://rp.example/cb", Scope: "openid", State: "s1"}
 	params := map[string]string{"response_type": "code", "redirect_uri": "https://rp.example/cb", "scope": "openid", "state": "s1", "prompt": "consent"}
 
-	_, err := e.svc.PushAuthorization(e.ctx, rp.ID, "wrong", "192.0.2.1", req, params)
+	_, err := e.svc.PushAuthorization(e.ctx, core.ClientAuth{ClientID: rp.ID, ClientSecret: "wrong"}, "192.0.2.1", req, params)
 	wantOAuthCode(t, "a wrong secret", err, core.OAuthInvalidClient)
 	bad := req
 	bad.RedirectURI = "https://evil.example/cb"
-	_, err = e.svc.PushAuthorization(e.ctx, rp.ID, secret, "192.0.2.1", bad, params)
+	_, err = e.svc.PushAuthorization(e.ctx, core.ClientAuth{ClientID: rp.ID, ClientSecret: secret}, "192.0.2.1", bad, params)
 	if oe := core.AsOAuthError(err); oe == nil || oe.Code != core.OAuthInvalidRequest || oe.Redirect {
 		t.Fatalf("an unregistered redirect URI: %v, want invalid_request for the client", err)
 	}
 	bad = req
 	bad.ClientID = other.ID
-	_, err = e.svc.PushAuthorization(e.ctx, rp.ID, secret, "192.0.2.1", bad, params)
+	_, err = e.svc.PushAuthorization(e.ctx, core.ClientAuth{ClientID: rp.ID, ClientSecret: secret}, "192.0.2.1", bad, params)
 	wantOAuthCode(t, "another client's id", err, core.OAuthInvalidRequest)
-	_, err = e.svc.PushAuthorization(e.ctx, rp.ID, secret, "192.0.2.1", req, map[string]string{"request_uri": core.RequestURIPrefix + "x"})
+	_, err = e.svc.PushAuthorization(e.ctx, core.ClientAuth{ClientID: rp.ID, ClientSecret: secret}, "192.0.2.1", req, map[string]string{"request_uri": core.RequestURIPrefix + "x"})
 	wantOAuthCode(t, "a request_uri pushed", err, core.OAuthInvalidRequest)
-	_, err = e.svc.PushAuthorization(e.ctx, rp.ID, secret, "192.0.2.1", req, map[string]string{"state": "\xff"})
+	_, err = e.svc.PushAuthorization(e.ctx, core.ClientAuth{ClientID: rp.ID, ClientSecret: secret}, "192.0.2.1", req, map[string]string{"state": "\xff"})
 	wantOAuthCode(t, "a parameter that is not UTF-8", err, core.OAuthInvalidRequest)
 
-	pushed, err := e.svc.PushAuthorization(e.ctx, rp.ID, secret, "192.0.2.1", req, params)
+	pushed, err := e.svc.PushAuthorization(e.ctx, core.ClientAuth{ClientID: rp.ID, ClientSecret: secret}, "192.0.2.1", req, params)
 	noErr(t, err)
 	if !strings.HasPrefix(pushed.RequestURI, core.RequestURIPrefix) || pushed.ExpiresIn != core.PushedAuthorizationLifetime {
 		t.Fatalf("PushAuthorization = %+v", pushed)
@@ -70,7 +70,7 @@ func TestPushedAuthorization(t *testing.T) {
 	_, _, err = e.svc.PushedParams(e.ctx, rp.ID, pushed.RequestURI)
 	wantOAuthCode(t, "a spent request_uri", err, core.OAuthInvalidRequest)
 
-	late, err := e.svc.PushAuthorization(e.ctx, rp.ID, secret, "192.0.2.1", req, params)
+	late, err := e.svc.PushAuthorization(e.ctx, core.ClientAuth{ClientID: rp.ID, ClientSecret: secret}, "192.0.2.1", req, params)
 	noErr(t, err)
 	e.clock.Advance(core.PushedAuthorizationLifetime + time.Second)
 	_, _, err = e.svc.PushedParams(e.ctx, rp.ID, late.RequestURI)
@@ -82,7 +82,7 @@ func TestPushedAuthorization(t *testing.T) {
 // its request_uri back.
 func pushAndCheck(t *testing.T, e *env, rp core.OAuthClient, secret string, req core.AuthorizeRequest, params map[string]string) core.Authorization {
 	t.Helper()
-	pushed, err := e.svc.PushAuthorization(e.ctx, rp.ID, secret, "192.0.2.1", req, params)
+	pushed, err := e.svc.PushAuthorization(e.ctx, core.ClientAuth{ClientID: rp.ID, ClientSecret: secret}, "192.0.2.1", req, params)
 	noErr(t, err)
 	_, pushedAt, err := e.svc.PushedParams(e.ctx, rp.ID, pushed.RequestURI)
 	noErr(t, err)
@@ -188,7 +188,7 @@ func TestPushedRequestsLimitedPerAddress(t *testing.T) {
 	kinds := map[core.Kind]int{}
 	for range core.PushedAuthorizations + 20 {
 		wg.Go(func() {
-			_, err := e.svc.PushAuthorization(e.ctx, spa.ID, "", "192.0.2.7", req, params)
+			_, err := e.svc.PushAuthorization(e.ctx, core.ClientAuth{ClientID: spa.ID, ClientSecret: ""}, "192.0.2.7", req, params)
 			mu.Lock()
 			kinds[core.KindOf(err)]++
 			mu.Unlock()
@@ -199,14 +199,14 @@ func TestPushedRequestsLimitedPerAddress(t *testing.T) {
 		t.Fatalf("%d pushes at once from one address: %v, want %d pushed and 20 refused", core.PushedAuthorizations+20, kinds,
 			core.PushedAuthorizations)
 	}
-	_, err = e.svc.PushAuthorization(e.ctx, spa.ID, "", "192.0.2.8", req, params)
+	_, err = e.svc.PushAuthorization(e.ctx, core.ClientAuth{ClientID: spa.ID, ClientSecret: ""}, "192.0.2.8", req, params)
 	noErr(t, err)
 	rpReq := core.AuthorizeRequest{ResponseType: "code", RedirectURI: "https://rp.example/cb", Scope: "openid"}
 	for range 3 {
-		_, err = e.svc.PushAuthorization(e.ctx, rp.ID, secret, "192.0.2.7", rpReq, map[string]string{"scope": "openid"})
+		_, err = e.svc.PushAuthorization(e.ctx, core.ClientAuth{ClientID: rp.ID, ClientSecret: secret}, "192.0.2.7", rpReq, map[string]string{"scope": "openid"})
 		noErr(t, err)
 	}
 	e.clock.Advance(core.PushedWindow)
-	_, err = e.svc.PushAuthorization(e.ctx, spa.ID, "", "192.0.2.7", req, params)
+	_, err = e.svc.PushAuthorization(e.ctx, core.ClientAuth{ClientID: spa.ID, ClientSecret: ""}, "192.0.2.7", req, params)
 	noErr(t, err)
 }

@@ -29,6 +29,9 @@ type Config struct {
 	// Identity is an external OpenID Connect provider whose access tokens
 	// AuthenticateBearer accepts; nil for none (external.go).
 	Identity IdentityProvider
+	// ClientKeys reads the keys and assertions of clients that
+	// authenticate with a key (clientkeys.go); nil: none may.
+	ClientKeys ClientKeys
 	// Clients knows which OAuth clients exist, for the per-client
 	// preferences (ClientPreferences). Optional: without it, only the
 	// token's own namespace and PersonalNamespace exist.
@@ -70,11 +73,12 @@ type Service struct {
 	rand  io.Reader
 	idp   IdentityProvider
 
-	clients ClientDirectory // may be nil
-	cost    PasswordCost
-	events  EventSink // may be nil
-	outbox  bool      // Config.EventsOutbox
-	mail    bool      // Config.Mail
+	clients    ClientDirectory // may be nil
+	clientKeys ClientKeys      // may be nil
+	cost       PasswordCost
+	events     EventSink // may be nil
+	outbox     bool      // Config.EventsOutbox
+	mail       bool      // Config.Mail
 	// wake tells this process's outbox workers of a commit that queued
 	// work for them; nil without an outbox (outbox.go).
 	wake *outboxWake
@@ -90,7 +94,7 @@ type Service struct {
 // New builds a Service.
 func New(c Config) *Service {
 	s := &Service{store: c.Store, box: c.Box, sms: c.SMS, now: c.Now, rand: c.Rand, idp: c.Identity, clients: c.Clients,
-		cost: ProductionPasswordCost, events: c.Events, outbox: c.EventsOutbox, mail: c.Mail,
+		clientKeys: c.ClientKeys, cost: ProductionPasswordCost, events: c.Events, outbox: c.EventsOutbox, mail: c.Mail,
 		publicURL: strings.TrimRight(c.PublicURL, "/"), signup: c.Signup, quotas: c.Quotas.withDefaults()}
 	if c.PasswordCost != nil {
 		s.cost = *c.PasswordCost

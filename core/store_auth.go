@@ -42,6 +42,10 @@ type OAuthClient struct {
 	// RequirePushed refuses the client's authorization requests that do
 	// not come by a request_uri (RFC 9126 6, par.go).
 	RequirePushed bool
+	// JWKS is the JWK Set of the public keys the client authenticates
+	// with (private_key_jwt, clientkeys.go); "" for none. A client with
+	// keys authenticates with them only.
+	JWKS string
 }
 
 // OAuth client statuses.
@@ -199,6 +203,10 @@ type AuthWriter interface {
 	// DeletePushedAuthorization forgets a pushed request; ErrNotFound if
 	// there is none, so that of two uses only one succeeds.
 	DeletePushedAuthorization(ctx context.Context, hash []byte) error
+	// SpendClientAssertion records that the client used the assertion
+	// whose jti has this hash, kept until expiry; ErrDuplicate if it was
+	// used already. It forgets those that expired before now.
+	SpendClientAssertion(ctx context.Context, clientID string, jtiHash []byte, expiry, now time.Time) error
 	// CreateDeviceCode stores d, pollable at once, and forgets device
 	// codes that expired before d.Created; ErrDuplicate when its hash or
 	// its user code is taken.

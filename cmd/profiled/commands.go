@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/profiled/profiled/core"
+	"github.com/profiled/profiled/internal/clientjwt"
 	"github.com/profiled/profiled/reqlog"
 )
 
@@ -229,7 +230,7 @@ func openService(ctx context.Context, e *env, k *keyConfig, c *dbConfig) (*core.
 	// An operator's change to an account (a password reset) is a security
 	// event like a user's own: it goes to stderr, for the operator's record.
 	events := reqlog.SecurityEvents{Log: slog.New(slog.NewTextHandler(e.stderr, nil))}
-	svc := core.New(core.Config{Store: st, Box: box, SMS: noSMS{}, Events: events})
+	svc := core.New(core.Config{Store: st, Box: box, SMS: noSMS{}, Events: events, ClientKeys: clientjwt.Keys{}})
 	return svc, func() { st.Close() }, nil
 }
 

@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
+	"os"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -20,6 +22,14 @@ import (
 // these commands sets (cliError reads redirect_uri as --redirect-uri).
 var clientFields = []string{"label", "redirect_uri", "website", "thumbnail_url", "backchannel_logout_uri"}
 
+// clientError words an error of a command on a client, naming its flag.
+func clientError(cmd string, err error) error {
+	if ce := core.AsError(err); ce != nil && ce.Field == "jwks" {
+		return fmt.Errorf("%s: --jwks-file: %s", cmd, ce.Reason)
+	}
+	return cliError(cmd, err, clientFields...)
+}
+
 // stringsFlag is a repeatable flag.
 type stringsFlag []string
 
@@ -32,13 +42,14 @@ func (s *stringsFlag) Set(v string) error {
 var oauthClientsCreateCommand = command{
 	name:    "oauth-clients create",
 	short:   "register an OAuth client (a third-party application)",
-	args:    "--label L --redirect-uri URI [--redirect-uri URI ...] --website URL [--public] [--first-party] [--thumbnail-url URL] [--backchannel-logout-uri URI] [--device-grant] [--require-par] [--db DSN]",
+	args:    "--label L --redirect-uri URI [--redirect-uri URI ...] --website URL [--public] [--first-party] [--thumbnail-url URL] [--backchannel-logout-uri URI] [--device-grant] [--require-par] [--jwks-file FILE] [--db DSN]",
 	summary: "Register an OAuth 2.0 client and print client_id=... and, for a confidential client, client_secret=...\nThe secret is shown only this once: only its SHA-256 is stored. A --public client (a browser or\nnative app that cannot keep a secret) gets no secret and must use PKCE (S256). A --first-party client is the\nplatform's own console: its tokens may make personal access tokens of any lifetime and change TFA, the password\nand the email, which third-party applications' tokens may not, whatever their scopes.",
 	setup: func(fs *flagSet) func(context.Context, *env) error {
 		db := dbFlags(fs)
 		key := keyFlags(fs)
 		var label, website, thumb, logoutURI string
 		var redirects stringsFlag
+		var jwks keySetFlag
 		var public, firstParty, deviceGrant, requirePushed bool
 		fs.StringVar(&label, "label", "", "the application's `NAME`, shown on the consent page and in /v4/profile/apps: 1 to 100 characters (required)")
 		fs.Var(&redirects, "redirect-uri", "a redirect `URI` the application may use: https, or http on loopback; repeat for several (required)")
@@ -50,6 +61,7 @@ var oauthClientsCreateCommand = command{
 			"the `URI` where the relying party takes OpenID Connect back-channel logout tokens, told of each sign-out of a session it signed in from: https, or http on loopback (optional)")
 		fs.BoolVar(&deviceGrant, "device-grant", false, deviceGrantUsage)
 		fs.BoolVar(&requirePushed, "require-par", false, requirePushedUsage)
+		fs.Var(&jwks, "jwks-file", jwksUsage+" (optional): the client then gets no secret")
 		return func(ctx context.Context, e *env) error {
 			const cmd = "oauth-clients create"
 			for _, f := range [][2]string{{"label", label}, {"redirect-uri", redirects.String()}, {"website", website}} {
@@ -62,11 +74,11 @@ var oauthClientsCreateCommand = command{
 				return err
 			}
 			defer done()
-			c, secret, err := svc.CreateOAuthClient(ctx, core.OAuthClientCreate{Label: label, Website: website,
+			c, secret, err := svc.CreateOAuthClient(ctx, core.OAuthClientCreate{Label: label, Website: website, JWKS: jwks.jwks,
 				ThumbnailURL: thumb, RedirectURIs: redirects, Public: public, FirstParty: firstParty, BackchannelLogoutURI: logoutURI,
 				DeviceGrant: deviceGrant, RequirePushed: requirePushed})
 			if err != nil {
-				return cliError(cmd, err, clientFields...)
+				return clientError(cmd, err)
 			}
 			fmt.Fprintf(e.stdout, "client_id=%s\n", c.ID)
 			if secret != "" {
@@ -81,32 +93,74 @@ var oauthClientsCreateCommand = command{
 const deviceGrantUsage = "whether the client may use the device authorization grant (RFC 8628), as a command line " +
 	"on a machine without a browser does: it shows a code the user types at /oauth/device"
 
+// jwksUsage words --jwks-file for create and update.
+const jwksUsage = "a `FILE` holding the JWK Set of the public keys the client authenticates with, signing a client_assertion " +
+	"(private_key_jwt, RFC 7523) at each request instead of sending a secret"
+
+// keySetFlag is --jwks-file: it reads the file as the flag is parsed,
+// so that a missing one is told before the database opens; "" is none.
+type keySetFlag struct{ path, jwks string }
+
+func (k *keySetFlag) String() string { return k.path }
+func (k *keySetFlag) Set(path string) error {
+	k.path, k.jwks = path, ""
+	if path == "" {
+		return nil
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	if len(b) > 64<<10 {
+		return fmt.Errorf("%s is over 64 KiB: give a JWK Set of public keys", path)
+	}
+	k.jwks = strings.TrimSpace(string(b))
+	return nil
+}
+
 // requirePushedUsage words --require-par for create and update.
 const requirePushedUsage = "whether the client's authorization requests must be pushed to /oauth/par first (RFC 9126): " +
 	"/oauth/authorize then refuses any that the browser carries whole, whose parameters anyone could have written"
 
 // oauthClientJSON is a client as the commands print it.
 type oauthClientJSON struct {
-	ID                   string    `json:"id"`
-	Label                string    `json:"label"`
-	AccountID            int64     `json:"account_id,omitempty"` // 0: the operator's
-	Website              string    `json:"website"`
-	ThumbnailURL         string    `json:"thumbnail_url,omitempty"`
-	RedirectURIs         []string  `json:"redirect_uris"`
-	Public               bool      `json:"public"`
-	FirstParty           bool      `json:"first_party"`
-	Status               string    `json:"status"`
-	BackchannelLogoutURI string    `json:"backchannel_logout_uri,omitempty"`
-	DeviceGrant          bool      `json:"device_grant"`
-	RequirePushed        bool      `json:"require_pushed_authorization_requests"`
-	Created              time.Time `json:"created"`
+	ID                   string   `json:"id"`
+	Label                string   `json:"label"`
+	AccountID            int64    `json:"account_id,omitempty"` // 0: the operator's
+	Website              string   `json:"website"`
+	ThumbnailURL         string   `json:"thumbnail_url,omitempty"`
+	RedirectURIs         []string `json:"redirect_uris"`
+	Public               bool     `json:"public"`
+	FirstParty           bool     `json:"first_party"`
+	Status               string   `json:"status"`
+	BackchannelLogoutURI string   `json:"backchannel_logout_uri,omitempty"`
+	DeviceGrant          bool     `json:"device_grant"`
+	RequirePushed        bool     `json:"require_pushed_authorization_requests"`
+	// JWKS is the client's key set (private_key_jwt), as registered.
+	JWKS    json.RawMessage `json:"jwks,omitempty"`
+	Created time.Time       `json:"created"`
 }
 
 func toClientJSON(c core.OAuthClient) oauthClientJSON {
-	return oauthClientJSON{ID: c.ID, Label: c.Label, AccountID: c.AccountID, Website: c.Website, ThumbnailURL: c.ThumbnailURL,
+	out := oauthClientJSON{ID: c.ID, Label: c.Label, AccountID: c.AccountID, Website: c.Website, ThumbnailURL: c.ThumbnailURL,
 		RedirectURIs: c.RedirectURIs, Public: c.Public, FirstParty: c.FirstParty, Status: c.Status,
 		BackchannelLogoutURI: c.BackchannelLogoutURI, DeviceGrant: c.DeviceGrant,
 		RequirePushed: c.RequirePushed, Created: c.Created}
+	if c.JWKS != "" {
+		out.JWKS = json.RawMessage(c.JWKS)
+	}
+	return out
+}
+
+// authMethod is how the client authenticates, for show.
+func (c oauthClientJSON) authMethod() string {
+	switch {
+	case c.Public:
+		return "its id alone (public)"
+	case c.JWKS != nil:
+		return "a key of its key set (private_key_jwt)"
+	}
+	return "its secret"
 }
 
 // owner is who registered a client, for the table.
@@ -135,7 +189,7 @@ func clientNotFound(cmd, id string, err error) error {
 	if core.KindOf(err) == core.KindNotFound {
 		return fmt.Errorf("%s: no OAuth client %q: see \"profiled oauth-clients list\"", cmd, id)
 	}
-	return cliError(cmd, err, clientFields...)
+	return clientError(cmd, err)
 }
 
 // printClient writes c as show prints it.
@@ -148,6 +202,7 @@ func printClient(e *env, c oauthClientJSON, asJSON bool) error {
 		{"thumbnail url", c.ThumbnailURL}, {"redirect uris", strings.Join(c.RedirectURIs, " ")}, {"public", strconv.FormatBool(c.Public)},
 		{"first party", strconv.FormatBool(c.FirstParty)}, {"status", c.Status}, {"backchannel logout uri", c.BackchannelLogoutURI},
 		{"device grant", strconv.FormatBool(c.DeviceGrant)}, {"require par", strconv.FormatBool(c.RequirePushed)},
+		{"authenticates with", c.authMethod()},
 		{"created", c.Created.Format(time.RFC3339)}} {
 		fmt.Fprintf(tw, "%s\t%s\n", row[0], row[1])
 	}
@@ -207,7 +262,7 @@ var oauthClientsShowCommand = clientCommand("oauth-clients show", "show one OAut
 
 var oauthClientsUpdateCommand = clientCommand("oauth-clients update", "change an OAuth client",
 	"[--label L] [--website URL] [--thumbnail-url URL] [--redirect-uri URI ...] [--first-party=BOOL]\n"+
-		"    [--backchannel-logout-uri URI] [--device-grant=BOOL] [--require-par=BOOL] [--disable | --enable] ",
+		"    [--backchannel-logout-uri URI] [--device-grant=BOOL] [--require-par=BOOL] [--jwks-file FILE] [--disable | --enable] ",
 	"Change an OAuth client, the operator's or an account's, and print it as show does. Only the flags given change:\n"+
 		"--redirect-uri, repeated, replaces the whole list; --thumbnail-url \"\" and --backchannel-logout-uri \"\" remove them.\n"+
 		"--disable refuses the client at /oauth/authorize and /oauth/token until --enable. A client stays public or\n"+
@@ -215,6 +270,7 @@ var oauthClientsUpdateCommand = clientCommand("oauth-clients update", "change an
 	func(fs *flagSet) func(context.Context, *env, func() (*core.Service, error), string) error {
 		var label, website, thumb, logoutURI string
 		var redirects stringsFlag
+		var jwks keySetFlag
 		var firstParty, deviceGrant, requirePushed, disable, enable bool
 		fs.StringVar(&label, "label", "", "the application's new `NAME`: 1 to 100 characters")
 		fs.StringVar(&website, "website", "", "the application's website `URL`")
@@ -224,6 +280,7 @@ var oauthClientsUpdateCommand = clientCommand("oauth-clients update", "change an
 		fs.StringVar(&logoutURI, "backchannel-logout-uri", "", "where the relying party takes back-channel logout tokens; \"\" stops them")
 		fs.BoolVar(&deviceGrant, "device-grant", false, deviceGrantUsage)
 		fs.BoolVar(&requirePushed, "require-par", false, requirePushedUsage)
+		fs.Var(&jwks, "jwks-file", jwksUsage+"; the set given replaces the one stored, and \"\" removes it")
 		fs.BoolVar(&disable, "disable", false, "refuse the client at /oauth/authorize and /oauth/token")
 		fs.BoolVar(&enable, "enable", false, "accept a disabled client again")
 		return func(ctx context.Context, e *env, open func() (*core.Service, error), id string) error {
@@ -247,6 +304,8 @@ var oauthClientsUpdateCommand = clientCommand("oauth-clients update", "change an
 					in.DeviceGrant = &deviceGrant
 				case "require-par":
 					in.RequirePushed = &requirePushed
+				case "jwks-file":
+					in.JWKS = &jwks.jwks
 				case "disable", "enable":
 				default:
 					return
@@ -261,6 +320,7 @@ var oauthClientsUpdateCommand = clientCommand("oauth-clients update", "change an
 			case given == 0:
 				return usagef("nothing to change: give a flag of what changes (run \"profiled oauth-clients update -h\" for them)")
 			}
+
 			svc, err := open()
 			if err != nil {
 				return err

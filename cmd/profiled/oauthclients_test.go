@@ -4,9 +4,15 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/profiled/profiled/core"
+	"github.com/profiled/profiled/internal/keytest"
 )
 
 // noRedirects is an HTTP client that reads redirects instead of following them.
@@ -106,6 +112,51 @@ func TestOAuthClientsCommands(t *testing.T) {
 	var held oauthClientJSON
 	if bank == nil || json.Unmarshal([]byte(mustRun(t, env, "oauth-clients", "show", "--id", bank[1], "--json")), &held) != nil || !held.RequirePushed {
 		t.Fatalf("create --require-par: %q, shown as %+v", out, held)
+	}
+
+	// A client with keys: no secret, and assertions signed by its key.
+	key := keytest.New(t, "bank-1")
+	dir := t.TempDir()
+	jwksPath, privatePath := filepath.Join(dir, "jwks.json"), filepath.Join(dir, "private.json")
+	if err := os.WriteFile(jwksPath, []byte(key.JWKS(t)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(privatePath, []byte(`{"keys":[`+key.PrivateJWK(t)+`]}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := runCmd(t, env, "oauth-clients", "create", "--label", "Bank", "--website", "https://bank.example",
+		"--redirect-uri", "https://bank.example/cb", "--jwks-file", privatePath); err == nil || !strings.Contains(err.Error(), "--jwks-file: key 1 is not a public key") {
+		t.Fatalf("create --jwks-file with a private key: %v", err)
+	}
+	out = mustRun(t, env, "oauth-clients", "create", "--label", "Bank", "--website", "https://bank.example", "--redirect-uri", "https://bank.example/cb",
+		"--jwks-file", jwksPath)
+	keyed := regexp.MustCompile(`^client_id=(\S+)\n$`).FindStringSubmatch(out)
+	if keyed == nil {
+		t.Fatalf("create --jwks-file printed %q, want a client_id and no secret", out)
+	}
+	if shown := mustRun(t, env, "oauth-clients", "show", "--id", keyed[1]); !strings.Contains(shown, "private_key_jwt") {
+		t.Fatalf("show of a client with keys: %q", shown)
+	}
+	introspectWithKey := func(jti string) int {
+		t.Helper()
+		form := url.Values{"token": {"nothing"}, "client_assertion_type": {core.ClientAssertionType},
+			"client_assertion": {key.Assertion(t, keyed[1], s.base+"/oauth/introspect", jti, time.Now())}}
+		resp, err := http.PostForm(s.base+"/oauth/introspect", form)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if st := introspectWithKey("a"); st != http.StatusOK {
+		t.Fatalf("introspect with the key: %d", st)
+	}
+	if _, _, err := runCmd(t, env, "oauth-clients", "reset-secret", "--id", keyed[1]); err == nil || !strings.Contains(err.Error(), "--jwks-file") {
+		t.Fatalf("reset-secret of a client with keys: %v", err)
+	}
+	mustRun(t, env, "oauth-clients", "update", "--id", keyed[1], "--jwks-file", "")
+	if st := introspectWithKey("b"); st != http.StatusUnauthorized {
+		t.Fatalf("introspect with the key after --jwks-file \"\": %d, want 401", st)
 	}
 
 	out = mustRun(t, env, "oauth-clients", "update", "--id", wiki, "--label", "Team Wiki", "--redirect-uri", "https://wiki.example/a",

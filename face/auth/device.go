@@ -30,8 +30,9 @@ type deviceAuthorizationResponse struct {
 }
 
 // deviceAuthorization is POST /oauth/device_authorization.
-func (s *server) deviceAuthorization(r *http.Request, f url.Values, id, secret string) (int, any, error) {
-	da, err := s.svc.DeviceAuthorize(r.Context(), core.DeviceAuthorizeRequest{ClientID: id, ClientSecret: secret,
+func (s *server) deviceAuthorization(r *http.Request, f url.Values, auth core.ClientAuth) (int, any, error) {
+	da, err := s.svc.DeviceAuthorize(r.Context(), core.DeviceAuthorizeRequest{ClientID: auth.ClientID, ClientSecret: auth.ClientSecret,
+		ClientAssertion: auth.Assertion, Audiences: auth.Audiences,
 		Scope: f.Get("scope"), IP: s.clientIP(r)})
 	if err != nil {
 		return 0, nil, err

@@ -21,6 +21,7 @@ import (
 	"github.com/profiled/profiled/face/iam"
 	"github.com/profiled/profiled/face/linode"
 	"github.com/profiled/profiled/face/pace"
+	"github.com/profiled/profiled/internal/clientjwt"
 	"github.com/profiled/profiled/internal/spectest"
 	"github.com/profiled/profiled/internal/testenv"
 )
@@ -57,7 +58,7 @@ func newEnvOn(t *testing.T, st core.Store, c *testenv.Clock) *env {
 	t.Helper()
 	e := &env{t: t, store: st, clock: c}
 	e.svc = core.New(core.Config{PasswordCost: testenv.FastPasswords, Store: st, Box: testenv.TestKey(), SMS: &testenv.SMSInbox{}, Now: c.Now,
-		Clients: core.RegisteredClients{Store: st}})
+		Clients: core.RegisteredClients{Store: st}, ClientKeys: clientjwt.Keys{}})
 	e.capture = &spectest.Capture{}
 	e.srv = httptest.NewServer(e.capture.Wrap(handler(e.svc)))
 	t.Cleanup(func() { validateAgainstSpec(t, e.srv.URL, e.capture.Take()) })

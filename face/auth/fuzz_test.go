@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/profiled/profiled/core"
+	"github.com/profiled/profiled/internal/clientjwt"
 	"github.com/profiled/profiled/internal/testenv"
 )
 
@@ -33,7 +34,7 @@ func FuzzOAuthEndpoints(f *testing.F) {
 	for _, b := range testenv.Backends(f) {
 		st := b.Open(f)
 		svc := core.New(core.Config{PasswordCost: testenv.FastPasswords, Store: st, Box: testenv.TestKey(), SMS: &testenv.SMSInbox{},
-			Now: testenv.NewClock(time.Now().UTC()).Now, Clients: core.RegisteredClients{Store: st}})
+			Now: testenv.NewClock(time.Now().UTC()).Now, Clients: core.RegisteredClients{Store: st}, ClientKeys: clientjwt.Keys{}})
 		ctx := context.Background()
 		device, _, err := svc.CreateOAuthClient(ctx, core.OAuthClientCreate{Label: "CLI", Website: "https://cli.example",
 			RedirectURIs: []string{"http://127.0.0.1/cb"}, Public: true, DeviceGrant: true})
@@ -65,6 +66,9 @@ func FuzzOAuthEndpoints(f *testing.F) {
 		"response_type=code&client_id={web}&client_secret={secret}&redirect_uri=https://web.example/cb&nonce=%FF&state=%FE",
 		"user_code=BCDF-GHJK", "user_code=%FF%00", "client_id={web}&request_uri=urn:ietf:params:oauth:request_uri:x",
 		"client_id=a&client_id=b", "%zz", "",
+		// An assertion naming the web client, signed by no key of its.
+		"token=x&client_assertion_type=" + url.QueryEscape(core.ClientAssertionType) +
+			"&client_assertion=eyJhbGciOiJFUzI1NiJ9.eyJpc3MiOiJ7d2VifSIsInN1YiI6Int3ZWJ9IiwiYXVkIjoieCJ9.c2ln",
 	} {
 		for i := range 8 {
 			f.Add(uint8(i), s)
@@ -126,7 +130,7 @@ func FuzzSignedInPages(f *testing.F) {
 	for _, b := range testenv.Backends(f) {
 		st := b.Open(f)
 		svc := core.New(core.Config{PasswordCost: testenv.FastPasswords, Store: st, Box: testenv.TestKey(), SMS: &testenv.SMSInbox{},
-			Now: testenv.NewClock(time.Now().UTC()).Now, Clients: core.RegisteredClients{Store: st}})
+			Now: testenv.NewClock(time.Now().UTC()).Now, Clients: core.RegisteredClients{Store: st}, ClientKeys: clientjwt.Keys{}})
 		u, err := svc.CreateUser(ctx, core.UserCreate{Username: "alice", Email: "alice@example.com"})
 		if err != nil {
 			f.Fatal(err)
@@ -139,7 +143,7 @@ func FuzzSignedInPages(f *testing.F) {
 		if err != nil {
 			f.Fatal(err)
 		}
-		pushed, err := svc.PushAuthorization(ctx, web.ID, secret, "192.0.2.1", core.AuthorizeRequest{ResponseType: "code",
+		pushed, err := svc.PushAuthorization(ctx, core.ClientAuth{ClientID: web.ID, ClientSecret: secret}, "192.0.2.1", core.AuthorizeRequest{ResponseType: "code",
 			RedirectURI: "https://web.example/cb", Scope: "openid"}, map[string]string{"response_type": "code", "scope": "openid",
 			"redirect_uri": "https://web.example/cb", "prompt": "consent"})
 		if err != nil {

@@ -433,8 +433,12 @@ func browserFacing(policy httpx.CORS, h http.HandlerFunc) http.HandlerFunc {
 // client's credentials: HTTP Basic (client_id:client_secret, form-encoded,
 // RFC 6749 2.3.1), or client_id and client_secret in the form; public
 // clients send client_id alone. On a malformed request it answers and
-// returns ok false.
-func clientForm(w http.ResponseWriter, r *http.Request, maxBytes int64) (f url.Values, id, secret string, ok bool) {
+// returns ok false. A client with keys sends a client_assertion
+// (private_key_jwt, core/clientkeys.go) instead of a secret; its aud may
+// name the issuer, this endpoint or the token endpoint (RFC 7523 3,
+// RFC 9126 2).
+func (s *server) clientForm(w http.ResponseWriter, r *http.Request) (f url.Values, auth core.ClientAuth, ok bool) {
+	maxBytes := s.opts.MaxBodyBytes
 	w.Header().Set("Pragma", "no-cache")
 	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	switch {
@@ -448,41 +452,51 @@ func clientForm(w http.ResponseWriter, r *http.Request, maxBytes int64) (f url.V
 			defer r.MultipartForm.RemoveAll()
 			if err == nil && len(r.MultipartForm.File) > 0 {
 				oauthFail(w, http.StatusBadRequest, core.OAuthInvalidRequest, "the form may not carry files")
-				return nil, "", "", false
+				return nil, core.ClientAuth{}, false
 			}
 		}
 	default:
 		oauthFail(w, http.StatusBadRequest, core.OAuthInvalidRequest, "Content-Type must be application/x-www-form-urlencoded or multipart/form-data")
-		return nil, "", "", false
+		return nil, core.ClientAuth{}, false
 	}
 	var tooBig *http.MaxBytesError
 	if errors.As(err, &tooBig) {
 		oauthFail(w, http.StatusRequestEntityTooLarge, core.OAuthInvalidRequest, fmt.Sprintf("the request body must be at most %d bytes", tooBig.Limit))
-		return nil, "", "", false
+		return nil, core.ClientAuth{}, false
 	}
 	if err != nil {
 		oauthFail(w, http.StatusBadRequest, core.OAuthInvalidRequest, "the request body is not a valid form")
-		return nil, "", "", false
+		return nil, core.ClientAuth{}, false
 	}
 	f = r.PostForm
 	for k, vs := range f {
 		if len(vs) > 1 {
 			oauthFail(w, http.StatusBadRequest, core.OAuthInvalidRequest, k+" may be sent only once")
-			return nil, "", "", false
+			return nil, core.ClientAuth{}, false
 		}
 	}
-	id, secret = f.Get("client_id"), f.Get("client_secret")
+	id, secret := f.Get("client_id"), f.Get("client_secret")
 	if bid, bsecret, basic := r.BasicAuth(); basic {
 		var err1, err2 error
 		bid, err1 = url.QueryUnescape(bid)
 		bsecret, err2 = url.QueryUnescape(bsecret)
 		if err1 != nil || err2 != nil || (id != "" && id != bid) || secret != "" {
 			oauthFail(w, http.StatusBadRequest, core.OAuthInvalidRequest, "send the client's credentials once: in the Authorization header or in the form")
-			return nil, "", "", false
+			return nil, core.ClientAuth{}, false
 		}
 		id, secret = bid, bsecret
 	}
-	return f, id, secret, true
+	auth = core.ClientAuth{ClientID: id, ClientSecret: secret}
+	if f.Has("client_assertion") || f.Has("client_assertion_type") {
+		if f.Get("client_assertion_type") != core.ClientAssertionType || f.Get("client_assertion") == "" {
+			oauthFail(w, http.StatusBadRequest, core.OAuthInvalidRequest, "client_assertion_type must be "+core.ClientAssertionType+", with a client_assertion")
+			return nil, core.ClientAuth{}, false
+		}
+		iss := s.issuer(r)
+		auth.Assertion = f.Get("client_assertion")
+		auth.Audiences = []string{iss, iss + r.URL.Path, iss + "/oauth/token"}
+	}
+	return f, auth, true
 }
 
 // oauthError answers an error of the token or revocation endpoint.
@@ -508,13 +522,13 @@ func (s *server) oauthError(w http.ResponseWriter, r *http.Request, err error) {
 // clientJSON serves an endpoint that takes a client's form (clientForm)
 // and answers JSON: do returns the status and the value, or an error,
 // which is answered in the form of RFC 6749.
-func (s *server) clientJSON(do func(r *http.Request, f url.Values, id, secret string) (int, any, error)) http.HandlerFunc {
+func (s *server) clientJSON(do func(r *http.Request, f url.Values, auth core.ClientAuth) (int, any, error)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		f, id, secret, ok := clientForm(w, r, s.opts.MaxBodyBytes)
+		f, auth, ok := s.clientForm(w, r)
 		if !ok {
 			return
 		}
-		status, v, err := do(r, f, id, secret)
+		status, v, err := do(r, f, auth)
 		if err != nil {
 			s.oauthError(w, r, err)
 			return
@@ -528,12 +542,13 @@ func (s *server) clientJSON(do func(r *http.Request, f url.Values, id, secret st
 // A request with a code and no grant_type redeems the code, as the Linode
 // login server takes it: linode_api4's LinodeLoginClient.finish_oauth
 // sends only code, client_id and client_secret.
-func (s *server) token(r *http.Request, f url.Values, id, secret string) (int, any, error) {
+func (s *server) token(r *http.Request, f url.Values, auth core.ClientAuth) (int, any, error) {
 	grantType := f.Get("grant_type")
 	if grantType == "" && f.Get("code") != "" {
 		grantType = "authorization_code"
 	}
-	in := core.TokenRequest{GrantType: grantType, ClientID: id, ClientSecret: secret,
+	in := core.TokenRequest{GrantType: grantType, ClientID: auth.ClientID, ClientSecret: auth.ClientSecret,
+		ClientAssertion: auth.Assertion, Audiences: auth.Audiences,
 		Code: f.Get("code"), RedirectURI: f.Get("redirect_uri"), CodeVerifier: f.Get("code_verifier"),
 		RefreshToken: f.Get("refresh_token"), DeviceCode: f.Get("device_code"), Scope: f.Get("scope"), Issuer: s.issuer(r)}
 	g, err := s.svc.OAuthToken(r.Context(), in)
@@ -554,11 +569,11 @@ func (s *server) token(r *http.Request, f url.Values, id, secret string) (int, a
 // token, known or not; the client must authenticate as for the token
 // endpoint. Cloud Manager calls it when the user signs out.
 func (s *server) revoke(w http.ResponseWriter, r *http.Request) {
-	f, id, secret, ok := clientForm(w, r, s.opts.MaxBodyBytes)
+	f, auth, ok := s.clientForm(w, r)
 	if !ok {
 		return
 	}
-	if err := s.svc.RevokeOAuthToken(r.Context(), id, secret, f.Get("token")); err != nil {
+	if err := s.svc.RevokeOAuthToken(r.Context(), auth, f.Get("token")); err != nil {
 		s.oauthError(w, r, err)
 		return
 	}

@@ -3,6 +3,8 @@ package auth
 import (
 	"net/http"
 	"net/url"
+
+	"github.com/profiled/profiled/core"
 )
 
 // pushedResponse is RFC 9126 2.2.
@@ -15,7 +17,7 @@ type pushedResponse struct {
 // client's authenticated request, read as the authorization endpoint
 // reads a query (the login server's scopes included), kept for the
 // browser to bring back by its request_uri.
-func (s *server) pushAuthorization(r *http.Request, f url.Values, id, secret string) (int, any, error) {
+func (s *server) pushAuthorization(r *http.Request, f url.Values, auth core.ClientAuth) (int, any, error) {
 	v := loginServerQuery(f)
 	params := map[string]string{}
 	for _, p := range pushedParams {
@@ -26,7 +28,7 @@ func (s *server) pushAuthorization(r *http.Request, f url.Values, id, secret str
 	if v.Has("request_uri") {
 		params["request_uri"] = v.Get("request_uri") // for the core to refuse
 	}
-	p, err := s.svc.PushAuthorization(r.Context(), id, secret, s.clientIP(r), authorizeRequest(v), params)
+	p, err := s.svc.PushAuthorization(r.Context(), auth, s.clientIP(r), authorizeRequest(v), params)
 	if err != nil {
 		return 0, nil, err
 	}

@@ -3,11 +3,13 @@ package auth
 import (
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/profiled/profiled/core"
 	"github.com/profiled/profiled/face/httpx"
+	"github.com/profiled/profiled/internal/clientjwt"
 	"github.com/profiled/profiled/reqlog"
 )
 
@@ -29,7 +31,11 @@ func (s *server) issuer(r *http.Request) string {
 func (s *server) metadata(w http.ResponseWriter, r *http.Request) {
 	base := s.issuer(r)
 	w.Header().Set("Cache-Control", "public, max-age=3600")
-	writeJSON(w, http.StatusOK, map[string]any{
+	confidential := []string{"client_secret_basic", "client_secret_post"}
+	if s.svc.TakesClientKeys() {
+		confidential = append(confidential, "private_key_jwt")
+	}
+	md := map[string]any{
 		"issuer":                                         base,
 		"authorization_endpoint":                         base + "/oauth/authorize",
 		"token_endpoint":                                 base + "/oauth/token",
@@ -42,9 +48,9 @@ func (s *server) metadata(w http.ResponseWriter, r *http.Request) {
 		"require_pushed_authorization_requests":          false,
 		"code_challenge_methods_supported":               []string{"S256"},
 		"authorization_response_iss_parameter_supported": true,
-		"token_endpoint_auth_methods_supported":          []string{"client_secret_basic", "client_secret_post", "none"},
-		"introspection_endpoint_auth_methods_supported":  []string{"client_secret_basic", "client_secret_post"},
-		"revocation_endpoint_auth_methods_supported":     []string{"client_secret_basic", "client_secret_post", "none"},
+		"token_endpoint_auth_methods_supported":          append(slices.Clone(confidential), "none"),
+		"introspection_endpoint_auth_methods_supported":  confidential,
+		"revocation_endpoint_auth_methods_supported":     append(slices.Clone(confidential), "none"),
 		"scopes_supported":                               scopesSupported(),
 		"userinfo_endpoint":                              base + "/oauth/userinfo",
 		"jwks_uri":                                       base + "/oauth/jwks",
@@ -54,7 +60,13 @@ func (s *server) metadata(w http.ResponseWriter, r *http.Request) {
 		"subject_types_supported":                        []string{"public"},
 		"id_token_signing_alg_values_supported":          []string{"RS256"},
 		"claims_supported":                               core.IdentityClaimsSupported(),
-	})
+	}
+	if s.svc.TakesClientKeys() {
+		for _, ep := range []string{"token", "introspection", "revocation"} {
+			md[ep+"_endpoint_auth_signing_alg_values_supported"] = clientjwt.Algorithms()
+		}
+	}
+	writeJSON(w, http.StatusOK, md)
 }
 
 // scopesSupported lists every Linode scope and the preferences scopes.
@@ -82,8 +94,8 @@ type introspectionResponse struct {
 
 // introspect is POST /oauth/introspect (RFC 7662): a confidential client
 // authenticates (HTTP Basic or the form) and posts token=.
-func (s *server) introspect(r *http.Request, f url.Values, id, secret string) (int, any, error) {
-	in, err := s.svc.Introspect(r.Context(), id, secret, f.Get("token"))
+func (s *server) introspect(r *http.Request, f url.Values, auth core.ClientAuth) (int, any, error) {
+	in, err := s.svc.Introspect(r.Context(), auth, f.Get("token"))
 	if err != nil {
 		return 0, nil, err
 	}

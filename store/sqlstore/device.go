@@ -93,3 +93,10 @@ func (t Tx) CreatePushedAuthorization(ctx context.Context, p core.PushedAuthoriz
 func (t Tx) DeletePushedAuthorization(ctx context.Context, hash []byte) error {
 	return t.exec(ctx, "delete pushed authorization", `DELETE FROM pushed_authorizations WHERE hash = ?`, hash)
 }
+
+func (t Tx) SpendClientAssertion(ctx context.Context, clientID string, jtiHash []byte, expiry, now time.Time) error {
+	return t.write(ctx, "spend client assertion",
+		Stmt{SQL: `DELETE FROM client_assertions WHERE expiry < ?`, Args: []any{t.d.Time(now)}},
+		Stmt{SQL: `INSERT INTO client_assertions (client_id, jti_hash, expiry) VALUES (?, ?, ?)`,
+			Args: []any{clientID, jtiHash, t.d.Time(expiry)}})
+}

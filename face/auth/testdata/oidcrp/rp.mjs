@@ -21,7 +21,18 @@ import * as client from 'openid-client'
 
 const [step, issuer, clientId, clientSecret, ...rest] = process.argv.slice(2)
 
-const config = await client.discovery(new URL(issuer), clientId, clientSecret, undefined, {
+// A CLIENT_SECRET that is a JSON object is the client's private JWK: it
+// then authenticates with private_key_jwt, signing an assertion for each
+// request (RFC 7523), instead of sending a secret.
+let metadata = clientSecret
+let auth
+if (clientSecret.startsWith('{')) {
+  const jwk = JSON.parse(clientSecret)
+  const key = await crypto.subtle.importKey('jwk', jwk, { name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign'])
+  metadata = undefined
+  auth = client.PrivateKeyJwt({ key, kid: jwk.kid })
+}
+const config = await client.discovery(new URL(issuer), clientId, metadata, auth, {
   execute: [client.allowInsecureRequests], // the test server is plain http on loopback
 })
 // Check the ID tokens' signatures with the published keys, not only
