@@ -53,7 +53,7 @@ func TestPrivateKeyJWT(t *testing.T) {
 			jti := 0
 			assertion := func(aud string) string {
 				jti++
-				return key.Assertion(t, cl.ID, aud, "jti-"+itoa(int64(jti)), time.Now())
+				return key.Assertion(t, cl.ID, aud, "jti-"+itoa(int64(jti)), e.clock.Now())
 			}
 			post := func(path string, form url.Values) (int, map[string]any) {
 				t.Helper()
@@ -164,7 +164,9 @@ func TestPrivateKeyJWTStrictRP(t *testing.T) {
 	testenv.NodePackages(t, oidcRPDir)
 	for _, b := range testenv.Backends(t) {
 		t.Run(b.Name, func(t *testing.T) {
-			e := newEnv(t, b)
+			// The server's clock is the real one to the second: the
+			// client's assertions carry its own time.
+			e := newEnvOn(t, b.Open(t), testenv.NewClock(time.Now().UTC()))
 			alice, _ := e.user("alice")
 			const redirect = "https://dashboard.example/oidc/callback"
 			key := keytest.New(t, "dash-1")
