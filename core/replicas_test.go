@@ -22,6 +22,8 @@ import (
 	"time"
 
 	"github.com/profiled/profiled/core"
+	"github.com/profiled/profiled/internal/clientjwt"
+	"github.com/profiled/profiled/internal/keytest"
 	"github.com/profiled/profiled/internal/pgtest"
 	"github.com/profiled/profiled/internal/testenv"
 	"github.com/profiled/profiled/store/postgres"
@@ -78,7 +80,8 @@ func newReplicas(t *testing.T, b testenv.Backend) *replicas {
 		st := open()
 		t.Cleanup(func() { st.Close() })
 		r.stores[i] = st
-		r.svc[i] = core.New(core.Config{PasswordCost: testenv.FastPasswords, Store: st, Box: box, SMS: &testenv.SMSInbox{}, Now: r.clock.Now, Rand: rand.Reader})
+		r.svc[i] = core.New(core.Config{PasswordCost: testenv.FastPasswords, Store: st, Box: box, SMS: &testenv.SMSInbox{}, Now: r.clock.Now, Rand: rand.Reader,
+			ClientKeys: clientjwt.Keys{}})
 	}
 	return r
 }
@@ -798,5 +801,40 @@ func TestReplicasDeviceCodes(t *testing.T) {
 				t.Fatalf("bob has %d authorizations, want the one the device got", len(apps.Data))
 			}
 		})
+	})
+}
+
+// TestReplicasClientAssertionsOnce: one client assertion (private_key_jwt)
+// sent to two replicas at once, many times, authenticates exactly one
+// request: its jti is spent in the database, not in a replica's memory.
+func TestReplicasClientAssertionsOnce(t *testing.T) {
+	forBackends(t, func(t *testing.T, r *replicas) {
+		key := keytest.New(t, "k1")
+		c, _, err := r.A().CreateOAuthClient(r.ctx, core.OAuthClientCreate{Label: "Bank", Website: "https://bank.example",
+			RedirectURIs: []string{"https://bank.example/cb"}, JWKS: key.JWKS(t)})
+		noErr(t, err)
+		auth := core.ClientAuth{Assertion: key.Assertion(t, c.ID, keyedAudience, "once", r.clock.Now()), Audiences: []string{keyedAudience}}
+		const n = 10
+		errs := make([]error, n)
+		fns := make([]func(), n)
+		for i := range fns {
+			svc := r.svc[i%2]
+			fns[i] = func() { _, errs[i] = svc.Introspect(r.ctx, auth, "nothing") }
+		}
+		together(fns...)
+		codes := map[string]int{}
+		for _, err := range errs {
+			switch oe := core.AsOAuthError(err); {
+			case err == nil:
+				codes["ok"]++
+			case oe != nil:
+				codes[oe.Code]++
+			default:
+				t.Fatalf("an introspection failed inside: %v", err)
+			}
+		}
+		if codes["ok"] != 1 || codes[core.OAuthInvalidClient] != n-1 {
+			t.Fatalf("one assertion %d times at once on two replicas: %v, want one ok and the rest invalid_client", n, codes)
+		}
 	})
 }
