@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -133,6 +134,105 @@ func TestClientKeys(t *testing.T) {
 	noErr(t, err)
 	wantOAuthCode(t, "keys removed", introspectWith(e, auth(next.Assertion(t, c.ID, keyedAudience, "jti-22", e.clock.Now()))), core.OAuthInvalidClient)
 	_, secret, err := e.svc.ResetOAuthClientSecret(e.ctx, c.ID)
+	noErr(t, err)
+	noErr(t, introspectWith(e, core.ClientAuth{ClientID: c.ID, ClientSecret: secret}))
+}
+
+// TestPublishedClientKeys: a client registered with a jwks_uri gets no
+// secret and authenticates with the keys it publishes there; it rotates
+// them itself (a new key works at once, a withdrawn one once the copy
+// kept expires); a URL that fails refuses its assertions, saying why;
+// the operator swaps the URL for a set and back; the URL must be https
+// (or loopback http), and comes alone, for a confidential client.
+func TestPublishedClientKeys(t *testing.T) {
+	e := newEnv(t)
+	oldKey, newKey := keytest.New(t, "old"), keytest.New(t, "new")
+	pub := keytest.Publish(t, oldKey)
+	c, secret, err := e.svc.CreateOAuthClient(e.ctx, core.OAuthClientCreate{Label: "Bank", Website: "https://bank.example",
+		RedirectURIs: []string{"https://bank.example/cb"}, JWKSURI: pub.URL})
+	noErr(t, err)
+	if secret != "" || c.SecretHash != nil || c.JWKSURI != pub.URL || !c.Keyed() {
+		t.Fatalf("a client publishing its keys: %+v, secret %q", c, secret)
+	}
+	n := 0
+	assert := func(key keytest.Key) error {
+		n++
+		return introspectWith(e, core.ClientAuth{Assertion: key.Assertion(t, c.ID, keyedAudience, fmt.Sprint("jti-", n), e.clock.Now()),
+			Audiences: []string{keyedAudience}})
+	}
+	noErr(t, assert(oldKey))
+	wantOAuthCode(t, "a secret", introspectWith(e, core.ClientAuth{ClientID: c.ID, ClientSecret: "x"}), core.OAuthInvalidClient)
+	if pub.Reads() != 1 {
+		t.Errorf("the URL was read %d times, want 1", pub.Reads())
+	}
+
+	// The client rotates: both keys, then the new one alone.
+	pub.Set(t, oldKey, newKey)
+	e.clock.Advance(11 * time.Second)
+	noErr(t, assert(newKey))
+	noErr(t, assert(oldKey))
+	pub.Set(t, newKey)
+	e.clock.Advance(4 * time.Minute)
+	noErr(t, assert(oldKey)) // the copy kept is 5 minutes old at most
+	e.clock.Advance(time.Minute)
+	wantOAuthCode(t, "a withdrawn key", assert(oldKey), core.OAuthInvalidClient)
+	noErr(t, assert(newKey))
+
+	pub.SetBody("not found", "")
+	e.clock.Advance(5 * time.Minute)
+	err = assert(newKey)
+	wantOAuthCode(t, "a URL that answers no key set", err, core.OAuthInvalidClient)
+	if !strings.Contains(err.Error(), "jwks_uri") || !strings.Contains(err.Error(), pub.URL) {
+		t.Errorf("the refusal does not say the jwks_uri failed: %v", err)
+	}
+	pub.Set(t, newKey)
+
+	// The operator gives a set instead, then the URL again.
+	jwks := newKey.JWKS(t)
+	c, err = e.svc.UpdateOAuthClient(e.ctx, c.ID, core.OAuthClientUpdate{JWKS: &jwks})
+	noErr(t, err)
+	if c.JWKS != jwks || c.JWKSURI != "" {
+		t.Errorf("a set given: jwks %q, jwks_uri %q", c.JWKS, c.JWKSURI)
+	}
+	c, err = e.svc.UpdateOAuthClient(e.ctx, c.ID, core.OAuthClientUpdate{JWKSURI: &pub.URL})
+	noErr(t, err)
+	if c.JWKS != "" || c.JWKSURI != pub.URL {
+		t.Errorf("a URL given: jwks %q, jwks_uri %q", c.JWKS, c.JWKSURI)
+	}
+	e.clock.Advance(11 * time.Second)
+	noErr(t, assert(newKey))
+	_, _, err = e.svc.ResetOAuthClientSecret(e.ctx, c.ID)
+	wantErr(t, err, core.KindInvalid, "jwks")
+
+	for what, in := range map[string]core.OAuthClientCreate{
+		"http":          {JWKSURI: "http://bank.example/jwks"},
+		"a fragment":    {JWKSURI: "https://bank.example/jwks#k"},
+		"not a URL":     {JWKSURI: "jwks.json"},
+		"a set and one": {JWKSURI: pub.URL, JWKS: jwks},
+		"public":        {JWKSURI: pub.URL, Public: true},
+	} {
+		t.Run(what, func(t *testing.T) {
+			in.Label, in.Website, in.RedirectURIs = "Bad", "https://bad.example", []string{"https://bad.example/cb"}
+			_, _, err := e.svc.CreateOAuthClient(e.ctx, in)
+			wantErr(t, err, core.KindInvalid, "jwks_uri")
+			if !in.Public {
+				_, err = e.svc.UpdateOAuthClient(e.ctx, c.ID, core.OAuthClientUpdate{JWKSURI: &in.JWKSURI, JWKS: &in.JWKS})
+				wantErr(t, err, core.KindInvalid, "jwks_uri")
+			}
+		})
+	}
+	spa, _, err := e.svc.CreateOAuthClient(e.ctx, core.OAuthClientCreate{Label: "SPA", Website: "https://spa.example",
+		RedirectURIs: []string{"https://spa.example/cb"}, Public: true})
+	noErr(t, err)
+	_, err = e.svc.UpdateOAuthClient(e.ctx, spa.ID, core.OAuthClientUpdate{JWKSURI: &pub.URL})
+	wantErr(t, err, core.KindInvalid, "jwks_uri")
+
+	// No URL, no keys: the client may be given a secret.
+	none := ""
+	c, err = e.svc.UpdateOAuthClient(e.ctx, c.ID, core.OAuthClientUpdate{JWKSURI: &none})
+	noErr(t, err)
+	wantOAuthCode(t, "the URL removed", assert(newKey), core.OAuthInvalidClient)
+	_, secret, err = e.svc.ResetOAuthClientSecret(e.ctx, c.ID)
 	noErr(t, err)
 	noErr(t, introspectWith(e, core.ClientAuth{ClientID: c.ID, ClientSecret: secret}))
 }

@@ -89,7 +89,7 @@ func (e *env) open() {
 	}
 	e.store = st
 	e.svc = core.New(core.Config{PasswordCost: e.cost, Store: st, Box: e.box, SMS: e.sms, Now: e.clock.Now, Rand: rand.Reader,
-		Events: e.events, Quotas: e.quotas, ClientKeys: clientjwt.Keys{}})
+		Events: e.events, Quotas: e.quotas, ClientKeys: clientjwt.New(nil, e.clock.Now)})
 }
 
 // reopen closes the store and builds a new Service on the same file, as a

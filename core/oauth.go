@@ -94,6 +94,8 @@ type OAuthClientCreate struct {
 	// JWKS is the JWK Set of the client's public keys (clientkeys.go):
 	// it then authenticates with them, and gets no secret.
 	JWKS string
+	// JWKSURI is where the client publishes its key set instead.
+	JWKSURI string
 }
 
 // validateWebURL accepts an absolute http or https URL without credentials.
@@ -140,13 +142,8 @@ func (s *Service) CreateOAuthClient(ctx context.Context, in OAuthClientCreate) (
 	if err != nil {
 		return OAuthClient{}, "", err
 	}
-	if in.JWKS != "" {
-		if in.Public {
-			return OAuthClient{}, "", Invalid("jwks", "a public client cannot keep a private key: register keys for a confidential client")
-		}
-		if err := s.checkKeySet(in.JWKS); err != nil {
-			return OAuthClient{}, "", err
-		}
+	if err := s.checkClientKeys(in.JWKS, in.JWKSURI, in.Public); err != nil {
+		return OAuthClient{}, "", err
 	}
 	id, err := s.newSecret(oauthClientIDBytes)
 	if err != nil {
@@ -155,9 +152,9 @@ func (s *Service) CreateOAuthClient(ctx context.Context, in OAuthClientCreate) (
 	c := OAuthClient{ID: id, Label: in.Label, Website: in.Website, ThumbnailURL: in.ThumbnailURL,
 		RedirectURIs: slices.Compact(slices.Clone(in.RedirectURIs)), Public: in.Public, FirstParty: in.FirstParty, Created: s.clock(),
 		Status: OAuthClientActive, BackchannelLogoutURI: in.BackchannelLogoutURI, DeviceGrant: in.DeviceGrant,
-		RequirePushed: in.RequirePushed, JWKS: in.JWKS}
+		RequirePushed: in.RequirePushed, JWKS: in.JWKS, JWKSURI: in.JWKSURI}
 	var secret string
-	if !in.Public && in.JWKS == "" {
+	if !in.Public && !c.Keyed() {
 		if secret, err = s.newSecret(oauthSecretBytes); err != nil {
 			return OAuthClient{}, "", err
 		}
@@ -444,7 +441,7 @@ func (s *Service) authenticateClient(ctx context.Context, in ClientAuth) (OAuthC
 		}
 		return c, nil
 	}
-	if c.JWKS != "" {
+	if c.Keyed() {
 		return OAuthClient{}, oauthErr(OAuthInvalidClient, KindUnauthorized, "client_assertion",
 			"Client authentication failed: this client authenticates with a client_assertion signed by its key (private_key_jwt)")
 	}

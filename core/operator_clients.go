@@ -22,6 +22,7 @@ type OAuthClientUpdate struct {
 	DeviceGrant          *bool
 	RequirePushed        *bool
 	JWKS                 *string // "" removes the keys
+	JWKSURI              *string // "" removes it; either one given replaces the other
 	Disabled             *bool   // refused at /oauth/authorize and /oauth/token while true
 }
 
@@ -91,10 +92,9 @@ func (s *Service) UpdateOAuthClient(ctx context.Context, id string, in OAuthClie
 	if err := validateClientUpdate(in); err != nil {
 		return OAuthClient{}, err
 	}
-	if in.JWKS != nil && *in.JWKS != "" {
-		if err := s.checkKeySet(*in.JWKS); err != nil {
-			return OAuthClient{}, err
-		}
+	jwks, jwksURI := deref(in.JWKS), deref(in.JWKSURI)
+	if err := s.checkClientKeys(jwks, jwksURI, false); err != nil {
+		return OAuthClient{}, err
 	}
 	return s.changeClient(ctx, func(tx Tx) (OAuthClient, error) { return operatorClient(ctx, tx, id) },
 		func(c *OAuthClient, _ func(Event)) error {
@@ -105,10 +105,15 @@ func (s *Service) UpdateOAuthClient(ctx context.Context, id string, in OAuthClie
 			set(&c.BackchannelLogoutURI, in.BackchannelLogoutURI)
 			set(&c.DeviceGrant, in.DeviceGrant)
 			set(&c.RequirePushed, in.RequirePushed)
-			if in.JWKS != nil && *in.JWKS != "" && c.Public {
-				return Invalid("jwks", "a public client cannot keep a private key: register keys for a confidential client")
+			if jwks != "" || jwksURI != "" {
+				if c.Public {
+					return s.checkClientKeys(jwks, jwksURI, true) // its refusal of keys for a public client
+				}
+				// A client has one of the two: the one given replaces the other.
+				c.JWKS, c.JWKSURI = jwks, jwksURI
 			}
 			set(&c.JWKS, in.JWKS)
+			set(&c.JWKSURI, in.JWKSURI)
 			if in.RedirectURIs != nil {
 				c.RedirectURIs = slices.Compact(slices.Clone(in.RedirectURIs))
 			}
@@ -170,14 +175,24 @@ func (s *Service) resetClientSecret(ctx context.Context, find func(Tx) (OAuthCli
 		if c.Public {
 			return Invalid("public", "a public client has no secret to reset")
 		}
-		if c.JWKS != "" {
-			return Invalid("jwks", "this client authenticates with its keys, not a secret: remove them first (oauth-clients update --jwks-file \"\")")
+		if c.Keyed() {
+			return Invalid("jwks", "this client authenticates with its keys, not a secret: remove them first "+
+				"(oauth-clients update --jwks-file \"\" --jwks-uri \"\")")
 		}
 		c.SecretHash = HashToken(secret)
 		note(event(*c))
 		return nil
 	})
 	return c, secret, err
+}
+
+// deref is *v, or the zero value for nil.
+func deref[T any](v *T) T {
+	var zero T
+	if v == nil {
+		return zero
+	}
+	return *v
 }
 
 // set sets *field to *v, when v is given.

@@ -81,7 +81,7 @@ func newReplicas(t *testing.T, b testenv.Backend) *replicas {
 		t.Cleanup(func() { st.Close() })
 		r.stores[i] = st
 		r.svc[i] = core.New(core.Config{PasswordCost: testenv.FastPasswords, Store: st, Box: box, SMS: &testenv.SMSInbox{}, Now: r.clock.Now, Rand: rand.Reader,
-			ClientKeys: clientjwt.Keys{}})
+			ClientKeys: clientjwt.New(nil, nil)})
 	}
 	return r
 }

@@ -46,7 +46,15 @@ type OAuthClient struct {
 	// with (private_key_jwt, clientkeys.go); "" for none. A client with
 	// keys authenticates with them only.
 	JWKS string
+	// JWKSURI is where the client publishes that key set instead (RFC
+	// 7591 2), so that it rotates its keys itself; "" for none. A client
+	// has JWKS or JWKSURI, never both.
+	JWKSURI string
 }
+
+// Keyed reports whether the client authenticates with keys (JWKS or
+// JWKSURI) rather than a secret.
+func (c OAuthClient) Keyed() bool { return c.JWKS != "" || c.JWKSURI != "" }
 
 // OAuth client statuses.
 const (

@@ -230,7 +230,7 @@ func openService(ctx context.Context, e *env, k *keyConfig, c *dbConfig) (*core.
 	// An operator's change to an account (a password reset) is a security
 	// event like a user's own: it goes to stderr, for the operator's record.
 	events := reqlog.SecurityEvents{Log: slog.New(slog.NewTextHandler(e.stderr, nil))}
-	svc := core.New(core.Config{Store: st, Box: box, SMS: noSMS{}, Events: events, ClientKeys: clientjwt.Keys{}})
+	svc := core.New(core.Config{Store: st, Box: box, SMS: noSMS{}, Events: events, ClientKeys: clientjwt.New(nil, nil)})
 	return svc, func() { st.Close() }, nil
 }
 

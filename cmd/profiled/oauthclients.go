@@ -20,7 +20,7 @@ import (
 
 // clientFields are the core's names of a client's fields that a flag of
 // these commands sets (cliError reads redirect_uri as --redirect-uri).
-var clientFields = []string{"label", "redirect_uri", "website", "thumbnail_url", "backchannel_logout_uri"}
+var clientFields = []string{"label", "redirect_uri", "website", "thumbnail_url", "backchannel_logout_uri", "jwks_uri"}
 
 // clientError words an error of a command on a client, naming its flag.
 func clientError(cmd string, err error) error {
@@ -42,12 +42,12 @@ func (s *stringsFlag) Set(v string) error {
 var oauthClientsCreateCommand = command{
 	name:    "oauth-clients create",
 	short:   "register an OAuth client (a third-party application)",
-	args:    "--label L --redirect-uri URI [--redirect-uri URI ...] --website URL [--public] [--first-party] [--thumbnail-url URL] [--backchannel-logout-uri URI] [--device-grant] [--require-par] [--jwks-file FILE] [--db DSN]",
+	args:    "--label L --redirect-uri URI [--redirect-uri URI ...] --website URL [--public] [--first-party] [--thumbnail-url URL] [--backchannel-logout-uri URI] [--device-grant] [--require-par] [--jwks-file FILE | --jwks-uri URL] [--db DSN]",
 	summary: "Register an OAuth 2.0 client and print client_id=... and, for a confidential client, client_secret=...\nThe secret is shown only this once: only its SHA-256 is stored. A --public client (a browser or\nnative app that cannot keep a secret) gets no secret and must use PKCE (S256). A --first-party client is the\nplatform's own console: its tokens may make personal access tokens of any lifetime and change TFA, the password\nand the email, which third-party applications' tokens may not, whatever their scopes.",
 	setup: func(fs *flagSet) func(context.Context, *env) error {
 		db := dbFlags(fs)
 		key := keyFlags(fs)
-		var label, website, thumb, logoutURI string
+		var label, website, thumb, logoutURI, jwksURI string
 		var redirects stringsFlag
 		var jwks keySetFlag
 		var public, firstParty, deviceGrant, requirePushed bool
@@ -62,6 +62,7 @@ var oauthClientsCreateCommand = command{
 		fs.BoolVar(&deviceGrant, "device-grant", false, deviceGrantUsage)
 		fs.BoolVar(&requirePushed, "require-par", false, requirePushedUsage)
 		fs.Var(&jwks, "jwks-file", jwksUsage+" (optional): the client then gets no secret")
+		fs.StringVar(&jwksURI, "jwks-uri", "", jwksURIUsage+" (optional): the client then gets no secret")
 		return func(ctx context.Context, e *env) error {
 			const cmd = "oauth-clients create"
 			for _, f := range [][2]string{{"label", label}, {"redirect-uri", redirects.String()}, {"website", website}} {
@@ -74,7 +75,7 @@ var oauthClientsCreateCommand = command{
 				return err
 			}
 			defer done()
-			c, secret, err := svc.CreateOAuthClient(ctx, core.OAuthClientCreate{Label: label, Website: website, JWKS: jwks.jwks,
+			c, secret, err := svc.CreateOAuthClient(ctx, core.OAuthClientCreate{Label: label, Website: website, JWKS: jwks.jwks, JWKSURI: jwksURI,
 				ThumbnailURL: thumb, RedirectURIs: redirects, Public: public, FirstParty: firstParty, BackchannelLogoutURI: logoutURI,
 				DeviceGrant: deviceGrant, RequirePushed: requirePushed})
 			if err != nil {
@@ -96,6 +97,11 @@ const deviceGrantUsage = "whether the client may use the device authorization gr
 // jwksUsage words --jwks-file for create and update.
 const jwksUsage = "a `FILE` holding the JWK Set of the public keys the client authenticates with, signing a client_assertion " +
 	"(private_key_jwt, RFC 7523) at each request instead of sending a secret"
+
+// jwksURIUsage words --jwks-uri for create and update.
+const jwksURIUsage = "the `URL` where the client publishes that JWK Set instead (https, or http on loopback), so that it " +
+	"rotates its keys itself: each server reads it, keeps it up to its max-age (1 minute to 1 hour, else 5 minutes), and " +
+	"reads it again for a key it does not know"
 
 // keySetFlag is --jwks-file: it reads the file as the flag is parsed,
 // so that a missing one is told before the database opens; "" is none.
@@ -138,6 +144,7 @@ type oauthClientJSON struct {
 	RequirePushed        bool     `json:"require_pushed_authorization_requests"`
 	// JWKS is the client's key set (private_key_jwt), as registered.
 	JWKS    json.RawMessage `json:"jwks,omitempty"`
+	JWKSURI string          `json:"jwks_uri,omitempty"`
 	Created time.Time       `json:"created"`
 }
 
@@ -145,7 +152,7 @@ func toClientJSON(c core.OAuthClient) oauthClientJSON {
 	out := oauthClientJSON{ID: c.ID, Label: c.Label, AccountID: c.AccountID, Website: c.Website, ThumbnailURL: c.ThumbnailURL,
 		RedirectURIs: c.RedirectURIs, Public: c.Public, FirstParty: c.FirstParty, Status: c.Status,
 		BackchannelLogoutURI: c.BackchannelLogoutURI, DeviceGrant: c.DeviceGrant,
-		RequirePushed: c.RequirePushed, Created: c.Created}
+		RequirePushed: c.RequirePushed, JWKSURI: c.JWKSURI, Created: c.Created}
 	if c.JWKS != "" {
 		out.JWKS = json.RawMessage(c.JWKS)
 	}
@@ -159,6 +166,8 @@ func (c oauthClientJSON) authMethod() string {
 		return "its id alone (public)"
 	case c.JWKS != nil:
 		return "a key of its key set (private_key_jwt)"
+	case c.JWKSURI != "":
+		return "a key of the key set at " + c.JWKSURI + " (private_key_jwt)"
 	}
 	return "its secret"
 }
@@ -262,13 +271,14 @@ var oauthClientsShowCommand = clientCommand("oauth-clients show", "show one OAut
 
 var oauthClientsUpdateCommand = clientCommand("oauth-clients update", "change an OAuth client",
 	"[--label L] [--website URL] [--thumbnail-url URL] [--redirect-uri URI ...] [--first-party=BOOL]\n"+
-		"    [--backchannel-logout-uri URI] [--device-grant=BOOL] [--require-par=BOOL] [--jwks-file FILE] [--disable | --enable] ",
+		"    [--backchannel-logout-uri URI] [--device-grant=BOOL] [--require-par=BOOL] [--jwks-file FILE | --jwks-uri URL]\n"+
+		"    [--disable | --enable] ",
 	"Change an OAuth client, the operator's or an account's, and print it as show does. Only the flags given change:\n"+
 		"--redirect-uri, repeated, replaces the whole list; --thumbnail-url \"\" and --backchannel-logout-uri \"\" remove them.\n"+
 		"--disable refuses the client at /oauth/authorize and /oauth/token until --enable. A client stays public or\n"+
 		"confidential as it was registered.",
 	func(fs *flagSet) func(context.Context, *env, func() (*core.Service, error), string) error {
-		var label, website, thumb, logoutURI string
+		var label, website, thumb, logoutURI, jwksURI string
 		var redirects stringsFlag
 		var jwks keySetFlag
 		var firstParty, deviceGrant, requirePushed, disable, enable bool
@@ -281,6 +291,7 @@ var oauthClientsUpdateCommand = clientCommand("oauth-clients update", "change an
 		fs.BoolVar(&deviceGrant, "device-grant", false, deviceGrantUsage)
 		fs.BoolVar(&requirePushed, "require-par", false, requirePushedUsage)
 		fs.Var(&jwks, "jwks-file", jwksUsage+"; the set given replaces the one stored, and \"\" removes it")
+		fs.StringVar(&jwksURI, "jwks-uri", "", jwksURIUsage+"; it replaces the one stored, or the key set, and \"\" removes it")
 		fs.BoolVar(&disable, "disable", false, "refuse the client at /oauth/authorize and /oauth/token")
 		fs.BoolVar(&enable, "enable", false, "accept a disabled client again")
 		return func(ctx context.Context, e *env, open func() (*core.Service, error), id string) error {
@@ -306,6 +317,8 @@ var oauthClientsUpdateCommand = clientCommand("oauth-clients update", "change an
 					in.RequirePushed = &requirePushed
 				case "jwks-file":
 					in.JWKS = &jwks.jwks
+				case "jwks-uri":
+					in.JWKSURI = &jwksURI
 				case "disable", "enable":
 				default:
 					return

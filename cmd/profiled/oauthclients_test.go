@@ -158,6 +158,23 @@ func TestOAuthClientsCommands(t *testing.T) {
 	if st := introspectWithKey("b"); st != http.StatusUnauthorized {
 		t.Fatalf("introspect with the key after --jwks-file \"\": %d, want 401", st)
 	}
+	// The client publishes its keys instead: the server reads them there.
+	pub := keytest.Publish(t, key)
+	if _, _, err := runCmd(t, env, "oauth-clients", "update", "--id", keyed[1], "--jwks-uri", "http://bank.example/jwks"); err == nil ||
+		!strings.Contains(err.Error(), "--jwks-uri") || !strings.Contains(err.Error(), "https") {
+		t.Fatalf("update --jwks-uri over http: %v", err)
+	}
+	var published oauthClientJSON
+	if out := mustRun(t, env, "oauth-clients", "update", "--id", keyed[1], "--jwks-uri", pub.URL); !strings.Contains(out, "key set at "+pub.URL) {
+		t.Fatalf("update --jwks-uri printed %q", out)
+	}
+	if err := json.Unmarshal([]byte(mustRun(t, env, "oauth-clients", "show", "--id", keyed[1], "--json")), &published); err != nil ||
+		published.JWKSURI != pub.URL || published.JWKS != nil {
+		t.Fatalf("update --jwks-uri: %+v, %v", published, err)
+	}
+	if st := introspectWithKey("c"); st != http.StatusOK || pub.Reads() != 1 {
+		t.Fatalf("introspect with the key published: %d, the key set read %d times", st, pub.Reads())
+	}
 
 	out = mustRun(t, env, "oauth-clients", "update", "--id", wiki, "--label", "Team Wiki", "--redirect-uri", "https://wiki.example/a",
 		"--redirect-uri", "https://wiki.example/b", "--backchannel-logout-uri", "https://wiki.example/bcl", "--disable")

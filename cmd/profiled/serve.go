@@ -271,7 +271,7 @@ func serve(ctx context.Context, e *env, c serveConfig) error {
 	// The clients whose preferences namespaces exist: the registered ones,
 	// and those named on the command line.
 	directory := core.ClientDirectories{core.RegisteredClients{Store: store}, clients}
-	cfg := core.Config{Store: store, Box: box, SMS: sender, Clients: directory, ClientKeys: clientjwt.Keys{}, Events: events, EventsOutbox: deliverer != nil,
+	cfg := core.Config{Store: store, Box: box, SMS: sender, Clients: directory, ClientKeys: clientjwt.New(nil, nil), Events: events, EventsOutbox: deliverer != nil,
 		Mail: mailSender != nil, PublicURL: c.iam.publicURL, Signup: c.mail.signup, Quotas: c.quotas.core(), Logouts: true}
 	if idp != nil {
 		cfg.Identity = idp

@@ -21,8 +21,15 @@ import (
 // keyedApp registers a confidential client that authenticates with key.
 func (e *env) keyedApp(key keytest.Key, redirect string) core.OAuthClient {
 	e.t.Helper()
-	c, secret, err := e.svc.CreateOAuthClient(context.Background(), core.OAuthClientCreate{Label: "Bank", Website: "https://bank.example",
-		RedirectURIs: []string{redirect}, JWKS: key.JWKS(e.t)})
+	return e.keyedAppWith(core.OAuthClientCreate{JWKS: key.JWKS(e.t)}, redirect)
+}
+
+// keyedAppWith registers a client with the keys of in (its JWKS, or its
+// JWKSURI).
+func (e *env) keyedAppWith(in core.OAuthClientCreate, redirect string) core.OAuthClient {
+	e.t.Helper()
+	in.Label, in.Website, in.RedirectURIs = "Bank", "https://bank.example", []string{redirect}
+	c, secret, err := e.svc.CreateOAuthClient(context.Background(), in)
 	if err != nil || secret != "" {
 		e.t.Fatalf("a client with keys: %v, secret %q", err, secret)
 	}
@@ -170,29 +177,38 @@ func TestPrivateKeyJWTStrictRP(t *testing.T) {
 			alice, _ := e.user("alice")
 			const redirect = "https://dashboard.example/oidc/callback"
 			key := keytest.New(t, "dash-1")
-			cl := e.keyedApp(key, redirect)
-			var start rpStart
-			if err := json.Unmarshal(nodeRP(t, "par-start", e.srv.URL, cl.ID, key.PrivateJWK(t), redirect), &start); err != nil {
-				t.Fatal(err)
-			}
-			browser := client(t)
-			e.signInBrowser(browser, "")
-			form := pageForm(e.consentPage(browser, start.URL))
-			form.Set("decision", "approve")
-			resp := e.post(browser, "/oauth/authorize", form)
-			readAll(resp)
-			back, err := url.Parse(resp.Header.Get("Location"))
-			if err != nil || resp.StatusCode != 303 {
-				t.Fatalf("approving: %d to %v", resp.StatusCode, back)
-			}
-			var got struct{ Claims, Refreshed map[string]any }
-			out := nodeRP(t, "finish", e.srv.URL, cl.ID, key.PrivateJWK(t), back.String(), start.Verifier, start.Nonce, start.State)
-			if err := json.Unmarshal(out, &got); err != nil {
-				t.Fatal(err)
-			}
-			if got.Claims["sub"] != itoa(alice.ID) || got.Refreshed["sub"] != itoa(alice.ID) {
-				t.Fatalf("openid-client with private_key_jwt: %s", out)
+			// The client registers its key set, or where it publishes it.
+			// (Not subtests: e fails the test it was made for.)
+			for _, keys := range []core.OAuthClientCreate{{JWKS: key.JWKS(t)}, {JWKSURI: keytest.Publish(t, key).URL}} {
+				strictKeyedRP(t, e, key, e.keyedAppWith(keys, redirect), redirect, alice.ID)
 			}
 		})
+	}
+}
+
+// strictKeyedRP signs alice in to cl through openid-client, the client
+// authenticating with key.
+func strictKeyedRP(t *testing.T, e *env, key keytest.Key, cl core.OAuthClient, redirect string, aliceID int64) {
+	var start rpStart
+	if err := json.Unmarshal(nodeRP(t, "par-start", e.srv.URL, cl.ID, key.PrivateJWK(t), redirect), &start); err != nil {
+		t.Fatal(err)
+	}
+	browser := client(t)
+	e.signInBrowser(browser, "")
+	form := pageForm(e.consentPage(browser, start.URL))
+	form.Set("decision", "approve")
+	resp := e.post(browser, "/oauth/authorize", form)
+	readAll(resp)
+	back, err := url.Parse(resp.Header.Get("Location"))
+	if err != nil || resp.StatusCode != 303 {
+		t.Fatalf("approving: %d to %v", resp.StatusCode, back)
+	}
+	var got struct{ Claims, Refreshed map[string]any }
+	out := nodeRP(t, "finish", e.srv.URL, cl.ID, key.PrivateJWK(t), back.String(), start.Verifier, start.Nonce, start.State)
+	if err := json.Unmarshal(out, &got); err != nil {
+		t.Fatal(err)
+	}
+	if got.Claims["sub"] != itoa(aliceID) || got.Refreshed["sub"] != itoa(aliceID) {
+		t.Fatalf("openid-client with private_key_jwt (jwks_uri %q): %s", cl.JWKSURI, out)
 	}
 }

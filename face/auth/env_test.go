@@ -58,7 +58,7 @@ func newEnvOn(t *testing.T, st core.Store, c *testenv.Clock) *env {
 	t.Helper()
 	e := &env{t: t, store: st, clock: c}
 	e.svc = core.New(core.Config{PasswordCost: testenv.FastPasswords, Store: st, Box: testenv.TestKey(), SMS: &testenv.SMSInbox{}, Now: c.Now,
-		Clients: core.RegisteredClients{Store: st}, ClientKeys: clientjwt.Keys{}})
+		Clients: core.RegisteredClients{Store: st}, ClientKeys: clientjwt.New(nil, c.Now)})
 	e.capture = &spectest.Capture{}
 	e.srv = httptest.NewServer(e.capture.Wrap(handler(e.svc)))
 	t.Cleanup(func() { validateAgainstSpec(t, e.srv.URL, e.capture.Take()) })

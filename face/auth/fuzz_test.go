@@ -34,7 +34,7 @@ func FuzzOAuthEndpoints(f *testing.F) {
 	for _, b := range testenv.Backends(f) {
 		st := b.Open(f)
 		svc := core.New(core.Config{PasswordCost: testenv.FastPasswords, Store: st, Box: testenv.TestKey(), SMS: &testenv.SMSInbox{},
-			Now: testenv.NewClock(time.Now().UTC()).Now, Clients: core.RegisteredClients{Store: st}, ClientKeys: clientjwt.Keys{}})
+			Now: testenv.NewClock(time.Now().UTC()).Now, Clients: core.RegisteredClients{Store: st}, ClientKeys: clientjwt.New(nil, nil)})
 		ctx := context.Background()
 		device, _, err := svc.CreateOAuthClient(ctx, core.OAuthClientCreate{Label: "CLI", Website: "https://cli.example",
 			RedirectURIs: []string{"http://127.0.0.1/cb"}, Public: true, DeviceGrant: true})
@@ -130,7 +130,7 @@ func FuzzSignedInPages(f *testing.F) {
 	for _, b := range testenv.Backends(f) {
 		st := b.Open(f)
 		svc := core.New(core.Config{PasswordCost: testenv.FastPasswords, Store: st, Box: testenv.TestKey(), SMS: &testenv.SMSInbox{},
-			Now: testenv.NewClock(time.Now().UTC()).Now, Clients: core.RegisteredClients{Store: st}, ClientKeys: clientjwt.Keys{}})
+			Now: testenv.NewClock(time.Now().UTC()).Now, Clients: core.RegisteredClients{Store: st}, ClientKeys: clientjwt.New(nil, nil)})
 		u, err := svc.CreateUser(ctx, core.UserCreate{Username: "alice", Email: "alice@example.com"})
 		if err != nil {
 			f.Fatal(err)

@@ -13,6 +13,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
@@ -22,7 +23,22 @@ import (
 )
 
 // Keys implements core.ClientKeys.
-type Keys struct{}
+type Keys struct{ cache keyCache }
+
+// New returns the Keys that read published key sets through client (nil:
+// one of its own), keeping them by the clock now (nil: time.Now).
+// Redirects are not followed: a client registers the URL its keys are at.
+func New(client *http.Client, now func() time.Time) *Keys {
+	c := http.Client{}
+	if client != nil {
+		c = *client
+	}
+	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	if now == nil {
+		now = time.Now
+	}
+	return &Keys{cache: keyCache{client: &c, now: now, sets: map[string]publishedSet{}}}
+}
 
 // algorithms are the signatures an assertion may carry: asymmetric ones
 // only, so that no key set can be used as an HMAC secret, and never none.
@@ -50,7 +66,7 @@ const (
 // CheckKeySet accepts a JWK Set (RFC 7517 5) of 1 to 10 public signing
 // keys: RSA of at least 2048 bits, EC or Ed25519. A private key is
 // refused, so that one pasted by mistake is not kept.
-func (Keys) CheckKeySet(raw string) error {
+func (*Keys) CheckKeySet(raw string) error {
 	if len(raw) > maxKeySetBytes {
 		return fmt.Errorf("the key set is over %d KiB", maxKeySetBytes>>10)
 	}
@@ -62,21 +78,36 @@ func (Keys) CheckKeySet(raw string) error {
 		return fmt.Errorf("the key set must hold 1 to %d keys", maxKeys)
 	}
 	for i, k := range set.Keys {
-		if !k.Valid() || !k.IsPublic() {
-			return fmt.Errorf("key %d is not a public key: give the public half only", i+1)
-		}
 		if k.Use != "" && k.Use != "sig" {
 			return fmt.Errorf("key %d is for %q, not for signatures", i+1, k.Use)
 		}
-		switch pub := k.Key.(type) {
-		case *rsa.PublicKey:
-			if pub.N.BitLen() < minRSABits {
-				return fmt.Errorf("key %d is an RSA key of %d bits: at least %d are needed", i+1, pub.N.BitLen(), minRSABits)
-			}
-		case *ecdsa.PublicKey, ed25519.PublicKey:
-		default:
-			return fmt.Errorf("key %d is of a kind that cannot sign (%T)", i+1, k.Key)
+		if err := checkKey(k); err != nil {
+			return fmt.Errorf("key %d %w", i+1, err)
 		}
+	}
+	return nil
+}
+
+// errCannotSign is a key of a kind no assertion is signed with.
+var errCannotSign = errors.New("is of a kind that cannot sign")
+
+// checkKey accepts a public RSA key of at least 2048 bits, EC or Ed25519.
+func checkKey(k jose.JSONWebKey) error {
+	switch pub := k.Key.(type) {
+	case []byte:
+		return fmt.Errorf("%w (a shared secret)", errCannotSign)
+	case *rsa.PublicKey:
+		if pub.N.BitLen() < minRSABits {
+			return fmt.Errorf("is an RSA key of %d bits: at least %d are needed", pub.N.BitLen(), minRSABits)
+		}
+	case *ecdsa.PublicKey, ed25519.PublicKey:
+	case *rsa.PrivateKey, *ecdsa.PrivateKey, ed25519.PrivateKey:
+		return errors.New("is not a public key: give the public half only")
+	default:
+		return fmt.Errorf("%w (%T)", errCannotSign, k.Key)
+	}
+	if !k.Valid() {
+		return errors.New("is not a valid key")
 	}
 	return nil
 }
@@ -84,7 +115,7 @@ func (Keys) CheckKeySet(raw string) error {
 // Subject reads the client an assertion says it is (its sub, which must
 // equal its iss), without checking it: the caller then finds that
 // client's keys and calls Verify.
-func (Keys) Subject(assertion string) (string, error) {
+func (*Keys) Subject(assertion string) (string, error) {
 	tok, err := jwt.ParseSigned(assertion, algorithms)
 	if err != nil {
 		return "", errors.New("client_assertion is not a JWT signed with an asymmetric algorithm")
@@ -100,7 +131,7 @@ func (Keys) Subject(assertion string) (string, error) {
 // (the one its kid names, if it names one), that its iss and sub are
 // clientID, that its aud holds one of audiences, and that it is within
 // its nbf, iat and exp, and returns its jti and exp.
-func (Keys) Verify(assertion, jwks, clientID string, audiences []string, now time.Time) (core.ClientAssertion, error) {
+func (*Keys) Verify(assertion, jwks, clientID string, audiences []string, now time.Time) (core.ClientAssertion, error) {
 	tok, err := jwt.ParseSigned(assertion, algorithms)
 	if err != nil || len(tok.Headers) != 1 {
 		return core.ClientAssertion{}, errors.New("client_assertion is not a JWT signed with an asymmetric algorithm")
@@ -122,7 +153,7 @@ func (Keys) Verify(assertion, jwks, clientID string, audiences []string, now tim
 		}
 	}
 	if !signed {
-		return core.ClientAssertion{}, errors.New("client_assertion is not signed by a key the client registered")
+		return core.ClientAssertion{}, core.ErrUnknownClientKey
 	}
 	if c.Expiry == nil {
 		return core.ClientAssertion{}, errors.New("client_assertion has no exp")
