@@ -228,7 +228,8 @@ func (s *Service) DecideDevice(ctx context.Context, a Actor, userCode string, gr
 		if err != nil {
 			return req, err
 		}
-		decision.Status, decision.Granted, decision.SID, decision.AuthTime = DeviceCodeApproved, granted, sessionID(a.Token), a.Token.Created
+		decision.Status, decision.Granted, decision.SID = DeviceCodeApproved, granted, sessionID(a.Token)
+		decision.AuthTime, decision.AuthMethods = a.Token.Created, a.Token.AuthMethods
 	}
 	err = s.store.Update(ctx, func(tx Tx) error { return tx.DecideDeviceCode(ctx, decision, s.now()) })
 	if errors.Is(err, ErrNotFound) {
@@ -276,6 +277,6 @@ func (s *Service) pollDevice(ctx context.Context, c OAuthClient, in TokenRequest
 		return TokenGrant{}, invalidGrant("device_code", "device_code was used already")
 	}
 	return s.grantApp(ctx, c, approval{userID: d.UserID, scopes: d.Granted, sid: d.SID, authTime: d.AuthTime,
-		issuer: in.Issuer, field: "device_code", device: true},
+		authMethods: d.AuthMethods, issuer: in.Issuer, field: "device_code", device: true},
 		func(tx Tx, appID int64) error { return tx.ClaimDeviceCode(ctx, hash, appID) })
 }

@@ -198,11 +198,17 @@ func (s *Service) idTokenKey(ctx context.Context, scopes Scopes) (*SigningKey, e
 	return &k, nil
 }
 
+// signedIn is how and when the user signed in to the session that
+// approved an authorization, as its ID token says (auth_time, amr).
+type signedIn struct {
+	at      time.Time
+	methods AuthMethods
+}
+
 // idToken makes the ID token of app's new tokens, signed with key (nil:
-// none asked for), read through r. nonce and authTime (when the user
-// typed their password) are the authorization's, none after a refresh
-// (Core 12.2).
-func (s *Service) idToken(ctx context.Context, r Reader, key *SigningKey, app App, scopes Scopes, nonce string, authTime, now time.Time) (*IDToken, error) {
+// none asked for), read through r. nonce and the sign-in are the
+// authorization's, none after a refresh (Core 12.2).
+func (s *Service) idToken(ctx context.Context, r Reader, key *SigningKey, app App, scopes Scopes, nonce string, in signedIn, now time.Time) (*IDToken, error) {
 	if key == nil {
 		return nil, nil
 	}
@@ -217,8 +223,11 @@ func (s *Service) idToken(ctx context.Context, r Reader, key *SigningKey, app Ap
 	if nonce != "" {
 		c["nonce"] = nonce
 	}
-	if !authTime.IsZero() {
-		c["auth_time"] = authTime.Unix()
+	if !in.at.IsZero() {
+		c["auth_time"] = in.at.Unix()
+	}
+	if in.methods != "" {
+		c["amr"] = strings.Fields(string(in.methods)) // RFC 8176: which a relying party may require
 	}
 	if app.SID != "" {
 		c["sid"] = app.SID // the session a logout token will name (logout.go)
@@ -273,7 +282,7 @@ func (s *Service) UserInfo(ctx context.Context, a Actor) (map[string]any, error)
 // IdentityClaimsSupported are the claims identityClaims may release, for
 // the provider's metadata.
 func IdentityClaimsSupported() []string {
-	c := []string{"account", "auth_time", "sub", "preferred_username", "name", "given_name", "family_name", "locale", "zoneinfo", "picture",
+	c := []string{"account", "amr", "auth_time", "sub", "preferred_username", "name", "given_name", "family_name", "locale", "zoneinfo", "picture",
 		"email", "email_verified", "aud", "exp", "iat", "iss", "nonce", "sid"}
 	slices.Sort(c)
 	return c

@@ -349,7 +349,7 @@ func (s *Service) Approve(ctx context.Context, a Actor, az Authorization, grante
 	now := s.clock()
 	c := AuthCode{Hash: HashToken(raw), ClientID: az.Client.ID, UserID: a.User.ID, RedirectURI: az.RedirectURI,
 		Scopes: granted, Challenge: az.CodeChallenge, Nonce: az.Nonce, AuthTime: a.Token.Created, SID: sessionID(a.Token), Created: now,
-		Expiry: now.Add(AuthCodeLifetime)}
+		Expiry: now.Add(AuthCodeLifetime), AuthMethods: a.Token.AuthMethods}
 	err = s.store.Update(ctx, func(tx Tx) error {
 		if az.Pushed != "" {
 			if err := spendPushed(ctx, tx, az.Pushed); err != nil {
@@ -521,7 +521,7 @@ func (s *Service) exchangeCode(ctx context.Context, c OAuthClient, in TokenReque
 		return TokenGrant{}, invalidGrant("code_verifier", "code_verifier was sent but the authorization request had no code_challenge")
 	}
 	return s.grantApp(ctx, c, approval{userID: code.UserID, scopes: code.Scopes, sid: code.SID, nonce: code.Nonce,
-		authTime: code.AuthTime, issuer: in.Issuer, field: "code"},
+		authTime: code.AuthTime, authMethods: code.AuthMethods, issuer: in.Issuer, field: "code"},
 		func(tx Tx, appID int64) error { return tx.ClaimAuthCode(ctx, hash, appID) })
 }
 
@@ -533,9 +533,11 @@ type approval struct {
 	sid      string // the session it was approved in
 	nonce    string
 	authTime time.Time
-	issuer   string
-	field    string // the request's field that carried the grant, for errors
-	device   bool   // a device's (device.go): noted, and mailed, as such
+	// authMethods are how the user signed in to that session.
+	authMethods AuthMethods
+	issuer      string
+	field       string // the request's field that carried the grant, for errors
+	device      bool   // a device's (device.go): noted, and mailed, as such
 }
 
 // grantApp makes the authorization (an App) of what the user approved,
@@ -591,7 +593,7 @@ func (s *Service) grantApp(ctx context.Context, c OAuthClient, ap approval, clai
 		}
 		g, err = s.issueOAuthTokens(ctx, tx, app, ap.scopes, now)
 		if err == nil {
-			g.ID, err = s.idToken(ctx, tx, key, app, ap.scopes, ap.nonce, ap.authTime, now)
+			g.ID, err = s.idToken(ctx, tx, key, app, ap.scopes, ap.nonce, signedIn{ap.authTime, ap.authMethods}, now)
 		}
 		return err
 	})
@@ -697,7 +699,7 @@ func (s *Service) refresh(ctx context.Context, c OAuthClient, in TokenRequest) (
 		}
 		g, err = s.issueOAuthTokens(ctx, tx, app, scopes, now)
 		if err == nil {
-			g.ID, err = s.idToken(ctx, tx, key, app, scopes, "", time.Time{}, now)
+			g.ID, err = s.idToken(ctx, tx, key, app, scopes, "", signedIn{}, now)
 		}
 		return err
 	})

@@ -347,7 +347,7 @@ func (s *Service) SignIn(ctx context.Context, in SignInRequest) (SignInResult, e
 		}
 		return s.newChallenge(ctx, u, in)
 	}
-	return s.completeSignIn(ctx, u, resv, in.RememberMe && trusted.ID == 0, trusted, in.IP, in.UserAgent)
+	return s.completeSignIn(ctx, u, resv, AuthPassword, in.RememberMe && trusted.ID == 0, trusted, in.IP, in.UserAgent)
 }
 
 // errDisabled is the answer to a disabled user's sign-in.
@@ -437,7 +437,7 @@ func (s *Service) SignInTFA(ctx context.Context, in TFASignInRequest) (SignInRes
 		}
 		return SignInResult{}, errBadCode()
 	}
-	return s.completeSignIn(ctx, u, resv, c.Remember, Device{}, in.IP, in.UserAgent)
+	return s.completeSignIn(ctx, u, resv, AuthPasswordAndOneTime, c.Remember, Device{}, in.IP, in.UserAgent)
 }
 
 // codeSeparators are what people type inside a code ("123 456",
@@ -502,9 +502,9 @@ func (s *Service) signedInFrom(ctx context.Context, tx Tx, userID int64, ip stri
 
 func ptrTo[T any](v T) *T { return &v }
 
-// completeSignIn issues the session, records the Login, trusts or touches
-// the device, and forgets the account's failures.
-func (s *Service) completeSignIn(ctx context.Context, u User, resv reservation, remember bool, trusted Device, ip, ua string) (SignInResult, error) {
+// completeSignIn issues the session, signed in by methods, records the
+// Login, trusts or touches the device, and forgets the account's failures.
+func (s *Service) completeSignIn(ctx context.Context, u User, resv reservation, methods AuthMethods, remember bool, trusted Device, ip, ua string) (SignInResult, error) {
 	raw, err := s.newSecret(tokenBytes)
 	if err != nil {
 		return SignInResult{}, err
@@ -513,7 +513,7 @@ func (s *Service) completeSignIn(ctx context.Context, u User, resv reservation, 
 	exp := now.Add(SessionLifetime)
 	res := SignInResult{User: u, SessionSecret: raw}
 	res.Session = Token{UserID: u.ID, Kind: TokenSession, Label: sessionLabel, Scopes: AllScopes, Created: now,
-		Expiry: &exp, Prefix: raw[:TokenPrefixLength], Hash: HashToken(raw)}
+		Expiry: &exp, Prefix: raw[:TokenPrefixLength], Hash: HashToken(raw), AuthMethods: methods}
 	var device Device
 	if remember {
 		if res.DeviceSecret, err = s.newSecret(tokenBytes); err != nil {

@@ -81,10 +81,11 @@ type AuthCode struct {
 	UserID      int64
 	RedirectURI string
 	Scopes      Scopes
-	Challenge   string    // the PKCE code_challenge (RFC 7636), "" if none
-	Nonce       string    // OpenID Connect's nonce, for the ID token; "" if none
-	AuthTime    time.Time // when the user signed in to approve it, for the ID token
-	SID         string    // the sid of the session that approved it (logout.go)
+	Challenge   string      // the PKCE code_challenge (RFC 7636), "" if none
+	Nonce       string      // OpenID Connect's nonce, for the ID token; "" if none
+	AuthTime    time.Time   // when the user signed in to approve it, for the ID token
+	AuthMethods AuthMethods // how they signed in, for the ID token's amr
+	SID         string      // the sid of the session that approved it (logout.go)
 	Created     time.Time
 	Expiry      time.Time
 	Used        bool
@@ -106,11 +107,12 @@ type DeviceCode struct {
 	Status   string // a DeviceCode* status
 	// Once decided: the user, the scopes they granted, and the session
 	// and sign-in time of the approval, as an AuthCode has them.
-	UserID   int64
-	Granted  Scopes
-	SID      string
-	AuthTime time.Time
-	AppID    int64 // the authorization the tokens made; 0 before
+	UserID      int64
+	Granted     Scopes
+	SID         string
+	AuthTime    time.Time
+	AuthMethods AuthMethods
+	AppID       int64 // the authorization the tokens made; 0 before
 }
 
 // PushedAuthorization is an authorization request a client pushed

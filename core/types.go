@@ -66,7 +66,22 @@ type Token struct {
 	Hash     []byte     // SHA-256 of the raw token
 	ClientID string     // the OAuth client whose preferences namespace it uses; "" for personal tokens
 	AppID    int64      // the authorization it belongs to, for OAuth tokens
+	// AuthMethods are how a session's user proved who they were; ""
+	// for other tokens, and sessions made before profiled kept it.
+	AuthMethods AuthMethods
 }
+
+// AuthMethods are the ways a user proved who they were at a sign-in,
+// as RFC 8176 names them (an ID token's amr), space-separated as kept.
+type AuthMethods string
+
+// The ways of a sign-in: the password alone (a trusted device skips the
+// second factor, and so counts none), or with a one-time code, TOTP or
+// scratch.
+const (
+	AuthPassword           AuthMethods = "pwd"
+	AuthPasswordAndOneTime AuthMethods = "pwd otp mfa"
+)
 
 // Active reports whether the token may be used at now.
 func (t Token) Active(now time.Time) bool { return t.Expiry == nil || now.Before(*t.Expiry) }

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -22,12 +23,13 @@ import (
 
 // identity is what a relying party reads of an ID token or userinfo.
 type identity struct {
-	Subject       string `json:"sub"`
-	Username      string `json:"preferred_username"`
-	Email         string `json:"email"`
-	EmailVerified *bool  `json:"email_verified"`
-	Zoneinfo      string `json:"zoneinfo"`
-	Nonce         string `json:"nonce"`
+	Subject       string   `json:"sub"`
+	Username      string   `json:"preferred_username"`
+	Email         string   `json:"email"`
+	EmailVerified *bool    `json:"email_verified"`
+	Zoneinfo      string   `json:"zoneinfo"`
+	Nonce         string   `json:"nonce"`
+	AMR           []string `json:"amr"`
 }
 
 // TestOpenIDConnect: an application signs its users in with profiled as
@@ -98,7 +100,7 @@ func TestOpenIDConnect(t *testing.T) {
 
 			tok, idt, claims := signIn("n-0S6_WzA2Mj", url.Values{})
 			if idt.Subject != itoa(alice.ID) || claims.Subject != itoa(alice.ID) || claims.Nonce != "n-0S6_WzA2Mj" ||
-				claims.Username != "alice" || claims.Email != "alice@example.com" || claims.EmailVerified == nil ||
+				claims.Username != "alice" || claims.Email != "alice@example.com" || claims.EmailVerified == nil || !slices.Equal(claims.AMR, []string{"pwd"}) ||
 				idt.Issuer != e.srv.URL || len(idt.Audience) != 1 || idt.Audience[0] != cl.ID {
 				t.Fatalf("ID token: %+v claims %+v", idt, claims)
 			}

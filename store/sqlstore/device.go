@@ -14,13 +14,13 @@ import (
 // for a browser or a device.
 
 const deviceCodeColumns = `hash, user_code, client_id, scopes, created, expiry, poll_interval, status,
-	user_id, granted, sid, auth_time, app_id`
+	user_id, granted, sid, auth_time, app_id, amr`
 
 func scanDeviceCode(row Row) (core.DeviceCode, error) {
 	var d core.DeviceCode
 	var interval int64
 	err := row.Scan(&d.Hash, &d.UserCode, &d.ClientID, &d.Scopes, at(&d.Created), at(&d.Expiry), &interval, &d.Status,
-		idDest{&d.UserID}, &d.Granted, &d.SID, at(&d.AuthTime), idDest{&d.AppID})
+		idDest{&d.UserID}, &d.Granted, &d.SID, at(&d.AuthTime), idDest{&d.AppID}, &d.AuthMethods)
 	d.Interval = time.Duration(interval) * time.Second
 	return d, err
 }
@@ -39,9 +39,9 @@ func (t Tx) CreateDeviceCode(ctx context.Context, d core.DeviceCode) error {
 }
 
 func (t Tx) DecideDeviceCode(ctx context.Context, d core.DeviceCode, now time.Time) error {
-	return t.exec(ctx, "decide device code", `UPDATE device_codes SET status = ?, user_id = ?, granted = ?, sid = ?, auth_time = ?
-		WHERE user_code = ? AND status = ? AND expiry > ?`,
-		d.Status, d.UserID, string(d.Granted), d.SID, t.zeroNull(d.AuthTime), d.UserCode, core.DeviceCodePending, t.d.Time(now))
+	return t.exec(ctx, "decide device code", `UPDATE device_codes SET status = ?, user_id = ?, granted = ?, sid = ?, auth_time = ?,
+		amr = ? WHERE user_code = ? AND status = ? AND expiry > ?`,
+		d.Status, d.UserID, string(d.Granted), d.SID, t.zeroNull(d.AuthTime), string(d.AuthMethods), d.UserCode, core.DeviceCodePending, t.d.Time(now))
 }
 
 // PollDeviceCode is one statement when the poll is in time, and a second

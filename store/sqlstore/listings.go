@@ -21,7 +21,7 @@ type Listing struct {
 var Tokens = Listing{
 	Table:   "tokens",
 	ID:      "id",
-	Columns: "id, user_id, kind, label, scopes, created, expiry, prefix, hash, client_id, app_id",
+	Columns: "id, user_id, kind, label, scopes, created, expiry, prefix, hash, client_id, app_id, amr",
 	Fields: Columns{
 		"id":      {Name: "id", Type: core.FieldInt},
 		"label":   {Name: "label", Type: core.FieldString},

@@ -178,7 +178,7 @@ func testAuthCodes(t *testing.T, s core.Store) {
 	cl := newOAuthClient(t, s, "client", false)
 	c := core.AuthCode{Hash: hash32("code1"), ClientID: cl.ID, UserID: a.ID, RedirectURI: "https://example.com/cb",
 		Scopes: "account:read_only openid", Challenge: "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM", Nonce: "n-0S6_WzA2Mj",
-		AuthTime: t0.Add(-time.Hour), SID: "5f1c0e2a9b8d7c6e5f1c0e2a9b8d7c6e", Created: t0, Expiry: at(2)}
+		AuthTime: t0.Add(-time.Hour), SID: "5f1c0e2a9b8d7c6e5f1c0e2a9b8d7c6e", Created: t0, Expiry: at(2), AuthMethods: core.AuthPasswordAndOneTime}
 	update(t, s, func(tx core.Tx) error { return tx.CreateAuthCode(ctx, c) })
 	got, err := s.AuthCode(ctx, c.Hash)
 	noErr(t, "AuthCode", err)
@@ -440,7 +440,7 @@ func testDeviceCodes(t *testing.T, s core.Store) {
 	wantErr(t, "ClaimDeviceCode of a pending code",
 		updateErr(t, s, func(tx core.Tx) error { return tx.ClaimDeviceCode(ctx, d.Hash, 1) }), core.ErrNotFound)
 	decision := core.DeviceCode{UserCode: d.UserCode, Status: core.DeviceCodeApproved, UserID: a.ID, Granted: "account:read_only",
-		SID: "aaaa", AuthTime: at(-5)}
+		SID: "aaaa", AuthTime: at(-5), AuthMethods: core.AuthPassword}
 	wantErr(t, "DecideDeviceCode once expired",
 		updateErr(t, s, func(tx core.Tx) error { return tx.DecideDeviceCode(ctx, decision, at(10)) }), core.ErrNotFound)
 	update(t, s, func(tx core.Tx) error { return tx.DecideDeviceCode(ctx, decision, at(1)) })
@@ -453,8 +453,8 @@ func testDeviceCodes(t *testing.T, s core.Store) {
 	got, err = s.DeviceCodeByUserCode(ctx, d.UserCode)
 	noErr(t, "DeviceCodeByUserCode once used", err)
 	want := d
-	want.Interval, want.Status, want.UserID, want.Granted, want.SID, want.AuthTime, want.AppID =
-		15*time.Second, core.DeviceCodeUsed, a.ID, "account:read_only", "aaaa", at(-5), app.ID
+	want.Interval, want.Status, want.UserID, want.Granted, want.SID, want.AuthTime, want.AppID, want.AuthMethods =
+		15*time.Second, core.DeviceCodeUsed, a.ID, "account:read_only", "aaaa", at(-5), app.ID, core.AuthPassword
 	equal(t, "a used device code", got, want)
 
 	next := core.DeviceCode{Hash: hash32("device 3"), UserCode: hash32("user 3"), ClientID: cl.ID, Scopes: "*",

@@ -78,7 +78,8 @@ func testTokens(t *testing.T, s core.Store) {
 	ctx := t.Context()
 	u := newUser(t, s, "alice")
 	forever := newToken(t, s, core.Token{UserID: u.ID, Label: "cli", Scopes: "account:read_only linodes:read_write"})
-	expiring := newToken(t, s, core.Token{UserID: u.ID, Kind: core.TokenSession, Label: "session", Expiry: ptr(at(60))})
+	expiring := newToken(t, s, core.Token{UserID: u.ID, Kind: core.TokenSession, Label: "session", Expiry: ptr(at(60)),
+		AuthMethods: core.AuthPasswordAndOneTime})
 	if forever.ID == expiring.ID {
 		t.Fatal("two tokens share an id")
 	}
