@@ -221,6 +221,9 @@ func (s *Service) DecideDevice(ctx context.Context, a Actor, userCode string, gr
 	}
 	decision := DeviceCode{UserCode: d.UserCode, Status: DeviceCodeDenied, UserID: a.User.ID}
 	if grant != nil {
+		if err := s.checkSecondFactor(a, req.Client); err != nil {
+			return req, err
+		}
 		granted, err := grant(d.Scopes)
 		if err == nil && (!granted.Within(d.Scopes) || !granted.Within(a.Token.Scopes)) {
 			err = Invalid("scopes", "the granted scopes may not exceed what the device asked for (%s)", d.Scopes)

@@ -91,6 +91,8 @@ type OAuthClientCreate struct {
 	// RequirePushed holds the client to pushed authorization requests
 	// (par.go).
 	RequirePushed bool
+	// RequireMFA asks for a second factor (stepup.go).
+	RequireMFA bool
 	// JWKS is the JWK Set of the client's public keys (clientkeys.go):
 	// it then authenticates with them, and gets no secret.
 	JWKS string
@@ -152,7 +154,7 @@ func (s *Service) CreateOAuthClient(ctx context.Context, in OAuthClientCreate) (
 	c := OAuthClient{ID: id, Label: in.Label, Website: in.Website, ThumbnailURL: in.ThumbnailURL,
 		RedirectURIs: slices.Compact(slices.Clone(in.RedirectURIs)), Public: in.Public, FirstParty: in.FirstParty, Created: s.clock(),
 		Status: OAuthClientActive, BackchannelLogoutURI: in.BackchannelLogoutURI, DeviceGrant: in.DeviceGrant,
-		RequirePushed: in.RequirePushed, JWKS: in.JWKS, JWKSURI: in.JWKSURI}
+		RequirePushed: in.RequirePushed, JWKS: in.JWKS, JWKSURI: in.JWKSURI, RequireMFA: in.RequireMFA}
 	var secret string
 	if !in.Public && !c.Keyed() {
 		if secret, err = s.newSecret(oauthSecretBytes); err != nil {
@@ -338,6 +340,9 @@ func validVerifier(v string) bool {
 func (s *Service) Approve(ctx context.Context, a Actor, az Authorization, granted Scopes) (string, error) {
 	if a.Token.Kind != TokenSession {
 		return "", &Error{Kind: KindForbidden, Reason: "Only a signed-in user can authorize an application"}
+	}
+	if err := s.checkSecondFactor(a, az.Client); err != nil {
+		return "", err
 	}
 	if !granted.Within(az.Scopes) || !granted.Within(a.Token.Scopes) {
 		return "", Invalid("scopes", "the granted scopes may not exceed what the application asked for (%s)", az.Scopes)

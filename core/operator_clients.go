@@ -21,6 +21,7 @@ type OAuthClientUpdate struct {
 	BackchannelLogoutURI *string
 	DeviceGrant          *bool
 	RequirePushed        *bool
+	RequireMFA           *bool
 	JWKS                 *string // "" removes the keys
 	JWKSURI              *string // "" removes it; either one given replaces the other
 	Disabled             *bool   // refused at /oauth/authorize and /oauth/token while true
@@ -105,6 +106,7 @@ func (s *Service) UpdateOAuthClient(ctx context.Context, id string, in OAuthClie
 			set(&c.BackchannelLogoutURI, in.BackchannelLogoutURI)
 			set(&c.DeviceGrant, in.DeviceGrant)
 			set(&c.RequirePushed, in.RequirePushed)
+			set(&c.RequireMFA, in.RequireMFA)
 			if jwks != "" || jwksURI != "" {
 				if c.Public {
 					return s.checkClientKeys(jwks, jwksURI, true) // its refusal of keys for a public client

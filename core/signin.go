@@ -46,6 +46,9 @@ type SignInRequest struct {
 	DeviceSecret string // the trusted-device cookie, "" if none
 	IP           string // the client address, for limits and the login record
 	UserAgent    string
+	// SecondFactor asks a user with TFA for it even on a trusted
+	// device: an application requires it (stepup.go).
+	SecondFactor bool
 }
 
 // TFASignInRequest answers a login challenge with a second factor.
@@ -331,7 +334,7 @@ func (s *Service) SignIn(ctx context.Context, in SignInRequest) (SignInResult, e
 		return SignInResult{}, errDisabled
 	}
 	var trusted Device
-	if u.TwoFactorAuth && in.DeviceSecret != "" && len(in.DeviceSecret) <= 128 {
+	if u.TwoFactorAuth && in.DeviceSecret != "" && len(in.DeviceSecret) <= 128 && !in.SecondFactor {
 		d, err := s.store.DeviceBySecret(ctx, u.ID, HashToken(in.DeviceSecret))
 		if err != nil && !errors.Is(err, ErrNotFound) {
 			return SignInResult{}, fmt.Errorf("sign in: trusted device: %w", err)

@@ -42,6 +42,9 @@ type OAuthClient struct {
 	// RequirePushed refuses the client's authorization requests that do
 	// not come by a request_uri (RFC 9126 6, par.go).
 	RequirePushed bool
+	// RequireMFA has a user approve the client's requests only from a
+	// session signed in with a second factor (stepup.go).
+	RequireMFA bool
 	// JWKS is the JWK Set of the public keys the client authenticates
 	// with (private_key_jwt, clientkeys.go); "" for none. A client with
 	// keys authenticates with them only.

@@ -42,7 +42,7 @@ func (s *stringsFlag) Set(v string) error {
 var oauthClientsCreateCommand = command{
 	name:    "oauth-clients create",
 	short:   "register an OAuth client (a third-party application)",
-	args:    "--label L --redirect-uri URI [--redirect-uri URI ...] --website URL [--public] [--first-party] [--thumbnail-url URL] [--backchannel-logout-uri URI] [--device-grant] [--require-par] [--jwks-file FILE | --jwks-uri URL] [--db DSN]",
+	args:    "--label L --redirect-uri URI [--redirect-uri URI ...] --website URL [--public] [--first-party] [--thumbnail-url URL] [--backchannel-logout-uri URI] [--device-grant] [--require-par] [--require-mfa] [--jwks-file FILE | --jwks-uri URL] [--db DSN]",
 	summary: "Register an OAuth 2.0 client and print client_id=... and, for a confidential client, client_secret=...\nThe secret is shown only this once: only its SHA-256 is stored. A --public client (a browser or\nnative app that cannot keep a secret) gets no secret and must use PKCE (S256). A --first-party client is the\nplatform's own console: its tokens may make personal access tokens of any lifetime and change TFA, the password\nand the email, which third-party applications' tokens may not, whatever their scopes.",
 	setup: func(fs *flagSet) func(context.Context, *env) error {
 		db := dbFlags(fs)
@@ -50,7 +50,7 @@ var oauthClientsCreateCommand = command{
 		var label, website, thumb, logoutURI, jwksURI string
 		var redirects stringsFlag
 		var jwks keySetFlag
-		var public, firstParty, deviceGrant, requirePushed bool
+		var public, firstParty, deviceGrant, requirePushed, requireMFA bool
 		fs.StringVar(&label, "label", "", "the application's `NAME`, shown on the consent page and in /v4/profile/apps: 1 to 100 characters (required)")
 		fs.Var(&redirects, "redirect-uri", "a redirect `URI` the application may use: https, or http on loopback; repeat for several (required)")
 		fs.StringVar(&website, "website", "", "the application's website `URL` (required)")
@@ -61,6 +61,7 @@ var oauthClientsCreateCommand = command{
 			"the `URI` where the relying party takes OpenID Connect back-channel logout tokens, told of each sign-out of a session it signed in from: https, or http on loopback (optional)")
 		fs.BoolVar(&deviceGrant, "device-grant", false, deviceGrantUsage)
 		fs.BoolVar(&requirePushed, "require-par", false, requirePushedUsage)
+		fs.BoolVar(&requireMFA, "require-mfa", false, requireMFAUsage)
 		fs.Var(&jwks, "jwks-file", jwksUsage+" (optional): the client then gets no secret")
 		fs.StringVar(&jwksURI, "jwks-uri", "", jwksURIUsage+" (optional): the client then gets no secret")
 		return func(ctx context.Context, e *env) error {
@@ -77,7 +78,7 @@ var oauthClientsCreateCommand = command{
 			defer done()
 			c, secret, err := svc.CreateOAuthClient(ctx, core.OAuthClientCreate{Label: label, Website: website, JWKS: jwks.jwks, JWKSURI: jwksURI,
 				ThumbnailURL: thumb, RedirectURIs: redirects, Public: public, FirstParty: firstParty, BackchannelLogoutURI: logoutURI,
-				DeviceGrant: deviceGrant, RequirePushed: requirePushed})
+				DeviceGrant: deviceGrant, RequirePushed: requirePushed, RequireMFA: requireMFA})
 			if err != nil {
 				return clientError(cmd, err)
 			}
@@ -128,6 +129,10 @@ func (k *keySetFlag) Set(path string) error {
 const requirePushedUsage = "whether the client's authorization requests must be pushed to /oauth/par first (RFC 9126): " +
 	"/oauth/authorize then refuses any that the browser carries whole, whose parameters anyone could have written"
 
+// requireMFAUsage words --require-mfa for create and update.
+const requireMFAUsage = "whether users approve the client's requests only from a sign-in with their second factor (the ID token's amr " +
+	"then holds mfa): a session without it signs in again with it, even on a trusted device, and a user without TFA is told to turn it on"
+
 // oauthClientJSON is a client as the commands print it.
 type oauthClientJSON struct {
 	ID                   string   `json:"id"`
@@ -142,6 +147,7 @@ type oauthClientJSON struct {
 	BackchannelLogoutURI string   `json:"backchannel_logout_uri,omitempty"`
 	DeviceGrant          bool     `json:"device_grant"`
 	RequirePushed        bool     `json:"require_pushed_authorization_requests"`
+	RequireMFA           bool     `json:"require_mfa"`
 	// JWKS is the client's key set (private_key_jwt), as registered.
 	JWKS    json.RawMessage `json:"jwks,omitempty"`
 	JWKSURI string          `json:"jwks_uri,omitempty"`
@@ -152,7 +158,7 @@ func toClientJSON(c core.OAuthClient) oauthClientJSON {
 	out := oauthClientJSON{ID: c.ID, Label: c.Label, AccountID: c.AccountID, Website: c.Website, ThumbnailURL: c.ThumbnailURL,
 		RedirectURIs: c.RedirectURIs, Public: c.Public, FirstParty: c.FirstParty, Status: c.Status,
 		BackchannelLogoutURI: c.BackchannelLogoutURI, DeviceGrant: c.DeviceGrant,
-		RequirePushed: c.RequirePushed, JWKSURI: c.JWKSURI, Created: c.Created}
+		RequirePushed: c.RequirePushed, RequireMFA: c.RequireMFA, JWKSURI: c.JWKSURI, Created: c.Created}
 	if c.JWKS != "" {
 		out.JWKS = json.RawMessage(c.JWKS)
 	}
@@ -188,9 +194,9 @@ var oauthClientsListCommand = listCommand("oauth-clients list", "list every OAut
 	func(c core.OAuthClient) string { return c.ID }, toClientJSON)
 
 func (c oauthClientJSON) columns() (string, string, []any) {
-	return "ID\tLABEL\tOWNER\tPUBLIC\tFIRST-PARTY\tSTATUS\tBACKCHANNEL-LOGOUT\tDEVICE-GRANT\tREQUIRE-PAR",
-		"%s\t%s\t%s\t%t\t%t\t%s\t%t\t%t\t%t\n",
-		[]any{c.ID, c.Label, c.owner(), c.Public, c.FirstParty, c.Status, c.BackchannelLogoutURI != "", c.DeviceGrant, c.RequirePushed}
+	return "ID\tLABEL\tOWNER\tPUBLIC\tFIRST-PARTY\tSTATUS\tBACKCHANNEL-LOGOUT\tDEVICE-GRANT\tREQUIRE-PAR\tREQUIRE-MFA",
+		"%s\t%s\t%s\t%t\t%t\t%s\t%t\t%t\t%t\t%t\n",
+		[]any{c.ID, c.Label, c.owner(), c.Public, c.FirstParty, c.Status, c.BackchannelLogoutURI != "", c.DeviceGrant, c.RequirePushed, c.RequireMFA}
 }
 
 // clientNotFound says where to find a client when --id names none.
@@ -211,6 +217,7 @@ func printClient(e *env, c oauthClientJSON, asJSON bool) error {
 		{"thumbnail url", c.ThumbnailURL}, {"redirect uris", strings.Join(c.RedirectURIs, " ")}, {"public", strconv.FormatBool(c.Public)},
 		{"first party", strconv.FormatBool(c.FirstParty)}, {"status", c.Status}, {"backchannel logout uri", c.BackchannelLogoutURI},
 		{"device grant", strconv.FormatBool(c.DeviceGrant)}, {"require par", strconv.FormatBool(c.RequirePushed)},
+		{"require mfa", strconv.FormatBool(c.RequireMFA)},
 		{"authenticates with", c.authMethod()},
 		{"created", c.Created.Format(time.RFC3339)}} {
 		fmt.Fprintf(tw, "%s\t%s\n", row[0], row[1])
@@ -271,8 +278,8 @@ var oauthClientsShowCommand = clientCommand("oauth-clients show", "show one OAut
 
 var oauthClientsUpdateCommand = clientCommand("oauth-clients update", "change an OAuth client",
 	"[--label L] [--website URL] [--thumbnail-url URL] [--redirect-uri URI ...] [--first-party=BOOL]\n"+
-		"    [--backchannel-logout-uri URI] [--device-grant=BOOL] [--require-par=BOOL] [--jwks-file FILE | --jwks-uri URL]\n"+
-		"    [--disable | --enable] ",
+		"    [--backchannel-logout-uri URI] [--device-grant=BOOL] [--require-par=BOOL] [--require-mfa=BOOL]\n"+
+		"    [--jwks-file FILE | --jwks-uri URL] [--disable | --enable] ",
 	"Change an OAuth client, the operator's or an account's, and print it as show does. Only the flags given change:\n"+
 		"--redirect-uri, repeated, replaces the whole list; --thumbnail-url \"\" and --backchannel-logout-uri \"\" remove them.\n"+
 		"--disable refuses the client at /oauth/authorize and /oauth/token until --enable. A client stays public or\n"+
@@ -281,7 +288,7 @@ var oauthClientsUpdateCommand = clientCommand("oauth-clients update", "change an
 		var label, website, thumb, logoutURI, jwksURI string
 		var redirects stringsFlag
 		var jwks keySetFlag
-		var firstParty, deviceGrant, requirePushed, disable, enable bool
+		var firstParty, deviceGrant, requirePushed, requireMFA, disable, enable bool
 		fs.StringVar(&label, "label", "", "the application's new `NAME`: 1 to 100 characters")
 		fs.StringVar(&website, "website", "", "the application's website `URL`")
 		fs.StringVar(&thumb, "thumbnail-url", "", "the `URL` of the application's logo; \"\" removes it")
@@ -290,6 +297,7 @@ var oauthClientsUpdateCommand = clientCommand("oauth-clients update", "change an
 		fs.StringVar(&logoutURI, "backchannel-logout-uri", "", "where the relying party takes back-channel logout tokens; \"\" stops them")
 		fs.BoolVar(&deviceGrant, "device-grant", false, deviceGrantUsage)
 		fs.BoolVar(&requirePushed, "require-par", false, requirePushedUsage)
+		fs.BoolVar(&requireMFA, "require-mfa", false, requireMFAUsage)
 		fs.Var(&jwks, "jwks-file", jwksUsage+"; the set given replaces the one stored, and \"\" removes it")
 		fs.StringVar(&jwksURI, "jwks-uri", "", jwksURIUsage+"; it replaces the one stored, or the key set, and \"\" removes it")
 		fs.BoolVar(&disable, "disable", false, "refuse the client at /oauth/authorize and /oauth/token")
@@ -315,6 +323,8 @@ var oauthClientsUpdateCommand = clientCommand("oauth-clients update", "change an
 					in.DeviceGrant = &deviceGrant
 				case "require-par":
 					in.RequirePushed = &requirePushed
+				case "require-mfa":
+					in.RequireMFA = &requireMFA
 				case "jwks-file":
 					in.JWKS = &jwks.jwks
 				case "jwks-uri":

@@ -107,11 +107,16 @@ func TestOAuthClientsCommands(t *testing.T) {
 	if loc := authorize(); !strings.HasPrefix(loc, "/auth/signin?") {
 		t.Fatalf("a request carried whole after --require-par=false: to %q, want the sign-in", loc)
 	}
-	out = mustRun(t, env, "oauth-clients", "create", "--label", "Bank", "--website", "https://bank.example", "--redirect-uri", "https://bank.example/cb", "--require-par")
+	out = mustRun(t, env, "oauth-clients", "create", "--label", "Bank", "--website", "https://bank.example", "--redirect-uri", "https://bank.example/cb",
+		"--require-par", "--require-mfa")
 	bank := regexp.MustCompile(`client_id=(\S+)`).FindStringSubmatch(out)
 	var held oauthClientJSON
-	if bank == nil || json.Unmarshal([]byte(mustRun(t, env, "oauth-clients", "show", "--id", bank[1], "--json")), &held) != nil || !held.RequirePushed {
-		t.Fatalf("create --require-par: %q, shown as %+v", out, held)
+	if bank == nil || json.Unmarshal([]byte(mustRun(t, env, "oauth-clients", "show", "--id", bank[1], "--json")), &held) != nil || !held.RequirePushed ||
+		!held.RequireMFA {
+		t.Fatalf("create --require-par --require-mfa: %q, shown as %+v", out, held)
+	}
+	if out := mustRun(t, env, "oauth-clients", "update", "--id", bank[1], "--require-mfa=false"); !regexp.MustCompile(`require mfa\s+false`).MatchString(out) {
+		t.Fatalf("update --require-mfa=false printed %q", out)
 	}
 
 	// A client with keys: no secret, and assertions signed by its key.

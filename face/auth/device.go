@@ -88,6 +88,17 @@ func (s *server) deviceSubmit(w http.ResponseWriter, r *http.Request) {
 		}
 	default: // the code's form, or a consent form without a decision
 		req, err := s.svc.DeviceRequest(r.Context(), a, code)
+		if err == nil {
+			var stepUp bool
+			if stepUp, err = s.svc.NeedsSecondFactor(a, req.Client); stepUp {
+				// Back to the code's form, filled in, after a sign-in with
+				// the second factor the client requires.
+				if s.signOut(w, r) {
+					signInFirstWith(w, r, devicePath+"?"+url.Values{"user_code": {req.UserCode}}.Encode(), true)
+				}
+				return
+			}
+		}
 		switch {
 		case err != nil:
 			again(err)

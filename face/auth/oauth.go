@@ -288,23 +288,24 @@ func (s *server) authorizePage(w http.ResponseWriter, r *http.Request) {
 		fail("login_required", "The user is not signed in, or signed in longer ago than max_age")
 		return
 	case !ok && (az.Pushed != "" || !login):
-		signInFirst(w, r, r.URL.RequestURI())
+		signInFirstWith(w, r, r.URL.RequestURI(), az.Client.RequireMFA)
 		return
 	case !ok || s.svc.MustSignInAgain(a, az, login):
-		if !s.signOut(w, r) {
-			return
-		}
-		// Back to this request after the sign-in. A pushed request comes
-		// back by its request_uri, and MustSignInAgain knows the sign-in
-		// is since it was pushed; the browser's comes back without what
-		// would ask again: the new sign-in is as fresh as can be.
-		back := carried(v)
-		if az.Pushed == "" {
-			v.Del("prompt")
-			v.Del("max_age")
-			back = v
-		}
-		signInFirst(w, r, "/oauth/authorize?"+back.Encode())
+		s.signInAgain(w, r, az, v)
+		return
+	}
+	// A client that requires a second factor the session lacks: sign in
+	// again with it, or learn how to turn one on.
+	switch stepUp, err := s.svc.NeedsSecondFactor(a, az.Client); {
+	case (err != nil || stepUp) && none:
+		fail("interaction_required", "This application requires a sign-in with a second factor")
+		return
+	case err != nil:
+		st, msg := s.pageError(w, r, err)
+		s.errorPage(w, r, st, msg)
+		return
+	case stepUp:
+		s.signInAgain(w, r, az, v)
 		return
 	}
 	known := false
@@ -330,6 +331,24 @@ func (s *server) authorizePage(w http.ResponseWriter, r *http.Request) {
 	default:
 		s.consent(w, r, http.StatusOK, a, az, v, "")
 	}
+}
+
+// signInAgain signs the browser out and sends it to sign in, with the
+// second factor if the client requires it, and back to this request.
+// A pushed request comes back by its request_uri, and MustSignInAgain
+// knows the sign-in is since it was pushed; the browser's comes back
+// without what would ask again: the new sign-in is as fresh as can be.
+func (s *server) signInAgain(w http.ResponseWriter, r *http.Request, az core.Authorization, v url.Values) {
+	if !s.signOut(w, r) {
+		return
+	}
+	back := carried(v)
+	if az.Pushed == "" {
+		v.Del("prompt")
+		v.Del("max_age")
+		back = v
+	}
+	signInFirstWith(w, r, "/oauth/authorize?"+back.Encode(), az.Client.RequireMFA)
 }
 
 // authorizeSubmit is the consent form: approve with the scopes the user

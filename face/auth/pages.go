@@ -81,6 +81,9 @@ func safeNext(next string) string {
 type signInData struct {
 	CSRF, Next, Username, Error string
 	SignUp                      bool // link to the sign-up page
+	// SecondFactor asks for the second factor even on a trusted device:
+	// the application next leads to requires it (core/stepup.go).
+	SecondFactor bool
 }
 
 type tfaData struct {
@@ -102,7 +105,8 @@ func (s *server) signInPage(w http.ResponseWriter, r *http.Request) {
 		s.render(w, r, http.StatusOK, "signedin", signedInData{CSRF: csrf, Username: a.User.Username})
 		return
 	}
-	s.render(w, r, http.StatusOK, "signin", signInData{CSRF: csrf, Next: next, SignUp: s.svc.SignUpOffered()})
+	s.render(w, r, http.StatusOK, "signin", signInData{CSRF: csrf, Next: next, SignUp: s.svc.SignUpOffered(),
+		SecondFactor: r.URL.Query().Get("second_factor") != ""})
 }
 
 // signedIn keeps the session (and a newly trusted device) in cookies and
@@ -117,12 +121,13 @@ func (s *server) signInSubmit(w http.ResponseWriter, r *http.Request) {
 	csrf := cookie(r, csrfCookie)
 	next := safeNext(r.PostForm.Get("next"))
 	username := r.PostForm.Get("username")
+	secondFactor := r.PostForm.Get("second_factor") != ""
 	res, err := s.svc.SignIn(r.Context(), core.SignInRequest{Username: username, Password: r.PostForm.Get("password"),
 		RememberMe: r.PostForm.Get("remember_me") != "", DeviceSecret: cookie(r, deviceCookie),
-		IP: s.clientIP(r), UserAgent: r.UserAgent()})
+		IP: s.clientIP(r), UserAgent: r.UserAgent(), SecondFactor: secondFactor})
 	if err != nil {
 		st, msg := s.pageError(w, r, err)
-		s.render(w, r, st, "signin", signInData{CSRF: csrf, Next: next, Username: username, Error: msg})
+		s.render(w, r, st, "signin", signInData{CSRF: csrf, Next: next, Username: username, Error: msg, SecondFactor: secondFactor})
 		return
 	}
 	if res.TFARequired {
@@ -215,5 +220,15 @@ func (s *server) forgotPasswordPage(w http.ResponseWriter, r *http.Request) {
 // signInFirst sends the browser to the sign-in page, to come back to the
 // current request.
 func signInFirst(w http.ResponseWriter, r *http.Request, back string) {
-	http.Redirect(w, r, "/auth/signin?next="+url.QueryEscape(back), http.StatusSeeOther)
+	signInFirstWith(w, r, back, false)
+}
+
+// signInFirstWith is signInFirst, asking for the second factor even on a
+// trusted device when secondFactor (core/stepup.go).
+func signInFirstWith(w http.ResponseWriter, r *http.Request, back string, secondFactor bool) {
+	q := url.Values{"next": {back}}
+	if secondFactor {
+		q.Set("second_factor", "1")
+	}
+	http.Redirect(w, r, "/auth/signin?"+q.Encode(), http.StatusSeeOther)
 }

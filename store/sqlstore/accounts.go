@@ -150,9 +150,9 @@ func (r Reader) OAuthClientsAfter(ctx context.Context, afterID string, limit int
 func (t Tx) UpdateOAuthClient(ctx context.Context, c core.OAuthClient) error {
 	return t.exec(ctx, "update oauth client", `UPDATE oauth_clients SET label = ?, website = ?, thumbnail_url = ?,
 		redirect_uris = ?, public = ?, first_party = ?, secret_hash = ?, status = ?, backchannel_logout_uri = ?,
-		device_grant = ?, require_pushed = ?, jwks = ?, jwks_uri = ? WHERE id = ?`,
+		device_grant = ?, require_pushed = ?, jwks = ?, jwks_uri = ?, require_mfa = ? WHERE id = ?`,
 		c.Label, c.Website, c.ThumbnailURL, jsonText(c.RedirectURIs), c.Public, c.FirstParty, nonEmpty(c.SecretHash), c.Status,
-		c.BackchannelLogoutURI, c.DeviceGrant, c.RequirePushed, c.JWKS, c.JWKSURI, c.ID)
+		c.BackchannelLogoutURI, c.DeviceGrant, c.RequirePushed, c.JWKS, c.JWKSURI, c.RequireMFA, c.ID)
 }
 
 // DeleteOAuthClient deletes the client and the authorizations users gave

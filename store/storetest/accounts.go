@@ -242,7 +242,7 @@ func testAccountOAuthClients(t *testing.T, s core.Store) {
 
 	a2.Label, a2.RedirectURIs, a2.Public, a2.SecretHash, a2.Status = "renamed", []string{"https://new.example/cb"}, true, nil, core.OAuthClientDisabled
 	a2.Website, a2.ThumbnailURL, a2.FirstParty, a2.BackchannelLogoutURI = "https://new.example", "https://new.example/t.png", true, "https://new.example/bcl"
-	a2.DeviceGrant, a2.RequirePushed, a2.JWKS, a2.JWKSURI = true, true, `{"keys":[]}`, "https://new.example/jwks.json"
+	a2.DeviceGrant, a2.RequirePushed, a2.JWKS, a2.JWKSURI, a2.RequireMFA = true, true, `{"keys":[]}`, "https://new.example/jwks.json", true
 	update(t, s, func(tx core.Tx) error { return tx.UpdateOAuthClient(ctx, a2) })
 	got, err := s.OAuthClient(ctx, "a2")
 	noErr(t, "OAuthClient after update", err)

@@ -1,0 +1,101 @@
+package core_test
+
+import (
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/profiled/profiled/core"
+)
+
+// TestClientRequiresSecondFactor: a user approves the requests of a
+// client that requires a second factor, by the code flow or the device
+// flow, only from a session signed in with one: a session of a trusted
+// device is refused, and asked for the second factor (the device does
+// not skip it then), after which the ID token's amr holds mfa; a user
+// without TFA is told to turn it on. Denying needs nothing, and other
+// clients take the trusted device's session.
+func TestClientRequiresSecondFactor(t *testing.T) {
+	e := newEnv(t)
+	rp, rpSecret := relyingParty(t, e, "Admin", "")
+	other, _ := relyingParty(t, e, "Wiki", "")
+	yes := true
+	rp, err := e.svc.UpdateOAuthClient(e.ctx, rp.ID, core.OAuthClientUpdate{RequireMFA: &yes})
+	noErr(t, err)
+	if !rp.RequireMFA {
+		t.Fatal("RequireMFA did not stick")
+	}
+	cli, _, err := e.svc.CreateOAuthClient(e.ctx, core.OAuthClientCreate{Label: "Deploy CLI", Website: "https://cli.example",
+		RedirectURIs: []string{"http://127.0.0.1/cb"}, Public: true, DeviceGrant: true, RequireMFA: true})
+	noErr(t, err)
+	actor := func(res core.SignInResult, err error) core.Actor {
+		t.Helper()
+		noErr(t, err)
+		a, err := e.svc.Authenticate(e.ctx, res.SessionSecret)
+		noErr(t, err)
+		return a
+	}
+	approve := func(a core.Actor, c core.OAuthClient) error {
+		t.Helper()
+		az, err := e.svc.CheckAuthorize(e.ctx, core.AuthorizeRequest{ClientID: c.ID, ResponseType: "code", Scope: "openid",
+			RedirectURI: "https://rp.example/cb"})
+		noErr(t, err)
+		_, err = e.svc.Approve(e.ctx, a, az, az.Scopes)
+		return err
+	}
+	device := func(a core.Actor, approve bool) error {
+		t.Helper()
+		da, err := e.svc.DeviceAuthorize(e.ctx, core.DeviceAuthorizeRequest{ClientID: cli.ID, Scope: "openid", IP: "192.0.2.7"})
+		noErr(t, err)
+		if !approve {
+			return decide(e, a, da.UserCode, nil)
+		}
+		return decide(e, a, da.UserCode, granting("openid"))
+	}
+
+	// No second factor at all: turn it on first.
+	withPassword(t, e, "bob")
+	bob := actor(signIn(e, "bob", alicePassword))
+	need, err := e.svc.NeedsSecondFactor(bob, rp)
+	wantErr(t, err, core.KindForbidden, "second_factor")
+	if need || err == nil || !strings.Contains(err.Error(), "turn it on") {
+		t.Errorf("a user without TFA: need %v, %v", need, err)
+	}
+	wantErr(t, approve(bob, rp), core.KindForbidden, "second_factor")
+	noErr(t, approve(bob, other))
+
+	// A session of a trusted device lacks it; one with the code has it.
+	_, totpSecret, _ := tfaUser(t, e, "alice")
+	res, err := e.svc.SignIn(e.ctx, core.SignInRequest{Username: "alice", Password: alicePassword, RememberMe: true})
+	noErr(t, err)
+	first, err := e.svc.SignInTFA(e.ctx, core.TFASignInRequest{Challenge: res.Challenge, Code: totpCode(t, totpSecret, e.clock.Now())})
+	withCode := actor(first, err)
+	onDevice := actor(e.svc.SignIn(e.ctx, core.SignInRequest{Username: "alice", Password: alicePassword, DeviceSecret: first.DeviceSecret}))
+	if need, err := e.svc.NeedsSecondFactor(onDevice, rp); !need || err != nil {
+		t.Errorf("a trusted device's session: need %v, %v", need, err)
+	}
+	if need, err := e.svc.NeedsSecondFactor(withCode, rp); need || err != nil {
+		t.Errorf("a session with the code: need %v, %v", need, err)
+	}
+	wantErr(t, approve(onDevice, rp), core.KindForbidden, "second_factor")
+	wantErr(t, device(onDevice, true), core.KindForbidden, "second_factor")
+	noErr(t, device(onDevice, false))
+	noErr(t, approve(onDevice, other))
+	g := signInTo(t, e, withCode, rp, rpSecret)
+	if amr, _ := g.ID.Claims["amr"].([]string); !slices.Contains(amr, "mfa") {
+		t.Errorf("the required sign-in's ID token: amr %v", amr)
+	}
+	noErr(t, device(withCode, true))
+
+	// Asked for it, the trusted device does not skip it.
+	e.clock.Advance(31 * time.Second) // past the step used
+	stepUp, err := e.svc.SignIn(e.ctx, core.SignInRequest{Username: "alice", Password: alicePassword, DeviceSecret: first.DeviceSecret,
+		SecondFactor: true})
+	noErr(t, err)
+	if !stepUp.TFARequired || stepUp.SessionSecret != "" {
+		t.Fatalf("a sign-in asking for the second factor on a trusted device: %+v", stepUp)
+	}
+	again := actor(e.svc.SignInTFA(e.ctx, core.TFASignInRequest{Challenge: stepUp.Challenge, Code: totpCode(t, totpSecret, e.clock.Now())}))
+	noErr(t, approve(again, rp))
+}
