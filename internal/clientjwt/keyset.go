@@ -172,7 +172,10 @@ func keepFor(cc string) time.Duration {
 		if err != nil {
 			break
 		}
-		return min(max(time.Duration(seconds)*time.Second, minKeep), maxKeep)
+		if seconds > int(maxKeep/time.Second) { // before it could overflow
+			return maxKeep
+		}
+		return max(time.Duration(seconds)*time.Second, minKeep)
 	}
 	return defaultKeep
 }

@@ -63,7 +63,8 @@ func TestPublishedKeySetKept(t *testing.T) {
 	read(false, 3) // 5 minutes after the last read
 
 	for cc, keep := range map[string]time.Duration{"max-age=3600": time.Hour, "public, max-age=86400": time.Hour,
-		"max-age=5": time.Minute, `max-age="120"`: 2 * time.Minute, "no-cache": 5 * time.Minute, "max-age=x": 5 * time.Minute} {
+		"max-age=5": time.Minute, `max-age="120"`: 2 * time.Minute,
+		"max-age=9223372037": time.Hour, "max-age=-1": time.Minute, "no-cache": 5 * time.Minute, "max-age=x": 5 * time.Minute} {
 		if got := keepFor(cc); got != keep {
 			t.Errorf("Cache-Control %q keeps a set %v, want %v", cc, got, keep)
 		}
@@ -184,4 +185,33 @@ func TestVerifyUnknownKey(t *testing.T) {
 	if !errors.Is(err, core.ErrUnknownClientKey) {
 		t.Errorf("an assertion by another key: %v, want core.ErrUnknownClientKey", err)
 	}
+}
+
+// FuzzPublishedKeySet: no answer of a jwks_uri, nor Cache-Control,
+// panics; what is kept is a set CheckKeySet's key rules accept, and is
+// kept between 1 minute and 1 hour.
+func FuzzPublishedKeySet(f *testing.F) {
+	key := keytest.New(f, "k1")
+	f.Add([]byte(key.JWKS(f)), "max-age=600")
+	f.Add([]byte(`{"keys":[{"kty":"oct","k":"c2VjcmV0"}]}`), "no-store")
+	f.Add([]byte(`{"keys":[{"kty":"RSA","n":"AQAB","e":"AQAB"}]}`), `max-age="-5"`)
+	f.Add([]byte(`{"keys":null}`), "max-age=99999999999999999999")
+	f.Fuzz(func(t *testing.T, body []byte, cc string) {
+		if keep := keepFor(cc); keep < minKeep || keep > maxKeep {
+			t.Fatalf("Cache-Control %q keeps a set %v", cc, keep)
+		}
+		jwks, err := usableKeys(body)
+		if err != nil {
+			return
+		}
+		var set jose.JSONWebKeySet
+		if err := json.Unmarshal([]byte(jwks), &set); err != nil || len(set.Keys) == 0 || len(set.Keys) > maxPublishedKeys {
+			t.Fatalf("kept %q (%v)", jwks, err)
+		}
+		for _, k := range set.Keys {
+			if err := checkKey(k); err != nil {
+				t.Fatalf("kept a key its rules refuse: %v (%q)", err, jwks)
+			}
+		}
+	})
 }
