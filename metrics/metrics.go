@@ -34,6 +34,7 @@ type Metrics struct {
 	sms      *prometheus.CounterVec
 	updates  *prometheus.HistogramVec
 	delivery *prometheus.CounterVec
+	keySets  *prometheus.CounterVec
 	pools    *poolCollector
 }
 
@@ -71,9 +72,13 @@ func New() *Metrics {
 			Name: "profiled_outbox_deliveries_total",
 			Help: "Deliveries of outbox messages (the events webhook, mail), by topic and result: delivered, failed (tried again later), or dropped (can never be delivered, such as a mail to a mailbox the server says does not exist).",
 		}, []string{"topic", "result"}),
+		keySets: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "profiled_client_key_set_reads_total",
+			Help: "Reads of the key sets OAuth clients publish at their jwks_uri, by result: read, or failed (the client's assertions are refused until it answers).",
+		}, []string{"result"}),
 		pools: &poolCollector{},
 	}
-	m.reg.MustRegister(m.requests, m.latency, m.events, m.sms, m.updates, m.delivery, m.pools,
+	m.reg.MustRegister(m.requests, m.latency, m.events, m.sms, m.updates, m.delivery, m.keySets, m.pools,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -147,6 +152,16 @@ func (c smsCounter) SendSMS(ctx context.Context, to, message string) error {
 	}
 	c.m.sms.WithLabelValues(result).Inc()
 	return err
+}
+
+// KeySetRead counts a read of a client's published key set, failed when
+// err is not nil.
+func (m *Metrics) KeySetRead(err error) {
+	result := "read"
+	if err != nil {
+		result = "failed"
+	}
+	m.keySets.WithLabelValues(result).Inc()
 }
 
 // Store is st with the time of each write transaction measured.

@@ -2,6 +2,8 @@ package main
 
 import (
 	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"regexp"
 	"strings"
 	"testing"
@@ -11,6 +13,8 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
+	"github.com/profiled/profiled/core"
+	"github.com/profiled/profiled/internal/keytest"
 	"github.com/profiled/profiled/internal/pgtest"
 )
 
@@ -85,7 +89,7 @@ func TestMetrics(t *testing.T) {
 // metrics say of them; pool is the pool to find, of size poolMax (0: any).
 func testMetrics(t *testing.T, env map[string]string, pool string, poolMax float64) {
 	s := startServe(t, env, "--metrics-addr", "127.0.0.1:0", "--bootstrap-token-file", t.TempDir()+"/token")
-	url := s.metricsURL(t)
+	metricsAt := s.metricsURL(t)
 
 	if status, _ := call(t, "POST", s.base+"/auth/login", "", `{"username":"admin","password":"not the password at all"}`); status != http.StatusUnauthorized {
 		t.Fatalf("a wrong password: %d", status)
@@ -96,6 +100,27 @@ func testMetrics(t *testing.T, env map[string]string, pool string, poolMax float
 	if status, body := call(t, "POST", s.base+"/v4/profile/phone-number", s.token, `{"iso_code":"US","phone_number":"650-253-0000"}`); status != http.StatusOK {
 		t.Fatalf("POST /v4/profile/phone-number: %d %s", status, body)
 	}
+	// A client whose jwks_uri fails: its assertion is refused, and the
+	// read is counted and logged, naming the URL.
+	gone := httptest.NewServer(http.NotFoundHandler())
+	defer gone.Close()
+	out := mustRun(t, env, "oauth-clients", "create", "--label", "Bank", "--website", "https://bank.example",
+		"--redirect-uri", "https://bank.example/cb", "--jwks-uri", gone.URL+"/jwks.json")
+	bank := regexp.MustCompile(`client_id=(\S+)`).FindStringSubmatch(out)
+	if bank == nil {
+		t.Fatalf("create --jwks-uri printed %q", out)
+	}
+	assertion := keytest.New(t, "k1").Assertion(t, bank[1], s.base+"/oauth/introspect", "jti-1", time.Now())
+	resp, err := http.PostForm(s.base+"/oauth/introspect", url.Values{"token": {"x"}, "client_assertion_type": {core.ClientAssertionType},
+		"client_assertion": {assertion}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized || !strings.Contains(s.stderr.String(), gone.URL+"/jwks.json") {
+		t.Errorf("an assertion of a client whose jwks_uri fails: %d; log:\n%s", resp.StatusCode, s.stderr)
+	}
+
 	// The metrics are not on the API's listener.
 	if status, _ := call(t, "GET", s.base+"/metrics", "", ""); status != http.StatusNotFound {
 		t.Errorf("GET /metrics on the API listener = %d, want 404", status)
@@ -105,7 +130,7 @@ func testMetrics(t *testing.T, env map[string]string, pool string, poolMax float
 	// on its way to the counter when the client has its answer.
 	var fams map[string]*dto.MetricFamily
 	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
-		fams = scrape(t, url)
+		fams = scrape(t, metricsAt)
 		m := sample(fams, "profiled_http_requests_total", map[string]string{"face": "none", "route": "unmatched", "status": "404"})
 		if m != nil || time.Now().After(deadline) {
 			break
@@ -120,6 +145,7 @@ func testMetrics(t *testing.T, env map[string]string, pool string, poolMax float
 		{"profiled_http_requests_total", map[string]string{"face": "linode", "route": "GET /profile", "status": "200"}, 3},
 		{"profiled_security_events_total", map[string]string{"event": "signin.failed"}, 1},
 		{"profiled_sms_total", map[string]string{"result": "sent"}, 1},
+		{"profiled_client_key_set_reads_total", map[string]string{"result": "failed"}, 1},
 	} {
 		m := sample(fams, tc.name, tc.labels)
 		if m == nil || m.GetCounter().GetValue() != tc.want {

@@ -239,6 +239,17 @@ func serve(ctx context.Context, e *env, c serveConfig) error {
 	var observe func(reqlog.Observed)
 	var store core.Store = st
 	var deliverer core.Deliverer
+	// A client's jwks_uri that fails refuses its assertions: the operator
+	// hears of it here, and in the metrics below.
+	clientKeys := clientjwt.New(nil, nil)
+	keySetRead := func(err error) {}
+	clientKeys.OnRead = func(uri string, err error) {
+		keySetRead(err)
+		if err != nil {
+			logger.Warn("a client's key set could not be read at its jwks_uri: its client_assertions are refused until it answers "+
+				"(profiled oauth-clients list --json names the client)", slog.String("jwks_uri", uri), slog.String("error", err.Error()))
+		}
+	}
 	// counted wraps the deliverer of back-channel logouts, which needs the
 	// service, made below, in the metrics.
 	counted := func(d core.Deliverer) core.Deliverer { return d }
@@ -258,6 +269,7 @@ func serve(ctx context.Context, e *env, c serveConfig) error {
 		counted = func(d core.Deliverer) core.Deliverer { return m.Deliveries(core.OutboxLogout, d) }
 		m.WatchOutbox(core.OutboxLogout, func(ctx context.Context) (int, error) { return st.OutboxDepth(ctx, core.OutboxLogout) })
 		watchStore(m, st)
+		keySetRead = m.KeySetRead
 		events, observe = m.Events(events), m.Observe
 		store, sender = m.Store(st), m.SMS(sender)
 		mctx, stopMetrics := context.WithCancel(ctx)
@@ -271,7 +283,7 @@ func serve(ctx context.Context, e *env, c serveConfig) error {
 	// The clients whose preferences namespaces exist: the registered ones,
 	// and those named on the command line.
 	directory := core.ClientDirectories{core.RegisteredClients{Store: store}, clients}
-	cfg := core.Config{Store: store, Box: box, SMS: sender, Clients: directory, ClientKeys: clientjwt.New(nil, nil), Events: events, EventsOutbox: deliverer != nil,
+	cfg := core.Config{Store: store, Box: box, SMS: sender, Clients: directory, ClientKeys: clientKeys, Events: events, EventsOutbox: deliverer != nil,
 		Mail: mailSender != nil, PublicURL: c.iam.publicURL, Signup: c.mail.signup, Quotas: c.quotas.core(), Logouts: true}
 	if idp != nil {
 		cfg.Identity = idp

@@ -23,7 +23,12 @@ import (
 )
 
 // Keys implements core.ClientKeys.
-type Keys struct{ cache keyCache }
+type Keys struct {
+	cache keyCache
+	// OnRead, if set, is told of each read of a published key set and
+	// its failure (nil: a set was kept), for the log and the metrics.
+	OnRead func(uri string, err error)
+}
 
 // New returns the Keys that read published key sets through client (nil:
 // one of its own), keeping them by the clock now (nil: time.Now).

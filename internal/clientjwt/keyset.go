@@ -75,6 +75,9 @@ func (k *Keys) KeySet(ctx context.Context, uri string, fresh bool) (string, erro
 	// be waiting on too, up to readTimeout.
 	v, _, _ := c.reads.Do(uri, func() (any, error) {
 		set := c.read(context.WithoutCancel(ctx), uri)
+		if k.OnRead != nil {
+			k.OnRead(uri, set.err)
+		}
 		c.mu.Lock()
 		defer c.mu.Unlock()
 		if len(c.sets) >= maxCachedSets {
