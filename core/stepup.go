@@ -1,6 +1,9 @@
 package core
 
-import "strings"
+import (
+	"context"
+	"strings"
+)
 
 // A client may require a second factor (OAuthClient.RequireMFA, set by
 // the operator): an admin console, a deploy tool. A user then approves
@@ -46,4 +49,55 @@ func (s *Service) checkSecondFactor(a Actor, c OAuthClient) error {
 			"sign in again, with the code of your authenticator app"}
 	}
 	return err
+}
+
+// ConfirmSecondFactor has the user of session a, signed in without a
+// second factor, prove it with a TOTP or scratch code, as an application
+// that requires one asks: the session then holds it (its AuthMethods say
+// mfa) and stays the same session, so the applications signed in from it
+// keep it, where signing in again would sign them out. A wrong code
+// counts as a failed sign-in, under the same limits as SignInTFA's.
+func (s *Service) ConfirmSecondFactor(ctx context.Context, a Actor, typed, ip string) error {
+	switch {
+	case a.Token.Kind != TokenSession:
+		return &Error{Kind: KindForbidden, Reason: "Only a signed-in user can confirm their second factor"}
+	case !a.User.TwoFactorAuth:
+		return Invalid("code", "two-factor authentication is off for you: turn it on first (POST /v4/profile/tfa-enable)")
+	}
+	code := secondFactorCode(typed)
+	if code == "" {
+		return Invalid("code", "code is required: a 6-digit code from your authenticator app, or a scratch code")
+	}
+	if len(code) > 64 {
+		return Invalid("code", "code must be a 6-digit code or a 16-character scratch code")
+	}
+	ip = clean(ip, maxIPLength)
+	resv, err := s.reserveSignIn(ctx, keysFor(a.User.Username, ip))
+	if err != nil {
+		return err
+	}
+	now := s.now()
+	wrong := false
+	err = s.update(ctx, func(tx Tx, note func(Event)) error {
+		// A wrong code commits, with the failure reserved for it.
+		if ok, err := s.lockedSecondFactor(ctx, tx, a.User.ID, code, now); err != nil || !ok {
+			wrong = err == nil
+			return err
+		}
+		if err := tx.SetSessionAuthMethods(ctx, a.User.ID, a.Token.ID, AuthPasswordAndOneTime); err != nil {
+			return notFound(err, "confirm second factor") // signed out meanwhile: not found
+		}
+		note(Event{Name: EventSignInSucceeded, UserID: a.User.ID, Username: a.User.Username, Detail: "second factor confirmed"})
+		return resv.succeed(ctx, tx, now)
+	})
+	if err != nil {
+		return err
+	}
+	if wrong {
+		if err := s.failSignIn(ctx, a.User, ip, Event{Name: EventSignInFailed, UserID: a.User.ID, Username: a.User.Username, Detail: "second factor"}); err != nil {
+			return err
+		}
+		return errBadCode()
+	}
+	return nil
 }

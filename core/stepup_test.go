@@ -71,7 +71,8 @@ func TestClientRequiresSecondFactor(t *testing.T) {
 	noErr(t, err)
 	first, err := e.svc.SignInTFA(e.ctx, core.TFASignInRequest{Challenge: res.Challenge, Code: totpCode(t, totpSecret, e.clock.Now())})
 	withCode := actor(first, err)
-	onDevice := actor(e.svc.SignIn(e.ctx, core.SignInRequest{Username: "alice", Password: alicePassword, DeviceSecret: first.DeviceSecret}))
+	deviceRes, err := e.svc.SignIn(e.ctx, core.SignInRequest{Username: "alice", Password: alicePassword, DeviceSecret: first.DeviceSecret})
+	onDevice, onDeviceSecret := actor(deviceRes, err), deviceRes.SessionSecret
 	if need, err := e.svc.NeedsSecondFactor(onDevice, rp); !need || err != nil {
 		t.Errorf("a trusted device's session: need %v, %v", need, err)
 	}
@@ -98,4 +99,30 @@ func TestClientRequiresSecondFactor(t *testing.T) {
 	}
 	again := actor(e.svc.SignInTFA(e.ctx, core.TFASignInRequest{Challenge: stepUp.Challenge, Code: totpCode(t, totpSecret, e.clock.Now())}))
 	noErr(t, approve(again, rp))
+
+	// Or the session of the trusted device types the code, and is the
+	// same session, holding the factor from then on.
+	e.clock.Advance(31 * time.Second)
+	wantErr(t, e.svc.ConfirmSecondFactor(e.ctx, onDevice, "000000", "192.0.2.1"), core.KindUnauthorized, "code")
+	wantErr(t, e.svc.ConfirmSecondFactor(e.ctx, onDevice, "", "192.0.2.1"), core.KindInvalid, "code")
+	wantErr(t, e.svc.ConfirmSecondFactor(e.ctx, bob, "123456", "192.0.2.1"), core.KindInvalid, "code")
+	noErr(t, e.svc.ConfirmSecondFactor(e.ctx, onDevice, totpCode(t, totpSecret, e.clock.Now()), "192.0.2.1"))
+	confirmed, err := e.svc.Authenticate(e.ctx, onDeviceSecret)
+	noErr(t, err)
+	if confirmed.Token.ID != onDevice.Token.ID || !confirmed.Token.AuthMethods.Has("mfa") {
+		t.Fatalf("the session after its second factor: %+v", confirmed.Token)
+	}
+	noErr(t, approve(confirmed, rp))
+	_, personal, err := e.svc.CreateToken(e.ctx, confirmed, core.TokenCreate{Label: "cli"})
+	noErr(t, err)
+	pa, err := e.svc.Authenticate(e.ctx, personal)
+	noErr(t, err)
+	wantErr(t, e.svc.ConfirmSecondFactor(e.ctx, pa, "123456", "192.0.2.1"), core.KindForbidden, "")
+
+	// Guessing it is limited as signing in is.
+	var guessErr error
+	for i := 0; i < 30 && core.KindOf(guessErr) != core.KindTooManyRequests; i++ {
+		guessErr = e.svc.ConfirmSecondFactor(e.ctx, onDevice, "000000", "192.0.2.1")
+	}
+	wantErr(t, guessErr, core.KindTooManyRequests, "")
 }

@@ -108,6 +108,9 @@ type Writer interface {
 
 	CreateToken(ctx context.Context, t *Token) error // sets t.ID
 	UpdateTokenLabel(ctx context.Context, userID, id int64, label string) error
+	// SetSessionAuthMethods records how the user's session id was signed
+	// in (stepup.go); ErrNotFound when it is no session of theirs.
+	SetSessionAuthMethods(ctx context.Context, userID, id int64, methods AuthMethods) error
 	DeleteToken(ctx context.Context, userID, id int64) error
 	// DeleteSessionApps deletes the user's authorizations that are
 	// SessionBound to the session sid, with their tokens; none is no error.

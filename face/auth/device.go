@@ -91,11 +91,9 @@ func (s *server) deviceSubmit(w http.ResponseWriter, r *http.Request) {
 		if err == nil {
 			var stepUp bool
 			if stepUp, err = s.svc.NeedsSecondFactor(a, req.Client); stepUp {
-				// Back to the code's form, filled in, after a sign-in with
+				// Back to the code's form, filled in, once the user typed
 				// the second factor the client requires.
-				if s.signOut(w, r) {
-					signInFirstWith(w, r, devicePath+"?"+url.Values{"user_code": {req.UserCode}}.Encode(), true)
-				}
+				confirmFirst(w, r, devicePath+"?"+url.Values{"user_code": {req.UserCode}}.Encode())
 				return
 			}
 		}

@@ -294,8 +294,8 @@ func (s *server) authorizePage(w http.ResponseWriter, r *http.Request) {
 		s.signInAgain(w, r, az, v)
 		return
 	}
-	// A client that requires a second factor the session lacks: sign in
-	// again with it, or learn how to turn one on.
+	// A client that requires a second factor the session lacks: type it,
+	// in the same session, or learn how to turn one on.
 	switch stepUp, err := s.svc.NeedsSecondFactor(a, az.Client); {
 	case (err != nil || stepUp) && none:
 		fail("interaction_required", "This application requires a sign-in with a second factor")
@@ -305,7 +305,7 @@ func (s *server) authorizePage(w http.ResponseWriter, r *http.Request) {
 		s.errorPage(w, r, st, msg)
 		return
 	case stepUp:
-		s.signInAgain(w, r, az, v)
+		confirmFirst(w, r, r.URL.RequestURI())
 		return
 	}
 	known := false

@@ -155,6 +155,48 @@ func (s *server) signInTFASubmit(w http.ResponseWriter, r *http.Request) {
 	s.signedIn(w, r, res, next)
 }
 
+type confirmData struct {
+	CSRF, Next, Username, Error string
+}
+
+// confirmPage is GET /auth/signin/confirm: a signed-in user without their
+// second factor types it, for an application that requires it
+// (core/stepup.go), and goes on to next in the same session.
+func (s *server) confirmPage(w http.ResponseWriter, r *http.Request) {
+	next := safeNext(r.URL.Query().Get("next"))
+	a, ok := s.session(r)
+	switch {
+	case !ok:
+		signInFirstWith(w, r, next, true)
+		return
+	case a.Token.AuthMethods.Has("mfa"):
+		http.Redirect(w, r, next, http.StatusSeeOther) // typed already
+		return
+	}
+	s.render(w, r, http.StatusOK, "confirm", confirmData{CSRF: s.csrfToken(w, r), Next: next, Username: a.User.Username})
+}
+
+func (s *server) confirmSubmit(w http.ResponseWriter, r *http.Request) {
+	next := safeNext(r.PostForm.Get("next"))
+	a, ok := s.session(r)
+	if !ok {
+		signInFirstWith(w, r, next, true)
+		return
+	}
+	if err := s.svc.ConfirmSecondFactor(r.Context(), a, r.PostForm.Get("code"), s.clientIP(r)); err != nil {
+		st, msg := s.pageError(w, r, err)
+		s.render(w, r, st, "confirm", confirmData{CSRF: cookie(r, csrfCookie), Next: next, Username: a.User.Username, Error: msg})
+		return
+	}
+	http.Redirect(w, r, next, http.StatusSeeOther)
+}
+
+// confirmFirst sends a signed-in browser to type its second factor, to
+// come back to back in the same session.
+func confirmFirst(w http.ResponseWriter, r *http.Request, back string) {
+	http.Redirect(w, r, "/auth/signin/confirm?"+url.Values{"next": {back}}.Encode(), http.StatusSeeOther)
+}
+
 func (s *server) signOutSubmit(w http.ResponseWriter, r *http.Request) {
 	if s.signOut(w, r) {
 		http.Redirect(w, r, defaultNext, http.StatusSeeOther)

@@ -70,6 +70,8 @@ func (s *server) routes() {
 	s.handle("GET /auth/signin", s.signInPage)
 	s.handle("POST /auth/signin", s.form(s.signInSubmit))
 	s.handle("POST /auth/signin/tfa", s.form(s.signInTFASubmit))
+	s.handle("GET /auth/signin/confirm", s.confirmPage)
+	s.handle("POST /auth/signin/confirm", s.form(s.confirmSubmit))
 	s.handle("POST /auth/signout", s.form(s.signOutSubmit))
 	s.handle("GET /auth/recover", s.offered(s.recoverPage))
 	s.handle("POST /auth/recover", s.offered(s.form(s.recoverSubmit)))

@@ -18,13 +18,17 @@ import (
 	"github.com/profiled/profiled/internal/testenv"
 )
 
+var challengeField = regexp.MustCompile(`name="challenge" value="([^"]+)"`)
+
 // TestClientRequiresSecondFactorPages: the authorization request of a
 // client that requires a second factor, from a browser signed in on a
-// trusted device (no code typed), signs it out and asks for the second
-// factor, which the device does not skip then; back at the request, the
-// consent gives a code whose ID token (go-oidc) holds mfa in amr. With
-// prompt=none it is interaction_required; a user without TFA is told to
-// turn it on; the device page asks for the second factor the same way.
+// trusted device (no code typed), asks for the code in the same session:
+// a wrong one is refused, the right one goes back to the request, whose
+// ID token (go-oidc) then holds mfa in amr, and the application the
+// session signed in to before keeps its tokens. A browser not signed in
+// signs in with the code, which its trusted device does not skip then.
+// With prompt=none it is interaction_required; the device page asks the
+// same way; a user without TFA is told to turn it on.
 func TestClientRequiresSecondFactorPages(t *testing.T) {
 	for _, b := range testenv.Backends(t) {
 		t.Run(b.Name, func(t *testing.T) {
@@ -33,90 +37,133 @@ func TestClientRequiresSecondFactorPages(t *testing.T) {
 			_, personal := e.user("alice")
 			totpSecret, _ := e.enableTFA(personal)
 			const redirect = "https://admin.example/cb"
-			cl, clientSecret := e.app("Admin", "https://admin.example", redirect)
+			admin, adminSecret := e.app("Admin", "https://admin.example", redirect)
 			yes := true
-			if _, err := e.svc.UpdateOAuthClient(ctx, cl.ID, core.OAuthClientUpdate{RequireMFA: &yes}); err != nil {
+			if _, err := e.svc.UpdateOAuthClient(ctx, admin.ID, core.OAuthClientUpdate{RequireMFA: &yes}); err != nil {
 				t.Fatal(err)
 			}
+			wiki, wikiSecret := e.app("Wiki", "https://wiki.example", "https://wiki.example/cb")
 			provider, err := oidc.NewProvider(ctx, e.srv.URL)
 			if err != nil {
 				t.Fatal(err)
 			}
-			conf := &oauth2.Config{ClientID: cl.ID, ClientSecret: clientSecret, RedirectURL: redirect,
+			conf := &oauth2.Config{ClientID: admin.ID, ClientSecret: adminSecret, RedirectURL: redirect,
 				Endpoint: provider.Endpoint(), Scopes: []string{oidc.ScopeOpenID}}
-
-			// A trusted device, then a sign-in on it without the code.
-			browser := client(t)
-			resp := e.form(browser, "/auth/signin", "/auth/signin", url.Values{"username": {"alice"}, "password": {password}, "remember_me": {"1"}})
-			challenge := regexp.MustCompile(`name="challenge" value="([^"]+)"`).FindStringSubmatch(readAll(resp))
-			if challenge == nil {
-				t.Fatal("no TFA page after the password")
+			wikiConf := &oauth2.Config{ClientID: wiki.ID, ClientSecret: wikiSecret, RedirectURL: "https://wiki.example/cb",
+				Endpoint: provider.Endpoint(), Scopes: []string{oidc.ScopeOpenID}}
+			exchange := func(c *oauth2.Config, back *url.URL, verifier string) *oauth2.Token {
+				t.Helper()
+				tok, err := c.Exchange(ctx, back.Query().Get("code"), oauth2.VerifierOption(verifier))
+				if err != nil {
+					t.Fatal(err)
+				}
+				return tok
 			}
-			readAll(e.post(browser, "/auth/signin/tfa", withCSRF(browser, e, url.Values{"challenge": {challenge[1]}, "code": {e.code(totpSecret)}})))
+			amr := func(tok *oauth2.Token) []string {
+				t.Helper()
+				raw, _ := tok.Extra("id_token").(string)
+				idt, err := provider.Verifier(&oidc.Config{ClientID: admin.ID}).Verify(ctx, raw)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var claims struct {
+					AMR []string `json:"amr"`
+				}
+				if err := idt.Claims(&claims); err != nil {
+					t.Fatal(err)
+				}
+				return claims.AMR
+			}
+			get := func(c *http.Client, at string) (*http.Response, string) {
+				t.Helper()
+				resp, err := c.Get(at)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return resp, readAll(resp)
+			}
+			approve := map[string][]string{"decision": {"approve"}}
+
+			// A trusted device, then a sign-in on it without the code, and
+			// a sign-in to the wiki from that session.
+			browser := client(t)
+			body := readAll(e.form(browser, "/auth/signin", "/auth/signin", url.Values{"username": {"alice"}, "password": {password}, "remember_me": {"1"}}))
+			tfa := pageForm(body)
+			tfa.Set("code", e.code(totpSecret))
+			readAll(e.post(browser, "/auth/signin/tfa", tfa))
 			readAll(e.post(browser, "/auth/signout", withCSRF(browser, e, url.Values{})))
-			resp = e.form(browser, "/auth/signin", "/auth/signin", url.Values{"username": {"alice"}, "password": {password}})
+			resp := e.form(browser, "/auth/signin", "/auth/signin", url.Values{"username": {"alice"}, "password": {password}})
 			if readAll(resp); resp.StatusCode != http.StatusSeeOther {
 				t.Fatalf("a sign-in on the trusted device: %d, want 303 (no second factor)", resp.StatusCode)
 			}
+			wikiVerifier := oauth2.GenerateVerifier()
+			wikiTok := exchange(wikiConf, e.consent(browser, wikiConf.AuthCodeURL("w", oauth2.S256ChallengeOption(wikiVerifier)), approve), wikiVerifier)
 
 			verifier := oauth2.GenerateVerifier()
 			authURL := conf.AuthCodeURL("st", oauth2.S256ChallengeOption(verifier))
-			silent, err := browser.Get(authURL + "&prompt=none")
-			if err != nil {
-				t.Fatal(err)
-			}
-			readAll(silent)
+			silent, _ := get(browser, authURL+"&prompt=none")
 			if back, _ := url.Parse(silent.Header.Get("Location")); back == nil || back.Query().Get("error") != "interaction_required" {
 				t.Fatalf("prompt=none without the second factor: %d to %q", silent.StatusCode, silent.Header.Get("Location"))
 			}
-			resp, err = browser.Get(authURL)
-			if err != nil {
-				t.Fatal(err)
+			resp, _ = get(browser, authURL)
+			confirmAt := resp.Header.Get("Location")
+			if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(confirmAt, "/auth/signin/confirm?") {
+				t.Fatalf("the request without the second factor: %d to %q, want the page asking for it", resp.StatusCode, confirmAt)
 			}
-			readAll(resp)
-			signInAt := resp.Header.Get("Location")
-			if resp.StatusCode != http.StatusSeeOther || !strings.Contains(signInAt, "second_factor=1") {
-				t.Fatalf("the request without the second factor: %d to %q, want the sign-in asking for it", resp.StatusCode, signInAt)
+			_, page := get(browser, e.srv.URL+confirmAt)
+			form := pageForm(page)
+			if form.Get("next") == "" || !strings.Contains(page, `id="second-factor"`) {
+				t.Fatalf("the page asking for the second factor: %s", page)
 			}
-			page, err := browser.Get(e.srv.URL + signInAt)
-			if err != nil {
-				t.Fatal(err)
+			form.Set("code", "000000")
+			if resp := e.post(browser, "/auth/signin/confirm", form); resp.StatusCode != http.StatusUnauthorized ||
+				!strings.Contains(readAll(resp), `id="error"`) {
+				t.Fatalf("a wrong code: %d", resp.StatusCode)
 			}
-			form := pageForm(readAll(page))
-			if form.Get("second_factor") != "1" || form.Get("next") == "" {
-				t.Fatalf("the sign-in page does not carry the second factor: %v", form)
-			}
-			form.Set("username", "alice")
-			form.Set("password", password)
-			body := readAll(e.post(browser, "/auth/signin", form))
-			challenge = regexp.MustCompile(`name="challenge" value="([^"]+)"`).FindStringSubmatch(body)
-			if challenge == nil {
-				t.Fatalf("the trusted device skipped the second factor that was asked for: %s", body)
-			}
-			e.clock.Advance(30 * time.Second) // past the step used
-			tfa := pageForm(body)
-			tfa.Set("code", e.code(totpSecret))
-			resp = e.post(browser, "/auth/signin/tfa", tfa)
+			e.clock.Advance(30 * time.Second) // past the step the sign-in used
+			form.Set("code", e.code(totpSecret))
+			resp = e.post(browser, "/auth/signin/confirm", form)
 			readAll(resp)
 			next := resp.Header.Get("Location")
 			if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(next, "/oauth/authorize?") {
 				t.Fatalf("after the second factor: %d to %q, want the request again", resp.StatusCode, next)
 			}
-			back := e.consent(browser, e.srv.URL+next, url.Values{"decision": {"approve"}})
-			tok, err := conf.Exchange(ctx, back.Query().Get("code"), oauth2.VerifierOption(verifier))
-			if err != nil {
-				t.Fatal(err)
+			if got := amr(exchange(conf, e.consent(browser, e.srv.URL+next, approve), verifier)); !slices.Contains(got, "mfa") {
+				t.Fatalf("the ID token's amr: %v", got)
 			}
-			raw, _ := tok.Extra("id_token").(string)
-			idt, err := provider.Verifier(&oidc.Config{ClientID: cl.ID}).Verify(ctx, raw)
-			if err != nil {
-				t.Fatal(err)
+			var info map[string]any
+			e.call("GET", "/oauth/userinfo", wikiTok.AccessToken, "", 200, &info) // the session, and the wiki's sign-in, go on
+
+			// Not signed in: the sign-in asks for the code, which the
+			// trusted device does not skip then.
+			readAll(e.post(browser, "/auth/signout", withCSRF(browser, e, url.Values{})))
+			verifier = oauth2.GenerateVerifier()
+			resp, _ = get(browser, conf.AuthCodeURL("st", oauth2.S256ChallengeOption(verifier)))
+			signInAt := resp.Header.Get("Location")
+			if resp.StatusCode != http.StatusSeeOther || !strings.Contains(signInAt, "second_factor=1") {
+				t.Fatalf("the request, signed out: %d to %q, want the sign-in asking for the second factor", resp.StatusCode, signInAt)
 			}
-			var claims struct {
-				AMR []string `json:"amr"`
+			_, page = get(browser, e.srv.URL+signInAt)
+			form = pageForm(page)
+			if form.Get("second_factor") != "1" || form.Get("next") == "" {
+				t.Fatalf("the sign-in page does not carry the second factor: %v", form)
 			}
-			if err := idt.Claims(&claims); err != nil || !slices.Contains(claims.AMR, "mfa") {
-				t.Fatalf("the ID token's amr: %v %v", claims.AMR, err)
+			form.Set("username", "alice")
+			form.Set("password", password)
+			body = readAll(e.post(browser, "/auth/signin", form))
+			if challengeField.FindStringSubmatch(body) == nil {
+				t.Fatalf("the trusted device skipped the second factor that was asked for: %s", body)
+			}
+			e.clock.Advance(30 * time.Second) // past the step used
+			tfa = pageForm(body)
+			tfa.Set("code", e.code(totpSecret))
+			resp = e.post(browser, "/auth/signin/tfa", tfa)
+			readAll(resp)
+			if next = resp.Header.Get("Location"); resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(next, "/oauth/authorize?") {
+				t.Fatalf("after the sign-in: %d to %q, want the request again", resp.StatusCode, next)
+			}
+			if got := amr(exchange(conf, e.consent(browser, e.srv.URL+next, approve), verifier)); !slices.Contains(got, "mfa") {
+				t.Fatalf("the ID token's amr: %v", got)
 			}
 
 			// The device page asks for it the same way.
@@ -135,7 +182,7 @@ func TestClientRequiresSecondFactorPages(t *testing.T) {
 			readAll(e.form(browser, "/auth/signin", "/auth/signin", url.Values{"username": {"alice"}, "password": {password}}))
 			resp = e.form(browser, "/oauth/device", "/oauth/device", url.Values{"user_code": {da.UserCode}})
 			readAll(resp)
-			if at := resp.Header.Get("Location"); resp.StatusCode != http.StatusSeeOther || !strings.Contains(at, "second_factor=1") ||
+			if at := resp.Header.Get("Location"); resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(at, "/auth/signin/confirm?") ||
 				!strings.Contains(at, url.QueryEscape("/oauth/device?user_code=")) {
 				t.Fatalf("the device page without the second factor: %d to %q", resp.StatusCode, at)
 			}
@@ -144,11 +191,8 @@ func TestClientRequiresSecondFactorPages(t *testing.T) {
 			e.user("bob")
 			bobs := client(t)
 			readAll(e.form(bobs, "/auth/signin", "/auth/signin", url.Values{"username": {"bob"}, "password": {password}}))
-			resp, err = bobs.Get(conf.AuthCodeURL("st", oauth2.S256ChallengeOption(verifier)))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if body := html.UnescapeString(readAll(resp)); resp.StatusCode != http.StatusForbidden || !strings.Contains(body, "turn it on") {
+			resp, body = get(bobs, conf.AuthCodeURL("st", oauth2.S256ChallengeOption(verifier)))
+			if body = html.UnescapeString(body); resp.StatusCode != http.StatusForbidden || !strings.Contains(body, "turn it on") {
 				t.Fatalf("a user without TFA: %d %s", resp.StatusCode, body)
 			}
 		})

@@ -60,6 +60,11 @@ func (t Tx) CreateToken(ctx context.Context, tok *core.Token) error {
 		t.nullTime(tok.Expiry), tok.Prefix, tok.Hash, tok.ClientID, appID, string(tok.AuthMethods))
 }
 
+func (t Tx) SetSessionAuthMethods(ctx context.Context, userID, id int64, methods core.AuthMethods) error {
+	return t.exec(ctx, "set session auth methods", `UPDATE tokens SET amr = ? WHERE user_id = ? AND id = ? AND kind = ?`,
+		string(methods), userID, id, string(core.TokenSession))
+}
+
 func (t Tx) UpdateTokenLabel(ctx context.Context, userID, id int64, label string) error {
 	return t.exec(ctx, "update token", `UPDATE tokens SET label = ? WHERE user_id = ? AND id = ?`, label, userID, id)
 }

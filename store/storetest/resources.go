@@ -110,6 +110,17 @@ func testTokens(t *testing.T, s core.Store) {
 	got, err = s.Token(ctx, u.ID, expiring.ID)
 	noErr(t, "Token", err)
 	equal(t, "the other token, untouched", got, expiring)
+
+	update(t, s, func(tx core.Tx) error { return tx.SetSessionAuthMethods(ctx, u.ID, expiring.ID, core.AuthPassword) })
+	tok, _, err := s.TokenByHash(ctx, expiring.Hash)
+	noErr(t, "TokenByHash", err)
+	expiring.AuthMethods = core.AuthPassword
+	equal(t, "a session after SetSessionAuthMethods", tok, expiring)
+	personal := newToken(t, s, core.Token{UserID: u.ID, Label: "cli"})
+	wantErr(t, "SetSessionAuthMethods of a personal token",
+		updateErr(t, s, func(tx core.Tx) error { return tx.SetSessionAuthMethods(ctx, u.ID, personal.ID, core.AuthPassword) }), core.ErrNotFound)
+	wantErr(t, "SetSessionAuthMethods of another user's session",
+		updateErr(t, s, func(tx core.Tx) error { return tx.SetSessionAuthMethods(ctx, u.ID+1, expiring.ID, core.AuthPassword) }), core.ErrNotFound)
 }
 
 func testTokenScoping(t *testing.T, s core.Store) {
