@@ -838,3 +838,86 @@ func TestReplicasClientAssertionsOnce(t *testing.T) {
 		}
 	})
 }
+
+// TestReplicasConfirmSecondFactor: a session of a trusted device types
+// its second factor (stepup.go). One code sent to both replicas at once
+// is taken once, and both replicas then see the session holding the
+// factor, though each had it in its token cache; wrong codes sent at
+// once to both are judged no more often than the sign-in limits allow.
+func TestReplicasConfirmSecondFactor(t *testing.T) {
+	forBackends(t, func(t *testing.T, r *replicas) {
+		onDevice := func(name string) (core.Actor, string, string) {
+			t.Helper()
+			a, sec := r.readyForTFA(name)
+			_, err := r.B().ConfirmTFA(r.ctx, a, totpCode(t, sec.Secret, r.clock.Now()))
+			noErr(t, err)
+			noErr(t, r.A().SetPassword(r.ctx, a.User.ID, alicePassword))
+			r.clock.Advance(30 * time.Second)
+			res, err := r.A().SignIn(r.ctx, core.SignInRequest{Username: name, Password: alicePassword, RememberMe: true})
+			noErr(t, err)
+			done, err := r.B().SignInTFA(r.ctx, core.TFASignInRequest{Challenge: res.Challenge, Code: totpCode(t, sec.Secret, r.clock.Now())})
+			noErr(t, err)
+			r.clock.Advance(30 * time.Second)
+			res, err = r.A().SignIn(r.ctx, core.SignInRequest{Username: name, Password: alicePassword, DeviceSecret: done.DeviceSecret})
+			noErr(t, err)
+			session, err := r.B().Authenticate(r.ctx, res.SessionSecret)
+			noErr(t, err)
+			return session, res.SessionSecret, sec.Secret
+		}
+
+		session, secret, totpSecret := onDevice("stepper")
+		for _, svc := range r.svc { // each replica's cache holds the session
+			a, err := svc.Authenticate(r.ctx, secret)
+			noErr(t, err)
+			if a.Token.AuthMethods.Has("mfa") {
+				t.Fatal("a trusted device's session holds the second factor")
+			}
+		}
+		code := totpCode(t, totpSecret, r.clock.Now())
+		errs := make([]error, 10)
+		fns := make([]func(), len(errs))
+		for i := range fns {
+			svc := r.svc[i%2]
+			fns[i] = func() { errs[i] = svc.ConfirmSecondFactor(r.ctx, session, code, "192.0.2.9") }
+		}
+		together(fns...)
+		taken := 0
+		for _, err := range errs {
+			switch {
+			case err == nil:
+				taken++
+			case core.KindOf(err) != core.KindUnauthorized && core.KindOf(err) != core.KindTooManyRequests:
+				t.Fatalf("a confirmation: %v", err)
+			}
+		}
+		if taken != 1 {
+			t.Fatalf("one code sent 10 times at once was taken %d times", taken)
+		}
+		for i, svc := range r.svc {
+			a, err := svc.Authenticate(r.ctx, secret)
+			noErr(t, err)
+			if !a.Token.AuthMethods.Has("mfa") || a.Token.ID != session.Token.ID {
+				t.Fatalf("replica %d sees the session as %+v after its second factor", i, a.Token)
+			}
+		}
+
+		guesser, _, _ := onDevice("guesser")
+		errs = make([]error, 16)
+		fns = make([]func(), len(errs))
+		for i := range fns {
+			svc := r.svc[i%2]
+			fns[i] = func() { errs[i] = svc.ConfirmSecondFactor(r.ctx, guesser, "000000", "192.0.2.10") }
+		}
+		together(fns...)
+		kinds := map[core.Kind]int{}
+		for _, err := range errs {
+			if err == nil || core.AsError(err) == nil {
+				t.Fatalf("a wrong code: %v", err)
+			}
+			kinds[core.KindOf(err)]++
+		}
+		if kinds[core.KindUnauthorized] > 6 || kinds[core.KindUnauthorized]+kinds[core.KindTooManyRequests] != len(errs) {
+			t.Fatalf("%d wrong codes at once: %v judged or refused, want at most 6 judged", len(errs), kinds)
+		}
+	})
+}
