@@ -113,15 +113,17 @@ func FuzzOAuthEndpoints(f *testing.F) {
 
 // FuzzSignedInPages sends any query and any form, as a signed-in user,
 // to the pages that act for them: the authorization page and its consent
-// form, and the device page and its form (with the session's CSRF token,
-// or none). Their approvals store what the input holds, so every input
-// goes to every engine; no answer is a 5xx. The seeds hold a pushed
-// request's request_uri, a user code and the parameters that approve.
+// form, the device page and its form, and the page that asks for a
+// second factor (with the session's CSRF token, or none). Their approvals
+// store what the input holds, so every input goes to every engine; no
+// answer is a 5xx. The seeds hold a pushed request's request_uri, a user
+// code, a client that requires a second factor, and the parameters that
+// approve.
 func FuzzSignedInPages(f *testing.F) {
 	type target struct {
 		url, engine          string
 		svc                  *core.Service
-		web                  core.OAuthClient
+		web, admin           core.OAuthClient
 		requestURI, userCode string
 		session, csrf        string
 	}
@@ -143,6 +145,11 @@ func FuzzSignedInPages(f *testing.F) {
 		if err != nil {
 			f.Fatal(err)
 		}
+		admin, _, err := svc.CreateOAuthClient(ctx, core.OAuthClientCreate{Label: "Admin", Website: "https://admin.example",
+			RedirectURIs: []string{"https://admin.example/cb"}, RequireMFA: true})
+		if err != nil {
+			f.Fatal(err)
+		}
 		pushed, err := svc.PushAuthorization(ctx, core.ClientAuth{ClientID: web.ID, ClientSecret: secret}, "192.0.2.1", core.AuthorizeRequest{ResponseType: "code",
 			RedirectURI: "https://web.example/cb", Scope: "openid"}, map[string]string{"response_type": "code", "scope": "openid",
 			"redirect_uri": "https://web.example/cb", "prompt": "consent"})
@@ -155,7 +162,7 @@ func FuzzSignedInPages(f *testing.F) {
 		}
 		srv := httptest.NewServer(handler(svc))
 		f.Cleanup(srv.Close)
-		targets = append(targets, &target{url: srv.URL, engine: b.Name, svc: svc, web: web, requestURI: pushed.RequestURI, userCode: dev.UserCode})
+		targets = append(targets, &target{url: srv.URL, engine: b.Name, svc: svc, web: web, admin: admin, requestURI: pushed.RequestURI, userCode: dev.UserCode})
 	}
 	client := &http.Client{Timeout: 10 * time.Second,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
@@ -191,17 +198,20 @@ func FuzzSignedInPages(f *testing.F) {
 		"response_type=code&client_id={web}&scope=*&nonce=%FF&decision=approve&scope_account=read_write",
 		"user_code={user_code}", "user_code={user_code}&decision=approve&scope_openid=allow", "user_code=%FF%00&decision=deny",
 		"client_id={web}&prompt=login&max_age=0", "%zz", "",
+		"response_type=code&client_id={admin}&redirect_uri=https://admin.example/cb&scope=openid&decision=approve&scope_openid=allow",
+		"response_type=code&client_id={admin}&scope=openid&prompt=none", "code=123456&next=/oauth/authorize?client_id={admin}",
+		"code=%00&next=//evil.example",
 	} {
-		for i := range 8 {
+		for i := range 12 {
 			f.Add(uint8(i), s)
 		}
 	}
 	f.Fuzz(func(t *testing.T, which uint8, form string) {
-		paths := []string{"/oauth/authorize", "/oauth/device"}
-		path, post, withCSRF := paths[which%2], which&2 != 0, which&4 == 0
+		paths := []string{"/oauth/authorize", "/oauth/device", "/auth/signin/confirm"}
+		path, post, withCSRF := paths[which%3], (which/3)&1 != 0, (which/6)&1 == 0
 		for _, tg := range targets {
 			signIn(t, tg)
-			form := strings.NewReplacer("{web}", tg.web.ID, "{request_uri}", url.QueryEscape(tg.requestURI),
+			form := strings.NewReplacer("{web}", tg.web.ID, "{admin}", tg.admin.ID, "{request_uri}", url.QueryEscape(tg.requestURI),
 				"{user_code}", tg.userCode).Replace(form)
 			var req *http.Request
 			var err error
