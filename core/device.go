@@ -221,7 +221,8 @@ func (s *Service) DecideDevice(ctx context.Context, a Actor, userCode string, gr
 	}
 	decision := DeviceCode{UserCode: d.UserCode, Status: DeviceCodeDenied, UserID: a.User.ID}
 	if grant != nil {
-		if err := s.checkSecondFactor(a, req.Client); err != nil {
+		need, err := s.NeedsSecondFactor(a, req.Client)
+		if err = checkSecondFactor(req.Client, need, err); err != nil {
 			return req, err
 		}
 		granted, err := grant(d.Scopes)

@@ -229,6 +229,9 @@ func (s *Service) idToken(ctx context.Context, r Reader, key *SigningKey, app Ap
 	if in.methods != "" {
 		c["amr"] = strings.Fields(string(in.methods)) // RFC 8176: which a relying party may require
 	}
+	if in.methods.Has("mfa") {
+		c["acr"] = ACRMultiFactor // what acr_values may ask for (stepup.go)
+	}
 	if app.SID != "" {
 		c["sid"] = app.SID // the session a logout token will name (logout.go)
 	}
@@ -282,7 +285,7 @@ func (s *Service) UserInfo(ctx context.Context, a Actor) (map[string]any, error)
 // IdentityClaimsSupported are the claims identityClaims may release, for
 // the provider's metadata.
 func IdentityClaimsSupported() []string {
-	c := []string{"account", "amr", "auth_time", "sub", "preferred_username", "name", "given_name", "family_name", "locale", "zoneinfo", "picture",
+	c := []string{"account", "acr", "amr", "auth_time", "sub", "preferred_username", "name", "given_name", "family_name", "locale", "zoneinfo", "picture",
 		"email", "email_verified", "aud", "exp", "iat", "iss", "nonce", "sid"}
 	slices.Sort(c)
 	return c

@@ -40,10 +40,34 @@ func (s *Service) NeedsSecondFactor(a Actor, c OAuthClient) (bool, error) {
 	return true, nil
 }
 
+// ACRMultiFactor is the authentication context class a relying party
+// asks for in acr_values to have the user sign in with a second factor
+// for this request (OpenID Provider Authentication Policy Extension 1.0,
+// 5: the value Auth0 and others take for it). The ID token of a sign-in
+// with a second factor says it in acr.
+const ACRMultiFactor = "http://schemas.openid.net/pape/policies/2007/06/multi-factor"
+
+// WantsSecondFactor reports whether az asks for a second factor: its
+// client requires one, or its request asked for one (acr_values).
+func (az Authorization) WantsSecondFactor() bool {
+	return az.Client.RequireMFA || az.ACR == ACRMultiFactor
+}
+
+// NeedsSecondFactorFor is NeedsSecondFactor for the request az. A request
+// that asked for a second factor (acr_values) its client does not
+// require asks a voluntary claim (Core 5.5.1.1): a user with a second
+// factor is asked for it, and one without signs in as they can, their ID
+// token then without acr, for the relying party to judge.
+func (s *Service) NeedsSecondFactorFor(a Actor, az Authorization) (bool, error) {
+	if !az.Client.RequireMFA && az.ACR == ACRMultiFactor {
+		return a.User.TwoFactorAuth && !a.Token.AuthMethods.Has("mfa"), nil
+	}
+	return s.NeedsSecondFactor(a, az.Client)
+}
+
 // checkSecondFactor refuses an approval of a request of c from a session
-// that lacks the second factor c requires.
-func (s *Service) checkSecondFactor(a Actor, c OAuthClient) error {
-	need, err := s.NeedsSecondFactor(a, c)
+// that lacks the second factor it needs (need, err: NeedsSecondFactor).
+func checkSecondFactor(c OAuthClient, need bool, err error) error {
 	if err == nil && need {
 		return &Error{Kind: KindForbidden, Field: "second_factor", Reason: c.Label + " requires a sign-in with your second factor: " +
 			"sign in again, with the code of your authenticator app"}

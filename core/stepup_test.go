@@ -126,3 +126,78 @@ func TestClientRequiresSecondFactor(t *testing.T) {
 	}
 	wantErr(t, guessErr, core.KindTooManyRequests, "")
 }
+
+// TestACRValuesAskForSecondFactor: a request with acr_values naming
+// ACRMultiFactor asks for a second factor of a client that does not
+// require one: a session without it is refused until it types it, and
+// the ID token then says acr; a user without TFA signs in as they can,
+// with no acr, for the relying party to judge (a voluntary claim). Other
+// acr values ask nothing; a bad one is invalid_request.
+func TestACRValuesAskForSecondFactor(t *testing.T) {
+	e := newEnv(t)
+	rp, secret := relyingParty(t, e, "Wiki", "")
+	request := func(acr string) (core.Authorization, error) {
+		return e.svc.CheckAuthorize(e.ctx, core.AuthorizeRequest{ClientID: rp.ID, ResponseType: "code", Scope: "openid",
+			RedirectURI: "https://rp.example/cb", ACRValues: acr})
+	}
+	exchange := func(a core.Actor, az core.Authorization) (core.TokenGrant, error) {
+		t.Helper()
+		code, err := e.svc.Approve(e.ctx, a, az, az.Scopes)
+		if err != nil {
+			return core.TokenGrant{}, err
+		}
+		return e.svc.OAuthToken(e.ctx, core.TokenRequest{GrantType: "authorization_code", ClientID: rp.ID, ClientSecret: secret,
+			Code: code, RedirectURI: "https://rp.example/cb", Issuer: testIssuer})
+	}
+	mfa, err := request("urn:example:loa:1 " + core.ACRMultiFactor)
+	noErr(t, err)
+	if mfa.ACR != core.ACRMultiFactor || !mfa.WantsSecondFactor() {
+		t.Fatalf("acr_values with the multi-factor class: %+v", mfa)
+	}
+	other, err := request("urn:example:loa:1")
+	noErr(t, err)
+	if other.ACR != "" || other.WantsSecondFactor() {
+		t.Fatalf("acr_values without it: %+v", other)
+	}
+	for _, bad := range []string{"x\x00", strings.Repeat("a", 5000)} {
+		_, err := request(bad)
+		wantOAuthCode(t, "a bad acr_values", err, core.OAuthInvalidRequest)
+	}
+
+	withPassword(t, e, "bob")
+	res, err := signIn(e, "bob", alicePassword)
+	noErr(t, err)
+	bob, err := e.svc.Authenticate(e.ctx, res.SessionSecret)
+	noErr(t, err)
+	if need, err := e.svc.NeedsSecondFactorFor(bob, mfa); need || err != nil {
+		t.Errorf("a user without TFA, asked by acr_values: need %v, %v", need, err)
+	}
+	g, err := exchange(bob, mfa)
+	noErr(t, err)
+	if _, ok := g.ID.Claims["acr"]; ok {
+		t.Errorf("an ID token without a second factor says acr %v", g.ID.Claims["acr"])
+	}
+
+	_, totpSecret, _ := tfaUser(t, e, "alice")
+	res, err = e.svc.SignIn(e.ctx, core.SignInRequest{Username: "alice", Password: alicePassword, RememberMe: true})
+	noErr(t, err)
+	first, err := e.svc.SignInTFA(e.ctx, core.TFASignInRequest{Challenge: res.Challenge, Code: totpCode(t, totpSecret, e.clock.Now())})
+	noErr(t, err)
+	res, err = e.svc.SignIn(e.ctx, core.SignInRequest{Username: "alice", Password: alicePassword, DeviceSecret: first.DeviceSecret})
+	noErr(t, err)
+	alice, err := e.svc.Authenticate(e.ctx, res.SessionSecret)
+	noErr(t, err)
+	_, err = exchange(alice, mfa)
+	wantErr(t, err, core.KindForbidden, "second_factor")
+	_, err = exchange(alice, other)
+	noErr(t, err)
+	e.clock.Advance(31 * time.Second)
+	noErr(t, e.svc.ConfirmSecondFactor(e.ctx, alice, totpCode(t, totpSecret, e.clock.Now()), "192.0.2.1"))
+	alice, err = e.svc.Authenticate(e.ctx, res.SessionSecret)
+	noErr(t, err)
+	g, err = exchange(alice, mfa)
+	noErr(t, err)
+	if g.ID.Claims["acr"] != core.ACRMultiFactor {
+		t.Errorf("the ID token after the second factor: acr %v", g.ID.Claims["acr"])
+	}
+}

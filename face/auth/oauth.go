@@ -16,7 +16,7 @@ import (
 // authorizeParams are the query parameters of an authorization request,
 // carried through the consent form in hidden fields.
 var authorizeParams = []string{"client_id", "redirect_uri", "response_type", "scope", "state", "code_challenge", "code_challenge_method", "nonce",
-	"max_age"}
+	"max_age", "acr_values"}
 
 // pushedParams are what a pushed request (RFC 9126) keeps: those, and
 // prompt, which the authorization page reads.
@@ -109,7 +109,7 @@ func authorizeRequest(v url.Values) core.AuthorizeRequest {
 	return core.AuthorizeRequest{ClientID: v.Get("client_id"), RedirectURI: v.Get("redirect_uri"),
 		ResponseType: v.Get("response_type"), Scope: v.Get("scope"), State: v.Get("state"),
 		CodeChallenge: v.Get("code_challenge"), CodeChallengeMethod: v.Get("code_challenge_method"), Nonce: v.Get("nonce"),
-		MaxAge: v.Get("max_age")}
+		MaxAge: v.Get("max_age"), ACRValues: v.Get("acr_values")}
 }
 
 // redirectTo sends the browser back to the application with params added
@@ -288,7 +288,7 @@ func (s *server) authorizePage(w http.ResponseWriter, r *http.Request) {
 		fail("login_required", "The user is not signed in, or signed in longer ago than max_age")
 		return
 	case !ok && (az.Pushed != "" || !login):
-		signInFirstWith(w, r, r.URL.RequestURI(), az.Client.RequireMFA)
+		signInFirstWith(w, r, r.URL.RequestURI(), az.WantsSecondFactor())
 		return
 	case !ok || s.svc.MustSignInAgain(a, az, login):
 		s.signInAgain(w, r, az, v)
@@ -296,7 +296,7 @@ func (s *server) authorizePage(w http.ResponseWriter, r *http.Request) {
 	}
 	// A client that requires a second factor the session lacks: type it,
 	// in the same session, or learn how to turn one on.
-	switch stepUp, err := s.svc.NeedsSecondFactor(a, az.Client); {
+	switch stepUp, err := s.svc.NeedsSecondFactorFor(a, az); {
 	case (err != nil || stepUp) && none:
 		fail("interaction_required", "This application requires a sign-in with a second factor")
 		return
@@ -348,7 +348,7 @@ func (s *server) signInAgain(w http.ResponseWriter, r *http.Request, az core.Aut
 		v.Del("max_age")
 		back = v
 	}
-	signInFirstWith(w, r, "/oauth/authorize?"+back.Encode(), az.Client.RequireMFA)
+	signInFirstWith(w, r, "/oauth/authorize?"+back.Encode(), az.WantsSecondFactor())
 }
 
 // authorizeSubmit is the consent form: approve with the scopes the user

@@ -60,6 +60,7 @@ func (s *server) metadata(w http.ResponseWriter, r *http.Request) {
 		"subject_types_supported":                        []string{"public"},
 		"id_token_signing_alg_values_supported":          []string{"RS256"},
 		"claims_supported":                               core.IdentityClaimsSupported(),
+		"acr_values_supported":                           []string{core.ACRMultiFactor},
 	}
 	if s.svc.TakesClientKeys() {
 		for _, ep := range []string{"token", "introspection", "revocation"} {

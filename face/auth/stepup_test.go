@@ -98,6 +98,12 @@ func TestClientRequiresSecondFactorPages(t *testing.T) {
 			}
 			wikiVerifier := oauth2.GenerateVerifier()
 			wikiTok := exchange(wikiConf, e.consent(browser, wikiConf.AuthCodeURL("w", oauth2.S256ChallengeOption(wikiVerifier)), approve), wikiVerifier)
+			// The wiki does not require the factor, but may ask for it.
+			acr := oauth2.SetAuthURLParam("acr_values", core.ACRMultiFactor)
+			if resp, _ := get(browser, wikiConf.AuthCodeURL("w", oauth2.S256ChallengeOption(wikiVerifier), acr)); resp.StatusCode != http.StatusSeeOther ||
+				!strings.HasPrefix(resp.Header.Get("Location"), "/auth/signin/confirm?") {
+				t.Fatalf("acr_values asking for the second factor: %d to %q", resp.StatusCode, resp.Header.Get("Location"))
+			}
 
 			verifier := oauth2.GenerateVerifier()
 			authURL := conf.AuthCodeURL("st", oauth2.S256ChallengeOption(verifier))
@@ -133,6 +139,23 @@ func TestClientRequiresSecondFactorPages(t *testing.T) {
 			}
 			var info map[string]any
 			e.call("GET", "/oauth/userinfo", wikiTok.AccessToken, "", 200, &info) // the session, and the wiki's sign-in, go on
+			// Now the session holds the factor: the wiki's ID token says so.
+			wikiVerifier = oauth2.GenerateVerifier()
+			wikiTok = exchange(wikiConf, e.consent(browser, wikiConf.AuthCodeURL("w", oauth2.S256ChallengeOption(wikiVerifier), acr), approve), wikiVerifier)
+			raw, _ := wikiTok.Extra("id_token").(string)
+			idt, err := provider.Verifier(&oidc.Config{ClientID: wiki.ID}).Verify(ctx, raw)
+			var wikiClaims struct {
+				ACR string `json:"acr"`
+			}
+			if err != nil || idt.Claims(&wikiClaims) != nil || wikiClaims.ACR != core.ACRMultiFactor {
+				t.Fatalf("the wiki's ID token after acr_values: %+v %v", wikiClaims, err)
+			}
+			var md struct {
+				ACRs []string `json:"acr_values_supported"`
+			}
+			if err := provider.Claims(&md); err != nil || !slices.Equal(md.ACRs, []string{core.ACRMultiFactor}) {
+				t.Fatalf("acr_values_supported: %v %v", md.ACRs, err)
+			}
 
 			// Not signed in: the sign-in asks for the code, which the
 			// trusted device does not skip then.
