@@ -9,11 +9,13 @@ import (
 // the operator): an admin console, a deploy tool. A user then approves
 // its requests, at the consent page, at the device page, or by a consent
 // known already, only from a session signed in with one: its
-// AuthMethods hold mfa, as the ID token's amr then tells the client. A
-// session without one (signed in on a trusted device, or by a password
-// alone before the user turned TFA on) is asked to sign in again with
-// it, and a trusted device does not skip it then (SignInRequest.
-// SecondFactor). A user with no second factor is told to turn one on.
+// AuthMethods hold mfa, as the ID token's amr and acr then tell the
+// client. A session without one (signed in on a trusted device, or by a
+// password alone before the user turned TFA on) types it and stays the
+// same session (ConfirmSecondFactor); a browser not signed in signs in
+// with it, which a trusted device does not skip then (SignInRequest.
+// SecondFactor). A user with no second factor is told to turn one on. A
+// relying party may also ask for it for one request (ACRMultiFactor).
 
 // Has reports whether m holds the method (an RFC 8176 amr value).
 func (m AuthMethods) Has(method string) bool {
@@ -69,8 +71,8 @@ func (s *Service) NeedsSecondFactorFor(a Actor, az Authorization) (bool, error) 
 // that lacks the second factor it needs (need, err: NeedsSecondFactor).
 func checkSecondFactor(c OAuthClient, need bool, err error) error {
 	if err == nil && need {
-		return &Error{Kind: KindForbidden, Field: "second_factor", Reason: c.Label + " requires a sign-in with your second factor: " +
-			"sign in again, with the code of your authenticator app"}
+		return &Error{Kind: KindForbidden, Field: "second_factor", Reason: c.Label + " asks for your second factor: " +
+			"type the code of your authenticator app first (/auth/signin/confirm), then approve again"}
 	}
 	return err
 }
