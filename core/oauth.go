@@ -75,29 +75,16 @@ func AsOAuthError(err error) *OAuthError {
 	return nil
 }
 
-// OAuthClientCreate is the input of CreateOAuthClient.
+// OAuthClientCreate is the input of CreateOAuthClient: the fields of
+// OAuthClient the operator sets, which store_auth.go says the meaning of;
+// ThumbnailURL, BackchannelLogoutURI and the keys are optional.
 type OAuthClientCreate struct {
-	Label        string
-	Website      string
-	ThumbnailURL string // optional
-	RedirectURIs []string
-	Public       bool
-	FirstParty   bool // the platform's own application (Service.delegated)
-	// BackchannelLogoutURI is where the client takes logout tokens
-	// (logout.go); optional.
-	BackchannelLogoutURI string
-	// DeviceGrant allows the device authorization grant (device.go).
-	DeviceGrant bool
-	// RequirePushed holds the client to pushed authorization requests
-	// (par.go).
-	RequirePushed bool
-	// RequireMFA asks for a second factor (stepup.go).
-	RequireMFA bool
-	// JWKS is the JWK Set of the client's public keys (clientkeys.go):
-	// it then authenticates with them, and gets no secret.
-	JWKS string
-	// JWKSURI is where the client publishes its key set instead.
-	JWKSURI string
+	Label, Website, ThumbnailURL           string
+	RedirectURIs                           []string
+	Public, FirstParty                     bool
+	BackchannelLogoutURI                   string
+	DeviceGrant, RequirePushed, RequireMFA bool
+	JWKS, JWKSURI                          string // a key set, or where it is published: the client then gets no secret
 }
 
 // validateWebURL accepts an absolute http or https URL without credentials.

@@ -86,8 +86,10 @@ type signInData struct {
 	SecondFactor bool
 }
 
+// tfaData is the page asking for the second factor: of a sign-in, which
+// Challenge names, or of the signed-in Username (confirmPage).
 type tfaData struct {
-	CSRF, Next, Challenge, Error string
+	CSRF, Next, Challenge, Username, Error string
 }
 
 type signedInData struct {
@@ -155,10 +157,6 @@ func (s *server) signInTFASubmit(w http.ResponseWriter, r *http.Request) {
 	s.signedIn(w, r, res, next)
 }
 
-type confirmData struct {
-	CSRF, Next, Username, Error string
-}
-
 // confirmPage is GET /auth/signin/confirm: a signed-in user without their
 // second factor types it, for an application that requires it
 // (core/stepup.go), and goes on to next in the same session.
@@ -173,7 +171,7 @@ func (s *server) confirmPage(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, next, http.StatusSeeOther) // typed already
 		return
 	}
-	s.render(w, r, http.StatusOK, "confirm", confirmData{CSRF: s.csrfToken(w, r), Next: next, Username: a.User.Username})
+	s.render(w, r, http.StatusOK, "tfa", tfaData{CSRF: s.csrfToken(w, r), Next: next, Username: a.User.Username})
 }
 
 func (s *server) confirmSubmit(w http.ResponseWriter, r *http.Request) {
@@ -185,7 +183,7 @@ func (s *server) confirmSubmit(w http.ResponseWriter, r *http.Request) {
 	}
 	if err := s.svc.ConfirmSecondFactor(r.Context(), a, r.PostForm.Get("code"), s.clientIP(r)); err != nil {
 		st, msg := s.pageError(w, r, err)
-		s.render(w, r, st, "confirm", confirmData{CSRF: cookie(r, csrfCookie), Next: next, Username: a.User.Username, Error: msg})
+		s.render(w, r, st, "tfa", tfaData{CSRF: cookie(r, csrfCookie), Next: next, Username: a.User.Username, Error: msg})
 		return
 	}
 	http.Redirect(w, r, next, http.StatusSeeOther)
