@@ -66,6 +66,8 @@ func FuzzOAuthEndpoints(f *testing.F) {
 		"response_type=code&client_id={web}&client_secret={secret}&redirect_uri=https://web.example/cb&nonce=%FF&state=%FE",
 		"user_code=BCDF-GHJK", "user_code=%FF%00", "client_id={web}&request_uri=urn:ietf:params:oauth:request_uri:x",
 		"client_id=a&client_id=b", "%zz", "",
+		"response_type=code&client_id={web}&client_secret={secret}&redirect_uri=https://web.example/cb&scope=openid&acr_values=" +
+			url.QueryEscape(core.ACRMultiFactor+" urn:x"),
 		// An assertion naming the web client, signed by no key of its.
 		"token=x&client_assertion_type=" + url.QueryEscape(core.ClientAssertionType) +
 			"&client_assertion=eyJhbGciOiJFUzI1NiJ9.eyJpc3MiOiJ7d2VifSIsInN1YiI6Int3ZWJ9IiwiYXVkIjoieCJ9.c2ln",
