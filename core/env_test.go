@@ -49,6 +49,8 @@ type env struct {
 	events *eventLog
 	// quotas are the service's (zero: the defaults); set them, then reopen.
 	quotas core.Quotas
+	// registration opens client registration (RFC 7591); set it, then reopen.
+	registration bool
 }
 
 // start is a whole second on a TOTP step boundary.
@@ -89,7 +91,7 @@ func (e *env) open() {
 	}
 	e.store = st
 	e.svc = core.New(core.Config{PasswordCost: e.cost, Store: st, Box: e.box, SMS: e.sms, Now: e.clock.Now, Rand: rand.Reader,
-		Events: e.events, Quotas: e.quotas, ClientKeys: clientjwt.New(nil, e.clock.Now)})
+		Events: e.events, Quotas: e.quotas, ClientKeys: clientjwt.New(nil, e.clock.Now), Registration: e.registration})
 }
 
 // reopen closes the store and builds a new Service on the same file, as a

@@ -62,6 +62,9 @@ type Config struct {
 	// at each commit that queues a logout. Logouts are queued either way
 	// (logout.go): the server's worker takes those a command line queued.
 	Logouts bool
+	// Registration lets applications register themselves (RFC 7591,
+	// registration.go); off, only the operator and accounts register.
+	Registration bool
 }
 
 // Service enforces every rule of the account domain, once, for all faces.
@@ -85,7 +88,9 @@ type Service struct {
 	// publicURL is Config.PublicURL, without a trailing slash.
 	publicURL string
 	signup    bool // Config.Signup
-	quotas    Quotas
+	// registration is Config.Registration.
+	registration bool
+	quotas       Quotas
 	// parsedKeys holds the signing keys opened so far, by id (idtoken.go).
 	parsedKeys sync.Map
 	firstKey   sync.Mutex // held while this process makes the first signing key
@@ -95,7 +100,8 @@ type Service struct {
 func New(c Config) *Service {
 	s := &Service{store: c.Store, box: c.Box, sms: c.SMS, now: c.Now, rand: c.Rand, idp: c.Identity, clients: c.Clients,
 		clientKeys: c.ClientKeys, cost: ProductionPasswordCost, events: c.Events, outbox: c.EventsOutbox, mail: c.Mail,
-		publicURL: strings.TrimRight(c.PublicURL, "/"), signup: c.Signup, quotas: c.Quotas.withDefaults()}
+		publicURL: strings.TrimRight(c.PublicURL, "/"), signup: c.Signup, quotas: c.Quotas.withDefaults(),
+		registration: c.Registration}
 	if c.PasswordCost != nil {
 		s.cost = *c.PasswordCost
 	}

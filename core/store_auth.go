@@ -45,6 +45,9 @@ type OAuthClient struct {
 	// RequireMFA has a user approve the client's requests only from a
 	// session signed in with a second factor (stepup.go).
 	RequireMFA bool
+	// Registered is a client that registered itself (registration.go):
+	// the consent page says no one checked who runs it.
+	Registered bool
 	// JWKS is the JWK Set of the public keys the client authenticates
 	// with (private_key_jwt, clientkeys.go); "" for none. A client with
 	// keys authenticates with them only.

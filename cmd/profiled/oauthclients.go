@@ -148,6 +148,7 @@ type oauthClientJSON struct {
 	DeviceGrant          bool     `json:"device_grant"`
 	RequirePushed        bool     `json:"require_pushed_authorization_requests"`
 	RequireMFA           bool     `json:"require_mfa"`
+	Registered           bool     `json:"registered"` // it registered itself (RFC 7591)
 	// JWKS is the client's key set (private_key_jwt), as registered.
 	JWKS    json.RawMessage `json:"jwks,omitempty"`
 	JWKSURI string          `json:"jwks_uri,omitempty"`
@@ -158,7 +159,7 @@ func toClientJSON(c core.OAuthClient) oauthClientJSON {
 	out := oauthClientJSON{ID: c.ID, Label: c.Label, AccountID: c.AccountID, Website: c.Website, ThumbnailURL: c.ThumbnailURL,
 		RedirectURIs: c.RedirectURIs, Public: c.Public, FirstParty: c.FirstParty, Status: c.Status,
 		BackchannelLogoutURI: c.BackchannelLogoutURI, DeviceGrant: c.DeviceGrant,
-		RequirePushed: c.RequirePushed, RequireMFA: c.RequireMFA, JWKSURI: c.JWKSURI, Created: c.Created}
+		RequirePushed: c.RequirePushed, RequireMFA: c.RequireMFA, Registered: c.Registered, JWKSURI: c.JWKSURI, Created: c.Created}
 	if c.JWKS != "" {
 		out.JWKS = json.RawMessage(c.JWKS)
 	}
@@ -180,7 +181,10 @@ func (c oauthClientJSON) authMethod() string {
 
 // owner is who registered a client, for the table.
 func (c oauthClientJSON) owner() string {
-	if c.AccountID == 0 {
+	switch {
+	case c.Registered:
+		return "itself"
+	case c.AccountID == 0:
 		return "operator"
 	}
 	return "account " + strconv.FormatInt(c.AccountID, 10)

@@ -56,9 +56,17 @@ func TestOAuthClientsCommands(t *testing.T) {
 		t.Fatalf("list printed %q", table)
 	}
 
-	s := startServe(t, env)
+	s := startServe(t, env, "--oauth-registration")
 	if st := introspectAs(t, s.base, wiki, secret); st != http.StatusOK {
 		t.Fatalf("introspect with the secret: %d", st)
+	}
+	// --oauth-registration: an application registers itself, and the
+	// operator sees it as such.
+	if st, body := call(t, "POST", s.base+"/oauth/register", "", `{"redirect_uris":["https://self.example/cb"],"client_name":"Self"}`); st != http.StatusCreated {
+		t.Fatalf("POST /oauth/register: %d %s", st, body)
+	}
+	if table := mustRun(t, env, "oauth-clients", "list"); !strings.Contains(table, "itself") {
+		t.Fatalf("list after a registration printed %q", table)
 	}
 
 	// The device grant, off until the operator turns it on.

@@ -66,7 +66,7 @@ var serveCommand = command{
 		db := dbFlags(fs)
 		key := keyFlags(fs)
 		var addr, webhook, logFormat, tokenFile string
-		var trustProxy bool
+		var trustProxy, registration bool
 		var requestTimeout, drain, purgeInterval time.Duration
 		var budget int64
 		var origins originsValue
@@ -80,6 +80,10 @@ var serveCommand = command{
 		fs.BoolVar(&trustProxy, "trust-proxy-headers", false,
 			"behind a load balancer: take the client address for sign-in limits and login records from the last X-Forwarded-For entry, and TLS from X-Forwarded-Proto")
 		fs.twin("trust-proxy-headers", "PROFILED_TRUST_PROXY_HEADERS")
+		fs.BoolVar(&registration, "oauth-registration", false,
+			"let OAuth applications register themselves at POST /oauth/register (RFC 7591), as Model Context Protocol clients do: anyone may then make a client, "+
+				"which the consent page shows as unchecked, 20 per address an hour; off, only the operator and accounts register them")
+		fs.twin("oauth-registration", "PROFILED_OAUTH_REGISTRATION")
 		fs.envInt64(&budget, "large-bytes-in-flight", "PROFILED_LARGE_BYTES_IN_FLIGHT", httpx.DefaultByteBudget,
 			"the `BYTES` that large request bodies and values (preferences of 1 MiB and more) may hold at once in this process; past it such requests wait up to 2 s, then get 503")
 		fs.Var(&origins, "cors-origin", "an `ORIGIN` (https://console.example.com) of a browser console that may call every face, the sign-in API and the token endpoint included, with credentials; repeat it, or separate several with commas. Unset: the API faces answer any origin (\"*\"), without credentials")
@@ -103,7 +107,8 @@ var serveCommand = command{
 		quotas := quotaFlags(fs)
 		clients := clientsFlag(fs)
 		return func(ctx context.Context, e *env) error {
-			return serve(ctx, e, serveConfig{db: db, key: key, addr: addr, webhook: webhook, logFormat: logFormat, trustProxy: trustProxy, iam: iamConf, clients: *clients, tokenFile: tokenFile, requestTimeout: requestTimeout, budget: budget, drain: drain, origins: origins, tlsCert: tlsCert, tlsKey: tlsKey, metricsAddr: metricsAddr, eventsURL: eventsURL, eventsSecret: eventsSecret, mail: mail, quotas: quotas, purgeInterval: purgeInterval})
+			return serve(ctx, e, serveConfig{db: db, key: key, addr: addr, webhook: webhook, logFormat: logFormat, trustProxy: trustProxy, iam: iamConf, clients: *clients, tokenFile: tokenFile, requestTimeout: requestTimeout, budget: budget, drain: drain, origins: origins, tlsCert: tlsCert, tlsKey: tlsKey, metricsAddr: metricsAddr, eventsURL: eventsURL, eventsSecret: eventsSecret, mail: mail, quotas: quotas, purgeInterval: purgeInterval,
+				registration: registration})
 		}
 	},
 }
@@ -140,6 +145,8 @@ type serveConfig struct {
 	eventsURL, eventsSecret string
 	// mail sends the notifications, when it names an SMTP server.
 	mail *mailConfig
+	// registration lets applications register themselves (RFC 7591).
+	registration bool
 }
 
 // servingGCPercent is the GOGC of a serving profiled when the operator
@@ -284,7 +291,8 @@ func serve(ctx context.Context, e *env, c serveConfig) error {
 	// and those named on the command line.
 	directory := core.ClientDirectories{core.RegisteredClients{Store: store}, clients}
 	cfg := core.Config{Store: store, Box: box, SMS: sender, Clients: directory, ClientKeys: clientKeys, Events: events, EventsOutbox: deliverer != nil,
-		Mail: mailSender != nil, PublicURL: c.iam.publicURL, Signup: c.mail.signup, Quotas: c.quotas.core(), Logouts: true}
+		Mail: mailSender != nil, PublicURL: c.iam.publicURL, Signup: c.mail.signup, Quotas: c.quotas.core(), Logouts: true,
+		Registration: c.registration}
 	if idp != nil {
 		cfg.Identity = idp
 		discover(ctx, idp, c.iam.issuer, logger)

@@ -56,9 +56,17 @@ func handler(svc *core.Service) http.Handler {
 
 func newEnvOn(t *testing.T, st core.Store, c *testenv.Clock) *env {
 	t.Helper()
+	return newEnvWith(t, st, c, func(*core.Config) {})
+}
+
+// newEnvWith is newEnvOn with the service's configuration as set changes it.
+func newEnvWith(t *testing.T, st core.Store, c *testenv.Clock, set func(*core.Config)) *env {
+	t.Helper()
 	e := &env{t: t, store: st, clock: c}
-	e.svc = core.New(core.Config{PasswordCost: testenv.FastPasswords, Store: st, Box: testenv.TestKey(), SMS: &testenv.SMSInbox{}, Now: c.Now,
-		Clients: core.RegisteredClients{Store: st}, ClientKeys: clientjwt.New(nil, c.Now)})
+	conf := core.Config{PasswordCost: testenv.FastPasswords, Store: st, Box: testenv.TestKey(), SMS: &testenv.SMSInbox{}, Now: c.Now,
+		Clients: core.RegisteredClients{Store: st}, ClientKeys: clientjwt.New(nil, c.Now)}
+	set(&conf)
+	e.svc = core.New(conf)
 	e.capture = &spectest.Capture{}
 	e.srv = httptest.NewServer(e.capture.Wrap(handler(e.svc)))
 	t.Cleanup(func() { validateAgainstSpec(t, e.srv.URL, e.capture.Take()) })

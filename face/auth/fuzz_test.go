@@ -244,3 +244,57 @@ func FuzzSignedInPages(f *testing.F) {
 		}
 	})
 }
+
+// FuzzClientRegistration posts any body to POST /oauth/register, with
+// registration open, on every engine: no answer is a 5xx, a refusal is
+// RFC 6749's JSON error, and a 201 names a client that exists.
+func FuzzClientRegistration(f *testing.F) {
+	type target struct {
+		url, engine string
+		svc         *core.Service
+	}
+	var targets []target
+	for _, b := range testenv.Backends(f) {
+		st := b.Open(f)
+		svc := core.New(core.Config{PasswordCost: testenv.FastPasswords, Store: st, Box: testenv.TestKey(), SMS: &testenv.SMSInbox{},
+			Now: testenv.NewClock(time.Now().UTC()).Now, Clients: core.RegisteredClients{Store: st}, Registration: true})
+		srv := httptest.NewServer(handler(svc))
+		f.Cleanup(srv.Close)
+		targets = append(targets, target{srv.URL, b.Name, svc})
+	}
+	for _, s := range []string{
+		`{"redirect_uris":["https://a.example/cb"],"client_name":"A","token_endpoint_auth_method":"none"}`,
+		`{"redirect_uris":["http://127.0.0.1:9/cb"],"grant_types":["authorization_code","refresh_token"],"response_types":["code"]}`,
+		`{"redirect_uris":["https://a.example/cb"],"client_uri":"https://a.example","logo_uri":"https://a.example/l.png","x":{"y":[1]}}`,
+		`{"redirect_uris":["https://a.example/cb\u0000"],"client_name":"\ud800"}`, `{"redirect_uris":null}`, `[]`, `{`, ``,
+	} {
+		f.Add(s)
+	}
+	client := &http.Client{Timeout: 10 * time.Second}
+	f.Fuzz(func(t *testing.T, body string) {
+		for _, tg := range targets {
+			resp, err := client.Post(tg.url+"/oauth/register", "application/json", strings.NewReader(body))
+			if err != nil {
+				t.Fatalf("%s: %q: %v", tg.engine, body, err)
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			var out struct {
+				Error    string `json:"error"`
+				ClientID string `json:"client_id"`
+			}
+			switch {
+			case resp.StatusCode >= 500:
+				t.Fatalf("%s: %d for %q: %s", tg.engine, resp.StatusCode, body, b)
+			case json.Unmarshal(b, &out) != nil:
+				t.Fatalf("%s: %d for %q is not JSON: %s", tg.engine, resp.StatusCode, body, b)
+			case resp.StatusCode == http.StatusCreated:
+				if _, err := tg.svc.OperatorOAuthClient(context.Background(), out.ClientID); err != nil {
+					t.Fatalf("%s: %q registered %q, which is not found: %v", tg.engine, body, out.ClientID, err)
+				}
+			case out.Error == "":
+				t.Fatalf("%s: %d for %q is not an OAuth error: %s", tg.engine, resp.StatusCode, body, b)
+			}
+		}
+	})
+}

@@ -62,6 +62,9 @@ func (s *server) metadata(w http.ResponseWriter, r *http.Request) {
 		"claims_supported":                               core.IdentityClaimsSupported(),
 		"acr_values_supported":                           []string{core.ACRMultiFactor},
 	}
+	if s.svc.TakesRegistrations() {
+		md["registration_endpoint"] = base + "/oauth/register"
+	}
 	if s.svc.TakesClientKeys() {
 		for _, ep := range []string{"token", "introspection", "revocation"} {
 			md[ep+"_endpoint_auth_signing_alg_values_supported"] = clientjwt.Algorithms()

@@ -96,6 +96,10 @@ func (s *server) routes() {
 	s.handle("OPTIONS /oauth/token", browserFacing(oauth, s.clientJSON(s.token)))
 	s.handle("POST /oauth/revoke", browserFacing(oauth, s.revoke))
 	s.handle("OPTIONS /oauth/revoke", browserFacing(oauth, s.revoke))
+	// Dynamic client registration (RFC 7591, registration.go), when the
+	// operator opens it; a browser application may register itself.
+	s.handle("POST /oauth/register", browserFacing(oauth, s.register))
+	s.handle("OPTIONS /oauth/register", browserFacing(oauth, s.register))
 	// Pushed authorization requests (RFC 9126, par.go).
 	s.handle("POST /oauth/par", s.clientJSON(s.pushAuthorization))
 	// The device authorization grant (RFC 8628, device.go).

@@ -55,7 +55,7 @@ func TestOpenAPIDocument(t *testing.T) {
 	for _, path := range doc.Paths.InMatchingOrder() {
 		n += len(doc.Paths.Value(path).Operations())
 	}
-	if n != 21 {
-		t.Errorf("the description has %d operations, want the 21 of the JSON API (sign-up, recovery and verification included), OAuth (pushed requests and the device grant included), OpenID Connect and the platform", n)
+	if n != 22 {
+		t.Errorf("the description has %d operations, want the 22 of the JSON API (sign-up, recovery and verification included), OAuth (pushed requests, the device grant and registration included), OpenID Connect and the platform", n)
 	}
 }

@@ -66,13 +66,13 @@ func (t Tx) DeleteLoginChallenge(ctx context.Context, hash []byte) error {
 
 // oauthClientColumns is the select list of a core.OAuthClient.
 const oauthClientColumns = `id, secret_hash, label, website, thumbnail_url, redirect_uris, public, first_party, created,
-	account_id, status, thumbnail IS NOT NULL, backchannel_logout_uri, device_grant, require_pushed, jwks, jwks_uri, require_mfa`
+	account_id, status, thumbnail IS NOT NULL, backchannel_logout_uri, device_grant, require_pushed, jwks, jwks_uri, require_mfa, registered`
 
 func scanOAuthClient(row Row) (core.OAuthClient, error) {
 	var c core.OAuthClient
 	err := row.Scan(&c.ID, &c.SecretHash, &c.Label, &c.Website, &c.ThumbnailURL, stringsDest{&c.RedirectURIs},
 		&c.Public, &c.FirstParty, at(&c.Created), idDest{&c.AccountID}, &c.Status, &c.HasThumbnail, &c.BackchannelLogoutURI, &c.DeviceGrant,
-		&c.RequirePushed, &c.JWKS, &c.JWKSURI, &c.RequireMFA)
+		&c.RequirePushed, &c.JWKS, &c.JWKSURI, &c.RequireMFA, &c.Registered)
 	if c.RedirectURIs == nil {
 		c.RedirectURIs = []string{}
 	}
@@ -98,10 +98,10 @@ func (t Tx) CreateOAuthClient(ctx context.Context, c core.OAuthClient) error {
 	}
 	return t.write(ctx, "create oauth client", Stmt{SQL: `INSERT INTO oauth_clients
 		(id, secret_hash, label, website, thumbnail_url, redirect_uris, public, first_party, created, account_id, status,
-		backchannel_logout_uri, device_grant, require_pushed, jwks, jwks_uri, require_mfa)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		backchannel_logout_uri, device_grant, require_pushed, jwks, jwks_uri, require_mfa, registered)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		Args: []any{c.ID, nonEmpty(c.SecretHash), c.Label, c.Website, c.ThumbnailURL, jsonText(uris), c.Public, c.FirstParty,
-			t.d.Time(c.Created), account, c.Status, c.BackchannelLogoutURI, c.DeviceGrant, c.RequirePushed, c.JWKS, c.JWKSURI, c.RequireMFA}})
+			t.d.Time(c.Created), account, c.Status, c.BackchannelLogoutURI, c.DeviceGrant, c.RequirePushed, c.JWKS, c.JWKSURI, c.RequireMFA, c.Registered}})
 }
 
 func (r Reader) AuthCode(ctx context.Context, hash []byte) (core.AuthCode, error) {

@@ -152,7 +152,7 @@ func testOAuthClients(t *testing.T, s core.Store) {
 	pub := core.OAuthClient{ID: "pub", Label: "Public", Website: "https://pub.example", ThumbnailURL: "https://pub.example/t.png",
 		RedirectURIs: []string{"https://pub.example/cb"}, Public: true, FirstParty: true, Created: at(1),
 		BackchannelLogoutURI: "https://pub.example/logout?from=profiled", DeviceGrant: true, RequirePushed: true,
-		JWKSURI: "https://pub.example/jwks.json", RequireMFA: true}
+		JWKSURI: "https://pub.example/jwks.json", RequireMFA: true, Registered: true}
 	update(t, s, func(tx core.Tx) error { return tx.CreateOAuthClient(ctx, pub) })
 
 	got, err := s.OAuthClient(ctx, conf.ID)

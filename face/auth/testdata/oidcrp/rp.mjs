@@ -13,6 +13,10 @@
 //     asks for a device code (RFC 8628) and prints the response
 //   node rp.mjs device-finish ISSUER CLIENT_ID CLIENT_SECRET RESPONSE
 //     polls until the user decided, checks the ID token, reads userinfo
+//   node rp.mjs register ISSUER - - REDIRECT_URI
+//     registers a client (RFC 7591, dynamicClientRegistration) at the
+//     registration_endpoint of the metadata, and prints its client_id and
+//     client_secret, for the steps above
 //
 // The request sends max_age, so openid-client also checks auth_time.
 // Any check openid-client makes that fails is an exception: the process
@@ -32,12 +36,14 @@ if (clientSecret.startsWith('{')) {
   metadata = undefined
   auth = client.PrivateKeyJwt({ key, kid: jwk.kid })
 }
-const config = await client.discovery(new URL(issuer), clientId, metadata, auth, {
-  execute: [client.allowInsecureRequests], // the test server is plain http on loopback
-})
-// Check the ID tokens' signatures with the published keys, not only
-// their claims.
-client.enableNonRepudiationChecks(config)
+const insecure = { execute: [client.allowInsecureRequests] } // the test server is plain http on loopback
+let config
+if (step !== 'register') {
+  config = await client.discovery(new URL(issuer), clientId, metadata, auth, insecure)
+  // Check the ID tokens' signatures with the published keys, not only
+  // their claims.
+  client.enableNonRepudiationChecks(config)
+}
 
 if (step === 'start' || step === 'par-start' || step === 'par-login-start') {
   const [redirectUri] = rest
@@ -87,6 +93,16 @@ if (step === 'start' || step === 'par-start' || step === 'par-login-start') {
   const claims = tokens.claims()
   const userinfo = await client.fetchUserInfo(config, tokens.access_token, claims.sub)
   console.log(JSON.stringify({ claims, userinfo, scope: tokens.scope }))
+} else if (step === 'register') {
+  const [redirectUri] = rest
+  const registered = await client.dynamicClientRegistration(new URL(issuer), {
+    redirect_uris: [redirectUri],
+    client_name: 'Strict RP',
+    token_endpoint_auth_method: 'client_secret_basic',
+    an_unknown_member: 'ignored',
+  }, undefined, insecure)
+  const md = registered.clientMetadata()
+  console.log(JSON.stringify({ client_id: md.client_id, client_secret: md.client_secret }))
 } else {
   throw new Error(`unknown step ${step}`)
 }
