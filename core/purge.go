@@ -13,8 +13,9 @@ const purgeBatch = 1000
 // one-hour access tokens of every refresh and the sessions of every
 // sign-in among them), refresh tokens, authorizations and trusted
 // devices; the rate-limit counters whose window ended, which count as
-// none; and the logins and account events older than History, which no
-// list shows. No rule reads any of them (lists hide them, and each
+// none; the logins and account events older than History, which no
+// list shows; and the clients that registered themselves and hold no
+// authorization UnusedRegistrationLifetime after (registration.go). No rule reads any of them (lists hide them, and each
 // credential is refused as unknown), but without this every sign-in and
 // refresh would leave a row forever. It deletes in transactions of at
 // most purgeBatch rows of each kind until none is left or ctx ends (one
@@ -35,7 +36,11 @@ func (s *Service) PurgeExpired(ctx context.Context) (int64, error) {
 				return err
 			}
 			old, err := tx.DeleteHistory(ctx, now.Add(-History), purgeBatch)
-			n = expired + old
+			if err != nil {
+				return err
+			}
+			unused, err := tx.DeleteUnusedRegistrations(ctx, now.Add(-UnusedRegistrationLifetime), purgeBatch)
+			n = expired + old + unused
 			return err
 		})
 		if err != nil {

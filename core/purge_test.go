@@ -33,13 +33,15 @@ func TestPurgeExpired(t *testing.T) {
 
 	// The sign-in's rate-limit counters, whose windows (an hour at most)
 	// will have ended.
-	counters := rows("rate_limits")
+	// And the flow's authorization code, used and expired by then.
+	counters, codes := rows("rate_limits"), rows("oauth_codes")
 	e.clock.Advance(core.SessionLifetime + time.Second) // past the session and the access token
 	n, err = e.svc.PurgeExpired(e.ctx)
 	noErr(t, err)
-	if n != int64(2+counters) || rows("tokens") != tokens-2 || rows("apps") != 1 || rows("refresh_tokens") != 1 || rows("rate_limits") != 0 {
-		t.Fatalf("PurgeExpired after %s deleted %d rows, left %d tokens, %d apps, %d refresh tokens, %d counters; want %d, %d, 1, 1, 0",
-			core.SessionLifetime, n, rows("tokens"), rows("apps"), rows("refresh_tokens"), rows("rate_limits"), 2+counters, tokens-2)
+	if n != int64(2+counters+codes) || rows("tokens") != tokens-2 || rows("apps") != 1 || rows("refresh_tokens") != 1 || rows("rate_limits") != 0 ||
+		rows("oauth_codes") != 0 {
+		t.Fatalf("PurgeExpired after %s deleted %d rows, left %d tokens, %d apps, %d refresh tokens, %d counters, %d codes; want %d, %d, 1, 1, 0, 0",
+			core.SessionLifetime, n, rows("tokens"), rows("apps"), rows("refresh_tokens"), rows("rate_limits"), rows("oauth_codes"), 2+counters+codes, tokens-2)
 	}
 	if _, err := e.svc.Authenticate(e.ctx, access); err == nil {
 		t.Fatal("the expired access token authenticates")

@@ -18,10 +18,15 @@ import (
 // and refresh tokens only: none of the operator's settings (first
 // party, the device grant, keys, a required second factor), which only
 // the operator gives (oauth-clients update). One address may register
-// RegistrationsPerAddress clients per RegistrationWindow.
+// RegistrationsPerAddress clients per RegistrationWindow. A registered
+// client lives while it holds an authorization: one that holds none
+// UnusedRegistrationLifetime after it registered is deleted
+// (PurgeExpired), so that registrations nobody uses do not pile up; its
+// application registers again when it comes back.
 const (
-	RegistrationsPerAddress = 20
-	RegistrationWindow      = time.Hour
+	RegistrationsPerAddress    = 20
+	RegistrationWindow         = time.Hour
+	UnusedRegistrationLifetime = 24 * time.Hour
 )
 
 // OAuth error codes of client registration (RFC 7591 3.2.2).

@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/profiled/profiled/core"
 )
@@ -33,10 +34,15 @@ func TestRegisterClient(t *testing.T) {
 		t.Fatalf("a registration with redirect_uris alone: %+v, secret %q", c, secret)
 	}
 	withPassword(t, e, "alice")
-	g := signInTo(t, e, session(t, e), c, secret)
+	alice := session(t, e)
+	g := signInTo(t, e, alice, c, secret) // a sign-in: its authorization ends with the session
 	if g.AccessToken == "" {
 		t.Fatal("the registered client got no token")
 	}
+	kept, keptSecret, err := e.svc.RegisterClient(e.ctx, core.ClientRegistration{RedirectURIs: []string{"https://rp.example/cb"}, IP: "192.0.2.1"})
+	noErr(t, err)
+	_, err = authorizeIn(t, e, alice, kept, keptSecret, "account:read_only") // API access, for 30 days
+	noErr(t, err)
 	pub, secret, err := e.svc.RegisterClient(e.ctx, core.ClientRegistration{RedirectURIs: []string{"http://127.0.0.1:33418/callback"},
 		ClientName: "Claude Code", ClientURI: "https://claude.example", LogoURI: "https://claude.example/logo.png",
 		TokenEndpointAuthMethod: "none", GrantTypes: []string{"authorization_code", "refresh_token"}, ResponseTypes: []string{"code"}, IP: "192.0.2.1"})
@@ -94,5 +100,23 @@ func TestRegisterClient(t *testing.T) {
 	}
 	if made != core.RegistrationsPerAddress || limited != 5 {
 		t.Fatalf("%d registrations at once from one address: %d made, %d refused", len(errs), made, limited)
+	}
+
+	// A day on, the registrations without an authorization are gone: the
+	// unused ones, and the sign-in's, whose authorization ended with its
+	// session; the one with API access stays.
+	e.clock.Advance(core.UnusedRegistrationLifetime + time.Minute)
+	_, err = e.svc.PurgeExpired(e.ctx)
+	noErr(t, err)
+	for id, want := range map[string]bool{c.ID: false, pub.ID: false, kept.ID: true} {
+		_, err := e.svc.OperatorOAuthClient(e.ctx, id)
+		if (err == nil) != want {
+			t.Errorf("client %s after a day: %v, want it kept %v", id, err, want)
+		}
+	}
+	all, err := e.svc.OAuthClients(e.ctx, "", 0)
+	noErr(t, err)
+	if len(all) != 1 || all[0].ID != kept.ID {
+		t.Errorf("%d clients after the purge, want the authorized one", len(all))
 	}
 }

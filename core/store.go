@@ -131,6 +131,10 @@ type Writer interface {
 	// events made before t, but each user's newest login (their last
 	// login, UserSummary's), and returns how many rows it deleted in all.
 	DeleteHistory(ctx context.Context, t time.Time, limit int) (int64, error)
+	// DeleteUnusedRegistrations deletes at most limit clients that
+	// registered themselves before t and hold no authorization and no
+	// authorization code (registration.go).
+	DeleteUnusedRegistrations(ctx context.Context, t time.Time, limit int) (int64, error)
 
 	// PutPreferences takes the user's row lock (where transactions run
 	// side by side) before it writes, so that HoldPreferenceBytes after it

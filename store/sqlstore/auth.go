@@ -231,6 +231,11 @@ var expiredDeletes = []timedDelete{
 		(SELECT id FROM apps WHERE expiry < ?)`, false},
 	{"delete expired apps", `DELETE FROM apps WHERE id IN (SELECT id FROM apps WHERE expiry < ? LIMIT ?)`, true},
 	{"delete expired devices", `DELETE FROM devices WHERE id IN (SELECT id FROM devices WHERE expiry < ? LIMIT ?)`, true},
+	// Each new code deletes the expired ones too (CreateAuthCode), but the
+	// last code of a quiet server would stay, and keep its client
+	// (unusedRegistrations).
+	{"delete expired authorization codes", `DELETE FROM oauth_codes WHERE hash IN
+		(SELECT hash FROM oauth_codes WHERE expiry < ? LIMIT ?)`, true},
 	{"delete expired device codes", `DELETE FROM device_codes WHERE hash IN
 		(SELECT hash FROM device_codes WHERE expiry < ? LIMIT ?)`, true},
 	{"delete expired pushed authorizations", `DELETE FROM pushed_authorizations WHERE hash IN
@@ -254,6 +259,20 @@ var historyDeletes = []timedDelete{
 		AND id < (SELECT max(id) FROM logins n WHERE n.user_id = l.user_id) LIMIT ?)`, true},
 	{"delete old account events", `DELETE FROM account_events WHERE id IN
 		(SELECT id FROM account_events WHERE created < ? LIMIT ?)`, true},
+}
+
+// unusedRegistrations is DeleteUnusedRegistrations'. A client with a code
+// still held is kept: the exchange that would make its authorization may
+// be under way.
+var unusedRegistrations = []timedDelete{
+	{"delete unused registrations", `DELETE FROM oauth_clients WHERE id IN (SELECT c.id FROM oauth_clients c
+		WHERE c.registered AND c.created < ?
+		AND NOT EXISTS (SELECT 1 FROM apps a WHERE a.client_id = c.id)
+		AND NOT EXISTS (SELECT 1 FROM oauth_codes o WHERE o.client_id = c.id) LIMIT ?)`, true},
+}
+
+func (t Tx) DeleteUnusedRegistrations(ctx context.Context, before time.Time, limit int) (int64, error) {
+	return t.deleteBefore(ctx, unusedRegistrations, before, limit)
 }
 
 func (t Tx) DeleteHistory(ctx context.Context, before time.Time, limit int) (int64, error) {

@@ -32,6 +32,7 @@ var authTests = []struct {
 	{"PushedAuthorizations", testPushedAuthorizations},
 	{"DeleteExpired", testDeleteExpired},
 	{"DeleteHistory", testDeleteHistory},
+	{"DeleteUnusedRegistrations", testDeleteUnusedRegistrations},
 }
 
 func hash32(s string) []byte {
@@ -644,6 +645,40 @@ func testDeleteHistory(t *testing.T, s core.Store) {
 	}
 	slices.Sort(left)
 	equal(t, "the events left, by minute", left, []int64{20, 30})
+}
+
+// testDeleteUnusedRegistrations deletes, one at a time, the clients that
+// registered themselves before the time given and hold no authorization
+// and no code; the operator's clients and the others stay.
+func testDeleteUnusedRegistrations(t *testing.T, s core.Store) {
+	ctx := t.Context()
+	alice := newUser(t, s, "alice")
+	client := func(id string, registered bool, created time.Time) core.OAuthClient {
+		c := core.OAuthClient{ID: id, Label: id, Website: "https://example.com", RedirectURIs: []string{"https://example.com/cb"},
+			Public: true, Created: created, Registered: registered, Status: core.OAuthClientActive}
+		update(t, s, func(tx core.Tx) error { return tx.CreateOAuthClient(ctx, c) })
+		return c
+	}
+	unused1, unused2 := client("unused1", true, at(1)), client("unused2", true, at(2))
+	authorized, coded := client("authorized", true, at(1)), client("coded", true, at(1))
+	recent, operator := client("recent", true, at(30)), client("operator", false, at(1))
+	newApp(t, s, core.App{UserID: alice.ID, ClientID: authorized.ID, Label: "a"})
+	update(t, s, func(tx core.Tx) error {
+		return tx.CreateAuthCode(ctx, core.AuthCode{Hash: hash32("held"), ClientID: coded.ID, UserID: alice.ID,
+			RedirectURI: "https://example.com/cb", Scopes: "*", Created: at(9), Expiry: at(20)})
+	})
+	total := deleteInBatchesOfOne(t, s, "DeleteUnusedRegistrations", func(tx core.Tx) (int64, error) {
+		return tx.DeleteUnusedRegistrations(ctx, at(10), 1)
+	})
+	equal(t, "clients DeleteUnusedRegistrations deleted", total, int64(2))
+	for _, c := range []core.OAuthClient{unused1, unused2} {
+		_, err := s.OAuthClient(ctx, c.ID)
+		wantErr(t, "an unused registration", err, core.ErrNotFound)
+	}
+	for _, c := range []core.OAuthClient{authorized, coded, recent, operator} {
+		_, err := s.OAuthClient(ctx, c.ID)
+		noErr(t, "client "+c.ID, err)
+	}
 }
 
 // deleteInBatchesOfOne runs del, a purge of at most one row of each kind,

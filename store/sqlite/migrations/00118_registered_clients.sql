@@ -4,6 +4,9 @@
 
 -- +goose Up
 ALTER TABLE oauth_clients ADD COLUMN registered INTEGER NOT NULL DEFAULT 0;
+-- The purge finds the old ones (DeleteUnusedRegistrations).
+CREATE INDEX oauth_clients_registered ON oauth_clients (created) WHERE registered;
 
 -- +goose Down
+DROP INDEX oauth_clients_registered;
 ALTER TABLE oauth_clients DROP COLUMN registered;
