@@ -49,6 +49,9 @@ const (
 	EventClientCreated    = "oauth_client.created" // by an account (/account/oauth-clients)
 	EventClientDeleted    = "oauth_client.deleted"
 	EventClientReset      = "oauth_client.secret_reset"
+	// EventClientRegistered is a client that registered itself
+	// (registration.go): of no user, its label, id and address in Detail.
+	EventClientRegistered = "oauth_client.registered"
 	EventEmailChanged     = "email.changed"
 	EventEmailVerified    = "email.verified"
 	// The keys that sign ID tokens (idtoken.go), the key's id in Detail;

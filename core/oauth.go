@@ -125,12 +125,12 @@ func validateRedirectURI(field, raw string) error {
 // CreateOAuthClient registers a client, for operators. It returns the
 // client and, for a confidential client, its secret, shown only then.
 func (s *Service) CreateOAuthClient(ctx context.Context, in OAuthClientCreate) (OAuthClient, string, error) {
-	return s.createClient(ctx, in, false)
+	return s.createClient(ctx, in, nil)
 }
 
-// createClient registers a client, the operator's or, registered, one
-// that registered itself (registration.go).
-func (s *Service) createClient(ctx context.Context, in OAuthClientCreate, registered bool) (OAuthClient, string, error) {
+// createClient registers a client, the operator's or, with from, one
+// that registered itself from that address (registration.go).
+func (s *Service) createClient(ctx context.Context, in OAuthClientCreate, from *string) (OAuthClient, string, error) {
 	// Every field is checked, in this order: none given is an empty list.
 	err := validateClientUpdate(OAuthClientUpdate{Label: &in.Label, Website: &in.Website, ThumbnailURL: &in.ThumbnailURL,
 		RedirectURIs: append([]string{}, in.RedirectURIs...), BackchannelLogoutURI: &in.BackchannelLogoutURI})
@@ -147,7 +147,7 @@ func (s *Service) createClient(ctx context.Context, in OAuthClientCreate, regist
 	c := OAuthClient{ID: id, Label: in.Label, Website: in.Website, ThumbnailURL: in.ThumbnailURL,
 		RedirectURIs: slices.Compact(slices.Clone(in.RedirectURIs)), Public: in.Public, FirstParty: in.FirstParty, Created: s.clock(),
 		Status: OAuthClientActive, BackchannelLogoutURI: in.BackchannelLogoutURI, DeviceGrant: in.DeviceGrant,
-		RequirePushed: in.RequirePushed, JWKS: in.JWKS, JWKSURI: in.JWKSURI, RequireMFA: in.RequireMFA, Registered: registered}
+		RequirePushed: in.RequirePushed, JWKS: in.JWKS, JWKSURI: in.JWKSURI, RequireMFA: in.RequireMFA, Registered: from != nil}
 	var secret string
 	if !in.Public && !c.Keyed() {
 		if secret, err = s.newSecret(oauthSecretBytes); err != nil {
@@ -155,7 +155,12 @@ func (s *Service) createClient(ctx context.Context, in OAuthClientCreate, regist
 		}
 		c.SecretHash = HashToken(secret)
 	}
-	err = s.store.Update(ctx, func(tx Tx) error { return tx.CreateOAuthClient(ctx, c) })
+	err = s.update(ctx, func(tx Tx, note func(Event)) error {
+		if from != nil {
+			note(Event{Name: EventClientRegistered, Detail: fmt.Sprintf("%s (client %s) registered itself from %s", c.Label, c.ID, *from)})
+		}
+		return tx.CreateOAuthClient(ctx, c)
+	})
 	if err != nil {
 		return OAuthClient{}, "", fmt.Errorf("create oauth client: %w", err)
 	}

@@ -108,7 +108,7 @@ func (s *Service) RegisterClient(ctx context.Context, in ClientRegistration) (OA
 	if err := s.attempt(ctx, "client-registration:"+in.IP, RegistrationsPerAddress, RegistrationWindow); err != nil {
 		return OAuthClient{}, "", err
 	}
-	c, secret, err := s.createClient(ctx, create, true)
+	c, secret, err := s.createClient(ctx, create, &in.IP)
 	if err != nil {
 		return OAuthClient{}, "", fmt.Errorf("register client: %w", err)
 	}

@@ -50,6 +50,16 @@ func TestRegisterClient(t *testing.T) {
 	if secret != "" || !pub.Public || pub.Label != "Claude Code" || pub.ThumbnailURL != "https://claude.example/logo.png" {
 		t.Fatalf("a public registration: %+v, secret %q", pub, secret)
 	}
+	var registered []core.Event
+	for _, ev := range e.events.take() {
+		if ev.Name == core.EventClientRegistered {
+			registered = append(registered, ev)
+		}
+	}
+	if len(registered) != 3 || registered[2].UserID != 0 || !strings.Contains(registered[2].Detail, pub.ID) ||
+		!strings.Contains(registered[2].Detail, "192.0.2.1") {
+		t.Fatalf("the registrations' events: %+v", registered)
+	}
 	stored, err := e.svc.OperatorOAuthClient(e.ctx, pub.ID)
 	noErr(t, err)
 	if !stored.Registered {
