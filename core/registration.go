@@ -18,13 +18,18 @@ import (
 // and refresh tokens only: none of the operator's settings (first
 // party, the device grant, keys, a required second factor), which only
 // the operator gives (oauth-clients update). One address may register
-// RegistrationsPerAddress clients per RegistrationWindow. A registered
-// client lives while it holds an authorization: one that holds none
-// UnusedRegistrationLifetime after it registered is deleted
-// (PurgeExpired), so that registrations nobody uses do not pile up; its
-// application registers again when it comes back.
+// RegistrationsPerAddress clients per RegistrationWindow, and all
+// addresses together RegistrationsPerWindow: addresses are many (an IPv6
+// network holds more than anyone can count), and past that bound the
+// clients nobody uses would fill the database faster than the purge
+// empties it. A registered client lives while it holds an authorization:
+// one that holds none UnusedRegistrationLifetime after it registered is
+// deleted (PurgeExpired), so that registrations nobody uses do not pile
+// up; its application registers again when it comes back. So at most
+// about a day of registrations, 24,000, are ever unused at once.
 const (
 	RegistrationsPerAddress    = 20
+	RegistrationsPerWindow     = 1000
 	RegistrationWindow         = time.Hour
 	UnusedRegistrationLifetime = 24 * time.Hour
 )
@@ -106,6 +111,9 @@ func (s *Service) RegisterClient(ctx context.Context, in ClientRegistration) (OA
 		return bad(field, "%s", e.Reason)
 	}
 	if err := s.attempt(ctx, "client-registration:"+in.IP, RegistrationsPerAddress, RegistrationWindow); err != nil {
+		return OAuthClient{}, "", err
+	}
+	if err := s.attempt(ctx, "client-registration", RegistrationsPerWindow, RegistrationWindow); err != nil {
 		return OAuthClient{}, "", err
 	}
 	c, secret, err := s.createClient(ctx, create, &in.IP)

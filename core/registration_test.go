@@ -1,6 +1,7 @@
 package core_test
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -111,6 +112,15 @@ func TestRegisterClient(t *testing.T) {
 	if made != core.RegistrationsPerAddress || limited != 5 {
 		t.Fatalf("%d registrations at once from one address: %d made, %d refused", len(errs), made, limited)
 	}
+	// And for all addresses together: 1,000 an hour.
+	left := core.RegistrationsPerWindow - 3 - core.RegistrationsPerAddress // made above
+	for i := range left {
+		_, _, err := e.svc.RegisterClient(e.ctx, core.ClientRegistration{RedirectURIs: []string{"https://many.example/cb"},
+			IP: fmt.Sprintf("198.51.100.%d", i%250)})
+		noErr(t, err)
+	}
+	_, _, err = e.svc.RegisterClient(e.ctx, core.ClientRegistration{RedirectURIs: []string{"https://many.example/cb"}, IP: "203.0.113.1"})
+	wantErr(t, err, core.KindTooManyRequests, "")
 
 	// A day on, the registrations without an authorization are gone: the
 	// unused ones, and the sign-in's, whose authorization ended with its
@@ -129,4 +139,6 @@ func TestRegisterClient(t *testing.T) {
 	if len(all) != 1 || all[0].ID != kept.ID {
 		t.Errorf("%d clients after the purge, want the authorized one", len(all))
 	}
+	_, _, err = e.svc.RegisterClient(e.ctx, core.ClientRegistration{RedirectURIs: []string{"https://many.example/cb"}, IP: "203.0.113.1"})
+	noErr(t, err) // the hour is over
 }

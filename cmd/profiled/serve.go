@@ -82,7 +82,7 @@ var serveCommand = command{
 		fs.twin("trust-proxy-headers", "PROFILED_TRUST_PROXY_HEADERS")
 		fs.BoolVar(&registration, "oauth-registration", false,
 			"let OAuth applications register themselves at POST /oauth/register (RFC 7591), as Model Context Protocol clients do: anyone may then make a client, "+
-				"which the consent page shows as unchecked, 20 per address an hour; off, only the operator and accounts register them")
+				"which the consent page shows as unchecked, 20 per address and 1,000 in all an hour; off, only the operator and accounts register them")
 		fs.twin("oauth-registration", "PROFILED_OAUTH_REGISTRATION")
 		fs.envInt64(&budget, "large-bytes-in-flight", "PROFILED_LARGE_BYTES_IN_FLIGHT", httpx.DefaultByteBudget,
 			"the `BYTES` that large request bodies and values (preferences of 1 MiB and more) may hold at once in this process; past it such requests wait up to 2 s, then get 503")
