@@ -189,6 +189,9 @@ type AuthorizeRequest struct {
 	CodeChallenge       string
 	CodeChallengeMethod string // must be S256 when CodeChallenge is set
 	Nonce               string // OpenID Connect: given back in the ID token
+	// Resource is the resource server the tokens are for (RFC 8707,
+	// resource.go); "" for any.
+	Resource string
 	// ACRValues is OpenID Connect's acr_values: ACRMultiFactor among them
 	// asks for a second factor (stepup.go); others are not known, and
 	// ignored, as voluntary claims may be.
@@ -212,8 +215,9 @@ type Authorization struct {
 	CodeChallenge string
 	Nonce         string
 	// ACR is ACRMultiFactor when the request asked for it (acr_values).
-	ACR    string
-	MaxAge *time.Duration // nil: any sign-in will do
+	ACR      string
+	Resource string         // RFC 8707 (resource.go)
+	MaxAge   *time.Duration // nil: any sign-in will do
 	// Pushed is the request_uri of a pushed request (par.go), which the
 	// code's approval spends; "" for a request the browser carried.
 	Pushed   string
@@ -280,6 +284,12 @@ func (s *Service) checkAuthorize(ctx context.Context, in AuthorizeRequest, pushi
 	if slices.Contains(strings.Fields(in.ACRValues), ACRMultiFactor) {
 		a.ACR = ACRMultiFactor
 	}
+	if err := checkResource(in.Resource); err != nil {
+		e := AsOAuthError(err)
+		e.Redirect = true
+		return a, e
+	}
+	a.Resource = in.Resource
 	if in.MaxAge != "" {
 		n, err := strconv.ParseUint(in.MaxAge, 10, 31)
 		if err != nil {
@@ -365,7 +375,7 @@ func (s *Service) Approve(ctx context.Context, a Actor, az Authorization, grante
 	now := s.clock()
 	c := AuthCode{Hash: HashToken(raw), ClientID: az.Client.ID, UserID: a.User.ID, RedirectURI: az.RedirectURI,
 		Scopes: granted, Challenge: az.CodeChallenge, Nonce: az.Nonce, AuthTime: a.Token.Created, SID: sessionID(a.Token), Created: now,
-		Expiry: now.Add(AuthCodeLifetime), AuthMethods: a.Token.AuthMethods}
+		Expiry: now.Add(AuthCodeLifetime), AuthMethods: a.Token.AuthMethods, Resource: az.Resource}
 	err = s.store.Update(ctx, func(tx Tx) error {
 		if az.Pushed != "" {
 			if err := spendPushed(ctx, tx, az.Pushed); err != nil {
@@ -391,6 +401,7 @@ type TokenRequest struct {
 	RefreshToken string
 	DeviceCode   string // GrantTypeDeviceCode (device.go)
 	Scope        string // refresh only: narrows the scopes
+	Resource     string // RFC 8707: none, or the authorization's (resource.go)
 	// Issuer is the iss the face signs ID tokens with, kept on the
 	// authorization for its logout tokens (logout.go).
 	Issuer string
@@ -536,8 +547,11 @@ func (s *Service) exchangeCode(ctx context.Context, c OAuthClient, in TokenReque
 	case in.CodeVerifier != "":
 		return TokenGrant{}, invalidGrant("code_verifier", "code_verifier was sent but the authorization request had no code_challenge")
 	}
+	if err := sameResource(in.Resource, code.Resource); err != nil {
+		return TokenGrant{}, err
+	}
 	return s.grantApp(ctx, c, approval{userID: code.UserID, scopes: code.Scopes, sid: code.SID, nonce: code.Nonce,
-		authTime: code.AuthTime, authMethods: code.AuthMethods, issuer: in.Issuer, field: "code"},
+		authTime: code.AuthTime, authMethods: code.AuthMethods, issuer: in.Issuer, field: "code", resource: code.Resource},
 		func(tx Tx, appID int64) error { return tx.ClaimAuthCode(ctx, hash, appID) })
 }
 
@@ -554,6 +568,7 @@ type approval struct {
 	issuer      string
 	field       string // the request's field that carried the grant, for errors
 	device      bool   // a device's (device.go): noted, and mailed, as such
+	resource    string // RFC 8707 (resource.go)
 }
 
 // grantApp makes the authorization (an App) of what the user approved,
@@ -570,7 +585,7 @@ func (s *Service) grantApp(ctx context.Context, c OAuthClient, ap approval, clai
 	// application's access has ended, as /profile/apps then shows.
 	expiry := now.Add(RefreshTokenLifetime)
 	app := App{UserID: ap.userID, ClientID: c.ID, Label: c.Label, Scopes: ap.scopes, Website: c.Website,
-		ThumbnailURL: c.ThumbnailURL, Created: now, Expiry: &expiry, SID: ap.sid, Issuer: ap.issuer,
+		ThumbnailURL: c.ThumbnailURL, Created: now, Expiry: &expiry, SID: ap.sid, Issuer: ap.issuer, Resource: ap.resource,
 		// An ID token is issued (key): a sign-in, which ends with its
 		// session unless the user let it go on (offline_access).
 		SessionBound: key != nil && ap.sid != "" && !ap.scopes.AllowsIdentity(ScopeOfflineAccess)}
@@ -632,7 +647,7 @@ func (s *Service) issueOAuthTokens(ctx context.Context, tx Tx, app App, scopes S
 		exp, refreshExp = minTime(exp, *app.Expiry), minTime(refreshExp, *app.Expiry)
 	}
 	t := Token{UserID: app.UserID, Kind: TokenOAuth, Label: app.Label, Scopes: scopes, Created: now, Expiry: &exp,
-		Prefix: access[:TokenPrefixLength], Hash: HashToken(access), ClientID: app.ClientID, AppID: app.ID}
+		Prefix: access[:TokenPrefixLength], Hash: HashToken(access), ClientID: app.ClientID, AppID: app.ID, Resource: app.Resource}
 	if err := tx.CreateToken(ctx, &t); err != nil {
 		return TokenGrant{}, notFound(err, "create access token")
 	}
@@ -692,6 +707,9 @@ func (s *Service) refresh(ctx context.Context, c OAuthClient, in TokenRequest) (
 			if errors.Is(err, ErrNotFound) {
 				return bad
 			}
+			return err
+		}
+		if err := sameResource(in.Resource, app.Resource); err != nil {
 			return err
 		}
 		if err := tx.ClaimRefreshToken(ctx, hash); err != nil {
@@ -799,6 +817,7 @@ type Introspection struct {
 	TokenType string // "access_token" or "refresh_token"
 	Expiry    *time.Time
 	IssuedAt  time.Time
+	Audience  string // the resource an access token is for (resource.go); "" for any
 }
 
 // Introspect serves the introspection endpoint: a registered confidential
@@ -835,7 +854,7 @@ func (s *Service) Introspect(ctx context.Context, auth ClientAuth, token string)
 			return Introspection{}, nil
 		}
 		return Introspection{Active: true, Scopes: t.Scopes, ClientID: t.ClientID, Username: u.Username, UserID: u.ID, AccountID: u.AccountID,
-			TokenType: "access_token", Expiry: t.Expiry, IssuedAt: t.Created}, nil
+			TokenType: "access_token", Expiry: t.Expiry, IssuedAt: t.Created, Audience: t.Resource}, nil
 	case !errors.Is(err, ErrNotFound):
 		return Introspection{}, fmt.Errorf("introspect: token: %w", err)
 	}
@@ -866,7 +885,10 @@ func (s *Service) Introspect(ctx context.Context, auth ClientAuth, token string)
 // where read_write and "*" satisfy read_only), grant it. A missing or bad
 // token is Unauthorized, a token without the scope Forbidden with Required,
 // a scope that is not one Invalid naming "scope".
-func (s *Service) Verify(ctx context.Context, raw, scope string) (Actor, error) {
+//
+// resource, when set, is the resource server the gateway guards: a token
+// for another resource (RFC 8707) is Unauthorized; one for none passes.
+func (s *Service) Verify(ctx context.Context, raw, scope, resource string) (Actor, error) {
 	var category, level string
 	if scope != "" {
 		g, ok := parseGrant(scope)
@@ -875,9 +897,12 @@ func (s *Service) Verify(ctx context.Context, raw, scope string) (Actor, error) 
 		}
 		category, level = g.category, g.level
 	}
-	a, err := s.Authenticate(ctx, raw)
+	a, err := s.authenticate(ctx, raw)
 	if err != nil {
 		return Actor{}, err
+	}
+	if a.Token.Resource != "" && a.Token.Resource != resource {
+		return Actor{}, &Error{Kind: KindUnauthorized, Reason: "This token is for another resource (" + a.Token.Resource + ")"}
 	}
 	if scope != "" {
 		if err := require(a, category, level); err != nil {

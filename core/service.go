@@ -127,9 +127,20 @@ type Actor struct {
 	Token Token
 }
 
-// Authenticate resolves a raw bearer token to its actor. Every failure
-// (malformed, unknown, expired, revoked, user gone) is the same Unauthorized.
+// Authenticate resolves a raw bearer token to its actor, for profiled's
+// own API. Every failure (malformed, unknown, expired, revoked, user gone,
+// a token for another resource server: resource.go) is the same
+// Unauthorized.
 func (s *Service) Authenticate(ctx context.Context, raw string) (Actor, error) {
+	a, err := s.authenticate(ctx, raw)
+	if err == nil && !s.forThisServer(a.Token) {
+		return Actor{}, Unauthorized()
+	}
+	return a, err
+}
+
+// authenticate is Authenticate for a token of any resource.
+func (s *Service) authenticate(ctx context.Context, raw string) (Actor, error) {
 	if len(raw) == 0 || len(raw) > 512 {
 		return Actor{}, Unauthorized()
 	}

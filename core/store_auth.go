@@ -91,6 +91,7 @@ type AuthCode struct {
 	Nonce       string      // OpenID Connect's nonce, for the ID token; "" if none
 	AuthTime    time.Time   // when the user signed in to approve it, for the ID token
 	AuthMethods AuthMethods // how they signed in, for the ID token's amr
+	Resource    string      // the resource its tokens are for (resource.go); "" for any
 	SID         string      // the sid of the session that approved it (logout.go)
 	Created     time.Time
 	Expiry      time.Time

@@ -69,6 +69,9 @@ type Token struct {
 	// AuthMethods are how a session's user proved who they were; ""
 	// for other tokens, and sessions made before profiled kept it.
 	AuthMethods AuthMethods
+	// Resource is the audience of an OAuth access token (RFC 8707,
+	// resource.go): the resource server it is for; "" for any.
+	Resource string
 }
 
 // AuthMethods are the ways a user proved who they were at a sign-in,
@@ -108,6 +111,9 @@ type App struct {
 	// Back-Channel Logout 2.7): none expires after the session, and
 	// signing out of it, or any other end of it, revokes them.
 	SessionBound bool
+	// Resource is the resource server its tokens are for (RFC 8707,
+	// resource.go); "" for any.
+	Resource string
 }
 
 // Device is a trusted ("remember me") browser session.

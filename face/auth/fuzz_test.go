@@ -68,6 +68,8 @@ func FuzzOAuthEndpoints(f *testing.F) {
 		"client_id=a&client_id=b", "%zz", "",
 		"response_type=code&client_id={web}&client_secret={secret}&redirect_uri=https://web.example/cb&scope=openid&acr_values=" +
 			url.QueryEscape(core.ACRMultiFactor+" urn:x"),
+		"response_type=code&client_id={web}&redirect_uri=https://web.example/cb&resource=https://mcp.example/&resource=x",
+		"grant_type=authorization_code&code=abc&client_id={web}&client_secret={secret}&resource=https%3A%2F%2Fmcp.example%2F%23f",
 		// An assertion naming the web client, signed by no key of its.
 		"token=x&client_assertion_type=" + url.QueryEscape(core.ClientAssertionType) +
 			"&client_assertion=eyJhbGciOiJFUzI1NiJ9.eyJpc3MiOiJ7d2VifSIsInN1YiI6Int3ZWJ9IiwiYXVkIjoieCJ9.c2ln",

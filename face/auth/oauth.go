@@ -16,7 +16,7 @@ import (
 // authorizeParams are the query parameters of an authorization request,
 // carried through the consent form in hidden fields.
 var authorizeParams = []string{"client_id", "redirect_uri", "response_type", "scope", "state", "code_challenge", "code_challenge_method", "nonce",
-	"max_age", "acr_values"}
+	"max_age", "acr_values", "resource"}
 
 // pushedParams are what a pushed request (RFC 9126) keeps: those, and
 // prompt, which the authorization page reads.
@@ -109,7 +109,7 @@ func authorizeRequest(v url.Values) core.AuthorizeRequest {
 	return core.AuthorizeRequest{ClientID: v.Get("client_id"), RedirectURI: v.Get("redirect_uri"),
 		ResponseType: v.Get("response_type"), Scope: v.Get("scope"), State: v.Get("state"),
 		CodeChallenge: v.Get("code_challenge"), CodeChallengeMethod: v.Get("code_challenge_method"), Nonce: v.Get("nonce"),
-		MaxAge: v.Get("max_age"), ACRValues: v.Get("acr_values")}
+		MaxAge: v.Get("max_age"), ACRValues: v.Get("acr_values"), Resource: strings.Join(v["resource"], " ")}
 }
 
 // redirectTo sends the browser back to the application with params added
@@ -569,7 +569,8 @@ func (s *server) token(r *http.Request, f url.Values, auth core.ClientAuth) (int
 	in := core.TokenRequest{GrantType: grantType, ClientID: auth.ClientID, ClientSecret: auth.ClientSecret,
 		ClientAssertion: auth.Assertion, Audiences: auth.Audiences,
 		Code: f.Get("code"), RedirectURI: f.Get("redirect_uri"), CodeVerifier: f.Get("code_verifier"),
-		RefreshToken: f.Get("refresh_token"), DeviceCode: f.Get("device_code"), Scope: f.Get("scope"), Issuer: s.issuer(r)}
+		RefreshToken: f.Get("refresh_token"), DeviceCode: f.Get("device_code"), Scope: f.Get("scope"), Issuer: s.issuer(r),
+		Resource: strings.Join(f["resource"], " ")}
 	g, err := s.svc.OAuthToken(r.Context(), in)
 	if err != nil {
 		return 0, nil, err

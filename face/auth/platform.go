@@ -94,6 +94,7 @@ type introspectionResponse struct {
 	TokenType string `json:"token_type,omitempty"`
 	Exp       int64  `json:"exp,omitempty"`
 	Iat       int64  `json:"iat,omitempty"`
+	Aud       string `json:"aud,omitempty"` // the resource the token is for (RFC 8707)
 }
 
 // introspect is POST /oauth/introspect (RFC 7662): a confidential client
@@ -108,6 +109,7 @@ func (s *server) introspect(r *http.Request, f url.Values, auth core.ClientAuth)
 		out.Scope, out.ClientID, out.Username = string(in.Scopes), in.ClientID, in.Username
 		out.Sub, out.TokenType, out.Iat = strconv.FormatInt(in.UserID, 10), in.TokenType, in.IssuedAt.Unix()
 		out.Account = strconv.FormatInt(in.AccountID, 10)
+		out.Aud = in.Audience
 		if in.Expiry != nil {
 			out.Exp = in.Expiry.Unix()
 		}
@@ -129,7 +131,8 @@ var (
 // account and the token's scopes in headers; 401 with WWW-Authenticate for a missing
 // or bad token; 403 when ?scope= names a scope the token lacks. No body.
 func (s *server) verify(w http.ResponseWriter, r *http.Request) {
-	a, err := s.svc.Verify(r.Context(), httpx.Bearer(r), r.URL.Query().Get("scope"))
+	q := r.URL.Query()
+	a, err := s.svc.Verify(r.Context(), httpx.Bearer(r), q.Get("scope"), q.Get("resource"))
 	h := w.Header()
 	if err != nil {
 		e, gone := httpx.Failure(w, r, err)

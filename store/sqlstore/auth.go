@@ -107,9 +107,9 @@ func (t Tx) CreateOAuthClient(ctx context.Context, c core.OAuthClient) error {
 func (r Reader) AuthCode(ctx context.Context, hash []byte) (core.AuthCode, error) {
 	var c core.AuthCode
 	err := r.q.QueryRow(ctx, `SELECT hash, client_id, user_id, redirect_uri, scopes, challenge, nonce, auth_time,
-		created, expiry, used, app_id, sid, amr FROM oauth_codes WHERE hash = ?`, hash).
+		created, expiry, used, app_id, sid, amr, resource FROM oauth_codes WHERE hash = ?`, hash).
 		Scan(&c.Hash, &c.ClientID, &c.UserID, &c.RedirectURI, &c.Scopes, &c.Challenge, &c.Nonce, at(&c.AuthTime), at(&c.Created), at(&c.Expiry),
-			&c.Used, idDest{&c.AppID}, &c.SID, &c.AuthMethods)
+			&c.Used, idDest{&c.AppID}, &c.SID, &c.AuthMethods, &c.Resource)
 	return c, r.err("read auth code", err)
 }
 
@@ -117,10 +117,10 @@ func (t Tx) CreateAuthCode(ctx context.Context, c core.AuthCode) error {
 	return t.write(ctx, "create auth code",
 		Stmt{SQL: `DELETE FROM oauth_codes WHERE expiry < ?`, Args: []any{t.d.Time(c.Created)}},
 		Stmt{SQL: `INSERT INTO oauth_codes
-			(hash, client_id, user_id, redirect_uri, scopes, challenge, nonce, auth_time, created, expiry, used, app_id, sid, amr)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, FALSE, NULL, ?, ?)`,
+			(hash, client_id, user_id, redirect_uri, scopes, challenge, nonce, auth_time, created, expiry, used, app_id, sid, amr, resource)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, FALSE, NULL, ?, ?, ?)`,
 			Args: []any{c.Hash, c.ClientID, c.UserID, c.RedirectURI, string(c.Scopes), c.Challenge, c.Nonce, t.zeroNull(c.AuthTime),
-				t.d.Time(c.Created), t.d.Time(c.Expiry), c.SID, string(c.AuthMethods)}})
+				t.d.Time(c.Created), t.d.Time(c.Expiry), c.SID, string(c.AuthMethods), c.Resource}})
 }
 
 func (t Tx) ClaimAuthCode(ctx context.Context, hash []byte, appID int64) error {

@@ -21,7 +21,7 @@ type Listing struct {
 var Tokens = Listing{
 	Table:   "tokens",
 	ID:      "id",
-	Columns: "id, user_id, kind, label, scopes, created, expiry, prefix, hash, client_id, app_id, amr",
+	Columns: "id, user_id, kind, label, scopes, created, expiry, prefix, hash, client_id, app_id, amr, resource",
 	Fields: Columns{
 		"id":      {Name: "id", Type: core.FieldInt},
 		"label":   {Name: "label", Type: core.FieldString},
@@ -39,7 +39,7 @@ var Tokens = Listing{
 var Apps = Listing{
 	Table:   "apps",
 	ID:      "id",
-	Columns: "id, user_id, client_id, label, scopes, website, thumbnail_url, created, expiry, sid, issuer, session_bound",
+	Columns: "id, user_id, client_id, label, scopes, website, thumbnail_url, created, expiry, sid, issuer, session_bound, resource",
 	Fields: Columns{
 		"id":            {Name: "id", Type: core.FieldInt},
 		"label":         {Name: "label", Type: core.FieldString},

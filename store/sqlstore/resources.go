@@ -49,7 +49,7 @@ func (t Tx) DeleteSSHKey(ctx context.Context, userID, id int64) error {
 func scanApp(row Row) (core.App, error) {
 	var a core.App
 	err := row.Scan(&a.ID, &a.UserID, &a.ClientID, &a.Label, &a.Scopes, &a.Website,
-		&a.ThumbnailURL, at(&a.Created), nullTimeDest{&a.Expiry}, &a.SID, &a.Issuer, &a.SessionBound)
+		&a.ThumbnailURL, at(&a.Created), nullTimeDest{&a.Expiry}, &a.SID, &a.Issuer, &a.SessionBound, &a.Resource)
 	return a, err
 }
 
@@ -71,10 +71,10 @@ func (r Reader) LoggedInApps(ctx context.Context, userID int64, sid string, now 
 
 func (t Tx) CreateApp(ctx context.Context, a *core.App) error {
 	return t.insert(ctx, "create app", &a.ID, `INSERT INTO apps
-		(user_id, client_id, label, scopes, website, thumbnail_url, created, expiry, sid, issuer, session_bound)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		(user_id, client_id, label, scopes, website, thumbnail_url, created, expiry, sid, issuer, session_bound, resource)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 		a.UserID, a.ClientID, a.Label, string(a.Scopes), a.Website, a.ThumbnailURL,
-		t.d.Time(a.Created), t.nullTime(a.Expiry), a.SID, a.Issuer, a.SessionBound)
+		t.d.Time(a.Created), t.nullTime(a.Expiry), a.SID, a.Issuer, a.SessionBound, a.Resource)
 }
 
 // DeleteSessionApps deletes the user's authorizations bound to the

@@ -15,7 +15,7 @@ var tokenByHashQuery = `SELECT ` + Tokens.Qualified("t") + `, ` + userColumns + 
 // tokenDest returns the scan destinations of a token's columns.
 func tokenDest(tok *core.Token) []any {
 	return []any{&tok.ID, &tok.UserID, &tok.Kind, &tok.Label, &tok.Scopes, at(&tok.Created),
-		nullTimeDest{&tok.Expiry}, &tok.Prefix, &tok.Hash, &tok.ClientID, idDest{&tok.AppID}, &tok.AuthMethods}
+		nullTimeDest{&tok.Expiry}, &tok.Prefix, &tok.Hash, &tok.ClientID, idDest{&tok.AppID}, &tok.AuthMethods, &tok.Resource}
 }
 
 var tokens = ownedBy(Tokens, "user_id", "read token", scanToken)
@@ -54,10 +54,10 @@ func (t Tx) CreateToken(ctx context.Context, tok *core.Token) error {
 		appID = tok.AppID
 	}
 	return t.insert(ctx, "create token", &tok.ID, `INSERT INTO tokens
-		(user_id, kind, label, scopes, created, expiry, prefix, hash, client_id, app_id, amr)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		(user_id, kind, label, scopes, created, expiry, prefix, hash, client_id, app_id, amr, resource)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 		tok.UserID, string(tok.Kind), tok.Label, string(tok.Scopes), t.d.Time(tok.Created),
-		t.nullTime(tok.Expiry), tok.Prefix, tok.Hash, tok.ClientID, appID, string(tok.AuthMethods))
+		t.nullTime(tok.Expiry), tok.Prefix, tok.Hash, tok.ClientID, appID, string(tok.AuthMethods), tok.Resource)
 }
 
 func (t Tx) SetSessionAuthMethods(ctx context.Context, userID, id int64, methods core.AuthMethods) error {

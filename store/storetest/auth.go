@@ -179,7 +179,8 @@ func testAuthCodes(t *testing.T, s core.Store) {
 	cl := newOAuthClient(t, s, "client", false)
 	c := core.AuthCode{Hash: hash32("code1"), ClientID: cl.ID, UserID: a.ID, RedirectURI: "https://example.com/cb",
 		Scopes: "account:read_only openid", Challenge: "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM", Nonce: "n-0S6_WzA2Mj",
-		AuthTime: t0.Add(-time.Hour), SID: "5f1c0e2a9b8d7c6e5f1c0e2a9b8d7c6e", Created: t0, Expiry: at(2), AuthMethods: core.AuthPasswordAndOneTime}
+		AuthTime: t0.Add(-time.Hour), SID: "5f1c0e2a9b8d7c6e5f1c0e2a9b8d7c6e", Created: t0, Expiry: at(2), AuthMethods: core.AuthPasswordAndOneTime,
+		Resource: "https://mcp.example/"}
 	update(t, s, func(tx core.Tx) error { return tx.CreateAuthCode(ctx, c) })
 	got, err := s.AuthCode(ctx, c.Hash)
 	noErr(t, "AuthCode", err)

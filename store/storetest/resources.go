@@ -139,9 +139,10 @@ func testTokenScoping(t *testing.T, s core.Store) {
 func testTokenByHash(t *testing.T, s core.Store) {
 	ctx := t.Context()
 	a, b := newUser(t, s, "alice"), newUser(t, s, "bob")
-	app := newApp(t, s, core.App{UserID: b.ID, ClientID: "client-1", Label: "app"})
+	app := newApp(t, s, core.App{UserID: b.ID, ClientID: "client-1", Label: "app", Resource: "https://mcp.example/"})
 	ta := newToken(t, s, core.Token{UserID: a.ID, Label: "cli", Expiry: ptr(at(5))})
-	tb := newToken(t, s, core.Token{UserID: b.ID, Kind: core.TokenOAuth, Label: "oauth", ClientID: "client-1", AppID: app.ID})
+	tb := newToken(t, s, core.Token{UserID: b.ID, Kind: core.TokenOAuth, Label: "oauth", ClientID: "client-1", AppID: app.ID,
+		Resource: "https://mcp.example/"})
 
 	tok, u, err := s.TokenByHash(ctx, ta.Hash)
 	noErr(t, "TokenByHash", err)
@@ -171,7 +172,8 @@ func testApps(t *testing.T, s core.Store) {
 	ctx := t.Context()
 	a, b := newUser(t, s, "alice"), newUser(t, s, "bob")
 	forever := newApp(t, s, core.App{UserID: a.ID, ClientID: "c1", Label: "Forever", Website: "https://example.com", ThumbnailURL: "https://example.com/t.png"})
-	expiring := newApp(t, s, core.App{UserID: a.ID, ClientID: "c2", Label: "Expiring", Scopes: core.AllScopes, Expiry: ptr(at(60))})
+	expiring := newApp(t, s, core.App{UserID: a.ID, ClientID: "c2", Label: "Expiring", Scopes: core.AllScopes, Expiry: ptr(at(60)),
+		Resource: "https://api.example/v1"})
 
 	got, err := s.App(ctx, a.ID, forever.ID)
 	noErr(t, "App", err)
