@@ -63,6 +63,7 @@ type DeviceAuthorizeRequest struct {
 	ClientAssertion string
 	Audiences       []string
 	Scope           string // "" or "*": every scope
+	Resource        string // RFC 8707 (resource.go); "" for any
 	IP              string // the requester's address, for the limit
 }
 
@@ -91,12 +92,15 @@ func (s *Service) DeviceAuthorize(ctx context.Context, in DeviceAuthorizeRequest
 		return DeviceAuthorization{}, oauthErr(OAuthInvalidScope, KindInvalid, "scope",
 			"scope must be \"*\" or space-separated scopes, as /oauth/authorize takes them")
 	}
+	if err := checkResource(in.Resource); err != nil {
+		return DeviceAuthorization{}, err
+	}
 	if err := s.attempt(ctx, "device-authorization:"+in.IP, DeviceAuthorizations, DeviceCodeWindow); err != nil {
 		return DeviceAuthorization{}, err
 	}
 	now := s.clock()
 	d := DeviceCode{ClientID: c.ID, Scopes: scopes, Created: now, Expiry: now.Add(DeviceCodeLifetime), Interval: DevicePollInterval,
-		Status: DeviceCodePending}
+		Status: DeviceCodePending, Resource: in.Resource}
 	// A taken user code (one of 20^8, among the live ones) is drawn again.
 	for try := 1; ; try++ {
 		device, err := s.newSecret(tokenBytes)
@@ -280,7 +284,10 @@ func (s *Service) pollDevice(ctx context.Context, c OAuthClient, in TokenRequest
 	case d.Status != DeviceCodeApproved:
 		return TokenGrant{}, invalidGrant("device_code", "device_code was used already")
 	}
+	if err := sameResource(in.Resource, d.Resource); err != nil {
+		return TokenGrant{}, err
+	}
 	return s.grantApp(ctx, c, approval{userID: d.UserID, scopes: d.Granted, sid: d.SID, authTime: d.AuthTime,
-		authMethods: d.AuthMethods, issuer: in.Issuer, field: "device_code", device: true},
+		authMethods: d.AuthMethods, issuer: in.Issuer, field: "device_code", device: true, resource: d.Resource},
 		func(tx Tx, appID int64) error { return tx.ClaimDeviceCode(ctx, hash, appID) })
 }

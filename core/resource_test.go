@@ -2,6 +2,7 @@ package core_test
 
 import (
 	"testing"
+	"time"
 
 	"github.com/profiled/profiled/core"
 )
@@ -71,6 +72,29 @@ func TestResourceIndicators(t *testing.T) {
 	if in, err := e.svc.Introspect(e.ctx, core.ClientAuth{ClientID: rp.ID, ClientSecret: secret}, refreshed.AccessToken); err != nil || in.Audience != mcp {
 		t.Errorf("the refreshed token: %+v %v", in, err)
 	}
+
+	// The device grant names a resource as the code flow does.
+	cli := deviceClient(t, e, true)
+	_, err = e.svc.DeviceAuthorize(e.ctx, core.DeviceAuthorizeRequest{ClientID: cli.ID, Resource: "not a uri", IP: "192.0.2.7"})
+	wantOAuthCode(t, "a device's bad resource", err, core.OAuthInvalidTarget)
+	da, err := e.svc.DeviceAuthorize(e.ctx, core.DeviceAuthorizeRequest{ClientID: cli.ID, Scope: "account:read_only", Resource: mcp, IP: "192.0.2.7"})
+	noErr(t, err)
+	noErr(t, decide(e, alice, da.UserCode, granting("account:read_only")))
+	e.clock.Advance(time.Minute)
+	poll := func(resource string) (core.TokenGrant, error) {
+		return e.svc.OAuthToken(e.ctx, core.TokenRequest{GrantType: core.GrantTypeDeviceCode, ClientID: cli.ID, DeviceCode: da.DeviceCode,
+			Resource: resource})
+	}
+	_, err = poll("https://other.example/")
+	wantOAuthCode(t, "a device's poll for another resource", err, core.OAuthInvalidTarget)
+	e.clock.Advance(time.Minute)
+	dg, err := poll(mcp)
+	noErr(t, err)
+	if _, err := e.svc.Verify(e.ctx, dg.AccessToken, "", mcp); err != nil || dg.App.Resource != mcp {
+		t.Errorf("the device's token for its resource: %v, app %+v", err, dg.App)
+	}
+	_, err = e.svc.Authenticate(e.ctx, dg.AccessToken)
+	wantErr(t, err, core.KindUnauthorized, "")
 
 	// A token for profiled's own public URL works on its API.
 	c, err = code(testIssuer + "/")

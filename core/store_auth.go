@@ -119,7 +119,8 @@ type DeviceCode struct {
 	SID         string
 	AuthTime    time.Time
 	AuthMethods AuthMethods
-	AppID       int64 // the authorization the tokens made; 0 before
+	AppID       int64  // the authorization the tokens made; 0 before
+	Resource    string // the resource its tokens are for (resource.go); "" for any
 }
 
 // PushedAuthorization is an authorization request a client pushed

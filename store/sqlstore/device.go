@@ -14,13 +14,13 @@ import (
 // for a browser or a device.
 
 const deviceCodeColumns = `hash, user_code, client_id, scopes, created, expiry, poll_interval, status,
-	user_id, granted, sid, auth_time, app_id, amr`
+	user_id, granted, sid, auth_time, app_id, amr, resource`
 
 func scanDeviceCode(row Row) (core.DeviceCode, error) {
 	var d core.DeviceCode
 	var interval int64
 	err := row.Scan(&d.Hash, &d.UserCode, &d.ClientID, &d.Scopes, at(&d.Created), at(&d.Expiry), &interval, &d.Status,
-		idDest{&d.UserID}, &d.Granted, &d.SID, at(&d.AuthTime), idDest{&d.AppID}, &d.AuthMethods)
+		idDest{&d.UserID}, &d.Granted, &d.SID, at(&d.AuthTime), idDest{&d.AppID}, &d.AuthMethods, &d.Resource)
 	d.Interval = time.Duration(interval) * time.Second
 	return d, err
 }
@@ -32,10 +32,10 @@ func (r Reader) DeviceCodeByUserCode(ctx context.Context, userCodeHash []byte) (
 func (t Tx) CreateDeviceCode(ctx context.Context, d core.DeviceCode) error {
 	return t.write(ctx, "create device code",
 		Stmt{SQL: `DELETE FROM device_codes WHERE expiry < ?`, Args: []any{t.d.Time(d.Created)}},
-		Stmt{SQL: `INSERT INTO device_codes (hash, user_code, client_id, scopes, created, expiry, poll_interval, next_poll, status)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		Stmt{SQL: `INSERT INTO device_codes (hash, user_code, client_id, scopes, created, expiry, poll_interval, next_poll, status, resource)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			Args: []any{d.Hash, d.UserCode, d.ClientID, string(d.Scopes), t.d.Time(d.Created), t.d.Time(d.Expiry),
-				int64(d.Interval / time.Second), d.Created.Unix(), core.DeviceCodePending}})
+				int64(d.Interval / time.Second), d.Created.Unix(), core.DeviceCodePending, d.Resource}})
 }
 
 func (t Tx) DecideDeviceCode(ctx context.Context, d core.DeviceCode, now time.Time) error {

@@ -398,7 +398,7 @@ func testDeviceCodes(t *testing.T, s core.Store) {
 	ctx := t.Context()
 	a := newUser(t, s, "alice")
 	cl := newOAuthClient(t, s, "cli", true)
-	d := core.DeviceCode{Hash: hash32("device"), UserCode: hash32("user"), ClientID: cl.ID, Scopes: "account:read_only",
+	d := core.DeviceCode{Hash: hash32("device"), UserCode: hash32("user"), ClientID: cl.ID, Scopes: "account:read_only", Resource: "https://mcp.example/",
 		Created: t0, Expiry: at(10), Interval: 5 * time.Second, Status: core.DeviceCodePending}
 	update(t, s, func(tx core.Tx) error { return tx.CreateDeviceCode(ctx, d) })
 	got, err := s.DeviceCodeByUserCode(ctx, d.UserCode)
