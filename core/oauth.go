@@ -875,9 +875,16 @@ func (s *Service) Introspect(ctx context.Context, auth ClientAuth, token string)
 	if ru.Disabled {
 		return Introspection{}, nil
 	}
+	app, err := s.store.App(ctx, rt.UserID, rt.AppID) // its audience (resource.go)
+	if errors.Is(err, ErrNotFound) {
+		return Introspection{}, nil // revoked meanwhile
+	}
+	if err != nil {
+		return Introspection{}, fmt.Errorf("introspect: authorization: %w", err)
+	}
 	exp := rt.Expiry
 	return Introspection{Active: true, Scopes: rt.Scopes, ClientID: rt.ClientID, Username: ru.Username, UserID: ru.ID, AccountID: ru.AccountID,
-		TokenType: "refresh_token", Expiry: &exp, IssuedAt: rt.Created}, nil
+		TokenType: "refresh_token", Expiry: &exp, IssuedAt: rt.Created, Audience: app.Resource}, nil
 }
 
 // Verify is forward authentication for a gateway: the bearer token must be

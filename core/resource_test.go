@@ -72,6 +72,10 @@ func TestResourceIndicators(t *testing.T) {
 	if in, err := e.svc.Introspect(e.ctx, core.ClientAuth{ClientID: rp.ID, ClientSecret: secret}, refreshed.AccessToken); err != nil || in.Audience != mcp {
 		t.Errorf("the refreshed token: %+v %v", in, err)
 	}
+	if in, err := e.svc.Introspect(e.ctx, core.ClientAuth{ClientID: rp.ID, ClientSecret: secret}, refreshed.RefreshToken); err != nil ||
+		!in.Active || in.TokenType != "refresh_token" || in.Audience != mcp {
+		t.Errorf("the refresh token: %+v %v", in, err)
+	}
 
 	// The device grant names a resource as the code flow does.
 	cli := deviceClient(t, e, true)
