@@ -225,8 +225,7 @@ func (s *Service) DecideDevice(ctx context.Context, a Actor, userCode string, gr
 	}
 	decision := DeviceCode{UserCode: d.UserCode, Status: DeviceCodeDenied, UserID: a.User.ID}
 	if grant != nil {
-		need, err := s.NeedsSecondFactor(a, req.Client)
-		if err = checkSecondFactor(req.Client, need, err); err != nil {
+		if err := s.refuseWithoutSecondFactor(a, Authorization{Client: req.Client}); err != nil {
 			return req, err
 		}
 		granted, err := grant(d.Scopes)
@@ -287,7 +286,7 @@ func (s *Service) pollDevice(ctx context.Context, c OAuthClient, in TokenRequest
 	if err := sameResource(in.Resource, d.Resource); err != nil {
 		return TokenGrant{}, err
 	}
-	return s.grantApp(ctx, c, approval{userID: d.UserID, scopes: d.Granted, sid: d.SID, authTime: d.AuthTime,
-		authMethods: d.AuthMethods, issuer: in.Issuer, field: "device_code", device: true, resource: d.Resource},
+	return s.grantApp(ctx, c, approval{userID: d.UserID, scopes: d.Granted, sid: d.SID, signIn: signedIn{d.AuthTime, d.AuthMethods},
+		issuer: in.Issuer, field: "device_code", device: true, resource: d.Resource},
 		func(tx Tx, appID int64) error { return tx.ClaimDeviceCode(ctx, hash, appID) })
 }

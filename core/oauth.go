@@ -361,8 +361,7 @@ func (s *Service) Approve(ctx context.Context, a Actor, az Authorization, grante
 	if a.Token.Kind != TokenSession {
 		return "", &Error{Kind: KindForbidden, Reason: "Only a signed-in user can authorize an application"}
 	}
-	need, err := s.NeedsSecondFactorFor(a, az)
-	if err = checkSecondFactor(az.Client, need, err); err != nil {
+	if err := s.refuseWithoutSecondFactor(a, az); err != nil {
 		return "", err
 	}
 	if !granted.Within(az.Scopes) || !granted.Within(a.Token.Scopes) {
@@ -551,7 +550,7 @@ func (s *Service) exchangeCode(ctx context.Context, c OAuthClient, in TokenReque
 		return TokenGrant{}, err
 	}
 	return s.grantApp(ctx, c, approval{userID: code.UserID, scopes: code.Scopes, sid: code.SID, nonce: code.Nonce,
-		authTime: code.AuthTime, authMethods: code.AuthMethods, issuer: in.Issuer, field: "code", resource: code.Resource},
+		signIn: signedIn{code.AuthTime, code.AuthMethods}, issuer: in.Issuer, field: "code", resource: code.Resource},
 		func(tx Tx, appID int64) error { return tx.ClaimAuthCode(ctx, hash, appID) })
 }
 
@@ -562,13 +561,11 @@ type approval struct {
 	scopes   Scopes
 	sid      string // the session it was approved in
 	nonce    string
-	authTime time.Time
-	// authMethods are how the user signed in to that session.
-	authMethods AuthMethods
-	issuer      string
-	field       string // the request's field that carried the grant, for errors
-	device      bool   // a device's (device.go): noted, and mailed, as such
-	resource    string // RFC 8707 (resource.go)
+	signIn   signedIn // how and when the user signed in to that session
+	issuer   string
+	field    string // the request's field that carried the grant, for errors
+	device   bool   // a device's (device.go): noted, and mailed, as such
+	resource string // RFC 8707 (resource.go)
 }
 
 // grantApp makes the authorization (an App) of what the user approved,
@@ -624,7 +621,7 @@ func (s *Service) grantApp(ctx context.Context, c OAuthClient, ap approval, clai
 		}
 		g, err = s.issueOAuthTokens(ctx, tx, app, ap.scopes, now)
 		if err == nil {
-			g.ID, err = s.idToken(ctx, tx, key, app, ap.scopes, ap.nonce, signedIn{ap.authTime, ap.authMethods}, now)
+			g.ID, err = s.idToken(ctx, tx, key, app, ap.scopes, ap.nonce, ap.signIn, now)
 		}
 		return err
 	})

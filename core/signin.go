@@ -381,13 +381,13 @@ func (s *Service) SignInTFA(ctx context.Context, in TFASignInRequest) (SignInRes
 	}
 	code := secondFactorCode(in.Code)
 	if code == "" {
-		return SignInResult{}, Invalid("code", "code is required: a 6-digit code from your authenticator app, or a scratch code")
+		return SignInResult{}, errCodeRequired()
 	}
 	if len(in.Challenge) > 128 {
 		return SignInResult{}, errBadChallenge()
 	}
 	if len(code) > 64 {
-		return SignInResult{}, Invalid("code", "code must be a 6-digit code or a 16-character scratch code")
+		return SignInResult{}, errCodeTooLong()
 	}
 	in.IP, in.UserAgent = clean(in.IP, maxIPLength), clean(in.UserAgent, maxUserAgent)
 	hash := HashToken(in.Challenge)
@@ -435,12 +435,28 @@ func (s *Service) SignInTFA(ctx context.Context, in TFASignInRequest) (SignInRes
 		return SignInResult{}, err
 	}
 	if wrong {
-		if err := s.failSignIn(ctx, u, in.IP, Event{Name: EventSignInFailed, UserID: u.ID, Username: u.Username, Detail: "second factor"}); err != nil {
-			return SignInResult{}, err
-		}
-		return SignInResult{}, errBadCode()
+		return SignInResult{}, s.wrongSecondFactor(ctx, u, in.IP)
 	}
 	return s.completeSignIn(ctx, u, resv, AuthPasswordAndOneTime, c.Remember, Device{}, in.IP, in.UserAgent)
+}
+
+// errCodeRequired and errCodeTooLong refuse a second factor typed
+// empty, or longer than any code.
+func errCodeRequired() error {
+	return Invalid("code", "code is required: a 6-digit code from your authenticator app, or a scratch code")
+}
+
+func errCodeTooLong() error {
+	return Invalid("code", "code must be a 6-digit code or a 16-character scratch code")
+}
+
+// wrongSecondFactor records the failed Login of a wrong second factor
+// of u (its failure was reserved and committed) and answers it.
+func (s *Service) wrongSecondFactor(ctx context.Context, u User, ip string) error {
+	if err := s.failSignIn(ctx, u, ip, Event{Name: EventSignInFailed, UserID: u.ID, Username: u.Username, Detail: "second factor"}); err != nil {
+		return err
+	}
+	return errBadCode()
 }
 
 // codeSeparators are what people type inside a code ("123 456",

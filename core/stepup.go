@@ -27,21 +27,6 @@ func (m AuthMethods) Has(method string) bool {
 	return false
 }
 
-// NeedsSecondFactor reports whether the user of session a must sign in
-// again with their second factor before approving a request of c. A user
-// who has none cannot: that is an error of KindForbidden, saying how to
-// turn one on.
-func (s *Service) NeedsSecondFactor(a Actor, c OAuthClient) (bool, error) {
-	if !c.RequireMFA || a.Token.AuthMethods.Has("mfa") {
-		return false, nil
-	}
-	if !a.User.TwoFactorAuth {
-		return false, &Error{Kind: KindForbidden, Field: "second_factor", Reason: c.Label + " requires two-factor authentication, " +
-			"which is off for you: turn it on in your profile (an authenticator app: POST /v4/profile/tfa-enable), then come back to " + c.Label}
-	}
-	return true, nil
-}
-
 // ACRMultiFactor is the authentication context class a relying party
 // asks for in acr_values to have the user sign in with a second factor
 // for this request (OpenID Provider Authentication Policy Extension 1.0,
@@ -55,23 +40,36 @@ func (az Authorization) WantsSecondFactor() bool {
 	return az.Client.RequireMFA || az.ACR == ACRMultiFactor
 }
 
-// NeedsSecondFactorFor is NeedsSecondFactor for the request az. A request
-// that asked for a second factor (acr_values) its client does not
-// require asks a voluntary claim (Core 5.5.1.1): a user with a second
-// factor is asked for it, and one without signs in as they can, their ID
-// token then without acr, for the relying party to judge.
-func (s *Service) NeedsSecondFactorFor(a Actor, az Authorization) (bool, error) {
-	if !az.Client.RequireMFA && az.ACR == ACRMultiFactor {
-		return a.User.TwoFactorAuth && !a.Token.AuthMethods.Has("mfa"), nil
+// NeedsSecondFactor reports whether the user of session a must type
+// their second factor before approving az: its client requires one
+// (RequireMFA), or the request asked for one (acr_values), and the
+// session lacks it. A user who has none cannot, for a client that
+// requires it: that is an error of KindForbidden, saying how to turn one
+// on. A request that asked for it of a client that does not require it
+// asks a voluntary claim (Core 5.5.1.1): a user without a second factor
+// signs in as they can, their ID token then without acr, for the
+// relying party to judge. (A device's request is az with its client
+// alone.)
+func (s *Service) NeedsSecondFactor(a Actor, az Authorization) (bool, error) {
+	c := az.Client
+	switch {
+	case !az.WantsSecondFactor() || a.Token.AuthMethods.Has("mfa"):
+		return false, nil
+	case a.User.TwoFactorAuth:
+		return true, nil
+	case c.RequireMFA:
+		return false, &Error{Kind: KindForbidden, Field: "second_factor", Reason: c.Label + " requires two-factor authentication, " +
+			"which is off for you: turn it on in your profile (an authenticator app: POST /v4/profile/tfa-enable), then come back to " + c.Label}
 	}
-	return s.NeedsSecondFactor(a, az.Client)
+	return false, nil
 }
 
-// checkSecondFactor refuses an approval of a request of c from a session
-// that lacks the second factor it needs (need, err: NeedsSecondFactor).
-func checkSecondFactor(c OAuthClient, need bool, err error) error {
+// refuseWithoutSecondFactor refuses an approval of az from a session that
+// lacks the second factor it needs (NeedsSecondFactor).
+func (s *Service) refuseWithoutSecondFactor(a Actor, az Authorization) error {
+	need, err := s.NeedsSecondFactor(a, az)
 	if err == nil && need {
-		return &Error{Kind: KindForbidden, Field: "second_factor", Reason: c.Label + " asks for your second factor: " +
+		return &Error{Kind: KindForbidden, Field: "second_factor", Reason: az.Client.Label + " asks for your second factor: " +
 			"type the code of your authenticator app first (/auth/signin/confirm), then approve again"}
 	}
 	return err
@@ -92,10 +90,10 @@ func (s *Service) ConfirmSecondFactor(ctx context.Context, a Actor, typed, ip st
 	}
 	code := secondFactorCode(typed)
 	if code == "" {
-		return Invalid("code", "code is required: a 6-digit code from your authenticator app, or a scratch code")
+		return errCodeRequired()
 	}
 	if len(code) > 64 {
-		return Invalid("code", "code must be a 6-digit code or a 16-character scratch code")
+		return errCodeTooLong()
 	}
 	ip = clean(ip, maxIPLength)
 	resv, err := s.reserveSignIn(ctx, keysFor(a.User.Username, ip))
@@ -120,10 +118,7 @@ func (s *Service) ConfirmSecondFactor(ctx context.Context, a Actor, typed, ip st
 		return err
 	}
 	if wrong {
-		if err := s.failSignIn(ctx, a.User, ip, Event{Name: EventSignInFailed, UserID: a.User.ID, Username: a.User.Username, Detail: "second factor"}); err != nil {
-			return err
-		}
-		return errBadCode()
+		return s.wrongSecondFactor(ctx, a.User, ip)
 	}
 	return nil
 }

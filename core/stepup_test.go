@@ -57,7 +57,7 @@ func TestClientRequiresSecondFactor(t *testing.T) {
 	// No second factor at all: turn it on first.
 	withPassword(t, e, "bob")
 	bob := actor(signIn(e, "bob", alicePassword))
-	need, err := e.svc.NeedsSecondFactor(bob, rp)
+	need, err := e.svc.NeedsSecondFactor(bob, core.Authorization{Client: rp})
 	wantErr(t, err, core.KindForbidden, "second_factor")
 	if need || err == nil || !strings.Contains(err.Error(), "turn it on") {
 		t.Errorf("a user without TFA: need %v, %v", need, err)
@@ -73,10 +73,10 @@ func TestClientRequiresSecondFactor(t *testing.T) {
 	withCode := actor(first, err)
 	deviceRes, err := e.svc.SignIn(e.ctx, core.SignInRequest{Username: "alice", Password: alicePassword, DeviceSecret: first.DeviceSecret})
 	onDevice, onDeviceSecret := actor(deviceRes, err), deviceRes.SessionSecret
-	if need, err := e.svc.NeedsSecondFactor(onDevice, rp); !need || err != nil {
+	if need, err := e.svc.NeedsSecondFactor(onDevice, core.Authorization{Client: rp}); !need || err != nil {
 		t.Errorf("a trusted device's session: need %v, %v", need, err)
 	}
-	if need, err := e.svc.NeedsSecondFactor(withCode, rp); need || err != nil {
+	if need, err := e.svc.NeedsSecondFactor(withCode, core.Authorization{Client: rp}); need || err != nil {
 		t.Errorf("a session with the code: need %v, %v", need, err)
 	}
 	wantErr(t, approve(onDevice, rp), core.KindForbidden, "second_factor")
@@ -169,7 +169,7 @@ func TestACRValuesAskForSecondFactor(t *testing.T) {
 	noErr(t, err)
 	bob, err := e.svc.Authenticate(e.ctx, res.SessionSecret)
 	noErr(t, err)
-	if need, err := e.svc.NeedsSecondFactorFor(bob, mfa); need || err != nil {
+	if need, err := e.svc.NeedsSecondFactor(bob, mfa); need || err != nil {
 		t.Errorf("a user without TFA, asked by acr_values: need %v, %v", need, err)
 	}
 	g, err := exchange(bob, mfa)

@@ -91,7 +91,7 @@ func (s *server) deviceSubmit(w http.ResponseWriter, r *http.Request) {
 		req, err := s.svc.DeviceRequest(r.Context(), a, code)
 		if err == nil {
 			var stepUp bool
-			if stepUp, err = s.svc.NeedsSecondFactor(a, req.Client); stepUp {
+			if stepUp, err = s.svc.NeedsSecondFactor(a, core.Authorization{Client: req.Client}); stepUp {
 				// Back to the code's form, filled in, once the user typed
 				// the second factor the client requires.
 				confirmFirst(w, r, devicePath+"?"+url.Values{"user_code": {req.UserCode}}.Encode())

@@ -296,7 +296,7 @@ func (s *server) authorizePage(w http.ResponseWriter, r *http.Request) {
 	}
 	// A client that requires a second factor the session lacks: type it,
 	// in the same session, or learn how to turn one on.
-	switch stepUp, err := s.svc.NeedsSecondFactorFor(a, az); {
+	switch stepUp, err := s.svc.NeedsSecondFactor(a, az); {
 	case (err != nil || stepUp) && none:
 		fail("interaction_required", "This application requires a sign-in with a second factor")
 		return
