@@ -15,8 +15,9 @@ const purgeBatch = 1000
 // devices; the rate-limit counters whose window ended, which count as
 // none; the logins and account events older than History, which no
 // list shows; and the clients that registered themselves and hold no
-// authorization UnusedRegistrationLifetime after (registration.go). No rule reads any of them (lists hide them, and each
-// credential is refused as unknown), but without this every sign-in and
+// authorization UnusedRegistrationLifetime after (registration.go). No
+// rule reads any of them (lists hide them, and each credential is
+// refused as unknown), but without this every sign-in and
 // refresh would leave a row forever. It deletes in transactions of at
 // most purgeBatch rows of each kind until none is left or ctx ends (one
 // transaction when there are fewer), and returns how many rows it

@@ -131,7 +131,7 @@ const requirePushedUsage = "whether the client's authorization requests must be 
 
 // requireMFAUsage words --require-mfa for create and update.
 const requireMFAUsage = "whether users approve the client's requests only from a sign-in with their second factor (the ID token's amr " +
-	"then holds mfa): a session without it signs in again with it, even on a trusted device, and a user without TFA is told to turn it on"
+	"then holds mfa): a session without it is asked for the code, in the same session, even on a trusted device, and a user without TFA is told to turn it on"
 
 // oauthClientJSON is a client as the commands print it.
 type oauthClientJSON struct {

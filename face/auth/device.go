@@ -3,7 +3,6 @@ package auth
 import (
 	"net/http"
 	"net/url"
-	"strings"
 
 	"github.com/profiled/profiled/core"
 )
@@ -34,7 +33,7 @@ type deviceAuthorizationResponse struct {
 func (s *server) deviceAuthorization(r *http.Request, f url.Values, auth core.ClientAuth) (int, any, error) {
 	da, err := s.svc.DeviceAuthorize(r.Context(), core.DeviceAuthorizeRequest{ClientID: auth.ClientID, ClientSecret: auth.ClientSecret,
 		ClientAssertion: auth.Assertion, Audiences: auth.Audiences,
-		Scope: f.Get("scope"), Resource: strings.Join(f["resource"], " "), IP: s.clientIP(r)})
+		Scope: f.Get("scope"), Resource: resourceParam(f), IP: s.clientIP(r)})
 	if err != nil {
 		return 0, nil, err
 	}

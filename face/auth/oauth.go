@@ -109,8 +109,12 @@ func authorizeRequest(v url.Values) core.AuthorizeRequest {
 	return core.AuthorizeRequest{ClientID: v.Get("client_id"), RedirectURI: v.Get("redirect_uri"),
 		ResponseType: v.Get("response_type"), Scope: v.Get("scope"), State: v.Get("state"),
 		CodeChallenge: v.Get("code_challenge"), CodeChallengeMethod: v.Get("code_challenge_method"), Nonce: v.Get("nonce"),
-		MaxAge: v.Get("max_age"), ACRValues: v.Get("acr_values"), Resource: strings.Join(v["resource"], " ")}
+		MaxAge: v.Get("max_age"), ACRValues: v.Get("acr_values"), Resource: resourceParam(v)}
 }
+
+// resourceParam is the resource parameter of a request (RFC 8707), its
+// values joined: the core takes one, and refuses several as that.
+func resourceParam(v url.Values) string { return strings.Join(v["resource"], " ") }
 
 // redirectTo sends the browser back to the application with params added
 // to its redirect URI's query (RFC 6749 4.1.2).
@@ -570,7 +574,7 @@ func (s *server) token(r *http.Request, f url.Values, auth core.ClientAuth) (int
 		ClientAssertion: auth.Assertion, Audiences: auth.Audiences,
 		Code: f.Get("code"), RedirectURI: f.Get("redirect_uri"), CodeVerifier: f.Get("code_verifier"),
 		RefreshToken: f.Get("refresh_token"), DeviceCode: f.Get("device_code"), Scope: f.Get("scope"), Issuer: s.issuer(r),
-		Resource: strings.Join(f["resource"], " ")}
+		Resource: resourceParam(f)}
 	g, err := s.svc.OAuthToken(r.Context(), in)
 	if err != nil {
 		return 0, nil, err
