@@ -32,23 +32,14 @@ func TestIDTokenAuthMethods(t *testing.T) {
 			t.Errorf("%s: amr %q, want %q", what, got, methods)
 		}
 	}
-	actor := func(res core.SignInResult, err error) core.Actor {
-		t.Helper()
-		noErr(t, err)
-		a, err := e.svc.Authenticate(e.ctx, res.SessionSecret)
-		noErr(t, err)
-		return a
-	}
+	actor := func(res core.SignInResult, err error) core.Actor { t.Helper(); return sessionOf(t, e, res, err) }
 
 	withPassword(t, e, "bob")
 	bob := actor(signIn(e, "bob", alicePassword))
 	want("a password", amr(signInTo(t, e, bob, rp, secret)), "pwd")
 
-	_, totpSecret, scratch := tfaUser(t, e, "alice")
-	res, err := e.svc.SignIn(e.ctx, core.SignInRequest{Username: "alice", Password: alicePassword, RememberMe: true})
-	noErr(t, err)
-	done, err := e.svc.SignInTFA(e.ctx, core.TFASignInRequest{Challenge: res.Challenge, Code: totpCode(t, totpSecret, e.clock.Now())})
-	alice := actor(done, err)
+	d := aliceOnTrustedDevice(t, e)
+	alice := actor(d.withCode, nil)
 	g := signInTo(t, e, alice, rp, secret)
 	want("a password and a TOTP code", amr(g), "pwd", "otp", "mfa")
 
@@ -60,13 +51,13 @@ func TestIDTokenAuthMethods(t *testing.T) {
 		t.Errorf("a refreshed ID token has an auth_time: %v", refreshed.ID.Claims)
 	}
 
-	onDevice := actor(e.svc.SignIn(e.ctx, core.SignInRequest{Username: "alice", Password: alicePassword, DeviceSecret: done.DeviceSecret}))
+	onDevice := actor(d.onDevice, nil)
 	want("a password on a trusted device", amr(signInTo(t, e, onDevice, rp, secret)), "pwd")
 
 	e.clock.Advance(time.Minute)
-	res, err = signIn(e, "alice", alicePassword)
+	res, err := signIn(e, "alice", alicePassword)
 	noErr(t, err)
-	withScratch := actor(e.svc.SignInTFA(e.ctx, core.TFASignInRequest{Challenge: res.Challenge, Code: scratch}))
+	withScratch := actor(e.svc.SignInTFA(e.ctx, core.TFASignInRequest{Challenge: res.Challenge, Code: d.scratch}))
 	cli := deviceClient(t, e, true)
 	da, err := e.svc.DeviceAuthorize(e.ctx, core.DeviceAuthorizeRequest{ClientID: cli.ID, Scope: "openid", IP: "192.0.2.7"})
 	noErr(t, err)

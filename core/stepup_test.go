@@ -9,6 +9,37 @@ import (
 	"github.com/profiled/profiled/core"
 )
 
+// sessionOf is the actor of the session a sign-in made.
+func sessionOf(t *testing.T, e *env, res core.SignInResult, err error) core.Actor {
+	t.Helper()
+	noErr(t, err)
+	a, err := e.svc.Authenticate(e.ctx, res.SessionSecret)
+	noErr(t, err)
+	return a
+}
+
+// trustedDevice is alice, a TFA user, signed in with her TOTP code on a
+// device she trusts from then on (withCode, whose DeviceSecret is the
+// device's), and signed in again on that device, which skipped the code
+// (onDevice).
+type trustedDevice struct {
+	withCode, onDevice  core.SignInResult
+	totpSecret, scratch string
+}
+
+func aliceOnTrustedDevice(t *testing.T, e *env) trustedDevice {
+	t.Helper()
+	var d trustedDevice
+	_, d.totpSecret, d.scratch = tfaUser(t, e, "alice")
+	res, err := e.svc.SignIn(e.ctx, core.SignInRequest{Username: "alice", Password: alicePassword, RememberMe: true})
+	noErr(t, err)
+	d.withCode, err = e.svc.SignInTFA(e.ctx, core.TFASignInRequest{Challenge: res.Challenge, Code: totpCode(t, d.totpSecret, e.clock.Now())})
+	noErr(t, err)
+	d.onDevice, err = e.svc.SignIn(e.ctx, core.SignInRequest{Username: "alice", Password: alicePassword, DeviceSecret: d.withCode.DeviceSecret})
+	noErr(t, err)
+	return d
+}
+
 // TestClientRequiresSecondFactor: a user approves the requests of a
 // client that requires a second factor, by the code flow or the device
 // flow, only from a session signed in with one: a session of a trusted
@@ -29,13 +60,7 @@ func TestClientRequiresSecondFactor(t *testing.T) {
 	cli, _, err := e.svc.CreateOAuthClient(e.ctx, core.OAuthClientCreate{Label: "Deploy CLI", Website: "https://cli.example",
 		RedirectURIs: []string{"http://127.0.0.1/cb"}, Public: true, DeviceGrant: true, RequireMFA: true})
 	noErr(t, err)
-	actor := func(res core.SignInResult, err error) core.Actor {
-		t.Helper()
-		noErr(t, err)
-		a, err := e.svc.Authenticate(e.ctx, res.SessionSecret)
-		noErr(t, err)
-		return a
-	}
+	actor := func(res core.SignInResult, err error) core.Actor { t.Helper(); return sessionOf(t, e, res, err) }
 	approve := func(a core.Actor, c core.OAuthClient) error {
 		t.Helper()
 		az, err := e.svc.CheckAuthorize(e.ctx, core.AuthorizeRequest{ClientID: c.ID, ResponseType: "code", Scope: "openid",
@@ -66,13 +91,9 @@ func TestClientRequiresSecondFactor(t *testing.T) {
 	noErr(t, approve(bob, other))
 
 	// A session of a trusted device lacks it; one with the code has it.
-	_, totpSecret, _ := tfaUser(t, e, "alice")
-	res, err := e.svc.SignIn(e.ctx, core.SignInRequest{Username: "alice", Password: alicePassword, RememberMe: true})
-	noErr(t, err)
-	first, err := e.svc.SignInTFA(e.ctx, core.TFASignInRequest{Challenge: res.Challenge, Code: totpCode(t, totpSecret, e.clock.Now())})
-	withCode := actor(first, err)
-	deviceRes, err := e.svc.SignIn(e.ctx, core.SignInRequest{Username: "alice", Password: alicePassword, DeviceSecret: first.DeviceSecret})
-	onDevice, onDeviceSecret := actor(deviceRes, err), deviceRes.SessionSecret
+	d := aliceOnTrustedDevice(t, e)
+	first, totpSecret := d.withCode, d.totpSecret
+	withCode, onDevice, onDeviceSecret := actor(first, nil), actor(d.onDevice, nil), d.onDevice.SessionSecret
 	if need, err := e.svc.NeedsSecondFactor(onDevice, core.Authorization{Client: rp}); !need || err != nil {
 		t.Errorf("a trusted device's session: need %v, %v", need, err)
 	}
@@ -166,9 +187,7 @@ func TestACRValuesAskForSecondFactor(t *testing.T) {
 
 	withPassword(t, e, "bob")
 	res, err := signIn(e, "bob", alicePassword)
-	noErr(t, err)
-	bob, err := e.svc.Authenticate(e.ctx, res.SessionSecret)
-	noErr(t, err)
+	bob := sessionOf(t, e, res, err)
 	if need, err := e.svc.NeedsSecondFactor(bob, mfa); need || err != nil {
 		t.Errorf("a user without TFA, asked by acr_values: need %v, %v", need, err)
 	}
@@ -178,15 +197,9 @@ func TestACRValuesAskForSecondFactor(t *testing.T) {
 		t.Errorf("an ID token without a second factor says acr %v", g.ID.Claims["acr"])
 	}
 
-	_, totpSecret, _ := tfaUser(t, e, "alice")
-	res, err = e.svc.SignIn(e.ctx, core.SignInRequest{Username: "alice", Password: alicePassword, RememberMe: true})
-	noErr(t, err)
-	first, err := e.svc.SignInTFA(e.ctx, core.TFASignInRequest{Challenge: res.Challenge, Code: totpCode(t, totpSecret, e.clock.Now())})
-	noErr(t, err)
-	res, err = e.svc.SignIn(e.ctx, core.SignInRequest{Username: "alice", Password: alicePassword, DeviceSecret: first.DeviceSecret})
-	noErr(t, err)
-	alice, err := e.svc.Authenticate(e.ctx, res.SessionSecret)
-	noErr(t, err)
+	d := aliceOnTrustedDevice(t, e)
+	totpSecret, res := d.totpSecret, d.onDevice
+	alice := sessionOf(t, e, res, nil)
 	_, err = exchange(alice, mfa)
 	wantErr(t, err, core.KindForbidden, "second_factor")
 	_, err = exchange(alice, other)
