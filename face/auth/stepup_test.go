@@ -91,7 +91,7 @@ func TestClientRequiresSecondFactorPages(t *testing.T) {
 			tfa := pageForm(body)
 			tfa.Set("code", e.code(totpSecret))
 			readAll(e.post(browser, "/auth/signin/tfa", tfa))
-			readAll(e.post(browser, "/auth/signout", withCSRF(browser, e, url.Values{})))
+			readAll(e.form(browser, "/auth/signin", "/auth/signout", url.Values{}))
 			resp := e.form(browser, "/auth/signin", "/auth/signin", url.Values{"username": {"alice"}, "password": {password}})
 			if readAll(resp); resp.StatusCode != http.StatusSeeOther {
 				t.Fatalf("a sign-in on the trusted device: %d, want 303 (no second factor)", resp.StatusCode)
@@ -159,7 +159,7 @@ func TestClientRequiresSecondFactorPages(t *testing.T) {
 
 			// Not signed in: the sign-in asks for the code, which the
 			// trusted device does not skip then.
-			readAll(e.post(browser, "/auth/signout", withCSRF(browser, e, url.Values{})))
+			readAll(e.form(browser, "/auth/signin", "/auth/signout", url.Values{}))
 			verifier = oauth2.GenerateVerifier()
 			resp, _ = get(browser, conf.AuthCodeURL("st", oauth2.S256ChallengeOption(verifier)))
 			signInAt := resp.Header.Get("Location")
@@ -201,7 +201,7 @@ func TestClientRequiresSecondFactorPages(t *testing.T) {
 			if err := jsonUnmarshal(readAll(e.post(http.DefaultClient, "/oauth/device_authorization", url.Values{"client_id": {cli.ID}})), &da); err != nil || da.UserCode == "" {
 				t.Fatalf("device authorization: %+v %v", da, err)
 			}
-			readAll(e.post(browser, "/auth/signout", withCSRF(browser, e, url.Values{})))
+			readAll(e.form(browser, "/auth/signin", "/auth/signout", url.Values{}))
 			readAll(e.form(browser, "/auth/signin", "/auth/signin", url.Values{"username": {"alice"}, "password": {password}}))
 			resp = e.form(browser, "/oauth/device", "/oauth/device", url.Values{"user_code": {da.UserCode}})
 			readAll(resp)
@@ -220,19 +220,4 @@ func TestClientRequiresSecondFactorPages(t *testing.T) {
 			}
 		})
 	}
-}
-
-// withCSRF is fields with the CSRF token of the sign-in page, as c has it.
-func withCSRF(c *http.Client, e *env, fields url.Values) url.Values {
-	e.t.Helper()
-	resp, err := c.Get(e.srv.URL + "/auth/signin")
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	m := csrfPattern.FindStringSubmatch(readAll(resp))
-	if m == nil {
-		e.t.Fatal("no CSRF token on the sign-in page")
-	}
-	fields.Set("csrf_token", m[1])
-	return fields
 }
