@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -75,6 +76,39 @@ func TestDynamicClientRegistrationStrictRP(t *testing.T) {
 			if got.Claims["sub"] != itoa(alice.ID) || got.Claims["aud"] != reg.ClientID {
 				t.Fatalf("the registered client's sign-in: %v", got.Claims)
 			}
+
+			// A huge body is refused whole; 25 registrations at once from
+			// one address make 20 clients, the rest 429 with Retry-After.
+			huge := `{"redirect_uris":["https://rp.example/cb"],"client_name":"` + strings.Repeat("x", 4<<20) + `"}`
+			if body := e.call("POST", "/oauth/register", "", huge, 413, nil); !strings.Contains(string(body), "invalid_client_metadata") {
+				t.Fatalf("a 4 MiB registration: %s", body)
+			}
+			statuses := make([]int, core.RegistrationsPerAddress+5)
+			var wg sync.WaitGroup
+			for i := range statuses {
+				wg.Go(func() {
+					resp, err := http.Post(e.srv.URL+"/oauth/register", "application/json", strings.NewReader(`{"redirect_uris":["https://many.example/cb"]}`))
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					resp.Body.Close()
+					if resp.StatusCode == http.StatusTooManyRequests && resp.Header.Get("Retry-After") == "" {
+						t.Error("a 429 without Retry-After")
+					}
+					statuses[i] = resp.StatusCode
+				})
+			}
+			wg.Wait()
+			counts := map[int]int{}
+			for _, st := range statuses {
+				counts[st]++
+			}
+			// This address registered one client before (openid-client's).
+			if counts[http.StatusCreated] != core.RegistrationsPerAddress-1 || counts[http.StatusTooManyRequests] != 6 {
+				t.Fatalf("25 registrations at once: %v", counts)
+			}
+			e.clock.Advance(core.RegistrationWindow)
 
 			// A public client, as Model Context Protocol clients register.
 			var pub map[string]any
